@@ -1,0 +1,60 @@
+/**
+ * buildApp: the one place the HTTP server is wired together. It takes an
+ * open store and the server's secrets; it never reads the environment.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { Authenticator } from './domain/authenticate.ts';
+import type { Secrets } from './domain/secrets.ts';
+import { SiteService } from './domain/site.ts';
+import { registerAuth } from './http/auth.ts';
+import { userPropertyRoutes } from './http/confluence/user-properties.ts';
+import { registerErrorHandling } from './http/errors.ts';
+import { healthRoutes } from './http/health.ts';
+import { registerJsonBody } from './http/json-body.ts';
+import type { Database } from './store/schema.ts';
+
+/** SPEC §5: request bodies over 1 MiB → 413. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Confluence is served under both prefixes (SPEC §1: confluence.js uses `/rest/api`). */
+const CONFLUENCE_PREFIXES = ['/wiki/rest/api', '/rest/api'];
+
+export interface AppOptions {
+  db: Kysely<Database>;
+  secrets: Secrets;
+  /** From --base-url / BASE_URL, when given. */
+  baseUrl?: string;
+  /** Used when neither the configuration nor the site names a base URL. */
+  defaultBaseUrl: string;
+  logLevel?: string;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: {
+      level: options.logLevel ?? 'info',
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.jwt'],
+    },
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+  })
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  const sites = new SiteService(options.db, options.baseUrl, options.defaultBaseUrl);
+  const authenticator = new Authenticator(options.db, options.secrets);
+
+  registerErrorHandling(app);
+  registerJsonBody(app);
+  registerAuth(app, { authenticator, sites });
+
+  await app.register(healthRoutes, { db: options.db });
+  for (const prefix of CONFLUENCE_PREFIXES) {
+    await app.register(userPropertyRoutes, { prefix, db: options.db });
+  }
+  return app;
+}

@@ -1,0 +1,65 @@
+/**
+ * All settings, from command-line options and the environment (SPEC §7).
+ * The only file that reads process.env. Precedence: an explicit option, then
+ * the environment, then the default; the seed and the stored site come after
+ * these, where they apply (the base URL).
+ */
+import Type, { type Static } from 'typebox';
+import { schemaProblems } from './domain/validation.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  host: Type.String({ minLength: 1 }),
+  database: Type.String({ minLength: 1 }),
+  baseUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$' })),
+  seed: Type.Optional(Type.String({ minLength: 1 })),
+  secretKey: Type.Optional(Type.String({ minLength: 32 })),
+  logLevel: Type.Enum([...LOG_LEVELS]),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+/** Each setting: its option, its environment variable, its default. */
+const SETTINGS = {
+  port: { option: '--port', env: 'PORT', fallback: '8080' },
+  host: { option: '--host', env: 'HOST', fallback: '127.0.0.1' },
+  database: { option: '--database', env: 'DATABASE_URL', fallback: 'sqlite:./data/userplane.db' },
+  baseUrl: { option: '--base-url', env: 'BASE_URL', fallback: undefined },
+  seed: { option: '--seed', env: 'SEED', fallback: undefined },
+  secretKey: { option: '--secret-key', env: 'USERPLANE_SECRET_KEY', fallback: undefined },
+  logLevel: { option: '--log-level', env: 'LOG_LEVEL', fallback: 'info' },
+} as const satisfies Record<keyof Config, { option: string; env: string; fallback: string | undefined }>;
+
+export type ConfigOptions = Partial<Record<keyof Config, string>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The option names, for the command-line parser. */
+export const CONFIG_OPTIONS = Object.fromEntries(
+  Object.entries(SETTINGS).map(([name, s]) => [name, s.option.slice(2)]),
+) as Record<keyof Config, string>;
+
+export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as Array<[keyof Config, (typeof SETTINGS)[keyof Config]]>) {
+    const fromOption = options[name];
+    const fromEnv = env[setting.env] === '' ? undefined : env[setting.env];
+    const value = fromOption ?? fromEnv ?? setting.fallback;
+    if (value === undefined) continue;
+    raw[name] = name === 'port' && /^\d+$/.test(value) ? Number(value) : value;
+    origin[name] = fromOption !== undefined ? setting.option : fromEnv !== undefined ? setting.env : `${setting.option} (default)`;
+  }
+  const problems = schemaProblems(ConfigSchema, raw).map((line) => {
+    const name = line.slice(0, line.indexOf(':'));
+    return origin[name] ? `${origin[name]}${line.slice(name.length)}` : line;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return raw as Config;
+}

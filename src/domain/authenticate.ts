@@ -1,0 +1,118 @@
+/**
+ * Credentials → principal (SPEC §3). No HTTP here: `http/auth.ts` picks the
+ * scheme off the request and calls one of these. Every failure is a 401;
+ * nothing falls back to anonymous.
+ */
+import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import type { Kysely } from 'kysely';
+import { findAppByIssuer } from '../store/apps.ts';
+import type { Database } from '../store/schema.ts';
+import { findApiTokenByDigest } from '../store/tokens.ts';
+import { findUser, groupNamesOf } from '../store/users.ts';
+import type { App } from './apps.ts';
+import { ApiError, unauthenticated } from './errors.ts';
+import type { Member, Principal } from './principal.ts';
+import { safeEqual, type Secrets } from './secrets.ts';
+import { TtlCache } from './ttl-cache.ts';
+
+/** SPEC §3: at most 30 s of clock skew. */
+export const JWT_CLOCK_TOLERANCE_S = 30;
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export class Authenticator {
+  readonly #basic = new TtlCache<string, Outcome<Member>>();
+  readonly #apps = new TtlCache<string, App | undefined>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: Secrets,
+  ) {}
+
+  /** `Authorization: Basic base64(email:apiToken)`. */
+  async basic(email: string, token: string): Promise<Principal> {
+    const digest = this.secrets.digest(token);
+    // Keyed by the digest, never the token; failures are cached too, so a
+    // flood of one bad token costs one query a second.
+    const outcome = await this.#basic.get(`${email.toLowerCase()}\n${digest}`, () => this.#checkBasic(email, digest));
+    if (!outcome.ok) throw unauthenticated(outcome.message);
+    return { kind: 'user', user: outcome.value };
+  }
+
+  async #checkBasic(email: string, digest: string): Promise<Outcome<Member>> {
+    const invalid: Outcome<Member> = { ok: false, message: 'Basic authentication failed: the email or API token is not valid' };
+    const token = await findApiTokenByDigest(this.db, digest);
+    if (!token || !safeEqual(token.digest, digest)) return invalid;
+    const user = await findUser(this.db, token.accountId);
+    if (!user || user.email.toLowerCase() !== email.toLowerCase()) return invalid;
+    if (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now()) {
+      return { ok: false, message: 'Basic authentication failed: the API token has expired' };
+    }
+    if (!user.active) return { ok: false, message: 'Basic authentication failed: the account is deactivated' };
+    return { ok: true, value: { ...user, groups: await groupNamesOf(this.db, user.accountId) } };
+  }
+
+  /**
+   * A Connect JWT (app → product). `pathAndQuery` is the request target with
+   * any `/ex/{product}/{cloudId}` prefix already removed.
+   */
+  async connectJwt(token: string, method: string, pathAndQuery: string): Promise<Principal> {
+    let issuer: unknown;
+    try {
+      if (decodeProtectedHeader(token).alg !== 'HS256') throw unauthenticated('JWT rejected: only HS256 is accepted');
+      issuer = decodeJwt(token).iss;
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw unauthenticated('JWT rejected: the token is malformed');
+    }
+    if (typeof issuer !== 'string' || issuer === '') throw unauthenticated('JWT rejected: the iss claim is missing');
+    const app = await this.#apps.get(issuer, () => findAppByIssuer(this.db, this.secrets, issuer as string));
+    if (!app) throw unauthenticated(`JWT rejected: no app is installed with key or clientKey "${issuer}"`);
+
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(token, new TextEncoder().encode(app.sharedSecret), {
+        algorithms: ['HS256'],
+        clockTolerance: JWT_CLOCK_TOLERANCE_S,
+        requiredClaims: ['exp', 'qsh'],
+      }));
+    } catch (error) {
+      throw unauthenticated(`JWT rejected: ${describeJoseError(error)}`);
+    }
+    const aud = claims.aud;
+    if (aud !== undefined && !(Array.isArray(aud) ? aud : [aud]).includes(app.clientKey)) {
+      throw unauthenticated('JWT rejected: aud does not name this installation');
+    }
+    if (typeof claims.qsh !== 'string' || !qshCandidates(method, pathAndQuery).some((qsh) => safeEqual(qsh, claims.qsh as string))) {
+      throw unauthenticated('JWT rejected: the qsh claim does not match this request');
+    }
+    return { kind: 'app', app, scopes: app.scopes, via: 'jwt' };
+  }
+
+  /**
+   * `Authorization: Bearer …`. Tokens are issued by `POST /oauth2/token`;
+   * until a store of issued tokens exists, no bearer token is valid.
+   */
+  async bearer(_token: string): Promise<Principal> {
+    throw unauthenticated('Bearer token rejected: it is not valid or has expired');
+  }
+}
+
+/**
+ * SPEC §3: the query-string hash is accepted with or without the `/wiki`
+ * context path, since atlassian-connect-express and confluence.js differ.
+ * The canonical form drops the `jwt` parameter itself.
+ */
+function qshCandidates(method: string, pathAndQuery: string): string[] {
+  const hash = (target: string) => createQueryStringHash(fromMethodAndUrl(method, target));
+  const other = pathAndQuery.startsWith('/wiki/') ? pathAndQuery.slice('/wiki'.length) : `/wiki${pathAndQuery}`;
+  return [hash(pathAndQuery), hash(other)];
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify with the app\'s shared secret';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `the ${error.claim} claim is missing or invalid`;
+  return 'the token is malformed';
+}

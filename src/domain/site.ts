@@ -1,0 +1,39 @@
+/** The site (tenant) as requests see it, read at most once a second (SPEC §7). */
+import type { Kysely } from 'kysely';
+import type { SiteSettings } from '../schemas/site.ts';
+import type { Database } from '../store/schema.ts';
+import { readSite } from '../store/site.ts';
+import { TtlCache } from './ttl-cache.ts';
+
+export interface Site {
+  cloudId: string;
+  /** No trailing slash. */
+  baseUrl: string;
+  settings: SiteSettings;
+}
+
+export class SiteService {
+  readonly #cache = new TtlCache<'site', Site>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** From `--base-url`/`BASE_URL`; wins over the stored value (SPEC §7). */
+    private readonly configuredBaseUrl: string | undefined,
+    /** `http://HOST:PORT`, when neither is set. */
+    private readonly defaultBaseUrl: string,
+  ) {}
+
+  current(): Promise<Site> {
+    return this.#cache.get('site', async () => {
+      const stored = await readSite(this.db);
+      if (!stored) throw new Error('the site has not been created');
+      const baseUrl = this.configuredBaseUrl ?? stored.baseUrl ?? this.defaultBaseUrl;
+      return { cloudId: stored.cloudId, baseUrl: baseUrl.replace(/\/+$/, ''), settings: stored.settings };
+    });
+  }
+
+  /** Drops the cached copy, after this process changed the site. */
+  invalidate(): void {
+    this.#cache.clear();
+  }
+}

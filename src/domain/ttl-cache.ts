@@ -1,0 +1,33 @@
+/**
+ * A small time-bounded cache. SPEC §7: instances sharing one PostgreSQL
+ * behave as one server, so nothing about auth, tokens or settings may be
+ * cached for longer than a second.
+ */
+export const MAX_CACHE_AGE_MS = 1000;
+
+export class TtlCache<K, V> {
+  readonly #entries = new Map<K, { value: V; expires: number }>();
+
+  constructor(
+    private readonly ttlMs = MAX_CACHE_AGE_MS,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async get(key: K, load: () => Promise<V>): Promise<V> {
+    const now = Date.now();
+    const hit = this.#entries.get(key);
+    if (hit && hit.expires > now) return hit.value;
+    const value = await load();
+    if (this.#entries.size >= this.maxEntries) this.#evictExpired(now);
+    if (this.#entries.size < this.maxEntries) this.#entries.set(key, { value, expires: now + this.ttlMs });
+    return value;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  #evictExpired(now: number): void {
+    for (const [key, entry] of this.#entries) if (entry.expires <= now) this.#entries.delete(key);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Confluence user properties (SPEC §5). Checks run in the order of SPEC §3:
+ * syntax (400) → access rule (403) → existence (404) → state (409/412/400).
+ */
+import type { Kysely } from 'kysely';
+import type { SiteSettings } from '../schemas/site.ts';
+import { lockUser } from '../store/database.ts';
+import { isUniqueViolation } from '../store/database.ts';
+import {
+  countProperties,
+  deleteProperty,
+  findProperty,
+  insertProperty,
+  listPropertyKeys,
+  propertyExists,
+  replacePropertyValue,
+  type PropertyAddress,
+  type StoredProperty,
+} from '../store/properties.ts';
+import type { Database } from '../store/schema.ts';
+import { userExists } from '../store/users.ts';
+import { assertMayReachUserData, confluenceNamespace } from './access.ts';
+import { ApiError, badRequest, conflict, notFound } from './errors.ts';
+import type { Principal } from './principal.ts';
+import { isWellFormedAccountId } from './users.ts';
+
+export const PROPERTY_KEY_PATTERN = /^[-_a-zA-Z0-9]+$/;
+export const MAX_VALUE_DEPTH = 64;
+export const PROPERTY_PAGE = { defaultLimit: 5, maxLimit: 25 } as const;
+
+export interface PropertyContext {
+  db: Kysely<Database>;
+  principal: Principal;
+  settings: SiteSettings;
+}
+
+export interface UserProperty extends Omit<StoredProperty, 'value'> {
+  value: Record<string, unknown>;
+}
+
+function toUserProperty(stored: StoredProperty): UserProperty {
+  return { ...stored, value: JSON.parse(stored.value) as Record<string, unknown> };
+}
+
+export function checkUserId(userId: string): void {
+  if (!isWellFormedAccountId(userId)) {
+    throw badRequest(`userId "${userId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`);
+  }
+}
+
+export function checkPropertyKey(key: string, settings: SiteSettings): void {
+  if (key.length > settings.maxPropertyKeyLength) {
+    throw badRequest(`key is too long: at most ${settings.maxPropertyKeyLength} characters`);
+  }
+  if (!PROPERTY_KEY_PATTERN.test(key)) {
+    throw badRequest(`key "${key}" is invalid: use only letters, digits, '-' and '_'`);
+  }
+}
+
+/** Validates a `{"value": …}` body and returns the value's stored text. */
+export function serializeValue(body: unknown, settings: SiteSettings): string {
+  const value = (body as { value?: unknown } | null)?.value;
+  if (value === undefined || value === null) throw badRequest('value is empty');
+  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest('value must be a JSON object');
+  if (depthOf(value) > MAX_VALUE_DEPTH) throw badRequest(`value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  const text = JSON.stringify(value);
+  if (Buffer.byteLength(text, 'utf8') > settings.maxPropertyValueBytes) {
+    throw badRequest(`value is too long: at most ${settings.maxPropertyValueBytes} bytes of JSON`);
+  }
+  return text;
+}
+
+function depthOf(root: object): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_VALUE_DEPTH) break;
+    for (const child of Object.values(node as object)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
+/**
+ * `If-Match` (userplane's own, SPEC §5): undefined when absent or `*`,
+ * otherwise the versions a change may apply to. Weak tags never match
+ * (RFC 9110 uses strong comparison for If-Match).
+ */
+export function parseIfMatch(header: string | undefined): number[] | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const versions: number[] = [];
+  for (const tag of header.split(',')) {
+    const match = /^"(\d{1,15})"$/.exec(tag.trim());
+    if (match) versions.push(Number(match[1]));
+  }
+  return versions;
+}
+
+/** Steps 4 and 6 of SPEC §3, shared by every operation. */
+function address(ctx: PropertyContext, userId: string, key: string | undefined): PropertyAddress {
+  checkUserId(userId);
+  if (key !== undefined) checkPropertyKey(key, ctx.settings);
+  assertMayReachUserData(ctx.principal, ctx.settings, userId);
+  return { product: 'confluence', namespace: confluenceNamespace(ctx.principal), accountId: userId, key: key ?? '' };
+}
+
+const noSuchUser = (userId: string) => notFound(`No user with accountId ${userId}`);
+const noSuchProperty = (at: PropertyAddress) => notFound(`Property "${at.key}" does not exist for user ${at.accountId}`);
+const preconditionFailed = (at: PropertyAddress) =>
+  new ApiError('precondition_failed', `Property "${at.key}" has changed: If-Match does not match its current ETag`);
+
+export async function listUserPropertyKeys(
+  ctx: PropertyContext,
+  userId: string,
+  page: { start: number; limit: number },
+): Promise<{ keys: string[]; more: boolean }> {
+  const at = address(ctx, userId, undefined);
+  if (!(await userExists(ctx.db, userId))) throw noSuchUser(userId);
+  return listPropertyKeys(ctx.db, at, page);
+}
+
+export async function getUserProperty(ctx: PropertyContext, userId: string, key: string): Promise<UserProperty> {
+  const at = address(ctx, userId, key);
+  const found = await findProperty(ctx.db, at);
+  if (found) return toUserProperty(found);
+  throw (await userExists(ctx.db, userId)) ? noSuchProperty(at) : noSuchUser(userId);
+}
+
+export async function createUserProperty(ctx: PropertyContext, userId: string, key: string, body: unknown): Promise<UserProperty> {
+  const value = serializeValue(body, ctx.settings);
+  const at = address(ctx, userId, key);
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      // The user's row lock makes the count and the insert one step, so
+      // concurrent creates cannot pass the limit together.
+      if (!(await lockUser(trx, userId))) throw noSuchUser(userId);
+      if (await propertyExists(trx, at)) throw duplicate(at);
+      const limit = ctx.settings.maxPropertiesPerUser;
+      if ((await countProperties(trx, at)) >= limit) {
+        throw badRequest(`User ${userId} already has the maximum of ${limit} properties (maxPropertiesPerUser)`);
+      }
+      return toUserProperty(await insertProperty(trx, at, value));
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicate(at);
+    throw error;
+  }
+}
+
+const duplicate = (at: PropertyAddress) => conflict(`Property "${at.key}" already exists for user ${at.accountId}`);
+
+export async function updateUserProperty(
+  ctx: PropertyContext,
+  userId: string,
+  key: string,
+  body: unknown,
+  ifMatch: string | undefined,
+): Promise<UserProperty> {
+  const value = serializeValue(body, ctx.settings);
+  const at = address(ctx, userId, key);
+  const updated = await replacePropertyValue(ctx.db, at, value, parseIfMatch(ifMatch));
+  if (updated) return toUserProperty(updated);
+  throw await explainMiss(ctx, at);
+}
+
+export async function deleteUserProperty(
+  ctx: PropertyContext,
+  userId: string,
+  key: string,
+  ifMatch: string | undefined,
+): Promise<void> {
+  const at = address(ctx, userId, key);
+  if (await deleteProperty(ctx.db, at, parseIfMatch(ifMatch))) return;
+  throw await explainMiss(ctx, at);
+}
+
+/** A conditional write that changed nothing: absent user or property (404) comes before 412. */
+async function explainMiss(ctx: PropertyContext, at: PropertyAddress): Promise<ApiError> {
+  if (await propertyExists(ctx.db, at)) return preconditionFailed(at);
+  return (await userExists(ctx.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+}

@@ -1,0 +1,29 @@
+/** The user record as the domain sees it (SPEC §2). */
+import { randomUUID } from 'node:crypto';
+
+export type EmailVisibility = 'anyone' | 'admins' | 'private';
+
+export interface User {
+  accountId: string;
+  accountType: 'atlassian' | 'app';
+  email: string;
+  displayName: string;
+  publicName: string;
+  timeZone: string;
+  emailVisibility: EmailVisibility;
+  username: string | null;
+  userKey: string | null;
+  externalCollaborator: boolean;
+  active: boolean;
+}
+
+/** SPEC §2: an accountId is well-formed when it matches this. */
+export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9:_-]{1,128}$/;
+
+export function isWellFormedAccountId(value: string): boolean {
+  return ACCOUNT_ID_PATTERN.test(value);
+}
+
+export function newAccountId(): string {
+  return `712020:${randomUUID()}`;
+}

@@ -1,0 +1,110 @@
+/**
+ * Authentication and route-level policy, as one `onRequest` hook: the
+ * request's credentials become a principal (domain/authenticate.ts), then
+ * the route's declared access is enforced — in SPEC §3's order: 401 for
+ * credentials, then 403 for can-use and scopes — before any body is read.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../domain/authenticate.ts';
+import { forbidden, unauthenticated } from '../domain/errors.ts';
+import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
+import { describeScopes, OPERATION_SCOPES, scopesAllow, type OperationId } from '../domain/scopes.ts';
+import type { Site, SiteService } from '../domain/site.ts';
+
+/** What a route declares in `config.access`. */
+export type RouteAccess =
+  /** No credentials needed or read: health, docs, tenant info. */
+  | { kind: 'public' }
+  /** A Confluence or Jira operation; `anonymous` when anonymous callers may use it on sites that allow them. */
+  | { kind: 'product'; operation: OperationId; anonymous?: boolean }
+  /** userplane's administration API: site admins only. */
+  | { kind: 'admin' };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    principal: Principal;
+    site: Site;
+  }
+}
+
+/** `/ex/{product}/{cloudId}` gateway prefix (SPEC §1), removed before a qsh is computed. */
+const GATEWAY_PREFIX = /^\/ex\/[^/]+\/[^/]+(?=\/)/;
+
+export function registerAuth(app: FastifyInstance, deps: { authenticator: Authenticator; sites: SiteService }): void {
+  app.decorateRequest('principal', null as never);
+  app.decorateRequest('site', null as never);
+
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (!access || access.kind === 'public') return;
+    request.site = await deps.sites.current();
+    request.principal = await resolvePrincipal(request, deps.authenticator);
+    enforce(access, request.principal, request.site);
+  });
+}
+
+async function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator): Promise<Principal> {
+  const header = request.headers.authorization;
+  const queryJwt = (request.query as Record<string, unknown> | undefined)?.jwt;
+  if (header !== undefined && queryJwt !== undefined) {
+    throw unauthenticated('Send one credential: both an Authorization header and a jwt query parameter were given');
+  }
+  if (queryJwt !== undefined) {
+    if (typeof queryJwt !== 'string') throw unauthenticated('Send one jwt query parameter');
+    return authenticator.connectJwt(queryJwt, request.method, request.url.replace(GATEWAY_PREFIX, ''));
+  }
+  if (header === undefined) return ANONYMOUS;
+
+  const space = header.indexOf(' ');
+  const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
+  const credential = space === -1 ? '' : header.slice(space + 1).trim();
+  switch (scheme) {
+    case 'basic': {
+      const decoded = Buffer.from(credential, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon <= 0) throw unauthenticated('Basic authentication failed: expected base64(email:apiToken)');
+      return authenticator.basic(decoded.slice(0, colon), decoded.slice(colon + 1));
+    }
+    case 'jwt':
+      return authenticator.connectJwt(credential, request.method, request.url.replace(GATEWAY_PREFIX, ''));
+    case 'bearer':
+      return authenticator.bearer(credential);
+    default:
+      throw unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`);
+  }
+}
+
+function enforce(access: Exclude<RouteAccess, { kind: 'public' }>, principal: Principal, site: Site): void {
+  const { settings } = site;
+  if (access.kind === 'admin') {
+    if (principal.kind === 'anonymous') throw unauthenticated('Authentication required: the administration API is for site admins');
+    if (principal.kind !== 'user' || !isAdmin(principal.user, settings)) {
+      throw forbidden('Only site admins may use the administration API');
+    }
+    return;
+  }
+
+  if (principal.kind === 'anonymous') {
+    if (access.anonymous && settings.anonymousAccess) return;
+    throw unauthenticated(
+      settings.anonymousAccess
+        ? 'Authentication required: anonymous callers may only read users and groups'
+        : 'Authentication required: this site does not allow anonymous access',
+    );
+  }
+  // An app acting as itself skips "Can use"; an impersonated user is checked (SPEC §3).
+  const user = actingUser(principal);
+  if (user && !canUse(user, settings)) {
+    throw forbidden(`User ${user.accountId} may not use this site: not a member of ${settings.canUseGroups.join(' or ')}`);
+  }
+  // Basic-auth users are not scope-limited; app credentials are.
+  if (principal.kind === 'app' || principal.kind === 'asUser') {
+    const needed = OPERATION_SCOPES[access.operation];
+    if (!scopesAllow(principal.scopes, needed)) {
+      throw forbidden(`App ${principal.app.key} lacks the scope for this operation: it needs ${describeScopes(needed)}`);
+    }
+  }
+}

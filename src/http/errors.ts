@@ -1,0 +1,126 @@
+/**
+ * The only code → status map, and the three error envelopes (SPEC §1, §4):
+ * Jira's under `/rest/api/{2,3}`, RFC 6749's under `/oauth2/`, Confluence's
+ * everywhere else. Every 4xx/5xx leaves through here with a message that
+ * names the problem; no stack trace ever does.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, type ErrorCode } from '../domain/errors.ts';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  precondition_failed: 412,
+  payload_too_large: 413,
+  not_implemented_by_site: 501,
+  unavailable: 503,
+  internal: 500,
+};
+
+const JIRA_PATH = /^(\/ex\/jira\/[^/]+)?\/rest\/api\/(2|3)(\/|$)/;
+
+export type Envelope = 'confluence' | 'jira' | 'oauth';
+
+export function envelopeFor(url: string): Envelope {
+  if (JIRA_PATH.test(url)) return 'jira';
+  if (url.startsWith('/oauth2/')) return 'oauth';
+  return 'confluence';
+}
+
+function renderBody(envelope: Envelope, status: number, message: string): object {
+  switch (envelope) {
+    case 'jira':
+      return { errorMessages: [message], errors: {} };
+    case 'oauth':
+      return { error: status === 401 ? 'invalid_client' : 'invalid_request', error_description: message };
+    case 'confluence':
+      return {
+        statusCode: status,
+        data: {
+          authorized: status !== 401 && status !== 403,
+          valid: status !== 400,
+          errors: [{ message: { translation: message, args: [] } }],
+          successful: false,
+        },
+        message,
+      };
+  }
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+  const status = STATUS[error.code];
+  return reply
+    .code(status)
+    .headers(error.headers)
+    .type('application/json; charset=utf-8')
+    .send(renderBody(envelopeFor(request.url), status, error.message));
+}
+
+/** Fastify's own errors (body parsing, validation, limits) in the product's words. */
+function translate(error: FastifyError, request: FastifyRequest): ApiError | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('payload_too_large', 'The request body is larger than the 1 MiB limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      // SPEC §4: a non-JSON content type is a 400 naming it, never a 415.
+      const type = request.headers['content-type'];
+      return new ApiError('bad_request', type ? `Content-Type "${type}" is not supported: send application/json` : 'The request body has no Content-Type: send application/json');
+    }
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('bad_request', 'The request body is empty: send a JSON document');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('bad_request', `The request body is not valid JSON: ${error.message}`);
+    case 'FST_ERR_VALIDATION':
+      return new ApiError('bad_request', describeValidation(error));
+  }
+  if (error instanceof SyntaxError) return new ApiError('bad_request', `The request body is not valid JSON: ${error.message}`);
+  if (error.statusCode === 400) return new ApiError('bad_request', error.message);
+  if (error.statusCode === 404) return new ApiError('not_found', error.message);
+  return undefined;
+}
+
+type ValidationIssue = { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };
+
+function describeValidation(error: FastifyError): string {
+  const part = (error as { validationContext?: string }).validationContext ?? 'request';
+  const issues = ((error as { validation?: ValidationIssue[] }).validation ?? []) as ValidationIssue[];
+  const first = issues[0];
+  if (!first) return `Invalid ${part}: ${error.message}`;
+  const field = (first.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const where = part === 'querystring' ? 'query parameter' : part === 'params' ? 'path parameter' : part;
+  return field ? `${where} ${field}: ${first.message}` : `${where}: ${first.message}`;
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  // Every route's pattern and methods, to tell a wrong method (405) from an unknown path (404).
+  const routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+  app.addHook('onRoute', (route) => {
+    const source = `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`;
+    let entry = routes.find((r) => r.pattern.source === source);
+    if (!entry) routes.push((entry = { pattern: new RegExp(source), methods: new Set() }));
+    for (const method of [route.method].flat()) entry.methods.add(method);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = new Set<string>();
+    for (const route of routes) if (route.pattern.test(path)) for (const m of route.methods) allowed.add(m);
+    if (allowed.size > 0) {
+      const allow = [...allowed].sort().join(', ');
+      return sendError(request, reply, new ApiError('method_not_allowed', `Method ${request.method} is not allowed on ${path}; use ${allow}`, { Allow: allow }));
+    }
+    return sendError(request, reply, new ApiError('not_found', `No resource at ${request.method} ${path}`));
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiError) return sendError(request, reply, error);
+    const known = translate(error, request);
+    if (known) return sendError(request, reply, known);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(request, reply, new ApiError('internal', `Internal server error (request id ${request.id})`));
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * The only body parser: JSON. Any other content type is a 400 that names it
+ * (http/errors.ts). Fastify's own parser still guards against prototype
+ * poisoning; on top, a NUL character anywhere in a body is refused (SPEC §4).
+ */
+import type { FastifyInstance } from 'fastify';
+import { badRequest } from '../domain/errors.ts';
+
+/** A raw NUL, or a `\u0000` escape that is not itself an escaped backslash. */
+const NUL_IN_JSON = /\0|(?<!\\)(?:\\\\)*\\u0000/i;
+
+export const NUL_IN_URL = /%00/i;
+
+export function registerJsonBody(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
+    if (NUL_IN_JSON.test(body)) return done(badRequest('The request body contains a NUL character'), undefined);
+    parseJson(request, body, done);
+  });
+
+  app.addHook('preValidation', async (request) => {
+    if (NUL_IN_URL.test(request.url)) throw badRequest('The request URL contains a NUL character (%00)');
+  });
+}

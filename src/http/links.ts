@@ -1,0 +1,29 @@
+/** Confluence `_links` (SPEC §4): base, context and an absolute self; lists add `next`. */
+import type { FastifyRequest } from 'fastify';
+import type { Site } from '../domain/site.ts';
+
+export const CONFLUENCE_CONTEXT = '/wiki';
+
+/** `path` is relative to the Confluence base, e.g. `/rest/api/user/…`. */
+export function confluenceLinks(site: Site, path: string): Record<string, string> {
+  const base = `${site.baseUrl}${CONFLUENCE_CONTEXT}`;
+  return { base, context: CONFLUENCE_CONTEXT, self: `${base}${path}` };
+}
+
+/** A page of a list: its links, with `next` while more results exist. */
+export function pageLinks(
+  request: FastifyRequest,
+  site: Site,
+  path: string,
+  page: { start: number; limit: number; more: boolean },
+): Record<string, string> {
+  const links = confluenceLinks(site, path);
+  if (!page.more || page.limit === 0) return links;
+  const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+  query.delete('jwt');
+  query.set('start', String(page.start + page.limit));
+  query.set('limit', String(page.limit));
+  return { ...links, next: `${path}?${query.toString()}` };
+}
+
+export const segment = encodeURIComponent;

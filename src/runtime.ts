@@ -1,0 +1,36 @@
+/**
+ * Opens what every command needs: the store (migrated) and the server's
+ * secrets. On SQLite the secret key is generated once into a file beside the
+ * database; on PostgreSQL every instance must be given the same one (SPEC §7).
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Config } from './config.ts';
+import { newSecretKey, Secrets } from './domain/secrets.ts';
+import { openStore, parseDatabaseUrl, type DatabaseLocation, type Store } from './store/database.ts';
+
+export interface Runtime {
+  store: Store;
+  secrets: Secrets;
+}
+
+export async function openRuntime(config: Pick<Config, 'database' | 'secretKey'>): Promise<Runtime> {
+  const location = parseDatabaseUrl(config.database);
+  const secrets = new Secrets(config.secretKey ?? embeddedSecretKey(location));
+  return { store: await openStore(location), secrets };
+}
+
+function embeddedSecretKey(location: DatabaseLocation): string {
+  if (location.dialect === 'postgres') {
+    throw new Error(
+      'a secret key is required with PostgreSQL: set USERPLANE_SECRET_KEY (or --secret-key) to the same value of at least 32 characters on every instance',
+    );
+  }
+  if (location.path === ':memory:') return newSecretKey();
+  mkdirSync(dirname(location.path), { recursive: true });
+  const file = `${location.path}.secret-key`;
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  writeFileSync(file, `${newSecretKey()}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}

@@ -1,0 +1,27 @@
+/** Site settings (SPEC §2): one schema for the seed, the store and the admin API. */
+import Type, { type Static } from 'typebox';
+
+export const SiteSettingsSchema = Type.Object({
+  anonymousAccess: Type.Boolean(),
+  emailApi: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
+  xsrfCheck: Type.Boolean(),
+  canUseGroups: Type.Array(Type.String({ minLength: 1 })),
+  adminGroups: Type.Array(Type.String({ minLength: 1 })),
+  maxPropertyKeyLength: Type.Integer({ minimum: 1, maximum: 255 }),
+  maxPropertyValueBytes: Type.Integer({ minimum: 2, maximum: 1024 * 1024 }),
+  maxPropertiesPerUser: Type.Integer({ minimum: 1 }),
+});
+export type SiteSettings = Static<typeof SiteSettingsSchema>;
+
+export const DEFAULT_SITE_SETTINGS: SiteSettings = {
+  anonymousAccess: false,
+  emailApi: 'enabled',
+  xsrfCheck: true,
+  canUseGroups: ['confluence-users', 'confluence-admins'],
+  adminGroups: ['confluence-admins'],
+  // Atlassian publishes no Confluence numbers; these follow Jira's documented
+  // limits and Connect app properties' (SPEC §5).
+  maxPropertyKeyLength: 255,
+  maxPropertyValueBytes: 32768,
+  maxPropertiesPerUser: 100,
+};

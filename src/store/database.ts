@@ -1,0 +1,81 @@
+/**
+ * Opens a store from a database URL and migrates it. Everything outside
+ * `sqlite.ts` and `postgres.ts` works on the `Kysely<Database>` it returns,
+ * whichever dialect is behind it.
+ */
+import { Kysely, Migrator, sql, type Migration, type Transaction } from 'kysely';
+import { initial } from './migrations/2026-11-24-0001-initial.ts';
+import { isPostgresUniqueViolation, postgresDialect } from './postgres.ts';
+import type { Database } from './schema.ts';
+import { isSqliteUniqueViolation, sqliteDialect } from './sqlite.ts';
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+export type DatabaseLocation =
+  | { dialect: 'sqlite'; path: string } // ':memory:' for an in-memory database
+  | { dialect: 'postgres'; url: string };
+
+export interface Store {
+  db: Kysely<Database>;
+  location: DatabaseLocation;
+  close(): Promise<void>;
+}
+
+/** `sqlite:PATH`, `sqlite::memory:`, a bare file path, or `postgres://…` (SPEC §7). */
+export function parseDatabaseUrl(value: string): DatabaseLocation {
+  if (/^postgres(ql)?:\/\//.test(value)) return { dialect: 'postgres', url: value };
+  const path = value.startsWith('sqlite:') ? value.slice('sqlite:'.length) : value;
+  if (path === '') throw new Error(`database "${value}": the SQLite file path is empty`);
+  return { dialect: 'sqlite', path };
+}
+
+export async function openStore(location: DatabaseLocation): Promise<Store> {
+  const dialect = location.dialect === 'sqlite' ? sqliteDialect(location.path) : postgresDialect(location.url);
+  const db = new Kysely<Database>({ dialect });
+  try {
+    await migrate(db, location.dialect);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return { db, location, close: () => db.destroy() };
+}
+
+function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migration> {
+  return { '2026-11-24-0001-initial': initial(dialect) };
+}
+
+async function migrate(db: Kysely<Database>, dialect: DatabaseLocation['dialect']): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+  }
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return isSqliteUniqueViolation(error) || isPostgresUniqueViolation(error);
+}
+
+/** A cheap round trip, for /readyz. */
+export async function ping(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+/**
+ * Serialises writers on one user: an UPDATE that changes nothing still takes
+ * PostgreSQL's row lock until the transaction ends (SQLite has one writer
+ * anyway). Returns false when the user does not exist.
+ */
+export async function lockUser(trx: Transaction<Database>, accountId: string): Promise<boolean> {
+  const result = await trx
+    .updateTable('users')
+    .set((eb) => ({ active: eb.ref('active') }))
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

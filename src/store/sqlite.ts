@@ -1,0 +1,25 @@
+/** The embedded store: better-sqlite3 in WAL mode. SQLite-specific code lives here only. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { SqliteDialect } from 'kysely';
+
+export function sqliteDialect(path: string): SqliteDialect {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const database = new SQLite(path);
+  // WAL: readers never block the writer. synchronous=NORMAL keeps every
+  // committed transaction across a killed process (the WAL is in the OS page
+  // cache); only a power loss can drop the last commits. FULL would cost an
+  // fsync per write for that case alone.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  return new SqliteDialect({ database });
+}
+
+/** SQLite's unique/primary-key violations, by driver code (never by message). */
+export function isSqliteUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,111 @@
+import type { User } from '../domain/users.ts';
+import type { Db } from './database.ts';
+import type { NewUserRow, UserRow } from './schema.ts';
+
+export function toUser(row: UserRow): User {
+  return {
+    accountId: row.account_id,
+    accountType: row.account_type,
+    email: row.email,
+    displayName: row.display_name,
+    publicName: row.public_name,
+    timeZone: row.time_zone,
+    emailVisibility: row.email_visibility,
+    username: row.username,
+    userKey: row.user_key,
+    externalCollaborator: row.external_collaborator === 1,
+    active: row.active === 1,
+  };
+}
+
+function toRow(user: User): Omit<NewUserRow, 'created_at'> {
+  return {
+    account_id: user.accountId,
+    account_type: user.accountType,
+    email: user.email,
+    email_lower: user.email === '' ? null : user.email.toLowerCase(),
+    display_name: user.displayName,
+    public_name: user.publicName,
+    time_zone: user.timeZone,
+    email_visibility: user.emailVisibility,
+    username: user.username,
+    user_key: user.userKey,
+    external_collaborator: user.externalCollaborator ? 1 : 0,
+    active: user.active ? 1 : 0,
+  };
+}
+
+export async function findUser(db: Db, accountId: string): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('email_lower', '=', email.toLowerCase()).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function userExists(db: Db, accountId: string): Promise<boolean> {
+  const row = await db.selectFrom('users').select('account_id').where('account_id', '=', accountId).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Inserts or replaces a user by accountId. */
+export async function upsertUser(db: Db, user: User): Promise<void> {
+  const row = toRow(user);
+  const { account_id: _id, ...changes } = row;
+  await db
+    .insertInto('users')
+    .values({ ...row, created_at: new Date().toISOString() })
+    .onConflict((oc) => oc.column('account_id').doUpdateSet(changes))
+    .execute();
+}
+
+export async function deleteUser(db: Db, accountId: string): Promise<void> {
+  await db.deleteFrom('users').where('account_id', '=', accountId).execute();
+}
+
+/** Names of the groups a user belongs to, ordered by code point. */
+export async function groupNamesOf(db: Db, accountId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('group_members')
+    .innerJoin('groups', 'groups.id', 'group_members.group_id')
+    .select('groups.name')
+    .where('group_members.account_id', '=', accountId)
+    .orderBy('groups.name')
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+/** Active members of any of the given groups, for "is there an admin yet?". */
+export async function countActiveMembers(db: Db, groupNames: readonly string[]): Promise<number> {
+  if (groupNames.length === 0) return 0;
+  const row = await db
+    .selectFrom('group_members')
+    .innerJoin('groups', 'groups.id', 'group_members.group_id')
+    .innerJoin('users', 'users.account_id', 'group_members.account_id')
+    .select((eb) => eb.fn.count<number | string>('users.account_id').distinct().as('n'))
+    .where('groups.name', 'in', groupNames)
+    .where('users.active', '=', 1)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The unique field (email, username or userKey) another account already holds, if any. */
+export async function takenUserField(db: Db, user: User): Promise<'email' | 'username' | 'userKey' | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .select(['email_lower', 'username', 'user_key'])
+    .where('account_id', '!=', user.accountId)
+    .where((eb) =>
+      eb.or([
+        eb('email_lower', '=', user.email.toLowerCase()),
+        ...(user.username ? [eb('username', '=', user.username)] : []),
+        ...(user.userKey ? [eb('user_key', '=', user.userKey)] : []),
+      ]),
+    )
+    .executeTakeFirst();
+  if (!row) return undefined;
+  if (row.email_lower === user.email.toLowerCase()) return 'email';
+  return row.username !== null && row.username === user.username ? 'username' : 'userKey';
+}
