@@ -30,7 +30,8 @@ const FORMAT_WORDS: Record<string, string> = {
   'date-time': 'an ISO-8601 date-time',
 };
 
-function describe(issue: SchemaIssue): { path: string; text: string } | undefined {
+/** One issue as `{path, text}`, or undefined for issues that repeat another. */
+export function describeIssue(issue: SchemaIssue): { path: string; text: string } | undefined {
   const { keyword, params } = issue;
   const path = issue.instancePath;
   switch (keyword) {
@@ -56,7 +57,7 @@ function describe(issue: SchemaIssue): { path: string; text: string } | undefine
 export function describeIssues(issues: Iterable<SchemaIssue>, root = ''): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
-    const described = describe(issue);
+    const described = describeIssue(issue);
     if (!described) continue;
     const path = formatPath(described.path, root);
     const line = path ? `${path}: ${described.text}` : described.text;

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../domain/errors.ts';
+import { describeIssue, formatPath, type SchemaIssue } from '../domain/validation.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -83,16 +84,17 @@ function translate(error: FastifyError, request: FastifyRequest): ApiError | und
   return undefined;
 }
 
-type ValidationIssue = { instancePath?: string; message?: string; keyword?: string; params?: Record<string, unknown> };
+const PART_NAMES: Record<string, string> = { querystring: 'query parameter', params: 'path parameter', body: 'request body', headers: 'header' };
 
+/** `query parameter limit: must be an integer`, `request body: must be an object`. */
 function describeValidation(error: FastifyError): string {
   const part = (error as { validationContext?: string }).validationContext ?? 'request';
-  const issues = ((error as { validation?: ValidationIssue[] }).validation ?? []) as ValidationIssue[];
-  const first = issues[0];
-  if (!first) return `Invalid ${part}: ${error.message}`;
-  const field = (first.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-  const where = part === 'querystring' ? 'query parameter' : part === 'params' ? 'path parameter' : part;
-  return field ? `${where} ${field}: ${first.message}` : `${where}: ${first.message}`;
+  const issues = ((error as { validation?: SchemaIssue[] }).validation ?? []) as SchemaIssue[];
+  const first = issues.map(describeIssue).find((d) => d !== undefined);
+  const name = PART_NAMES[part] ?? part;
+  if (!first) return `Invalid ${name}: ${error.message}`;
+  const field = formatPath(first.path);
+  return field ? `${name} ${field}: ${first.text}` : `${name}: ${first.text}`;
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -9,12 +9,16 @@ import { badRequest } from '../domain/errors.ts';
 /** A raw NUL, or a `\u0000` escape that is not itself an escaped backslash. */
 const NUL_IN_JSON = /\0|(?<!\\)(?:\\\\)*\\u0000/i;
 
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
 export const NUL_IN_URL = /%00/i;
 
 export function registerJsonBody(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
+    // Clients often label a body-less GET or DELETE as JSON; there is nothing to parse.
+    if (body === '' && BODYLESS.has(request.method)) return done(null, undefined);
     if (NUL_IN_JSON.test(body)) return done(badRequest('The request body contains a NUL character'), undefined);
     parseJson(request, body, done);
   });

@@ -1,0 +1,45 @@
+/**
+ * Real stores for tests: a fresh SQLite file and a fresh PostgreSQL database
+ * per call, so no test depends on another's data. No mocks.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openStore, type DatabaseLocation, type Store } from '../../src/store/database.ts';
+
+export type StoreKind = 'sqlite' | 'postgres';
+export const STORE_KINDS: StoreKind[] = ['sqlite', 'postgres'];
+
+export function postgresServerUrl(): string {
+  const url = process.env.USERPLANE_TEST_POSTGRES_URL;
+  if (!url) throw new Error('USERPLANE_TEST_POSTGRES_URL is not set: run the tests with `npm test`');
+  return url;
+}
+
+/** Where a fresh, empty database of this kind lives. */
+export async function freshLocation(kind: StoreKind): Promise<DatabaseLocation> {
+  if (kind === 'sqlite') {
+    return { dialect: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'userplane-test-')), 'userplane.db') };
+  }
+  const name = `userplane_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: postgresServerUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(postgresServerUrl());
+  url.pathname = `/${name}`;
+  return { dialect: 'postgres', url: url.toString() };
+}
+
+export async function freshStore(kind: StoreKind): Promise<Store> {
+  return openStore(await freshLocation(kind));
+}
+
+export function databaseUrl(location: DatabaseLocation): string {
+  return location.dialect === 'sqlite' ? `sqlite:${location.path}` : location.url;
+}
