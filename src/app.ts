@@ -27,8 +27,6 @@ export interface AppOptions {
   secrets: Secrets;
   /** From --base-url / BASE_URL, when given. */
   baseUrl?: string;
-  /** Used when neither the configuration nor the site names a base URL. */
-  defaultBaseUrl: string;
   logLevel?: string;
 }
 
@@ -48,7 +46,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     .withTypeProvider<TypeBoxTypeProvider>()
     .setValidatorCompiler(validatorCompiler);
 
-  const sites = new SiteService(options.db, options.baseUrl, options.defaultBaseUrl);
+  // Without a configured or stored base URL, links name the address the server listens on (SPEC §7).
+  const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app));
   const authenticator = new Authenticator(options.db, options.secrets);
 
   registerErrorHandling(app);
@@ -60,4 +59,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(userPropertyRoutes, { prefix, db: options.db });
   }
   return app;
+}
+
+function listeningUrl(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') return 'http://127.0.0.1';
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }

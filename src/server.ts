@@ -25,7 +25,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       db: store.db,
       secrets,
       baseUrl: config.baseUrl,
-      defaultBaseUrl: httpUrl(config.host, config.port),
       logLevel: config.logLevel,
     });
     await app.listen({ port: config.port, host: config.host });

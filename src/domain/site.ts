@@ -19,15 +19,15 @@ export class SiteService {
     private readonly db: Kysely<Database>,
     /** From `--base-url`/`BASE_URL`; wins over the stored value (SPEC §7). */
     private readonly configuredBaseUrl: string | undefined,
-    /** `http://HOST:PORT`, when neither is set. */
-    private readonly defaultBaseUrl: string,
+    /** `http://HOST:PORT` of the listening server, when neither is set. */
+    private readonly defaultBaseUrl: () => string,
   ) {}
 
   current(): Promise<Site> {
     return this.#cache.get('site', async () => {
       const stored = await readSite(this.db);
       if (!stored) throw new Error('the site has not been created');
-      const baseUrl = this.configuredBaseUrl ?? stored.baseUrl ?? this.defaultBaseUrl;
+      const baseUrl = this.configuredBaseUrl ?? stored.baseUrl ?? this.defaultBaseUrl();
       return { cloudId: stored.cloudId, baseUrl: baseUrl.replace(/\/+$/, ''), settings: stored.settings };
     });
   }

@@ -83,7 +83,7 @@ export async function startFixture(kind: StoreKind, site: SeedFile['site'] = {})
   const store = await freshStore(kind);
   const secrets = new Secrets(SECRET_KEY);
   await loadSeed(store.db, secrets, fixtureSeed(site));
-  const app = await buildApp({ db: store.db, secrets, baseUrl: undefined, defaultBaseUrl: 'http://unused', logLevel: 'silent' });
+  const app = await buildApp({ db: store.db, secrets, logLevel: 'silent' });
   return {
     app,
     store,
