@@ -33,6 +33,11 @@ const SETTINGS = {
 
 export type ConfigOptions = Partial<Record<keyof Config, string>>;
 
+/** Plain words for settings whose schema would otherwise print a regular expression. */
+const EXPECTED: Partial<Record<string, string>> = {
+  baseUrl: 'must be an http:// or https:// URL with no query or fragment, e.g. http://127.0.0.1:8080',
+};
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -58,7 +63,8 @@ export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = proc
   }
   const problems = schemaProblems(ConfigSchema, raw).map((line) => {
     const name = line.slice(0, line.indexOf(':'));
-    return origin[name] ? `${origin[name]}${line.slice(name.length)}` : line;
+    const rest = EXPECTED[name] && line.startsWith(`${name}: must match pattern`) ? `: ${EXPECTED[name]}` : line.slice(name.length);
+    return origin[name] ? `${origin[name]}${rest}` : `${name}${rest}`;
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return raw as Config;

@@ -101,6 +101,15 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
         externalCollaborator: user.externalCollaborator ?? false,
         active: user.active ?? true,
       };
+      // One row per accountId: neither a second entry for it nor an app's bot may overwrite a user.
+      if (seededUsers.has(accountId)) {
+        problems.push(`${path}.${user.accountId === undefined ? 'email' : 'accountId'}: this user is already listed above`);
+        continue;
+      }
+      if ((await findUser(trx, accountId))?.accountType === 'app') {
+        problems.push(`${path}.accountId: already belongs to an app's bot user`);
+        continue;
+      }
       const taken = await takenUserField(trx, record);
       if (taken) {
         problems.push(`${path}.${taken}: already belongs to another user`);
@@ -127,7 +136,9 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
         emailAccess: app.emailAccess ?? false,
         accountId: app.accountId ?? botAccountId(app.key),
       };
-      const taken = (await takenAppField(trx, record)) ?? (seededUsers.has(record.accountId) ? 'accountId' : undefined);
+      // The bot's accountId must not be a person's: upserting the bot would overwrite them.
+      const person = seededUsers.has(record.accountId) || (await findUser(trx, record.accountId))?.accountType === 'atlassian';
+      const taken = (await takenAppField(trx, record)) ?? (person ? 'accountId' : undefined);
       if (taken) {
         problems.push(`apps[${i}].${taken}: already belongs to another app or user`);
         continue;

@@ -19,6 +19,9 @@ export function registerJsonBody(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
     // Clients often label a body-less GET or DELETE as JSON; there is nothing to parse.
     if (body === '' && BODYLESS.has(request.method)) return done(null, undefined);
+    // SPEC §3 step 1: an unknown path (404) or wrong method (405) wins over the
+    // body's syntax, as Fastify already does for content types it has no parser for.
+    if (request.is404) return done(null, undefined);
     if (NUL_IN_JSON.test(body)) return done(badRequest('The request body contains a NUL character'), undefined);
     parseJson(request, body, done);
   });
