@@ -5,7 +5,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { newSecretKey, Secrets } from './domain/secrets.ts';
 import { openStore, parseDatabaseUrl, type DatabaseLocation, type Store } from './store/database.ts';
 
@@ -15,16 +15,21 @@ export interface Runtime {
 }
 
 export async function openRuntime(config: Pick<Config, 'database' | 'secretKey'>): Promise<Runtime> {
-  const location = parseDatabaseUrl(config.database);
+  let location: DatabaseLocation;
+  try {
+    location = parseDatabaseUrl(config.database);
+  } catch (error) {
+    throw new ConfigError([`--database (DATABASE_URL): ${(error as Error).message}`]);
+  }
   const secrets = new Secrets(config.secretKey ?? embeddedSecretKey(location));
   return { store: await openStore(location), secrets };
 }
 
 function embeddedSecretKey(location: DatabaseLocation): string {
   if (location.dialect === 'postgres') {
-    throw new Error(
-      'a secret key is required with PostgreSQL: set USERPLANE_SECRET_KEY (or --secret-key) to the same value of at least 32 characters on every instance',
-    );
+    throw new ConfigError([
+      '--secret-key (USERPLANE_SECRET_KEY): required with PostgreSQL; give every instance the same value of at least 32 characters',
+    ]);
   }
   if (location.path === ':memory:') return newSecretKey();
   mkdirSync(dirname(location.path), { recursive: true });

@@ -216,8 +216,8 @@ users:
       runCli(['serve', '--port', '0'], cleanEnv({ DATABASE_URL: url })),
     ]);
     for (const result of [serve, migrate]) {
-      assert.notEqual(result.code, 0);
-      assert.match(result.stderr, /^userplane: .*secret key is required with PostgreSQL.*USERPLANE_SECRET_KEY/);
+      assert.equal(result.code, 2, 'a configuration error');
+      assert.match(result.stderr, /^userplane: invalid configuration:\n {2}--secret-key \(USERPLANE_SECRET_KEY\): required with PostgreSQL/);
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
       assert.doesNotMatch(result.stdout, /listening/);
     }

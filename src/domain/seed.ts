@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import { parse as parseYaml } from 'yaml';
 import { SeedFileSchema, type SeedFile } from '../schemas/seed.ts';
 import { takenAppField, upsertApp } from '../store/apps.ts';
-import { addGroupMember, ensureGroup } from '../store/groups.ts';
+import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
 import { insertProperty, propertyExists } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
 import { ensureSite, readSite, updateSite } from '../store/site.ts';
@@ -75,9 +75,11 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
     }
     const site = (await readSite(trx))!;
 
+    // Groups named by the site, the file, or an earlier load may be referenced.
     const groupNames = new Set([...site.settings.canUseGroups, ...site.settings.adminGroups, ...(rest.groups ?? [])]);
     for (const name of groupNames) await ensureGroup(trx, name);
     summary.groups = groupNames.size;
+    const knownGroup = async (name: string) => groupNames.has(name) || (await groupExists(trx, name));
 
     const seededUsers = new Set<string>();
     const knownUser = async (accountId: string) => seededUsers.has(accountId) || (await findUser(trx, accountId)) !== undefined;
@@ -85,28 +87,33 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
     for (const [i, user] of (rest.users ?? []).entries()) {
       const path = `users[${i}]`;
       const accountId = user.accountId ?? (await findUserByEmail(trx, user.email))?.accountId ?? newAccountId();
+      const knownGroups: string[] = [];
       for (const [g, group] of (user.groups ?? []).entries()) {
-        if (!groupNames.has(group)) problems.push(`${path}.groups[${g}]: group "${group}" is not defined in groups`);
+        if (await knownGroup(group)) knownGroups.push(group);
+        else problems.push(`${path}.groups[${g}]: group "${group}" is not defined in groups`);
       }
+      // Fields the file leaves out keep their stored values: a restart with
+      // --seed does not reactivate a deactivated user or undo a rename.
+      const existing = await findUser(trx, accountId);
       const record: User = {
         accountId,
         accountType: 'atlassian',
         email: user.email,
         displayName: user.displayName,
-        publicName: user.publicName ?? user.displayName,
-        timeZone: user.timeZone ?? 'UTC',
-        emailVisibility: user.emailVisibility ?? 'admins',
-        username: user.username ?? null,
-        userKey: user.userKey ?? null,
-        externalCollaborator: user.externalCollaborator ?? false,
-        active: user.active ?? true,
+        publicName: user.publicName ?? existing?.publicName ?? user.displayName,
+        timeZone: user.timeZone ?? existing?.timeZone ?? 'UTC',
+        emailVisibility: user.emailVisibility ?? existing?.emailVisibility ?? 'admins',
+        username: user.username ?? existing?.username ?? null,
+        userKey: user.userKey ?? existing?.userKey ?? null,
+        externalCollaborator: user.externalCollaborator ?? existing?.externalCollaborator ?? false,
+        active: user.active ?? existing?.active ?? true,
       };
       // One row per accountId: neither a second entry for it nor an app's bot may overwrite a user.
       if (seededUsers.has(accountId)) {
         problems.push(`${path}.${user.accountId === undefined ? 'email' : 'accountId'}: this user is already listed above`);
         continue;
       }
-      if ((await findUser(trx, accountId))?.accountType === 'app') {
+      if (existing?.accountType === 'app') {
         problems.push(`${path}.accountId: already belongs to an app's bot user`);
         continue;
       }
@@ -117,7 +124,7 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
       }
       await upsertUser(trx, record);
       seededUsers.add(accountId);
-      for (const group of user.groups ?? []) if (groupNames.has(group)) await addGroupMember(trx, group, accountId);
+      for (const group of knownGroups) await addGroupMember(trx, group, accountId);
       for (const token of user.apiTokens ?? []) {
         await ensureApiToken(trx, { accountId, name: 'seed', digest: secrets.digest(token) });
       }
@@ -126,6 +133,10 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
 
     const appKeys = new Set<string>();
     for (const [i, app] of (rest.apps ?? []).entries()) {
+      if (appKeys.has(app.key)) {
+        problems.push(`apps[${i}].key: app "${app.key}" is already listed above`);
+        continue;
+      }
       const record: App = {
         key: app.key,
         name: app.name,
@@ -163,7 +174,7 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
     const knownApp = async (key: string) =>
       appKeys.has(key) || (await trx.selectFrom('apps').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
 
-    await checkContentReferences(rest, groupNames, knownUser, problems);
+    await checkContentReferences(rest, knownGroup, knownUser, problems);
 
     for (const [i, property] of (rest.properties ?? []).entries()) {
       const path = `properties[${i}]`;
@@ -206,7 +217,7 @@ function serializeJiraValue(value: unknown): string {
  */
 async function checkContentReferences(
   seed: SeedFile,
-  groups: Set<string>,
+  knownGroup: (name: string) => Promise<boolean>,
   knownUser: (accountId: string) => Promise<boolean>,
   problems: string[],
 ): Promise<void> {
@@ -219,8 +230,10 @@ async function checkContentReferences(
   const checkUsers = async (path: string, ids: readonly string[] | undefined) => {
     for (const [i, id] of (ids ?? []).entries()) if (!(await knownUser(id))) problems.push(`${path}[${i}]: no user with accountId "${id}"`);
   };
-  const checkGroups = (path: string, names: readonly string[] | undefined) => {
-    for (const [i, name] of (names ?? []).entries()) if (!groups.has(name)) problems.push(`${path}[${i}]: group "${name}" is not defined in groups`);
+  const checkGroups = async (path: string, names: readonly string[] | undefined) => {
+    for (const [i, name] of (names ?? []).entries()) {
+      if (!(await knownGroup(name))) problems.push(`${path}[${i}]: group "${name}" is not defined in groups`);
+    }
   };
 
   for (const [i, space] of (seed.spaces ?? []).entries()) {
@@ -229,13 +242,13 @@ async function checkContentReferences(
     if (space.type !== 'personal' && space.owner !== undefined) problems.push(`${path}.owner: only a personal space has an owner`);
     if (space.owner !== undefined && !(await knownUser(space.owner))) problems.push(`${path}.owner: no user with accountId "${space.owner}"`);
     await checkUsers(`${path}.view.users`, space.view?.users);
-    checkGroups(`${path}.view.groups`, space.view?.groups);
+    await checkGroups(`${path}.view.groups`, space.view?.groups);
   }
   for (const [i, item] of (seed.content ?? []).entries()) {
     const path = `content[${i}]`;
     if (!spaces.has(item.space)) problems.push(`${path}.space: space "${item.space}" is not defined in spaces`);
     await checkUsers(`${path}.restrictions.users`, item.restrictions?.users);
-    checkGroups(`${path}.restrictions.groups`, item.restrictions?.groups);
+    await checkGroups(`${path}.restrictions.groups`, item.restrictions?.groups);
   }
   for (const [i, watch] of (seed.watches ?? []).entries()) {
     const path = `watches[${i}]`;

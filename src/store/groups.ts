@@ -20,3 +20,7 @@ export async function addGroupMember(db: Db, groupName: string, accountId: strin
     .onConflict((oc) => oc.columns(['group_id', 'account_id']).doNothing())
     .execute();
 }
+
+export async function groupExists(db: Db, name: string): Promise<boolean> {
+  return (await db.selectFrom('groups').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
+}

@@ -439,6 +439,28 @@ users:
       assert.equal((await readSite(db))?.cloudId, '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b');
     });
 
+    test('a group from an earlier load may be referenced by a later file', async () => {
+      const db = await fresh();
+      await load(db, 'groups: [support]\n');
+      await load(db, 'users:\n  - { accountId: "712020:zoe", email: zoe@example.com, displayName: Zoe, groups: [support] }\n');
+      assert.deepEqual(await groupNamesOf(db, '712020:zoe'), ['support']);
+    });
+
+    test('fields a file leaves out keep their stored values: a restart does not reactivate a user', async () => {
+      const db = await fresh();
+      const file = 'users:\n  - { accountId: "712020:ivy", email: ivy@example.com, displayName: Ivy, timeZone: Europe/Paris }\n';
+      await load(db, file);
+      const ivy = (await findUser(db, '712020:ivy'))!;
+      await db.updateTable('users').set({ active: 0, email_visibility: 'anyone' }).where('account_id', '=', ivy.accountId).execute();
+      await load(db, file);
+      const after = (await findUser(db, '712020:ivy'))!;
+      assert.equal(after.active, false);
+      assert.equal(after.emailVisibility, 'anyone');
+      assert.equal(after.timeZone, 'Europe/Paris');
+      await load(db, file.replace('timeZone: Europe/Paris', 'timeZone: UTC, active: true'));
+      assert.equal((await findUser(db, '712020:ivy'))!.active, true, 'a file that says active: true reactivates');
+    });
+
     describe('a bad file names the offending path and changes nothing', () => {
       let db: Kysely<Database>;
       let snapshot: Record<string, unknown[]>;
@@ -626,6 +648,16 @@ ${NEW_PROPERTY}`,
         await refused(
           `apps:\n  - { key: com.example.copy, name: Copy, clientKey: notes-client, sharedSecret: copy-shared-secret-of-at-least-32-chars }\n`,
           'apps[0].clientKey: already belongs to another app or user',
+        );
+      });
+
+      test('an app listed twice in one file', async () => {
+        await refused(
+          `apps:
+  - { key: com.example.twice, name: One, clientKey: twice-1, sharedSecret: twice-shared-secret-of-at-least-32-chars }
+  - { key: com.example.twice, name: Two, clientKey: twice-2, sharedSecret: twice-shared-secret-of-at-least-32-chars }
+`,
+          'apps[1].key: app "com.example.twice" is already listed above',
         );
       });
 
