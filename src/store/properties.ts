@@ -4,6 +4,7 @@
  */
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from './database.ts';
+import { preparedQuery } from './prepared.ts';
 import type { Database, PropertyRow } from './schema.ts';
 
 export type Product = 'confluence' | 'jira';
@@ -54,14 +55,33 @@ function atVersion(versions: readonly number[]) {
   return (eb: ExpressionBuilder<Database, 'properties'>) => eb('version', 'in', versions.length > 0 ? versions : [-1]);
 }
 
+/** An address whose values are the prepared query's params. */
+function addressParam(param: <K extends keyof PropertyAddress>(name: K) => PropertyAddress[K]): PropertyAddress {
+  return { product: param('product'), namespace: param('namespace'), accountId: param('accountId'), key: param('key') };
+}
+
+const selectProperty = preparedQuery<PropertyAddress, Pick<PropertyRow, (typeof COLUMNS)[number]>>((db, param) =>
+  db.selectFrom('properties').select(COLUMNS).where(at(addressParam(param))),
+);
+
 export async function findProperty(db: Db, address: PropertyAddress): Promise<StoredProperty | undefined> {
-  const row = await db.selectFrom('properties').select(COLUMNS).where(at(address)).executeTakeFirst();
+  const [row] = (await selectProperty(db, address)).rows;
   return row && toStoredProperty(row);
 }
 
 export async function propertyExists(db: Db, address: PropertyAddress): Promise<boolean> {
-  return (await db.selectFrom('properties').select('id').where(at(address)).executeTakeFirst()) !== undefined;
+  return (await findProperty(db, address)) !== undefined;
 }
+
+const selectKeys = preparedQuery<Owner & { limit: number; offset: number }, { key: string }>((db, param) =>
+  db
+    .selectFrom('properties')
+    .select('key')
+    .where(ownedBy({ product: param('product'), namespace: param('namespace'), accountId: param('accountId') }))
+    .orderBy('key')
+    .limit(param('limit'))
+    .offset(param('offset')),
+);
 
 /** Keys in code-point order, one page; fetches one extra row to tell whether more exist. */
 export async function listPropertyKeys(
@@ -69,14 +89,7 @@ export async function listPropertyKeys(
   owner: Owner,
   page: { start: number; limit: number },
 ): Promise<{ keys: string[]; more: boolean }> {
-  const rows = await db
-    .selectFrom('properties')
-    .select('key')
-    .where(ownedBy(owner))
-    .orderBy('key')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
+  const { rows } = await selectKeys(db, { ...owner, limit: page.limit + 1, offset: page.start });
   return { keys: rows.slice(0, page.limit).map((r) => r.key), more: rows.length > page.limit };
 }
 
@@ -108,6 +121,15 @@ export async function insertProperty(db: Db, address: PropertyAddress, value: st
   return toStoredProperty(row);
 }
 
+const replaceValue = preparedQuery<PropertyAddress & { value: string; now: string }, Pick<PropertyRow, (typeof COLUMNS)[number]>>(
+  (db, param) =>
+    db
+      .updateTable('properties')
+      .set((eb) => ({ value: param('value'), version: eb('version', '+', 1), updated_at: param('now') }))
+      .where(at(addressParam(param)))
+      .returning(COLUMNS),
+);
+
 /**
  * Replaces the value in one statement. `versions`, when given, are the only
  * versions the update may apply to (If-Match). Returns undefined when no row
@@ -119,19 +141,27 @@ export async function replacePropertyValue(
   value: string,
   versions?: readonly number[],
 ): Promise<StoredProperty | undefined> {
-  let query = db
+  const now = new Date().toISOString();
+  if (!versions) {
+    const [row] = (await replaceValue(db, { ...address, value, now })).rows;
+    return row && toStoredProperty(row);
+  }
+  const row = await db
     .updateTable('properties')
-    .set((eb) => ({ value, version: eb('version', '+', 1), updated_at: new Date().toISOString() }))
-    .where(at(address));
-  if (versions) query = query.where(atVersion(versions));
-  const row = await query.returning(COLUMNS).executeTakeFirst();
+    .set((eb) => ({ value, version: eb('version', '+', 1), updated_at: now }))
+    .where(at(address))
+    .where(atVersion(versions))
+    .returning(COLUMNS)
+    .executeTakeFirst();
   return row && toStoredProperty(row);
 }
 
+const removeProperty = preparedQuery<PropertyAddress, never>((db, param) => db.deleteFrom('properties').where(at(addressParam(param))));
+
 /** Deletes the property (only at one of `versions`, when given). Returns whether a row went. */
 export async function deleteProperty(db: Db, address: PropertyAddress, versions?: readonly number[]): Promise<boolean> {
-  let query = db.deleteFrom('properties').where(at(address));
-  if (versions) query = query.where(atVersion(versions));
-  const result = await query.executeTakeFirst();
-  return result.numDeletedRows > 0n;
+  const deleted = versions
+    ? (await db.deleteFrom('properties').where(at(address)).where(atVersion(versions)).executeTakeFirst()).numDeletedRows
+    : ((await removeProperty(db, address)).numAffectedRows ?? 0n);
+  return deleted > 0n;
 }

@@ -1,5 +1,6 @@
 import type { User } from '../domain/users.ts';
 import type { Db } from './database.ts';
+import { preparedQuery } from './prepared.ts';
 import type { NewUserRow, UserRow } from './schema.ts';
 
 export function toUser(row: UserRow): User {
@@ -45,9 +46,12 @@ export async function findUserByEmail(db: Db, email: string): Promise<User | und
   return row && toUser(row);
 }
 
+const selectAccountId = preparedQuery<{ accountId: string }, { account_id: string }>((db, param) =>
+  db.selectFrom('users').select('account_id').where('account_id', '=', param('accountId')),
+);
+
 export async function userExists(db: Db, accountId: string): Promise<boolean> {
-  const row = await db.selectFrom('users').select('account_id').where('account_id', '=', accountId).executeTakeFirst();
-  return row !== undefined;
+  return (await selectAccountId(db, { accountId })).rows.length > 0;
 }
 
 /** Inserts or replaces a user by accountId. */
