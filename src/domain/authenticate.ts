@@ -3,6 +3,7 @@
  * scheme off the request and calls one of these. Every failure is a 401;
  * nothing falls back to anonymous.
  */
+import { hash } from 'node:crypto';
 import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
@@ -30,17 +31,21 @@ export class Authenticator {
     private readonly secrets: Secrets,
   ) {}
 
-  /** `Authorization: Basic base64(email:apiToken)`. */
-  async basic(email: string, token: string): Promise<Principal> {
-    const digest = this.secrets.digest(token);
-    // Keyed by the digest, never the token; failures are cached too, so a
-    // flood of one bad token costs one query a second.
-    const outcome = await this.#basic.get(`${email.toLowerCase()}\n${digest}`, () => this.#checkBasic(email, digest));
+  /** `Authorization: Basic <credential>`, the credential being base64(email:apiToken). */
+  async basic(credential: string): Promise<Principal> {
+    // Keyed by a SHA-256 of the credential, never the credential itself.
+    // Failures are cached too, so a flood of one bad token costs one query a second.
+    const outcome = await this.#basic.get(hash('sha256', credential, 'base64'), () => this.#checkBasic(credential));
     if (!outcome.ok) throw unauthenticated(outcome.message);
     return { kind: 'user', user: outcome.value };
   }
 
-  async #checkBasic(email: string, digest: string): Promise<Outcome<Member>> {
+  async #checkBasic(credential: string): Promise<Outcome<Member>> {
+    const decoded = Buffer.from(credential, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) return { ok: false, message: 'Basic authentication failed: expected base64(email:apiToken)' };
+    const email = decoded.slice(0, colon);
+    const digest = this.secrets.digest(decoded.slice(colon + 1));
     const invalid: Outcome<Member> = { ok: false, message: 'Basic authentication failed: the email or API token is not valid' };
     const token = await findApiTokenByDigest(this.db, digest);
     if (!token || !safeEqual(token.digest, digest)) return invalid;

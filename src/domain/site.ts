@@ -23,7 +23,7 @@ export class SiteService {
     private readonly defaultBaseUrl: () => string,
   ) {}
 
-  current(): Promise<Site> {
+  current(): Site | Promise<Site> {
     return this.#cache.get('site', async () => {
       const stored = await readSite(this.db);
       if (!stored) throw new Error('the site has not been created');

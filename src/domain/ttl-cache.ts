@@ -13,14 +13,16 @@ export class TtlCache<K, V> {
     private readonly maxEntries = 10_000,
   ) {}
 
-  async get(key: K, load: () => Promise<V>): Promise<V> {
+  /** A fresh hit comes back as is, without a promise: this runs on every request. */
+  get(key: K, load: () => Promise<V>): V | Promise<V> {
     const now = Date.now();
     const hit = this.#entries.get(key);
     if (hit && hit.expires > now) return hit.value;
-    const value = await load();
-    if (this.#entries.size >= this.maxEntries) this.#evictExpired(now);
-    if (this.#entries.size < this.maxEntries) this.#entries.set(key, { value, expires: now + this.ttlMs });
-    return value;
+    return load().then((value) => {
+      if (this.#entries.size >= this.maxEntries) this.#evictExpired(now);
+      if (this.#entries.size < this.maxEntries) this.#entries.set(key, { value, expires: now + this.ttlMs });
+      return value;
+    });
   }
 
   clear(): void {

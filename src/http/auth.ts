@@ -62,12 +62,8 @@ async function resolvePrincipal(request: FastifyRequest, authenticator: Authenti
   const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
   const credential = space === -1 ? '' : header.slice(space + 1).trim();
   switch (scheme) {
-    case 'basic': {
-      const decoded = Buffer.from(credential, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon <= 0) throw unauthenticated('Basic authentication failed: expected base64(email:apiToken)');
-      return authenticator.basic(decoded.slice(0, colon), decoded.slice(colon + 1));
-    }
+    case 'basic':
+      return authenticator.basic(credential);
     case 'jwt':
       return authenticator.connectJwt(credential, request.method, request.url.replace(GATEWAY_PREFIX, ''));
     case 'bearer':

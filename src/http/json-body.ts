@@ -26,7 +26,8 @@ export function registerJsonBody(app: FastifyInstance): void {
     parseJson(request, body, done);
   });
 
-  app.addHook('preValidation', async (request) => {
-    if (NUL_IN_URL.test(request.url)) throw badRequest('The request URL contains a NUL character (%00)');
+  // Callback style: this hook runs on every request, and needs no promise.
+  app.addHook('preValidation', (request, _reply, done) => {
+    done(NUL_IN_URL.test(request.url) ? badRequest('The request URL contains a NUL character (%00)') : undefined);
   });
 }

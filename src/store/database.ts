@@ -7,7 +7,8 @@ import { Kysely, Migrator, sql, type Migration, type Transaction } from 'kysely'
 import { initial } from './migrations/2026-11-24-0001-initial.ts';
 import { isPostgresUniqueViolation, postgresDialect } from './postgres.ts';
 import type { Database } from './schema.ts';
-import { isSqliteUniqueViolation, sqliteDialect } from './sqlite.ts';
+import { readDirectly } from './prepared.ts';
+import { isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
@@ -30,14 +31,15 @@ export function parseDatabaseUrl(value: string): DatabaseLocation {
 }
 
 export async function openStore(location: DatabaseLocation): Promise<Store> {
-  const dialect = location.dialect === 'sqlite' ? sqliteDialect(location.path) : postgresDialect(location.url);
-  const db = new Kysely<Database>({ dialect });
+  const sqlite = location.dialect === 'sqlite' ? openSqlite(location.path) : undefined;
+  const db = new Kysely<Database>({ dialect: sqlite?.dialect ?? postgresDialect((location as { url: string }).url) });
   try {
     await migrate(db, location.dialect);
   } catch (error) {
     await db.destroy();
     throw error;
   }
+  if (sqlite) readDirectly(db, sqlite.readNow);
   return { db, location, close: () => db.destroy() };
 }
 

@@ -15,11 +15,24 @@ import type { Database } from './schema.ts';
 
 type Slot = { param: string } | { value: unknown };
 
+/** Runs a read synchronously, or answers undefined when it cannot right now. */
+type DirectRead = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
+const directReads = new WeakMap<object, DirectRead>();
+
+/**
+ * Lets a database's prepared SELECTs skip Kysely's connection queue
+ * (store/sqlite.ts). Only the database itself: its transactions run their
+ * reads through Kysely, in order with their writes.
+ */
+export function readDirectly(db: Kysely<Database>, read: DirectRead): void {
+  directReads.set(db, read);
+}
+
 export function preparedQuery<P extends object, R>(
   build: (db: Kysely<Database>, param: <K extends keyof P & string>(name: K) => P[K]) => Compilable<R>,
 ): (db: Db, params: P) => Promise<QueryResult<R>> {
   // Keyed by the dialect's adapter, which a database and its transactions share.
-  const plans = new WeakMap<object, { sql: string; slots: Slot[] }>();
+  const plans = new WeakMap<object, { sql: string; slots: Slot[]; select: boolean }>();
   return (db, params) => {
     const adapter = db.getExecutor().adapter;
     let plan = plans.get(adapter);
@@ -32,10 +45,12 @@ export function preparedQuery<P extends object, R>(
       };
       const compiled = build(db as Kysely<Database>, param).compile();
       const slots = compiled.parameters.map((value): Slot => (markers.has(value) ? { param: markers.get(value)! } : { value }));
-      plan = { sql: compiled.sql, slots };
+      plan = { sql: compiled.sql, slots, select: compiled.query.kind === 'SelectQueryNode' };
       plans.set(adapter, plan);
     }
     const values = plan.slots.map((slot) => ('param' in slot ? params[slot.param as keyof P] : slot.value));
+    const rows = plan.select ? directReads.get(db)?.(plan.sql, values) : undefined;
+    if (rows) return Promise.resolve({ rows: rows as R[] });
     return db.executeQuery<R>(CompiledQuery.raw(plan.sql, values));
   };
 }
