@@ -7,7 +7,7 @@ import { Kysely, Migrator, sql, type Migration, type Transaction } from 'kysely'
 import { initial } from './migrations/2026-11-24-0001-initial.ts';
 import { isPostgresUniqueViolation, postgresDialect } from './postgres.ts';
 import type { Database } from './schema.ts';
-import { readDirectly } from './prepared.ts';
+import { runDirectly } from './prepared.ts';
 import { isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
 
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -39,7 +39,7 @@ export async function openStore(location: DatabaseLocation): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  if (sqlite) readDirectly(db, sqlite.readNow);
+  if (sqlite) runDirectly(db, sqlite.runNow);
   return { db, location, close: () => db.destroy() };
 }
 

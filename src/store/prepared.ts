@@ -15,24 +15,25 @@ import type { Database } from './schema.ts';
 
 type Slot = { param: string } | { value: unknown };
 
-/** Runs a read synchronously, or answers undefined when it cannot right now. */
-type DirectRead = (sql: string, parameters: readonly unknown[]) => unknown[] | undefined;
-const directReads = new WeakMap<object, DirectRead>();
+/** Runs a statement outside Kysely, or answers undefined when it cannot right now. */
+type DirectRun = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
+const directRuns = new WeakMap<object, DirectRun>();
 
 /**
- * Lets a database's prepared SELECTs skip Kysely's connection queue
- * (store/sqlite.ts). Only the database itself: its transactions run their
- * reads through Kysely, in order with their writes.
+ * Lets a database's prepared queries skip Kysely's connection queue
+ * (store/sqlite.ts): each is one statement, atomic on its own. Only the
+ * database itself: its transactions run their statements through Kysely, in
+ * order.
  */
-export function readDirectly(db: Kysely<Database>, read: DirectRead): void {
-  directReads.set(db, read);
+export function runDirectly(db: Kysely<Database>, run: DirectRun): void {
+  directRuns.set(db, run);
 }
 
 export function preparedQuery<P extends object, R>(
   build: (db: Kysely<Database>, param: <K extends keyof P & string>(name: K) => P[K]) => Compilable<R>,
 ): (db: Db, params: P) => Promise<QueryResult<R>> {
   // Keyed by the dialect's adapter, which a database and its transactions share.
-  const plans = new WeakMap<object, { sql: string; slots: Slot[]; select: boolean }>();
+  const plans = new WeakMap<object, { sql: string; slots: Slot[] }>();
   return (db, params) => {
     const adapter = db.getExecutor().adapter;
     let plan = plans.get(adapter);
@@ -45,12 +46,12 @@ export function preparedQuery<P extends object, R>(
       };
       const compiled = build(db as Kysely<Database>, param).compile();
       const slots = compiled.parameters.map((value): Slot => (markers.has(value) ? { param: markers.get(value)! } : { value }));
-      plan = { sql: compiled.sql, slots, select: compiled.query.kind === 'SelectQueryNode' };
+      plan = { sql: compiled.sql, slots };
       plans.set(adapter, plan);
     }
     const values = plan.slots.map((slot) => ('param' in slot ? params[slot.param as keyof P] : slot.value));
-    const rows = plan.select ? directReads.get(db)?.(plan.sql, values) : undefined;
-    if (rows) return Promise.resolve({ rows: rows as R[] });
+    const result = directRuns.get(db)?.(plan.sql, values);
+    if (result) return Promise.resolve(result as QueryResult<R> | Promise<QueryResult<R>>);
     return db.executeQuery<R>(CompiledQuery.raw(plan.sql, values));
   };
 }

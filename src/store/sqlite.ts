@@ -2,16 +2,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { SqliteDialect } from 'kysely';
+import { SqliteDialect, type QueryResult } from 'kysely';
 
 export interface SqliteConnection {
   dialect: SqliteDialect;
   /**
-   * Runs a read at once, on the same connection, when no transaction is open
-   * on it; undefined when one is, so the caller queues behind it (through
-   * Kysely) instead of reading its uncommitted rows.
+   * Runs one statement outside Kysely's connection queue, or answers
+   * undefined when a transaction is open on the connection, so the caller
+   * queues behind it (through Kysely) instead of reading or joining its
+   * uncommitted work. Reads run at once; writes are group-committed.
    */
-  readNow(sql: string, parameters: readonly unknown[]): unknown[] | undefined;
+  runNow(sql: string, parameters: readonly unknown[]): QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
 }
 
 export function openSqlite(path: string): SqliteConnection {
@@ -31,10 +32,88 @@ export function openSqlite(path: string): SqliteConnection {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   const prepare = statementCache(database);
+  const commits = new GroupCommit(database);
   return {
     dialect: new SqliteDialect({ database: { close: () => database.close(), prepare } }),
-    readNow: (sql, parameters) => (database.inTransaction ? undefined : prepare(sql).all(...parameters)),
+    runNow(sql, parameters) {
+      if (database.inTransaction) return undefined;
+      const statement = prepare(sql);
+      return statement.readonly ? { rows: statement.all(...parameters) } : commits.run(statement, parameters);
+    },
   };
+}
+
+type Pending = {
+  statement: SQLite.Statement;
+  parameters: readonly unknown[];
+  resolve(result: QueryResult<unknown>): void;
+  reject(error: unknown): void;
+};
+
+/**
+ * Group commit: single-statement writes that arrive in the same turn of the
+ * event loop share one transaction, and each caller is answered only after
+ * that COMMIT, so an acknowledged write is as durable as on its own. A
+ * commit's WAL append costs several times the statement itself; sharing it
+ * is what makes concurrent writes cheap. Each statement still succeeds or
+ * fails on its own (SQLite rolls back only the failing statement).
+ */
+class GroupCommit {
+  #pending: Pending[] = [];
+  #scheduled = false;
+
+  constructor(private readonly database: SQLite.Database) {}
+
+  run(statement: SQLite.Statement, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ statement, parameters, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    // A transaction Kysely opened is still running: commit after it.
+    if (this.database.inTransaction) return this.#schedule();
+    const batch = this.#pending;
+    this.#pending = [];
+    const outcomes: Array<{ ok: true; result: QueryResult<unknown> } | { ok: false; error: unknown }> = [];
+    try {
+      this.database.exec('BEGIN');
+      for (const { statement, parameters } of batch) {
+        try {
+          outcomes.push({ ok: true, result: execute(statement, parameters) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+          // Some errors (I/O, a full disk) roll the whole transaction back.
+          if (!this.database.inTransaction) throw error;
+        }
+      }
+      this.database.exec('COMMIT');
+    } catch (error) {
+      if (this.database.inTransaction) this.database.exec('ROLLBACK');
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
+    });
+  }
+}
+
+function execute(statement: SQLite.Statement, parameters: readonly unknown[]): QueryResult<unknown> {
+  if (statement.reader) return { rows: statement.all(...parameters) };
+  return { rows: [], numAffectedRows: BigInt(statement.run(...parameters).changes) };
 }
 
 const STATEMENT_CACHE_SIZE = 256;
