@@ -122,7 +122,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof ApiError) return sendError(request, reply, error);
     const known = translate(error, request);
     if (known) return sendError(request, reply, known);
-    request.log.error({ err: error }, 'unhandled error');
+    request.log.error({ err: error, reqId: request.id }, 'unhandled error');
     return sendError(request, reply, new ApiError('internal', `Internal server error (request id ${request.id})`));
   });
 }

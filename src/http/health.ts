@@ -17,7 +17,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> =
     try {
       await ping(db);
     } catch (error) {
-      request.log.warn({ err: error }, 'readiness check failed');
+      request.log.warn({ err: error, reqId: request.id }, 'readiness check failed');
       throw new ApiError('unavailable', 'The database is not answering');
     }
     return { status: 'ok' };

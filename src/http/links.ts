@@ -1,11 +1,12 @@
 /** Confluence `_links` (SPEC §4): base, context and an absolute self; lists add `next`. */
 import type { FastifyRequest } from 'fastify';
 import type { Site } from '../domain/site.ts';
+import type { Links } from '../schemas/common.ts';
 
 export const CONFLUENCE_CONTEXT = '/wiki';
 
 /** `path` is relative to the Confluence base, e.g. `/rest/api/user/…`. */
-export function confluenceLinks(site: Site, path: string): Record<string, string> {
+export function confluenceLinks(site: Site, path: string): Links {
   const base = `${site.baseUrl}${CONFLUENCE_CONTEXT}`;
   return { base, context: CONFLUENCE_CONTEXT, self: `${base}${path}` };
 }
@@ -16,7 +17,7 @@ export function pageLinks(
   site: Site,
   path: string,
   page: { start: number; limit: number; more: boolean },
-): Record<string, string> {
+): Links {
   const links = confluenceLinks(site, path);
   if (!page.more || page.limit === 0) return links;
   const query = new URLSearchParams(request.url.split('?')[1] ?? '');

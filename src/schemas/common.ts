@@ -1,7 +1,17 @@
 /** Shapes shared by many routes (SPEC §4). */
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 
-export const LinksSchema = Type.Record(Type.String(), Type.String());
+/** Confluence `_links`: `base` and `context` always, `self` on resources, `next` on lists with more. */
+export const LinksSchema = Type.Object(
+  {
+    base: Type.String({ description: 'The Confluence base URL, `{baseUrl}/wiki`.' }),
+    context: Type.String({ description: 'The context path, `/wiki`.' }),
+    self: Type.Optional(Type.String({ description: 'The absolute URL of this resource.' })),
+    next: Type.Optional(Type.String({ description: 'The next page, relative to `base`.' })),
+  },
+  { additionalProperties: true },
+);
+export type Links = Static<typeof LinksSchema>;
 
 /** `start`/`limit`: non-negative integers; limits above the maximum are clamped, not rejected. */
 export const PageQuerySchema = Type.Object({
