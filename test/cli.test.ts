@@ -154,6 +154,21 @@ properties:
     await server.stop('SIGTERM');
   });
 
+  test('the embedded file belongs to one server: seed while it runs fails with a readable message', async () => {
+    const dir = tempDir();
+    const database = `sqlite:${join(dir, 'userplane.db')}`;
+    const server = serve(['--database', database]);
+    await server.waitForStdout(LISTENING);
+    const file = writeSeed(dir, 'seed.yaml', 'groups: [qa]\n');
+    const refused = await runCli(['seed', file, '--database', database]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^userplane: the SQLite database .*userplane\.db is in use by another process, such as a running userplane server: stop it first/);
+    assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
+    await server.stop('SIGTERM');
+    const loaded = await runCli(['seed', file, '--database', database]);
+    assert.equal(loaded.code, 0, loaded.stderr);
+  });
+
   test('a bad seed exits 2 with the offending path on stderr, for seed and serve --seed', async () => {
     const dir = tempDir();
     const file = writeSeed(

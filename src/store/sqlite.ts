@@ -18,19 +18,30 @@ export interface SqliteConnection {
 export function openSqlite(path: string): SqliteConnection {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SQLite(path);
-  database.pragma('busy_timeout = 5000');
-  // One server process owns the file: EXCLUSIVE locking takes the file lock
-  // once instead of two fcntl calls around every statement, and keeps the
-  // WAL index in process memory. A second process (another server, or the
-  // CLI while the server runs) is refused with "database is locked".
-  database.pragma('locking_mode = EXCLUSIVE');
-  // WAL: a commit is one append. synchronous=NORMAL keeps every committed
-  // transaction across a killed process (the WAL is in the OS page cache);
-  // only a power loss can drop the last commits. FULL would cost an fsync
-  // per write for that case alone.
-  database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
-  database.pragma('foreign_keys = ON');
+  try {
+    // The lock is never released by its holder, so waiting long is pointless.
+    database.pragma('busy_timeout = 1000');
+    // One server process owns the file: EXCLUSIVE locking takes the file lock
+    // once instead of two fcntl calls around every statement, and keeps the
+    // WAL index in process memory. A second process (another server, or the
+    // CLI while the server runs) is refused.
+    database.pragma('locking_mode = EXCLUSIVE');
+    // WAL: a commit is one append. synchronous=NORMAL keeps every committed
+    // transaction across a killed process (the WAL is in the OS page cache);
+    // only a power loss can drop the last commits. FULL would cost an fsync
+    // per write for that case alone.
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+  } catch (error) {
+    database.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
+      throw new Error(
+        `the SQLite database ${path} is in use by another process, such as a running userplane server: stop it first, or load seed files with serve --seed`,
+      );
+    }
+    throw error;
+  }
   const prepare = statementCache(database);
   const commits = new GroupCommit(database);
   return {
