@@ -32,12 +32,12 @@ export class Authenticator {
   ) {}
 
   /** `Authorization: Basic <credential>`, the credential being base64(email:apiToken). */
-  async basic(credential: string): Promise<Principal> {
+  basic(credential: string): Principal | Promise<Principal> {
     // Keyed by a SHA-256 of the credential, never the credential itself.
     // Failures are cached too, so a flood of one bad token costs one query a second.
-    const outcome = await this.#basic.get(hash('sha256', credential, 'base64'), () => this.#checkBasic(credential));
-    if (!outcome.ok) throw unauthenticated(outcome.message);
-    return { kind: 'user', user: outcome.value };
+    // A cached answer comes back without a promise: this runs on every request.
+    const outcome = this.#basic.get(hash('sha256', credential, 'base64'), () => this.#checkBasic(credential));
+    return outcome instanceof Promise ? outcome.then(userPrincipal) : userPrincipal(outcome);
   }
 
   async #checkBasic(credential: string): Promise<Outcome<Member>> {
@@ -102,6 +102,11 @@ export class Authenticator {
   async bearer(_token: string): Promise<Principal> {
     throw unauthenticated('Bearer token rejected: it is not valid or has expired');
   }
+}
+
+function userPrincipal(outcome: Outcome<Member>): Principal {
+  if (!outcome.ok) throw unauthenticated(outcome.message);
+  return { kind: 'user', user: outcome.value };
 }
 
 /**

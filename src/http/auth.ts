@@ -4,7 +4,7 @@
  * the route's declared access is enforced — in SPEC §3's order: 401 for
  * credentials, then 403 for can-use and scopes — before any body is read.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
 import { forbidden, unauthenticated } from '../domain/errors.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
@@ -37,16 +37,25 @@ export function registerAuth(app: FastifyInstance, deps: { authenticator: Authen
   app.decorateRequest('principal', null as never);
   app.decorateRequest('site', null as never);
 
-  app.addHook('onRequest', async (request) => {
-    const access = request.routeOptions.config.access;
+  // Each protected route gets its own hook, with its access rule in the closure.
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
     if (!access || access.kind === 'public') return;
-    request.site = await deps.sites.current();
-    request.principal = await resolvePrincipal(request, deps.authenticator);
-    enforce(access, request.principal, request.site);
+    const admit = admitter(access, deps);
+    route.onRequest = [admit, ...[route.onRequest ?? []].flat()];
   });
 }
 
-async function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator): Promise<Principal> {
+/** The hook for one route: credentials → principal, then the route's access rule. */
+function admitter(access: ProtectedAccess, deps: { authenticator: Authenticator; sites: SiteService }): onRequestHookHandler {
+  return async (request) => {
+    request.site = await deps.sites.current();
+    request.principal = await resolvePrincipal(request, deps.authenticator);
+    enforce(access, request.principal, request.site);
+  };
+}
+
+function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator): Principal | Promise<Principal> {
   const header = request.headers.authorization;
   const queryJwt = (request.query as Record<string, unknown> | undefined)?.jwt;
   if (header !== undefined && queryJwt !== undefined) {
@@ -73,7 +82,9 @@ async function resolvePrincipal(request: FastifyRequest, authenticator: Authenti
   }
 }
 
-function enforce(access: Exclude<RouteAccess, { kind: 'public' }>, principal: Principal, site: Site): void {
+type ProtectedAccess = Exclude<RouteAccess, { kind: 'public' }>;
+
+function enforce(access: ProtectedAccess, principal: Principal, site: Site): void {
   const { settings } = site;
   if (access.kind === 'admin') {
     if (principal.kind === 'anonymous') throw unauthenticated('Authentication required: the administration API is for site admins');
