@@ -12,13 +12,13 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/helpers/net.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_USER = { accountId: '712020:bench', email: 'bench@example.com', token: 'bench-token-0123456789' };
@@ -193,17 +193,6 @@ function report(runs: Run[], connections: number): void {
     '',
   ];
   process.stdout.write(out.join('\n'));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function positiveInteger(value: string, option: string): number {
