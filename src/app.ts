@@ -6,12 +6,18 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { Authenticator } from './domain/authenticate.ts';
+import { ApiError } from './domain/errors.ts';
 import type { Secrets } from './domain/secrets.ts';
 import { SiteService } from './domain/site.ts';
+import { ADMIN_API_PREFIX, adminRoutes } from './http/admin/index.ts';
 import { registerAuth } from './http/auth.ts';
 import { userPropertyRoutes } from './http/confluence/user-properties.ts';
-import { registerErrorHandling } from './http/errors.ts';
+import { userDirectoryRoutes } from './http/confluence/users.ts';
+import { avatarRoutes } from './http/avatars.ts';
+import { registerErrorHandling, sendError } from './http/errors.ts';
+import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
+import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Database } from './store/schema.ts';
@@ -19,8 +25,16 @@ import type { Database } from './store/schema.ts';
 /** SPEC §5: request bodies over 1 MiB → 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Confluence is served under both prefixes (SPEC §1: confluence.js uses `/rest/api`). */
-const CONFLUENCE_PREFIXES = ['/wiki/rest/api', '/rest/api'];
+/**
+ * Confluence is served under both prefixes (SPEC §1: confluence.js uses `/rest/api`),
+ * and under the OAuth gateway (http/gateway.ts checks the cloudId).
+ */
+const CONFLUENCE_PREFIXES = ['/wiki/rest/api', '/rest/api', '/ex/confluence/:cloudId/wiki/rest/api', '/ex/confluence/:cloudId/rest/api'];
+
+/** Jira's two versions behave identically (SPEC §1), directly and under the OAuth gateway. */
+const JIRA_PREFIXES = ([2, 3] as const).flatMap((version) =>
+  [`/rest/api/${version}`, `/ex/jira/:cloudId/rest/api/${version}`].map((prefix) => ({ prefix, version })),
+);
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -45,6 +59,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     // Keys reach 255 characters and accountIds 128, before percent-encoding.
     routerOptions: { maxParamLength: 2048 },
+    // Errors before routing, such as a malformed percent-encoding in the path,
+    // in the envelope of the path: Fastify would answer them in its own shape.
+    frameworkErrors: (error, request, reply) => {
+      if (error.code === 'FST_ERR_BAD_URL') {
+        // The path only: the query may hold a jwt, which no answer repeats.
+        const path = request.url.split('?')[0];
+        return sendError(request, reply, new ApiError('bad_request', `The request URL is not valid: ${path} is not percent-encoded UTF-8`));
+      }
+      request.log.error({ err: error, reqId: request.id }, 'routing error');
+      return sendError(request, reply, new ApiError('internal', `Internal server error (request id ${request.id})`));
+    },
   })
     .withTypeProvider<TypeBoxTypeProvider>()
     .setValidatorCompiler(validatorCompiler);
@@ -55,11 +80,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   registerErrorHandling(app);
   registerJsonBody(app);
+  registerGateway(app, { sites });
   registerAuth(app, { authenticator, sites });
 
   await app.register(healthRoutes, { db: options.db });
+  await app.register(adminRoutes, { prefix: ADMIN_API_PREFIX, db: options.db, secrets: options.secrets, sites });
+  await app.register(avatarRoutes, { db: options.db });
+  await app.register(tenantInfoRoutes, { sites });
+  for (const { prefix, version } of JIRA_PREFIXES) {
+    await app.register(jiraUserPropertyRoutes, { prefix, db: options.db, version });
+  }
   for (const prefix of CONFLUENCE_PREFIXES) {
     await app.register(userPropertyRoutes, { prefix, db: options.db });
+    await app.register(userDirectoryRoutes, { prefix, db: options.db });
   }
   return app;
 }

@@ -3,14 +3,21 @@
  *   serve            start the HTTP server (the default command)
  *   seed FILE        load a seed file into --database, then exit
  *   migrate          bring --database's schema up to date, then exit
+ *   users | groups | tokens | apps | site …   administration (src/cli/commands.ts)
  */
 import { parseArgs } from 'node:util';
+import { runAdminCommand } from './cli/admin.ts';
+import { ADMIN_USAGE, findAdminCommand } from './cli/commands.ts';
 import { CONFIG_OPTIONS, ConfigError, loadConfig, type ConfigOptions } from './config.ts';
 import { SeedError, loadSeed, readSeedFile } from './domain/seed.ts';
 import { openRuntime } from './runtime.ts';
 import { firstStartBanner, startServer } from './server.ts';
 
 const USAGE = `usage: userplane [serve|seed FILE|migrate] [options]
+       userplane users|groups|tokens|apps|site <subcommand> [options]
+
+administration (works on --database directly; run "userplane users --help" and so on):
+${ADMIN_USAGE}
 
 options (each also read from the environment variable shown):
   --port N            PORT           default 8080
@@ -23,6 +30,8 @@ options (each also read from the environment variable shown):
 `;
 
 async function main(argv: string[]): Promise<number> {
+  const admin = findAdminCommand(argv);
+  if (admin) return runAdminCommand(admin.command, admin.argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -9,6 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { OPERATION_SCOPES, type OperationId } from '../src/domain/scopes.ts';
 import { APPS, basic, connectJwt, jwtHeader, startFixture, USERS, type AppName, type Fixture } from './helpers/fixture.ts';
+import { basicFor, DIRECTORY_APPS, DIRECTORY_USERS, jwtHeaderFor, loadDirectoryFixture } from './helpers/fixture.ts';
+import { cloudIdOf } from './helpers/fixture.ts';
+import { envelopeFor } from '../src/http/errors.ts';
+import { assertJiraError } from './helpers/security.ts';
 import {
   assertConfluenceError,
   assertNoStackTrace,
@@ -46,6 +50,108 @@ const CONFLUENCE_ROUTES: Array<Omit<RouteRow, 'pattern'> & { path: string }> = [
 const ROUTES: RouteRow[] = ['/wiki/rest/api', '/rest/api'].flatMap((prefix) =>
   CONFLUENCE_ROUTES.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
 );
+
+/**
+ * The user directory (SPEC §1 `/user…`): reads with no path parameters,
+ * tested by the suite at the end of this file. `anonymous`: readable by
+ * anonymous callers where the site allows them; `apps`: how an app acting
+ * as itself fares — allowed, refused (`/user/bulk`), or the email API,
+ * which needs ACCESS_EMAIL_ADDRESSES and approval.
+ */
+interface DirectoryRouteRow {
+  method: 'GET';
+  pattern: string;
+  operation: OperationId;
+  /** A query that succeeds for an allowed caller. */
+  query: string;
+  anonymous: boolean;
+  apps: 'allowed' | 'closed' | 'email';
+}
+
+const DIRECTORY_PATHS: Array<Omit<DirectoryRouteRow, 'pattern' | 'method'> & { path: string }> = [
+  { path: '/user', query: `?accountId=712020:mia`, operation: 'confluence.getUser', anonymous: true, apps: 'allowed' },
+  { path: '/user/anonymous', query: '', operation: 'confluence.getAnonymousUser', anonymous: true, apps: 'allowed' },
+  { path: '/user/current', query: '', operation: 'confluence.getCurrentUser', anonymous: true, apps: 'allowed' },
+  { path: '/user/memberof', query: '?accountId=712020:mia', operation: 'confluence.getGroupMembershipsForUser', anonymous: true, apps: 'allowed' },
+  { path: '/user/bulk', query: '?accountId=712020:mia', operation: 'confluence.getBulkUserLookup', anonymous: true, apps: 'closed' },
+  { path: '/user/bulk/migration', query: '?username=ada', operation: 'confluence.getBulkUserMigration', anonymous: true, apps: 'allowed' },
+  { path: '/user/email', query: '?accountId=712020:mia', operation: 'confluence.getPrivacyUnsafeUserEmail', anonymous: false, apps: 'email' },
+  { path: '/user/email/bulk', query: '?accountId=712020:mia', operation: 'confluence.getPrivacyUnsafeUserEmailBulk', anonymous: false, apps: 'email' },
+];
+
+/** Directly, under the alias, and under the OAuth gateway (`:cloudId` is the fixture site's). */
+const DIRECTORY_PREFIXES = ['/wiki/rest/api', '/rest/api', '/ex/confluence/:cloudId/wiki/rest/api', '/ex/confluence/:cloudId/rest/api'];
+
+const DIRECTORY_ROUTES: DirectoryRouteRow[] = DIRECTORY_PREFIXES.flatMap((prefix) =>
+  DIRECTORY_PATHS.map(({ path, ...row }) => ({ ...row, method: 'GET' as const, pattern: `${prefix}${path}` })),
+);
+
+/**
+ * Jira user properties (SPEC §6) under both versions, directly and under the
+ * OAuth gateway; the user is named in the query (`?accountId=`). Tested by the
+ * Jira suite at the end of this file.
+ */
+interface JiraRouteRow {
+  method: Method;
+  /** As registered; `:propertyKey` a property key, `:cloudId` the site's. */
+  pattern: string;
+  operation: OperationId;
+  /** What the user's one Jira namespace must hold before the call succeeds. */
+  needs: 'existing' | 'absent' | 'nothing';
+  ok: number;
+  body?: string;
+}
+
+const JIRA_PATHS: Array<Omit<JiraRouteRow, 'pattern'> & { path: string }> = [
+  { method: 'GET', path: '/user/properties', operation: 'jira.getUserPropertyKeys', needs: 'nothing', ok: 200 },
+  { method: 'GET', path: '/user/properties/:propertyKey', operation: 'jira.getUserProperty', needs: 'existing', ok: 200 },
+  { method: 'PUT', path: '/user/properties/:propertyKey', operation: 'jira.setUserProperty', needs: 'absent', ok: 201, body: '{"from":"security"}' },
+  { method: 'DELETE', path: '/user/properties/:propertyKey', operation: 'jira.deleteUserProperty', needs: 'existing', ok: 204 },
+];
+
+const JIRA_ROUTES: JiraRouteRow[] = ['/rest/api/2', '/rest/api/3', '/ex/jira/:cloudId/rest/api/2', '/ex/jira/:cloudId/rest/api/3'].flatMap((prefix) =>
+  JIRA_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
+);
+
+/** Confluence user properties under the OAuth gateway (SPEC §1), tested by the gateway suite at the end of this file. */
+const CONFLUENCE_GATEWAY_ROUTES: RouteRow[] = ['/ex/confluence/:cloudId/wiki/rest/api', '/ex/confluence/:cloudId/rest/api'].flatMap((prefix) =>
+  CONFLUENCE_ROUTES.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
+);
+
+/**
+ * The administration API (SPEC §9): site admins only. Anonymous callers get
+ * 401 even where the site allows them; everyone else, apps included, 403.
+ * Tested by the suite at the end of this file.
+ */
+interface AdminRouteRow {
+  method: Method | 'PATCH';
+  pattern: string;
+  body?: unknown;
+}
+
+const ADMIN_ROUTES: AdminRouteRow[] = [
+  { method: 'GET', pattern: '/admin/api/site' },
+  { method: 'PATCH', pattern: '/admin/api/site', body: {} },
+  { method: 'GET', pattern: '/admin/api/users' },
+  { method: 'POST', pattern: '/admin/api/users', body: {} },
+  { method: 'GET', pattern: '/admin/api/users/:accountId' },
+  { method: 'PATCH', pattern: '/admin/api/users/:accountId', body: {} },
+  { method: 'DELETE', pattern: '/admin/api/users/:accountId' },
+  { method: 'POST', pattern: '/admin/api/users/:accountId/tokens', body: {} },
+  { method: 'GET', pattern: '/admin/api/users/:accountId/tokens' },
+  { method: 'DELETE', pattern: '/admin/api/tokens/:id' },
+  { method: 'GET', pattern: '/admin/api/groups' },
+  { method: 'POST', pattern: '/admin/api/groups', body: {} },
+  { method: 'DELETE', pattern: '/admin/api/groups/:name' },
+  { method: 'GET', pattern: '/admin/api/groups/:name/members' },
+  { method: 'PUT', pattern: '/admin/api/groups/:name/members/:accountId' },
+  { method: 'DELETE', pattern: '/admin/api/groups/:name/members/:accountId' },
+  { method: 'GET', pattern: '/admin/api/apps' },
+  { method: 'POST', pattern: '/admin/api/apps', body: {} },
+  { method: 'GET', pattern: '/admin/api/apps/:key' },
+  { method: 'PATCH', pattern: '/admin/api/apps/:key', body: {} },
+  { method: 'DELETE', pattern: '/admin/api/apps/:key' },
+];
 
 const MIA = USERS.mia.accountId;
 const json = { 'content-type': 'application/json' };
@@ -108,7 +214,7 @@ for (const kind of STORE_KINDS) {
     test('the table covers every protected route the app serves', () => {
       const served = servedRoutes(fx.app);
       assert.ok(served.length > 0, 'no routes were read from printRoutes()');
-      const inTable = new Set(ROUTES.map((row) => `${row.method} ${row.pattern}`));
+      const inTable = new Set([...ROUTES, ...DIRECTORY_ROUTES, ...JIRA_ROUTES, ...CONFLUENCE_GATEWAY_ROUTES, ...ADMIN_ROUTES].map((row) => `${row.method} ${row.pattern}`));
       const missing = served
         .filter((route) => route.method !== 'HEAD' && !isPublicRoute(route))
         .map((route) => `${route.method} ${route.pattern}`)
@@ -118,8 +224,9 @@ for (const kind of STORE_KINDS) {
     });
 
     test('every protected route, HEAD included, is 401 for anonymous callers and bad credentials', async () => {
+      const cloudId = await cloudIdOf(fx);
       for (const route of servedRoutes(fx.app).filter((r) => !isPublicRoute(r))) {
-        const url = route.pattern.replace(':userId', MIA).replace(/:[A-Za-z0-9_]+/g, 'x');
+        const url = route.pattern.replace(':cloudId', cloudId).replace(':userId', MIA).replace(/:[A-Za-z0-9_]+/g, 'x');
         const method = route.method as Method | 'HEAD';
         const credentials: Array<Record<string, string>> = [
           {},
@@ -130,7 +237,9 @@ for (const kind of STORE_KINDS) {
         for (const headers of credentials) {
           const response = await fx.app.inject({ method, url, headers });
           assert.equal(response.statusCode, 401, `${method} ${url} with ${JSON.stringify(headers)}: ${response.body}`);
-          if (method !== 'HEAD') assertConfluenceError(response, 401, headers.authorization ? /./ : /does not allow anonymous access/);
+          const assertError = envelopeFor(url) === 'jira' ? assertJiraError : assertConfluenceError;
+          const anonymous = url.startsWith('/admin/api/') ? /the administration API is for site admins/ : /does not allow anonymous access/;
+          if (method !== 'HEAD') assertError(response, 401, headers.authorization ? /./ : anonymous);
         }
       }
     });
@@ -311,6 +420,448 @@ for (const kind of STORE_KINDS) {
         assertCredentialRejected(await send({ authorization: 'Bearer anything' }), /Bearer token rejected/);
         assertCredentialRejected(await send({ authorization: 'Digest x' }), /Unsupported Authorization scheme/);
         assertCredentialRejected(await send({ authorization: '' }), /Unsupported Authorization scheme|Authorization/);
+      }
+    });
+  });
+}
+
+/** The user directory's rows (DIRECTORY_ROUTES), on both stores, on a closed site and on one open to anonymous callers. */
+for (const kind of STORE_KINDS) {
+  describe(`security of the user directory on ${kind}`, () => {
+    let fx: Fixture;
+    let open: Fixture;
+    const cloudIds = new Map<Fixture, string>();
+    before(async () => {
+      [fx, open] = await Promise.all([startFixture(kind), startFixture(kind, { anonymousAccess: true })]);
+      await Promise.all([fx, open].map(loadDirectoryFixture));
+      for (const f of [fx, open]) cloudIds.set(f, (await f.app.inject({ method: 'GET', url: '/_edge/tenant_info' })).json().cloudId);
+    });
+    after(() => Promise.all([fx, open].map((f) => f.close())));
+
+    const { mailer, emailOnly } = DIRECTORY_APPS;
+    /** The request target on a fixture: its cloudId in gateway paths. */
+    const urlOf = (row: DirectoryRouteRow, on: Fixture = fx, query = row.query) => `${row.pattern.replace(':cloudId', cloudIds.get(on)!)}${query}`;
+    /** What a Connect qsh covers: the path without the gateway prefix (SPEC §3). */
+    const qshTarget = (url: string) => url.replace(/^\/ex\/[^/]+\/[^/]+(?=\/)/, '');
+    const send = (row: DirectoryRouteRow, headers: Record<string, string>, on: Fixture = fx, query = row.query) =>
+      on.app.inject({ method: row.method, url: urlOf(row, on, query), headers });
+    const jwtFor = (app: { key: string; sharedSecret: string }, row: DirectoryRouteRow, claims: Record<string, unknown> = {}, url = qshTarget(urlOf(row))) =>
+      jwtHeaderFor(app, row.method, url, claims);
+    /** The app that may call the row: any READ app, or the email-approved one. */
+    const allowedApp = (row: DirectoryRouteRow) => (row.apps === 'email' ? mailer : { key: APPS.notes.key, sharedSecret: APPS.notes.sharedSecret });
+
+    for (const row of DIRECTORY_ROUTES) {
+      describe(`${row.method} ${row.pattern}`, () => {
+        const scopes = OPERATION_SCOPES[row.operation];
+
+        test('is served', () => {
+          assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+        });
+
+        test('401: no credentials on a closed site, bad or deactivated credentials, two credentials, unknown schemes', async () => {
+          assertConfluenceError(await send(row, {}), 401, /Authentication required: this site does not allow anonymous access/);
+          for (const on of [fx, open]) {
+            assertCredentialRejected(await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }, on), /the email or API token is not valid/);
+            assertCredentialRejected(await send(row, basic('gone'), on), /the account is deactivated/);
+            assertCredentialRejected(await send(row, { authorization: 'Digest x' }, on), /Unsupported Authorization scheme "digest"/);
+            assertCredentialRejected(await send(row, { authorization: 'Bearer anything' }, on), /Bearer token rejected/);
+            const token = connectJwt('notes', row.method, qshTarget(urlOf(row, on)));
+            const both = `${row.query}${row.query === '' ? '?' : '&'}jwt=${token}`;
+            assertCredentialRejected(await send(row, basic('mia'), on, both), /Send one credential/);
+          }
+        });
+
+        test('401: Connect JWTs that are expired, forged, for another request or from unknown apps', async () => {
+          const app = allowedApp(row);
+          const rejected = async (headers: Record<string, string>, pattern: RegExp) => assertCredentialRejected(await send(row, headers), pattern);
+          await rejected(jwtFor(app, row, { iat: now() - 300, exp: now() - 60 }), /the token has expired/);
+          await rejected(jwtFor(app, row, { qsh: createQueryStringHash(fromMethodAndUrl('GET', `${qshTarget(urlOf(row, fx, ''))}?other=1`)) }), /the qsh claim does not match/);
+          await rejected(jwtHeaderFor({ key: app.key, sharedSecret: APPS.tasks.sharedSecret }, row.method, qshTarget(urlOf(row))), /the signature does not verify/);
+          await rejected(jwtFor({ key: 'com.example.unknown', sharedSecret: app.sharedSecret }, row), /no app is installed/);
+          await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
+        });
+
+        test('Connect JWTs: accepted with or without /wiki in the qsh, and as the jwt parameter', async () => {
+          const app = allowedApp(row);
+          const url = qshTarget(urlOf(row));
+          const other = url.startsWith('/wiki/') ? url.slice('/wiki'.length) : `/wiki${url}`;
+          const expected = row.apps === 'closed' ? 403 : 200;
+          for (const headers of [jwtFor(app, row), jwtFor(app, row, {}, other)]) {
+            const response = await send(row, headers);
+            assert.equal(response.statusCode, expected, response.body);
+          }
+          const token = jwtFor(app, row).authorization!.slice('JWT '.length);
+          const viaQuery = await send(row, {}, fx, `${row.query}${row.query === '' ? '?' : '&'}jwt=${token}`);
+          assert.equal(viaQuery.statusCode, expected, viaQuery.body);
+        });
+
+        test('403: users outside "Can use", on a closed site and an open one', async () => {
+          for (const on of [fx, open]) {
+            assertConfluenceError(await send(row, basic('outsider'), on), 403, /User 712020:outsider may not use this site/);
+          }
+          // Inside "Can use", users are not scope-limited (the email API refuses them later, with 400).
+          const mia = await send(row, basic('mia'));
+          assert.equal(mia.statusCode, row.apps === 'email' ? 400 : 200, mia.body);
+        });
+
+        test(`scopes: ${scopes.connect} or ${scopes.oauth.join(' or ')}`, async () => {
+          const lacking = row.apps === 'email' ? { key: APPS.notes.key, sharedSecret: APPS.notes.sharedSecret } : emailOnly;
+          const body = assertConfluenceError(await send(row, jwtFor(lacking, row)), 403, new RegExp(`lacks the scope for this operation: it needs ${scopes.connect}`));
+          for (const scope of scopes.oauth) assert.ok(body.message.includes(scope), `the message names ${scope}`);
+          if (row.apps === 'closed') {
+            // Every app is refused, whatever its scopes.
+            for (const app of [mailer, { key: APPS.notes.key, sharedSecret: APPS.notes.sharedSecret }]) {
+              assertConfluenceError(await send(row, jwtFor(app, row)), 403, /Apps cannot use GET \/user\/bulk/);
+            }
+          }
+        });
+
+        test(`anonymous callers on a site that allows them: ${row.anonymous ? '200, with no email' : '401'}`, async () => {
+          const response = await send(row, {}, open);
+          if (row.anonymous) {
+            assert.equal(response.statusCode, 200, response.body);
+            assert.doesNotMatch(response.body, /@/, 'an anonymous caller saw an email address');
+          } else {
+            assertConfluenceError(response, 401, /anonymous callers may only read users and groups/);
+          }
+        });
+      });
+    }
+
+    test('directory users see each other\'s emails only as their visibility allows', async () => {
+      // One spot check per visibility through a row-independent route; users.test.ts has the full matrix.
+      const read = async (accountId: string, headers: Record<string, string>) =>
+        (await fx.app.inject({ method: 'GET', url: `/wiki/rest/api/user?accountId=${accountId}`, headers })).json().email;
+      assert.equal(await read(DIRECTORY_USERS.ada.accountId, basic('noah')), DIRECTORY_USERS.ada.email);
+      assert.equal(await read(DIRECTORY_USERS.grace.accountId, basic('admin')), '');
+      assert.equal(await read(DIRECTORY_USERS.grace.accountId, basicFor(DIRECTORY_USERS.grace)), DIRECTORY_USERS.grace.email);
+    });
+  });
+}
+
+/** The administration API's rows (ADMIN_ROUTES), on both stores: admins only, whatever the site allows anonymous callers. */
+for (const kind of STORE_KINDS) {
+  describe(`security of the administration API on ${kind}`, () => {
+    let fx: Fixture;
+    let open: Fixture;
+    /** An admin who was deactivated: their valid token must not authenticate. */
+    let formerAdmin: Record<string, string>;
+    before(async () => {
+      [fx, open] = await Promise.all([startFixture(kind), startFixture(kind, { anonymousAccess: true })]);
+      const adminJson = { ...basic('admin'), 'content-type': 'application/json' };
+      const created = await fx.app.inject({
+        method: 'POST',
+        url: '/admin/api/users',
+        headers: adminJson,
+        payload: JSON.stringify({ email: 'former-admin@example.com', displayName: 'Former Admin', groups: ['confluence-admins'] }),
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const { accountId } = created.json();
+      const token = await fx.app.inject({ method: 'POST', url: `/admin/api/users/${accountId}/tokens`, headers: adminJson, payload: '{}' });
+      const deactivated = await fx.app.inject({ method: 'PATCH', url: `/admin/api/users/${accountId}`, headers: adminJson, payload: '{"active":false}' });
+      assert.equal(deactivated.statusCode, 200, deactivated.body);
+      formerAdmin = { authorization: `Basic ${b64(`former-admin@example.com:${token.json().token}`)}` };
+    });
+    after(() => Promise.all([fx, open].map((f) => f.close())));
+
+    /** Placeholders that name nothing, so an admin's call changes nothing. */
+    const urlOf = (row: AdminRouteRow) =>
+      row.pattern
+        .replace(':accountId', '712020:nobody')
+        .replace(':name', 'no-such-group')
+        .replace(':id', '00000000-0000-4000-8000-000000000000')
+        .replace(':key', 'com.example.nothing');
+    const send = (row: AdminRouteRow, headers: Record<string, string>, on: Fixture = fx) =>
+      on.app.inject({
+        method: row.method,
+        url: urlOf(row),
+        headers: row.body === undefined ? headers : { ...json, ...headers },
+        payload: row.body === undefined ? undefined : JSON.stringify(row.body),
+      });
+
+    for (const row of ADMIN_ROUTES) {
+      describe(`${row.method} ${row.pattern}`, () => {
+        test('is served', () => {
+          assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+        });
+
+        test('401: anonymous callers, even where the site allows them; bad, deactivated and doubled credentials', async () => {
+          for (const on of [fx, open]) {
+            assertConfluenceError(await send(row, {}, on), 401, /^Authentication required: the administration API is for site admins$/);
+            assertCredentialRejected(await send(row, { authorization: `Basic ${b64(`${USERS.admin.email}:wrong-token-000`)}` }, on), /the email or API token is not valid/);
+            assertCredentialRejected(await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:${USERS.admin.token}`)}` }, on), /the email or API token is not valid/);
+            assertCredentialRejected(await send(row, { authorization: 'Digest x' }, on), /Unsupported Authorization scheme "digest"/);
+            assertCredentialRejected(await send(row, { authorization: 'Bearer anything' }, on), /Bearer token rejected/);
+            assertCredentialRejected(await send(row, { authorization: 'JWT garbage' }, on), /the token is malformed/);
+          }
+          assertCredentialRejected(await send(row, formerAdmin), /the account is deactivated/);
+          const both = await fx.app.inject({ method: row.method, url: `${urlOf(row)}?jwt=${connectJwt('notes', row.method, urlOf(row))}`, headers: basic('admin') });
+          assertCredentialRejected(both, /Send one credential/);
+        });
+
+        test('403: users who are not admins, and every app, whatever its scopes', async () => {
+          const refused = /^Only site admins may use the administration API$/;
+          for (const user of ['mia', 'noah', 'outsider'] as const) assertConfluenceError(await send(row, basic(user)), 403, refused);
+          for (const app of Object.keys(APPS) as AppName[]) {
+            assertConfluenceError(await send(row, jwtHeader(app, row.method, urlOf(row))), 403, refused);
+            // Also through the jwt query parameter.
+            const viaQuery = await fx.app.inject({ method: row.method, url: `${urlOf(row)}?jwt=${connectJwt(app, row.method, urlOf(row))}` });
+            assertConfluenceError(viaQuery, 403, refused);
+          }
+        });
+
+        test('an admin passes authentication and authorisation', async () => {
+          const response = await send(row, basic('admin'));
+          assertNoStackTrace(response);
+          assert.ok(![401, 403, 500].includes(response.statusCode), `${response.statusCode}: ${response.body}`);
+        });
+      });
+    }
+  });
+}
+
+/**
+ * Jira user properties (JIRA_ROUTES) and the gateway forms of Confluence's
+ * (CONFLUENCE_GATEWAY_ROUTES), on both stores. Jira has one namespace per
+ * user shared by every caller, so where Confluence's suite checks app
+ * isolation this one checks that every permitted caller sees the same data.
+ */
+for (const kind of STORE_KINDS) {
+  describe(`security of Jira user properties and the gateway forms on ${kind}`, () => {
+    let fx: Fixture;
+    let open: Fixture;
+    let cloudId: string;
+    before(async () => {
+      // Every test writes fresh keys for mia; the property limit is not what is tested here.
+      [fx, open] = await Promise.all([startFixture(kind, { maxPropertiesPerUser: 100000 }), startFixture(kind, { anonymousAccess: true })]);
+      cloudId = await cloudIdOf(fx);
+    });
+    after(() => Promise.all([fx, open].map((f) => f.close())));
+
+    let counter = 0;
+    const freshKey = (tag: string) => `${tag}-${++counter}`;
+    /** What a Connect qsh covers: the path without the gateway prefix (SPEC §3). */
+    const qshTarget = (url: string) => url.replace(/^\/ex\/[^/]+\/[^/]+(?=\/)/, '');
+    const isGateway = (pattern: string) => pattern.startsWith('/ex/');
+
+    describe('Jira rows', () => {
+      const jiraUrl = (row: JiraRouteRow, key: string, accountId: string = MIA) =>
+        `${row.pattern.replace(':cloudId', cloudId).replace(':propertyKey', encodeURIComponent(key))}?accountId=${accountId}`;
+      const call = (row: JiraRouteRow, url: string, headers: Record<string, string>, on: Fixture = fx) =>
+        on.app.inject({ method: row.method, url, headers: row.body === undefined ? headers : { ...json, ...headers }, payload: row.body });
+      const jwtAs = (app: AppName, row: JiraRouteRow, url: string, claims: Record<string, unknown> = {}) => jwtHeader(app, row.method, qshTarget(url), claims);
+
+      /** A key in the state the row needs, written by `writer` (Jira's namespace is the same for every writer). */
+      async function prepare(row: JiraRouteRow, writer: AppName | 'user' = 'user', accountId: string = MIA): Promise<string> {
+        const key = freshKey('jira-sec');
+        if (row.needs !== 'existing') return key;
+        const url = `/rest/api/3/user/properties/${key}?accountId=${accountId}`;
+        const user = (Object.keys(USERS) as Array<keyof typeof USERS>).find((name) => USERS[name].accountId === accountId)!;
+        const headers = writer === 'user' ? basic(user) : jwtHeader(writer, 'PUT', url);
+        const response = await fx.app.inject({ method: 'PUT', url, headers: { ...json, ...headers }, payload: '{"prepared":true}' });
+        assert.equal(response.statusCode, 201, response.body);
+        return key;
+      }
+
+      function assertOk(row: JiraRouteRow, response: Reply, caller: string, who: string): void {
+        assert.equal(response.statusCode, row.ok, `${who}: ${response.body}`);
+        assert.equal(response.headers['x-aaccountid'], caller, `${who}: X-AAccountId`);
+      }
+
+      /** 401 about the credential, never the anonymous refusal, and no X-AAccountId: nobody was authenticated. */
+      function assertJiraCredentialRejected(response: Reply, pattern: RegExp): void {
+        const body = assertJiraError(response, 401, pattern);
+        assert.doesNotMatch(body.errorMessages[0], /anonymous/i, 'a bad credential was treated as no credential');
+        assert.equal(response.headers['x-aaccountid'], undefined);
+      }
+
+      for (const row of JIRA_ROUTES) {
+        describe(`${row.method} ${row.pattern}`, () => {
+          const scopes = OPERATION_SCOPES[row.operation];
+
+          test('is served', () => {
+            assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+          });
+
+          test('401: no credentials, bad Basic credentials, a deactivated user, two credentials, unknown schemes', async () => {
+            const key = await prepare(row);
+            const url = jiraUrl(row, key);
+            const anonymous = await call(row, url, {});
+            assertJiraError(anonymous, 401, /Authentication required: this site does not allow anonymous access/);
+            assert.equal(anonymous.headers['x-aaccountid'], undefined);
+            assertJiraCredentialRejected(await call(row, url, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }), /the email or API token is not valid/);
+            assertJiraCredentialRejected(await call(row, url, { authorization: `Basic ${b64(`${USERS.noah.email}:${USERS.mia.token}`)}` }), /the email or API token is not valid/);
+            assertJiraCredentialRejected(await call(row, url, { authorization: 'Basic' }), /expected base64\(email:apiToken\)/);
+            assertJiraCredentialRejected(await call(row, jiraUrl(row, key, USERS.gone.accountId), basic('gone')), /the account is deactivated/);
+            assertJiraCredentialRejected(await call(row, `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url))}`, basic('mia')), /Send one credential/);
+            assertJiraCredentialRejected(await call(row, url, { authorization: 'Digest x' }), /Unsupported Authorization scheme "digest"/);
+            assertJiraCredentialRejected(await call(row, url, { authorization: 'Bearer anything' }), /Bearer token rejected/);
+          });
+
+          test('401: Connect JWTs that are expired, for another request, forged or malformed', async () => {
+            const key = await prepare(row);
+            const url = jiraUrl(row, key);
+            const rejected = async (headers: Record<string, string>, pattern: RegExp, target = url) => assertJiraCredentialRejected(await call(row, target, headers), pattern);
+            await rejected(jwtAs('notes', row, url, { iat: now() - 300, exp: now() - 60 }), /the token has expired/);
+            await rejected({}, /the token has expired/, `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url), { iat: now() - 300, exp: now() - 90 })}`);
+            // The user is in the query: a token for another user's record does not fit this one.
+            await rejected(jwtAs('notes', row, jiraUrl(row, key, USERS.noah.accountId)), /the qsh claim does not match this request/);
+            await rejected(jwtAs('notes', row, url, { qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(url))) }), /the qsh claim does not match/);
+            await rejected({ authorization: `JWT ${connectJwt('notes', row.method, qshTarget(url), {}, APPS.tasks.sharedSecret)}` }, /the signature does not verify/);
+            await rejected(jwtAs('notes', row, url, { iss: 'com.example.unknown' }), /no app is installed/);
+            await rejected(jwtAs('notes', row, url, { aud: 'someone-else' }), /aud does not name this installation/);
+            await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
+            if (isGateway(row.pattern)) {
+              // The qsh covers the path without the gateway prefix; one over the full path names another request.
+              await rejected(jwtHeader('notes', row.method, url), /the qsh claim does not match this request/);
+            }
+          });
+
+          test('Connect JWTs are accepted in the header and as the jwt parameter, and the caller is the app\'s bot', async () => {
+            for (const [label, make] of [
+              ['a fresh JWT', (url: string) => ({ headers: jwtAs('notes', row, url), target: url })],
+              ['iss = clientKey', (url: string) => ({ headers: jwtAs('notes', row, url, { iss: APPS.notes.clientKey }), target: url })],
+              ['the jwt parameter', (url: string) => ({ headers: {}, target: `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url))}` })],
+            ] as Array<[string, (url: string) => { headers: Record<string, string>; target: string }]>) {
+              const key = await prepare(row);
+              const { headers, target } = make(jiraUrl(row, key));
+              assertOk(row, await call(row, target, headers), APPS.notes.accountId, label);
+            }
+          });
+
+          test('403: another user\'s record, an unknown user for non-admins, and users outside can-use; the caller is named', async () => {
+            const key = await prepare(row);
+            const onlyOwn = /You may not access the properties of user 712020:mia: only your own/;
+            const noah = await call(row, jiraUrl(row, key), basic('noah'));
+            assertJiraError(noah, 403, onlyOwn);
+            assert.equal(noah.headers['x-aaccountid'], USERS.noah.accountId);
+            // Not 404: a non-admin learns nothing about which accounts exist (SPEC §3).
+            assertJiraError(await call(row, jiraUrl(row, key, '712020:nobody'), basic('noah')), 403, /properties of user 712020:nobody: only your own/);
+            const outsider = await call(row, jiraUrl(row, key, USERS.outsider.accountId), basic('outsider'));
+            assertJiraError(outsider, 403, /User 712020:outsider may not use this site: not a member of confluence-users or confluence-admins/);
+            assert.equal(outsider.headers['x-aaccountid'], USERS.outsider.accountId);
+            // Admins reach any user's record.
+            assertOk(row, await call(row, jiraUrl(row, key), basic('admin')), USERS.admin.accountId, 'an admin');
+          });
+
+          test('one namespace: what one app writes, another app, the user and an admin reach', async () => {
+            for (const [who, headers, caller] of [
+              ['the tasks app', (url: string) => jwtAs('tasks', row, url), APPS.tasks.accountId],
+              ['mia', () => basic('mia'), MIA],
+              ['an admin', () => basic('admin'), USERS.admin.accountId],
+            ] as Array<[string, (url: string) => Record<string, string>, string]>) {
+              if (row.operation === 'jira.deleteUserProperty' && who === 'the tasks app') continue; // needs DELETE, which tasks lacks
+              // The list needs nothing, but is only telling with the app's key in it.
+              const key = await prepare(row.needs === 'nothing' ? { ...row, needs: 'existing' } : row, 'notes');
+              const url = jiraUrl(row, key);
+              const response = await call(row, url, headers(url));
+              assertOk(row, response, caller, who);
+              if (row.operation === 'jira.getUserProperty') assert.deepEqual(response.json(), { key, value: { prepared: true } }, who);
+              if (row.operation === 'jira.getUserPropertyKeys') assert.ok(response.json().keys.some((k: { key: string }) => k.key === key), who);
+            }
+          });
+
+          test(`scopes: ${scopes.connect}, or ${scopes.oauth.join(' or ')}`, async () => {
+            // Connect's nesting: DELETE ⊃ WRITE ⊃ READ. reader holds READ, tasks WRITE, notes DELETE.
+            const rank = { READ: 1, WRITE: 2, DELETE: 3, ADMIN: 4, ACCESS_EMAIL_ADDRESSES: 0 }[scopes.connect];
+            for (const [app, held] of [['reader', 1], ['tasks', 2], ['notes', 3]] as Array<[AppName, number]>) {
+              const key = await prepare(row);
+              const url = jiraUrl(row, key);
+              const response = await call(row, url, jwtAs(app, row, url));
+              if (held >= rank) {
+                assertOk(row, response, APPS[app].accountId, app);
+              } else {
+                const body = assertJiraError(response, 403, new RegExp(`App ${APPS[app].key.replace(/\./g, '\\.')} lacks the scope for this operation: it needs ${scopes.connect}`));
+                for (const scope of scopes.oauth) assert.ok(body.errorMessages[0].includes(scope), `the message names ${scope}`);
+                assert.equal(response.headers['x-aaccountid'], APPS[app].accountId);
+              }
+            }
+          });
+
+          test('on a site open to anonymous callers, Jira properties still need credentials', async () => {
+            const openCloudId = await cloudIdOf(open);
+            const url = `${row.pattern.replace(':cloudId', openCloudId).replace(':propertyKey', 'anon')}?accountId=${MIA}`;
+            assertJiraError(await call(row, url, {}, open), 401, /anonymous callers may only read users and groups/);
+            assertJiraCredentialRejected(await call(row, url, { authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }, open), /email or API token is not valid/);
+            assertJiraCredentialRejected(await call(row, url, basic('gone'), open), /deactivated/);
+          });
+
+          if (isGateway(row.pattern)) {
+            test('a wrong cloudId is a 404, before credentials', async () => {
+              const key = await prepare(row);
+              const url = jiraUrl(row, key).replace(cloudId, '00000000-0000-0000-0000-000000000000');
+              for (const headers of [{}, basic('mia'), { authorization: 'Digest x' }]) {
+                assertJiraError(await call(row, url, headers), 404, /is not this site's cloudId/);
+              }
+            });
+          }
+        });
+      }
+    });
+
+    describe('Confluence rows under the gateway', () => {
+      const gatewayUrl = (row: RouteRow, key: string, accountId: string = MIA, id: string = cloudId) =>
+        row.pattern.replace(':cloudId', id).replace(':userId', accountId).replace(':key', key);
+      const call = (row: RouteRow, url: string, headers: Record<string, string>) =>
+        fx.app.inject({ method: row.method, url, headers: row.body === undefined ? headers : { ...json, ...headers }, payload: row.body === undefined ? undefined : JSON.stringify(row.body) });
+
+      /** A key in the state the row needs, in namespace "" (user) or the notes app's. */
+      async function prepare(row: RouteRow, owner: 'user' | 'notes'): Promise<string> {
+        const key = freshKey('gw-sec');
+        if (row.needs !== 'existing') return key;
+        const url = `/wiki/rest/api/user/${MIA}/property/${key}`;
+        const headers = owner === 'user' ? basic('mia') : jwtHeader('notes', 'POST', url);
+        const response = await fx.app.inject({ method: 'POST', url, headers: { ...json, ...headers }, payload: '{"value":{}}' });
+        assert.equal(response.statusCode, 201, response.body);
+        return key;
+      }
+
+      for (const row of CONFLUENCE_GATEWAY_ROUTES) {
+        describe(`${row.method} ${row.pattern}`, () => {
+          test('is served', () => {
+            assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+          });
+
+          test('a wrong cloudId is a 404, before credentials', async () => {
+            const key = await prepare(row, 'user');
+            for (const headers of [{}, basic('mia'), { authorization: 'Digest x' }]) {
+              assertConfluenceError(await call(row, gatewayUrl(row, key, MIA, '00000000-0000-0000-0000-000000000000'), headers), 404, /is not this site's cloudId/);
+            }
+          });
+
+          test('401 without or with bad credentials; the user\'s own data; 403 for another user\'s', async () => {
+            const key = await prepare(row, 'user');
+            const url = gatewayUrl(row, key);
+            assertConfluenceError(await call(row, url, {}), 401, /does not allow anonymous access/);
+            assertConfluenceError(await call(row, url, { authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }), 401, /email or API token is not valid/);
+            assertConfluenceError(await call(row, url, basic('noah')), 403, /only your own/);
+            assertConfluenceError(await call(row, url, basic('outsider')), 403, /may not use this site/);
+            const own = await call(row, url, basic('mia'));
+            assert.equal(own.statusCode, row.ok, own.body);
+          });
+
+          test('Connect JWTs: the qsh covers the path without the gateway prefix; the app\'s namespace holds', async () => {
+            const key = await prepare(row, 'notes');
+            const url = gatewayUrl(row, key);
+            assertConfluenceError(await call(row, url, jwtHeader('notes', row.method, url)), 401, /the qsh claim does not match this request/);
+            const response = await call(row, url, jwtHeader('notes', row.method, qshTarget(url)));
+            assert.equal(response.statusCode, row.ok, response.body);
+            // Another app's namespace does not hold the notes app's key.
+            if (row.needs === 'existing') {
+              const other = await prepare(row, 'notes');
+              const otherUrl = gatewayUrl(row, other);
+              assertConfluenceError(await call(row, otherUrl, jwtHeader('tasks', row.method, qshTarget(otherUrl))), 404, /does not exist/);
+            }
+          });
+
+          test('scopes: the reader app (READ) is refused anything more', async () => {
+            const key = freshKey('gw-scope');
+            const url = gatewayUrl(row, key);
+            const response = await call(row, url, jwtHeader('reader', row.method, qshTarget(url)));
+            if (OPERATION_SCOPES[row.operation].connect === 'READ') assert.notEqual(response.statusCode, 403, response.body);
+            else assertConfluenceError(response, 403, /App com\.example\.reader lacks the scope for this operation/);
+          });
+        });
       }
     });
   });

@@ -17,6 +17,21 @@ export const OPERATION_SCOPES = {
   'confluence.createUserProperty': { connect: 'WRITE', oauth: ['write:user.property:confluence'] },
   'confluence.updateUserProperty': { connect: 'WRITE', oauth: ['write:user.property:confluence'] },
   'confluence.deleteUserProperty': { connect: 'WRITE', oauth: ['write:user.property:confluence'] },
+  // Confluence user directory: current and granular (Beta) scopes; any one suffices (SPEC §3).
+  'confluence.getUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:content-details:confluence'] },
+  'confluence.getAnonymousUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:user:confluence'] },
+  'confluence.getCurrentUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:content-details:confluence'] },
+  'confluence.getGroupMembershipsForUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:user:confluence', 'read:group:confluence'] },
+  'confluence.getBulkUserLookup': { connect: 'READ', oauth: ['read:confluence-user', 'read:content-details:confluence'] },
+  'confluence.getBulkUserMigration': { connect: 'READ', oauth: ['read:confluence-user', 'read:user:confluence'] },
+  // The reference declares no OAuth scope for email; SPEC §3 names this one.
+  'confluence.getPrivacyUnsafeUserEmail': { connect: 'ACCESS_EMAIL_ADDRESSES', oauth: ['read:email-address:confluence'] },
+  'confluence.getPrivacyUnsafeUserEmailBulk': { connect: 'ACCESS_EMAIL_ADDRESSES', oauth: ['read:email-address:confluence'] },
+  // Jira user properties: v3's scopes, for v2 too (v2 declares no Connect scope).
+  'jira.getUserPropertyKeys': { connect: 'READ', oauth: ['read:jira-user', 'read:user.property:jira'] },
+  'jira.getUserProperty': { connect: 'READ', oauth: ['read:jira-user', 'read:user.property:jira'] },
+  'jira.setUserProperty': { connect: 'WRITE', oauth: ['write:jira-work', 'write:user.property:jira'] },
+  'jira.deleteUserProperty': { connect: 'DELETE', oauth: ['write:jira-work', 'delete:user.property:jira'] },
 } as const satisfies Record<string, OperationScopes>;
 
 export type OperationId = keyof typeof OPERATION_SCOPES;

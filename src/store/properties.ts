@@ -93,6 +93,19 @@ export async function listPropertyKeys(
   return { keys: rows.slice(0, page.limit).map((r) => r.key), more: rows.length > page.limit };
 }
 
+const selectAllKeys = preparedQuery<Owner, { key: string }>((db, param) =>
+  db
+    .selectFrom('properties')
+    .select('key')
+    .where(ownedBy({ product: param('product'), namespace: param('namespace'), accountId: param('accountId') }))
+    .orderBy('key'),
+);
+
+/** Every key of one owner, in code-point order (Jira lists keys unpaged, SPEC §6). */
+export async function listAllPropertyKeys(db: Db, owner: Owner): Promise<string[]> {
+  return (await selectAllKeys(db, owner)).rows.map((r) => r.key);
+}
+
 export async function countProperties(db: Db, owner: Owner): Promise<number> {
   const row = await db
     .selectFrom('properties')

@@ -9,6 +9,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadSeed, checkSeed } from '../../src/domain/seed.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import type { Store } from '../../src/store/database.ts';
+import { readSite } from '../../src/store/site.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import { freshStore, type StoreKind } from './stores.ts';
 
@@ -121,4 +122,109 @@ export function connectJwt(
 
 export function jwtHeader(app: AppName, method: string, url: string, claims: Record<string, unknown> = {}): Record<string, string> {
   return { authorization: `JWT ${connectJwt(app, method, url, claims)}` };
+}
+
+/**
+ * The user directory's extra fixture (issue 3), loaded on top of the base
+ * one with `loadDirectoryFixture`: users with every email visibility and
+ * legacy identifiers, and apps with and without email approval.
+ */
+export const DIRECTORY_USERS = {
+  /** Email visible to anyone; legacy username and key; groups in code-point order tests. */
+  ada: {
+    accountId: '712020:ada',
+    email: 'ada@example.com',
+    token: 'ada-token-00001',
+    displayName: 'Ada Lovelace',
+    publicName: 'Ada L',
+    timeZone: 'Europe/London',
+    emailVisibility: 'anyone',
+    username: 'ada',
+    userKey: 'ff8080815a7f2e6c',
+    groups: ['confluence-users', 'qa', 'Zeta', 'alpha', 'Ärger', 'beta'],
+  },
+  /** Email visible to nobody but herself; an external collaborator. */
+  grace: {
+    accountId: '712020:grace',
+    email: 'grace@example.com',
+    token: 'grace-token-001',
+    displayName: 'Grace Hopper',
+    publicName: 'Grace',
+    timeZone: 'America/New_York',
+    emailVisibility: 'private',
+    username: 'grace',
+    userKey: 'ff80808100000002',
+    externalCollaborator: true,
+    groups: ['confluence-users'],
+  },
+} as const;
+
+export const DIRECTORY_APPS = {
+  /** Approved for the email API, with its scope. */
+  mailer: {
+    key: 'com.example.mailer',
+    name: 'Mailer',
+    clientKey: 'mailer-client',
+    sharedSecret: 'mailer-shared-secret-of-at-least-32-chars',
+    accountId: '557058:mailer-bot',
+    scopes: ['READ', 'ACCESS_EMAIL_ADDRESSES'],
+    emailAccess: true,
+  },
+  /** Holds the email scope but is not approved (emailAccess off). */
+  unapproved: {
+    key: 'com.example.unapproved',
+    name: 'Unapproved',
+    clientKey: 'unapproved-client',
+    sharedSecret: 'unapproved-shared-secret-of-32-chars-min',
+    accountId: '557058:unapproved-bot',
+    scopes: ['READ', 'ACCESS_EMAIL_ADDRESSES'],
+    emailAccess: false,
+  },
+  /** Approved for the email API and nothing else: no READ. */
+  emailOnly: {
+    key: 'com.example.email-only',
+    name: 'Email Only',
+    clientKey: 'email-only-client',
+    sharedSecret: 'email-only-shared-secret-of-32-chars-min',
+    accountId: '557058:email-only-bot',
+    scopes: ['ACCESS_EMAIL_ADDRESSES'],
+    emailAccess: true,
+  },
+} as const;
+
+export function directorySeed(): SeedFile {
+  const users = Object.values(DIRECTORY_USERS);
+  return checkSeed({
+    groups: [...new Set(users.flatMap((u) => u.groups))],
+    users: users.map(({ token, groups, ...u }) => ({ ...u, groups: [...groups], apiTokens: [token] })),
+    apps: Object.values(DIRECTORY_APPS).map((a) => ({ ...a, scopes: [...a.scopes] })),
+  });
+}
+
+/** Adds the directory fixture to a started one. */
+export async function loadDirectoryFixture(fx: Fixture): Promise<void> {
+  await loadSeed(fx.store.db, fx.secrets, directorySeed());
+}
+
+export function basicFor(user: { email: string; token: string }): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${user.email}:${user.token}`).toString('base64')}` };
+}
+
+/** A Connect JWT header for any app, such as those of DIRECTORY_APPS. */
+export function jwtHeaderFor(
+  app: { key: string; sharedSecret: string },
+  method: string,
+  url: string,
+  claims: Record<string, unknown> = {},
+): Record<string, string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { iss: app.key, iat: now, exp: now + 180, qsh: createQueryStringHash(fromMethodAndUrl(method, url)), ...claims };
+  return { authorization: `JWT ${encodeSymmetric(payload, app.sharedSecret)}` };
+}
+
+/** The fixture site's cloudId, for the `/ex/{product}/{cloudId}` gateway paths (SPEC §1). */
+export async function cloudIdOf(fx: Fixture): Promise<string> {
+  const site = await readSite(fx.store.db);
+  if (!site) throw new Error('the fixture site has not been created');
+  return site.cloudId;
 }

@@ -102,6 +102,8 @@ const PUBLIC_ROUTES = [
   /^\/admin\/?$/,
   /^\/admin\/(?!api(\/|$)).*/,
   /^\/wiki\/aa-avatar\/.*/,
+  // The anonymous picture, at Atlassian's static path (`/wiki/s/<build>/_/images/…`).
+  /^\/wiki\/s\/.*/,
 ];
 
 export function isPublicRoute(route: ServedRoute): boolean {

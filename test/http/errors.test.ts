@@ -48,7 +48,9 @@ for (const kind of STORE_KINDS) {
         }
       }
       assertConfluenceError(await fx.app.inject({ method: 'POST', url: '/nope?x=1', headers: json, payload: '{"value": {' }), 404, /No resource at POST \/nope$/);
-      assertConfluenceError(await fx.app.inject({ method: 'DELETE', url: '/wiki/rest/api/user' }), 404, /No resource at DELETE \/wiki\/rest\/api\/user/);
+      // `/user` itself is served since the user directory (GET only): an unserved neighbour stands in.
+      assertConfluenceError(await fx.app.inject({ method: 'DELETE', url: '/wiki/rest/api/group' }), 404, /No resource at DELETE \/wiki\/rest\/api\/group/);
+      assertConfluenceError(await fx.app.inject({ method: 'DELETE', url: '/wiki/rest/api/user' }), 405, /Method DELETE is not allowed on \/wiki\/rest\/api\/user; use GET, HEAD/);
     });
 
     test('404: paths under /rest/api/2 and /rest/api/3 answer in the Jira envelope', async () => {

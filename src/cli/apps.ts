@@ -1,0 +1,100 @@
+/** `userplane apps …`: the CLI face of /admin/api/apps (SPEC §9). Secrets are never printed. */
+import { createAdminApp, deleteAdminApp, getAdminApp, listAdminApps, updateAdminApp } from '../domain/admin/apps.ts';
+import { AdminAppCreateSchema, AdminAppPatchSchema, type AdminApp, type AdminAppCreate, type AdminAppPatch } from '../schemas/admin.ts';
+import {
+  bodyFrom,
+  fieldHelp,
+  fieldOptions,
+  listFooter,
+  PAGE_HELP,
+  PAGE_OPTIONS,
+  pageFrom,
+  record,
+  subcommand,
+  table,
+  type Command,
+  type CommandContext,
+  type FieldOption,
+} from './admin.ts';
+
+const CHANGE_FIELDS: FieldOption[] = [
+  { flag: 'name', field: 'name', kind: 'string', help: 'the app\'s name, also its bot user\'s' },
+  { flag: 'client-key', field: 'clientKey', kind: 'string', help: 'the Connect clientKey; unique' },
+  { flag: 'shared-secret', field: 'sharedSecret', kind: 'string', help: 'at least 32 characters; stored encrypted' },
+  { flag: 'oauth-client-id', field: 'oauthClientId', kind: 'nullable-string', help: 'the OAuth client_id; "" removes it' },
+  { flag: 'client-secret', field: 'clientSecret', kind: 'nullable-string', help: 'the OAuth client secret; stored as a digest; "" removes it' },
+  { flag: 'scopes', field: 'scopes', kind: 'list', help: 'e.g. READ,WRITE,ACT_AS_USER; default READ' },
+  { flag: 'email-access', field: 'emailAccess', kind: 'boolean', help: 'whether the app may read email addresses' },
+];
+const CREATE_FIELDS: FieldOption[] = [
+  { flag: 'key', field: 'key', kind: 'string', help: 'the app key: letters, digits, ".", "_", "-"' },
+  { flag: 'account-id', field: 'accountId', kind: 'string', help: 'the bot user\'s accountId; default 557058:<uuidv5 of the key>' },
+  ...CHANGE_FIELDS.map((f) => (f.kind === 'nullable-string' ? { ...f, kind: 'string' as const, help: f.help.replace(/; "" removes it$/, '') } : f)),
+];
+const KEY_ARGUMENT = '  KEY          the app key';
+
+function printApp(context: CommandContext, app: AdminApp): void {
+  context.print(context.json ? JSON.stringify(app, null, 2) : record(app));
+}
+
+export const appsCommand: Command = {
+  name: 'apps',
+  summary: 'Install, change and delete apps. Secrets are write-only.',
+  subcommands: {
+    list: subcommand({
+      usage: 'list [--start N] [--limit N]',
+      summary: 'List apps by key.',
+      options: PAGE_OPTIONS,
+      optionHelp: PAGE_HELP,
+      input: ({ values }) => pageFrom(values),
+      async run(context, page) {
+        const list = await listAdminApps(context.db, page);
+        if (context.json) return context.print(JSON.stringify(list, null, 2));
+        const rows = list.results.map((a) => [a.key, a.name, a.clientKey, a.accountId, a.scopes.join(',')]);
+        context.print(`${table(['KEY', 'NAME', 'CLIENT KEY', 'BOT USER', 'SCOPES'], rows)}\n${listFooter(list)}`);
+      },
+    }),
+    show: {
+      usage: 'show KEY',
+      summary: 'Show one app (never its secrets).',
+      positionals: ['KEY'],
+      optionHelp: [KEY_ARGUMENT],
+      async run(context) {
+        printApp(context, await getAdminApp(context.db, context.args[0]!));
+      },
+    },
+    add: subcommand({
+      usage: 'add --key KEY --name NAME --client-key KEY --shared-secret SECRET [options]',
+      summary: 'Install an app and create its bot user.',
+      options: fieldOptions(CREATE_FIELDS),
+      optionHelp: fieldHelp(CREATE_FIELDS),
+      input: ({ values }) => bodyFrom<AdminAppCreate>(values, CREATE_FIELDS, AdminAppCreateSchema),
+      async run(context, body) {
+        const app = await createAdminApp(context.db, context.secrets, body);
+        if (!context.json) context.print(`created app ${app.key} with bot user ${app.accountId}`);
+        printApp(context, app);
+      },
+    }),
+    update: subcommand({
+      usage: 'update KEY [options]',
+      summary: 'Change an app; options not given keep their values.',
+      positionals: ['KEY'],
+      options: fieldOptions(CHANGE_FIELDS),
+      optionHelp: [KEY_ARGUMENT, ...fieldHelp(CHANGE_FIELDS)],
+      input: ({ values }) => bodyFrom<AdminAppPatch>(values, CHANGE_FIELDS, AdminAppPatchSchema),
+      async run(context, patch) {
+        printApp(context, await updateAdminApp(context.db, context.secrets, context.args[0]!, patch));
+      },
+    }),
+    delete: {
+      usage: 'delete KEY',
+      summary: 'Delete an app, its bot user and its Confluence properties.',
+      positionals: ['KEY'],
+      optionHelp: [KEY_ARGUMENT],
+      async run(context) {
+        await deleteAdminApp(context.db, context.args[0]!);
+        context.print(context.json ? JSON.stringify({ deleted: context.args[0] }) : `deleted app ${context.args[0]}`);
+      },
+    },
+  },
+};

@@ -1,0 +1,87 @@
+/** `userplane groups …`: the CLI face of /admin/api/groups (SPEC §9). */
+import {
+  addAdminGroupMember,
+  createAdminGroup,
+  deleteAdminGroup,
+  listAdminGroupMembers,
+  listAdminGroups,
+  removeAdminGroupMember,
+} from '../domain/admin/groups.ts';
+import { findAdminUserByRef } from '../domain/admin/users.ts';
+import { listFooter, PAGE_HELP, PAGE_OPTIONS, pageFrom, subcommand, table, type Command, type CommandContext } from './admin.ts';
+import { printUsers } from './users.ts';
+
+const ARGUMENTS = ['  GROUP        the group name', '  USER         an accountId or an email address'];
+
+async function changeMembership(context: CommandContext, add: boolean): Promise<void> {
+  const [group, ref] = context.args as [string, string];
+  const { accountId } = await findAdminUserByRef(context.db, ref);
+  if (add) await addAdminGroupMember(context.db, group, accountId);
+  else await removeAdminGroupMember(context.db, group, accountId);
+  const verb = add ? 'added' : 'removed';
+  context.print(context.json ? JSON.stringify({ [verb]: accountId, group }) : `${verb} ${accountId} ${add ? 'to' : 'from'} group ${group}`);
+}
+
+export const groupsCommand: Command = {
+  name: 'groups',
+  summary: 'Create and delete groups; add and remove members.',
+  subcommands: {
+    list: subcommand({
+      usage: 'list [--start N] [--limit N]',
+      summary: 'List groups by name.',
+      options: PAGE_OPTIONS,
+      optionHelp: PAGE_HELP,
+      input: ({ values }) => pageFrom(values),
+      async run(context, page) {
+        const list = await listAdminGroups(context.db, page);
+        if (context.json) return context.print(JSON.stringify(list, null, 2));
+        context.print(`${table(['NAME', 'ID'], list.results.map((g) => [g.name, g.id]))}\n${listFooter(list)}`);
+      },
+    }),
+    add: {
+      usage: 'add GROUP',
+      summary: 'Create a group.',
+      positionals: ['GROUP'],
+      optionHelp: ARGUMENTS.slice(0, 1),
+      async run(context) {
+        const group = await createAdminGroup(context.db, context.args[0]!);
+        context.print(context.json ? JSON.stringify(group, null, 2) : `created group ${group.name} (${group.id})`);
+      },
+    },
+    delete: {
+      usage: 'delete GROUP',
+      summary: 'Delete a group and its memberships.',
+      positionals: ['GROUP'],
+      optionHelp: ARGUMENTS.slice(0, 1),
+      async run(context) {
+        await deleteAdminGroup(context.db, context.args[0]!);
+        context.print(context.json ? JSON.stringify({ deleted: context.args[0] }) : `deleted group ${context.args[0]}`);
+      },
+    },
+    members: subcommand({
+      usage: 'members GROUP [--start N] [--limit N]',
+      summary: 'List a group\'s members.',
+      positionals: ['GROUP'],
+      options: PAGE_OPTIONS,
+      optionHelp: [...ARGUMENTS.slice(0, 1), ...PAGE_HELP],
+      input: ({ values }) => pageFrom(values),
+      async run(context, page) {
+        printUsers(context, await listAdminGroupMembers(context.db, context.args[0]!, page));
+      },
+    }),
+    'add-member': {
+      usage: 'add-member GROUP USER',
+      summary: 'Add a user to a group (nothing changes if they are a member already).',
+      positionals: ['GROUP', 'USER'],
+      optionHelp: ARGUMENTS,
+      run: (context) => changeMembership(context, true),
+    },
+    'remove-member': {
+      usage: 'remove-member GROUP USER',
+      summary: 'Remove a user from a group (nothing changes if they are not a member).',
+      positionals: ['GROUP', 'USER'],
+      optionHelp: ARGUMENTS,
+      run: (context) => changeMembership(context, false),
+    },
+  },
+};

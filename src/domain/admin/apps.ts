@@ -1,0 +1,143 @@
+/**
+ * Apps (SPEC §2, §9). Secrets are write-only: the shared secret is stored
+ * encrypted (it must be read back to verify HS256 JWTs), the OAuth client
+ * secret as a digest, and neither is ever returned. Each app has a bot user,
+ * created and removed with it; deleting an app also removes its Confluence
+ * namespace's properties.
+ */
+import type { Kysely } from 'kysely';
+import type { AdminApp, AdminAppCreate, AdminAppPatch } from '../../schemas/admin.ts';
+import { deleteAppAndBot, findAppRecord, insertUser, listApps, renameUser, updateAppColumns, type AppRecord } from '../../store/admin.ts';
+import { takenAppField, upsertApp } from '../../store/apps.ts';
+import { isUniqueViolation, type Db } from '../../store/database.ts';
+import type { Database } from '../../store/schema.ts';
+import { findUser } from '../../store/users.ts';
+import { botAccountId, MIN_SHARED_SECRET_LENGTH, type App } from '../apps.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
+import type { Secrets } from '../secrets.ts';
+import { checkAccountId, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+
+/** Atlassian's rule for a Connect descriptor's key. */
+const APP_KEY = /^[A-Za-z0-9._-]{1,64}$/;
+const SCOPE = /^\S{1,255}$/;
+export const DEFAULT_APP_SCOPES = ['READ'];
+
+const noSuchApp = (key: string) => notFound(`No app with key ${key}`);
+
+export function checkAppKey(key: string): void {
+  if (!APP_KEY.test(key)) throw badRequest(`key "${key}" is not a valid app key: use 1 to 64 letters, digits, '.', '_' or '-'`);
+}
+
+function checkSharedSecret(secret: string | undefined): void {
+  if (secret !== undefined && secret.length < MIN_SHARED_SECRET_LENGTH) {
+    throw badRequest(`sharedSecret is too short: at least ${MIN_SHARED_SECRET_LENGTH} characters`);
+  }
+}
+
+function checkScopes(scopes: readonly string[] | undefined): string[] | undefined {
+  if (scopes === undefined) return undefined;
+  for (const [i, scope] of scopes.entries()) {
+    if (!SCOPE.test(scope)) throw badRequest(`scopes[${i}]: "${scope}" is not a scope: no white space, at most 255 characters`);
+  }
+  return [...new Set(scopes)];
+}
+
+function explainTaken(field: 'clientKey' | 'oauthClientId' | 'accountId', app: Pick<App, 'clientKey' | 'oauthClientId' | 'accountId'>) {
+  return conflict(`${field} "${app[field]}" already belongs to another app${field === 'accountId' ? ' or user' : ''}`);
+}
+
+export async function listAdminApps(db: Kysely<Database>, request: PageRequest = {}): Promise<AdminList<AdminApp>> {
+  const page = pageOf(request);
+  return listOf((await listApps(db, page)).items, page);
+}
+
+export async function getAdminApp(db: Kysely<Database>, key: string): Promise<AdminApp> {
+  const app = await findAppRecord(db, key);
+  if (!app) throw noSuchApp(key);
+  return app;
+}
+
+export async function createAdminApp(db: Kysely<Database>, secrets: Secrets, input: AdminAppCreate): Promise<AdminApp> {
+  checkAppKey(input.key);
+  checkSharedSecret(input.sharedSecret);
+  if (input.accountId !== undefined) checkAccountId(input.accountId);
+  const app: App = {
+    key: input.key,
+    name: input.name,
+    clientKey: input.clientKey,
+    sharedSecret: input.sharedSecret,
+    oauthClientId: input.oauthClientId ?? null,
+    scopes: checkScopes(input.scopes) ?? DEFAULT_APP_SCOPES,
+    emailAccess: input.emailAccess ?? false,
+    accountId: input.accountId ?? botAccountId(input.key),
+  };
+  const check = async (trx: Db) => {
+    if (await findAppRecord(trx, app.key)) throw conflict(`An app with key ${app.key} already exists`);
+    const taken = await takenAppField(trx, app);
+    if (taken) throw explainTaken(taken, app);
+    // The bot user is new: an existing account of that id is someone else's.
+    if (await findUser(trx, app.accountId)) throw explainTaken('accountId', app);
+  };
+  try {
+    await db.transaction().execute(async (trx) => {
+      await check(trx);
+      await insertUser(trx, {
+        accountId: app.accountId,
+        accountType: 'app',
+        email: '',
+        displayName: app.name,
+        publicName: app.name,
+        timeZone: 'UTC',
+        emailVisibility: 'private',
+        username: null,
+        userKey: null,
+        externalCollaborator: false,
+        active: true,
+      });
+      await upsertApp(trx, secrets, { ...app, clientSecret: input.clientSecret ?? null });
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    await check(db);
+    throw conflict(`App ${app.key} conflicts with another app created at the same time`);
+  }
+  return getAdminApp(db, app.key);
+}
+
+export async function updateAdminApp(db: Kysely<Database>, secrets: Secrets, key: string, patch: AdminAppPatch): Promise<AdminApp> {
+  checkSharedSecret(patch.sharedSecret);
+  const scopes = checkScopes(patch.scopes);
+  const current: AppRecord = await getAdminApp(db, key);
+  const next = {
+    clientKey: patch.clientKey ?? current.clientKey,
+    oauthClientId: patch.oauthClientId === undefined ? current.oauthClientId : patch.oauthClientId,
+    accountId: current.accountId,
+  };
+  const taken = await takenAppField(db, { ...next, key } as App);
+  if (taken) throw explainTaken(taken, next);
+  try {
+    await db.transaction().execute(async (trx) => {
+      await updateAppColumns(trx, key, {
+        name: patch.name,
+        clientKey: patch.clientKey,
+        sharedSecretSealed: patch.sharedSecret === undefined ? undefined : secrets.encrypt(patch.sharedSecret),
+        oauthClientId: patch.oauthClientId,
+        clientSecretDigest: patch.clientSecret === undefined ? undefined : patch.clientSecret === null ? null : secrets.digest(patch.clientSecret),
+        scopes,
+        emailAccess: patch.emailAccess,
+      });
+      if (patch.name !== undefined) await renameUser(trx, current.accountId, patch.name);
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const again = await takenAppField(db, { ...next, key } as App);
+    throw again ? explainTaken(again, next) : conflict(`App ${key} conflicts with another app changed at the same time`);
+  }
+  return getAdminApp(db, key);
+}
+
+/** SPEC §2: removes the app's bot user (with its memberships and tokens) and its Confluence namespace's properties. */
+export async function deleteAdminApp(db: Kysely<Database>, key: string): Promise<void> {
+  const app = await getAdminApp(db, key);
+  await db.transaction().execute((trx) => deleteAppAndBot(trx, app));
+}

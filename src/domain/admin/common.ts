@@ -1,0 +1,92 @@
+/**
+ * What every part of the administration API shares (SPEC §9): paging, the
+ * checks on names and ids, and the one invariant admin changes keep — a
+ * site that had an active admin still has one afterwards, so the API cannot
+ * lock its own users out.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { ADMIN_PAGE } from '../../schemas/admin.ts';
+import { ensureGroup } from '../../store/groups.ts';
+import type { Database } from '../../store/schema.ts';
+import { ensureSite, lockSite, readSite } from '../../store/site.ts';
+import { countActiveMembers } from '../../store/users.ts';
+import { badRequest, conflict } from '../errors.ts';
+import { isWellFormedAccountId } from '../users.ts';
+
+export interface AdminList<T> {
+  results: T[];
+  start: number;
+  limit: number;
+  size: number;
+}
+
+export interface PageRequest {
+  start?: number;
+  limit?: number;
+}
+
+/** Defaults and clamping of SPEC §4: limits above the maximum are clamped, not rejected. */
+export function pageOf(request: PageRequest): { start: number; limit: number } {
+  return { start: request.start ?? 0, limit: Math.min(request.limit ?? ADMIN_PAGE.defaultLimit, ADMIN_PAGE.maxLimit) };
+}
+
+export function listOf<T>(items: T[], page: { start: number; limit: number }): AdminList<T> {
+  return { results: items, start: page.start, limit: page.limit, size: items.length };
+}
+
+export function checkAccountId(accountId: string, field = 'accountId'): void {
+  if (!isWellFormedAccountId(accountId)) {
+    throw badRequest(`${field} "${accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`);
+  }
+}
+
+export const MAX_GROUP_NAME_LENGTH = 255;
+// Control characters (C0, DEL, C1) would break logs, terminals and CLI output.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function checkGroupName(name: string, field = 'group name'): void {
+  if (name.length === 0 || name.length > MAX_GROUP_NAME_LENGTH) {
+    throw badRequest(`${field} must be 1 to ${MAX_GROUP_NAME_LENGTH} characters long`);
+  }
+  if (CONTROL.test(name)) throw badRequest(`${field} "${name.replace(new RegExp(CONTROL, 'g'), '?')}" contains a control character`);
+  if (name.trim() !== name) throw badRequest(`${field} "${name}" starts or ends with white space`);
+}
+
+/**
+ * The site row and the groups its settings name, as first start makes them
+ * (domain/bootstrap.ts), so the CLI can manage users on a database no
+ * server has started on yet.
+ */
+export async function ensureSiteAndGroups(db: Kysely<Database>): Promise<void> {
+  const site = await ensureSite(db);
+  for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups])) await ensureGroup(db, name);
+}
+
+/**
+ * Runs an admin change in one transaction that refuses to leave the site
+ * without an active admin when it had one: deactivating or deleting the last
+ * admin, removing them from the admin group, deleting it, or pointing
+ * `adminGroups` elsewhere. The site row's lock serialises such changes, so
+ * two concurrent ones cannot each remove "the other" admin (PostgreSQL;
+ * SQLite has one writer anyway).
+ */
+export async function keepingAnAdmin<T>(db: Kysely<Database>, change: string, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await ensureSite(trx);
+    await lockSite(trx);
+    const before = await activeAdmins(trx);
+    const result = await work(trx);
+    if (before > 0 && (await activeAdmins(trx)) === 0) {
+      const { settings } = (await readSite(trx))!;
+      throw conflict(
+        `${change} would leave the site without an active admin (an active member of ${settings.adminGroups.join(' or ') || 'an admin group'}): make another user an admin first`,
+      );
+    }
+    return result;
+  });
+}
+
+async function activeAdmins(trx: Transaction<Database>): Promise<number> {
+  const site = await readSite(trx);
+  return site ? countActiveMembers(trx, site.settings.adminGroups) : 0;
+}

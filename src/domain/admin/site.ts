@@ -1,0 +1,43 @@
+/**
+ * The site's settings and cloudId (SPEC §2, §9). The cloudId is stable once
+ * created, so it is read-only here. Groups the settings name are created when
+ * absent, as the seed and first start do.
+ */
+import type { Kysely } from 'kysely';
+import type { AdminSite, AdminSitePatch } from '../../schemas/admin.ts';
+import { ensureGroup } from '../../store/groups.ts';
+import type { Database } from '../../store/schema.ts';
+import { ensureSite, updateSite } from '../../store/site.ts';
+import { badRequest } from '../errors.ts';
+import { checkGroupName, keepingAnAdmin } from './common.ts';
+
+/** The same rule as --base-url (config.ts): http(s), a host, an optional path; no query or fragment. */
+const BASE_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+
+export async function getAdminSite(db: Kysely<Database>, effectiveBaseUrl?: string): Promise<AdminSite> {
+  const site = await ensureSite(db);
+  return {
+    cloudId: site.cloudId,
+    baseUrl: site.baseUrl,
+    ...(effectiveBaseUrl !== undefined && { effectiveBaseUrl }),
+    ...site.settings,
+  };
+}
+
+export async function updateAdminSite(db: Kysely<Database>, patch: AdminSitePatch): Promise<void> {
+  const { baseUrl, ...settings } = patch;
+  if (baseUrl !== undefined && !BASE_URL.test(baseUrl)) {
+    throw badRequest(`baseUrl "${baseUrl}" must be an http:// or https:// URL with no query or fragment, e.g. https://confluence.example.com`);
+  }
+  for (const field of ['canUseGroups', 'adminGroups'] as const) {
+    const names = settings[field];
+    if (names === undefined) continue;
+    if (names.length === 0) throw badRequest(`${field} must name at least one group`);
+    for (const [i, name] of names.entries()) checkGroupName(name, `${field}[${i}]`);
+    settings[field] = [...new Set(names)];
+  }
+  await keepingAnAdmin(db, 'This change of adminGroups', async (trx) => {
+    for (const name of new Set([...(settings.canUseGroups ?? []), ...(settings.adminGroups ?? [])])) await ensureGroup(trx, name);
+    await updateSite(trx, { baseUrl: baseUrl?.replace(/\/+$/, ''), settings });
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * Users, as site admins manage them (SPEC §2, §9). Checks run in the order
+ * of SPEC §3: syntax (400) → existence (404) → state (409).
+ * - Deactivating keeps all of the user's data; the user can no longer
+ *   authenticate (domain/authenticate.ts refuses inactive accounts), and
+ *   lookups still return them.
+ * - Deleting removes their memberships, API tokens and properties of every
+ *   namespace and both products (foreign-key cascades).
+ * - App bot users belong to their app: they change and go with it.
+ */
+import type { Kysely } from 'kysely';
+import type { AdminUser, AdminUserCreate, AdminUserPatch } from '../../schemas/admin.ts';
+import { findAppByAccountId, groupNamesOfUsers, insertUser, listUsers } from '../../store/admin.ts';
+import { isUniqueViolation, type Db } from '../../store/database.ts';
+import { addGroupMember, groupExists } from '../../store/groups.ts';
+import type { Database } from '../../store/schema.ts';
+import { deleteUser, findUser, findUserByEmail, groupNamesOf, takenUserField, upsertUser } from '../../store/users.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
+import { newAccountId, type User } from '../users.ts';
+import { checkAccountId, checkGroupName, keepingAnAdmin, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+
+export const DEFAULT_TIME_ZONE = 'UTC';
+
+export function toAdminUser(user: User, groups: string[]): AdminUser {
+  return { ...user, groups };
+}
+
+export const noSuchUser = (accountId: string) => notFound(`No user with accountId ${accountId}`);
+
+/** An IANA time zone name, as the runtime's Intl knows them. */
+export function checkTimeZone(timeZone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    throw badRequest(`timeZone "${timeZone}" is not an IANA time zone, such as UTC or Europe/Berlin`);
+  }
+}
+
+/** The user to change, which must exist and be a person: bots change with their app. */
+async function existingPerson(db: Kysely<Database>, accountId: string, action: string): Promise<User> {
+  checkAccountId(accountId);
+  const user = await findUser(db, accountId);
+  if (!user) throw noSuchUser(accountId);
+  if (user.accountType === 'app') {
+    const app = await findAppByAccountId(db, accountId);
+    throw conflict(`User ${accountId} is the bot user of app ${app?.key ?? '(unknown)'}: ${action} the app instead`);
+  }
+  return user;
+}
+
+async function explainTaken(db: Db, user: User): Promise<void> {
+  const taken = await takenUserField(db, user);
+  if (taken) {
+    const value = taken === 'email' ? user.email : taken === 'username' ? user.username : user.userKey;
+    throw conflict(`${taken} "${value}" already belongs to another user`);
+  }
+}
+
+export async function listAdminUsers(db: Kysely<Database>, request: PageRequest & { query?: string }): Promise<AdminList<AdminUser>> {
+  const page = pageOf(request);
+  const { items } = await listUsers(db, page, request.query);
+  const groups = await groupNamesOfUsers(db, items.map((u) => u.accountId));
+  return listOf(
+    items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
+    page,
+  );
+}
+
+export async function getAdminUser(db: Kysely<Database>, accountId: string): Promise<AdminUser> {
+  checkAccountId(accountId);
+  const user = await findUser(db, accountId);
+  if (!user) throw noSuchUser(accountId);
+  return toAdminUser(user, await groupNamesOf(db, accountId));
+}
+
+/** `ref` is an accountId, or an email (accountIds never contain "@"): for the CLI. */
+export async function findAdminUserByRef(db: Kysely<Database>, ref: string): Promise<AdminUser> {
+  if (!ref.includes('@')) return getAdminUser(db, ref);
+  const user = await findUserByEmail(db, ref);
+  if (!user) throw notFound(`No user with email ${ref}`);
+  return toAdminUser(user, await groupNamesOf(db, user.accountId));
+}
+
+export async function createAdminUser(db: Kysely<Database>, input: AdminUserCreate): Promise<AdminUser> {
+  if (input.accountId !== undefined) checkAccountId(input.accountId);
+  if (input.timeZone !== undefined) checkTimeZone(input.timeZone);
+  const groups = [...new Set(input.groups ?? [])];
+  for (const [i, name] of groups.entries()) checkGroupName(name, `groups[${i}]`);
+
+  const user: User = {
+    accountId: input.accountId ?? newAccountId(),
+    accountType: 'atlassian',
+    email: input.email,
+    displayName: input.displayName,
+    publicName: input.publicName ?? input.displayName,
+    timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+    emailVisibility: input.emailVisibility ?? 'admins',
+    username: input.username ?? null,
+    userKey: input.userKey ?? null,
+    externalCollaborator: input.externalCollaborator ?? false,
+    active: input.active ?? true,
+  };
+  for (const name of groups) {
+    if (!(await groupExists(db, name))) throw badRequest(`groups: group "${name}" does not exist; create it first`);
+  }
+  try {
+    await db.transaction().execute(async (trx) => {
+      if (await findUser(trx, user.accountId)) throw conflict(`A user with accountId ${user.accountId} already exists`);
+      await explainTaken(trx, user);
+      await insertUser(trx, user);
+      for (const name of groups) await addGroupMember(trx, name, user.accountId);
+    });
+  } catch (error) {
+    // A concurrent create took a unique value between the check and the insert.
+    if (!isUniqueViolation(error)) throw error;
+    if (await findUser(db, user.accountId)) throw conflict(`A user with accountId ${user.accountId} already exists`);
+    await explainTaken(db, user);
+    throw conflict('The user conflicts with another user created at the same time');
+  }
+  return getAdminUser(db, user.accountId);
+}
+
+export async function updateAdminUser(db: Kysely<Database>, accountId: string, patch: AdminUserPatch): Promise<AdminUser> {
+  if (patch.timeZone !== undefined) checkTimeZone(patch.timeZone);
+  const current = await existingPerson(db, accountId, 'change');
+  const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<User>;
+  const next: User = { ...current, ...defined };
+  await explainTaken(db, next);
+  const change = patch.active === false && current.active ? `Deactivating user ${accountId}` : `Changing user ${accountId}`;
+  try {
+    await keepingAnAdmin(db, change, (trx) => upsertUser(trx, next));
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    await explainTaken(db, next);
+    throw conflict(`User ${accountId} conflicts with another user changed at the same time`);
+  }
+  return getAdminUser(db, accountId);
+}
+
+/** SPEC §2: deleting removes memberships, tokens and properties (cascades); nothing else of theirs is kept. */
+export async function deleteAdminUser(db: Kysely<Database>, accountId: string): Promise<void> {
+  await existingPerson(db, accountId, 'delete');
+  await keepingAnAdmin(db, `Deleting user ${accountId}`, (trx) => deleteUser(trx, accountId));
+}

@@ -1,0 +1,366 @@
+/**
+ * The Confluence user directory (SPEC §1 `/user…`, §3, §4): looking users
+ * up, who may see which email, what `expand` adds, memberships, the legacy
+ * migration lookup and the email API. No HTTP and no SQL: routes shape what
+ * this returns, the store answers the queries.
+ */
+import type { Kysely } from 'kysely';
+import type { SiteSettings } from '../schemas/site.ts';
+import {
+  findPersonalSpaces,
+  findUsersByAccountId,
+  findUsersByLegacyId,
+  groupNamesOfUsers,
+  listGroupsOfUser,
+  type GroupRef,
+  type LegacyField,
+  type StoredPersonalSpace,
+} from '../store/directory.ts';
+import type { Database } from '../store/schema.ts';
+import { ApiError, badRequest } from './errors.ts';
+import { canUse, isAdmin, type Principal } from './principal.ts';
+import type { Site } from './site.ts';
+import { isWellFormedAccountId, type User } from './users.ts';
+
+export interface DirectoryContext {
+  db: Kysely<Database>;
+  principal: Principal;
+  site: Site;
+}
+
+/** SPEC §4 paging: defaults and maxima (larger limits are clamped, not refused). */
+export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
+export const BULK_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
+export const MIGRATION_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
+
+/** SPEC §4: migration answers, and answers to requests that used a legacy parameter, carry this. */
+export const DEPRECATION_WARNING = '299 - "Deprecated API"';
+
+// ── expand ─────────────────────────────────────────────────────────────────
+
+export const EXPANSIONS = ['operations', 'personalSpace', 'isExternalCollaborator', 'details.personal', 'details.business'] as const;
+export type Expansion = (typeof EXPANSIONS)[number];
+
+/** `expand` values, each a comma list; unknown values are ignored (SPEC §4). */
+export function parseExpand(values: readonly string[] | undefined): Set<Expansion> {
+  const known = new Set<string>(EXPANSIONS);
+  const expand = new Set<Expansion>();
+  for (const item of splitList(values)) if (known.has(item)) expand.add(item as Expansion);
+  return expand;
+}
+
+/** A list parameter, comma-joined and/or repeated, trimmed, without empty items. */
+export function splitList(values: readonly string[] | string | undefined): string[] {
+  if (values === undefined) return [];
+  return [values]
+    .flat()
+    .flatMap((value) => value.split(','))
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** Distinct values in first-seen order. */
+function distinct(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+// ── What a caller sees of a user ───────────────────────────────────────────
+
+export interface Operation {
+  operation: 'use' | 'administer';
+  targetType: 'application';
+}
+
+/** A user as one caller sees them: the email they may see, and what `expand` added. */
+export interface DirectoryEntry {
+  user: User;
+  /** `""` unless the caller may see it. */
+  email: string;
+  expand: ReadonlySet<Expansion>;
+  operations?: Operation[];
+  details?: { personal?: { email?: string }; business?: Record<string, never> };
+  /** Present only when expanded and the user owns one. */
+  personalSpace?: StoredPersonalSpace;
+}
+
+/** A site admin calling with their own credentials: the one caller `admins` visibility opens to. */
+function isBasicAdmin(principal: Principal, settings: SiteSettings): boolean {
+  return principal.kind === 'user' && isAdmin(principal.user, settings);
+}
+
+/** The caller's own record: a user, an impersonated user, or an app's bot. */
+function isSelf(principal: Principal, accountId: string): boolean {
+  switch (principal.kind) {
+    case 'user':
+    case 'asUser':
+      return principal.user.accountId === accountId;
+    case 'app':
+      return principal.app.accountId === accountId;
+    case 'anonymous':
+      return false;
+  }
+}
+
+/**
+ * SPEC §4: `email` is `""` unless the caller may see it — their own record,
+ * a user whose visibility is `anyone`, or `admins` when the caller is a
+ * Basic-auth admin. Anonymous callers never see one (SPEC §3). The email
+ * API (`/user/email…`) ignores visibility; this governs every User object.
+ */
+export function visibleEmail(principal: Principal, settings: SiteSettings, user: User): string {
+  if (principal.kind === 'anonymous' || user.email === '') return '';
+  if (isSelf(principal, user.accountId)) return user.email;
+  switch (user.emailVisibility) {
+    case 'anyone':
+      return user.email;
+    case 'admins':
+      return isBasicAdmin(principal, settings) ? user.email : '';
+    case 'private':
+      return '';
+  }
+}
+
+/**
+ * SPEC §4 `operations` describes the target user: `use` when they may use
+ * the site (active, and in a "Can use" group — an app's bot always may, as
+ * apps skip "Can use"), plus `administer` for admins.
+ */
+function operationsOf(user: User, groups: string[], settings: SiteSettings): Operation[] {
+  const member = { ...user, groups };
+  const operations: Operation[] = [];
+  if (user.active && (user.accountType === 'app' || canUse(member, settings))) operations.push({ operation: 'use', targetType: 'application' });
+  if (isAdmin(member, settings)) operations.push({ operation: 'administer', targetType: 'application' });
+  return operations;
+}
+
+/** Builds what the caller sees of each user, with one query per expansion for the whole list. */
+async function entriesFor(ctx: DirectoryContext, users: User[], expand: ReadonlySet<Expansion>): Promise<DirectoryEntry[]> {
+  const { principal, site } = ctx;
+  const ids = users.map((u) => u.accountId);
+  const groups = expand.has('operations') ? await groupNamesOfUsers(ctx.db, ids) : undefined;
+  const spaces = expand.has('personalSpace') ? await findPersonalSpaces(ctx.db, ids) : undefined;
+  return users.map((user) => {
+    const entry: DirectoryEntry = { user, email: visibleEmail(principal, site.settings, user), expand };
+    if (groups) entry.operations = operationsOf(user, groups.get(user.accountId) ?? [], site.settings);
+    if (expand.has('details.personal') || expand.has('details.business')) {
+      entry.details = {};
+      if (expand.has('details.personal')) {
+        // Deprecated (seeds/003): the email for the user themselves or an admin, else nothing.
+        const mayRead = isSelf(principal, user.accountId) || isBasicAdmin(principal, site.settings);
+        entry.details.personal = mayRead ? { email: user.email } : {};
+      }
+      if (expand.has('details.business')) entry.details.business = {};
+    }
+    const space = spaces?.get(user.accountId);
+    if (space) entry.personalSpace = space;
+    return entry;
+  });
+}
+
+// ── Single-user lookups ────────────────────────────────────────────────────
+
+export interface UserQuery {
+  accountId?: string;
+  key?: string;
+  userKey?: string;
+  username?: string;
+}
+
+/**
+ * SPEC §4 "Legacy parameters": on `/user` and `/user/memberof` a legacy
+ * `key`/`userKey`/`username` without an `accountId` is a 400 naming
+ * accountId; beside one, accountId wins. Either way the answer carries the
+ * deprecation `Warning`. Empty values count as absent.
+ */
+function requireAccountId(query: UserQuery): { accountId: string; legacyUsed: boolean } {
+  const legacy = (['key', 'userKey', 'username'] as const).filter((name) => (query[name] ?? '') !== '');
+  const accountId = query.accountId ?? '';
+  const warning: Record<string, string> = legacy.length > 0 ? { Warning: DEPRECATION_WARNING } : {};
+  if (accountId === '') {
+    if (legacy.length > 0) {
+      throw new ApiError(
+        'bad_request',
+        `accountId is required: the legacy ${legacy.join(' and ')} parameter${legacy.length > 1 ? 's are' : ' is'} no longer supported, name the user by accountId`,
+        warning,
+      );
+    }
+    throw badRequest('accountId is required: name the user by accountId');
+  }
+  checkAccountId(accountId, warning);
+  return { accountId, legacyUsed: legacy.length > 0 };
+}
+
+function checkAccountId(accountId: string, headers: Record<string, string> = {}): void {
+  if (!isWellFormedAccountId(accountId)) {
+    throw new ApiError(
+      'bad_request',
+      `accountId "${accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
+      headers,
+    );
+  }
+}
+
+const noSuchUser = (accountId: string, headers: Record<string, string> = {}) =>
+  new ApiError('not_found', `No user with accountId ${accountId}`, headers);
+
+async function findOne(ctx: DirectoryContext, accountId: string, headers: Record<string, string> = {}): Promise<User> {
+  const user = (await findUsersByAccountId(ctx.db, [accountId])).get(accountId);
+  if (!user) throw noSuchUser(accountId, headers);
+  return user;
+}
+
+/** `GET /user`. Deactivated users are still returned (SPEC §2). */
+export async function lookUpUser(
+  ctx: DirectoryContext,
+  query: UserQuery,
+  expand: ReadonlySet<Expansion>,
+): Promise<{ entry: DirectoryEntry; legacyUsed: boolean }> {
+  const { accountId, legacyUsed } = requireAccountId(query);
+  const user = await findOne(ctx, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
+  const [entry] = await entriesFor(ctx, [user], expand);
+  return { entry: entry!, legacyUsed };
+}
+
+/**
+ * `GET /user/current`: the caller's own record — the user, the impersonated
+ * user, or an app's bot user (`accountType: app`) — or `anonymous` for an
+ * anonymous caller on a site that allows them.
+ */
+export async function currentUser(ctx: DirectoryContext, expand: ReadonlySet<Expansion>): Promise<DirectoryEntry | 'anonymous'> {
+  const { principal } = ctx;
+  if (principal.kind === 'anonymous') return 'anonymous';
+  // A user was just read to authenticate them (at most a second ago); a bot is read now.
+  const user = principal.kind === 'app' ? await findOne(ctx, principal.app.accountId) : principal.user;
+  const [entry] = await entriesFor(ctx, [user], expand);
+  return entry!;
+}
+
+/** `GET /user/anonymous?expand=operations`: anonymous callers may use the site only where it allows them. */
+export function anonymousOperations(settings: SiteSettings): Operation[] {
+  return settings.anonymousAccess ? [{ operation: 'use', targetType: 'application' }] : [];
+}
+
+/** `GET /user/memberof`: a page of the user's groups, ordered by name. */
+export async function groupsOfUser(
+  ctx: DirectoryContext,
+  query: UserQuery,
+  page: { start: number; limit: number },
+): Promise<{ groups: GroupRef[]; more: boolean; legacyUsed: boolean }> {
+  const { accountId, legacyUsed } = requireAccountId(query);
+  await findOne(ctx, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
+  return { ...(await listGroupsOfUser(ctx.db, accountId, page)), legacyUsed };
+}
+
+// ── Bulk lookups ───────────────────────────────────────────────────────────
+
+/**
+ * SPEC §4 bulk ordering: duplicates removed, request order kept, cut to the
+ * page, then unknown ids dropped — so a page never fills up from beyond it.
+ */
+function pageOfIds(ids: string[], page: { start: number; limit: number }): { ids: string[]; more: boolean } {
+  const unique = distinct(ids);
+  return { ids: unique.slice(page.start, page.start + page.limit), more: unique.length > page.start + page.limit };
+}
+
+/** `GET /user/bulk`: the first `limit` distinct ids, unknown ones omitted. Apps are refused by the route. */
+export async function lookUpUsers(
+  ctx: DirectoryContext,
+  accountIdParams: readonly string[] | undefined,
+  limit: number,
+  expand: ReadonlySet<Expansion>,
+): Promise<DirectoryEntry[]> {
+  const requested = splitList(accountIdParams);
+  if (requested.length === 0) throw badRequest('accountId is required: give one or more accountIds, comma-joined or repeated');
+  const { ids } = pageOfIds(requested, { start: 0, limit });
+  const found = await findUsersByAccountId(ctx.db, ids);
+  const users = ids.map((id) => found.get(id)).filter((u): u is User => u !== undefined);
+  return entriesFor(ctx, users, expand);
+}
+
+export interface MigratedUser {
+  username: string | null;
+  key: string | null;
+  accountId: string;
+}
+
+/**
+ * `GET /user/bulk/migration`: accountIds for legacy user keys or usernames
+ * — one kind per request, never both, never neither. Unknown ones are
+ * omitted after paging.
+ */
+export async function migrateUsers(
+  ctx: DirectoryContext,
+  params: { key?: readonly string[]; username?: readonly string[] },
+  page: { start: number; limit: number },
+): Promise<{ users: MigratedUser[]; more: boolean }> {
+  const keys = splitList(params.key);
+  const usernames = splitList(params.username);
+  if (keys.length > 0 && usernames.length > 0) {
+    throw migrationError('Give key or username, not both: one kind of legacy identifier per request');
+  }
+  if (keys.length === 0 && usernames.length === 0) {
+    throw migrationError('key or username is required: give one or more legacy user keys or usernames');
+  }
+  const field: LegacyField = keys.length > 0 ? 'userKey' : 'username';
+  const { ids, more } = pageOfIds(keys.length > 0 ? keys : usernames, page);
+  const found = await findUsersByLegacyId(ctx.db, field, ids);
+  const users = ids
+    .map((value) => found.get(value))
+    .filter((u): u is User => u !== undefined)
+    .map((u) => ({ username: u.username, key: u.userKey, accountId: u.accountId }));
+  return { users, more };
+}
+
+const migrationError = (message: string) => new ApiError('bad_request', message, { Warning: DEPRECATION_WARNING });
+
+// ── The email API ──────────────────────────────────────────────────────────
+
+export interface EmailRecord {
+  accountId: string;
+  email: string;
+}
+
+/**
+ * SPEC §3 "Email", after the route's scope check (403): `accountId`
+ * missing 400 → `emailApi: disabled` 501 → caller not approved 400. Only
+ * an app acting as itself with `emailAccess` is approved; visibility
+ * settings do not apply to it.
+ */
+function emailGates(ctx: DirectoryContext, accountIds: string[]): void {
+  if (accountIds.length === 0) throw badRequest('accountId is required: name the user (or users) whose email address to return');
+  if (ctx.site.settings.emailApi === 'disabled') {
+    throw new ApiError('not_implemented_by_site', 'The email API is not enabled on this site: its emailApi setting is disabled');
+  }
+  const { principal } = ctx;
+  if (principal.kind === 'app') {
+    if (!principal.app.emailAccess) {
+      throw badRequest(`App ${principal.app.key} is not approved to read email addresses: its emailAccess setting is off`);
+    }
+    return;
+  }
+  if (principal.kind === 'asUser') {
+    throw badRequest(`Only apps acting as themselves may read email addresses: app ${principal.app.key} is acting as a user`);
+  }
+  throw badRequest('Only approved apps may read email addresses: users cannot use the email API');
+}
+
+/** `GET /user/email`. */
+export async function emailOf(ctx: DirectoryContext, accountId: string | undefined): Promise<EmailRecord> {
+  const id = accountId ?? '';
+  if (id !== '') checkAccountId(id);
+  emailGates(ctx, id === '' ? [] : [id]);
+  const user = await findOne(ctx, id);
+  return { accountId: user.accountId, email: user.email };
+}
+
+/** `GET /user/email/bulk`: in request order, duplicates removed, unknown users omitted. */
+export async function emailsOf(ctx: DirectoryContext, accountIdParams: readonly string[] | undefined): Promise<EmailRecord[]> {
+  const ids = distinct(splitList(accountIdParams));
+  emailGates(ctx, ids);
+  const found = await findUsersByAccountId(ctx.db, ids);
+  return ids
+    .map((id) => found.get(id))
+    .filter((u): u is User => u !== undefined)
+    .map((u) => ({ accountId: u.accountId, email: u.email }));
+}
+

@@ -1,0 +1,195 @@
+/**
+ * Jira user properties (SPEC §6). Jira has one property namespace per user,
+ * shared by every caller (apps included), as Jira's entity properties are;
+ * only the access rule of SPEC §3 decides who reaches it. Checks run in the
+ * order of SPEC §3: syntax (400) → access rule (403) → existence (404) →
+ * state (the property limit's 400).
+ */
+import type { SiteSettings } from '../schemas/site.ts';
+import { isUniqueViolation, lockUser } from '../store/database.ts';
+import {
+  countProperties,
+  deleteProperty,
+  findProperty,
+  insertProperty,
+  listAllPropertyKeys,
+  replacePropertyValue,
+  type PropertyAddress,
+} from '../store/properties.ts';
+import { findAccountIdByLegacyName, userExists } from '../store/users.ts';
+import { mayReachUserData } from './access.ts';
+import { badRequest, forbidden, notFound } from './errors.ts';
+import type { PropertyContext } from './user-properties.ts';
+import { MAX_VALUE_DEPTH } from './user-properties.ts';
+
+/** SPEC §2: Jira properties are not app-isolated; every caller shares this namespace. */
+export const JIRA_NAMESPACE = '';
+
+/** The public schema's `maxLength` for `accountId` (reference/jira-user-properties.openapi.json). */
+export const MAX_ACCOUNT_ID_LENGTH = 128;
+
+/** SPEC §4 "Legacy parameters": the header on every response to a request that used one. */
+export const DEPRECATION_WARNING = '299 - "Deprecated API"';
+
+/** How a request names the user: `accountId`, else the legacy `userKey`, else `username`. */
+export interface JiraUserSelector {
+  accountId?: string;
+  userKey?: string;
+  username?: string;
+}
+
+type SelectorField = keyof JiraUserSelector;
+
+export interface JiraProperty {
+  key: string;
+  value: unknown;
+}
+
+/** An empty value counts as absent (SPEC §4). */
+const given = (value: string | undefined): value is string => value !== undefined && value !== '';
+
+/** Whether the request used `userKey` or `username` (it then gets the deprecation Warning). */
+export function usesLegacyParameter(selector: JiraUserSelector): boolean {
+  return given(selector.userKey) || given(selector.username);
+}
+
+function parseSelector(selector: JiraUserSelector): { field: SelectorField; value: string } {
+  if (given(selector.accountId)) {
+    if ([...selector.accountId].length > MAX_ACCOUNT_ID_LENGTH) {
+      throw badRequest(`accountId is too long: at most ${MAX_ACCOUNT_ID_LENGTH} characters`);
+    }
+    return { field: 'accountId', value: selector.accountId };
+  }
+  if (given(selector.userKey)) return { field: 'userKey', value: selector.userKey };
+  if (given(selector.username)) return { field: 'username', value: selector.username };
+  throw badRequest('accountId is missing: name the user with the accountId query parameter');
+}
+
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/** SPEC §6: 1..maxPropertyKeyLength Unicode code points, no control characters. */
+export function checkJiraPropertyKey(key: string, settings: SiteSettings): void {
+  const length = [...key].length;
+  if (length === 0) throw badRequest('propertyKey is missing');
+  if (length > settings.maxPropertyKeyLength) {
+    throw badRequest(`propertyKey is too long: at most ${settings.maxPropertyKeyLength} characters`);
+  }
+  if (CONTROL_CHARACTER.test(key)) throw badRequest('propertyKey must not contain control characters');
+}
+
+/**
+ * Validates a PUT body, already parsed from JSON, and returns its stored
+ * text. Any JSON value is a value (`{}`, `""`, `0`, `false`, `[]`); `null`
+ * and no body at all are not. The size is that of the compact JSON, which is
+ * what is stored (as for Confluence, SPEC §5).
+ */
+export function serializeJiraValue(body: unknown, settings: SiteSettings): string {
+  if (body === undefined) throw badRequest('The property value is empty: send a JSON value as the request body');
+  if (body === null) throw badRequest('The property value must not be null');
+  if (depthOf(body) > MAX_VALUE_DEPTH) throw badRequest(`The property value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  const text = JSON.stringify(body);
+  if (Buffer.byteLength(text, 'utf8') > settings.maxPropertyValueBytes) {
+    throw badRequest(`The property value is too long: at most ${settings.maxPropertyValueBytes} bytes of JSON`);
+  }
+  return text;
+}
+
+/** Nesting depth of a JSON value (a scalar is 0), stopping once past the limit. */
+function depthOf(root: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_VALUE_DEPTH) break;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Steps 4, 6 and part of 7 of SPEC §3 for the named user: the selector's
+ * syntax, the access rule, then whether a legacy name names anyone. A
+ * legacy name that matches no account is nobody's own record, so a caller
+ * who may only reach their own gets 403 there too: no account existence leaks.
+ */
+async function reachableUser(ctx: PropertyContext, selector: JiraUserSelector): Promise<string> {
+  const { field, value } = parseSelector(selector);
+  const accountId = field === 'accountId' ? value : await findAccountIdByLegacyName(ctx.db, field, value);
+  const named = field === 'accountId' ? value : `with ${field} ${value}`;
+  // '' is no account's id: only callers who may reach any user pass with it.
+  if (!mayReachUserData(ctx.principal, ctx.settings, accountId ?? '')) {
+    throw forbidden(`You may not access the properties of user ${named}: only your own, unless you are a site admin or an app`);
+  }
+  if (accountId === undefined) throw noSuchUser(named);
+  return accountId;
+}
+
+const noSuchUser = (named: string) => notFound(`The user ${named} does not exist`);
+const noSuchProperty = (at: PropertyAddress) => notFound(`The property "${at.key}" does not exist for user ${at.accountId}`);
+const address = (accountId: string, key: string): PropertyAddress => ({ product: 'jira', namespace: JIRA_NAMESPACE, accountId, key });
+
+/** Absent: the user's 404 when there is no such user, else the property's. */
+async function missing(ctx: PropertyContext, at: PropertyAddress): Promise<Error> {
+  return (await userExists(ctx.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+}
+
+/** `GET /user/properties`: every key, in code-point order, and whose they are. */
+export async function listJiraPropertyKeys(ctx: PropertyContext, selector: JiraUserSelector): Promise<{ accountId: string; keys: string[] }> {
+  const accountId = await reachableUser(ctx, selector);
+  const keys = await listAllPropertyKeys(ctx.db, { product: 'jira', namespace: JIRA_NAMESPACE, accountId });
+  if (keys.length === 0 && !(await userExists(ctx.db, accountId))) throw noSuchUser(accountId);
+  return { accountId, keys };
+}
+
+export async function getJiraProperty(ctx: PropertyContext, selector: JiraUserSelector, key: string): Promise<JiraProperty> {
+  checkJiraPropertyKey(key, ctx.settings);
+  const at = address(await reachableUser(ctx, selector), key);
+  const found = await findProperty(ctx.db, at);
+  if (!found) throw await missing(ctx, at);
+  return { key: found.key, value: JSON.parse(found.value) as unknown };
+}
+
+/**
+ * `PUT`: creates or replaces (Jira's set). Replacing is one statement; only
+ * when nothing was replaced does a transaction lock the user, so the
+ * property limit and a concurrent create of the same key are decided one
+ * writer at a time.
+ */
+export async function setJiraProperty(
+  ctx: PropertyContext,
+  selector: JiraUserSelector,
+  key: string,
+  body: unknown,
+): Promise<'created' | 'updated'> {
+  checkJiraPropertyKey(key, ctx.settings);
+  const value = serializeJiraValue(body, ctx.settings);
+  const at = address(await reachableUser(ctx, selector), key);
+  if (await replacePropertyValue(ctx.db, at, value)) return 'updated';
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      if (!(await lockUser(trx, at.accountId))) throw noSuchUser(at.accountId);
+      // Another request may have created it since the first attempt.
+      if (await replacePropertyValue(trx, at, value)) return 'updated';
+      const limit = ctx.settings.maxPropertiesPerUser;
+      if ((await countProperties(trx, at)) >= limit) {
+        throw badRequest(`User ${at.accountId} already has the maximum of ${limit} Jira properties (maxPropertiesPerUser)`);
+      }
+      await insertProperty(trx, at, value);
+      return 'created';
+    });
+  } catch (error) {
+    // A create that raced past the lock (it cannot on either store today):
+    // the other request's row is there, so this one replaces it.
+    if (isUniqueViolation(error) && (await replacePropertyValue(ctx.db, at, value))) return 'updated';
+    throw error;
+  }
+}
+
+export async function deleteJiraProperty(ctx: PropertyContext, selector: JiraUserSelector, key: string): Promise<void> {
+  checkJiraPropertyKey(key, ctx.settings);
+  const at = address(await reachableUser(ctx, selector), key);
+  if (await deleteProperty(ctx.db, at)) return;
+  throw await missing(ctx, at);
+}

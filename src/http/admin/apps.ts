@@ -1,0 +1,65 @@
+/** Apps (SPEC §9): secrets are write-only; the bot user comes and goes with the app. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createAdminApp, deleteAdminApp, getAdminApp, listAdminApps, updateAdminApp } from '../../domain/admin/apps.ts';
+import {
+  AdminAppCreateSchema,
+  AdminAppListSchema,
+  AdminAppPatchSchema,
+  AdminAppSchema,
+  AdminPageQuerySchema,
+  AppKeyParamsSchema,
+} from '../../schemas/admin.ts';
+import { segment } from '../links.ts';
+import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
+
+const TAGS = ['Administration: apps'];
+
+export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, secrets }) => {
+  app.get(
+    '/apps',
+    {
+      schema: { tags: TAGS, summary: 'List apps', querystring: AdminPageQuerySchema, response: { 200: AdminAppListSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => listAdminApps(db, request.query),
+  );
+
+  app.post(
+    '/apps',
+    {
+      schema: { tags: TAGS, summary: 'Install an app and create its bot user', body: AdminAppCreateSchema, response: { 201: AdminAppSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request, reply) => {
+      const created = await createAdminApp(db, secrets, request.body);
+      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/apps/${segment(created.key)}`).send(created);
+    },
+  );
+
+  app.get(
+    '/apps/:key',
+    { schema: { tags: TAGS, summary: 'Get an app', params: AppKeyParamsSchema, response: { 200: AdminAppSchema } }, config: ADMIN_ACCESS },
+    async (request) => getAdminApp(db, request.params.key),
+  );
+
+  app.patch(
+    '/apps/:key',
+    {
+      schema: { tags: TAGS, summary: 'Change an app', params: AppKeyParamsSchema, body: AdminAppPatchSchema, response: { 200: AdminAppSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => updateAdminApp(db, secrets, request.params.key, request.body),
+  );
+
+  app.delete(
+    '/apps/:key',
+    {
+      schema: { tags: TAGS, summary: 'Delete an app, its bot user and its Confluence properties', params: AppKeyParamsSchema },
+      config: ADMIN_ACCESS,
+    },
+    async (request, reply) => {
+      await deleteAdminApp(db, request.params.key);
+      return reply.code(204).send();
+    },
+  );
+};

@@ -1,0 +1,22 @@
+/**
+ * The administration API (SPEC §9), served under `/admin/api`: site admins
+ * only (every route declares `{kind: 'admin'}`; http/auth.ts answers 401 to
+ * anonymous callers and 403 to everyone else, apps included), the
+ * Confluence error envelope, JSON bodies with unknown fields refused.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { adminAppRoutes } from './apps.ts';
+import type { AdminRouteOptions } from './common.ts';
+import { adminGroupRoutes } from './groups.ts';
+import { adminSiteRoutes } from './site.ts';
+import { adminTokenRoutes } from './tokens.ts';
+import { adminUserRoutes } from './users.ts';
+
+export { ADMIN_API_PREFIX } from './common.ts';
+
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, secrets, sites }) => {
+  // Not the options object itself: its `prefix` would apply a second time.
+  for (const routes of [adminSiteRoutes, adminUserRoutes, adminTokenRoutes, adminGroupRoutes, adminAppRoutes]) {
+    await app.register(routes, { db, secrets, sites });
+  }
+};

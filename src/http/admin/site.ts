@@ -1,0 +1,29 @@
+/** `GET PATCH /admin/api/site` (SPEC §9): settings and cloudId. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { getAdminSite, updateAdminSite } from '../../domain/admin/site.ts';
+import { AdminSitePatchSchema, AdminSiteSchema } from '../../schemas/admin.ts';
+import { ADMIN_ACCESS, type AdminRouteOptions } from './common.ts';
+
+const TAGS = ['Administration: site'];
+
+export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, sites }) => {
+  app.get(
+    '/site',
+    { schema: { tags: TAGS, summary: 'Get the site settings', response: { 200: AdminSiteSchema } }, config: ADMIN_ACCESS },
+    async (request) => getAdminSite(db, request.site.baseUrl),
+  );
+
+  app.patch(
+    '/site',
+    {
+      schema: { tags: TAGS, summary: 'Change site settings', body: AdminSitePatchSchema, response: { 200: AdminSiteSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => {
+      await updateAdminSite(db, request.body);
+      // This process sees the change at once; other instances within a second (SPEC §7).
+      sites.invalidate();
+      return getAdminSite(db, (await sites.current()).baseUrl);
+    },
+  );
+};

@@ -1,0 +1,64 @@
+/** API tokens (SPEC §9): issued per user, shown once, listed without secrets, revoked by id. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../domain/admin/tokens.ts';
+import {
+  AccountIdParamsSchema,
+  AdminNewTokenSchema,
+  AdminPageQuerySchema,
+  AdminTokenCreateSchema,
+  AdminTokenListSchema,
+  TokenIdParamsSchema,
+} from '../../schemas/admin.ts';
+import { ADMIN_ACCESS, type AdminRouteOptions } from './common.ts';
+
+const TAGS = ['Administration: API tokens'];
+
+export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, secrets }) => {
+  app.post(
+    '/users/:accountId/tokens',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Issue an API token; the token is in this answer only',
+        params: AccountIdParamsSchema,
+        // The body is optional: `{}`, or no body at all, issue an unnamed token that never expires.
+        body: AdminTokenCreateSchema,
+        response: { 201: AdminNewTokenSchema },
+      },
+      config: ADMIN_ACCESS,
+      // A POST with no body at all is an empty options object.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+    },
+    async (request, reply) => {
+      const created = await createAdminToken(db, secrets, request.params.accountId, request.body);
+      // The token is a credential: no cache may keep this answer.
+      return reply.code(201).header('cache-control', 'no-store').send(created);
+    },
+  );
+
+  app.get(
+    '/users/:accountId/tokens',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'List a user\'s API tokens: ids and names, never the tokens',
+        params: AccountIdParamsSchema,
+        querystring: AdminPageQuerySchema,
+        response: { 200: AdminTokenListSchema },
+      },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => listAdminTokens(db, request.params.accountId, request.query),
+  );
+
+  app.delete(
+    '/tokens/:id',
+    { schema: { tags: TAGS, summary: 'Revoke an API token', params: TokenIdParamsSchema }, config: ADMIN_ACCESS },
+    async (request, reply) => {
+      await revokeAdminToken(db, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+};

@@ -1,0 +1,74 @@
+/** `/admin/api/users…` (SPEC §9): list, create, read, change, deactivate and delete users. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createAdminUser, deleteAdminUser, getAdminUser, listAdminUsers, updateAdminUser } from '../../domain/admin/users.ts';
+import {
+  AccountIdParamsSchema,
+  AdminUserCreateSchema,
+  AdminUserListQuerySchema,
+  AdminUserListSchema,
+  AdminUserPatchSchema,
+  AdminUserSchema,
+} from '../../schemas/admin.ts';
+import { segment } from '../links.ts';
+import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
+
+const TAGS = ['Administration: users'];
+
+export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db }) => {
+  app.get(
+    '/users',
+    {
+      schema: { tags: TAGS, summary: 'List users', querystring: AdminUserListQuerySchema, response: { 200: AdminUserListSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => listAdminUsers(db, request.query),
+  );
+
+  app.post(
+    '/users',
+    {
+      schema: { tags: TAGS, summary: 'Create a user', body: AdminUserCreateSchema, response: { 201: AdminUserSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request, reply) => {
+      const user = await createAdminUser(db, request.body);
+      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/users/${segment(user.accountId)}`).send(user);
+    },
+  );
+
+  app.get(
+    '/users/:accountId',
+    {
+      schema: { tags: TAGS, summary: 'Get a user', params: AccountIdParamsSchema, response: { 200: AdminUserSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => getAdminUser(db, request.params.accountId),
+  );
+
+  app.patch(
+    '/users/:accountId',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Change, deactivate ({"active": false}) or reactivate a user',
+        params: AccountIdParamsSchema,
+        body: AdminUserPatchSchema,
+        response: { 200: AdminUserSchema },
+      },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => updateAdminUser(db, request.params.accountId, request.body),
+  );
+
+  app.delete(
+    '/users/:accountId',
+    {
+      schema: { tags: TAGS, summary: 'Delete a user, their memberships, tokens and properties', params: AccountIdParamsSchema },
+      config: ADMIN_ACCESS,
+    },
+    async (request, reply) => {
+      await deleteAdminUser(db, request.params.accountId);
+      return reply.code(204).send();
+    },
+  );
+};

@@ -1,0 +1,298 @@
+/**
+ * The Confluence user directory, `/user…` (SPEC §1): parse → domain/directory.ts → shape.
+ * Anonymous callers may use every route here but the email API, on sites
+ * that allow them (SPEC §3); `/user/bulk` is closed to apps.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
+import type { Kysely } from 'kysely';
+import {
+  anonymousOperations,
+  BULK_PAGE,
+  currentUser,
+  DEPRECATION_WARNING,
+  emailOf,
+  emailsOf,
+  groupsOfUser,
+  lookUpUser,
+  lookUpUsers,
+  MEMBEROF_PAGE,
+  migrateUsers,
+  MIGRATION_PAGE,
+  parseExpand,
+  type DirectoryContext,
+  type DirectoryEntry,
+  type Expansion,
+  type Operation,
+} from '../../domain/directory.ts';
+import { forbidden } from '../../domain/errors.ts';
+import type { Site } from '../../domain/site.ts';
+import type { StoredPersonalSpace } from '../../store/directory.ts';
+import type { Database } from '../../store/schema.ts';
+import {
+  AccountIdEmailRecordArraySchema,
+  AccountIdEmailRecordSchema,
+  AnonymousUserSchema,
+  BulkQuerySchema,
+  BulkUserLookupArraySchema,
+  CurrentUserSchema,
+  EmailBulkQuerySchema,
+  EmailQuerySchema,
+  ExpandQuerySchema,
+  GetUserQuerySchema,
+  GroupArrayWithLinksSchema,
+  MemberOfQuerySchema,
+  MigratedUserArraySchema,
+  MigrationQuerySchema,
+  UserSchema,
+  type AnonymousUserBody,
+  type UserBody,
+} from '../../schemas/users.ts';
+import { ANONYMOUS_AVATAR, userAvatar } from '../avatars.ts';
+import { confluenceLinks, pageLinks, segment } from '../links.ts';
+
+const TAGS = ['Confluence users'];
+
+// ── Shapes ─────────────────────────────────────────────────────────────────
+
+export function userSelfPath(accountId: string): string {
+  return `/rest/api/user?accountId=${segment(accountId)}`;
+}
+
+function spaceBody(site: Site, space: StoredPersonalSpace) {
+  return {
+    id: space.id,
+    key: space.key,
+    name: space.name,
+    type: 'personal',
+    status: 'current',
+    _expandable: {},
+    _links: confluenceLinks(site, `/rest/api/space/${segment(space.key)}`),
+  };
+}
+
+/** SPEC §4 User: `_expandable` names each expansion that was not made. */
+export function userBody(site: Site, entry: DirectoryEntry): UserBody {
+  const { user, expand } = entry;
+  const expandable: UserBody['_expandable'] = {};
+  if (!expand.has('operations')) expandable.operations = '';
+  if (!expand.has('details.personal') && !expand.has('details.business')) expandable.details = '';
+  if (!expand.has('personalSpace')) expandable.personalSpace = '';
+  return {
+    type: 'known',
+    accountId: user.accountId,
+    accountType: user.accountType,
+    email: entry.email,
+    publicName: user.publicName,
+    profilePicture: userAvatar(user.accountId),
+    displayName: user.displayName,
+    timeZone: user.timeZone,
+    isExternalCollaborator: user.externalCollaborator,
+    externalCollaborator: user.externalCollaborator,
+    ...(entry.operations ? { operations: entry.operations } : {}),
+    ...(entry.details ? { details: entry.details } : {}),
+    ...(entry.personalSpace ? { personalSpace: spaceBody(site, entry.personalSpace) } : {}),
+    _expandable: expandable,
+    _links: confluenceLinks(site, userSelfPath(user.accountId)),
+  };
+}
+
+function anonymousBody(site: Site, operations: Operation[] | undefined): AnonymousUserBody {
+  return {
+    type: 'anonymous',
+    displayName: 'Anonymous',
+    profilePicture: ANONYMOUS_AVATAR,
+    ...(operations ? { operations } : {}),
+    _links: confluenceLinks(site, '/rest/api/user/anonymous'),
+  };
+}
+
+/**
+ * A list's links: `self` is this request (canonical `/wiki/rest/api` path,
+ * without `jwt`), `next` while more results exist (SPEC §4).
+ */
+function listLinks(request: FastifyRequest, path: string, page: { start: number; limit: number; more: boolean }) {
+  const links = pageLinks(request, request.site, path, page);
+  const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+  query.delete('jwt');
+  const search = query.toString();
+  return { ...links, self: `${links.base}${path}${search === '' ? '' : `?${search}`}` };
+}
+
+// ── Route-level policy ─────────────────────────────────────────────────────
+
+/**
+ * SPEC §3: `/user/bulk` is closed to every app principal (seeds/003: "Apps
+ * cannot access this REST resource"). Runs right after the auth hook, so it
+ * is a step-3 403, before any parameter is read.
+ */
+const closedToApps: onRequestHookHandler = async (request) => {
+  const { principal } = request;
+  if (principal.kind === 'app' || principal.kind === 'asUser') {
+    throw forbidden(`Apps cannot use GET /user/bulk: app ${principal.app.key} must look users up one at a time with GET /user`);
+  }
+};
+
+/** SPEC §4: every migration answer, errors included, carries the deprecation warning. */
+const deprecated: onSendHookHandler = (_request, reply, payload, done) => {
+  reply.header('warning', DEPRECATION_WARNING);
+  done(null, payload);
+};
+
+// ── Routes ─────────────────────────────────────────────────────────────────
+
+export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
+  const context = (request: FastifyRequest): DirectoryContext => ({ db, principal: request.principal, site: request.site });
+  const expandOf = (values: string[] | undefined): Set<Expansion> => parseExpand(values);
+
+  app.get(
+    '/user',
+    {
+      schema: { tags: TAGS, summary: 'Get user', querystring: GetUserQuerySchema, response: { 200: UserSchema } },
+      config: { access: { kind: 'product', operation: 'confluence.getUser', anonymous: true } },
+    },
+    async (request, reply) => {
+      const { entry, legacyUsed } = await lookUpUser(context(request), request.query, expandOf(request.query.expand));
+      if (legacyUsed) reply.header('warning', DEPRECATION_WARNING);
+      return userBody(request.site, entry);
+    },
+  );
+
+  app.get(
+    '/user/anonymous',
+    {
+      schema: { tags: TAGS, summary: 'Get anonymous user', querystring: ExpandQuerySchema, response: { 200: AnonymousUserSchema } },
+      config: { access: { kind: 'product', operation: 'confluence.getAnonymousUser', anonymous: true } },
+    },
+    async (request) => {
+      const expand = expandOf(request.query.expand);
+      return anonymousBody(request.site, expand.has('operations') ? anonymousOperations(request.site.settings) : undefined);
+    },
+  );
+
+  app.get(
+    '/user/current',
+    {
+      schema: { tags: TAGS, summary: 'Get current user', querystring: ExpandQuerySchema, response: { 200: CurrentUserSchema } },
+      config: { access: { kind: 'product', operation: 'confluence.getCurrentUser', anonymous: true } },
+    },
+    async (request) => {
+      const expand = expandOf(request.query.expand);
+      const current = await currentUser(context(request), expand);
+      if (current === 'anonymous') {
+        return anonymousBody(request.site, expand.has('operations') ? anonymousOperations(request.site.settings) : undefined);
+      }
+      return userBody(request.site, current);
+    },
+  );
+
+  app.get(
+    '/user/memberof',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Get group memberships for user',
+        querystring: MemberOfQuerySchema,
+        response: { 200: GroupArrayWithLinksSchema },
+      },
+      config: { access: { kind: 'product', operation: 'confluence.getGroupMembershipsForUser', anonymous: true } },
+    },
+    async (request, reply) => {
+      const start = request.query.start ?? 0;
+      const limit = Math.min(request.query.limit ?? MEMBEROF_PAGE.defaultLimit, MEMBEROF_PAGE.maxLimit);
+      const { groups, more, legacyUsed } = await groupsOfUser(context(request), request.query, { start, limit });
+      if (legacyUsed) reply.header('warning', DEPRECATION_WARNING);
+      const base = confluenceLinks(request.site, '').base;
+      return {
+        results: groups.map((group) => ({
+          type: 'group',
+          name: group.name,
+          id: group.id,
+          _links: { self: `${base}/rest/api/group/by-id?id=${segment(group.id)}` },
+        })),
+        start,
+        limit,
+        size: groups.length,
+        _links: listLinks(request, '/rest/api/user/memberof', { start, limit, more }),
+      };
+    },
+  );
+
+  app.get(
+    '/user/bulk',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Get multiple users using ids',
+        querystring: BulkQuerySchema,
+        response: { 200: BulkUserLookupArraySchema },
+      },
+      config: { access: { kind: 'product', operation: 'confluence.getBulkUserLookup', anonymous: true } },
+      onRequest: closedToApps,
+    },
+    async (request) => {
+      const limit = Math.min(request.query.limit ?? BULK_PAGE.defaultLimit, BULK_PAGE.maxLimit);
+      const entries = await lookUpUsers(context(request), request.query.accountId, limit, expandOf(request.query.expand));
+      return {
+        results: entries.map((entry) => userBody(request.site, entry)),
+        start: 0,
+        limit,
+        size: entries.length,
+        _links: listLinks(request, '/rest/api/user/bulk', { start: 0, limit, more: false }),
+      };
+    },
+  );
+
+  app.get(
+    '/user/bulk/migration',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Get user accountIds (deprecated)',
+        querystring: MigrationQuerySchema,
+        response: { 200: MigratedUserArraySchema },
+      },
+      config: { access: { kind: 'product', operation: 'confluence.getBulkUserMigration', anonymous: true } },
+      onSend: deprecated,
+    },
+    async (request) => {
+      const start = request.query.start ?? 0;
+      const limit = Math.min(request.query.limit ?? MIGRATION_PAGE.defaultLimit, MIGRATION_PAGE.maxLimit);
+      const { users, more } = await migrateUsers(context(request), request.query, { start, limit });
+      return {
+        results: users.map((u) => ({
+          ...(u.username === null ? {} : { username: u.username }),
+          ...(u.key === null ? {} : { key: u.key }),
+          accountId: u.accountId,
+        })),
+        start,
+        limit,
+        size: users.length,
+        _links: listLinks(request, '/rest/api/user/bulk/migration', { start, limit, more }),
+      };
+    },
+  );
+
+  app.get(
+    '/user/email',
+    {
+      schema: { tags: TAGS, summary: 'Get user email address', querystring: EmailQuerySchema, response: { 200: AccountIdEmailRecordSchema } },
+      config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmail' } },
+    },
+    async (request) => emailOf(context(request), request.query.accountId),
+  );
+
+  app.get(
+    '/user/email/bulk',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Get user email addresses in batch',
+        querystring: EmailBulkQuerySchema,
+        response: { 200: AccountIdEmailRecordArraySchema },
+      },
+      config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmailBulk' } },
+    },
+    async (request) => emailsOf(context(request), request.query.accountId),
+  );
+};

@@ -1,0 +1,54 @@
+/**
+ * The OAuth gateway forms (SPEC §1). app.ts registers Confluence's routes
+ * under `/ex/confluence/:cloudId` and Jira's under `/ex/jira/:cloudId`, so a
+ * product answers only under its own name; this hook makes a cloudId other
+ * than the site's an unknown path. It runs before routing's 404/405 and
+ * before credentials (SPEC §3 step 1), in the envelope of the path.
+ *
+ * Also `/_edge/tenant_info`, where Atlassian tells clients a site's cloudId.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '../domain/errors.ts';
+import type { Site, SiteService } from '../domain/site.ts';
+import { TenantInfoSchema } from '../schemas/gateway.ts';
+
+/** `/ex/{product}/{cloudId}`, the prefix http/auth.ts strips before a Connect qsh is computed. */
+const GATEWAY_PREFIX = /^\/ex\/[^/?#]+\/([^/?#]*)/;
+
+export function registerGateway(app: FastifyInstance, deps: { sites: SiteService }): void {
+  // Callback style: this hook runs on every request, and most are not gateway requests.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.url.startsWith('/ex/')) return done();
+    const match = GATEWAY_PREFIX.exec(request.url);
+    if (!match) return done();
+    const cloudId = decoded(match[1]!);
+    const check = (site: Site) => {
+      if (cloudId === site.cloudId) return done();
+      const path = request.url.split('?')[0];
+      done(notFound(`No resource at ${request.method} ${path}: "${cloudId ?? match[1]}" is not this site's cloudId (see /_edge/tenant_info)`));
+    };
+    const site = deps.sites.current();
+    if (site instanceof Promise) site.then(check, done);
+    else check(site);
+  });
+}
+
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+export const tenantInfoRoutes: FastifyPluginAsyncTypebox<{ sites: SiteService }> = async (app, { sites }) => {
+  app.get(
+    '/_edge/tenant_info',
+    {
+      schema: { tags: ['Site'], summary: "This site's cloudId", response: { 200: TenantInfoSchema } },
+      config: { access: { kind: 'public' } },
+    },
+    async () => ({ cloudId: (await sites.current()).cloudId }),
+  );
+};

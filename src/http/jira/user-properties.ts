@@ -1,0 +1,158 @@
+/**
+ * Jira user properties, `/rest/api/{2,3}/user/properties…` (SPEC §6):
+ * parse → domain → shape. Both versions behave identically; the version only
+ * shows in `self` links.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler, preParsingHookHandler } from 'fastify';
+import type { Kysely } from 'kysely';
+import { ApiError, badRequest } from '../../domain/errors.ts';
+import {
+  DEPRECATION_WARNING,
+  deleteJiraProperty,
+  getJiraProperty,
+  listJiraPropertyKeys,
+  setJiraProperty,
+  usesLegacyParameter,
+  type JiraUserSelector,
+} from '../../domain/jira-properties.ts';
+import { callerAccountId } from '../../domain/principal.ts';
+import type { PropertyContext } from '../../domain/user-properties.ts';
+import {
+  EntityPropertyOrKeysSchema,
+  JiraPropertyParamsSchema,
+  JiraPropertyValueSchema,
+  JiraUserQuerySchema,
+  PropertyKeysSchema,
+  type PropertyKeys,
+} from '../../schemas/jira-properties.ts';
+import type { Database } from '../../store/schema.ts';
+
+const TAGS = ['Jira user properties'];
+
+export interface JiraRoutesOptions {
+  db: Kysely<Database>;
+  /** The REST API version this prefix serves, for `self` links. */
+  version: 2 | 3;
+}
+
+export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions> = async (app, { db, version }) => {
+  const context = (request: FastifyRequest): PropertyContext => ({ db, principal: request.principal, settings: request.site.settings });
+
+  // SPEC §3, §4: every Jira response to an authenticated caller names them,
+  // errors included (a 403 from the auth hook too: the principal is known by then).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const accountId = request.principal ? callerAccountId(request.principal) : undefined;
+    if (accountId !== undefined) reply.header('x-aaccountid', accountId);
+    done(null, payload);
+  });
+
+  // `…/user/properties/` names no key. A PUT or DELETE there is a 405, as on
+  // `…/user/properties` (SPEC §6), and like every 405 it comes before credentials (§3 step 1).
+  app.addHook('onRequest', noKeyIsWrongMethod);
+
+  /** Selects the user; a legacy parameter earns the deprecation Warning (SPEC §4), errors included. */
+  const selector = (request: FastifyRequest<{ Querystring: JiraUserSelector }>, reply: FastifyReply): JiraUserSelector => {
+    const { accountId, userKey, username } = request.query;
+    const chosen = { accountId, userKey, username };
+    if (usesLegacyParameter(chosen)) reply.header('warning', DEPRECATION_WARNING);
+    return chosen;
+  };
+
+  const listKeys = async (request: FastifyRequest<{ Querystring: JiraUserSelector }>, reply: FastifyReply): Promise<PropertyKeys> => {
+    const { accountId, keys } = await listJiraPropertyKeys(context(request), selector(request, reply));
+    const base = `${request.site.baseUrl}/rest/api/${version}/user/properties`;
+    const user = `?accountId=${encodeURIComponent(accountId)}`;
+    return { keys: keys.map((key) => ({ key, self: `${base}/${encodeURIComponent(key)}${user}` })) };
+  };
+
+  app.get(
+    '/user/properties',
+    {
+      schema: { tags: TAGS, summary: 'Get user property keys', querystring: JiraUserQuerySchema, response: { 200: PropertyKeysSchema } },
+      config: { access: { kind: 'product', operation: 'jira.getUserPropertyKeys' } },
+    },
+    listKeys,
+  );
+
+  app.get(
+    '/user/properties/:propertyKey',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Get user property',
+        description: 'Without a key (`…/user/properties/`), the property keys are listed, as Jira documents.',
+        params: JiraPropertyParamsSchema,
+        querystring: JiraUserQuerySchema,
+        response: { 200: EntityPropertyOrKeysSchema },
+      },
+      config: { access: { kind: 'product', operation: 'jira.getUserProperty' } },
+    },
+    async (request, reply) => {
+      const { propertyKey } = request.params;
+      if (propertyKey === '') return listKeys(request, reply);
+      return getJiraProperty(context(request), selector(request, reply), propertyKey);
+    },
+  );
+
+  app.put(
+    '/user/properties/:propertyKey',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Set user property',
+        description: '201 when the property was created, 200 when it was replaced; both with an empty body.',
+        params: JiraPropertyParamsSchema,
+        querystring: JiraUserQuerySchema,
+        body: JiraPropertyValueSchema,
+      },
+      config: { access: { kind: 'product', operation: 'jira.setUserProperty' } },
+      preParsing: jsonBodiesOnly,
+    },
+    async (request, reply) => {
+      // Without a Content-Type there was no body (a body without one is refused while parsing).
+      const body = request.headers['content-type'] === undefined ? undefined : request.body;
+      const outcome = await setJiraProperty(context(request), selector(request, reply), request.params.propertyKey, body);
+      return reply.code(outcome === 'created' ? 201 : 200).send();
+    },
+  );
+
+  app.delete(
+    '/user/properties/:propertyKey',
+    {
+      schema: { tags: TAGS, summary: 'Delete user property', params: JiraPropertyParamsSchema, querystring: JiraUserQuerySchema },
+      config: { access: { kind: 'product', operation: 'jira.deleteUserProperty' } },
+    },
+    async (request, reply) => {
+      await deleteJiraProperty(context(request), selector(request, reply), request.params.propertyKey);
+      return reply.code(204).send();
+    },
+  );
+};
+
+const noKeyIsWrongMethod: onRequestHookHandler = (request, _reply, done) => {
+  const { propertyKey } = request.params as { propertyKey?: string };
+  if (propertyKey !== '' || request.method === 'GET' || request.method === 'HEAD') return done();
+  const path = request.url.split('?')[0] ?? '';
+  done(new ApiError('method_not_allowed', `Method ${request.method} is not allowed on ${path}: the property key is missing; use GET, HEAD`, { Allow: 'GET, HEAD' }));
+};
+
+/**
+ * A property value is a JSON document, whatever body parsers the server
+ * has. jira.js sends a bare string value form-encoded (axios' default for a
+ * string), which must be a 400 that says how to send it, never a value.
+ */
+const jsonBodiesOnly: preParsingHookHandler = (request, _reply, payload, done) => {
+  const type = request.headers['content-type'];
+  if (type === undefined || isJson(type)) return done(null, payload);
+  done(
+    badRequest(
+      `The property value must be JSON sent with Content-Type application/json, not "${type}" (a string value is sent as a quoted JSON string)`,
+    ),
+    payload,
+  );
+};
+
+function isJson(contentType: string): boolean {
+  return contentType.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}

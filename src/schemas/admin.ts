@@ -1,0 +1,214 @@
+/**
+ * The administration API's shapes (SPEC §9). Field names follow the seed
+ * file (SPEC §8), so a site, user or app reads the same in both. Request
+ * bodies reject unknown fields, so a typo is a 400 that names it instead of
+ * a silently ignored change. Secrets appear only in request bodies.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+import { PageQuerySchema } from './common.ts';
+import { SiteSettingsSchema } from './site.ts';
+
+const Strict = { additionalProperties: false } as const;
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** Lists: `{results, start, limit, size}` (SPEC §9). */
+function ListOf<T extends TSchema>(item: T) {
+  return Type.Object({
+    results: Type.Array(item),
+    start: Type.Integer(),
+    limit: Type.Integer(),
+    size: Type.Integer({ description: 'The number of results in this page.' }),
+  });
+}
+
+/** Paging for every admin list; limits above the maximum are clamped (SPEC §4). */
+export const ADMIN_PAGE = { defaultLimit: 100, maxLimit: 1000 } as const;
+export const AdminPageQuerySchema = PageQuerySchema;
+
+// ---------------------------------------------------------------- site
+
+export const AdminSiteSchema = Type.Object({
+  cloudId: Type.String({ format: 'uuid' }),
+  baseUrl: Nullable(Type.String({ description: 'The stored base URL; null when none is stored.' })),
+  effectiveBaseUrl: Type.Optional(Type.String({ description: 'The base URL links use: --base-url, else the stored one, else the listening address.' })),
+  ...SiteSettingsSchema.properties,
+});
+export type AdminSite = Static<typeof AdminSiteSchema>;
+
+const SettingsPatch = Type.Partial(SiteSettingsSchema);
+export const AdminSitePatchSchema = Type.Object(
+  {
+    baseUrl: Type.Optional(Type.String({ description: 'http:// or https://, no query or fragment.' })),
+    ...SettingsPatch.properties,
+  },
+  Strict,
+);
+export type AdminSitePatch = Static<typeof AdminSitePatchSchema>;
+
+// ---------------------------------------------------------------- users
+
+const EmailVisibility = Type.Union([Type.Literal('anyone'), Type.Literal('admins'), Type.Literal('private')]);
+const Text = (description: string) => Type.String({ minLength: 1, maxLength: 255, description });
+
+export const AdminUserSchema = Type.Object({
+  accountId: Type.String(),
+  accountType: Type.Union([Type.Literal('atlassian'), Type.Literal('app')]),
+  email: Type.String(),
+  displayName: Type.String(),
+  publicName: Type.String(),
+  timeZone: Type.String(),
+  emailVisibility: EmailVisibility,
+  username: Nullable(Type.String()),
+  userKey: Nullable(Type.String()),
+  externalCollaborator: Type.Boolean(),
+  active: Type.Boolean(),
+  groups: Type.Array(Type.String(), { description: 'Group names, in code-point order.' }),
+});
+export type AdminUser = Static<typeof AdminUserSchema>;
+
+export const AdminUserListSchema = ListOf(AdminUserSchema);
+
+export const AdminUserListQuerySchema = Type.Object({
+  ...AdminPageQuerySchema.properties,
+  query: Type.Optional(Type.String({ description: 'Case-insensitive substring of the display name, public name or email.' })),
+});
+
+const UserFields = {
+  email: Type.String({ format: 'email', maxLength: 254 }),
+  displayName: Text('The full name.'),
+  publicName: Text('Defaults to displayName.'),
+  timeZone: Text('An IANA time zone, e.g. Europe/Berlin; default UTC.'),
+  emailVisibility: EmailVisibility,
+  username: Nullable(Text('Legacy username; unique.')),
+  userKey: Nullable(Text('Legacy user key; unique.')),
+  externalCollaborator: Type.Boolean(),
+  active: Type.Boolean({ description: 'false deactivates: the user keeps their data and can no longer authenticate.' }),
+};
+
+export const AdminUserCreateSchema = Type.Object(
+  {
+    accountId: Type.Optional(Type.String({ description: 'Generated as 712020:<uuid> when absent.' })),
+    email: UserFields.email,
+    displayName: UserFields.displayName,
+    publicName: Type.Optional(UserFields.publicName),
+    timeZone: Type.Optional(UserFields.timeZone),
+    emailVisibility: Type.Optional(UserFields.emailVisibility),
+    username: Type.Optional(UserFields.username),
+    userKey: Type.Optional(UserFields.userKey),
+    externalCollaborator: Type.Optional(UserFields.externalCollaborator),
+    active: Type.Optional(UserFields.active),
+    groups: Type.Optional(Type.Array(Type.String(), { description: 'Existing groups to add the user to.' })),
+  },
+  Strict,
+);
+export type AdminUserCreate = Static<typeof AdminUserCreateSchema>;
+
+export const AdminUserPatchSchema = Type.Object(
+  {
+    email: Type.Optional(UserFields.email),
+    displayName: Type.Optional(UserFields.displayName),
+    publicName: Type.Optional(UserFields.publicName),
+    timeZone: Type.Optional(UserFields.timeZone),
+    emailVisibility: Type.Optional(UserFields.emailVisibility),
+    username: Type.Optional(UserFields.username),
+    userKey: Type.Optional(UserFields.userKey),
+    externalCollaborator: Type.Optional(UserFields.externalCollaborator),
+    active: Type.Optional(UserFields.active),
+  },
+  Strict,
+);
+export type AdminUserPatch = Static<typeof AdminUserPatchSchema>;
+
+export const AccountIdParamsSchema = Type.Object({ accountId: Type.String({ description: 'The accountId of the user.' }) });
+
+// ---------------------------------------------------------------- API tokens
+
+export const AdminTokenSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  accountId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Nullable(Type.String({ format: 'date-time' })),
+});
+export type AdminToken = Static<typeof AdminTokenSchema>;
+
+/** The answer to a create: the only time the token itself is shown. */
+export const AdminNewTokenSchema = Type.Object({
+  ...AdminTokenSchema.properties,
+  token: Type.String({ description: 'The API token. Shown only this once; only its digest is stored.' }),
+});
+export type AdminNewToken = Static<typeof AdminNewTokenSchema>;
+
+export const AdminTokenListSchema = ListOf(AdminTokenSchema);
+
+export const AdminTokenCreateSchema = Type.Object(
+  {
+    name: Type.Optional(Text('A label for the token; default "API token".')),
+    expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the token stops working; never when absent.' })),
+  },
+  Strict,
+);
+export type AdminTokenCreate = Static<typeof AdminTokenCreateSchema>;
+
+export const TokenIdParamsSchema = Type.Object({ id: Type.String({ description: 'The token id.' }) });
+
+// ---------------------------------------------------------------- groups
+
+export const AdminGroupSchema = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() });
+export type AdminGroup = Static<typeof AdminGroupSchema>;
+export const AdminGroupListSchema = ListOf(AdminGroupSchema);
+export const AdminGroupCreateSchema = Type.Object({ name: Type.String({ description: 'Unique; 1 to 255 characters.' }) }, Strict);
+export const GroupParamsSchema = Type.Object({ name: Type.String({ description: 'The group name.' }) });
+export const MemberParamsSchema = Type.Object({ name: Type.String(), accountId: Type.String() });
+
+// ---------------------------------------------------------------- apps
+
+const ScopeList = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
+  description: 'Connect scopes (READ, WRITE, DELETE, ADMIN, ACT_AS_USER, …) and/or OAuth scope strings.',
+});
+
+/** Secrets (sharedSecret, clientSecret) are write-only: never in a response. */
+export const AdminAppSchema = Type.Object({
+  key: Type.String(),
+  name: Type.String(),
+  clientKey: Type.String(),
+  oauthClientId: Nullable(Type.String()),
+  hasClientSecret: Type.Boolean({ description: 'Whether an OAuth client secret is set; the secret itself is never shown.' }),
+  scopes: Type.Array(Type.String()),
+  emailAccess: Type.Boolean(),
+  accountId: Type.String({ description: 'The app\'s bot user.' }),
+});
+export type AdminApp = Static<typeof AdminAppSchema>;
+export const AdminAppListSchema = ListOf(AdminAppSchema);
+
+export const AdminAppCreateSchema = Type.Object(
+  {
+    key: Type.String({ description: 'Letters, digits, ".", "_" and "-"; 1 to 255 characters.' }),
+    name: Text('Also the bot user\'s display name.'),
+    clientKey: Text('The Connect clientKey; unique.'),
+    sharedSecret: Type.String({ description: 'At least 32 characters; stored encrypted.' }),
+    oauthClientId: Type.Optional(Text('The OAuth client_id; unique.')),
+    clientSecret: Type.Optional(Text('The OAuth client secret; stored as a digest.')),
+    scopes: Type.Optional(ScopeList),
+    emailAccess: Type.Optional(Type.Boolean()),
+    accountId: Type.Optional(Type.String({ description: 'The bot user; default 557058:<uuidv5 of the key>.' })),
+  },
+  Strict,
+);
+export type AdminAppCreate = Static<typeof AdminAppCreateSchema>;
+
+export const AdminAppPatchSchema = Type.Object(
+  {
+    name: Type.Optional(Text('Also renames the bot user.')),
+    clientKey: Type.Optional(Text('The Connect clientKey; unique.')),
+    sharedSecret: Type.Optional(Type.String({ description: 'At least 32 characters; stored encrypted.' })),
+    oauthClientId: Type.Optional(Nullable(Text('The OAuth client_id; null removes it.'))),
+    clientSecret: Type.Optional(Nullable(Text('The OAuth client secret; null removes it.'))),
+    scopes: Type.Optional(ScopeList),
+    emailAccess: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+export type AdminAppPatch = Static<typeof AdminAppPatchSchema>;
+
+export const AppKeyParamsSchema = Type.Object({ key: Type.String({ description: 'The app key.' }) });

@@ -1,0 +1,6 @@
+/** `/_edge/tenant_info` (SPEC §1), as Atlassian serves it. */
+import Type from 'typebox';
+
+export const TenantInfoSchema = Type.Object({
+  cloudId: Type.String({ description: 'The cloudId of this site, used in the `/ex/{product}/{cloudId}` gateway paths.' }),
+});

@@ -1,0 +1,102 @@
+/**
+ * Queries for the Confluence user directory (SPEC §1 `/user…`): users by
+ * accountId and by legacy identifier, memberships and personal spaces.
+ * Dialect-agnostic; group names sort by code point on both stores (the
+ * column is `COLLATE "C"` on PostgreSQL).
+ */
+import type { User } from '../domain/users.ts';
+import type { Db } from './database.ts';
+import { toUser } from './users.ts';
+
+/** Ids per `IN (…)` list: far below SQLite's and PostgreSQL's parameter limits. */
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/** The users among `accountIds`, keyed by accountId; unknown ids are simply absent. */
+export async function findUsersByAccountId(db: Db, accountIds: readonly string[]): Promise<Map<string, User>> {
+  const found = new Map<string, User>();
+  for (const part of chunks(accountIds)) {
+    const rows = await db.selectFrom('users').selectAll().where('account_id', 'in', part).execute();
+    for (const row of rows) found.set(row.account_id, toUser(row));
+  }
+  return found;
+}
+
+export type LegacyField = 'userKey' | 'username';
+
+/** The users holding the given legacy keys or usernames, keyed by that value. */
+export async function findUsersByLegacyId(db: Db, field: LegacyField, values: readonly string[]): Promise<Map<string, User>> {
+  const column = field === 'userKey' ? 'user_key' : 'username';
+  const found = new Map<string, User>();
+  for (const part of chunks(values)) {
+    const rows = await db.selectFrom('users').selectAll().where(column, 'in', part).execute();
+    for (const row of rows) {
+      const value = row[column];
+      if (value !== null) found.set(value, toUser(row));
+    }
+  }
+  return found;
+}
+
+export interface GroupRef {
+  id: string;
+  name: string;
+}
+
+/** One page of a user's groups, ordered by name; `more` when groups follow it. */
+export async function listGroupsOfUser(
+  db: Db,
+  accountId: string,
+  page: { start: number; limit: number },
+): Promise<{ groups: GroupRef[]; more: boolean }> {
+  if (page.limit === 0) return { groups: [], more: false };
+  const rows = await db
+    .selectFrom('group_members')
+    .innerJoin('groups', 'groups.id', 'group_members.group_id')
+    .select(['groups.id', 'groups.name'])
+    .where('group_members.account_id', '=', accountId)
+    .orderBy('groups.name')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
+  return { groups: rows.slice(0, page.limit).map((r) => ({ id: r.id, name: r.name })), more: rows.length > page.limit };
+}
+
+/** Group names of each of the users, ordered; users without groups map to []. */
+export async function groupNamesOfUsers(db: Db, accountIds: readonly string[]): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>(accountIds.map((id) => [id, []]));
+  for (const part of chunks(accountIds)) {
+    const rows = await db
+      .selectFrom('group_members')
+      .innerJoin('groups', 'groups.id', 'group_members.group_id')
+      .select(['group_members.account_id', 'groups.name'])
+      .where('group_members.account_id', 'in', part)
+      .orderBy('groups.name')
+      .execute();
+    for (const row of rows) names.get(row.account_id)?.push(row.name);
+  }
+  return names;
+}
+
+/** A personal space as the directory shows it (SPEC §2 Space, §4 `personalSpace`). */
+export interface StoredPersonalSpace {
+  id: number;
+  key: string;
+  name: string;
+}
+
+/**
+ * The personal spaces the given users own, keyed by owner. Spaces are not
+ * stored yet (their issue adds the table and the seed loading), so no user
+ * owns one and the map is empty. That issue fills in this query; the
+ * `personalSpace` expansion, its `_expandable` entry and the Space shape
+ * (schemas/users.ts) already use it.
+ */
+export async function findPersonalSpaces(_db: Db, _owners: readonly string[]): Promise<Map<string, StoredPersonalSpace>> {
+  return new Map();
+}
