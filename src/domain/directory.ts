@@ -20,7 +20,7 @@ import type { Database } from '../store/schema.ts';
 import { ApiError, badRequest } from './errors.ts';
 import { canUse, isAdmin, type Principal } from './principal.ts';
 import type { Site } from './site.ts';
-import { isWellFormedAccountId, type User } from './users.ts';
+import { DEPRECATION_WARNING, isWellFormedAccountId, type User } from './users.ts';
 
 export interface DirectoryContext {
   db: Kysely<Database>;
@@ -33,8 +33,6 @@ export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
 export const BULK_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
 export const MIGRATION_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
 
-/** SPEC §4: migration answers, and answers to requests that used a legacy parameter, carry this. */
-export const DEPRECATION_WARNING = '299 - "Deprecated API"';
 
 // ── expand ─────────────────────────────────────────────────────────────────
 

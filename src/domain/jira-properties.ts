@@ -16,7 +16,8 @@ import {
   replacePropertyValue,
   type PropertyAddress,
 } from '../store/properties.ts';
-import { findAccountIdByLegacyName, userExists } from '../store/users.ts';
+import { findUsersByLegacyId } from '../store/directory.ts';
+import { userExists } from '../store/users.ts';
 import { mayReachUserData } from './access.ts';
 import { badRequest, forbidden, notFound } from './errors.ts';
 import type { PropertyContext } from './user-properties.ts';
@@ -28,8 +29,6 @@ export const JIRA_NAMESPACE = '';
 /** The public schema's `maxLength` for `accountId` (reference/jira-user-properties.openapi.json). */
 export const MAX_ACCOUNT_ID_LENGTH = 128;
 
-/** SPEC §4 "Legacy parameters": the header on every response to a request that used one. */
-export const DEPRECATION_WARNING = '299 - "Deprecated API"';
 
 /** How a request names the user: `accountId`, else the legacy `userKey`, else `username`. */
 export interface JiraUserSelector {
@@ -116,7 +115,7 @@ function depthOf(root: unknown): number {
  */
 async function reachableUser(ctx: PropertyContext, selector: JiraUserSelector): Promise<string> {
   const { field, value } = parseSelector(selector);
-  const accountId = field === 'accountId' ? value : await findAccountIdByLegacyName(ctx.db, field, value);
+  const accountId = field === 'accountId' ? value : (await findUsersByLegacyId(ctx.db, field, [value])).get(value)?.accountId;
   const named = field === 'accountId' ? value : `with ${field} ${value}`;
   // '' is no account's id: only callers who may reach any user pass with it.
   if (!mayReachUserData(ctx.principal, ctx.settings, accountId ?? '')) {

@@ -27,3 +27,6 @@ export function isWellFormedAccountId(value: string): boolean {
 export function newAccountId(): string {
   return `712020:${randomUUID()}`;
 }
+
+/** SPEC §4: on every migration answer, and wherever a legacy `key`/`userKey`/`username` was used. */
+export const DEPRECATION_WARNING = '299 - "Deprecated API"';

@@ -54,16 +54,6 @@ export async function userExists(db: Db, accountId: string): Promise<boolean> {
   return (await selectAccountId(db, { accountId })).rows.length > 0;
 }
 
-/** The accountId holding a legacy userKey or username (SPEC §4 "Legacy parameters"), if any. */
-export async function findAccountIdByLegacyName(db: Db, field: 'userKey' | 'username', value: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('users')
-    .select('account_id')
-    .where(field === 'userKey' ? 'user_key' : 'username', '=', value)
-    .executeTakeFirst();
-  return row?.account_id;
-}
-
 /** Inserts or replaces a user by accountId. */
 export async function upsertUser(db: Db, user: User): Promise<void> {
   const row = toRow(user);

@@ -10,7 +10,6 @@ import {
   anonymousOperations,
   BULK_PAGE,
   currentUser,
-  DEPRECATION_WARNING,
   emailOf,
   emailsOf,
   groupsOfUser,
@@ -50,6 +49,7 @@ import {
 } from '../../schemas/users.ts';
 import { ANONYMOUS_AVATAR, userAvatar } from '../avatars.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
+import { DEPRECATION_WARNING } from '../../domain/users.ts';
 
 const TAGS = ['Confluence users'];
 

@@ -8,7 +8,6 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler, preParsingHook
 import type { Kysely } from 'kysely';
 import { ApiError, badRequest } from '../../domain/errors.ts';
 import {
-  DEPRECATION_WARNING,
   deleteJiraProperty,
   getJiraProperty,
   listJiraPropertyKeys,
@@ -27,6 +26,7 @@ import {
   type PropertyKeys,
 } from '../../schemas/jira-properties.ts';
 import type { Database } from '../../store/schema.ts';
+import { DEPRECATION_WARNING } from '../../domain/users.ts';
 
 const TAGS = ['Jira user properties'];
 

@@ -60,6 +60,13 @@ for (const kind of STORE_KINDS) {
         assert.equal(put.body, '');
       }
       assert.equal((await call('PUT', `/groups/crew/members/${USERS.gone.accountId}`)).statusCode, 204, 'deactivated users may be members');
+      const labelled = await fx.app.inject({
+        method: 'PUT',
+        url: `/admin/api/groups/crew/members/${USERS.noah.accountId}`,
+        headers: { ...basic('admin'), 'content-type': 'application/json' },
+      });
+      assert.equal(labelled.statusCode, 204, 'an empty body labelled JSON is no body');
+      assert.equal((await call('DELETE', `/groups/crew/members/${USERS.noah.accountId}`)).statusCode, 204);
       const members = await call('GET', '/groups/crew/members');
       assert.equal(members.statusCode, 200);
       assert.deepEqual(members.json().results.map((u: { accountId: string }) => u.accountId), [USERS.gone.accountId, USERS.mia.accountId]);
