@@ -13,11 +13,14 @@ import { ADMIN_API_PREFIX, adminRoutes } from './http/admin/index.ts';
 import { registerAuth } from './http/auth.ts';
 import { userPropertyRoutes } from './http/confluence/user-properties.ts';
 import { userDirectoryRoutes } from './http/confluence/users.ts';
+import { watchRoutes } from './http/confluence/watches.ts';
 import { avatarRoutes } from './http/avatars.ts';
 import { registerErrorHandling, sendError } from './http/errors.ts';
 import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
 import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
+import { OAUTH_PREFIX, oauthRoutes } from './http/oauth.ts';
+import { TokenIssuer } from './domain/oauth.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Database } from './store/schema.ts';
@@ -87,12 +90,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: ADMIN_API_PREFIX, db: options.db, secrets: options.secrets, sites });
   await app.register(avatarRoutes, { db: options.db });
   await app.register(tenantInfoRoutes, { sites });
+  await app.register(oauthRoutes, { prefix: OAUTH_PREFIX, issuer: new TokenIssuer(options.db, options.secrets), sites });
   for (const { prefix, version } of JIRA_PREFIXES) {
     await app.register(jiraUserPropertyRoutes, { prefix, db: options.db, version });
   }
   for (const prefix of CONFLUENCE_PREFIXES) {
     await app.register(userPropertyRoutes, { prefix, db: options.db });
     await app.register(userDirectoryRoutes, { prefix, db: options.db });
+    await app.register(watchRoutes, { prefix, db: options.db });
   }
   return app;
 }

@@ -14,7 +14,7 @@ import { openRuntime } from './runtime.ts';
 import { firstStartBanner, startServer } from './server.ts';
 
 const USAGE = `usage: userplane [serve|seed FILE|migrate] [options]
-       userplane users|groups|tokens|apps|site <subcommand> [options]
+       userplane users|groups|tokens|apps|spaces|content|site <subcommand> [options]
 
 administration (works on --database directly; run "userplane users --help" and so on):
 ${ADMIN_USAGE}
@@ -68,7 +68,8 @@ async function main(argv: string[]): Promise<number> {
       try {
         const summary = await loadSeed(store.db, secrets, await readSeedFile(file), file);
         process.stdout.write(
-          `seeded ${file}: ${summary.users} users, ${summary.groups} groups, ${summary.apps} apps, ${summary.propertiesAdded} new properties\n`,
+          `seeded ${file}: ${summary.users} users, ${summary.groups} groups, ${summary.apps} apps, ${summary.propertiesAdded} new properties, ` +
+            `${summary.spaces} spaces, ${summary.content} content, ${summary.labels} labels, ${summary.watchesAdded} new watches\n`,
         );
       } finally {
         await store.close();

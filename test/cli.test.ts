@@ -118,17 +118,25 @@ apps:
 properties:
   - { product: confluence, user: "712020:mia", key: layout, value: { wide: true } }
   - { product: jira, user: "712020:mia", key: onboarding, value: { done: false } }
+labels: [release]
+spaces:
+  - { key: ENG, name: Engineering, view: { groups: [confluence-users] } }
+content:
+  - { id: "1001", space: ENG, title: Plan, labels: [release, Launch] }
+watches:
+  - { user: "712020:mia", content: "1001" }
+  - { user: "712020:mia", label: Release }
 `,
     );
 
     const loaded = await runCli(['seed', file, '--database', database]);
     assert.equal(loaded.code, 0, loaded.stderr);
-    assert.equal(loaded.stdout, `seeded ${file}: 2 users, 3 groups, 1 apps, 2 new properties\n`);
+    assert.equal(loaded.stdout, `seeded ${file}: 2 users, 3 groups, 1 apps, 2 new properties, 1 spaces, 1 content, 2 labels, 2 new watches\n`);
     assert.equal(loaded.stderr, '');
 
     const reloaded = await runCli(['seed', file, '--database', database]);
     assert.equal(reloaded.code, 0, reloaded.stderr);
-    assert.equal(reloaded.stdout, `seeded ${file}: 2 users, 3 groups, 1 apps, 0 new properties\n`);
+    assert.equal(reloaded.stdout, `seeded ${file}: 2 users, 3 groups, 1 apps, 0 new properties, 1 spaces, 1 content, 2 labels, 0 new watches\n`);
 
     const store = await openStore({ dialect: 'sqlite', path: join(dir, 'userplane.db') });
     try {

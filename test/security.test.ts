@@ -10,7 +10,7 @@ import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlass
 import { OPERATION_SCOPES, type OperationId } from '../src/domain/scopes.ts';
 import { APPS, basic, connectJwt, jwtHeader, startFixture, USERS, type AppName, type Fixture } from './helpers/fixture.ts';
 import { basicFor, DIRECTORY_APPS, DIRECTORY_USERS, jwtHeaderFor, loadDirectoryFixture } from './helpers/fixture.ts';
-import { cloudIdOf } from './helpers/fixture.ts';
+import { cloudIdOf, loadWatchFixture } from './helpers/fixture.ts';
 import { envelopeFor } from '../src/http/errors.ts';
 import { assertJiraError } from './helpers/security.ts';
 import {
@@ -22,6 +22,9 @@ import {
   type Reply,
 } from './helpers/security.ts';
 import { STORE_KINDS } from './helpers/stores.ts';
+import { scopesAllow } from '../src/domain/scopes.ts';
+import { bearerHeader, bearerToken, loadOAuthFixture, OAUTH_APPS } from './helpers/fixture.ts';
+import { adminCaller } from './helpers/admin.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -151,7 +154,45 @@ const ADMIN_ROUTES: AdminRouteRow[] = [
   { method: 'GET', pattern: '/admin/api/apps/:key' },
   { method: 'PATCH', pattern: '/admin/api/apps/:key', body: {} },
   { method: 'DELETE', pattern: '/admin/api/apps/:key' },
+  { method: 'GET', pattern: '/admin/api/spaces' },
+  { method: 'POST', pattern: '/admin/api/spaces', body: {} },
+  { method: 'GET', pattern: '/admin/api/spaces/:key' },
+  { method: 'PATCH', pattern: '/admin/api/spaces/:key', body: {} },
+  { method: 'DELETE', pattern: '/admin/api/spaces/:key' },
+  { method: 'GET', pattern: '/admin/api/content' },
+  { method: 'POST', pattern: '/admin/api/content', body: {} },
+  { method: 'GET', pattern: '/admin/api/content/:id' },
+  { method: 'PATCH', pattern: '/admin/api/content/:id', body: {} },
+  { method: 'DELETE', pattern: '/admin/api/content/:id' },
 ];
+
+/**
+ * Content, label and space watches (SPEC §1, §3 "Watches") under every
+ * Confluence prefix, the gateway forms included. `target` is a fixture
+ * content id, label or space mia may view (test/helpers/fixture.ts,
+ * WATCH_SPACES). Tested by the suite at the end of this file.
+ */
+interface WatchRouteRow {
+  method: Method;
+  pattern: string;
+  operation: OperationId;
+  target: string;
+  ok: number;
+}
+
+const WATCH_PATHS: Array<Omit<WatchRouteRow, 'pattern'> & { path: string }> = [
+  { method: 'GET', path: '/user/watch/content/:contentId', operation: 'confluence.getContentWatchStatus', target: '1001', ok: 200 },
+  { method: 'POST', path: '/user/watch/content/:contentId', operation: 'confluence.addContentWatcher', target: '1001', ok: 204 },
+  { method: 'DELETE', path: '/user/watch/content/:contentId', operation: 'confluence.removeContentWatcher', target: '1001', ok: 204 },
+  { method: 'GET', path: '/user/watch/label/:labelName', operation: 'confluence.isWatchingLabel', target: 'release', ok: 200 },
+  { method: 'POST', path: '/user/watch/label/:labelName', operation: 'confluence.addLabelWatcher', target: 'release', ok: 204 },
+  { method: 'DELETE', path: '/user/watch/label/:labelName', operation: 'confluence.removeLabelWatcher', target: 'release', ok: 204 },
+  { method: 'GET', path: '/user/watch/space/:spaceKey', operation: 'confluence.isWatchingSpace', target: 'ENG', ok: 200 },
+  { method: 'POST', path: '/user/watch/space/:spaceKey', operation: 'confluence.addSpaceWatcher', target: 'ENG', ok: 204 },
+  { method: 'DELETE', path: '/user/watch/space/:spaceKey', operation: 'confluence.removeSpaceWatch', target: 'ENG', ok: 204 },
+];
+
+const WATCH_ROUTES: WatchRouteRow[] = DIRECTORY_PREFIXES.flatMap((prefix) => WATCH_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })));
 
 const MIA = USERS.mia.accountId;
 const json = { 'content-type': 'application/json' };
@@ -214,7 +255,7 @@ for (const kind of STORE_KINDS) {
     test('the table covers every protected route the app serves', () => {
       const served = servedRoutes(fx.app);
       assert.ok(served.length > 0, 'no routes were read from printRoutes()');
-      const inTable = new Set([...ROUTES, ...DIRECTORY_ROUTES, ...JIRA_ROUTES, ...CONFLUENCE_GATEWAY_ROUTES, ...ADMIN_ROUTES].map((row) => `${row.method} ${row.pattern}`));
+      const inTable = new Set([...ROUTES, ...DIRECTORY_ROUTES, ...JIRA_ROUTES, ...CONFLUENCE_GATEWAY_ROUTES, ...ADMIN_ROUTES, ...WATCH_ROUTES].map((row) => `${row.method} ${row.pattern}`));
       const missing = served
         .filter((route) => route.method !== 'HEAD' && !isPublicRoute(route))
         .map((route) => `${route.method} ${route.pattern}`)
@@ -864,5 +905,263 @@ for (const kind of STORE_KINDS) {
         });
       }
     });
+  });
+}
+
+/**
+ * Bearer tokens (SPEC §3) on EVERY protected route the app serves, read from
+ * the routes' own declarations (`app.routeAccess`), so a new route is walked
+ * without a new row: a token of either grant lacking the route's scope is a
+ * 403 naming the scopes that would have sufficed, a token holding any one of
+ * them passes the scope check, and expired or revoked tokens are 401s. The
+ * administration API refuses every bearer token with 403.
+ */
+for (const kind of STORE_KINDS) {
+  describe(`bearer tokens on every protected route on ${kind}`, () => {
+    let fx: Fixture;
+    let cloudId: string;
+    /** Expired, or revoked (the app deleted, the user deactivated or deleted) before their first use. */
+    const dead: Array<{ label: string; headers: Record<string, string>; pattern: RegExp }> = [];
+    before(async () => {
+      fx = await startFixture(kind);
+      await loadOAuthFixture(fx);
+      cloudId = await cloudIdOf(fx);
+      const admin = adminCaller(() => fx);
+      const expire = (token: string) =>
+        fx.store.db.updateTable('oauth_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('digest', '=', fx.secrets.digest(token)).execute();
+      for (const [label, options] of [['asApp', {}], ['asUser', { asUser: MIA }]] as const) {
+        const token = await bearerToken(fx, 'oauth', options);
+        await expire(token);
+        dead.push({ label: `an expired ${label} token`, headers: bearerHeader(token), pattern: /^Bearer token rejected: it has expired$/ });
+      }
+      // An app with tokens of both grants, then deleted; users with asUser tokens, then deactivated or deleted.
+      const doomed = { key: 'com.example.revoked', name: 'Revoked', clientKey: 'revoked-client', sharedSecret: 'revoked-shared-secret-of-at-least-32-chars', oauthClientId: 'revoked-id', clientSecret: 'revoked-secret', scopes: ['READ', 'WRITE', 'DELETE', 'ACT_AS_USER'] };
+      assert.equal((await admin('POST', '/apps', doomed)).statusCode, 201);
+      const form = (params: Record<string, string>) =>
+        fx.app.inject({ method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(params).toString() });
+      const doomedApp = (await form({ grant_type: 'client_credentials', client_id: doomed.oauthClientId, client_secret: doomed.clientSecret })).json().access_token;
+      const users: string[] = [];
+      for (const email of ['deactivated@example.com', 'deleted@example.com']) {
+        const created = await admin('POST', '/users', { email, displayName: email, groups: ['confluence-users'] });
+        assert.equal(created.statusCode, 201, created.body);
+        users.push(created.json().accountId);
+      }
+      const [deactivated, deleted] = users as [string, string];
+      const asDeactivated = await bearerToken(fx, 'oauth', { asUser: deactivated });
+      const asDeleted = await bearerToken(fx, 'oauth', { asUser: deleted });
+      assert.equal((await admin('DELETE', `/apps/${doomed.key}`)).statusCode, 204);
+      assert.equal((await admin('PATCH', `/users/${deactivated}`, { active: false })).statusCode, 200);
+      assert.equal((await admin('DELETE', `/users/${deleted}`)).statusCode, 204);
+      dead.push(
+        { label: 'a token of a deleted app', headers: bearerHeader(doomedApp), pattern: /^Bearer token rejected: it is not valid or has expired$/ },
+        { label: 'an asUser token of a deactivated user', headers: bearerHeader(asDeactivated), pattern: new RegExp(`^Bearer token rejected: user ${deactivated} is deactivated$`) },
+        { label: 'an asUser token of a deleted user', headers: bearerHeader(asDeleted), pattern: /^Bearer token rejected: it is not valid or has expired$/ },
+      );
+    });
+    after(() => fx.close());
+
+    /** Tokens per requested scope set, so each is issued once per store. */
+    const tokens = new Map<string, Record<string, string>>();
+    async function tokenFor(grant: 'asApp' | 'asUser', scopes: readonly string[]): Promise<Record<string, string>> {
+      const cacheKey = `${grant} ${scopes.join(' ')}`;
+      let headers = tokens.get(cacheKey);
+      if (!headers) {
+        headers = bearerHeader(await bearerToken(fx, 'oauth', { scope: scopes.join(' '), ...(grant === 'asUser' && { asUser: MIA }) }));
+        tokens.set(cacheKey, headers);
+      }
+      return headers;
+    }
+
+    /** The route's pattern made concrete: the site's cloudId, mia as the user, `x` for anything else. */
+    const urlOf = (pattern: string) => pattern.replace(':cloudId', cloudId).replace(':userId', MIA).replace(/:[A-Za-z0-9_]+/g, 'x');
+    const send = (method: string, url: string, headers: Record<string, string>) => fx.app.inject({ method: method as Method, url, headers });
+    const assertError = (url: string) => (envelopeFor(url) === 'jira' ? assertJiraError : assertConfluenceError);
+
+    test('the walk covers every protected route', () => {
+      const protectedRoutes = fx.app.routeAccess.filter((route) => route.access.kind !== 'public');
+      assert.ok(protectedRoutes.some((r) => r.access.kind === 'product') && protectedRoutes.some((r) => r.access.kind === 'admin'));
+      const served = new Set(servedRoutes(fx.app).filter((r) => !isPublicRoute(r)).map((r) => `${r.method} ${r.pattern}`));
+      assert.deepEqual(new Set(protectedRoutes.map((r) => `${r.method} ${r.url}`)), served);
+    });
+
+    test('a token lacking the route\'s scope is a 403 naming the scopes that would have sufficed; any one of them passes', async () => {
+      for (const { method, url: pattern, access } of fx.app.routeAccess) {
+        if (access.kind !== 'product') continue;
+        const needed = OPERATION_SCOPES[access.operation];
+        const url = urlOf(pattern);
+        // Everything the oauth app holds except what would suffice.
+        const lacking = OAUTH_APPS.oauth.scopes.filter((scope) => !scopesAllow([scope], needed));
+        for (const grant of ['asApp', 'asUser'] as const) {
+          const response = await send(method, url, await tokenFor(grant, lacking));
+          const where = `${grant} ${method} ${url}`;
+          if (method === 'HEAD') {
+            assert.equal(response.statusCode, 403, where);
+            continue;
+          }
+          const body = assertError(url)(response, 403, /^App com\.example\.oauth lacks the scope for this operation: it needs .* \(this bearer token carries .+\)$/);
+          const message: string = envelopeFor(url) === 'jira' ? body.errorMessages[0] : body.message;
+          for (const scope of [needed.connect, ...needed.oauth]) assert.ok(message.includes(` ${scope}`), `${where}: the message names ${scope}`);
+
+          for (const sufficient of [needed.connect, ...needed.oauth]) {
+            const passed = await send(method, url, await tokenFor(grant, [sufficient]));
+            assert.notEqual(passed.statusCode, 401, `${where} with ${sufficient}: ${passed.body}`);
+            assert.doesNotMatch(passed.body, /lacks the scope/, `${where} with ${sufficient}`);
+            assertNoStackTrace(passed);
+            assert.ok(passed.statusCode < 500, `${where} with ${sufficient}: ${passed.body}`);
+          }
+        }
+      }
+    });
+
+    test('expired and revoked tokens are 401s on every protected route', async () => {
+      for (const { method, url: pattern } of fx.app.routeAccess.filter((r) => r.access.kind !== 'public')) {
+        const url = urlOf(pattern);
+        for (const { label, headers, pattern: expected } of dead) {
+          const response = await send(method, url, headers);
+          if (method === 'HEAD') assert.equal(response.statusCode, 401, `${label}: HEAD ${url}`);
+          else assertError(url)(response, 401, expected);
+        }
+      }
+    });
+
+    test('the administration API refuses every bearer token with 403, an impersonated admin\'s included', async () => {
+      const asAdmin = bearerHeader(await bearerToken(fx, 'oauth', { asUser: USERS.admin.accountId }));
+      const asApp = await tokenFor('asApp', OAUTH_APPS.oauth.scopes);
+      for (const { method, url: pattern, access } of fx.app.routeAccess) {
+        if (access.kind !== 'admin' || method === 'HEAD') continue;
+        for (const headers of [asAdmin, asApp]) assertConfluenceError(await send(method, urlOf(pattern), headers), 403, /^Only site admins may use the administration API$/);
+      }
+    });
+  });
+}
+
+/**
+ * Watches (WATCH_ROUTES), on both stores: credentials, can-use, scopes, the
+ * XSRF header, naming another user, Connect JWTs with and without the
+ * gateway prefix in the qsh, and the gateway's cloudId.
+ */
+for (const kind of STORE_KINDS) {
+  describe(`security of watches on ${kind}`, () => {
+    let fx: Fixture;
+    let open: Fixture;
+    let cloudId: string;
+    let openCloudId: string;
+    before(async () => {
+      [fx, open] = await Promise.all([startFixture(kind), startFixture(kind, { anonymousAccess: true })]);
+      await Promise.all([fx, open].map(loadWatchFixture));
+      [cloudId, openCloudId] = await Promise.all([cloudIdOf(fx), cloudIdOf(open)]);
+    });
+    after(() => Promise.all([fx, open].map((f) => f.close())));
+
+    const XSRF = { 'x-atlassian-token': 'no-check' };
+    /** What a Connect qsh covers: the path without the gateway prefix (SPEC §3). */
+    const qshTarget = (url: string) => url.replace(/^\/ex\/[^/]+\/[^/]+(?=\/)/, '');
+    const urlOf = (row: WatchRouteRow, query = '', on: Fixture = fx) =>
+      `${row.pattern.replace(':cloudId', on === fx ? cloudId : openCloudId).replace(/:[A-Za-z]+$/, row.target)}${query}`;
+    /** POST and DELETE carry the XSRF header unless `xsrf` is false. */
+    const send = (row: WatchRouteRow, headers: Record<string, string>, options: { query?: string; on?: Fixture; xsrf?: boolean } = {}) =>
+      (options.on ?? fx).app.inject({
+        method: row.method,
+        url: urlOf(row, options.query, options.on),
+        headers: row.method !== 'GET' && options.xsrf !== false ? { ...XSRF, ...headers } : headers,
+      });
+    const jwtAs = (app: AppName, row: WatchRouteRow, query = '', claims: Record<string, unknown> = {}) =>
+      jwtHeader(app, row.method, qshTarget(urlOf(row, query)), claims);
+    const assertOk = (row: WatchRouteRow, response: Reply, who: string) => {
+      assert.equal(response.statusCode, row.ok, `${who}: ${response.body}`);
+      if (row.ok === 200) assert.equal(typeof response.json().watching, 'boolean', who);
+      else assert.equal(response.body, '', who);
+    };
+
+    for (const row of WATCH_ROUTES) {
+      describe(`${row.method} ${row.pattern}`, () => {
+        const scopes = OPERATION_SCOPES[row.operation];
+
+        test('is served', () => {
+          assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+        });
+
+        test('401: no credentials (even on a site open to anonymous callers), bad or deactivated credentials, two credentials, unknown schemes', async () => {
+          assertConfluenceError(await send(row, {}), 401, /Authentication required: this site does not allow anonymous access/);
+          assertConfluenceError(await send(row, {}, { on: open }), 401, /anonymous callers may only read users and groups/);
+          // Before the XSRF check, too.
+          assertConfluenceError(await send(row, {}, { xsrf: false }), 401, /does not allow anonymous access/);
+          assertCredentialRejected(await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }), /the email or API token is not valid/);
+          assertCredentialRejected(await send(row, basic('gone')), /the account is deactivated/);
+          assertCredentialRejected(await send(row, { authorization: 'Digest x' }), /Unsupported Authorization scheme "digest"/);
+          assertCredentialRejected(await send(row, { authorization: 'Bearer anything' }), /Bearer token rejected/);
+          const token = connectJwt('notes', row.method, qshTarget(urlOf(row)));
+          assertCredentialRejected(await send(row, basic('mia'), { query: `?jwt=${token}` }), /Send one credential/);
+        });
+
+        test('401: Connect JWTs that are expired, for another request, forged or malformed', async () => {
+          const rejected = async (headers: Record<string, string>, pattern: RegExp) => assertCredentialRejected(await send(row, headers), pattern);
+          await rejected(jwtAs('notes', row, '', { iat: now() - 300, exp: now() - 60 }), /the token has expired/);
+          // A token for mia's watch does not fit the caller's own (the query is in the qsh).
+          await rejected(jwtHeader('notes', row.method, qshTarget(urlOf(row, `?accountId=${MIA}`))), /the qsh claim does not match this request/);
+          await rejected(jwtAs('notes', row, '', { qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(urlOf(row)))) }), /the qsh claim does not match/);
+          await rejected({ authorization: `JWT ${connectJwt('notes', row.method, qshTarget(urlOf(row)), {}, APPS.tasks.sharedSecret)}` }, /the signature does not verify/);
+          await rejected(jwtAs('notes', row, '', { iss: 'com.example.unknown' }), /no app is installed/);
+          await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
+          if (row.pattern.startsWith('/ex/')) {
+            await rejected(jwtHeader('notes', row.method, urlOf(row)), /the qsh claim does not match this request/);
+          }
+        });
+
+        test('Connect JWTs: in the header, with or without /wiki in the qsh, and as the jwt parameter', async () => {
+          const url = qshTarget(urlOf(row));
+          const other = url.startsWith('/wiki/') ? url.slice('/wiki'.length) : `/wiki${url}`;
+          assertOk(row, await send(row, jwtAs('notes', row)), 'the header');
+          assertOk(row, await send(row, jwtHeader('notes', row.method, other)), 'the other context path');
+          assertOk(row, await send(row, {}, { query: `?jwt=${connectJwt('notes', row.method, url)}` }), 'the jwt parameter');
+        });
+
+        test('403: users outside "Can use"', async () => {
+          assertConfluenceError(await send(row, basic('outsider')), 403, /User 712020:outsider may not use this site/);
+          assertConfluenceError(await send(row, basic('outsider'), { query: `?accountId=${USERS.outsider.accountId}` }), 403, /may not use this site/);
+        });
+
+        test(`scopes: ${scopes.connect}, or ${scopes.oauth.join(' or ')}`, async () => {
+          // reader holds READ, tasks WRITE (which covers READ), notes DELETE.
+          const reader = await send(row, jwtAs('reader', row));
+          if (scopes.connect === 'READ') {
+            assertOk(row, reader, 'reader');
+          } else {
+            const body = assertConfluenceError(reader, 403, /App com\.example\.reader lacks the scope for this operation: it needs WRITE/);
+            for (const scope of scopes.oauth) assert.ok(body.message.includes(scope), `the message names ${scope}`);
+            // The scope is checked before the XSRF header.
+            assertConfluenceError(await send(row, jwtAs('reader', row), { xsrf: false }), 403, /lacks the scope/);
+          }
+          assertOk(row, await send(row, jwtAs('tasks', row)), 'tasks');
+        });
+
+        if (row.method !== 'GET') {
+          test('403: the XSRF header is required, for users and apps alike', async () => {
+            assertConfluenceError(await send(row, basic('mia'), { xsrf: false }), 403, /XSRF check failed/);
+            assertConfluenceError(await send(row, jwtAs('notes', row), { xsrf: false }), 403, /XSRF check failed/);
+            assertOk(row, await send(row, { ...basic('mia'), 'x-atlassian-token': 'nocheck' }, { xsrf: false }), 'nocheck');
+          });
+        }
+
+        test('403: naming another user without admin; an admin and an app may', async () => {
+          assertConfluenceError(await send(row, basic('noah'), { query: `?accountId=${MIA}` }), 403, /you may not name user 712020:mia/);
+          // Not 404: non-admins learn nothing about which accounts exist.
+          assertConfluenceError(await send(row, basic('noah'), { query: '?accountId=712020:nobody' }), 403, /you may not name user 712020:nobody/);
+          assertOk(row, await send(row, basic('admin'), { query: `?accountId=${MIA}` }), 'an admin');
+          assertOk(row, await send(row, jwtAs('notes', row, `?accountId=${MIA}`), { query: `?accountId=${MIA}` }), 'an app');
+          assertOk(row, await send(row, basic('mia'), { query: `?accountId=${MIA}` }), 'mia naming herself');
+        });
+
+        if (row.pattern.startsWith('/ex/')) {
+          test('a wrong cloudId is a 404, before credentials', async () => {
+            const url = urlOf(row).replace(cloudId, '00000000-0000-0000-0000-000000000000');
+            for (const headers of [{}, basic('mia'), { authorization: 'Digest x' }]) {
+              const response = await fx.app.inject({ method: row.method, url, headers: { ...XSRF, ...headers } });
+              assertConfluenceError(response, 404, /is not this site's cloudId/);
+            }
+          });
+        }
+      });
+    }
   });
 }

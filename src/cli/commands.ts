@@ -3,12 +3,14 @@ import { parseArgs } from 'node:util';
 import { CONFIG_OPTIONS } from '../config.ts';
 import type { Command } from './admin.ts';
 import { appsCommand } from './apps.ts';
+import { contentCommand } from './content.ts';
 import { groupsCommand } from './groups.ts';
 import { siteCommand } from './site.ts';
+import { spacesCommand } from './spaces.ts';
 import { tokensCommand } from './tokens.ts';
 import { usersCommand } from './users.ts';
 
-export const ADMIN_COMMANDS: readonly Command[] = [usersCommand, groupsCommand, tokensCommand, appsCommand, siteCommand];
+export const ADMIN_COMMANDS: readonly Command[] = [usersCommand, groupsCommand, tokensCommand, appsCommand, spacesCommand, contentCommand, siteCommand];
 
 export const ADMIN_USAGE = ADMIN_COMMANDS.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`).join('\n');
 

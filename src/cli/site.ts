@@ -12,6 +12,7 @@ const SETTING_FIELDS: FieldOption[] = [
   { flag: 'max-property-key-length', field: 'maxPropertyKeyLength', kind: 'integer', help: '1..255' },
   { flag: 'max-property-value-bytes', field: 'maxPropertyValueBytes', kind: 'integer', help: '2..1048576' },
   { flag: 'max-properties-per-user', field: 'maxPropertiesPerUser', kind: 'integer', help: 'per user and namespace' },
+  { flag: 'oauth-token-lifetime-seconds', field: 'oauthTokenLifetimeSeconds', kind: 'integer', help: 'bearer tokens from POST /oauth2/token, 60..86400' },
 ];
 // --base-url is also the server's option; here it sets the stored base URL, which --base-url/BASE_URL override at serve time.
 const BASE_URL_FIELD: FieldOption = { flag: 'base-url', field: 'baseUrl', kind: 'string', help: 'the stored base URL (serve --base-url overrides it)' };

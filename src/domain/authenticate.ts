@@ -7,14 +7,16 @@ import { hash } from 'node:crypto';
 import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
-import { findAppByIssuer } from '../store/apps.ts';
+import { findAppByIssuer, findAppByKey } from '../store/apps.ts';
+import { findOAuthTokenByDigest } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
 import { findApiTokenByDigest } from '../store/tokens.ts';
 import { findUser, groupNamesOf } from '../store/users.ts';
 import type { App } from './apps.ts';
 import { ApiError, unauthenticated } from './errors.ts';
 import type { Member, Principal } from './principal.ts';
-import { safeEqual, type Secrets } from './secrets.ts';
+import { ACT_AS_USER, heldSpelling, stillHeld } from './scopes.ts';
+import { BEARER_TOKEN_PATTERN, safeEqual, type Secrets } from './secrets.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 /** SPEC §3: at most 30 s of clock skew. */
@@ -22,8 +24,18 @@ export const JWT_CLOCK_TOLERANCE_S = 30;
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
 
+/** A bearer token's principal, and when the token ends (a cached outcome must not outlive it). */
+interface BearerGrant {
+  principal: Principal;
+  expiresAt: number;
+}
+
+const BEARER_INVALID = 'Bearer token rejected: it is not valid or has expired';
+const BEARER_EXPIRED = 'Bearer token rejected: it has expired';
+
 export class Authenticator {
   readonly #basic = new TtlCache<string, Outcome<Member>>();
+  readonly #bearer = new TtlCache<string, Outcome<BearerGrant>>();
   readonly #apps = new TtlCache<string, App | undefined>();
 
   constructor(
@@ -96,12 +108,48 @@ export class Authenticator {
   }
 
   /**
-   * `Authorization: Bearer …`. Tokens are issued by `POST /oauth2/token`;
-   * until a store of issued tokens exists, no bearer token is valid.
+   * `Authorization: Bearer …`, a token from `POST /oauth2/token` (SPEC §3):
+   * asApp for client_credentials, asUser for the JWT-bearer grant. Outcomes
+   * are cached for at most a second, keyed by a SHA-256 of the token, so a
+   * deleted app, a deleted or deactivated user, or an app that lost
+   * ACT_AS_USER ends the token on every instance within a second (SPEC §7).
    */
-  async bearer(_token: string): Promise<Principal> {
-    throw unauthenticated('Bearer token rejected: it is not valid or has expired');
+  bearer(token: string): Principal | Promise<Principal> {
+    const outcome = this.#bearer.get(hash('sha256', token, 'base64'), () => this.#checkBearer(token));
+    return outcome instanceof Promise ? outcome.then(bearerPrincipal) : bearerPrincipal(outcome);
   }
+
+  async #checkBearer(token: string): Promise<Outcome<BearerGrant>> {
+    const invalid: Outcome<BearerGrant> = { ok: false, message: BEARER_INVALID };
+    // Not a token this server issues: no query.
+    if (!BEARER_TOKEN_PATTERN.test(token)) return invalid;
+    const digest = this.secrets.digest(token);
+    const stored = await findOAuthTokenByDigest(this.db, digest);
+    if (!stored || !safeEqual(stored.digest, digest)) return invalid;
+    const expiresAt = Date.parse(stored.expiresAt);
+    if (expiresAt <= Date.now()) return { ok: false, message: BEARER_EXPIRED };
+    // Deleting the app deletes its tokens (a foreign-key cascade); this covers the race.
+    const app = await findAppByKey(this.db, this.secrets, stored.appKey);
+    if (!app) return invalid;
+    const scopes = stillHeld(app.scopes, stored.scopes);
+    if (stored.accountId === null) return { ok: true, value: { principal: { kind: 'app', app, scopes, via: 'bearer' }, expiresAt } };
+
+    if (heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
+      return { ok: false, message: `Bearer token rejected: app ${app.key} no longer holds the ACT_AS_USER scope` };
+    }
+    const user = await findUser(this.db, stored.accountId);
+    if (!user) return invalid;
+    if (!user.active) return { ok: false, message: `Bearer token rejected: user ${user.accountId} is deactivated` };
+    const member: Member = { ...user, groups: await groupNamesOf(this.db, user.accountId) };
+    return { ok: true, value: { principal: { kind: 'asUser', app, user: member, scopes }, expiresAt } };
+  }
+}
+
+function bearerPrincipal(outcome: Outcome<BearerGrant>): Principal {
+  if (!outcome.ok) throw unauthenticated(outcome.message);
+  // A cached grant is good for a second at most, but never past the token's end.
+  if (outcome.value.expiresAt <= Date.now()) throw unauthenticated(BEARER_EXPIRED);
+  return outcome.value.principal;
 }
 
 function userPrincipal(outcome: Outcome<Member>): Principal {
@@ -120,7 +168,7 @@ function qshCandidates(method: string, pathAndQuery: string): string[] {
   return [hash(pathAndQuery), hash(other)];
 }
 
-function describeJoseError(error: unknown): string {
+export function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify with the app\'s shared secret';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `the ${error.claim} claim is missing or invalid`;

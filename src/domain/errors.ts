@@ -15,16 +15,25 @@ export type ErrorCode =
   | 'unavailable' // 503
   | 'internal'; // 500
 
+/**
+ * RFC 6749 §5.2's error codes, for answers under `/oauth2/` (SPEC §1). Only
+ * the token endpoint sets one; the other envelopes never read it.
+ */
+export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_scope';
+
 export class ApiError extends Error {
   readonly code: ErrorCode;
   /** Extra response headers, such as `Allow` on a 405 or `WWW-Authenticate` on a 401. */
   readonly headers: Record<string, string>;
+  /** The RFC 6749 `error` under `/oauth2/`; when absent, derived from the status (http/errors.ts). */
+  readonly oauthError: OAuthErrorCode | undefined;
 
-  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}, oauthError?: OAuthErrorCode) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.headers = headers;
+    this.oauthError = oauthError;
   }
 }
 
@@ -33,3 +42,12 @@ export const unauthenticated = (message: string) => new ApiError('unauthenticate
 export const forbidden = (message: string) => new ApiError('forbidden', message);
 export const notFound = (message: string) => new ApiError('not_found', message);
 export const conflict = (message: string) => new ApiError('conflict', message);
+
+/**
+ * An error of the token endpoint (RFC 6749 §5.2): `invalid_client` is a 401,
+ * every other code a 400. `headers` carries `WWW-Authenticate` when the
+ * client authenticated with HTTP Basic.
+ */
+export function oauthError(error: OAuthErrorCode, message: string, headers: Record<string, string> = {}): ApiError {
+  return new ApiError(error === 'invalid_client' ? 'unauthenticated' : 'bad_request', message, headers, error);
+}

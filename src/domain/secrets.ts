@@ -55,6 +55,17 @@ export function newApiToken(): string {
   return `upt_${randomBytes(32).toString('base64url')}`;
 }
 
+/**
+ * A fresh bearer token for `POST /oauth2/token` (SPEC §3): 256 random bits,
+ * prefixed like API tokens so a leak scan finds it. Stored only as a digest.
+ */
+export function newBearerToken(): string {
+  return `upb_${randomBytes(32).toString('base64url')}`;
+}
+
+/** What `newBearerToken` makes; anything else is refused without a lookup. */
+export const BEARER_TOKEN_PATTERN = /^upb_[A-Za-z0-9_-]{43}$/;
+
 /** A fresh secret key for a new embedded database. */
 export function newSecretKey(): string {
   return randomBytes(32).toString('base64url');

@@ -1,9 +1,10 @@
 /**
  * The seed loader (SPEC §8). A file is read, checked whole — schema, then
  * references — and loaded in one transaction, so a bad file changes nothing.
- * Rows are upserted by natural key; memberships, tokens and properties are
- * only ever added, so loading a file twice, or restarting with --seed,
- * never overwrites live data.
+ * Rows are upserted by natural key; memberships, tokens, labels on content,
+ * properties and watches are only ever added, so loading a file twice, or
+ * restarting with --seed, never overwrites live data. Spaces, content,
+ * labels and watches are checked and loaded by domain/seed-content.ts.
  */
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
@@ -21,6 +22,7 @@ import { ApiError } from './errors.ts';
 import type { Secrets } from './secrets.ts';
 import { serializeValue } from './user-properties.ts';
 import { newAccountId, type User } from './users.ts';
+import { checkContentSections, loadContentSections, type ContentSummary } from './seed-content.ts';
 import { schemaProblems } from './validation.ts';
 
 export class SeedError extends Error {
@@ -33,7 +35,7 @@ export class SeedError extends Error {
   }
 }
 
-export interface SeedSummary {
+export interface SeedSummary extends ContentSummary {
   users: number;
   groups: number;
   apps: number;
@@ -66,7 +68,7 @@ export function checkSeed(document: unknown, source = 'seed'): SeedFile {
 export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: SeedFile, source = 'seed'): Promise<SeedSummary> {
   const problems: string[] = [];
   const summary = await db.transaction().execute(async (trx) => {
-    const summary: SeedSummary = { users: 0, groups: 0, apps: 0, propertiesAdded: 0 };
+    const summary: SeedSummary = { users: 0, groups: 0, apps: 0, propertiesAdded: 0, spaces: 0, content: 0, labels: 0, watchesAdded: 0 };
     const { site: siteSection, ...rest } = seed;
     await ensureSite(trx, siteSection?.cloudId);
     if (siteSection) {
@@ -174,7 +176,7 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
     const knownApp = async (key: string) =>
       appKeys.has(key) || (await trx.selectFrom('apps').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
 
-    await checkContentReferences(rest, knownGroup, knownUser, problems);
+    await checkContentSections(trx, rest, knownGroup, knownUser, problems);
 
     for (const [i, property] of (rest.properties ?? []).entries()) {
       const path = `properties[${i}]`;
@@ -199,6 +201,8 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
       }
     }
 
+    if (problems.length === 0) Object.assign(summary, await loadContentSections(trx, rest));
+
     // Nothing of a file with problems is kept.
     if (problems.length > 0) throw new SeedError(source, problems);
     return summary;
@@ -209,54 +213,4 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
 function serializeJiraValue(value: unknown): string {
   if (value === undefined || value === null) throw new ApiError('bad_request', 'value is empty');
   return JSON.stringify(value);
-}
-
-/**
- * Spaces, content, labels and watches are checked for consistency here;
- * loading them arrives with the watch model. Labels are lower-cased names.
- */
-async function checkContentReferences(
-  seed: SeedFile,
-  knownGroup: (name: string) => Promise<boolean>,
-  knownUser: (accountId: string) => Promise<boolean>,
-  problems: string[],
-): Promise<void> {
-  const spaces = new Set((seed.spaces ?? []).map((s) => s.key));
-  const content = new Set((seed.content ?? []).map((c) => c.id));
-  const labels = new Set([
-    ...(seed.labels ?? []).map((l) => l.toLowerCase()),
-    ...(seed.content ?? []).flatMap((c) => (c.labels ?? []).map((l) => l.toLowerCase())),
-  ]);
-  const checkUsers = async (path: string, ids: readonly string[] | undefined) => {
-    for (const [i, id] of (ids ?? []).entries()) if (!(await knownUser(id))) problems.push(`${path}[${i}]: no user with accountId "${id}"`);
-  };
-  const checkGroups = async (path: string, names: readonly string[] | undefined) => {
-    for (const [i, name] of (names ?? []).entries()) {
-      if (!(await knownGroup(name))) problems.push(`${path}[${i}]: group "${name}" is not defined in groups`);
-    }
-  };
-
-  for (const [i, space] of (seed.spaces ?? []).entries()) {
-    const path = `spaces[${i}]`;
-    if (space.type === 'personal' && space.owner === undefined) problems.push(`${path}.owner: a personal space needs an owner`);
-    if (space.type !== 'personal' && space.owner !== undefined) problems.push(`${path}.owner: only a personal space has an owner`);
-    if (space.owner !== undefined && !(await knownUser(space.owner))) problems.push(`${path}.owner: no user with accountId "${space.owner}"`);
-    await checkUsers(`${path}.view.users`, space.view?.users);
-    await checkGroups(`${path}.view.groups`, space.view?.groups);
-  }
-  for (const [i, item] of (seed.content ?? []).entries()) {
-    const path = `content[${i}]`;
-    if (!spaces.has(item.space)) problems.push(`${path}.space: space "${item.space}" is not defined in spaces`);
-    await checkUsers(`${path}.restrictions.users`, item.restrictions?.users);
-    await checkGroups(`${path}.restrictions.groups`, item.restrictions?.groups);
-  }
-  for (const [i, watch] of (seed.watches ?? []).entries()) {
-    const path = `watches[${i}]`;
-    const targets = [watch.content, watch.space, watch.label].filter((t) => t !== undefined);
-    if (targets.length !== 1) problems.push(`${path}: name exactly one of content, space or label`);
-    if (!(await knownUser(watch.user))) problems.push(`${path}.user: no user with accountId "${watch.user}"`);
-    if (watch.content !== undefined && !content.has(watch.content)) problems.push(`${path}.content: content "${watch.content}" is not defined in content`);
-    if (watch.space !== undefined && !spaces.has(watch.space)) problems.push(`${path}.space: space "${watch.space}" is not defined in spaces`);
-    if (watch.label !== undefined && !labels.has(watch.label.toLowerCase())) problems.push(`${path}.label: label "${watch.label}" is not defined in labels`);
-  }
 }

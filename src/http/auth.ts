@@ -20,6 +20,14 @@ export type RouteAccess =
   /** userplane's administration API: site admins only. */
   | { kind: 'admin' };
 
+/** One served method and path, and what it declared: the source of docs/scopes.md (http/scope-table.ts). */
+export interface RouteAccessEntry {
+  method: string;
+  /** As registered, e.g. `/wiki/rest/api/user/:userId/property/:key`. */
+  url: string;
+  access: RouteAccess;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
@@ -27,6 +35,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
     site: Site;
+  }
+  interface FastifyInstance {
+    /** Every route registered so far, with its declared access, in registration order. */
+    routeAccess: readonly RouteAccessEntry[];
   }
 }
 
@@ -37,10 +49,16 @@ export function registerAuth(app: FastifyInstance, deps: { authenticator: Authen
   app.decorateRequest('principal', null as never);
   app.decorateRequest('site', null as never);
 
+  const table: RouteAccessEntry[] = [];
+  app.decorate('routeAccess', table);
+
   // Each protected route gets its own hook, with its access rule in the closure.
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
-    if (!access || access.kind === 'public') return;
+    // SPEC §3: every route declares what it needs; one that forgot would be open to anyone.
+    if (!access) throw new Error(`${[route.method].flat().join(', ')} ${route.url} declares no config.access (public, product or admin)`);
+    for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
+    if (access.kind === 'public') return;
     const admit = admitter(access, deps);
     route.onRequest = [admit, ...[route.onRequest ?? []].flat()];
   });
@@ -107,11 +125,14 @@ function enforce(access: ProtectedAccess, principal: Principal, site: Site): voi
   if (user && !canUse(user, settings)) {
     throw forbidden(`User ${user.accountId} may not use this site: not a member of ${settings.canUseGroups.join(' or ')}`);
   }
-  // Basic-auth users are not scope-limited; app credentials are.
+  // Basic-auth users are not scope-limited; app credentials are: a Connect JWT
+  // with the app's scopes, a bearer token with those granted at issue.
   if (principal.kind === 'app' || principal.kind === 'asUser') {
     const needed = OPERATION_SCOPES[access.operation];
     if (!scopesAllow(principal.scopes, needed)) {
-      throw forbidden(`App ${principal.app.key} lacks the scope for this operation: it needs ${describeScopes(needed)}`);
+      const bearer = principal.kind === 'asUser' || principal.via === 'bearer';
+      const granted = bearer ? ` (this bearer token carries ${principal.scopes.join(' ') || 'no scope'})` : '';
+      throw forbidden(`App ${principal.app.key} lacks the scope for this operation: it needs ${describeScopes(needed)}${granted}`);
     }
   }
 }

@@ -32,12 +32,19 @@ export function envelopeFor(url: string): Envelope {
   return 'confluence';
 }
 
-function renderBody(envelope: Envelope, status: number, message: string): object {
+/** RFC 6749's `error` for an answer that names none: a failed client authentication, or a bad request. */
+function oauthErrorFor(status: number): string {
+  if (status === 401) return 'invalid_client';
+  return status >= 500 ? 'server_error' : 'invalid_request';
+}
+
+function renderBody(envelope: Envelope, status: number, error: ApiError): object {
+  const { message } = error;
   switch (envelope) {
     case 'jira':
       return { errorMessages: [message], errors: {} };
     case 'oauth':
-      return { error: status === 401 ? 'invalid_client' : 'invalid_request', error_description: message };
+      return { error: error.oauthError ?? oauthErrorFor(status), error_description: message };
     case 'confluence':
       return {
         statusCode: status,
@@ -58,7 +65,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
     .code(status)
     .headers(error.headers)
     .type('application/json; charset=utf-8')
-    .send(renderBody(envelopeFor(request.url), status, error.message));
+    .send(renderBody(envelopeFor(request.url), status, error));
 }
 
 /** Fastify's own errors (body parsing, validation, limits) in the product's words. */

@@ -1,5 +1,6 @@
 /** The seed file (SPEC §8, normative). Every section is optional; unknown fields are errors. */
 import Type, { type Static } from 'typebox';
+import { SiteSettingsSchema } from './site.ts';
 
 const Strict = { additionalProperties: false } as const;
 const Name = Type.String({ minLength: 1 });
@@ -17,6 +18,7 @@ const SeedSiteSchema = Type.Object(
     maxPropertyKeyLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 255 })),
     maxPropertyValueBytes: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024 * 1024 })),
     maxPropertiesPerUser: Type.Optional(Type.Integer({ minimum: 1 })),
+    oauthTokenLifetimeSeconds: Type.Optional(SiteSettingsSchema.properties.oauthTokenLifetimeSeconds),
   },
   Strict,
 );

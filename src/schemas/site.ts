@@ -1,6 +1,10 @@
 /** Site settings (SPEC §2): one schema for the seed, the store and the admin API. */
 import Type, { type Static } from 'typebox';
 
+/** Bounds of `oauthTokenLifetimeSeconds`: a minute to a day. */
+export const MIN_OAUTH_TOKEN_LIFETIME_S = 60;
+export const MAX_OAUTH_TOKEN_LIFETIME_S = 86_400;
+
 export const SiteSettingsSchema = Type.Object({
   anonymousAccess: Type.Boolean(),
   emailApi: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
@@ -10,6 +14,8 @@ export const SiteSettingsSchema = Type.Object({
   maxPropertyKeyLength: Type.Integer({ minimum: 1, maximum: 255 }),
   maxPropertyValueBytes: Type.Integer({ minimum: 2, maximum: 1024 * 1024 }),
   maxPropertiesPerUser: Type.Integer({ minimum: 1 }),
+  /** How long a bearer token from `POST /oauth2/token` lives (SPEC §3: one hour by default). */
+  oauthTokenLifetimeSeconds: Type.Integer({ minimum: MIN_OAUTH_TOKEN_LIFETIME_S, maximum: MAX_OAUTH_TOKEN_LIFETIME_S }),
 });
 export type SiteSettings = Static<typeof SiteSettingsSchema>;
 
@@ -24,4 +30,5 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   maxPropertyKeyLength: 255,
   maxPropertyValueBytes: 32768,
   maxPropertiesPerUser: 100,
+  oauthTokenLifetimeSeconds: 3600,
 };

@@ -45,6 +45,21 @@ export async function findAppByIssuer(db: Db, secrets: Secrets, issuer: string):
   return row && toApp(row, secrets);
 }
 
+/** The app holding an OAuth `client_id` (SPEC §2: `oauthClientId`), with its client secret's digest. */
+export async function findAppByOAuthClientId(
+  db: Db,
+  secrets: Secrets,
+  clientId: string,
+): Promise<{ app: App; clientSecretDigest: string | null } | undefined> {
+  const row = await db.selectFrom('apps').selectAll().where('oauth_client_id', '=', clientId).executeTakeFirst();
+  return row && { app: toApp(row, secrets), clientSecretDigest: row.client_secret_digest };
+}
+
+export async function findAppByKey(db: Db, secrets: Secrets, key: string): Promise<App | undefined> {
+  const row = await db.selectFrom('apps').selectAll().where('key', '=', key).executeTakeFirst();
+  return row && toApp(row, secrets);
+}
+
 /** The unique field (clientKey, oauthClientId or bot accountId) another app already holds, if any. */
 export async function takenAppField(db: Db, app: App): Promise<'clientKey' | 'oauthClientId' | 'accountId' | undefined> {
   const row = await db

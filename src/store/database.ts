@@ -5,6 +5,8 @@
  */
 import { Kysely, Migrator, sql, type Migration, type Transaction } from 'kysely';
 import { initial } from './migrations/2026-11-24-0001-initial.ts';
+import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
+import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-content-watches.ts';
 import { isPostgresUniqueViolation, postgresDialect } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { runDirectly } from './prepared.ts';
@@ -44,7 +46,11 @@ export async function openStore(location: DatabaseLocation): Promise<Store> {
 }
 
 function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migration> {
-  return { '2026-11-24-0001-initial': initial(dialect) };
+  return {
+    '2026-11-24-0001-initial': initial(dialect),
+    '2026-11-24-0002-oauth-tokens': oauthTokens(),
+    '2026-11-24-0003-spaces-content-watches': spacesContentWatches(dialect),
+  };
 }
 
 async function migrate(db: Kysely<Database>, dialect: DatabaseLocation['dialect']): Promise<void> {

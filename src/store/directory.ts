@@ -6,6 +6,7 @@
  */
 import type { User } from '../domain/users.ts';
 import type { Db } from './database.ts';
+import { personalSpacesOf } from './spaces.ts';
 import { toUser } from './users.ts';
 
 /** Ids per `IN (…)` list: far below SQLite's and PostgreSQL's parameter limits. */
@@ -91,12 +92,13 @@ export interface StoredPersonalSpace {
 }
 
 /**
- * The personal spaces the given users own, keyed by owner. Spaces are not
- * stored yet (their issue adds the table and the seed loading), so no user
- * owns one and the map is empty. That issue fills in this query; the
- * `personalSpace` expansion, its `_expandable` entry and the Space shape
- * (schemas/users.ts) already use it.
+ * The personal spaces the given users own, keyed by owner (SPEC §2: at most
+ * one each). A personal space whose owner was deleted belongs to nobody.
  */
-export async function findPersonalSpaces(_db: Db, _owners: readonly string[]): Promise<Map<string, StoredPersonalSpace>> {
-  return new Map();
+export async function findPersonalSpaces(db: Db, owners: readonly string[]): Promise<Map<string, StoredPersonalSpace>> {
+  const found = new Map<string, StoredPersonalSpace>();
+  for (const part of chunks(owners)) {
+    for (const [owner, space] of await personalSpacesOf(db, part)) found.set(owner, space);
+  }
+  return found;
 }

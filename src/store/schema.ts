@@ -82,6 +82,94 @@ export interface PropertyTable {
   updated_at: string;
 }
 
+/** Bearer tokens of `POST /oauth2/token` (store/oauth-tokens.ts). */
+export interface OAuthTokenTable {
+  id: string;
+  /** HMAC-SHA256(secret key, token), hex. The token itself is never stored. */
+  digest: string;
+  app_key: string;
+  /** The impersonated user (JWT-bearer grant, asUser); null for client_credentials (asApp). */
+  account_id: string | null;
+  /** JSON array of the scopes granted at issue. */
+  scopes: string;
+  created_at: string;
+  expires_at: string;
+}
+
+// Spaces, content, labels and watches (SPEC §2; store/spaces.ts, content.ts, watches.ts).
+
+export interface SpaceTable {
+  id: Generated<number>;
+  key: string;
+  name: string;
+  type: 'global' | 'personal';
+  /** A personal space's owner; null for global spaces and for a personal space whose owner was deleted. */
+  owner_account_id: string | null;
+  /** 1 when anyone may view, anonymous callers included. */
+  view_anonymous: number;
+  created_at: string;
+}
+
+export interface SpaceViewGroupTable {
+  space_id: number;
+  group_id: string;
+}
+
+export interface SpaceViewUserTable {
+  space_id: number;
+  account_id: string;
+}
+
+export interface ContentTable {
+  /** A numeric string. */
+  id: string;
+  space_id: number;
+  type: 'page' | 'blogpost';
+  title: string;
+  /** 1 when a view restriction was set: only its users and groups may view. */
+  restricted: number;
+  created_at: string;
+}
+
+export interface ContentViewUserTable {
+  content_id: string;
+  account_id: string;
+}
+
+export interface ContentViewGroupTable {
+  content_id: string;
+  group_id: string;
+}
+
+export interface LabelTable {
+  /** Lower-cased. */
+  name: string;
+  created_at: string;
+}
+
+export interface ContentLabelTable {
+  content_id: string;
+  label: string;
+}
+
+export interface ContentWatchTable {
+  account_id: string;
+  content_id: string;
+  created_at: string;
+}
+
+export interface SpaceWatchTable {
+  account_id: string;
+  space_id: number;
+  created_at: string;
+}
+
+export interface LabelWatchTable {
+  account_id: string;
+  label: string;
+  created_at: string;
+}
+
 export interface Database {
   site: SiteTable;
   users: UserTable;
@@ -90,6 +178,18 @@ export interface Database {
   api_tokens: ApiTokenTable;
   apps: AppTable;
   properties: PropertyTable;
+  oauth_tokens: OAuthTokenTable;
+  spaces: SpaceTable;
+  space_view_groups: SpaceViewGroupTable;
+  space_view_users: SpaceViewUserTable;
+  content: ContentTable;
+  content_view_users: ContentViewUserTable;
+  content_view_groups: ContentViewGroupTable;
+  labels: LabelTable;
+  content_labels: ContentLabelTable;
+  content_watches: ContentWatchTable;
+  space_watches: SpaceWatchTable;
+  label_watches: LabelWatchTable;
 }
 
 export type UserRow = Selectable<UserTable>;

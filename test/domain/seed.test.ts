@@ -81,7 +81,26 @@ const MIA = '712020:mia';
 const MIA_TOKEN = 'mia-token-1';
 const NOTES_SECRET = 'a-shared-secret-of-at-least-32-characters';
 
-const TABLES = ['site', 'users', 'groups', 'group_members', 'api_tokens', 'apps', 'properties'] as const;
+const TABLES = [
+  'site',
+  'users',
+  'groups',
+  'group_members',
+  'api_tokens',
+  'apps',
+  'properties',
+  'spaces',
+  'space_view_groups',
+  'space_view_users',
+  'content',
+  'content_view_users',
+  'content_view_groups',
+  'labels',
+  'content_labels',
+  'content_watches',
+  'space_watches',
+  'label_watches',
+] as const;
 
 const seedDir = mkdtempSync(join(tmpdir(), 'userplane-seed-test-'));
 let files = 0;
@@ -178,7 +197,7 @@ for (const kind of STORE_KINDS) {
     test('the SPEC §8 example: site settings, groups, users, memberships and tokens', async () => {
       const db = await fresh();
       const summary = await load(db, EXAMPLE);
-      assert.deepEqual(summary, { users: 1, groups: 3, apps: 1, propertiesAdded: 3 });
+      assert.deepEqual(summary, { users: 1, groups: 3, apps: 1, propertiesAdded: 3, spaces: 1, content: 1, labels: 2, watchesAdded: 3 });
 
       const site = await readSite(db);
       assert.ok(site);
@@ -193,6 +212,7 @@ for (const kind of STORE_KINDS) {
         maxPropertyKeyLength: 255,
         maxPropertyValueBytes: 32768,
         maxPropertiesPerUser: 100,
+        oauthTokenLifetimeSeconds: 3600,
       });
 
       const groups = await db.selectFrom('groups').select(['id', 'name']).orderBy('name').execute();
@@ -298,9 +318,9 @@ for (const kind of STORE_KINDS) {
     test('JSON seed files load too, and an empty file is an empty seed', async () => {
       const db = await fresh();
       const json = JSON.stringify({ groups: ['qa'], users: [{ accountId: '712020:json', email: 'json@example.com', displayName: 'J' }] });
-      assert.deepEqual(await load(db, json, 'json'), { users: 1, groups: 3, apps: 0, propertiesAdded: 0 });
+      assert.deepEqual(await load(db, json, 'json'), { users: 1, groups: 3, apps: 0, propertiesAdded: 0, spaces: 0, content: 0, labels: 0, watchesAdded: 0 });
       assert.equal((await findUser(db, '712020:json'))?.email, 'json@example.com');
-      assert.deepEqual(await load(db, ''), { users: 0, groups: 2, apps: 0, propertiesAdded: 0 });
+      assert.deepEqual(await load(db, ''), { users: 0, groups: 2, apps: 0, propertiesAdded: 0, spaces: 0, content: 0, labels: 0, watchesAdded: 0 });
     });
 
     test('users without an accountId get 712020: + a UUIDv4, and keep it on the next load', async () => {
@@ -353,12 +373,12 @@ labels: [release, onboarding]`,
 watches:`,
       );
       const first = await load(db, text);
-      assert.deepEqual(first, { users: 2, groups: 3, apps: 2, propertiesAdded: 4 });
+      assert.deepEqual(first, { users: 2, groups: 3, apps: 2, propertiesAdded: 4, spaces: 1, content: 1, labels: 2, watchesAdded: 3 });
       const once = await dump(db);
       assert.equal(once.users!.length, 4, 'mia, no-id and two bots');
 
       const second = await load(db, text);
-      assert.deepEqual(second, { ...first, propertiesAdded: 0 });
+      assert.deepEqual(second, { ...first, propertiesAdded: 0, watchesAdded: 0 });
       assert.deepEqual(await dump(db), once);
     });
 
@@ -421,7 +441,7 @@ users:
   - { accountId: "712020:noah", email: noah@example.com, displayName: Noah, groups: [confluence-users] }
 `,
       );
-      assert.deepEqual(summary, { users: 2, groups: 3, apps: 0, propertiesAdded: 0 });
+      assert.deepEqual(summary, { users: 2, groups: 3, apps: 0, propertiesAdded: 0, spaces: 0, content: 0, labels: 0, watchesAdded: 0 });
 
       const later = await dump(db);
       for (const table of TABLES) {

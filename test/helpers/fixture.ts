@@ -10,6 +10,7 @@ import { loadSeed, checkSeed } from '../../src/domain/seed.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import type { Store } from '../../src/store/database.ts';
 import { readSite } from '../../src/store/site.ts';
+import { knownOAuthScopes } from '../../src/domain/scopes.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import { freshStore, type StoreKind } from './stores.ts';
 
@@ -227,4 +228,138 @@ export async function cloudIdOf(fx: Fixture): Promise<string> {
   const site = await readSite(fx.store.db);
   if (!site) throw new Error('the fixture site has not been created');
   return site.cloudId;
+}
+
+/**
+ * OAuth apps (issue 6), loaded on top of the base fixture with
+ * `loadOAuthFixture`: both hold an OAuth client id and secret, for
+ * `POST /oauth2/token`. `oauth` holds every scope any operation names (so a
+ * token can be narrowed to any set), ACT_AS_USER and email approval;
+ * `noImpersonation` holds READ only and cannot act as users.
+ */
+export const OAUTH_APPS = {
+  oauth: {
+    key: 'com.example.oauth',
+    name: 'OAuth App',
+    clientKey: 'oauth-client-key',
+    sharedSecret: 'oauth-app-shared-secret-of-at-least-32-chars',
+    accountId: '557058:oauth-bot',
+    oauthClientId: 'oauth-app-client-id',
+    clientSecret: 'oauth-app-client-secret',
+    scopes: ['READ', 'WRITE', 'DELETE', 'ACCESS_EMAIL_ADDRESSES', 'ACT_AS_USER', ...knownOAuthScopes()],
+    emailAccess: true,
+  },
+  noImpersonation: {
+    key: 'com.example.no-impersonation',
+    name: 'No Impersonation',
+    clientKey: 'no-impersonation-client-key',
+    sharedSecret: 'no-impersonation-shared-secret-of-32-chars',
+    accountId: '557058:no-impersonation-bot',
+    oauthClientId: 'no-impersonation-client-id',
+    clientSecret: 'no-impersonation-client-secret',
+    scopes: ['READ'],
+    emailAccess: false,
+  },
+} as const;
+
+export type OAuthAppName = keyof typeof OAUTH_APPS;
+
+export function oauthSeed(): SeedFile {
+  return checkSeed({ apps: Object.values(OAUTH_APPS).map((a) => ({ ...a, scopes: [...a.scopes] })) });
+}
+
+/** Adds the OAuth apps to a started fixture. */
+export async function loadOAuthFixture(fx: Fixture): Promise<void> {
+  await loadSeed(fx.store.db, fx.secrets, oauthSeed());
+}
+
+/**
+ * The Connect user-impersonation assertion exactly as atlassian-oauth2 (the
+ * library atlassian-connect-express calls) builds it: HS256 with the shared
+ * secret, `iss`/`sub` URNs, `tnt` = the site, `aud` = the authorization
+ * server, 60 s of life. `claims` overrides or (with undefined) removes any.
+ */
+export function impersonationAssertion(
+  app: OAuthAppName,
+  accountId: string,
+  claims: Record<string, unknown> = {},
+  secret: string = OAUTH_APPS[app].sharedSecret,
+): string {
+  const now = Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = {
+    iss: `urn:atlassian:connect:clientid:${OAUTH_APPS[app].oauthClientId}`,
+    tnt: BASE_URL,
+    sub: `urn:atlassian:connect:useraccountid:${accountId}`,
+    aud: 'https://oauth-2-authorization-server.services.atlassian.com',
+    iat: now,
+    exp: now + 60,
+    ...claims,
+  };
+  for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+  return encodeSymmetric(payload, secret);
+}
+
+/** A bearer token from the fixture's token endpoint: asApp (client_credentials) or, with `asUser`, for that user. */
+export async function bearerToken(fx: Fixture, app: OAuthAppName, options: { asUser?: string; scope?: string } = {}): Promise<string> {
+  const params = new URLSearchParams(
+    options.asUser === undefined
+      ? { grant_type: 'client_credentials', client_id: OAUTH_APPS[app].oauthClientId, client_secret: OAUTH_APPS[app].clientSecret }
+      : { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: impersonationAssertion(app, options.asUser) },
+  );
+  if (options.scope !== undefined) params.set('scope', options.scope);
+  const response = await fx.app.inject({
+    method: 'POST',
+    url: '/oauth2/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: params.toString(),
+  });
+  if (response.statusCode !== 200) throw new Error(`POST /oauth2/token answered ${response.statusCode}: ${response.body}`);
+  return response.json().access_token;
+}
+
+export function bearerHeader(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/**
+ * Spaces, content and labels for the watch tests (issue 4), loaded on top of
+ * the base fixture with `loadWatchFixture`. Who may view what:
+ * - ENG: confluence-users (mia, noah; not admin, who is only in confluence-admins);
+ *   its 1002 is restricted to mia, its 1003 to confluence-admins (so nobody
+ *   who views ENG may view it), its 1004 to noah and confluence-admins;
+ * - SEC: admin alone; PUB: everyone (anonymous); QA: the qa group (outsider);
+ * - ~mia: mia's personal space, viewed by her alone.
+ */
+export const WATCH_SPACES = {
+  eng: { key: 'ENG', name: 'Engineering', view: { groups: ['confluence-users'], users: [], anonymous: false } },
+  sec: { key: 'SEC', name: 'Security', view: { groups: [], users: [USERS.admin.accountId], anonymous: false } },
+  pub: { key: 'PUB', name: 'Public', view: { groups: [], users: [], anonymous: true } },
+  qa: { key: 'QA', name: 'Quality', view: { groups: ['qa'], users: [], anonymous: false } },
+  mine: { key: '~mia', name: 'Mia Krystof', type: 'personal', owner: USERS.mia.accountId },
+} as const;
+
+export const WATCH_CONTENT = {
+  plan: { id: '1001', type: 'page', space: 'ENG', title: 'Release plan', labels: ['release', 'Planning'] },
+  miaOnly: { id: '1002', type: 'page', space: 'ENG', title: 'Mia only', restrictions: { users: [USERS.mia.accountId], groups: [] } },
+  adminsOnly: { id: '1003', type: 'blogpost', space: 'ENG', title: 'Admins only', restrictions: { users: [], groups: ['confluence-admins'] } },
+  noahOrAdmins: { id: '1004', type: 'page', space: 'ENG', title: 'Noah or admins', restrictions: { users: [USERS.noah.accountId], groups: ['confluence-admins'] } },
+  secret: { id: '2001', type: 'page', space: 'SEC', title: 'Secret' },
+  open: { id: '3001', type: 'blogpost', space: 'PUB', title: 'Open news' },
+  quality: { id: '4001', type: 'page', space: 'QA', title: 'Test plan' },
+  diary: { id: '5001', type: 'page', space: '~mia', title: 'Diary' },
+} as const;
+
+export const WATCH_LABELS = ['release', 'onboarding'] as const;
+
+export function watchSeed(): SeedFile {
+  return checkSeed({
+    labels: [...WATCH_LABELS],
+    spaces: Object.values(WATCH_SPACES).map((s) => JSON.parse(JSON.stringify(s))),
+    content: Object.values(WATCH_CONTENT).map((c) => JSON.parse(JSON.stringify(c))),
+  });
+}
+
+/** Adds the watch fixture to a started one. */
+export async function loadWatchFixture(fx: Fixture): Promise<void> {
+  await loadSeed(fx.store.db, fx.secrets, watchSeed());
 }

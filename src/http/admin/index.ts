@@ -6,9 +6,11 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { adminAppRoutes } from './apps.ts';
+import { adminContentRoutes } from './content.ts';
 import type { AdminRouteOptions } from './common.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminSiteRoutes } from './site.ts';
+import { adminSpaceRoutes } from './spaces.ts';
 import { adminTokenRoutes } from './tokens.ts';
 import { adminUserRoutes } from './users.ts';
 
@@ -16,7 +18,7 @@ export { ADMIN_API_PREFIX } from './common.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, secrets, sites }) => {
   // Not the options object itself: its `prefix` would apply a second time.
-  for (const routes of [adminSiteRoutes, adminUserRoutes, adminTokenRoutes, adminGroupRoutes, adminAppRoutes]) {
+  for (const routes of [adminSiteRoutes, adminUserRoutes, adminTokenRoutes, adminGroupRoutes, adminAppRoutes, adminSpaceRoutes, adminContentRoutes]) {
     await app.register(routes, { db, secrets, sites });
   }
 };

@@ -32,6 +32,7 @@ for (const kind of STORE_KINDS) {
         maxPropertyKeyLength: 255,
         maxPropertyValueBytes: 32768,
         maxPropertiesPerUser: 100,
+        oauthTokenLifetimeSeconds: 3600,
       });
     });
 

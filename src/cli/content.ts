@@ -1,0 +1,103 @@
+/** `userplane content …`: the CLI face of /admin/api/content (SPEC §9). */
+import { createAdminContent, deleteAdminContent, getAdminContent, listAdminContent, updateAdminContent } from '../domain/admin/content.ts';
+import {
+  AdminContentCreateSchema,
+  AdminContentPatchSchema,
+  type AdminContent,
+  type AdminContentCreate,
+  type AdminContentPatch,
+} from '../schemas/admin-spaces.ts';
+import {
+  fieldHelp,
+  fieldOptions,
+  listFooter,
+  PAGE_HELP,
+  PAGE_OPTIONS,
+  pageFrom,
+  record,
+  subcommand,
+  table,
+  type Command,
+  type CommandContext,
+  type FieldOption,
+} from './admin.ts';
+import { nestedBodyFrom } from './spaces.ts';
+
+const CHANGE_FIELDS: FieldOption[] = [
+  { flag: 'space', field: 'space', kind: 'string', help: 'the key of the space it is in' },
+  { flag: 'title', field: 'title', kind: 'string', help: 'the title' },
+  { flag: 'type', field: 'type', kind: 'string', help: 'page | blogpost; default page' },
+  { flag: 'labels', field: 'labels', kind: 'list', help: 'label names, lower-cased; replaces them; "" for none' },
+  { flag: 'restrict-users', field: 'restrictions.users', kind: 'list', help: 'only these accountIds (and restrict-groups) may view it; "" for none' },
+  { flag: 'restrict-groups', field: 'restrictions.groups', kind: 'list', help: 'only members of these groups (and restrict-users) may view it; "" for none' },
+];
+const CREATE_FIELDS: FieldOption[] = [{ flag: 'id', field: 'id', kind: 'string', help: 'a numeric id; default: one past the largest' }, ...CHANGE_FIELDS];
+const ID_ARGUMENT = '  ID           the content id';
+
+function printContent(context: CommandContext, content: AdminContent): void {
+  if (context.json) return context.print(JSON.stringify(content, null, 2));
+  const { restrictions, ...rest } = content;
+  context.print(record({ ...rest, 'restricted to users': restrictions.users, 'restricted to groups': restrictions.groups }));
+}
+
+export const contentCommand: Command = {
+  name: 'content',
+  summary: 'Create, change and delete pages and blog posts, their labels and restrictions.',
+  subcommands: {
+    list: subcommand({
+      usage: 'list [--space KEY] [--start N] [--limit N]',
+      summary: 'List content by id.',
+      options: { space: { type: 'string' }, ...PAGE_OPTIONS },
+      optionHelp: ['  --space KEY  only the content of this space', ...PAGE_HELP],
+      input: ({ values }) => ({ ...pageFrom(values), space: typeof values.space === 'string' ? values.space : undefined }),
+      async run(context, request) {
+        const list = await listAdminContent(context.db, request);
+        if (context.json) return context.print(JSON.stringify(list, null, 2));
+        const rows = list.results.map((c) => [c.id, c.type, c.space, c.restricted ? 'restricted' : '-', c.labels.join(',') || '-', c.title]);
+        context.print(`${table(['ID', 'TYPE', 'SPACE', 'VIEW', 'LABELS', 'TITLE'], rows)}\n${listFooter(list)}`);
+      },
+    }),
+    show: {
+      usage: 'show ID',
+      summary: 'Show one page or blog post.',
+      positionals: ['ID'],
+      optionHelp: [ID_ARGUMENT],
+      async run(context) {
+        printContent(context, await getAdminContent(context.db, context.args[0]!));
+      },
+    },
+    add: subcommand({
+      usage: 'add --space KEY --title TITLE [options]',
+      summary: 'Create a page or blog post.',
+      options: fieldOptions(CREATE_FIELDS),
+      optionHelp: fieldHelp(CREATE_FIELDS),
+      input: ({ values }) => nestedBodyFrom<AdminContentCreate>(values, CREATE_FIELDS, AdminContentCreateSchema),
+      async run(context, body) {
+        const content = await createAdminContent(context.db, body);
+        if (!context.json) context.print(`created content ${content.id}`);
+        printContent(context, content);
+      },
+    }),
+    update: subcommand({
+      usage: 'update ID [options]',
+      summary: 'Change a page or blog post; options not given keep their values.',
+      positionals: ['ID'],
+      options: fieldOptions(CHANGE_FIELDS),
+      optionHelp: [ID_ARGUMENT, ...fieldHelp(CHANGE_FIELDS)],
+      input: ({ values }) => nestedBodyFrom<AdminContentPatch>(values, CHANGE_FIELDS, AdminContentPatchSchema),
+      async run(context, patch) {
+        printContent(context, await updateAdminContent(context.db, context.args[0]!, patch));
+      },
+    }),
+    delete: {
+      usage: 'delete ID',
+      summary: 'Delete a page or blog post and its watches; its labels stay.',
+      positionals: ['ID'],
+      optionHelp: [ID_ARGUMENT],
+      async run(context) {
+        await deleteAdminContent(context.db, context.args[0]!);
+        context.print(context.json ? JSON.stringify({ deleted: context.args[0] }) : `deleted content ${context.args[0]}`);
+      },
+    },
+  },
+};

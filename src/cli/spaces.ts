@@ -1,0 +1,157 @@
+/** `userplane spaces …`: the CLI face of /admin/api/spaces (SPEC §9). */
+import Type from 'typebox';
+import { findAdminUserByRef } from '../domain/admin/users.ts';
+import { createAdminSpace, deleteAdminSpace, getAdminSpace, listAdminSpaces, updateAdminSpace } from '../domain/admin/spaces.ts';
+import { schemaProblems } from '../domain/validation.ts';
+import {
+  AdminSpaceCreateSchema,
+  AdminSpacePatchSchema,
+  type AdminSpace,
+  type AdminSpaceCreate,
+  type AdminSpacePatch,
+} from '../schemas/admin-spaces.ts';
+import type { TSchema } from 'typebox';
+import {
+  bodyFrom,
+  CliUsageError,
+  fieldHelp,
+  fieldOptions,
+  listFooter,
+  PAGE_HELP,
+  PAGE_OPTIONS,
+  pageFrom,
+  record,
+  subcommand,
+  table,
+  type Command,
+  type CommandContext,
+  type FieldOption,
+  type Invocation,
+} from './admin.ts';
+
+const ANY_OBJECT = Type.Object({}, { additionalProperties: true });
+
+/**
+ * Like `bodyFrom`, for bodies with nested objects: a field named
+ * `view.groups` fills `{view: {groups}}`. Checked against the route's
+ * schema; problems name the option (`--view-anonymous: must be a boolean`).
+ */
+export function nestedBodyFrom<T>(values: Invocation['values'], fields: readonly FieldOption[], schema: TSchema): T {
+  const flat = bodyFrom<Record<string, unknown>>(values, fields, ANY_OBJECT);
+  const body: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(flat)) {
+    const [head, tail] = field.split('.') as [string, string | undefined];
+    if (tail === undefined) body[head] = value;
+    else ((body[head] ??= {}) as Record<string, unknown>)[tail] = value;
+  }
+  const flagOf = (field: string) => fields.find((f) => f.field === field)?.flag;
+  const problems = schemaProblems(schema, body).map((line) => {
+    const missing = /^is missing (.*)$/.exec(line);
+    if (missing) return `${missing[1]!.split(', ').map((name) => (flagOf(name) ? `--${flagOf(name)}` : name)).join(', ')} is required`;
+    const f = [...fields].sort((a, b) => b.field.length - a.field.length).find((c) => line.startsWith(`${c.field}:`) || line.startsWith(`${c.field}[`));
+    return f ? `--${f.flag}${line.slice(f.field.length)}` : line;
+  });
+  if (problems.length > 0) throw new CliUsageError(problems.join('; '));
+  return body as T;
+}
+
+const VIEW_FIELDS: FieldOption[] = [
+  { flag: 'view-groups', field: 'view.groups', kind: 'list', help: 'groups whose members may view it; replaces them; "" for none' },
+  { flag: 'view-users', field: 'view.users', kind: 'list', help: 'accountIds of users who may view it; replaces them; "" for none' },
+  { flag: 'view-anonymous', field: 'view.anonymous', kind: 'boolean', help: 'true: anyone may view it, anonymous callers included' },
+];
+const CREATE_FIELDS: FieldOption[] = [
+  { flag: 'key', field: 'key', kind: 'string', help: 'the space key: letters and digits, optionally after a leading ~' },
+  { flag: 'name', field: 'name', kind: 'string', help: 'the space name' },
+  { flag: 'type', field: 'type', kind: 'string', help: 'global | personal; default global' },
+  { flag: 'owner', field: 'owner', kind: 'string', help: 'a personal space\'s owner: an accountId or email' },
+  ...VIEW_FIELDS,
+];
+const CHANGE_FIELDS: FieldOption[] = [
+  { flag: 'name', field: 'name', kind: 'string', help: 'the space name' },
+  { flag: 'owner', field: 'owner', kind: 'nullable-string', help: 'a personal space\'s new owner (accountId or email); "" leaves it without one' },
+  ...VIEW_FIELDS,
+];
+const KEY_ARGUMENT = '  KEY          the space key';
+
+function printSpace(context: CommandContext, space: AdminSpace): void {
+  if (context.json) return context.print(JSON.stringify(space, null, 2));
+  const { view, ...rest } = space;
+  context.print(record({ ...rest, 'view groups': view.groups, 'view users': view.users, 'view anonymous': view.anonymous }));
+}
+
+/** `--owner` may name the user by email, as every user argument of the CLI. */
+async function ownerId(context: CommandContext, owner: string | null | undefined): Promise<string | null | undefined> {
+  if (typeof owner !== 'string' || !owner.includes('@')) return owner;
+  return (await findAdminUserByRef(context.db, owner)).accountId;
+}
+
+export const spacesCommand: Command = {
+  name: 'spaces',
+  summary: 'Create, change and delete spaces and who may view them.',
+  subcommands: {
+    list: subcommand({
+      usage: 'list [--start N] [--limit N]',
+      summary: 'List spaces by key.',
+      options: PAGE_OPTIONS,
+      optionHelp: PAGE_HELP,
+      input: ({ values }) => pageFrom(values),
+      async run(context, page) {
+        const list = await listAdminSpaces(context.db, page);
+        if (context.json) return context.print(JSON.stringify(list, null, 2));
+        const rows = list.results.map((s) => [
+          s.key,
+          s.type,
+          s.owner ?? '-',
+          s.view.anonymous ? 'anyone' : [...s.view.groups, ...s.view.users].join(',') || '-',
+          s.name,
+        ]);
+        context.print(`${table(['KEY', 'TYPE', 'OWNER', 'VIEWERS', 'NAME'], rows)}\n${listFooter(list)}`);
+      },
+    }),
+    show: {
+      usage: 'show KEY',
+      summary: 'Show one space with its view permission.',
+      positionals: ['KEY'],
+      optionHelp: [KEY_ARGUMENT],
+      async run(context) {
+        printSpace(context, await getAdminSpace(context.db, context.args[0]!));
+      },
+    },
+    add: subcommand({
+      usage: 'add --key KEY --name NAME [--type personal --owner USER] [options]',
+      summary: 'Create a space; without view options nobody but its owner may view it.',
+      options: fieldOptions(CREATE_FIELDS),
+      optionHelp: fieldHelp(CREATE_FIELDS),
+      input: ({ values }) => nestedBodyFrom<AdminSpaceCreate>(values, CREATE_FIELDS, AdminSpaceCreateSchema),
+      async run(context, body) {
+        const owner = await ownerId(context, body.owner);
+        const space = await createAdminSpace(context.db, { ...body, ...(owner ? { owner } : {}) });
+        if (!context.json) context.print(`created space ${space.key}`);
+        printSpace(context, space);
+      },
+    }),
+    update: subcommand({
+      usage: 'update KEY [options]',
+      summary: 'Change a space; options not given keep their values.',
+      positionals: ['KEY'],
+      options: fieldOptions(CHANGE_FIELDS),
+      optionHelp: [KEY_ARGUMENT, ...fieldHelp(CHANGE_FIELDS)],
+      input: ({ values }) => nestedBodyFrom<AdminSpacePatch>(values, CHANGE_FIELDS, AdminSpacePatchSchema),
+      async run(context, patch) {
+        const owner = await ownerId(context, patch.owner);
+        printSpace(context, await updateAdminSpace(context.db, context.args[0]!, { ...patch, ...(owner === undefined ? {} : { owner }) }));
+      },
+    }),
+    delete: {
+      usage: 'delete KEY',
+      summary: 'Delete a space, its content, and every watch on them.',
+      positionals: ['KEY'],
+      optionHelp: [KEY_ARGUMENT],
+      async run(context) {
+        await deleteAdminSpace(context.db, context.args[0]!);
+        context.print(context.json ? JSON.stringify({ deleted: context.args[0] }) : `deleted space ${context.args[0]}`);
+      },
+    },
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * Content (pages and blog posts), as site admins manage it (SPEC §2, §9),
+ * with labels and view restrictions. Checks run in SPEC §3's order: syntax
+ * (400), existence (404), state (409). The id is the content's identity;
+ * the space, type, title, labels and restrictions may change. Deleting
+ * content removes its watches; its labels stay, with theirs.
+ */
+import type { Kysely } from 'kysely';
+import type { AdminContent, AdminContentCreate, AdminContentPatch } from '../../schemas/admin-spaces.ts';
+import {
+  deleteContent,
+  findContent,
+  insertContent,
+  listContent,
+  nextContentId,
+  setContentLabels,
+  setRestrictionGroups,
+  setRestrictionUsers,
+  updateContentColumns,
+} from '../../store/content.ts';
+import { isUniqueViolation, type Db } from '../../store/database.ts';
+import type { Database } from '../../store/schema.ts';
+import { findSpaceByKey } from '../../store/spaces.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
+import { checkContentId, checkLabel, checkSpaceKey, checkText, CONTENT_ID_PATTERN, sortedDistinct, type Content } from '../spaces.ts';
+import { checkAccountId, checkGroupName, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+import { checkReferences, noSuchSpace } from './spaces.ts';
+
+const noSuchContent = (id: string) => notFound(`No content with id ${id}`);
+/** Attempts at a generated id when concurrent creates take the same one. */
+const ID_ATTEMPTS = 5;
+
+export function toAdminContent(content: Content): AdminContent {
+  return { ...content };
+}
+
+export interface RestrictionsChange {
+  users?: string[];
+  groups?: string[];
+}
+
+/** Syntax of a restriction's names (400), with distinct, ordered lists. */
+export function checkRestrictionsChange(change: RestrictionsChange | undefined, field = 'restrictions'): RestrictionsChange {
+  if (change === undefined) return {};
+  const out: RestrictionsChange = {};
+  if (change.users !== undefined) {
+    change.users.forEach((id, i) => checkAccountId(id, `${field}.users[${i}]`));
+    out.users = sortedDistinct(change.users);
+  }
+  if (change.groups !== undefined) {
+    change.groups.forEach((name, i) => checkGroupName(name, `${field}.groups[${i}]`));
+    out.groups = sortedDistinct(change.groups);
+  }
+  return out;
+}
+
+/** Valid label names, lower-cased, distinct and ordered. */
+export function checkLabels(labels: readonly string[] | undefined, field = 'labels'): string[] | undefined {
+  if (labels === undefined) return undefined;
+  return sortedDistinct(labels.map((name, i) => checkLabel(name, `${field}[${i}]`)));
+}
+
+async function spaceIdOf(db: Db, key: string): Promise<number> {
+  const space = await findSpaceByKey(db, key);
+  if (!space) throw badRequest(`space: no space with key ${key}`);
+  return space.id;
+}
+
+/** Applies a restriction change; the content is restricted while the result names anyone. */
+async function applyRestrictions(db: Db, id: string, current: { users: string[]; groups: string[] }, change: RestrictionsChange): Promise<void> {
+  if (change.users === undefined && change.groups === undefined) return;
+  if (change.users !== undefined) await setRestrictionUsers(db, id, change.users);
+  if (change.groups !== undefined) await setRestrictionGroups(db, id, change.groups);
+  const users = change.users ?? current.users;
+  const groups = change.groups ?? current.groups;
+  await updateContentColumns(db, id, { restricted: users.length + groups.length > 0 });
+}
+
+export async function listAdminContent(db: Kysely<Database>, request: PageRequest & { space?: string } = {}): Promise<AdminList<AdminContent>> {
+  const page = pageOf(request);
+  let spaceId: number | undefined;
+  if (request.space !== undefined) {
+    checkSpaceKey(request.space, 'space');
+    const space = await findSpaceByKey(db, request.space);
+    if (!space) throw noSuchSpace(request.space);
+    spaceId = space.id;
+  }
+  return listOf((await listContent(db, page, spaceId)).items.map(toAdminContent), page);
+}
+
+export async function getAdminContent(db: Db, id: string): Promise<AdminContent> {
+  checkContentId(id, 'id');
+  const content = await findContent(db, id);
+  if (!content) throw noSuchContent(id);
+  return toAdminContent(content);
+}
+
+export async function createAdminContent(db: Kysely<Database>, input: AdminContentCreate): Promise<AdminContent> {
+  if (input.id !== undefined) checkContentId(input.id, 'id');
+  checkSpaceKey(input.space, 'space');
+  checkText(input.title, 'title');
+  const labels = checkLabels(input.labels) ?? [];
+  const restrictions = checkRestrictionsChange(input.restrictions);
+  const duplicate = (id: string) => conflict(`Content with id ${id} already exists`);
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const id = await db.transaction().execute(async (trx) => {
+        const spaceId = await spaceIdOf(trx, input.space);
+        await checkReferences(trx, 'restrictions', restrictions);
+        const id = input.id ?? (await nextContentId(trx));
+        if (!CONTENT_ID_PATTERN.test(id)) throw conflict('No content id is left: the largest has 18 digits; give an id');
+        if (await findContent(trx, id)) throw duplicate(id);
+        await insertContent(trx, id, { spaceId, type: input.type ?? 'page', title: input.title, restricted: false });
+        await setContentLabels(trx, id, labels);
+        await applyRestrictions(trx, id, { users: [], groups: [] }, restrictions);
+        return id;
+      });
+      return getAdminContent(db, id);
+    } catch (error) {
+      // A concurrent create took the id between the check and the insert.
+      if (!isUniqueViolation(error)) throw error;
+      if (input.id !== undefined) throw duplicate(input.id);
+      if (attempt >= ID_ATTEMPTS) throw conflict('Content conflicts with other content created at the same time: try again');
+    }
+  }
+}
+
+export async function updateAdminContent(db: Kysely<Database>, id: string, patch: AdminContentPatch): Promise<AdminContent> {
+  checkContentId(id, 'id');
+  if (patch.space !== undefined) checkSpaceKey(patch.space, 'space');
+  if (patch.title !== undefined) checkText(patch.title, 'title');
+  const labels = checkLabels(patch.labels);
+  const restrictions = checkRestrictionsChange(patch.restrictions);
+  await db.transaction().execute(async (trx) => {
+    const current = await findContent(trx, id);
+    if (!current) throw noSuchContent(id);
+    const spaceId = patch.space === undefined ? undefined : await spaceIdOf(trx, patch.space);
+    await checkReferences(trx, 'restrictions', restrictions);
+    await updateContentColumns(trx, id, { spaceId, type: patch.type, title: patch.title });
+    if (labels !== undefined) await setContentLabels(trx, id, labels);
+    await applyRestrictions(trx, id, current.restrictions, restrictions);
+  });
+  return getAdminContent(db, id);
+}
+
+/** SPEC §2: removes the content and its watches; its labels stay, and so do their watches. */
+export async function deleteAdminContent(db: Kysely<Database>, id: string): Promise<void> {
+  await getAdminContent(db, id);
+  await deleteContent(db, id);
+}

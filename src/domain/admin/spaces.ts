@@ -1,0 +1,144 @@
+/**
+ * Spaces, as site admins manage them (SPEC §2, §9). Checks run in SPEC §3's
+ * order: syntax (400), existence (404), state (409). A space's key and type
+ * are its identity. Users and groups a view permission names must exist (a
+ * 400 naming them); deleting a space removes its content and every watch on
+ * either (foreign-key cascades).
+ */
+import type { Kysely } from 'kysely';
+import type { AdminSpace, AdminSpaceCreate, AdminSpacePatch } from '../../schemas/admin-spaces.ts';
+import { isUniqueViolation, type Db } from '../../store/database.ts';
+import type { Database } from '../../store/schema.ts';
+import {
+  deleteSpace,
+  findPersonalSpaceOf,
+  findSpaceByKey,
+  insertSpace,
+  listSpaces,
+  setSpaceViewGroups,
+  setSpaceViewUsers,
+  unknownAccountIds,
+  unknownGroupNames,
+  updateSpaceColumns,
+} from '../../store/spaces.ts';
+import { findUser } from '../../store/users.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
+import { checkSpaceKey, checkText, sortedDistinct, type Space, type SpaceType } from '../spaces.ts';
+import { checkAccountId, checkGroupName, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+
+export const noSuchSpace = (key: string) => notFound(`No space with key ${key}`);
+
+export function toAdminSpace(space: Space): AdminSpace {
+  return { id: space.id, key: space.key, name: space.name, type: space.type, owner: space.owner, view: space.view };
+}
+
+export interface ViewChange {
+  groups?: string[];
+  users?: string[];
+  anonymous?: boolean;
+}
+
+/** Syntax of a view permission's names (400), with distinct, ordered lists. */
+export function checkViewChange(view: ViewChange | undefined, field = 'view'): ViewChange {
+  if (view === undefined) return {};
+  const out: ViewChange = { anonymous: view.anonymous };
+  if (view.groups !== undefined) {
+    view.groups.forEach((name, i) => checkGroupName(name, `${field}.groups[${i}]`));
+    out.groups = sortedDistinct(view.groups);
+  }
+  if (view.users !== undefined) {
+    view.users.forEach((id, i) => checkAccountId(id, `${field}.users[${i}]`));
+    out.users = sortedDistinct(view.users);
+  }
+  return out;
+}
+
+/** Existence of the users and groups a permission or restriction names: a 400 naming the first unknown one. */
+export async function checkReferences(db: Db, field: string, names: { users?: string[]; groups?: string[] }): Promise<void> {
+  const [group] = await unknownGroupNames(db, names.groups ?? []);
+  if (group !== undefined) throw badRequest(`${field}.groups: group "${group}" does not exist; create it first`);
+  const [user] = await unknownAccountIds(db, names.users ?? []);
+  if (user !== undefined) throw badRequest(`${field}.users: no user with accountId ${user}`);
+}
+
+/** A personal space's owner: an existing person who owns no other personal space. */
+async function checkOwner(db: Db, owner: string, spaceKey: string): Promise<void> {
+  const user = await findUser(db, owner);
+  if (!user) throw badRequest(`owner: no user with accountId ${owner}`);
+  if (user.accountType === 'app') throw badRequest(`owner: user ${owner} is an app's bot user, which owns no space`);
+  const other = await findPersonalSpaceOf(db, owner);
+  if (other && other.key !== spaceKey) throw conflict(`User ${owner} already owns the personal space ${other.key}; a user has at most one`);
+}
+
+async function applyView(db: Db, spaceId: number, view: ViewChange): Promise<void> {
+  if (view.groups !== undefined) await setSpaceViewGroups(db, spaceId, view.groups);
+  if (view.users !== undefined) await setSpaceViewUsers(db, spaceId, view.users);
+}
+
+export async function listAdminSpaces(db: Kysely<Database>, request: PageRequest = {}): Promise<AdminList<AdminSpace>> {
+  const page = pageOf(request);
+  return listOf((await listSpaces(db, page)).items.map(toAdminSpace), page);
+}
+
+export async function getAdminSpace(db: Db, key: string): Promise<AdminSpace> {
+  checkSpaceKey(key, 'key');
+  const space = await findSpaceByKey(db, key);
+  if (!space) throw noSuchSpace(key);
+  return toAdminSpace(space);
+}
+
+export async function createAdminSpace(db: Kysely<Database>, input: AdminSpaceCreate): Promise<AdminSpace> {
+  checkSpaceKey(input.key, 'key');
+  checkText(input.name, 'name');
+  const type: SpaceType = input.type ?? 'global';
+  if (type === 'personal' && input.owner === undefined) throw badRequest('owner is required: a personal space has an owner');
+  if (type === 'global' && input.owner !== undefined) throw badRequest('owner: only a personal space has an owner');
+  if (input.owner !== undefined) checkAccountId(input.owner, 'owner');
+  const view = checkViewChange(input.view);
+  const duplicate = () => conflict(`A space with key ${input.key} already exists`);
+  try {
+    await db.transaction().execute(async (trx) => {
+      await checkReferences(trx, 'view', view);
+      if (await findSpaceByKey(trx, input.key)) throw duplicate();
+      if (input.owner !== undefined) await checkOwner(trx, input.owner, input.key);
+      const id = await insertSpace(trx, input.key, { name: input.name, type, owner: input.owner ?? null, anonymous: view.anonymous ?? false });
+      await applyView(trx, id, view);
+    });
+  } catch (error) {
+    // A concurrent create took the key or the owner between the checks and the insert.
+    if (!isUniqueViolation(error)) throw error;
+    if (await findSpaceByKey(db, input.key)) throw duplicate();
+    throw conflict(`Space ${input.key} conflicts with another space created at the same time (its owner has one now)`);
+  }
+  return getAdminSpace(db, input.key);
+}
+
+export async function updateAdminSpace(db: Kysely<Database>, key: string, patch: AdminSpacePatch): Promise<AdminSpace> {
+  checkSpaceKey(key, 'key');
+  if (patch.name !== undefined) checkText(patch.name, 'name');
+  if (patch.owner !== undefined && patch.owner !== null) checkAccountId(patch.owner, 'owner');
+  const view = checkViewChange(patch.view);
+  try {
+    await db.transaction().execute(async (trx) => {
+      const space = await findSpaceByKey(trx, key);
+      if (!space) throw noSuchSpace(key);
+      if (patch.owner !== undefined) {
+        if (space.type === 'global') throw badRequest(`owner: space ${key} is a global space, which has no owner`);
+        if (patch.owner !== null) await checkOwner(trx, patch.owner, key);
+      }
+      await checkReferences(trx, 'view', view);
+      await updateSpaceColumns(trx, space.id, { name: patch.name, owner: patch.owner, anonymous: view.anonymous });
+      await applyView(trx, space.id, view);
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    throw conflict(`User ${patch.owner} already owns a personal space; a user has at most one`);
+  }
+  return getAdminSpace(db, key);
+}
+
+/** SPEC §2: removes the space, its content, and every watch on either (cascades). */
+export async function deleteAdminSpace(db: Kysely<Database>, key: string): Promise<void> {
+  const space = await getAdminSpace(db, key);
+  await deleteSpace(db, space.id);
+}

@@ -1,0 +1,201 @@
+/**
+ * Content, label and space watches (SPEC §1, §3 "Watches"). Checks run in
+ * SPEC §3's order, after the route's credentials, can-use, scope and XSRF
+ * checks (http/confluence/watches.ts):
+ * - syntax (400): the target's id, key or name, and an `accountId`;
+ * - the access rule (403): naming a user other than the caller needs admin —
+ *   asApp counts as admin, asUser only when the impersonated user is one;
+ * - existence: an unknown target user is a 404; unknown content, spaces and
+ *   labels keep Atlassian's documented 403, and so does content or a space
+ *   the TARGET user cannot view. Both 403s read alike, so no answer tells
+ *   whether hidden content exists.
+ * Adding and removing are idempotent.
+ */
+import type { Kysely } from 'kysely';
+import type { SiteSettings } from '../schemas/site.ts';
+import { findContent, labelExists } from '../store/content.ts';
+import { findUsersByLegacyId } from '../store/directory.ts';
+import type { Database } from '../store/schema.ts';
+import { findSpaceByKey } from '../store/spaces.ts';
+import { findUser, groupNamesOf } from '../store/users.ts';
+import { addWatch, isWatching, removeWatch, type WatchTarget } from '../store/watches.ts';
+import { ApiError, badRequest, forbidden } from './errors.ts';
+import { callerAccountId, isAdmin, type Principal } from './principal.ts';
+import { canViewContent, canViewSpace, checkContentId, checkLabel, checkSpaceKey, type Viewer } from './spaces.ts';
+import { DEPRECATION_WARNING, isWellFormedAccountId, type User } from './users.ts';
+
+export interface WatchContext {
+  db: Kysely<Database>;
+  principal: Principal;
+  settings: SiteSettings;
+}
+
+export type WatchKind = 'content' | 'label' | 'space';
+
+/** How a request names the user: `accountId`, else the legacy `key`, else `username`, else the caller (SPEC §1). */
+export interface WatchUserQuery {
+  accountId?: string;
+  key?: string;
+  username?: string;
+}
+
+/** An empty value counts as absent (SPEC §4). */
+const given = (value: string | undefined): value is string => value !== undefined && value !== '';
+
+/** Whether the request named its user with a legacy parameter (it then gets the deprecation Warning, SPEC §4). */
+export function usesLegacyParameter(query: WatchUserQuery): boolean {
+  return given(query.key) || given(query.username);
+}
+
+// ── XSRF ───────────────────────────────────────────────────────────────────
+
+/** `no-check`, or `nocheck`, in any case (SPEC §3). */
+const NO_CHECK = /^no-?check$/i;
+
+/**
+ * SPEC §3: `POST`/`DELETE` need `X-Atlassian-Token: no-check` unless the
+ * site's `xsrfCheck` is off. A step-3 check (403), before any parameter.
+ */
+export function checkXsrf(method: string, header: string | string[] | undefined, settings: SiteSettings): void {
+  if (!settings.xsrfCheck || (method !== 'POST' && method !== 'DELETE')) return;
+  const values = [header ?? []].flat().flatMap((v) => v.split(',')).map((v) => v.trim());
+  if (values.some((v) => NO_CHECK.test(v))) return;
+  throw forbidden(
+    header === undefined
+      ? `XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check (confluence.js: noCheckAtlassianToken: true)`
+      : `XSRF check failed: X-Atlassian-Token must be no-check, not "${[header].flat().join(', ')}"`,
+  );
+}
+
+// ── The target user ────────────────────────────────────────────────────────
+
+interface TargetUser {
+  accountId: string;
+  user: User;
+}
+
+/** SPEC §3: asApp counts as admin here; a user or asUser only when that user is an admin. */
+function mayNameOthers(principal: Principal, settings: SiteSettings): boolean {
+  switch (principal.kind) {
+    case 'app':
+      return true;
+    case 'user':
+    case 'asUser':
+      return isAdmin(principal.user, settings);
+    case 'anonymous':
+      return false;
+  }
+}
+
+async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Promise<TargetUser> {
+  // An app acting as itself watches as its bot user. Anonymous callers never reach here (the routes refuse them).
+  const caller = callerAccountId(ctx.principal);
+  if (caller === undefined) throw new ApiError('unauthenticated', 'Authentication required: anonymous callers cannot watch');
+  let accountId: string | undefined;
+  let user: User | undefined;
+  let legacy: { field: 'userKey' | 'username'; name: string; value: string } | undefined;
+  if (given(query.accountId)) {
+    if (!isWellFormedAccountId(query.accountId)) {
+      throw badRequest(`accountId "${query.accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`);
+    }
+    accountId = query.accountId;
+  } else if (given(query.key)) {
+    legacy = { field: 'userKey', name: 'key', value: query.key };
+  } else if (given(query.username)) {
+    legacy = { field: 'username', name: 'username', value: query.username };
+  }
+  if (legacy) {
+    user = (await findUsersByLegacyId(ctx.db, legacy.field, [legacy.value])).get(legacy.value);
+    accountId = user?.accountId;
+  }
+  const named = accountId !== undefined || legacy !== undefined;
+  if (!named) accountId = caller;
+  // Step 6: naming anyone but oneself needs admin. A legacy identifier that
+  // matches nobody is nobody's own, so the refusal reveals no account.
+  if (named && accountId !== caller && !mayNameOthers(ctx.principal, ctx.settings)) {
+    const who = accountId ?? `${legacy!.name} "${legacy!.value}"`;
+    throw forbidden(`Only site admins and apps may manage another user's watches: you may not name user ${who}`);
+  }
+  // Step 7: the target user exists.
+  if (accountId === undefined) throw new ApiError('not_found', `No user with ${legacy!.name} ${legacy!.value}`, { Warning: DEPRECATION_WARNING });
+  user ??= await findUser(ctx.db, accountId);
+  if (!user) throw new ApiError('not_found', `No user with accountId ${accountId}`);
+  return { accountId, user };
+}
+
+/** What the target user may view: an app's bot views everything, as its app does (SPEC §3). */
+async function viewerOf(ctx: WatchContext, user: User): Promise<Viewer> {
+  if (user.accountType === 'app') return { kind: 'app' };
+  return { kind: 'user', accountId: user.accountId, groups: await groupNamesOf(ctx.db, user.accountId) };
+}
+
+// ── The target ─────────────────────────────────────────────────────────────
+
+/** Syntax of the path segment (step 4); an empty segment is the route's 404 (http/confluence/watches.ts). */
+function parseTarget(kind: WatchKind, value: string): string {
+  switch (kind) {
+    case 'content':
+      checkContentId(value);
+      return value;
+    case 'space':
+      checkSpaceKey(value);
+      return value;
+    case 'label':
+      return checkLabel(value);
+  }
+}
+
+const hidden = (what: string, accountId: string) => forbidden(`${what} does not exist, or user ${accountId} may not view it`);
+
+/** Step 7: the target exists and the target user may view it, else Atlassian's documented 403. */
+async function resolveTarget(ctx: WatchContext, kind: WatchKind, name: string, target: TargetUser): Promise<WatchTarget> {
+  const viewer = await viewerOf(ctx, target.user);
+  switch (kind) {
+    case 'content': {
+      const content = await findContent(ctx.db, name);
+      const space = content && (await findSpaceByKey(ctx.db, content.space));
+      if (!content || !space || !canViewContent(viewer, space, content)) throw hidden(`Content ${name}`, target.accountId);
+      return { kind: 'content', contentId: content.id };
+    }
+    case 'space': {
+      const space = await findSpaceByKey(ctx.db, name);
+      if (!space || !canViewSpace(viewer, space)) throw hidden(`Space ${name}`, target.accountId);
+      return { kind: 'space', spaceId: space.id };
+    }
+    case 'label':
+      // Labels have no view check (SPEC §3).
+      if (!(await labelExists(ctx.db, name))) throw forbidden(`No label named "${name}" exists`);
+      return { kind: 'label', label: name };
+  }
+}
+
+async function prepare(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery) {
+  const name = parseTarget(kind, value);
+  const user = await resolveTargetUser(ctx, query);
+  return { accountId: user.accountId, target: await resolveTarget(ctx, kind, name, user) };
+}
+
+/** `GET /user/watch/{kind}/{value}` → `{watching}`. */
+export async function getWatchStatus(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery): Promise<{ watching: boolean }> {
+  const { accountId, target } = await prepare(ctx, kind, value, query);
+  return { watching: await isWatching(ctx.db, accountId, target) };
+}
+
+/** `POST`: idempotent; watching twice is watching. */
+export async function watch(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery): Promise<void> {
+  const { accountId, target } = await prepare(ctx, kind, value, query);
+  try {
+    await addWatch(ctx.db, accountId, target);
+  } catch (error) {
+    // A foreign key refused the insert: the target or the user was removed
+    // since the checks. Checking again answers that with its 403 or 404.
+    await prepare(ctx, kind, value, query);
+    throw error;
+  }
+}
+
+/** `DELETE`: idempotent; removing an absent watch changes nothing. */
+export async function unwatch(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery): Promise<void> {
+  const { accountId, target } = await prepare(ctx, kind, value, query);
+  await removeWatch(ctx.db, accountId, target);
+}

@@ -1,0 +1,62 @@
+/** Content (pages and blog posts) with labels and view restrictions (SPEC §9). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createAdminContent, deleteAdminContent, getAdminContent, listAdminContent, updateAdminContent } from '../../domain/admin/content.ts';
+import {
+  AdminContentCreateSchema,
+  AdminContentListQuerySchema,
+  AdminContentListSchema,
+  AdminContentPatchSchema,
+  AdminContentSchema,
+  ContentIdParamsSchema,
+} from '../../schemas/admin-spaces.ts';
+import { segment } from '../links.ts';
+import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
+
+const TAGS = ['Administration: content'];
+
+export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db }) => {
+  app.get(
+    '/content',
+    {
+      schema: { tags: TAGS, summary: 'List content by id', querystring: AdminContentListQuerySchema, response: { 200: AdminContentListSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => listAdminContent(db, request.query),
+  );
+
+  app.post(
+    '/content',
+    {
+      schema: { tags: TAGS, summary: 'Create a page or blog post', body: AdminContentCreateSchema, response: { 201: AdminContentSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request, reply) => {
+      const content = await createAdminContent(db, request.body);
+      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/content/${segment(content.id)}`).send(content);
+    },
+  );
+
+  app.get(
+    '/content/:id',
+    { schema: { tags: TAGS, summary: 'Get content', params: ContentIdParamsSchema, response: { 200: AdminContentSchema } }, config: ADMIN_ACCESS },
+    async (request) => getAdminContent(db, request.params.id),
+  );
+
+  app.patch(
+    '/content/:id',
+    {
+      schema: { tags: TAGS, summary: 'Change content', params: ContentIdParamsSchema, body: AdminContentPatchSchema, response: { 200: AdminContentSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => updateAdminContent(db, request.params.id, request.body),
+  );
+
+  app.delete(
+    '/content/:id',
+    { schema: { tags: TAGS, summary: 'Delete content and its watches (its labels stay)', params: ContentIdParamsSchema }, config: ADMIN_ACCESS },
+    async (request, reply) => {
+      await deleteAdminContent(db, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+};

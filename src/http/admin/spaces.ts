@@ -1,0 +1,62 @@
+/** Spaces with their view permission (SPEC §9). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createAdminSpace, deleteAdminSpace, getAdminSpace, listAdminSpaces, updateAdminSpace } from '../../domain/admin/spaces.ts';
+import { AdminPageQuerySchema } from '../../schemas/admin.ts';
+import {
+  AdminSpaceCreateSchema,
+  AdminSpaceListSchema,
+  AdminSpacePatchSchema,
+  AdminSpaceSchema,
+  SpaceKeyParamsSchema,
+} from '../../schemas/admin-spaces.ts';
+import { segment } from '../links.ts';
+import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
+
+const TAGS = ['Administration: spaces'];
+
+export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db }) => {
+  app.get(
+    '/spaces',
+    {
+      schema: { tags: TAGS, summary: 'List spaces by key', querystring: AdminPageQuerySchema, response: { 200: AdminSpaceListSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => listAdminSpaces(db, request.query),
+  );
+
+  app.post(
+    '/spaces',
+    {
+      schema: { tags: TAGS, summary: 'Create a space', body: AdminSpaceCreateSchema, response: { 201: AdminSpaceSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request, reply) => {
+      const space = await createAdminSpace(db, request.body);
+      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/spaces/${segment(space.key)}`).send(space);
+    },
+  );
+
+  app.get(
+    '/spaces/:key',
+    { schema: { tags: TAGS, summary: 'Get a space', params: SpaceKeyParamsSchema, response: { 200: AdminSpaceSchema } }, config: ADMIN_ACCESS },
+    async (request) => getAdminSpace(db, request.params.key),
+  );
+
+  app.patch(
+    '/spaces/:key',
+    {
+      schema: { tags: TAGS, summary: 'Change a space', params: SpaceKeyParamsSchema, body: AdminSpacePatchSchema, response: { 200: AdminSpaceSchema } },
+      config: ADMIN_ACCESS,
+    },
+    async (request) => updateAdminSpace(db, request.params.key, request.body),
+  );
+
+  app.delete(
+    '/spaces/:key',
+    { schema: { tags: TAGS, summary: 'Delete a space, its content and their watches', params: SpaceKeyParamsSchema }, config: ADMIN_ACCESS },
+    async (request, reply) => {
+      await deleteAdminSpace(db, request.params.key);
+      return reply.code(204).send();
+    },
+  );
+};

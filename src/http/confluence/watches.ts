@@ -1,0 +1,133 @@
+/**
+ * `/user/watch/{content,label,space}/…` (SPEC §1, §3 "Watches"): parse →
+ * domain/watches.ts → shape. Anonymous callers are never allowed. Beyond the
+ * auth hook's 401s and 403s, two route-level checks:
+ * - an empty path segment (`/user/watch/space/`) is an unknown path, a
+ *   404 before credentials (SPEC §3 step 1), since the router matches it;
+ * - `POST`/`DELETE` need `X-Atlassian-Token: no-check` unless the site's
+ *   `xsrfCheck` is off: a 403 right after the scope check (step 3).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { Kysely } from 'kysely';
+import { ApiError, badRequest } from '../../domain/errors.ts';
+import type { OperationId } from '../../domain/scopes.ts';
+import { DEPRECATION_WARNING } from '../../domain/users.ts';
+import { checkXsrf, getWatchStatus, unwatch, usesLegacyParameter, watch, type WatchContext, type WatchKind } from '../../domain/watches.ts';
+import type { Database } from '../../store/schema.ts';
+import {
+  ContentWatchParamsSchema,
+  LabelWatchParamsSchema,
+  SpaceWatchParamsSchema,
+  UserWatchSchema,
+  WatchUserQuerySchema,
+  type WatchUserQuery,
+} from '../../schemas/watches.ts';
+
+const TAGS = ['Confluence watches'];
+
+/** Each kind of target: its path parameter, its schema and its three operations (reference/ operationIds). */
+const KINDS = [
+  {
+    kind: 'content',
+    param: 'contentId',
+    params: ContentWatchParamsSchema,
+    noun: 'content',
+    operations: { get: 'confluence.getContentWatchStatus', post: 'confluence.addContentWatcher', delete: 'confluence.removeContentWatcher' },
+  },
+  {
+    kind: 'label',
+    param: 'labelName',
+    params: LabelWatchParamsSchema,
+    noun: 'label',
+    operations: { get: 'confluence.isWatchingLabel', post: 'confluence.addLabelWatcher', delete: 'confluence.removeLabelWatcher' },
+  },
+  {
+    kind: 'space',
+    param: 'spaceKey',
+    params: SpaceWatchParamsSchema,
+    noun: 'space',
+    operations: { get: 'confluence.isWatchingSpace', post: 'confluence.addSpaceWatcher', delete: 'confluence.removeSpaceWatch' },
+  },
+] as const satisfies ReadonlyArray<{
+  kind: WatchKind;
+  param: string;
+  params: unknown;
+  noun: string;
+  operations: Record<'get' | 'post' | 'delete', OperationId>;
+}>;
+
+/** SPEC §3: an empty path segment → 404, before credentials (the router matches `…/space/` with an empty key). */
+const emptySegmentIsUnknown: onRequestHookHandler = (request, _reply, done) => {
+  const params = request.params as Record<string, string | undefined>;
+  const empty = ['contentId', 'labelName', 'spaceKey'].find((name) => params[name] === '');
+  if (empty === undefined) return done();
+  const path = request.url.split('?')[0] ?? '';
+  done(new ApiError('not_found', `No resource at ${request.method} ${path}: the ${empty} is missing`));
+};
+
+/** Step 3, after the auth hook's scope check: the XSRF header (SPEC §3). */
+const xsrfProtected: onRequestHookHandler = async (request) => {
+  checkXsrf(request.method, request.headers['x-atlassian-token'], request.site.settings);
+};
+
+export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
+  const context = (request: FastifyRequest): WatchContext => ({ db, principal: request.principal, settings: request.site.settings });
+  /** A legacy `key`/`username` earns the deprecation Warning (SPEC §4), errors included. */
+  const userQuery = (request: FastifyRequest, reply: FastifyReply): WatchUserQuery => {
+    const query = request.query as WatchUserQuery;
+    if (usesLegacyParameter(query)) reply.header('warning', DEPRECATION_WARNING);
+    return { accountId: query.accountId, key: query.key, username: query.username };
+  };
+
+  app.addHook('onRequest', emptySegmentIsUnknown);
+
+  // Watch routes take no body. confluence.js (axios) labels its body-less
+  // POSTs `application/x-www-form-urlencoded`: an empty body of any type is
+  // no body. A body with content is still the 400 naming its type (SPEC §4).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    const type = request.headers['content-type'];
+    done(badRequest(`Content-Type "${type}" is not supported: this operation takes no request body`), undefined);
+  });
+
+  for (const { kind, param, params, noun, operations } of KINDS) {
+    const url = `/user/watch/${kind}/:${param}`;
+    const target = (request: FastifyRequest) => (request.params as Record<string, string>)[param]!;
+
+    app.get(
+      url,
+      {
+        schema: { tags: TAGS, summary: `Get ${noun} watch status`, params, querystring: WatchUserQuerySchema, response: { 200: UserWatchSchema } },
+        config: { access: { kind: 'product', operation: operations.get } },
+      },
+      async (request, reply) => getWatchStatus(context(request), kind, target(request), userQuery(request, reply)),
+    );
+
+    app.post(
+      url,
+      {
+        schema: { tags: TAGS, summary: `Add ${noun} watcher`, params, querystring: WatchUserQuerySchema },
+        config: { access: { kind: 'product', operation: operations.post } },
+        onRequest: xsrfProtected,
+      },
+      async (request, reply) => {
+        await watch(context(request), kind, target(request), userQuery(request, reply));
+        return reply.code(204).send();
+      },
+    );
+
+    app.delete(
+      url,
+      {
+        schema: { tags: TAGS, summary: `Remove ${noun} watcher`, params, querystring: WatchUserQuerySchema },
+        config: { access: { kind: 'product', operation: operations.delete } },
+        onRequest: xsrfProtected,
+      },
+      async (request, reply) => {
+        await unwatch(context(request), kind, target(request), userQuery(request, reply));
+        return reply.code(204).send();
+      },
+    );
+  }
+};

@@ -1,0 +1,105 @@
+/**
+ * `POST /oauth2/token` (SPEC §3): parse → domain/oauth.ts → RFC 6749 §5.1's
+ * answer. Errors leave in RFC 6749's `{error, error_description}` envelope,
+ * which http/errors.ts picks for every path under `/oauth2/`.
+ *
+ * This is the one place form bodies are parsed: the parser is registered
+ * inside this plugin only (Fastify encapsulation), so every other route keeps
+ * answering a form body with 400 (http/json-body.ts).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { oauthError } from '../domain/errors.ts';
+import { BASIC_CHALLENGE, TOKEN_PARAMETERS, type TokenIssuer, type TokenRequest } from '../domain/oauth.ts';
+import type { SiteService } from '../domain/site.ts';
+import { TokenResponseSchema } from '../schemas/oauth.ts';
+
+export const OAUTH_PREFIX = '/oauth2';
+
+const CONTENT_TYPES = 'application/x-www-form-urlencoded or application/json';
+const invalidRequest = (message: string) => oauthError('invalid_request', message);
+
+/** A form body, with repeated names kept as arrays so they can be refused (RFC 6749 §3.1). */
+type FormBody = Record<string, string | string[]>;
+
+export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites: SiteService }> = async (app, { issuer, sites }) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body: string, done) => {
+    if (request.is404) return done(null, undefined);
+    done(null, parseForm(body));
+  });
+  // Any other content type: RFC 6749's envelope, naming both accepted types.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, _body, done) => {
+    if (request.is404) return done(null, undefined);
+    const type = request.headers['content-type'];
+    done(invalidRequest(type ? `Content-Type "${type}" is not supported: send ${CONTENT_TYPES}` : `The request body has no Content-Type: send ${CONTENT_TYPES}`), undefined);
+  });
+
+  // RFC 6749 §5.1: token answers are never cached; the errors neither.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    done(null, payload);
+  });
+
+  app.post(
+    '/token',
+    {
+      schema: {
+        tags: ['OAuth 2.0'],
+        summary: 'Issue a bearer token: client_credentials (asApp) or the Connect JWT-bearer grant (asUser)',
+        response: { 200: TokenResponseSchema },
+      },
+      config: { access: { kind: 'public' } },
+    },
+    async (request) => {
+      const tokenRequest: TokenRequest = { params: readParameters(request.body) };
+      const basic = basicCredentials(request.headers.authorization);
+      if (basic) tokenRequest.basic = basic;
+      const token = await issuer.issue(tokenRequest, await sites.current());
+      return { access_token: token.accessToken, token_type: 'Bearer' as const, expires_in: token.expiresIn, scope: token.scope };
+    },
+  );
+};
+
+function parseForm(body: string): FormBody {
+  const form: FormBody = Object.create(null);
+  for (const [name, value] of new URLSearchParams(body)) {
+    const seen = form[name];
+    form[name] = seen === undefined ? value : [...[seen].flat(), value];
+  }
+  return form;
+}
+
+/**
+ * The parameters the endpoint reads, from a form or a JSON object. Each must
+ * be a single string; an empty one counts as absent (RFC 6749 §3.1). Other
+ * parameters are ignored, as RFC 6749 requires.
+ */
+function readParameters(body: unknown): TokenRequest['params'] {
+  if (body === undefined || body === null) throw invalidRequest(`The request body is empty: send grant_type and the grant's parameters as ${CONTENT_TYPES}`);
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalidRequest('The request body must be a JSON object of parameters');
+  const params: TokenRequest['params'] = {};
+  for (const name of TOKEN_PARAMETERS) {
+    const value = (body as Record<string, unknown>)[name];
+    if (value === undefined || value === '') continue;
+    if (Array.isArray(value)) throw invalidRequest(`Parameter ${name} is repeated: send it once`);
+    if (typeof value !== 'string') throw invalidRequest(`Parameter ${name} must be a string`);
+    if (value.includes('\0')) throw invalidRequest(`Parameter ${name} contains a NUL character`);
+    params[name] = value;
+  }
+  return params;
+}
+
+/** `Authorization: Basic base64(client_id:client_secret)`; any other credential is a failed client authentication. */
+function basicCredentials(header: string | undefined): TokenRequest['basic'] {
+  if (header === undefined) return undefined;
+  const space = header.indexOf(' ');
+  const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
+  if (scheme !== 'basic') {
+    throw oauthError('invalid_client', `Client authentication failed: the Authorization scheme "${scheme}" is not supported here; use HTTP Basic or client_id and client_secret`, BASIC_CHALLENGE);
+  }
+  const decoded = Buffer.from(header.slice(space + 1).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (space === -1 || colon === -1) {
+    throw oauthError('invalid_client', 'Client authentication failed: HTTP Basic credentials must be base64(client_id:client_secret)', BASIC_CHALLENGE);
+  }
+  return { clientId: decoded.slice(0, colon), clientSecret: decoded.slice(colon + 1) };
+}

@@ -1,0 +1,53 @@
+/** Bearer tokens of `POST /oauth2/token` (SPEC §3): stored by digest, with their app, user, scopes and expiry. */
+import { randomUUID } from 'node:crypto';
+import type { Db } from './database.ts';
+
+export interface StoredOAuthToken {
+  id: string;
+  digest: string;
+  appKey: string;
+  /** The impersonated user; null for an app acting as itself. */
+  accountId: string | null;
+  scopes: string[];
+  expiresAt: string;
+}
+
+export async function insertOAuthToken(db: Db, token: Omit<StoredOAuthToken, 'id'>): Promise<string> {
+  const id = randomUUID();
+  await db
+    .insertInto('oauth_tokens')
+    .values({
+      id,
+      digest: token.digest,
+      app_key: token.appKey,
+      account_id: token.accountId,
+      scopes: JSON.stringify(token.scopes),
+      created_at: new Date().toISOString(),
+      expires_at: token.expiresAt,
+    })
+    .execute();
+  return id;
+}
+
+export async function findOAuthTokenByDigest(db: Db, digest: string): Promise<StoredOAuthToken | undefined> {
+  const row = await db
+    .selectFrom('oauth_tokens')
+    .select(['id', 'digest', 'app_key', 'account_id', 'scopes', 'expires_at'])
+    .where('digest', '=', digest)
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      digest: row.digest,
+      appKey: row.app_key,
+      accountId: row.account_id,
+      scopes: JSON.parse(row.scopes) as string[],
+      expiresAt: row.expires_at,
+    }
+  );
+}
+
+/** Drops tokens that expired before `now` (ISO-8601 text sorts chronologically); they can never be used again. */
+export async function deleteExpiredOAuthTokens(db: Db, now: string): Promise<void> {
+  await db.deleteFrom('oauth_tokens').where('expires_at', '<', now).execute();
+}
