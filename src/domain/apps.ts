@@ -1,5 +1,6 @@
 /** Connect / OAuth apps (SPEC §2). */
 import { v5 as uuidv5 } from 'uuid';
+import type { User } from './users.ts';
 
 export interface App {
   key: string;
@@ -21,4 +22,21 @@ const BOT_NAMESPACE = '3b9e6e0c-5d0b-4d36-9c55-6b0c2f0b7a11';
 
 export function botAccountId(appKey: string): string {
   return `557058:${uuidv5(appKey, BOT_NAMESPACE)}`;
+}
+
+/** An app's bot user (SPEC §2): named after the app, no email, no groups, cannot log in. */
+export function botUser(app: { accountId: string; name: string }): User {
+  return {
+    accountId: app.accountId,
+    accountType: 'app',
+    email: '',
+    displayName: app.name,
+    publicName: app.name,
+    timeZone: 'UTC',
+    emailVisibility: 'private',
+    username: null,
+    userKey: null,
+    externalCollaborator: false,
+    active: true,
+  };
 }

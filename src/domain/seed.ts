@@ -17,7 +17,7 @@ import type { Database } from '../store/schema.ts';
 import { ensureSite, readSite, updateSite } from '../store/site.ts';
 import { ensureApiToken } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
-import { botAccountId, type App } from './apps.ts';
+import { botAccountId, botUser, type App } from './apps.ts';
 import { ApiError } from './errors.ts';
 import type { Secrets } from './secrets.ts';
 import { serializeValue } from './user-properties.ts';
@@ -156,19 +156,7 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
         problems.push(`apps[${i}].${taken}: already belongs to another app or user`);
         continue;
       }
-      await upsertUser(trx, {
-        accountId: record.accountId,
-        accountType: 'app',
-        email: '',
-        displayName: app.name,
-        publicName: app.name,
-        timeZone: 'UTC',
-        emailVisibility: 'private',
-        username: null,
-        userKey: null,
-        externalCollaborator: false,
-        active: true,
-      });
+      await upsertUser(trx, botUser(record));
       await upsertApp(trx, secrets, { ...record, clientSecret: app.clientSecret ?? null });
       appKeys.add(app.key);
       summary.apps++;

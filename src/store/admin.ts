@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { User } from '../domain/users.ts';
 import type { Db } from './database.ts';
 import type { AppRow } from './schema.ts';
-import { toUser } from './users.ts';
+import { toUser, toUserRow } from './users.ts';
 
 export interface Page {
   start: number;
@@ -30,21 +30,7 @@ function likeContaining(text: string): string {
 export async function insertUser(db: Db, user: User): Promise<void> {
   await db
     .insertInto('users')
-    .values({
-      account_id: user.accountId,
-      account_type: user.accountType,
-      email: user.email,
-      email_lower: user.email === '' ? null : user.email.toLowerCase(),
-      display_name: user.displayName,
-      public_name: user.publicName,
-      time_zone: user.timeZone,
-      email_visibility: user.emailVisibility,
-      username: user.username,
-      user_key: user.userKey,
-      external_collaborator: user.externalCollaborator ? 1 : 0,
-      active: user.active ? 1 : 0,
-      created_at: new Date().toISOString(),
-    })
+    .values({ ...toUserRow(user), created_at: new Date().toISOString() })
     .execute();
 }
 

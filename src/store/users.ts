@@ -19,7 +19,7 @@ export function toUser(row: UserRow): User {
   };
 }
 
-function toRow(user: User): Omit<NewUserRow, 'created_at'> {
+export function toUserRow(user: User): Omit<NewUserRow, 'created_at'> {
   return {
     account_id: user.accountId,
     account_type: user.accountType,
@@ -56,7 +56,7 @@ export async function userExists(db: Db, accountId: string): Promise<boolean> {
 
 /** Inserts or replaces a user by accountId. */
 export async function upsertUser(db: Db, user: User): Promise<void> {
-  const row = toRow(user);
+  const row = toUserRow(user);
   const { account_id: _id, ...changes } = row;
   await db
     .insertInto('users')

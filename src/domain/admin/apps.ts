@@ -12,7 +12,7 @@ import { takenAppField, upsertApp } from '../../store/apps.ts';
 import { isUniqueViolation, type Db } from '../../store/database.ts';
 import type { Database } from '../../store/schema.ts';
 import { findUser } from '../../store/users.ts';
-import { botAccountId, MIN_SHARED_SECRET_LENGTH, type App } from '../apps.ts';
+import { botAccountId, botUser, MIN_SHARED_SECRET_LENGTH, type App } from '../apps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkAccountId, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
@@ -81,19 +81,7 @@ export async function createAdminApp(db: Kysely<Database>, secrets: Secrets, inp
   try {
     await db.transaction().execute(async (trx) => {
       await check(trx);
-      await insertUser(trx, {
-        accountId: app.accountId,
-        accountType: 'app',
-        email: '',
-        displayName: app.name,
-        publicName: app.name,
-        timeZone: 'UTC',
-        emailVisibility: 'private',
-        username: null,
-        userKey: null,
-        externalCollaborator: false,
-        active: true,
-      });
+      await insertUser(trx, botUser(app));
       await upsertApp(trx, secrets, { ...app, clientSecret: input.clientSecret ?? null });
     });
   } catch (error) {
