@@ -13,28 +13,12 @@ import { buildApp } from '../src/app.ts';
 import { Secrets } from '../src/domain/secrets.ts';
 import { openStore } from '../src/store/database.ts';
 import { findApiTokenByDigest } from '../src/store/tokens.ts';
-import { cleanEnv, parseBanner, runCli, startCli, type CliProcess, type CliResult } from './helpers/process.ts';
+import { basicAuth, cleanEnv, failed, ok, parseBanner, runCli, startCli, type CliProcess } from './helpers/process.ts';
 import { freshLocation } from './helpers/stores.ts';
 
 const LISTENING = /userplane listening on (http:\/\/[^"\s]+)/;
-const basicAuth = (email: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}` });
-
 function sqliteDatabase(): string {
   return `sqlite:${join(mkdtempSync(join(tmpdir(), 'userplane-cli-admin-')), 'userplane.db')}`;
-}
-
-/** Exit 0, nothing on stderr, and the JSON it printed. */
-function ok(result: CliResult): any {
-  assert.equal(result.code, 0, `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  assert.equal(result.stderr, '');
-  return result.stdout.trim().startsWith('{') ? JSON.parse(result.stdout) : result.stdout;
-}
-
-function failed(result: CliResult, code: 1 | 2, pattern: RegExp): void {
-  assert.equal(result.code, code, `expected exit ${code}, got ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  assert.equal(result.stdout, '');
-  assert.match(result.stderr, pattern);
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
 }
 
 describe('userplane administration commands', () => {

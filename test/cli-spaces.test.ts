@@ -9,24 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { cleanEnv, runCli, startCli, type CliProcess, type CliResult } from './helpers/process.ts';
+import { basicAuth, cleanEnv, failed, ok, runCli, startCli, type CliProcess } from './helpers/process.ts';
 
 const LISTENING = /userplane listening on (http:\/\/[^"\s]+)/;
-const basicAuth = (email: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}` });
-
-function ok(result: CliResult): any {
-  assert.equal(result.code, 0, `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  assert.equal(result.stderr, '');
-  return result.stdout.trim().startsWith('{') ? JSON.parse(result.stdout) : result.stdout;
-}
-
-function failed(result: CliResult, code: 1 | 2, pattern: RegExp): void {
-  assert.equal(result.code, code, `expected exit ${code}, got ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  assert.equal(result.stdout, '');
-  assert.match(result.stderr, pattern);
-  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-}
-
 describe('userplane spaces and content commands', () => {
   const running: CliProcess[] = [];
   after(async () => {

@@ -4,6 +4,7 @@
  * a killed server. Every wait is bounded; every child is killed by whoever
  * started it (`stop()` in an `after` hook).
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -124,3 +125,20 @@ export function parseBanner(stdout: string): Banner | undefined {
   const match = stdout.match(BANNER_PATTERN);
   return match ? { email: match[1]!, accountId: match[2]!, apiToken: match[3]!, cloudId: match[4]! } : undefined;
 }
+
+/** Exit 0, nothing on stderr, and the JSON it printed (or its text). */
+export function ok(result: CliResult): any {
+  assert.equal(result.code, 0, `exit ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  assert.equal(result.stderr, '');
+  return result.stdout.trim().startsWith('{') ? JSON.parse(result.stdout) : result.stdout;
+}
+
+/** The exit code, nothing on stdout, a message matching `pattern`, and no stack trace. */
+export function failed(result: CliResult, code: 1 | 2, pattern: RegExp): void {
+  assert.equal(result.code, code, `expected exit ${code}, got ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, pattern);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+}
+
+export const basicAuth = (email: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}` });
