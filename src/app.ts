@@ -22,6 +22,7 @@ import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
 import { OAUTH_PREFIX, oauthRoutes } from './http/oauth.ts';
 import { TokenIssuer } from './domain/oauth.ts';
 import { registerJsonBody } from './http/json-body.ts';
+import { DOCS_PREFIX, openApiRoutes, registerOpenApi } from './http/openapi.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Database } from './store/schema.ts';
 
@@ -81,12 +82,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app));
   const authenticator = new Authenticator(options.db, options.secrets);
 
+  // First: the document generator collects every route registered after it.
+  await registerOpenApi(app);
   registerErrorHandling(app);
   registerJsonBody(app);
   registerGateway(app, { sites });
-  registerAuth(app, { authenticator, sites });
+  registerAuth(app, { authenticator, sites, publicPrefixes: [DOCS_PREFIX] });
 
   await app.register(healthRoutes, { db: options.db });
+  await app.register(openApiRoutes);
   await app.register(adminRoutes, { prefix: ADMIN_API_PREFIX, db: options.db, secrets: options.secrets, sites });
   await app.register(avatarRoutes, { db: options.db });
   await app.register(tenantInfoRoutes, { sites });

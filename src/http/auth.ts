@@ -45,7 +45,17 @@ declare module 'fastify' {
 /** `/ex/{product}/{cloudId}` gateway prefix (SPEC §1), removed before a qsh is computed. */
 const GATEWAY_PREFIX = /^\/ex\/[^/]+\/[^/]+(?=\/)/;
 
-export function registerAuth(app: FastifyInstance, deps: { authenticator: Authenticator; sites: SiteService }): void {
+export interface AuthOptions {
+  authenticator: Authenticator;
+  sites: SiteService;
+  /**
+   * Path prefixes whose routes a third-party plugin registers without
+   * `config.access`, all public by design (the `/docs` page's assets).
+   */
+  publicPrefixes?: readonly string[];
+}
+
+export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...deps }: AuthOptions): void {
   app.decorateRequest('principal', null as never);
   app.decorateRequest('site', null as never);
 
@@ -54,7 +64,7 @@ export function registerAuth(app: FastifyInstance, deps: { authenticator: Authen
 
   // Each protected route gets its own hook, with its access rule in the closure.
   app.addHook('onRoute', (route) => {
-    const access = route.config?.access;
+    const access = route.config?.access ?? (publicPrefixes.some((prefix) => route.url.startsWith(`${prefix}/`) || route.url === prefix) ? PUBLIC : undefined);
     // SPEC §3: every route declares what it needs; one that forgot would be open to anyone.
     if (!access) throw new Error(`${[route.method].flat().join(', ')} ${route.url} declares no config.access (public, product or admin)`);
     for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
@@ -99,6 +109,8 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
       throw unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`);
   }
 }
+
+const PUBLIC: RouteAccess = { kind: 'public' };
 
 type ProtectedAccess = Exclude<RouteAccess, { kind: 'public' }>;
 

@@ -81,6 +81,8 @@ function sendSvg(reply: FastifyReply, svg: string): FastifyReply {
 
 const TAGS = ['Avatars'];
 
+const SVG_IMAGE = { description: 'An SVG image.', content: { 'image/svg+xml': { schema: Type.String() } } };
+
 export const avatarRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
   app.get(
     `${AVATAR_PREFIX}:accountId`,
@@ -89,7 +91,7 @@ export const avatarRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> =
         tags: TAGS,
         summary: 'A user\'s avatar: an SVG with their initials',
         params: Type.Object({ accountId: Type.String() }),
-        produces: ['image/svg+xml'],
+        response: { 200: SVG_IMAGE },
       },
       config: { access: { kind: 'public' } },
     },
@@ -104,7 +106,7 @@ export const avatarRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> =
   app.get(
     ANONYMOUS_AVATAR_PATH,
     {
-      schema: { tags: TAGS, summary: 'The anonymous user\'s avatar', querystring: Type.Object({}), produces: ['image/svg+xml'] },
+      schema: { tags: TAGS, summary: 'The anonymous user\'s avatar', querystring: Type.Object({}), response: { 200: SVG_IMAGE } },
       config: { access: { kind: 'public' } },
     },
     async (_request, reply) => sendSvg(reply, GENERIC_AVATAR_SVG),

@@ -4,16 +4,22 @@ import Type from 'typebox';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../domain/errors.ts';
 import { ping } from '../store/database.ts';
+import { errorResponses } from '../schemas/errors.ts';
 import type { Database } from '../store/schema.ts';
 
 const StatusSchema = Type.Object({ status: Type.String() });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const options = { schema: { tags: ['Health'], response: { 200: StatusSchema } }, config: { access: { kind: 'public' as const } } };
+  const config = { access: { kind: 'public' as const } };
 
-  app.get('/healthz', options, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { tags: ['Health'], summary: 'The process is up', response: { 200: StatusSchema } }, config }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', options, async (request) => {
+  const readySchema = {
+    tags: ['Health'],
+    summary: 'The database answers',
+    response: { 200: StatusSchema, ...errorResponses('confluence', { 503: 'The database is not answering.' }) },
+  };
+  app.get('/readyz', { schema: readySchema, config }, async (request) => {
     try {
       await ping(db);
     } catch (error) {

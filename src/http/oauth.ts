@@ -11,7 +11,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { oauthError } from '../domain/errors.ts';
 import { BASIC_CHALLENGE, TOKEN_PARAMETERS, type TokenIssuer, type TokenRequest } from '../domain/oauth.ts';
 import type { SiteService } from '../domain/site.ts';
-import { TokenResponseSchema } from '../schemas/oauth.ts';
+import { errorResponses } from '../schemas/errors.ts';
+import { TokenRequestSchema, TokenResponseSchema } from '../schemas/oauth.ts';
 
 export const OAUTH_PREFIX = '/oauth2';
 
@@ -45,9 +46,15 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites
       schema: {
         tags: ['OAuth 2.0'],
         summary: 'Issue a bearer token: client_credentials (asApp) or the Connect JWT-bearer grant (asUser)',
-        response: { 200: TokenResponseSchema },
+        response: {
+          200: TokenResponseSchema,
+          ...errorResponses('oauth', {
+            400: 'invalid_request, invalid_grant, unsupported_grant_type or invalid_scope; error_description names the problem.',
+            401: 'invalid_client: unknown client, wrong secret, or a signature that does not verify.',
+          }),
+        },
       },
-      config: { access: { kind: 'public' } },
+      config: { access: { kind: 'public' }, documentedBody: { schema: TokenRequestSchema, consumes: ['application/x-www-form-urlencoded', 'application/json'] } },
     },
     async (request) => {
       const tokenRequest: TokenRequest = { params: readParameters(request.body) };

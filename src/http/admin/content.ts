@@ -11,6 +11,7 @@ import {
 } from '../../schemas/admin-spaces.ts';
 import { segment } from '../links.ts';
 import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 
 const TAGS = ['Administration: content'];
 
@@ -18,7 +19,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
   app.get(
     '/content',
     {
-      schema: { tags: TAGS, summary: 'List content by id', querystring: AdminContentListQuerySchema, response: { 200: AdminContentListSchema } },
+      schema: { tags: TAGS, summary: 'List content by id', querystring: AdminContentListQuerySchema, response: { 200: AdminContentListSchema, ...errorResponses('confluence', {404: 'No space has the key given as space.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request) => listAdminContent(db, request.query),
@@ -27,7 +28,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
   app.post(
     '/content',
     {
-      schema: { tags: TAGS, summary: 'Create a page or blog post', body: AdminContentCreateSchema, response: { 201: AdminContentSchema } },
+      schema: { tags: TAGS, summary: 'Create a page or blog post', body: AdminContentCreateSchema, response: { 201: AdminContentSchema, ...errorResponses('confluence', {409: 'The id is taken.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
@@ -38,14 +39,14 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
 
   app.get(
     '/content/:id',
-    { schema: { tags: TAGS, summary: 'Get content', params: ContentIdParamsSchema, response: { 200: AdminContentSchema } }, config: ADMIN_ACCESS },
+    { schema: { tags: TAGS, summary: 'Get content', params: ContentIdParamsSchema, response: { 200: AdminContentSchema, ...errorResponses('confluence', {404: 'No content has this id.'}) } }, config: ADMIN_ACCESS },
     async (request) => getAdminContent(db, request.params.id),
   );
 
   app.patch(
     '/content/:id',
     {
-      schema: { tags: TAGS, summary: 'Change content', params: ContentIdParamsSchema, body: AdminContentPatchSchema, response: { 200: AdminContentSchema } },
+      schema: { tags: TAGS, summary: 'Change content', params: ContentIdParamsSchema, body: AdminContentPatchSchema, response: { 200: AdminContentSchema, ...errorResponses('confluence', {404: 'No content has this id.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request) => updateAdminContent(db, request.params.id, request.body),
@@ -53,7 +54,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
 
   app.delete(
     '/content/:id',
-    { schema: { tags: TAGS, summary: 'Delete content and its watches (its labels stay)', params: ContentIdParamsSchema }, config: ADMIN_ACCESS },
+    { schema: { tags: TAGS, summary: 'Delete content and its watches (its labels stay)', params: ContentIdParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', {404: 'No content has this id.'}) } }, config: ADMIN_ACCESS },
     async (request, reply) => {
       await deleteAdminContent(db, request.params.id);
       return reply.code(204).send();

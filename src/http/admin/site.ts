@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getAdminSite, updateAdminSite } from '../../domain/admin/site.ts';
 import { AdminSitePatchSchema, AdminSiteSchema } from '../../schemas/admin.ts';
+import { errorResponses } from '../../schemas/errors.ts';
 import { ADMIN_ACCESS, type AdminRouteOptions } from './common.ts';
 
 const TAGS = ['Administration: site'];
@@ -16,7 +17,7 @@ export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
   app.patch(
     '/site',
     {
-      schema: { tags: TAGS, summary: 'Change site settings', body: AdminSitePatchSchema, response: { 200: AdminSiteSchema } },
+      schema: { tags: TAGS, summary: 'Change site settings', body: AdminSitePatchSchema, response: { 200: AdminSiteSchema, ...errorResponses('confluence', {409: 'The change would leave the site without an active admin.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request) => {

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createAdminSpace, deleteAdminSpace, getAdminSpace, listAdminSpaces, updateAdminSpace } from '../../domain/admin/spaces.ts';
 import { AdminPageQuerySchema } from '../../schemas/admin.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   AdminSpaceCreateSchema,
   AdminSpaceListSchema,
@@ -27,7 +28,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
   app.post(
     '/spaces',
     {
-      schema: { tags: TAGS, summary: 'Create a space', body: AdminSpaceCreateSchema, response: { 201: AdminSpaceSchema } },
+      schema: { tags: TAGS, summary: 'Create a space', body: AdminSpaceCreateSchema, response: { 201: AdminSpaceSchema, ...errorResponses('confluence', {409: 'The key is taken, or the owner has a personal space.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
@@ -38,14 +39,14 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
 
   app.get(
     '/spaces/:key',
-    { schema: { tags: TAGS, summary: 'Get a space', params: SpaceKeyParamsSchema, response: { 200: AdminSpaceSchema } }, config: ADMIN_ACCESS },
+    { schema: { tags: TAGS, summary: 'Get a space', params: SpaceKeyParamsSchema, response: { 200: AdminSpaceSchema, ...errorResponses('confluence', {404: 'No space has this key.'}) } }, config: ADMIN_ACCESS },
     async (request) => getAdminSpace(db, request.params.key),
   );
 
   app.patch(
     '/spaces/:key',
     {
-      schema: { tags: TAGS, summary: 'Change a space', params: SpaceKeyParamsSchema, body: AdminSpacePatchSchema, response: { 200: AdminSpaceSchema } },
+      schema: { tags: TAGS, summary: 'Change a space', params: SpaceKeyParamsSchema, body: AdminSpacePatchSchema, response: { 200: AdminSpaceSchema, ...errorResponses('confluence', {404: 'No space has this key.', 409: 'The new owner has a personal space.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request) => updateAdminSpace(db, request.params.key, request.body),
@@ -53,7 +54,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
 
   app.delete(
     '/spaces/:key',
-    { schema: { tags: TAGS, summary: 'Delete a space, its content and their watches', params: SpaceKeyParamsSchema }, config: ADMIN_ACCESS },
+    { schema: { tags: TAGS, summary: 'Delete a space, its content and their watches', params: SpaceKeyParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', {404: 'No space has this key.'}) } }, config: ADMIN_ACCESS },
     async (request, reply) => {
       await deleteAdminSpace(db, request.params.key);
       return reply.code(204).send();

@@ -10,6 +10,7 @@ import {
   TokenIdParamsSchema,
 } from '../../schemas/admin.ts';
 import { ADMIN_ACCESS, type AdminRouteOptions } from './common.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 
 const TAGS = ['Administration: API tokens'];
 
@@ -23,7 +24,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
         params: AccountIdParamsSchema,
         // The body is optional: `{}`, or no body at all, issue an unnamed token that never expires.
         body: AdminTokenCreateSchema,
-        response: { 201: AdminNewTokenSchema },
+        response: { 201: AdminNewTokenSchema, ...errorResponses('confluence', {404: 'No user has this accountId.', 409: 'Bot users get no API tokens.'}) },
       },
       config: ADMIN_ACCESS,
       // A POST with no body at all is an empty options object.
@@ -46,7 +47,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
         summary: 'List a user\'s API tokens: ids and names, never the tokens',
         params: AccountIdParamsSchema,
         querystring: AdminPageQuerySchema,
-        response: { 200: AdminTokenListSchema },
+        response: { 200: AdminTokenListSchema, ...errorResponses('confluence', {404: 'No user has this accountId.'}) },
       },
       config: ADMIN_ACCESS,
     },
@@ -55,7 +56,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
 
   app.delete(
     '/tokens/:id',
-    { schema: { tags: TAGS, summary: 'Revoke an API token', params: TokenIdParamsSchema }, config: ADMIN_ACCESS },
+    { schema: { tags: TAGS, summary: 'Revoke an API token', params: TokenIdParamsSchema, response: { 204: NoContent('Revoked.'), ...errorResponses('confluence', {404: 'No API token has this id.'}) } }, config: ADMIN_ACCESS },
     async (request, reply) => {
       await revokeAdminToken(db, request.params.id);
       return reply.code(204).send();

@@ -11,6 +11,7 @@ import {
 } from '../../schemas/admin.ts';
 import { segment } from '../links.ts';
 import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 
 const TAGS = ['Administration: users'];
 
@@ -27,7 +28,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
   app.post(
     '/users',
     {
-      schema: { tags: TAGS, summary: 'Create a user', body: AdminUserCreateSchema, response: { 201: AdminUserSchema } },
+      schema: { tags: TAGS, summary: 'Create a user', body: AdminUserCreateSchema, response: { 201: AdminUserSchema, ...errorResponses('confluence', {409: 'The accountId or email belongs to another user.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
@@ -39,7 +40,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
   app.get(
     '/users/:accountId',
     {
-      schema: { tags: TAGS, summary: 'Get a user', params: AccountIdParamsSchema, response: { 200: AdminUserSchema } },
+      schema: { tags: TAGS, summary: 'Get a user', params: AccountIdParamsSchema, response: { 200: AdminUserSchema, ...errorResponses('confluence', {404: 'No user has this accountId.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request) => getAdminUser(db, request.params.accountId),
@@ -53,7 +54,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
         summary: 'Change, deactivate ({"active": false}) or reactivate a user',
         params: AccountIdParamsSchema,
         body: AdminUserPatchSchema,
-        response: { 200: AdminUserSchema },
+        response: { 200: AdminUserSchema, ...errorResponses('confluence', {404: 'No user has this accountId.', 409: 'The email belongs to another user, the user is a bot user, or the site would lose its last admin.'}) },
       },
       config: ADMIN_ACCESS,
     },
@@ -63,7 +64,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
   app.delete(
     '/users/:accountId',
     {
-      schema: { tags: TAGS, summary: 'Delete a user, their memberships, tokens and properties', params: AccountIdParamsSchema },
+      schema: { tags: TAGS, summary: 'Delete a user, their memberships, tokens and properties', params: AccountIdParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', {404: 'No user has this accountId.', 409: 'The user is a bot user, or the site\'s last admin.'}) } },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {

@@ -20,6 +20,7 @@ import {
   UserPropertyKeyArraySchema,
   UserPropertySchema,
 } from '../../schemas/user-properties.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
 
@@ -45,7 +46,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         summary: 'Get user property keys',
         params: UserIdParamsSchema,
         querystring: PropertyListQuerySchema,
-        response: { 200: UserPropertyKeyArraySchema },
+        response: { 200: UserPropertyKeyArraySchema, ...errorResponses('confluence', { 404: 'The user does not exist.' }) },
       },
       config: { access: { kind: 'product', operation: 'confluence.getUserProperties' } },
     },
@@ -67,7 +68,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
   app.get(
     '/user/:userId/property/:key',
     {
-      schema: { tags: TAGS, summary: 'Get user property', params: PropertyParamsSchema, response: { 200: UserPropertySchema } },
+      schema: { tags: TAGS, summary: 'Get user property', params: PropertyParamsSchema, response: { 200: UserPropertySchema, ...errorResponses('confluence', { 404: 'The user or the property does not exist.' }) } },
       config: { access: { kind: 'product', operation: 'confluence.getUserProperty' } },
     },
     async (request, reply) => {
@@ -86,7 +87,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         summary: 'Create user property',
         params: PropertyParamsSchema,
         body: UserPropertyBodySchema,
-        response: { 201: UserPropertySchema },
+        response: { 201: UserPropertySchema, ...errorResponses('confluence', { 404: 'The user does not exist.', 409: 'The user already has a property with this key.' }) },
       },
       config: { access: { kind: 'product', operation: 'confluence.createUserProperty' } },
     },
@@ -100,7 +101,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
   app.put(
     '/user/:userId/property/:key',
     {
-      schema: { tags: TAGS, summary: 'Update user property', params: PropertyParamsSchema, body: UserPropertyBodySchema },
+      schema: { tags: TAGS, summary: 'Update user property', params: PropertyParamsSchema, body: UserPropertyBodySchema, response: { 204: NoContent('Updated; the `ETag` header names the new version.'), ...errorResponses('confluence', { 404: 'The user or the property does not exist.', 412: '`If-Match` does not name the current version.' }) } },
       config: { access: { kind: 'product', operation: 'confluence.updateUserProperty' } },
     },
     async (request, reply) => {
@@ -113,7 +114,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
   app.delete(
     '/user/:userId/property/:key',
     {
-      schema: { tags: TAGS, summary: 'Delete user property', params: PropertyParamsSchema },
+      schema: { tags: TAGS, summary: 'Delete user property', params: PropertyParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', { 404: 'The user or the property does not exist.', 412: '`If-Match` does not name the current version.' }) } },
       config: { access: { kind: 'product', operation: 'confluence.deleteUserProperty' } },
     },
     async (request, reply) => {

@@ -27,6 +27,7 @@ import {
 import { forbidden } from '../../domain/errors.ts';
 import type { Site } from '../../domain/site.ts';
 import type { StoredPersonalSpace } from '../../store/directory.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import {
   AccountIdEmailRecordArraySchema,
@@ -148,7 +149,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
   app.get(
     '/user',
     {
-      schema: { tags: TAGS, summary: 'Get user', querystring: GetUserQuerySchema, response: { 200: UserSchema } },
+      schema: { tags: TAGS, summary: 'Get user', querystring: GetUserQuerySchema, response: { 200: UserSchema, ...errorResponses('confluence', { 404: 'No user has this accountId.' }) } },
       config: { access: { kind: 'product', operation: 'confluence.getUser', anonymous: true } },
     },
     async (request, reply) => {
@@ -193,7 +194,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
         tags: TAGS,
         summary: 'Get group memberships for user',
         querystring: MemberOfQuerySchema,
-        response: { 200: GroupArrayWithLinksSchema },
+        response: { 200: GroupArrayWithLinksSchema, ...errorResponses('confluence', { 404: 'No user has this accountId.' }) },
       },
       config: { access: { kind: 'product', operation: 'confluence.getGroupMembershipsForUser', anonymous: true } },
     },
@@ -276,7 +277,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
   app.get(
     '/user/email',
     {
-      schema: { tags: TAGS, summary: 'Get user email address', querystring: EmailQuerySchema, response: { 200: AccountIdEmailRecordSchema } },
+      schema: { tags: TAGS, summary: 'Get user email address', querystring: EmailQuerySchema, response: { 200: AccountIdEmailRecordSchema, ...errorResponses('confluence', { 400: 'Only apps with emailAccess may read email addresses.', 404: 'No user has this accountId.', 501: 'The site\'s emailApi setting is disabled.' }) } },
       config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmail' } },
     },
     async (request) => emailOf(context(request), request.query.accountId),
@@ -289,7 +290,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
         tags: TAGS,
         summary: 'Get user email addresses in batch',
         querystring: EmailBulkQuerySchema,
-        response: { 200: AccountIdEmailRecordArraySchema },
+        response: { 200: AccountIdEmailRecordArraySchema, ...errorResponses('confluence', { 400: 'Only apps with emailAccess may read email addresses.', 501: 'The site\'s emailApi setting is disabled.' }) },
       },
       config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmailBulk' } },
     },

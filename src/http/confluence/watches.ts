@@ -14,6 +14,7 @@ import { ApiError, badRequest } from '../../domain/errors.ts';
 import type { OperationId } from '../../domain/scopes.ts';
 import { DEPRECATION_WARNING } from '../../domain/users.ts';
 import { checkXsrf, getWatchStatus, unwatch, usesLegacyParameter, watch, type WatchContext, type WatchKind } from '../../domain/watches.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import {
   ContentWatchParamsSchema,
@@ -71,6 +72,12 @@ const xsrfProtected: onRequestHookHandler = async (request) => {
   checkXsrf(request.method, request.headers['x-atlassian-token'], request.site.settings);
 };
 
+/** SPEC §3: a missing or hidden target is a 403 (the auth hook's), an unknown named user or an empty segment a 404. */
+const WATCH_ERRORS = errorResponses('confluence', {
+  403: 'The target does not exist, or the user may not view it; or naming another user needs admin.',
+  404: 'The named user does not exist, or the path segment is empty.',
+});
+
 export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
   const context = (request: FastifyRequest): WatchContext => ({ db, principal: request.principal, settings: request.site.settings });
   /** A legacy `key`/`username` earns the deprecation Warning (SPEC §4), errors included. */
@@ -98,7 +105,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
     app.get(
       url,
       {
-        schema: { tags: TAGS, summary: `Get ${noun} watch status`, params, querystring: WatchUserQuerySchema, response: { 200: UserWatchSchema } },
+        schema: { tags: TAGS, summary: `Get ${noun} watch status`, params, querystring: WatchUserQuerySchema, response: { 200: UserWatchSchema, ...WATCH_ERRORS } },
         config: { access: { kind: 'product', operation: operations.get } },
       },
       async (request, reply) => getWatchStatus(context(request), kind, target(request), userQuery(request, reply)),
@@ -107,7 +114,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
     app.post(
       url,
       {
-        schema: { tags: TAGS, summary: `Add ${noun} watcher`, params, querystring: WatchUserQuerySchema },
+        schema: { tags: TAGS, summary: `Add ${noun} watcher`, params, querystring: WatchUserQuerySchema, response: { 204: NoContent('Watching; also when already watching.'), ...WATCH_ERRORS } },
         config: { access: { kind: 'product', operation: operations.post } },
         onRequest: xsrfProtected,
       },
@@ -120,7 +127,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
     app.delete(
       url,
       {
-        schema: { tags: TAGS, summary: `Remove ${noun} watcher`, params, querystring: WatchUserQuerySchema },
+        schema: { tags: TAGS, summary: `Remove ${noun} watcher`, params, querystring: WatchUserQuerySchema, response: { 204: NoContent('Not watching; also when not watching before.'), ...WATCH_ERRORS } },
         config: { access: { kind: 'product', operation: operations.delete } },
         onRequest: xsrfProtected,
       },

@@ -25,6 +25,7 @@ import {
   PropertyKeysSchema,
   type PropertyKeys,
 } from '../../schemas/jira-properties.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { DEPRECATION_WARNING } from '../../domain/users.ts';
 
@@ -69,7 +70,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   app.get(
     '/user/properties',
     {
-      schema: { tags: TAGS, summary: 'Get user property keys', querystring: JiraUserQuerySchema, response: { 200: PropertyKeysSchema } },
+      schema: { tags: TAGS, summary: 'Get user property keys', querystring: JiraUserQuerySchema, response: { 200: PropertyKeysSchema, ...errorResponses('jira', { 404: 'The user does not exist.' }) } },
       config: { access: { kind: 'product', operation: 'jira.getUserPropertyKeys' } },
     },
     listKeys,
@@ -84,7 +85,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
         description: 'Without a key (`…/user/properties/`), the property keys are listed, as Jira documents.',
         params: JiraPropertyParamsSchema,
         querystring: JiraUserQuerySchema,
-        response: { 200: EntityPropertyOrKeysSchema },
+        response: { 200: EntityPropertyOrKeysSchema, ...errorResponses('jira', { 404: 'The user or the property does not exist.' }) },
       },
       config: { access: { kind: 'product', operation: 'jira.getUserProperty' } },
     },
@@ -104,8 +105,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
         description: '201 when the property was created, 200 when it was replaced; both with an empty body.',
         params: JiraPropertyParamsSchema,
         querystring: JiraUserQuerySchema,
-        body: JiraPropertyValueSchema,
-      },
+        body: JiraPropertyValueSchema, response: { 200: NoContent('The property was replaced.'), 201: NoContent('The property was created.'), ...errorResponses('jira', { 404: 'The user does not exist.', 405: 'The property key is missing.' }) } },
       config: { access: { kind: 'product', operation: 'jira.setUserProperty' } },
       preParsing: jsonBodiesOnly,
     },
@@ -120,7 +120,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   app.delete(
     '/user/properties/:propertyKey',
     {
-      schema: { tags: TAGS, summary: 'Delete user property', params: JiraPropertyParamsSchema, querystring: JiraUserQuerySchema },
+      schema: { tags: TAGS, summary: 'Delete user property', params: JiraPropertyParamsSchema, querystring: JiraUserQuerySchema, response: { 204: NoContent('Deleted.'), ...errorResponses('jira', { 404: 'The user or the property does not exist.', 405: 'The property key is missing.' }) } },
       config: { access: { kind: 'product', operation: 'jira.deleteUserProperty' } },
     },
     async (request, reply) => {

@@ -1,0 +1,150 @@
+/**
+ * `/openapi.json` and the `/docs` reference page (SPEC §1), generated from
+ * the route schemas by @fastify/swagger and rendered by @fastify/swagger-ui
+ * from its own npm package (no CDN). What every route of a kind shares is
+ * added here, from what the route declares: the credentials and scopes of its
+ * `config.access`, the 400 of its validated parts, the 401/403 of the auth
+ * hook, the 413 of a body, and the 404 of a gateway prefix.
+ */
+import { createRequire } from 'node:module';
+import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { TSchema } from 'typebox';
+import { OPERATION_SCOPES, knownOAuthScopes } from '../domain/scopes.ts';
+import { ERROR_SCHEMAS, errorResponses, type ErrorStatuses } from '../schemas/errors.ts';
+import type { RouteAccess } from './auth.ts';
+import { envelopeFor } from './errors.ts';
+
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PREFIX = '/docs';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A request body the handler reads itself (not validated by Fastify), for the document only. */
+    documentedBody?: { schema: TSchema; consumes: string[] };
+  }
+}
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Tags for the aliases of the canonical paths, so each operation is listed once per family in /docs. */
+const ALIASES: Array<{ pattern: RegExp; tag: string }> = [
+  { pattern: /^\/ex\/confluence\//, tag: 'Gateway: /ex/confluence/{cloudId}' },
+  { pattern: /^\/ex\/jira\//, tag: 'Gateway: /ex/jira/{cloudId}' },
+  { pattern: /^\/rest\/api\/user/, tag: 'Confluence at /rest/api (alias of /wiki/rest/api)' },
+];
+
+/** Registers the document generator; call it before any route, so it sees them all. */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  for (const schema of ERROR_SCHEMAS) app.addSchema(schema);
+  await app.register(swagger, {
+    openapi: DOCUMENT,
+    transform: documentRoute,
+    // Shared schemas keep their `$id` as their name under components.schemas.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  } satisfies FastifyDynamicSwaggerOptions);
+}
+
+/** Serves the document and the reference page; call it with the other routes. */
+export async function openApiRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    OPENAPI_PATH,
+    { schema: { hide: true }, config: { access: { kind: 'public' } } },
+    async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+  );
+  // The page reads the document from `/docs/json`, which @fastify/swagger-ui serves from the same generator.
+  await app.register(swaggerUi, {
+    routePrefix: DOCS_PREFIX,
+    uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null, tryItOutEnabled: false },
+    staticCSP: true,
+  });
+}
+
+const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
+  openapi: '3.0.3',
+  info: {
+    title: 'userplane',
+    version,
+    description:
+      'The Atlassian Cloud user platform APIs, self-hosted: the Confluence user directory, user properties and watches, and Jira user properties, with userplane\'s administration API and OAuth 2.0 token endpoint. ' +
+      'Confluence routes are also served under `/rest/api` and both products under the gateway paths `/ex/{product}/{cloudId}`; those aliases are listed under their own tags.',
+  },
+  components: {
+    securitySchemes: {
+      basic: { type: 'http', scheme: 'basic', description: 'A user\'s email and API token.' },
+      connectJwt: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Authorization',
+        description: 'A Connect app\'s JWT, `Authorization: JWT <token>` (or the `jwt` query parameter): HS256 with the app\'s shared secret, `iss` = the app key, `qsh` of the request.',
+      },
+      oauth2: {
+        type: 'oauth2',
+        description: 'A bearer token from `POST /oauth2/token`: `client_credentials` acts as the app, the Connect JWT-bearer grant as a user.',
+        flows: {
+          clientCredentials: {
+            tokenUrl: '/oauth2/token',
+            scopes: Object.fromEntries(knownOAuthScopes().sort().map((scope) => [scope, scope])),
+          },
+        },
+      },
+    },
+  },
+};
+
+function documentRoute({ schema, url, route }: { schema: RouteOptions['schema']; url: string; route: RouteOptions }) {
+  const access = route.config?.access;
+  const alias = ALIASES.find((a) => a.pattern.test(url));
+  const documentedBody = route.config?.documentedBody;
+  const body = schema?.body ?? documentedBody?.schema;
+  const shared = sharedErrors(access, { url, validates: Boolean(schema?.params ?? schema?.querystring ?? body), body: Boolean(body) });
+  const own = (schema?.response ?? {}) as Record<string, { description?: string }>;
+  // A status both add keeps the route's schema, with both reasons.
+  for (const status of Object.keys(shared) as unknown as Array<keyof ErrorStatuses>) {
+    if (own[status]?.description) shared[status] = `${own[status].description} ${shared[status]}`;
+  }
+  return {
+    url,
+    schema: {
+      ...schema,
+      ...(alias && { tags: [alias.tag] }),
+      ...(access?.kind === 'product' && {
+        ...(!alias && { operationId: access.operation }),
+        'x-atlassian-connect-scope': OPERATION_SCOPES[access.operation].connect,
+      }),
+      ...(body && { body, consumes: documentedBody?.consumes ?? ['application/json'] }),
+      security: securityOf(access),
+      response: { ...own, ...errorResponses(envelopeFor(url), shared) },
+    },
+  };
+}
+
+function sharedErrors(access: RouteAccess | undefined, route: { url: string; validates: boolean; body: boolean }): ErrorStatuses {
+  const errors: ErrorStatuses = {};
+  if (route.validates) errors[400] = 'A parameter or the body breaks a rule; the message names it.';
+  if (access && access.kind !== 'public') {
+    errors[401] = 'Missing, wrong, expired or revoked credentials.';
+    errors[403] = access.kind === 'admin' ? 'The caller is not a site admin.' : 'The caller may not use the site, or lacks the scope the message names.';
+  }
+  if (route.url.startsWith('/ex/')) errors[404] = 'The cloudId is not this site\'s.';
+  if (route.body) errors[413] = 'The body is larger than 1 MiB.';
+  return errors;
+}
+
+function securityOf(access: RouteAccess | undefined): Array<Record<string, string[]>> {
+  switch (access?.kind) {
+    case 'product': {
+      const requirements: Array<Record<string, string[]>> = [
+        { basic: [] },
+        { connectJwt: [] },
+        ...OPERATION_SCOPES[access.operation].oauth.map((scope) => ({ oauth2: [scope] })),
+      ];
+      return access.anonymous ? [...requirements, {}] : requirements;
+    }
+    case 'admin':
+      return [{ basic: [] }];
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * `/openapi.json` and `/docs` (SPEC §1): the document is valid OpenAPI 3
+ * (checked by @apidevtools/swagger-parser), lists every route the app serves
+ * with its parameters, responses and errors, and the reference page and its
+ * assets come from the server itself, not from a CDN.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import type { OpenAPIV3 } from 'openapi-types';
+import { basic, startFixture, type Fixture } from '../helpers/fixture.ts';
+import { isPublicRoute, servedRoutes } from '../helpers/security.ts';
+
+type Operation = OpenAPIV3.OperationObject;
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+function operations(document: OpenAPIV3.Document): Array<{ method: string; path: string; operation: Operation }> {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    METHODS.filter((method) => item?.[method]).map((method) => ({ method: method.toUpperCase(), path, operation: item![method]! })),
+  );
+}
+
+const toOpenApiPath = (pattern: string) => pattern.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+describe('the OpenAPI document and the reference page', () => {
+  let fx: Fixture;
+  let document: OpenAPIV3.Document;
+  before(async () => {
+    fx = await startFixture('sqlite');
+    const response = await fx.app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.match(String(response.headers['content-type']), /^application\/json/);
+    document = response.json();
+  });
+  after(() => fx.close());
+
+  test('is valid OpenAPI 3, refs and all', async () => {
+    // validate() dereferences in place: give it a copy.
+    const validated = await SwaggerParser.validate(structuredClone(document) as never);
+    assert.match((validated as OpenAPIV3.Document).openapi, /^3\.0\.\d$/);
+    assert.equal(document.info.title, 'userplane');
+  });
+
+  test('is public: no credentials needed, and bad ones are not read', async () => {
+    for (const authorization of [undefined, 'Basic bm9ib2R5Om5vdGhpbmc=', 'JWT garbage']) {
+      const response = await fx.app.inject({ method: 'GET', url: '/openapi.json', headers: authorization ? { authorization } : {} });
+      assert.equal(response.statusCode, 200);
+    }
+  });
+
+  test('lists every route the app serves, under its own path and method', () => {
+    const listed = new Set(operations(document).map(({ method, path }) => `${method} ${path}`));
+    const missing = servedRoutes(fx.app)
+      .filter(({ method, pattern }) => method !== 'HEAD' && !pattern.startsWith('/docs') && pattern !== '/openapi.json')
+      .map(({ method, pattern }) => `${method} ${toOpenApiPath(pattern)}`)
+      .filter((route) => !listed.has(route));
+    assert.deepEqual(missing, []);
+  });
+
+  test('every operation has a success response, and every protected one its 401, 403 and credentials', () => {
+    for (const { method, path, operation } of operations(document)) {
+      const statuses = Object.keys(operation.responses);
+      assert.ok(statuses.some((s) => s.startsWith('2')), `${method} ${path} documents no success: ${statuses}`);
+      assert.ok(operation.summary, `${method} ${path} has no summary`);
+      const isPublic = isPublicRoute({ method, pattern: path });
+      if (isPublic) {
+        assert.deepEqual(operation.security, [], `${method} ${path} is public`);
+        continue;
+      }
+      for (const status of ['401', '403']) assert.ok(statuses.includes(status), `${method} ${path} documents no ${status}`);
+      assert.ok(operation.security?.some((requirement) => 'basic' in requirement), `${method} ${path} names no credentials`);
+    }
+  });
+
+  test('errors name their envelope: Jira\'s under /rest/api/{2,3}, RFC 6749\'s under /oauth2, Confluence\'s elsewhere', () => {
+    for (const { method, path, operation } of operations(document)) {
+      const expected = /^(\/ex\/jira\/\{cloudId\})?\/rest\/api\/[23]\//.test(path) ? 'JiraError' : path.startsWith('/oauth2/') ? 'OAuthError' : 'ConfluenceError';
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!/^[45]/.test(status)) continue;
+        const schema = (response as OpenAPIV3.ResponseObject).content?.['application/json']?.schema as OpenAPIV3.ReferenceObject | undefined;
+        assert.equal(schema?.$ref, `#/components/schemas/${expected}`, `${method} ${path} ${status}`);
+      }
+    }
+  });
+
+  test('a product operation carries its Atlassian operation id and scopes', () => {
+    const getProperty = document.paths['/wiki/rest/api/user/{userId}/property/{key}']!.get! as Operation & Record<string, unknown>;
+    assert.equal(getProperty.operationId, 'confluence.getUserProperty');
+    assert.equal(getProperty['x-atlassian-connect-scope'], 'READ');
+    assert.deepEqual(getProperty.security, [{ basic: [] }, { connectJwt: [] }, { oauth2: ['read:user.property:confluence'] }]);
+    assert.deepEqual(Object.keys(getProperty.responses).sort(), ['200', '400', '401', '403', '404']);
+    assert.deepEqual(getProperty.parameters?.map((p) => (p as OpenAPIV3.ParameterObject).name), ['userId', 'key']);
+
+    const setJira = document.paths['/rest/api/3/user/properties/{propertyKey}']!.put!;
+    assert.deepEqual(Object.keys(setJira.responses).sort(), ['200', '201', '400', '401', '403', '404', '405', '413']);
+    assert.ok(setJira.requestBody, 'the PUT documents its body');
+
+    // An alias is listed under its own tag, without repeating the operation id.
+    const alias = document.paths['/ex/confluence/{cloudId}/wiki/rest/api/user/{userId}/property/{key}']!.get!;
+    assert.equal(alias.operationId, undefined);
+    assert.ok(alias.responses['404'], 'a gateway path documents the 404 of a wrong cloudId');
+  });
+
+  test('the token endpoint documents its form and JSON bodies and RFC 6749 errors', () => {
+    const token = document.paths['/oauth2/token']!.post!;
+    const body = token.requestBody as OpenAPIV3.RequestBodyObject;
+    assert.deepEqual(Object.keys(body.content).sort(), ['application/json', 'application/x-www-form-urlencoded']);
+    assert.deepEqual(Object.keys(token.responses).sort(), ['200', '400', '401', '413']);
+  });
+
+  test('/docs serves the reference page and its assets from this server', async () => {
+    const page = await fx.app.inject({ method: 'GET', url: '/docs', headers: basic('mia') });
+    assert.equal(page.statusCode, 200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    // No CDN: every script and stylesheet is a local path.
+    const sources = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(sources.length > 0);
+    for (const source of sources) assert.doesNotMatch(source, /^(https?:)?\/\//, `the page loads ${source} from elsewhere`);
+
+    const initializer = await fx.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    assert.equal(initializer.statusCode, 200);
+    assert.match(initializer.body, /json/, 'the page reads the document from this server');
+    for (const asset of ['/docs/static/swagger-ui-bundle.js', '/docs/static/swagger-ui.css']) {
+      const response = await fx.app.inject({ method: 'GET', url: asset });
+      assert.equal(response.statusCode, 200, asset);
+      assert.ok(response.body.length > 1000, `${asset} has content`);
+    }
+    const json = await fx.app.inject({ method: 'GET', url: '/docs/json' });
+    assert.deepEqual(json.json(), document);
+  });
+});
