@@ -54,7 +54,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites
           }),
         },
       },
-      config: { access: { kind: 'public' }, documentedBody: { schema: TokenRequestSchema, consumes: ['application/x-www-form-urlencoded', 'application/json'] } },
+      config: { access: { kind: 'public' }, documented: { body: { schema: TokenRequestSchema, consumes: ['application/x-www-form-urlencoded', 'application/json'] } } },
     },
     async (request) => {
       const tokenRequest: TokenRequest = { params: readParameters(request.body) };

@@ -9,8 +9,8 @@
 import { createRequire } from 'node:module';
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, RouteOptions } from 'fastify';
-import type { TSchema } from 'typebox';
+import type { FastifyContextConfig, FastifyInstance, RouteOptions } from 'fastify';
+import Type, { type TSchema } from 'typebox';
 import { OPERATION_SCOPES, knownOAuthScopes } from '../domain/scopes.ts';
 import { ERROR_SCHEMAS, errorResponses, type ErrorStatuses } from '../schemas/errors.ts';
 import type { RouteAccess } from './auth.ts';
@@ -19,12 +19,30 @@ import { envelopeFor } from './errors.ts';
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PREFIX = '/docs';
 
+/** A header the document names: what it carries. */
+export interface DocumentedHeader {
+  description: string;
+  schema: TSchema;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** A request body the handler reads itself (not validated by Fastify), for the document only. */
-    documentedBody?: { schema: TSchema; consumes: string[] };
+    /** What the document says that no schema of the route carries, because the handler or a hook reads or sets it itself. */
+    documented?: {
+      /** A request body read without Fastify's validation (the token endpoint's form or JSON). */
+      body?: { schema: TSchema; consumes: string[] };
+      /** Request headers, by lower-case name. */
+      headers?: Record<string, DocumentedHeader & { required?: boolean }>;
+      /** Response headers of the success answers, by name. */
+      responseHeaders?: Record<string, DocumentedHeader>;
+    };
   }
 }
+
+/** Jira answers name the caller in this header, errors included (SPEC §6). */
+const JIRA_RESPONSE_HEADERS: Record<string, DocumentedHeader> = {
+  'X-AAccountId': { description: 'The accountId of the authenticated caller.', schema: Type.String() },
+};
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -95,14 +113,23 @@ const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
 
 function documentRoute({ schema, url, route }: { schema: RouteOptions['schema']; url: string; route: RouteOptions }) {
   const access = route.config?.access;
+  const documented = route.config?.documented ?? {};
   const alias = ALIASES.find((a) => a.pattern.test(url));
-  const documentedBody = route.config?.documentedBody;
-  const body = schema?.body ?? documentedBody?.schema;
+  const body = schema?.body ?? documented.body?.schema;
+  const envelope = envelopeFor(url);
   const shared = sharedErrors(access, { url, validates: Boolean(schema?.params ?? schema?.querystring ?? body), body: Boolean(body) });
   const own = (schema?.response ?? {}) as Record<string, { description?: string }>;
   // A status both add keeps the route's schema, with both reasons.
   for (const status of Object.keys(shared) as unknown as Array<keyof ErrorStatuses>) {
     if (own[status]?.description) shared[status] = `${own[status].description} ${shared[status]}`;
+  }
+  const responses: Record<string, object> = { ...own, ...errorResponses(envelope, shared) };
+  for (const [status, response] of Object.entries(responses)) {
+    const headers = {
+      ...(status.startsWith('2') && documented.responseHeaders),
+      ...(envelope === 'jira' && access?.kind === 'product' && JIRA_RESPONSE_HEADERS),
+    };
+    if (Object.keys(headers).length > 0) responses[status] = { ...response, headers: headerSchemas(headers) };
   }
   return {
     url,
@@ -113,11 +140,22 @@ function documentRoute({ schema, url, route }: { schema: RouteOptions['schema'];
         ...(!alias && { operationId: access.operation }),
         'x-atlassian-connect-scope': OPERATION_SCOPES[access.operation].connect,
       }),
-      ...(body && { body, consumes: documentedBody?.consumes ?? ['application/json'] }),
+      ...(body && { body, consumes: documented.body?.consumes ?? ['application/json'] }),
+      ...(documented.headers && { headers: requestHeaders(documented.headers) }),
       security: securityOf(access),
-      response: { ...own, ...errorResponses(envelopeFor(url), shared) },
+      response: responses,
     },
   };
+}
+
+const headerSchemas = (headers: Record<string, DocumentedHeader>) =>
+  Object.fromEntries(Object.entries(headers).map(([name, { description, schema }]) => [name, { ...schema, description }]));
+
+function requestHeaders(headers: NonNullable<NonNullable<FastifyContextConfig['documented']>['headers']>): TSchema {
+  const properties = Object.fromEntries(
+    Object.entries(headers).map(([name, { description, schema, required }]) => [name, required ? { ...schema, description } : Type.Optional({ ...schema, description })]),
+  );
+  return Type.Object(properties);
 }
 
 function sharedErrors(access: RouteAccess | undefined, route: { url: string; validates: boolean; body: boolean }): ErrorStatuses {

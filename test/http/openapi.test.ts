@@ -92,7 +92,14 @@ describe('the OpenAPI document and the reference page', () => {
     assert.deepEqual(Object.keys(getProperty.responses).sort(), ['200', '400', '401', '403', '404']);
     assert.deepEqual(getProperty.parameters?.map((p) => (p as OpenAPIV3.ParameterObject).name), ['userId', 'key']);
 
+    const update = document.paths['/wiki/rest/api/user/{userId}/property/{key}']!.put!;
+    assert.ok(update.parameters?.some((p) => (p as OpenAPIV3.ParameterObject).in === 'header' && (p as OpenAPIV3.ParameterObject).name === 'if-match'));
+    assert.ok((update.responses['204'] as OpenAPIV3.ResponseObject).headers?.ETag, 'the 204 names its ETag');
+    const watch = document.paths['/wiki/rest/api/user/watch/content/{contentId}']!.post!;
+    assert.ok(watch.parameters?.some((p) => (p as OpenAPIV3.ParameterObject).name === 'x-atlassian-token'));
+
     const setJira = document.paths['/rest/api/3/user/properties/{propertyKey}']!.put!;
+    assert.ok((setJira.responses['404'] as OpenAPIV3.ResponseObject).headers?.['X-AAccountId'], 'Jira answers name the caller');
     assert.deepEqual(Object.keys(setJira.responses).sort(), ['200', '201', '400', '401', '403', '404', '405', '413']);
     assert.ok(setJira.requestBody, 'the PUT documents its body');
 

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import Type from 'typebox';
 import {
   createUserProperty,
   deleteUserProperty,
@@ -69,7 +70,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     '/user/:userId/property/:key',
     {
       schema: { tags: TAGS, summary: 'Get user property', params: PropertyParamsSchema, response: { 200: UserPropertySchema, ...errorResponses('confluence', { 404: 'The user or the property does not exist.' }) } },
-      config: { access: { kind: 'product', operation: 'confluence.getUserProperty' } },
+      config: { access: { kind: 'product', operation: 'confluence.getUserProperty' }, documented: { responseHeaders: ETAG } },
     },
     async (request, reply) => {
       const { userId, key } = request.params;
@@ -89,7 +90,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         body: UserPropertyBodySchema,
         response: { 201: UserPropertySchema, ...errorResponses('confluence', { 404: 'The user does not exist.', 409: 'The user already has a property with this key.' }) },
       },
-      config: { access: { kind: 'product', operation: 'confluence.createUserProperty' } },
+      config: { access: { kind: 'product', operation: 'confluence.createUserProperty' }, documented: { responseHeaders: ETAG } },
     },
     async (request, reply) => {
       const { userId, key } = request.params;
@@ -102,7 +103,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     '/user/:userId/property/:key',
     {
       schema: { tags: TAGS, summary: 'Update user property', params: PropertyParamsSchema, body: UserPropertyBodySchema, response: { 204: NoContent('Updated; the `ETag` header names the new version.'), ...errorResponses('confluence', { 404: 'The user or the property does not exist.', 412: '`If-Match` does not name the current version.' }) } },
-      config: { access: { kind: 'product', operation: 'confluence.updateUserProperty' } },
+      config: { access: { kind: 'product', operation: 'confluence.updateUserProperty' }, documented: { headers: IF_MATCH, responseHeaders: ETAG } },
     },
     async (request, reply) => {
       const { userId, key } = request.params;
@@ -115,7 +116,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     '/user/:userId/property/:key',
     {
       schema: { tags: TAGS, summary: 'Delete user property', params: PropertyParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', { 404: 'The user or the property does not exist.', 412: '`If-Match` does not name the current version.' }) } },
-      config: { access: { kind: 'product', operation: 'confluence.deleteUserProperty' } },
+      config: { access: { kind: 'product', operation: 'confluence.deleteUserProperty' }, documented: { headers: IF_MATCH } },
     },
     async (request, reply) => {
       const { userId, key } = request.params;
@@ -127,3 +128,6 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
 
 /** userplane's own addition (SPEC §5): the version as a strong ETag. */
 const etag = (property: { version: number }) => `"${property.version}"`;
+
+const ETAG = { ETag: { description: 'The property\'s version, `"<n>"`: send it back as `If-Match`.', schema: Type.String() } };
+const IF_MATCH = { 'if-match': { description: 'Only if the property\'s ETag is this one; else 412.', schema: Type.String() } };

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
 import type { Kysely } from 'kysely';
+import Type from 'typebox';
 import {
   anonymousOperations,
   BULK_PAGE,
@@ -253,7 +254,10 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
         querystring: MigrationQuerySchema,
         response: { 200: MigratedUserArraySchema },
       },
-      config: { access: { kind: 'product', operation: 'confluence.getBulkUserMigration', anonymous: true } },
+      config: {
+        access: { kind: 'product', operation: 'confluence.getBulkUserMigration', anonymous: true },
+        documented: { responseHeaders: { Warning: { description: `\`${DEPRECATION_WARNING}\`, on every answer (errors too).`, schema: Type.String() } } },
+      },
       onSend: deprecated,
     },
     async (request) => {

@@ -10,6 +10,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Kysely } from 'kysely';
+import Type from 'typebox';
 import { ApiError, badRequest } from '../../domain/errors.ts';
 import type { OperationId } from '../../domain/scopes.ts';
 import { DEPRECATION_WARNING } from '../../domain/users.ts';
@@ -78,6 +79,10 @@ const WATCH_ERRORS = errorResponses('confluence', {
   404: 'The named user does not exist, or the path segment is empty.',
 });
 
+const XSRF_HEADER = {
+  'x-atlassian-token': { description: '`no-check`: required unless the site\'s xsrfCheck setting is off; else 403.', schema: Type.Literal('no-check') },
+};
+
 export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
   const context = (request: FastifyRequest): WatchContext => ({ db, principal: request.principal, settings: request.site.settings });
   /** A legacy `key`/`username` earns the deprecation Warning (SPEC §4), errors included. */
@@ -115,7 +120,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
       url,
       {
         schema: { tags: TAGS, summary: `Add ${noun} watcher`, params, querystring: WatchUserQuerySchema, response: { 204: NoContent('Watching; also when already watching.'), ...WATCH_ERRORS } },
-        config: { access: { kind: 'product', operation: operations.post } },
+        config: { access: { kind: 'product', operation: operations.post }, documented: { headers: XSRF_HEADER } },
         onRequest: xsrfProtected,
       },
       async (request, reply) => {
@@ -128,7 +133,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
       url,
       {
         schema: { tags: TAGS, summary: `Remove ${noun} watcher`, params, querystring: WatchUserQuerySchema, response: { 204: NoContent('Not watching; also when not watching before.'), ...WATCH_ERRORS } },
-        config: { access: { kind: 'product', operation: operations.delete } },
+        config: { access: { kind: 'product', operation: operations.delete }, documented: { headers: XSRF_HEADER } },
         onRequest: xsrfProtected,
       },
       async (request, reply) => {
