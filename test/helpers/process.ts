@@ -43,7 +43,8 @@ export class CliProcess {
   readonly #child: ChildProcess;
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
-    this.#child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    // The same schema check and response record as in the test process itself (test/run.ts).
+    this.#child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/helpers/response-check.ts', 'src/cli.ts', ...args], {
       cwd: PROJECT_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
