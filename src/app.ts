@@ -5,6 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { pino } from 'pino';
 import { Authenticator } from './domain/authenticate.ts';
 import { ApiError } from './domain/errors.ts';
 import type { Secrets } from './domain/secrets.ts';
@@ -49,17 +50,20 @@ export interface AppOptions {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const log = pino({
+    level: options.logLevel ?? 'info',
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.jwt'],
+  });
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
-    logger: {
-      level: options.logLevel ?? 'info',
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.jwt'],
-    },
-    // Per-request lines cost a fifth of the throughput; errors are still
-    // logged, with the request id. Without request lines, a child logger per
-    // request buys nothing.
+    // Our logger is handed to every request (`request.log`, `reply.log`) rather
+    // than configured as Fastify's: with a logger of its own, Fastify times
+    // every response and listens for its end, for request lines we turn off,
+    // at about a tenth of a property read. Per-request lines cost a fifth of
+    // the throughput; errors are still logged, with the request id. Without
+    // request lines, a child logger per request buys nothing.
     logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: (logger) => logger,
+    childLoggerFactory: () => log,
     requestIdHeader: 'x-request-id',
     // Keys reach 255 characters and accountIds 128, before percent-encoding.
     routerOptions: { maxParamLength: 2048 },
@@ -77,6 +81,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
     .withTypeProvider<TypeBoxTypeProvider>()
     .setValidatorCompiler(validatorCompiler);
+  // Fastify's own lines (listening, closing) and `app.log`, on the same logger.
+  app.log = log;
 
   // Without a configured or stored base URL, links name the address the server listens on (SPEC §7).
   const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app));

@@ -34,7 +34,7 @@ const BEARER_INVALID = 'Bearer token rejected: it is not valid or has expired';
 const BEARER_EXPIRED = 'Bearer token rejected: it has expired';
 
 export class Authenticator {
-  readonly #basic = new TtlCache<string, Outcome<Member>>();
+  readonly #basic = new TtlCache<string, Outcome<Principal>>();
   readonly #bearer = new TtlCache<string, Outcome<BearerGrant>>();
   readonly #apps = new TtlCache<string, App | undefined>();
 
@@ -47,18 +47,19 @@ export class Authenticator {
   basic(credential: string): Principal | Promise<Principal> {
     // Keyed by a SHA-256 of the credential, never the credential itself.
     // Failures are cached too, so a flood of one bad token costs one query a second.
-    // A cached answer comes back without a promise: this runs on every request.
+    // A cached answer comes back without a promise, and as the same principal
+    // while it lasts: this runs on every request.
     const outcome = this.#basic.get(hash('sha256', credential, 'base64'), () => this.#checkBasic(credential));
-    return outcome instanceof Promise ? outcome.then(userPrincipal) : userPrincipal(outcome);
+    return outcome instanceof Promise ? outcome.then(basicPrincipal) : basicPrincipal(outcome);
   }
 
-  async #checkBasic(credential: string): Promise<Outcome<Member>> {
+  async #checkBasic(credential: string): Promise<Outcome<Principal>> {
     const decoded = Buffer.from(credential, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) return { ok: false, message: 'Basic authentication failed: expected base64(email:apiToken)' };
     const email = decoded.slice(0, colon);
     const digest = this.secrets.digest(decoded.slice(colon + 1));
-    const invalid: Outcome<Member> = { ok: false, message: 'Basic authentication failed: the email or API token is not valid' };
+    const invalid: Outcome<Principal> = { ok: false, message: 'Basic authentication failed: the email or API token is not valid' };
     const token = await findApiTokenByDigest(this.db, digest);
     if (!token || !safeEqual(token.digest, digest)) return invalid;
     const user = await findUser(this.db, token.accountId);
@@ -67,7 +68,7 @@ export class Authenticator {
       return { ok: false, message: 'Basic authentication failed: the API token has expired' };
     }
     if (!user.active) return { ok: false, message: 'Basic authentication failed: the account is deactivated' };
-    return { ok: true, value: { ...user, groups: await groupNamesOf(this.db, user.accountId) } };
+    return { ok: true, value: { kind: 'user', user: { ...user, groups: await groupNamesOf(this.db, user.accountId) } } };
   }
 
   /**
@@ -152,9 +153,9 @@ function bearerPrincipal(outcome: Outcome<BearerGrant>): Principal {
   return outcome.value.principal;
 }
 
-function userPrincipal(outcome: Outcome<Member>): Principal {
+function basicPrincipal(outcome: Outcome<Principal>): Principal {
   if (!outcome.ok) throw unauthenticated(outcome.message);
-  return { kind: 'user', user: outcome.value };
+  return outcome.value;
 }
 
 /**

@@ -4,7 +4,7 @@
  * the route's declared access is enforced — in SPEC §3's order: 401 for
  * credentials, then 403 for can-use and scopes — before any body is read.
  */
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
 import { forbidden, unauthenticated } from '../domain/errors.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
@@ -74,13 +74,43 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
   });
 }
 
-/** The hook for one route: credentials → principal, then the route's access rule. */
+/**
+ * The hook for one route: credentials → principal, then the route's access rule.
+ *
+ * Callback style, and synchronous while the site and the credential's
+ * outcome are cached, as they are for nearly every request: an async hook
+ * would cost a promise and two trips through the microtask queue on every
+ * protected request. The steps are module functions, not closures made per
+ * request (tsx names every such closure, at a cost, on each creation).
+ */
 function admitter(access: ProtectedAccess, deps: { authenticator: Authenticator; sites: SiteService }): onRequestHookHandler {
-  return async (request) => {
-    request.site = await deps.sites.current();
-    request.principal = await resolvePrincipal(request, deps.authenticator);
-    enforce(access, request.principal, request.site);
+  return (request, _reply, done) => {
+    const site = deps.sites.current();
+    if (site instanceof Promise) site.then((current) => identify(request, current, access, deps.authenticator, done), done);
+    else identify(request, site, access, deps.authenticator, done);
   };
+}
+
+function identify(request: FastifyRequest, site: Site, access: ProtectedAccess, authenticator: Authenticator, done: HookDone): void {
+  request.site = site;
+  let principal: Principal | Promise<Principal>;
+  try {
+    principal = resolvePrincipal(request, authenticator);
+  } catch (error) {
+    return done(error as Error);
+  }
+  if (principal instanceof Promise) principal.then((resolved) => admit(request, resolved, access, done), done);
+  else admit(request, principal, access, done);
+}
+
+function admit(request: FastifyRequest, principal: Principal, access: ProtectedAccess, done: HookDone): void {
+  request.principal = principal;
+  try {
+    enforce(access, principal, request.site);
+  } catch (error) {
+    return done(error as Error);
+  }
+  done();
 }
 
 function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator): Principal | Promise<Principal> {
@@ -113,6 +143,7 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
 const PUBLIC: RouteAccess = { kind: 'public' };
 
 type ProtectedAccess = Exclude<RouteAccess, { kind: 'public' }>;
+type HookDone = HookHandlerDoneFunction;
 
 function enforce(access: ProtectedAccess, principal: Principal, site: Site): void {
   const { settings } = site;

@@ -21,11 +21,19 @@ function convertScalar(type: unknown, value: unknown): unknown {
   return value;
 }
 
-function convert(schema: TSchema, input: unknown): unknown {
-  const properties = (schema as { properties?: PropertySchemas }).properties;
-  if (!properties || input === null || typeof input !== 'object') return input;
+/** Strings stay strings: only these property types are converted. */
+const CONVERTED = new Set<unknown>(['integer', 'number', 'boolean', 'array']);
+
+/** The properties of a path or query schema whose values need converting from strings, if any. */
+function convertedProperties(schema: TSchema): Array<[string, PropertySchemas[string]]> {
+  const properties = (schema as { properties?: PropertySchemas }).properties ?? {};
+  return Object.entries(properties).filter(([, property]) => CONVERTED.has(property.type));
+}
+
+function convert(properties: Array<[string, PropertySchemas[string]]>, input: unknown): unknown {
+  if (input === null || typeof input !== 'object') return input;
   const output: Record<string, unknown> = { ...(input as Record<string, unknown>) };
-  for (const [name, property] of Object.entries(properties)) {
+  for (const [name, property] of properties) {
     const value = output[name];
     if (value === undefined) continue;
     if (property.type === 'array') {
@@ -39,8 +47,10 @@ function convert(schema: TSchema, input: unknown): unknown {
 
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const check = Compile(schema);
+  // Bodies are JSON, already typed; a path of strings only (most of them) needs no copy either.
+  const converted = httpPart === 'body' ? [] : convertedProperties(schema);
   return (input) => {
-    const value = httpPart === 'body' ? input : convert(schema, input);
+    const value = converted.length === 0 ? input : convert(converted, input);
     if (check.Check(value)) return { value };
     return { error: check.Errors(value) as never };
   };

@@ -8,6 +8,10 @@
  * Build the query with `param(name)` wherever a per-call value goes; every
  * other value is fixed at compile time. Only scalar values can be params (a
  * list for `in` compiles to one placeholder per item).
+ *
+ * A query the store ran at once (a SQLite read outside a transaction) is
+ * answered without a promise, so a hot read can reach the response in the
+ * same turn; `await` takes either answer.
  */
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
 import type { Db } from './database.ts';
@@ -31,7 +35,7 @@ export function runDirectly(db: Kysely<Database>, run: DirectRun): void {
 
 export function preparedQuery<P extends object, R>(
   build: (db: Kysely<Database>, param: <K extends keyof P & string>(name: K) => P[K]) => Compilable<R>,
-): (db: Db, params: P) => Promise<QueryResult<R>> {
+): (db: Db, params: P) => QueryResult<R> | Promise<QueryResult<R>> {
   // Keyed by the dialect's adapter, which a database and its transactions share.
   const plans = new WeakMap<object, { sql: string; slots: Slot[] }>();
   return (db, params) => {
@@ -51,7 +55,7 @@ export function preparedQuery<P extends object, R>(
     }
     const values = plan.slots.map((slot) => ('param' in slot ? params[slot.param as keyof P] : slot.value));
     const result = directRuns.get(db)?.(plan.sql, values);
-    if (result) return Promise.resolve(result as QueryResult<R> | Promise<QueryResult<R>>);
+    if (result) return result as QueryResult<R> | Promise<QueryResult<R>>;
     return db.executeQuery<R>(CompiledQuery.raw(plan.sql, values));
   };
 }

@@ -2,7 +2,7 @@
  * User properties of both products. A property's identity is
  * (product, namespace, accountId, key); see SPEC §2.
  */
-import type { ExpressionBuilder } from 'kysely';
+import type { ExpressionBuilder, QueryResult } from 'kysely';
 import type { Db } from './database.ts';
 import { preparedQuery } from './prepared.ts';
 import type { Database, PropertyRow } from './schema.ts';
@@ -64,8 +64,13 @@ const selectProperty = preparedQuery<PropertyAddress, Pick<PropertyRow, (typeof 
   db.selectFrom('properties').select(COLUMNS).where(at(addressParam(param))),
 );
 
-export async function findProperty(db: Db, address: PropertyAddress): Promise<StoredProperty | undefined> {
-  const [row] = (await selectProperty(db, address)).rows;
+/** Without a promise when the store answered at once (store/prepared.ts): this is the hot read. */
+export function findProperty(db: Db, address: PropertyAddress): StoredProperty | undefined | Promise<StoredProperty | undefined> {
+  const result = selectProperty(db, address);
+  return result instanceof Promise ? result.then(firstProperty) : firstProperty(result);
+}
+
+function firstProperty({ rows: [row] }: QueryResult<Pick<PropertyRow, (typeof COLUMNS)[number]>>): StoredProperty | undefined {
   return row && toStoredProperty(row);
 }
 

@@ -1,6 +1,8 @@
 /** Contract tests for Confluence user properties (SPEC §5), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Compile } from 'typebox/compile';
+import { UserPropertySchema } from '../../../src/schemas/user-properties.ts';
 import { basic, jwtHeader, startFixture, type Fixture } from '../../helpers/fixture.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
@@ -89,6 +91,21 @@ for (const kind of STORE_KINDS) {
       assert.equal(created.statusCode, 201);
       const read = await get(path(MIA, 'order'));
       assert.equal(JSON.stringify(read.json().value), JSON.stringify(value));
+    });
+
+    test('a property body is compact JSON in the order of UserPropertySchema, the value as it was sent', async () => {
+      // Integer-like keys, escapes, a lone surrogate, -0 and 1e21: the stored value is embedded as stored (http/confluence/user-properties.ts).
+      const value = { z: { '2': 'two', '1': ['tab\t', '\u2028', '\ud800', '"q"'] }, n: [-0, 1e21, 0.1], '': {} };
+      const created = await send('POST', path(MIA, 'bytes'), { value });
+      const read = await get(path(MIA, 'bytes'));
+      for (const response of [created, read]) {
+        assert.equal(response.headers['content-type'], 'application/json; charset=utf-8');
+        const body: Record<string, unknown> = response.json();
+        assert.equal(Compile(UserPropertySchema).Check(body), true);
+        const inSchemaOrder = Object.fromEntries(Object.keys(UserPropertySchema.properties).map((field) => [field, body[field]]));
+        assert.equal(response.body, JSON.stringify(inSchemaOrder));
+        assert.equal(JSON.stringify(body.value), JSON.stringify(value));
+      }
     });
 
     test('list: keys in code-point order, paging with _links.next, clamping', async () => {
