@@ -122,7 +122,8 @@ function addHooks(app: FastifyInstance): void {
     };
     state.violations.push(violation);
     state.replaced.add(request);
-    process.stderr.write(`\n✖ response does not match Atlassian's schema: ${violation.method} ${violation.url} → ${violation.status} (${violation.operation})\n  ${violation.errors.join('\n  ')}\n  body: ${body.slice(0, 2000)}\n`);
+    // The checker's own test breaks a body on purpose: no alarm in the run's output for it.
+    if (!state.notRecorded.has(app)) process.stderr.write(`\n✖ response does not match Atlassian's schema: ${violation.method} ${violation.url} → ${violation.status} (${violation.operation})\n  ${violation.errors.join('\n  ')}\n  body: ${body.slice(0, 2000)}\n`);
     const message = `userplane test check: the ${violation.status} body of ${violation.method} ${violation.url} does not match ${violation.operation} in test/reference/: ${violation.errors.join('; ')}`;
     reply.code(500).header('content-type', 'application/json; charset=utf-8').removeHeader('content-length');
     done(null, JSON.stringify({ statusCode: 500, message, schemaErrors: violation.errors, body: body.slice(0, 2000) }));
