@@ -75,9 +75,15 @@ export async function openApiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,
     uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null, tryItOutEnabled: false },
-    staticCSP: true,
+    // The plugin's default policy adds `upgrade-insecure-requests`, which would
+    // send the page's own assets to https on a plain-http server.
+    staticCSP: DOCS_CSP,
   });
 }
+
+/** Same origin only: the page, its scripts, styles and the document all come from this server. */
+const DOCS_CSP =
+  "default-src 'self'; base-uri 'self'; frame-ancestors 'self'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'";
 
 const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
   openapi: '3.0.3',

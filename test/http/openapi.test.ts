@@ -125,6 +125,12 @@ describe('the OpenAPI document and the reference page', () => {
     assert.ok(sources.length > 0);
     for (const source of sources) assert.doesNotMatch(source, /^(https?:)?\/\//, `the page loads ${source} from elsewhere`);
 
+    // Same origin only, and nothing that would move a plain-http server's assets to https.
+    const policy = String(page.headers['content-security-policy']);
+    assert.match(policy, /default-src 'self'/);
+    assert.match(policy, /script-src 'self'/);
+    assert.doesNotMatch(policy, /upgrade-insecure-requests|https:/);
+
     const initializer = await fx.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
     assert.equal(initializer.statusCode, 200);
     assert.match(initializer.body, /json/, 'the page reads the document from this server');
