@@ -91,7 +91,7 @@ function admitter(access: ProtectedAccess, deps: { authenticator: Authenticator;
   };
 }
 
-function identify(request: FastifyRequest, site: Site, access: ProtectedAccess, authenticator: Authenticator, done: HookDone): void {
+function identify(request: FastifyRequest, site: Site, access: ProtectedAccess, authenticator: Authenticator, done: HookHandlerDoneFunction): void {
   request.site = site;
   let principal: Principal | Promise<Principal>;
   try {
@@ -103,7 +103,7 @@ function identify(request: FastifyRequest, site: Site, access: ProtectedAccess, 
   else admit(request, principal, access, done);
 }
 
-function admit(request: FastifyRequest, principal: Principal, access: ProtectedAccess, done: HookDone): void {
+function admit(request: FastifyRequest, principal: Principal, access: ProtectedAccess, done: HookHandlerDoneFunction): void {
   request.principal = principal;
   try {
     enforce(access, principal, request.site);
@@ -143,7 +143,6 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
 const PUBLIC: RouteAccess = { kind: 'public' };
 
 type ProtectedAccess = Exclude<RouteAccess, { kind: 'public' }>;
-type HookDone = HookHandlerDoneFunction;
 
 function enforce(access: ProtectedAccess, principal: Principal, site: Site): void {
   const { settings } = site;

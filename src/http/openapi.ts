@@ -16,7 +16,7 @@ import { ERROR_SCHEMAS, errorResponses, type ErrorStatuses } from '../schemas/er
 import type { RouteAccess } from './auth.ts';
 import { envelopeFor } from './errors.ts';
 
-export const OPENAPI_PATH = '/openapi.json';
+const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PREFIX = '/docs';
 
 /** A header the document names: what it carries. */

@@ -12,13 +12,14 @@ const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /**
  * One path per route family: the gateway prefixes dropped, Confluence's
- * `/rest/api` alias folded into `/wiki/rest/api`, Jira's versions into `{2,3}`.
+ * `/rest/api` alias folded into `/wiki/rest/api`, Jira's versions into `{2,3}`,
+ * no trailing slash, `:param` (with any pattern) as `{param}`.
  */
 export function canonicalPath(url: string): string {
-  let path = url.replace(/^\/ex\/(confluence|jira)\/:cloudId(?=\/)/, '');
+  let path = url.replace(/^\/ex\/(confluence|jira)\/:[^/]+(?=\/)/, '').replace(/(.)\/$/, '$1');
   path = path.replace(/^\/rest\/api\/[23](?=\/|$)/, '/rest/api/{2,3}');
   if (path.startsWith('/rest/api/') && !path.startsWith('/rest/api/{2,3}')) path = `/wiki${path}`;
-  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return path.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}');
 }
 
 interface Row {

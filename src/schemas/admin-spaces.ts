@@ -5,21 +5,11 @@
  * fields; a space's `key` and `type` and a content item's `id` are its
  * identity and cannot be changed.
  */
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static } from 'typebox';
+import { ListOf, Nullable, Strict } from './admin.ts';
 import { PageQuerySchema } from './common.ts';
 
-const Strict = { additionalProperties: false } as const;
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Names = (description: string) => Type.Array(Type.String(), { description });
-
-function ListOf<T extends TSchema>(item: T) {
-  return Type.Object({
-    results: Type.Array(item),
-    start: Type.Integer(),
-    limit: Type.Integer(),
-    size: Type.Integer({ description: 'The number of results in this page.' }),
-  });
-}
 
 // ---------------------------------------------------------------- spaces
 

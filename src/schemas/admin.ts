@@ -8,11 +8,11 @@ import Type, { type Static, type TSchema } from 'typebox';
 import { PageQuerySchema } from './common.ts';
 import { SiteSettingsSchema } from './site.ts';
 
-const Strict = { additionalProperties: false } as const;
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Strict = { additionalProperties: false } as const;
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Lists: `{results, start, limit, size}` (SPEC §9). */
-function ListOf<T extends TSchema>(item: T) {
+export function ListOf<T extends TSchema>(item: T) {
   return Type.Object({
     results: Type.Array(item),
     start: Type.Integer(),

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResponseRecord } from './response-check.ts';
+import { canonicalPath } from '../../src/http/scope-table.ts';
 
 export const DOC_PATH = 'docs/compatibility.md';
 export const DOC_FILE = fileURLToPath(new URL(`../../${DOC_PATH}`, import.meta.url));
@@ -25,17 +26,6 @@ export function readRecords(dir: string): ResponseRecord[] {
     .filter((name) => name.startsWith('responses-') && name.endsWith('.jsonl'))
     .flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean))
     .map((line) => JSON.parse(line) as ResponseRecord);
-}
-
-/**
- * One name for all the forms of a route: no gateway prefix, Confluence under
- * `/wiki/rest/api`, Jira's versions as `{2,3}`, no trailing slash, `{param}`.
- */
-export function canonicalPath(route: string): string {
-  let path = route.replace(/^\/ex\/(confluence|jira)\/:[^/]+(?=\/)/, '').replace(/(.)\/$/, '$1');
-  path = path.replace(/^\/rest\/api\/(2|3)(?=\/|$)/, '/rest/api/{2,3}');
-  if (path.startsWith('/rest/api/') && !path.startsWith('/rest/api/{2,3}')) path = `/wiki${path}`;
-  return path.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}');
 }
 
 interface Row {

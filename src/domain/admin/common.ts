@@ -8,6 +8,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { ADMIN_PAGE } from '../../schemas/admin.ts';
 import { ensureGroup } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
+import { sortedDistinct } from '../spaces.ts';
 import { ensureSite, lockSite, readSite } from '../../store/site.ts';
 import { countActiveMembers } from '../../store/users.ts';
 import { badRequest, conflict } from '../errors.ts';
@@ -50,6 +51,26 @@ export function checkGroupName(name: string, field = 'group name'): void {
   }
   if (CONTROL.test(name)) throw badRequest(`${field} "${name.replace(new RegExp(CONTROL, 'g'), '?')}" contains a control character`);
   if (name.trim() !== name) throw badRequest(`${field} "${name}" starts or ends with white space`);
+}
+
+/** Users and groups a view permission or a restriction names. */
+export interface MemberNames {
+  users?: string[];
+  groups?: string[];
+}
+
+/** Syntax of the names (400), with distinct, ordered lists; `field` prefixes the messages. */
+export function checkMemberNames(names: MemberNames, field: string): MemberNames {
+  const out: MemberNames = {};
+  if (names.users !== undefined) {
+    names.users.forEach((id, i) => checkAccountId(id, `${field}.users[${i}]`));
+    out.users = sortedDistinct(names.users);
+  }
+  if (names.groups !== undefined) {
+    names.groups.forEach((name, i) => checkGroupName(name, `${field}.groups[${i}]`));
+    out.groups = sortedDistinct(names.groups);
+  }
+  return out;
 }
 
 /**

@@ -23,7 +23,7 @@ import type { Database } from '../../store/schema.ts';
 import { findSpaceByKey } from '../../store/spaces.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { checkContentId, checkLabel, checkSpaceKey, checkText, CONTENT_ID_PATTERN, sortedDistinct, type Content } from '../spaces.ts';
-import { checkAccountId, checkGroupName, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+import { checkMemberNames, listOf, pageOf, type AdminList, type MemberNames, type PageRequest } from './common.ts';
 import { checkReferences, noSuchSpace } from './spaces.ts';
 
 const noSuchContent = (id: string) => notFound(`No content with id ${id}`);
@@ -34,24 +34,11 @@ export function toAdminContent(content: Content): AdminContent {
   return { ...content };
 }
 
-export interface RestrictionsChange {
-  users?: string[];
-  groups?: string[];
-}
+export type RestrictionsChange = MemberNames;
 
 /** Syntax of a restriction's names (400), with distinct, ordered lists. */
 export function checkRestrictionsChange(change: RestrictionsChange | undefined, field = 'restrictions'): RestrictionsChange {
-  if (change === undefined) return {};
-  const out: RestrictionsChange = {};
-  if (change.users !== undefined) {
-    change.users.forEach((id, i) => checkAccountId(id, `${field}.users[${i}]`));
-    out.users = sortedDistinct(change.users);
-  }
-  if (change.groups !== undefined) {
-    change.groups.forEach((name, i) => checkGroupName(name, `${field}.groups[${i}]`));
-    out.groups = sortedDistinct(change.groups);
-  }
-  return out;
+  return change === undefined ? {} : checkMemberNames(change, field);
 }
 
 /** Valid label names, lower-cased, distinct and ordered. */

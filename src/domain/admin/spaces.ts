@@ -23,8 +23,8 @@ import {
 } from '../../store/spaces.ts';
 import { findUser } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { checkSpaceKey, checkText, sortedDistinct, type Space, type SpaceType } from '../spaces.ts';
-import { checkAccountId, checkGroupName, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+import { checkSpaceKey, checkText, type Space, type SpaceType } from '../spaces.ts';
+import { checkAccountId, checkMemberNames, listOf, pageOf, type AdminList, type MemberNames, type PageRequest } from './common.ts';
 
 export const noSuchSpace = (key: string) => notFound(`No space with key ${key}`);
 
@@ -32,25 +32,13 @@ export function toAdminSpace(space: Space): AdminSpace {
   return { id: space.id, key: space.key, name: space.name, type: space.type, owner: space.owner, view: space.view };
 }
 
-export interface ViewChange {
-  groups?: string[];
-  users?: string[];
+export interface ViewChange extends MemberNames {
   anonymous?: boolean;
 }
 
 /** Syntax of a view permission's names (400), with distinct, ordered lists. */
 export function checkViewChange(view: ViewChange | undefined, field = 'view'): ViewChange {
-  if (view === undefined) return {};
-  const out: ViewChange = { anonymous: view.anonymous };
-  if (view.groups !== undefined) {
-    view.groups.forEach((name, i) => checkGroupName(name, `${field}.groups[${i}]`));
-    out.groups = sortedDistinct(view.groups);
-  }
-  if (view.users !== undefined) {
-    view.users.forEach((id, i) => checkAccountId(id, `${field}.users[${i}]`));
-    out.users = sortedDistinct(view.users);
-  }
-  return out;
+  return view === undefined ? {} : { anonymous: view.anonymous, ...checkMemberNames(view, field) };
 }
 
 /** Existence of the users and groups a permission or restriction names: a 400 naming the first unknown one. */

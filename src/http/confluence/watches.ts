@@ -83,6 +83,12 @@ const XSRF_HEADER = {
   'x-atlassian-token': { description: '`no-check`: required unless the site\'s xsrfCheck setting is off; else 403.', schema: Type.Literal('no-check') },
 };
 
+/** POST and DELETE: idempotent, 204 either way. */
+const WATCH_CHANGES = [
+  { method: 'POST', operation: 'post', summary: (noun: string) => `Add ${noun} watcher`, answer: 'Watching; also when already watching.', run: watch },
+  { method: 'DELETE', operation: 'delete', summary: (noun: string) => `Remove ${noun} watcher`, answer: 'Not watching; also when not watching before.', run: unwatch },
+] as const;
+
 export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
   const context = (request: FastifyRequest): WatchContext => ({ db, principal: request.principal, settings: request.site.settings });
   /** A legacy `key`/`username` earns the deprecation Warning (SPEC §4), errors included. */
@@ -116,30 +122,18 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
       async (request, reply) => getWatchStatus(context(request), kind, target(request), userQuery(request, reply)),
     );
 
-    app.post(
-      url,
-      {
-        schema: { tags: TAGS, summary: `Add ${noun} watcher`, params, querystring: WatchUserQuerySchema, response: { 204: NoContent('Watching; also when already watching.'), ...WATCH_ERRORS } },
-        config: { access: { kind: 'product', operation: operations.post }, documented: { headers: XSRF_HEADER } },
+    for (const change of WATCH_CHANGES) {
+      app.route({
+        method: change.method,
+        url,
+        schema: { tags: TAGS, summary: change.summary(noun), params, querystring: WatchUserQuerySchema, response: { 204: NoContent(change.answer), ...WATCH_ERRORS } },
+        config: { access: { kind: 'product', operation: operations[change.operation] }, documented: { headers: XSRF_HEADER } },
         onRequest: xsrfProtected,
-      },
-      async (request, reply) => {
-        await watch(context(request), kind, target(request), userQuery(request, reply));
-        return reply.code(204).send();
-      },
-    );
-
-    app.delete(
-      url,
-      {
-        schema: { tags: TAGS, summary: `Remove ${noun} watcher`, params, querystring: WatchUserQuerySchema, response: { 204: NoContent('Not watching; also when not watching before.'), ...WATCH_ERRORS } },
-        config: { access: { kind: 'product', operation: operations.delete }, documented: { headers: XSRF_HEADER } },
-        onRequest: xsrfProtected,
-      },
-      async (request, reply) => {
-        await unwatch(context(request), kind, target(request), userQuery(request, reply));
-        return reply.code(204).send();
-      },
-    );
+        handler: async (request, reply) => {
+          await change.run(context(request), kind, target(request), userQuery(request, reply));
+          return reply.code(204).send();
+        },
+      });
+    }
   }
 };
