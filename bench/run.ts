@@ -66,14 +66,17 @@ async function main(): Promise<number> {
   await createProperty(`${properties}/bench-key`, json, { dark: true, size: 12 });
   for (let i = 0; i < LIST_KEYS; i++) await createProperty(`${properties}/bench-list-${i}`, json, { i });
 
+  const putBody = JSON.stringify({ value: { dark: false, size: 13 } });
   const scenarios: Array<{ name: string; options: autocannon.Options }> = [
     { name: 'yardstick', options: { url: `${yardstickUrl}/fixed` } },
     { name: 'property GET', options: { url: `${properties}/bench-key`, headers: auth } },
-    {
-      name: 'property PUT',
-      options: { url: `${properties}/bench-key`, method: 'PUT', headers: json, body: JSON.stringify({ value: { dark: false, size: 13 } }) },
-    },
+    { name: 'property PUT', options: { url: `${properties}/bench-key`, method: 'PUT', headers: json, body: putBody } },
     { name: 'list', options: { url: `${properties}?limit=${LIST_KEYS}`, headers: auth } },
+    // Each PUT empties SQLite's read memo (src/store/read-memo.ts), so here most GETs read SQLite.
+    {
+      name: 'GET+PUT alternating',
+      options: { url: `${properties}/bench-key`, requests: [{ method: 'GET', headers: auth }, { method: 'PUT', headers: json, body: putBody }] },
+    },
   ];
   const runs: Run[] = [];
   for (const { name, options } of scenarios) {
@@ -188,7 +191,7 @@ function report(runs: Run[], connections: number): void {
     'targets:',
     `  property GET ≥ ${TARGETS.getRatio}× yardstick: ${ratio('property GET').toFixed(2)}× ${mark(ratio('property GET') >= TARGETS.getRatio)}`,
     `  property PUT ≥ ${TARGETS.putRatio}× yardstick: ${ratio('property PUT').toFixed(2)}× ${mark(ratio('property PUT') >= TARGETS.putRatio)}`,
-    `  p99 ≤ ${TARGETS.p99Ms} ms at ${TARGETS.p99Connections} connections: worst of GET/PUT/list ${worstP99} ms ` +
+    `  p99 ≤ ${TARGETS.p99Ms} ms at ${TARGETS.p99Connections} connections: worst of all scenarios ${worstP99} ms ` +
       (connections === TARGETS.p99Connections ? mark(worstP99 <= TARGETS.p99Ms) : `not judged (ran at ${connections})`),
     '',
   ];

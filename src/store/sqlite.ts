@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { SqliteDialect, type QueryResult } from 'kysely';
+import { ReadMemo, type RawRows } from './read-memo.ts';
 
 export interface SqliteConnection {
   dialect: SqliteDialect;
@@ -10,7 +11,8 @@ export interface SqliteConnection {
    * Runs one statement outside Kysely's connection queue, or answers
    * undefined when a transaction is open on the connection, so the caller
    * queues behind it (through Kysely) instead of reading or joining its
-   * uncommitted work. Reads run at once; writes are group-committed.
+   * uncommitted work. Reads run at once, through the read memo
+   * (store/read-memo.ts); writes are group-committed.
    */
   runNow(sql: string, parameters: readonly unknown[]): QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
 }
@@ -42,11 +44,13 @@ export function openSqlite(path: string): SqliteConnection {
     }
     throw error;
   }
-  const prepare = statementCache(database, (statement) => statement);
+  // Every statement that may write, on either path, first empties the memo.
+  const memo = new ReadMemo();
+  const prepare = statementCache(database, (statement) => (statement.readonly ? statement : forgettingFirst(statement, memo)));
   const prepareDirect = statementCache(database, (statement): DirectStatement =>
-    statement.readonly ? { read: rowReader(statement) } : { write: statement },
+    statement.readonly ? { read: rowReader(statement, memo) } : { write: statement },
   );
-  const commits = new GroupCommit(database);
+  const commits = new GroupCommit(database, memo);
   return {
     dialect: new SqliteDialect({ database: { close: () => database.close(), prepare } }),
     runNow(sql, parameters) {
@@ -61,22 +65,51 @@ export function openSqlite(path: string): SqliteConnection {
 type DirectStatement = { read: (parameters: readonly unknown[]) => unknown[] } | { write: SQLite.Statement };
 
 /**
- * Rows of a read on the direct path. better-sqlite3 builds row objects
- * through V8's C++ API, looking every column name up in V8's string table
- * again for every row; in the server that cost as much as the point query
- * itself. The statement gives plain arrays of values instead, and the rows
- * are built here, with the column names read once.
+ * Rows of a read on the direct path, memoized. better-sqlite3 builds row
+ * objects through V8's C++ API, looking every column name up in V8's string
+ * table again for every row; in the server that cost as much as the point
+ * query itself. The statement gives plain arrays of values instead, which is
+ * also what the memo keeps, and each call builds its own row objects from
+ * them, with the column names read once, so no caller can change another's.
  */
-function rowReader(statement: SQLite.Statement): (parameters: readonly unknown[]) => unknown[] {
+function rowReader(statement: SQLite.Statement, memo: ReadMemo): (parameters: readonly unknown[]) => unknown[] {
   const columns = statement.columns().map((column) => column.name);
   const raw = statement.raw(true);
+  const query = (parameters: readonly unknown[]) => raw.all(...parameters) as RawRows;
+  const name = memo.register();
   return (parameters) =>
-    raw.all(...parameters).map((values) => {
+    memo.read(name, parameters, query).map((values) => {
       const row: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i++) row[columns[i]!] = (values as unknown[])[i];
+      for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
       return row;
     });
 }
+
+/**
+ * A statement that may write, as Kysely's driver runs it (reader, all, run,
+ * iterate), emptying the memo before each run. Transaction control (BEGIN,
+ * COMMIT, ROLLBACK) counts as read-only, which is right: nothing is memoized
+ * while a transaction is open, and a rolled-back write has already emptied it.
+ */
+function forgettingFirst(statement: SQLite.Statement, memo: ReadMemo): KyselyStatement {
+  return {
+    reader: statement.reader,
+    all(parameters) {
+      memo.forget();
+      return statement.all(parameters);
+    },
+    run(parameters) {
+      memo.forget();
+      return statement.run(parameters);
+    },
+    iterate(parameters) {
+      memo.forget();
+      return statement.iterate(parameters);
+    },
+  };
+}
+
+type KyselyStatement = Pick<SQLite.Statement<readonly unknown[]>, 'reader' | 'all' | 'run' | 'iterate'>;
 
 type Pending = {
   statement: SQLite.Statement;
@@ -97,7 +130,10 @@ class GroupCommit {
   #pending: Pending[] = [];
   #scheduled = false;
 
-  constructor(private readonly database: SQLite.Database) {}
+  constructor(
+    private readonly database: SQLite.Database,
+    private readonly memo: ReadMemo,
+  ) {}
 
   run(statement: SQLite.Statement, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
     return new Promise((resolve, reject) => {
@@ -120,6 +156,7 @@ class GroupCommit {
     if (this.database.inTransaction) return this.#schedule();
     const batch = this.#pending;
     this.#pending = [];
+    this.memo.forget();
     const outcomes: Array<{ ok: true; result: QueryResult<unknown> } | { ok: false; error: unknown }> = [];
     try {
       this.database.exec('BEGIN');

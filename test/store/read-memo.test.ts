@@ -1,0 +1,179 @@
+/**
+ * The embedded store's read memo (store/read-memo.ts): what it keeps, and
+ * that no write, on any path, leaves a stale answer behind (store/sqlite.ts).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Store } from '../../src/store/database.ts';
+import { preparedQuery } from '../../src/store/prepared.ts';
+import {
+  deleteProperty,
+  findProperty,
+  insertProperty,
+  replacePropertyValue,
+  type PropertyAddress,
+} from '../../src/store/properties.ts';
+import { ReadMemo, type RawRows } from '../../src/store/read-memo.ts';
+import { deleteUser, upsertUser, userExists } from '../../src/store/users.ts';
+import { freshStore } from '../helpers/stores.ts';
+
+/** A query that answers `rows` and counts how often it ran. */
+function counting(rows: RawRows) {
+  const calls: unknown[][] = [];
+  return {
+    calls,
+    query: (parameters: readonly unknown[]) => {
+      calls.push([...parameters]);
+      return rows;
+    },
+  };
+}
+
+describe('ReadMemo', () => {
+  test('a repeated read is answered from the memo until forget()', () => {
+    const memo = new ReadMemo();
+    const statement = memo.register();
+    const { calls, query } = counting([['a', 1]]);
+    assert.deepEqual(memo.read(statement, ['x'], query), [['a', 1]]);
+    assert.deepEqual(memo.read(statement, ['x'], query), [['a', 1]]);
+    assert.equal(calls.length, 1);
+    memo.forget();
+    memo.read(statement, ['x'], query);
+    assert.equal(calls.length, 2);
+  });
+
+  test('parameters are told apart by kind and boundary, and statements by name', () => {
+    const memo = new ReadMemo();
+    const [first, second] = [memo.register(), memo.register()];
+    const { calls, query } = counting([]);
+    const distinct: unknown[][] = [[1], ['1'], [null], [''], [], ['a', 'bc'], ['ab', 'c'], ['n1;'], ['s1:a'], [2.5]];
+    for (const parameters of distinct) memo.read(first, parameters, query);
+    for (const parameters of distinct) memo.read(first, parameters, query);
+    assert.equal(calls.length, distinct.length);
+    // SQLite binds both as the integer 2, so they ask the same.
+    memo.read(first, [2], query);
+    memo.read(first, [2n], query);
+    assert.equal(calls.length, distinct.length + 1);
+    memo.read(second, [1], query);
+    assert.equal(calls.length, distinct.length + 2);
+  });
+
+  test('results holding other values (a Buffer) and very large results are not kept', () => {
+    const memo = new ReadMemo(16 * 1024);
+    const statement = memo.register();
+    const blob = counting([[Buffer.from('x')]]);
+    memo.read(statement, ['blob'], blob.query);
+    memo.read(statement, ['blob'], blob.query);
+    assert.equal(blob.calls.length, 2);
+    const large = counting([['y'.repeat(1024)]]);
+    memo.read(statement, ['large'], large.query);
+    memo.read(statement, ['large'], large.query);
+    assert.equal(large.calls.length, 2);
+    assert.equal(memo.size, 0);
+    const other = counting([]);
+    memo.read(statement, [{ not: 'a parameter' }], other.query);
+    memo.read(statement, [{ not: 'a parameter' }], other.query);
+    assert.equal(other.calls.length, 2);
+  });
+
+  test('past its budget it starts over, so it never holds much more', () => {
+    const memo = new ReadMemo(64 * 1024);
+    const statement = memo.register();
+    const { query } = counting([['z'.repeat(1000)]]);
+    let most = 0;
+    for (let i = 0; i < 500; i++) {
+      memo.read(statement, [i], query);
+      most = Math.max(most, memo.size);
+    }
+    assert.ok(most > 1 && most < 40, `held at most ${most} results of about 2 KB in a 64 KiB budget`);
+  });
+});
+
+const USER = '712020:memo';
+const at = (key: string): PropertyAddress => ({ product: 'confluence', namespace: '', accountId: USER, key });
+const user = {
+  accountId: USER,
+  accountType: 'atlassian' as const,
+  email: 'memo@example.com',
+  displayName: 'Memo',
+  publicName: 'Memo',
+  timeZone: 'UTC',
+  emailVisibility: 'admins' as const,
+  username: null,
+  userKey: null,
+  externalCollaborator: false,
+  active: true,
+};
+
+const selectValue = preparedQuery<{ key: string }, { value: string }>((db, param) =>
+  db.selectFrom('properties').select('value').where('account_id', '=', USER).where('key', '=', param('key')),
+);
+
+describe('the SQLite read memo stays coherent with every write', () => {
+  let store: Store;
+  before(async () => {
+    store = await freshStore('sqlite');
+    await upsertUser(store.db, user);
+  });
+  after(() => store.close());
+
+  /** Reads twice (the second from the memo, where one is kept) and returns the value. */
+  async function read(key: string): Promise<string | undefined> {
+    await findProperty(store.db, at(key));
+    return (await findProperty(store.db, at(key)))?.value;
+  }
+
+  test('direct writes (group commit): update and delete', async () => {
+    await insertProperty(store.db, at('direct'), '{"v":1}');
+    assert.equal(await read('direct'), '{"v":1}');
+    await replacePropertyValue(store.db, at('direct'), '{"v":2}');
+    assert.equal(await read('direct'), '{"v":2}');
+    await deleteProperty(store.db, at('direct'));
+    assert.equal(await read('direct'), undefined);
+  });
+
+  test('writes through Kysely: insert, conditional update and conditional delete', async () => {
+    assert.equal(await read('kysely'), undefined);
+    await insertProperty(store.db, at('kysely'), '{"v":1}');
+    assert.equal(await read('kysely'), '{"v":1}');
+    await replacePropertyValue(store.db, at('kysely'), '{"v":2}', [1]);
+    assert.equal(await read('kysely'), '{"v":2}');
+    await deleteProperty(store.db, at('kysely'), [2]);
+    assert.equal(await read('kysely'), undefined);
+  });
+
+  test('a committed transaction is seen; a rolled-back one is not', async () => {
+    await insertProperty(store.db, at('trx'), '{"v":1}');
+    assert.equal(await read('trx'), '{"v":1}');
+    await store.db.transaction().execute(async (trx) => {
+      await replacePropertyValue(trx, at('trx'), '{"v":2}');
+    });
+    assert.equal(await read('trx'), '{"v":2}');
+    await assert.rejects(
+      store.db.transaction().execute(async (trx) => {
+        await replacePropertyValue(trx, at('trx'), '{"v":3}');
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.equal(await read('trx'), '{"v":2}');
+  });
+
+  test('a foreign-key cascade: deleting the user removes what was memoized of their properties', async () => {
+    await insertProperty(store.db, at('cascade'), '{"v":1}');
+    assert.equal(await read('cascade'), '{"v":1}');
+    assert.equal(await userExists(store.db, USER), true);
+    await deleteUser(store.db, USER);
+    assert.equal(await userExists(store.db, USER), false);
+    assert.equal(await read('cascade'), undefined);
+    await upsertUser(store.db, user);
+  });
+
+  test('a caller changing the rows it got does not change the next answer', async () => {
+    await insertProperty(store.db, at('shared'), '{"v":1}');
+    const first = await selectValue(store.db, { key: 'shared' });
+    (first.rows[0] as { value: string }).value = 'changed';
+    first.rows.length = 0;
+    assert.deepEqual((await selectValue(store.db, { key: 'shared' })).rows, [{ value: '{"v":1}' }]);
+  });
+});
