@@ -57,6 +57,53 @@ export function subcommand<I = void>(spec: Subcommand<I>): Subcommand<I> {
   return spec;
 }
 
+/** The one positional argument that names a resource, e.g. `KEY`, with its help line. */
+export interface ResourceArgument {
+  name: string;
+  help: string;
+}
+
+export function resourceArgument(name: string, help: string): ResourceArgument {
+  return { name, help: `  ${name.padEnd(13)}${help}` };
+}
+
+/** `show ARG`: finds one resource and prints it. */
+export function showSubcommand<T>(
+  argument: ResourceArgument,
+  summary: string,
+  find: (context: CommandContext, ref: string) => Promise<T>,
+  print: (context: CommandContext, found: T) => void,
+): Subcommand {
+  return {
+    usage: `show ${argument.name}`,
+    summary,
+    positionals: [argument.name],
+    optionHelp: [argument.help],
+    async run(context) {
+      print(context, await find(context, context.args[0]!));
+    },
+  };
+}
+
+/** `delete ARG`: deletes one resource and names it, as `deleted NOUN ID` or `{"deleted": ID}`. `remove` answers the id. */
+export function deleteSubcommand(
+  argument: ResourceArgument,
+  noun: string,
+  summary: string,
+  remove: (context: CommandContext, ref: string) => Promise<string>,
+): Subcommand {
+  return {
+    usage: `delete ${argument.name}`,
+    summary,
+    positionals: [argument.name],
+    optionHelp: [argument.help],
+    async run(context) {
+      const deleted = await remove(context, context.args[0]!);
+      context.print(context.json ? JSON.stringify({ deleted }) : `deleted ${noun} ${deleted}`);
+    },
+  };
+}
+
 export interface Command {
   name: string;
   summary: string;

@@ -9,7 +9,10 @@ import {
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
+  deleteSubcommand,
   record,
+  resourceArgument,
+  showSubcommand,
   subcommand,
   table,
   type Command,
@@ -31,7 +34,7 @@ const CREATE_FIELDS: FieldOption[] = [
   { flag: 'account-id', field: 'accountId', kind: 'string', help: 'the bot user\'s accountId; default 557058:<uuidv5 of the key>' },
   ...CHANGE_FIELDS.map((f) => (f.kind === 'nullable-string' ? { ...f, kind: 'string' as const, help: f.help.replace(/; "" removes it$/, '') } : f)),
 ];
-const KEY_ARGUMENT = '  KEY          the app key';
+const KEY_ARGUMENT = resourceArgument('KEY', 'the app key');
 
 function printApp(context: CommandContext, app: AdminApp): void {
   context.print(context.json ? JSON.stringify(app, null, 2) : record(app));
@@ -54,15 +57,7 @@ export const appsCommand: Command = {
         context.print(`${table(['KEY', 'NAME', 'CLIENT KEY', 'BOT USER', 'SCOPES'], rows)}\n${listFooter(list)}`);
       },
     }),
-    show: {
-      usage: 'show KEY',
-      summary: 'Show one app (never its secrets).',
-      positionals: ['KEY'],
-      optionHelp: [KEY_ARGUMENT],
-      async run(context) {
-        printApp(context, await getAdminApp(context.db, context.args[0]!));
-      },
-    },
+    show: showSubcommand(KEY_ARGUMENT, 'Show one app (never its secrets).', (context, key) => getAdminApp(context.db, key), printApp),
     add: subcommand({
       usage: 'add --key KEY --name NAME --client-key KEY --shared-secret SECRET [options]',
       summary: 'Install an app and create its bot user.',
@@ -80,21 +75,15 @@ export const appsCommand: Command = {
       summary: 'Change an app; options not given keep their values.',
       positionals: ['KEY'],
       options: fieldOptions(CHANGE_FIELDS),
-      optionHelp: [KEY_ARGUMENT, ...fieldHelp(CHANGE_FIELDS)],
+      optionHelp: [KEY_ARGUMENT.help, ...fieldHelp(CHANGE_FIELDS)],
       input: ({ values }) => bodyFrom<AdminAppPatch>(values, CHANGE_FIELDS, AdminAppPatchSchema),
       async run(context, patch) {
         printApp(context, await updateAdminApp(context.db, context.secrets, context.args[0]!, patch));
       },
     }),
-    delete: {
-      usage: 'delete KEY',
-      summary: 'Delete an app, its bot user and its Confluence properties.',
-      positionals: ['KEY'],
-      optionHelp: [KEY_ARGUMENT],
-      async run(context) {
-        await deleteAdminApp(context.db, context.args[0]!);
-        context.print(context.json ? JSON.stringify({ deleted: context.args[0] }) : `deleted app ${context.args[0]}`);
-      },
-    },
+    delete: deleteSubcommand(KEY_ARGUMENT, 'app', 'Delete an app, its bot user and its Confluence properties.', async (context, key) => {
+      await deleteAdminApp(context.db, key);
+      return key;
+    }),
   },
 };

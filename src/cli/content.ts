@@ -14,7 +14,10 @@ import {
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
+  deleteSubcommand,
   record,
+  resourceArgument,
+  showSubcommand,
   subcommand,
   table,
   type Command,
@@ -32,7 +35,7 @@ const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'restrict-groups', field: 'restrictions.groups', kind: 'list', help: 'only members of these groups (and restrict-users) may view it; "" for none' },
 ];
 const CREATE_FIELDS: FieldOption[] = [{ flag: 'id', field: 'id', kind: 'string', help: 'a numeric id; default: one past the largest' }, ...CHANGE_FIELDS];
-const ID_ARGUMENT = '  ID           the content id';
+const ID_ARGUMENT = resourceArgument('ID', 'the content id');
 
 function printContent(context: CommandContext, content: AdminContent): void {
   if (context.json) return context.print(JSON.stringify(content, null, 2));
@@ -57,15 +60,7 @@ export const contentCommand: Command = {
         context.print(`${table(['ID', 'TYPE', 'SPACE', 'VIEW', 'LABELS', 'TITLE'], rows)}\n${listFooter(list)}`);
       },
     }),
-    show: {
-      usage: 'show ID',
-      summary: 'Show one page or blog post.',
-      positionals: ['ID'],
-      optionHelp: [ID_ARGUMENT],
-      async run(context) {
-        printContent(context, await getAdminContent(context.db, context.args[0]!));
-      },
-    },
+    show: showSubcommand(ID_ARGUMENT, 'Show one page or blog post.', (context, id) => getAdminContent(context.db, id), printContent),
     add: subcommand({
       usage: 'add --space KEY --title TITLE [options]',
       summary: 'Create a page or blog post.',
@@ -83,21 +78,15 @@ export const contentCommand: Command = {
       summary: 'Change a page or blog post; options not given keep their values.',
       positionals: ['ID'],
       options: fieldOptions(CHANGE_FIELDS),
-      optionHelp: [ID_ARGUMENT, ...fieldHelp(CHANGE_FIELDS)],
+      optionHelp: [ID_ARGUMENT.help, ...fieldHelp(CHANGE_FIELDS)],
       input: ({ values }) => nestedBodyFrom<AdminContentPatch>(values, CHANGE_FIELDS, AdminContentPatchSchema),
       async run(context, patch) {
         printContent(context, await updateAdminContent(context.db, context.args[0]!, patch));
       },
     }),
-    delete: {
-      usage: 'delete ID',
-      summary: 'Delete a page or blog post and its watches; its labels stay.',
-      positionals: ['ID'],
-      optionHelp: [ID_ARGUMENT],
-      async run(context) {
-        await deleteAdminContent(context.db, context.args[0]!);
-        context.print(context.json ? JSON.stringify({ deleted: context.args[0] }) : `deleted content ${context.args[0]}`);
-      },
-    },
+    delete: deleteSubcommand(ID_ARGUMENT, 'content', 'Delete a page or blog post and its watches; its labels stay.', async (context, id) => {
+      await deleteAdminContent(context.db, id);
+      return id;
+    }),
   },
 };

@@ -8,10 +8,22 @@ import {
   removeAdminGroupMember,
 } from '../domain/admin/groups.ts';
 import { findAdminUserByRef } from '../domain/admin/users.ts';
-import { listFooter, PAGE_HELP, PAGE_OPTIONS, pageFrom, subcommand, table, type Command, type CommandContext } from './admin.ts';
-import { printUsers } from './users.ts';
+import {
+  deleteSubcommand,
+  listFooter,
+  PAGE_HELP,
+  PAGE_OPTIONS,
+  pageFrom,
+  resourceArgument,
+  subcommand,
+  table,
+  type Command,
+  type CommandContext,
+} from './admin.ts';
+import { printUsers, USER_ARGUMENT } from './users.ts';
 
-const ARGUMENTS = ['  GROUP        the group name', '  USER         an accountId or an email address'];
+const GROUP_ARGUMENT = resourceArgument('GROUP', 'the group name');
+const ARGUMENTS = [GROUP_ARGUMENT.help, USER_ARGUMENT.help];
 
 async function changeMembership(context: CommandContext, add: boolean): Promise<void> {
   const [group, ref] = context.args as [string, string];
@@ -42,28 +54,22 @@ export const groupsCommand: Command = {
       usage: 'add GROUP',
       summary: 'Create a group.',
       positionals: ['GROUP'],
-      optionHelp: ARGUMENTS.slice(0, 1),
+      optionHelp: [GROUP_ARGUMENT.help],
       async run(context) {
         const group = await createAdminGroup(context.db, context.args[0]!);
         context.print(context.json ? JSON.stringify(group, null, 2) : `created group ${group.name} (${group.id})`);
       },
     },
-    delete: {
-      usage: 'delete GROUP',
-      summary: 'Delete a group and its memberships.',
-      positionals: ['GROUP'],
-      optionHelp: ARGUMENTS.slice(0, 1),
-      async run(context) {
-        await deleteAdminGroup(context.db, context.args[0]!);
-        context.print(context.json ? JSON.stringify({ deleted: context.args[0] }) : `deleted group ${context.args[0]}`);
-      },
-    },
+    delete: deleteSubcommand(GROUP_ARGUMENT, 'group', 'Delete a group and its memberships.', async (context, name) => {
+      await deleteAdminGroup(context.db, name);
+      return name;
+    }),
     members: subcommand({
       usage: 'members GROUP [--start N] [--limit N]',
       summary: 'List a group\'s members.',
       positionals: ['GROUP'],
       options: PAGE_OPTIONS,
-      optionHelp: [...ARGUMENTS.slice(0, 1), ...PAGE_HELP],
+      optionHelp: [GROUP_ARGUMENT.help, ...PAGE_HELP],
       input: ({ values }) => pageFrom(values),
       async run(context, page) {
         printUsers(context, await listAdminGroupMembers(context.db, context.args[0]!, page));

@@ -20,7 +20,10 @@ import {
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
+  deleteSubcommand,
   record,
+  resourceArgument,
+  showSubcommand,
   subcommand,
   table,
   type Command,
@@ -72,7 +75,7 @@ const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'owner', field: 'owner', kind: 'nullable-string', help: 'a personal space\'s new owner (accountId or email); "" leaves it without one' },
   ...VIEW_FIELDS,
 ];
-const KEY_ARGUMENT = '  KEY          the space key';
+const KEY_ARGUMENT = resourceArgument('KEY', 'the space key');
 
 function printSpace(context: CommandContext, space: AdminSpace): void {
   if (context.json) return context.print(JSON.stringify(space, null, 2));
@@ -109,15 +112,7 @@ export const spacesCommand: Command = {
         context.print(`${table(['KEY', 'TYPE', 'OWNER', 'VIEWERS', 'NAME'], rows)}\n${listFooter(list)}`);
       },
     }),
-    show: {
-      usage: 'show KEY',
-      summary: 'Show one space with its view permission.',
-      positionals: ['KEY'],
-      optionHelp: [KEY_ARGUMENT],
-      async run(context) {
-        printSpace(context, await getAdminSpace(context.db, context.args[0]!));
-      },
-    },
+    show: showSubcommand(KEY_ARGUMENT, 'Show one space with its view permission.', (context, key) => getAdminSpace(context.db, key), printSpace),
     add: subcommand({
       usage: 'add --key KEY --name NAME [--type personal --owner USER] [options]',
       summary: 'Create a space; without view options nobody but its owner may view it.',
@@ -136,22 +131,16 @@ export const spacesCommand: Command = {
       summary: 'Change a space; options not given keep their values.',
       positionals: ['KEY'],
       options: fieldOptions(CHANGE_FIELDS),
-      optionHelp: [KEY_ARGUMENT, ...fieldHelp(CHANGE_FIELDS)],
+      optionHelp: [KEY_ARGUMENT.help, ...fieldHelp(CHANGE_FIELDS)],
       input: ({ values }) => nestedBodyFrom<AdminSpacePatch>(values, CHANGE_FIELDS, AdminSpacePatchSchema),
       async run(context, patch) {
         const owner = await ownerId(context, patch.owner);
         printSpace(context, await updateAdminSpace(context.db, context.args[0]!, { ...patch, ...(owner === undefined ? {} : { owner }) }));
       },
     }),
-    delete: {
-      usage: 'delete KEY',
-      summary: 'Delete a space, its content, and every watch on them.',
-      positionals: ['KEY'],
-      optionHelp: [KEY_ARGUMENT],
-      async run(context) {
-        await deleteAdminSpace(context.db, context.args[0]!);
-        context.print(context.json ? JSON.stringify({ deleted: context.args[0] }) : `deleted space ${context.args[0]}`);
-      },
-    },
+    delete: deleteSubcommand(KEY_ARGUMENT, 'space', 'Delete a space, its content, and every watch on them.', async (context, key) => {
+      await deleteAdminSpace(context.db, key);
+      return key;
+    }),
   },
 };

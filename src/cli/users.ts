@@ -9,7 +9,10 @@ import {
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
+  deleteSubcommand,
   record,
+  resourceArgument,
+  showSubcommand,
   subcommand,
   table,
   type Command,
@@ -44,7 +47,7 @@ export function printUsers(context: CommandContext, list: { results: AdminUser[]
   context.print(`${table(['ACCOUNT ID', 'EMAIL', 'DISPLAY NAME', 'STATUS', 'GROUPS'], rows)}\n${listFooter(list)}`);
 }
 
-const USER_ARGUMENT = '  USER         an accountId or an email address';
+export const USER_ARGUMENT = resourceArgument('USER', 'an accountId or an email address');
 
 async function setActive(context: CommandContext, active: boolean): Promise<void> {
   const user = await findAdminUserByRef(context.db, context.args[0]!);
@@ -65,15 +68,7 @@ export const usersCommand: Command = {
         printUsers(context, await listAdminUsers(context.db, request));
       },
     }),
-    show: {
-      usage: 'show USER',
-      summary: 'Show one user, with their groups.',
-      positionals: ['USER'],
-      optionHelp: [USER_ARGUMENT],
-      async run(context) {
-        printUser(context, await findAdminUserByRef(context.db, context.args[0]!));
-      },
-    },
+    show: showSubcommand(USER_ARGUMENT, 'Show one user, with their groups.', (context, ref) => findAdminUserByRef(context.db, ref), printUser),
     add: subcommand({
       usage: 'add --email EMAIL --display-name NAME [--group GROUP]… [options]',
       summary: 'Create a user.',
@@ -94,7 +89,7 @@ export const usersCommand: Command = {
       summary: 'Change a user\'s profile fields.',
       positionals: ['USER'],
       options: fieldOptions(PROFILE_FIELDS),
-      optionHelp: [USER_ARGUMENT, ...fieldHelp(PROFILE_FIELDS)],
+      optionHelp: [USER_ARGUMENT.help, ...fieldHelp(PROFILE_FIELDS)],
       input: ({ values }) => bodyFrom<AdminUserPatch>(values, PROFILE_FIELDS, AdminUserPatchSchema),
       async run(context, patch) {
         const user = await findAdminUserByRef(context.db, context.args[0]!);
@@ -105,26 +100,20 @@ export const usersCommand: Command = {
       usage: 'deactivate USER',
       summary: 'Deactivate a user: their data stays, they can no longer authenticate.',
       positionals: ['USER'],
-      optionHelp: [USER_ARGUMENT],
+      optionHelp: [USER_ARGUMENT.help],
       run: (context) => setActive(context, false),
     },
     activate: {
       usage: 'activate USER',
       summary: 'Reactivate a deactivated user.',
       positionals: ['USER'],
-      optionHelp: [USER_ARGUMENT],
+      optionHelp: [USER_ARGUMENT.help],
       run: (context) => setActive(context, true),
     },
-    delete: {
-      usage: 'delete USER',
-      summary: 'Delete a user with their memberships, API tokens and properties.',
-      positionals: ['USER'],
-      optionHelp: [USER_ARGUMENT],
-      async run(context) {
-        const user = await findAdminUserByRef(context.db, context.args[0]!);
-        await deleteAdminUser(context.db, user.accountId);
-        context.print(context.json ? JSON.stringify({ deleted: user.accountId }) : `deleted user ${user.accountId}`);
-      },
-    },
+    delete: deleteSubcommand(USER_ARGUMENT, 'user', 'Delete a user with their memberships, API tokens and properties.', async (context, ref) => {
+      const user = await findAdminUserByRef(context.db, ref);
+      await deleteAdminUser(context.db, user.accountId);
+      return user.accountId;
+    }),
   },
 };
