@@ -3,13 +3,13 @@ import { createAdminApp, deleteAdminApp, getAdminApp, listAdminApps, updateAdmin
 import { AdminAppCreateSchema, AdminAppPatchSchema, type AdminApp, type AdminAppCreate, type AdminAppPatch } from '../schemas/admin.ts';
 import {
   bodyFrom,
+  deleteSubcommand,
   fieldHelp,
   fieldOptions,
   listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  deleteSubcommand,
   record,
   resourceArgument,
   showSubcommand,

@@ -8,13 +8,13 @@ import {
   type AdminContentPatch,
 } from '../schemas/admin-spaces.ts';
 import {
+  deleteSubcommand,
   fieldHelp,
   fieldOptions,
   listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  deleteSubcommand,
   record,
   resourceArgument,
   showSubcommand,

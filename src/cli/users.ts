@@ -3,13 +3,13 @@ import { createAdminUser, deleteAdminUser, findAdminUserByRef, listAdminUsers, u
 import { AdminUserCreateSchema, AdminUserPatchSchema, type AdminUser, type AdminUserCreate, type AdminUserPatch } from '../schemas/admin.ts';
 import {
   bodyFrom,
+  deleteSubcommand,
   fieldHelp,
   fieldOptions,
   listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  deleteSubcommand,
   record,
   resourceArgument,
   showSubcommand,

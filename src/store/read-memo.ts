@@ -11,12 +11,12 @@
  * what another instance wrote.
  *
  * Why: a repeated point read then costs a map lookup instead of binding,
- * stepping and copying out of SQLite, the largest single cost of a
- * property GET (docs/decisions.md, "Performance on the hot paths").
+ * stepping and copying values out of SQLite, which was about a sixth of a
+ * property GET's time (docs/decisions.md, "Store").
  */
 
 /** Roughly what the memo may hold; past it, it starts over empty. */
-export const READ_MEMO_BUDGET_BYTES = 16 * 1024 * 1024;
+const READ_MEMO_BUDGET_BYTES = 16 * 1024 * 1024;
 /** A result larger than this share of the budget is not memoized (a very large property, say). */
 const LARGEST_SHARE = 16;
 /** What one entry costs beyond its values: the map slot, the key, the arrays. */
