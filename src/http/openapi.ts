@@ -4,7 +4,9 @@
  * from its own npm package (no CDN). What every route of a kind shares is
  * added here, from what the route declares: the credentials and scopes of its
  * `config.access`, the 400 of its validated parts, the 401/403 of the auth
- * hook, the 413 of a body, and the 404 of a gateway prefix.
+ * hook, the 413 of a body, and the 404 of a gateway prefix. Shapes named
+ * with `component()` (schemas/common.ts) are defined once, under
+ * components.schemas.
  */
 import { createRequire } from 'node:module';
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
@@ -12,6 +14,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyContextConfig, FastifyInstance, RouteOptions } from 'fastify';
 import Type, { type TSchema } from 'typebox';
 import { OPERATION_SCOPES, knownOAuthScopes } from '../domain/scopes.ts';
+import { COMPONENT_NAME } from '../schemas/common.ts';
 import { ERROR_SCHEMAS, errorResponses, type ErrorStatuses } from '../schemas/errors.ts';
 import type { RouteAccess } from './auth.ts';
 import { envelopeFor } from './errors.ts';
@@ -59,6 +62,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: DOCUMENT,
     transform: documentRoute,
+    // Only OpenAPI 3 is generated (DOCUMENT); Swagger 2 is not.
+    transformObject: (document) => ('openapiObject' in document ? namedComponents(document.openapiObject) : document.swaggerObject),
     // Shared schemas keep their `$id` as their name under components.schemas.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   } satisfies FastifyDynamicSwaggerOptions);
@@ -152,6 +157,31 @@ function documentRoute({ schema, url, route }: { schema: RouteOptions['schema'];
       response: responses,
     },
   };
+}
+
+/**
+ * Moves every shape named with `component()` to components.schemas, leaving
+ * a `$ref` wherever it stood (in any route, nested at any depth), so each is
+ * defined once. Two different shapes under one name are a mistake in
+ * src/schemas; asking for the document then fails (test/http/openapi.test.ts).
+ */
+function namedComponents<T extends { paths?: object; components?: { schemas?: object } }>(document: T): T {
+  const named = new Map<string, { text: string; schema: object }>();
+  const hoist = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(hoist);
+    if (node === null || typeof node !== 'object') return node;
+    const { [COMPONENT_NAME]: name, ...rest } = node as Record<string, unknown>;
+    const schema = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, hoist(value)]));
+    if (typeof name !== 'string') return schema;
+    const text = JSON.stringify(schema);
+    const earlier = named.get(name);
+    if (earlier && earlier.text !== text) throw new Error(`OpenAPI: two different shapes are both named ${name}`);
+    named.set(name, { text, schema });
+    return { $ref: `#/components/schemas/${name}` };
+  };
+  const paths = hoist(document.paths) as T['paths'];
+  const schemas = { ...document.components?.schemas, ...Object.fromEntries([...named].map(([name, { schema }]) => [name, schema])) };
+  return { ...document, paths, components: { ...document.components, schemas } };
 }
 
 const headerSchemas = (headers: Record<string, DocumentedHeader>) =>

@@ -7,7 +7,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { ListOf, Nullable, Strict } from './admin.ts';
-import { PageQuerySchema } from './common.ts';
+import { component, PageQuerySchema } from './common.ts';
 
 const Names = (description: string) => Type.Array(Type.String(), { description });
 
@@ -15,11 +15,14 @@ const Names = (description: string) => Type.Array(Type.String(), { description }
 
 const SpaceType = Type.Union([Type.Literal('global'), Type.Literal('personal')]);
 
-export const AdminViewSchema = Type.Object({
-  groups: Names('Groups whose members may view the space, in code-point order.'),
-  users: Names('accountIds of users who may view the space, in code-point order.'),
-  anonymous: Type.Boolean({ description: 'Whether anyone may view it, anonymous callers included.' }),
-});
+export const AdminViewSchema = Type.Object(
+  {
+    groups: Names('Groups whose members may view the space, in code-point order.'),
+    users: Names('accountIds of users who may view the space, in code-point order.'),
+    anonymous: Type.Boolean({ description: 'Whether anyone may view it, anonymous callers included.' }),
+  },
+  component('AdminView'),
+);
 
 const ViewChange = Type.Object(
   {
@@ -30,16 +33,19 @@ const ViewChange = Type.Object(
   { ...Strict, description: 'The parts given replace the stored ones; the others are kept (a new space: nobody but its owner).' },
 );
 
-export const AdminSpaceSchema = Type.Object({
-  id: Type.Integer(),
-  key: Type.String(),
-  name: Type.String(),
-  type: SpaceType,
-  owner: Nullable(Type.String({ description: 'A personal space\'s owner; null for a global space, or once the owner was deleted.' })),
-  view: AdminViewSchema,
-});
+export const AdminSpaceSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    key: Type.String(),
+    name: Type.String(),
+    type: SpaceType,
+    owner: Nullable(Type.String({ description: 'A personal space\'s owner; null for a global space, or once the owner was deleted.' })),
+    view: AdminViewSchema,
+  },
+  component('AdminSpace'),
+);
 export type AdminSpace = Static<typeof AdminSpaceSchema>;
-export const AdminSpaceListSchema = ListOf(AdminSpaceSchema);
+export const AdminSpaceListSchema = ListOf(AdminSpaceSchema, 'AdminSpaceList');
 
 export const AdminSpaceCreateSchema = Type.Object(
   {
@@ -69,10 +75,13 @@ export const SpaceKeyParamsSchema = Type.Object({ key: Type.String({ description
 
 const ContentType = Type.Union([Type.Literal('page'), Type.Literal('blogpost')]);
 
-export const AdminRestrictionsSchema = Type.Object({
-  users: Names('accountIds of users who may view, in code-point order.'),
-  groups: Names('Groups whose members may view, in code-point order.'),
-});
+export const AdminRestrictionsSchema = Type.Object(
+  {
+    users: Names('accountIds of users who may view, in code-point order.'),
+    groups: Names('Groups whose members may view, in code-point order.'),
+  },
+  component('AdminRestrictions'),
+);
 
 const RestrictionsChange = Type.Object(
   {
@@ -82,19 +91,22 @@ const RestrictionsChange = Type.Object(
   { ...Strict, description: 'The parts given replace the stored ones. Content is restricted while they name anyone; empty lists lift the restriction.' },
 );
 
-export const AdminContentSchema = Type.Object({
-  id: Type.String({ description: 'A numeric string.' }),
-  type: ContentType,
-  title: Type.String(),
-  space: Type.String({ description: 'The space key.' }),
-  labels: Names('Lower-cased label names, in code-point order.'),
-  restricted: Type.Boolean({
-    description: 'Whether a view restriction applies. It stays on when its users and groups are deleted, so content never opens up by itself.',
-  }),
-  restrictions: AdminRestrictionsSchema,
-});
+export const AdminContentSchema = Type.Object(
+  {
+    id: Type.String({ description: 'A numeric string.' }),
+    type: ContentType,
+    title: Type.String(),
+    space: Type.String({ description: 'The space key.' }),
+    labels: Names('Lower-cased label names, in code-point order.'),
+    restricted: Type.Boolean({
+      description: 'Whether a view restriction applies. It stays on when its users and groups are deleted, so content never opens up by itself.',
+    }),
+    restrictions: AdminRestrictionsSchema,
+  },
+  component('AdminContent'),
+);
 export type AdminContent = Static<typeof AdminContentSchema>;
-export const AdminContentListSchema = ListOf(AdminContentSchema);
+export const AdminContentListSchema = ListOf(AdminContentSchema, 'AdminContentList');
 
 export const AdminContentCreateSchema = Type.Object(
   {

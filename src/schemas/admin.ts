@@ -5,20 +5,23 @@
  * a silently ignored change. Secrets appear only in request bodies.
  */
 import Type, { type Static, type TSchema } from 'typebox';
-import { PageQuerySchema } from './common.ts';
+import { component, PageQuerySchema } from './common.ts';
 import { SiteSettingsSchema } from './site.ts';
 
 export const Strict = { additionalProperties: false } as const;
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** Lists: `{results, start, limit, size}` (SPEC §9). */
-export function ListOf<T extends TSchema>(item: T) {
-  return Type.Object({
-    results: Type.Array(item),
-    start: Type.Integer(),
-    limit: Type.Integer(),
-    size: Type.Integer({ description: 'The number of results in this page.' }),
-  });
+/** Lists: `{results, start, limit, size}` (SPEC §9), named for the OpenAPI document. */
+export function ListOf<T extends TSchema>(item: T, name: string) {
+  return Type.Object(
+    {
+      results: Type.Array(item),
+      start: Type.Integer(),
+      limit: Type.Integer(),
+      size: Type.Integer({ description: 'The number of results in this page.' }),
+    },
+    component(name),
+  );
 }
 
 /** Paging for every admin list; limits above the maximum are clamped (SPEC §4). */
@@ -27,12 +30,15 @@ export const AdminPageQuerySchema = PageQuerySchema;
 
 // ---------------------------------------------------------------- site
 
-export const AdminSiteSchema = Type.Object({
-  cloudId: Type.String({ format: 'uuid' }),
-  baseUrl: Nullable(Type.String({ description: 'The stored base URL; null when none is stored.' })),
-  effectiveBaseUrl: Type.Optional(Type.String({ description: 'The base URL links use: --base-url, else the stored one, else the listening address.' })),
-  ...SiteSettingsSchema.properties,
-});
+export const AdminSiteSchema = Type.Object(
+  {
+    cloudId: Type.String({ format: 'uuid' }),
+    baseUrl: Nullable(Type.String({ description: 'The stored base URL; null when none is stored.' })),
+    effectiveBaseUrl: Type.Optional(Type.String({ description: 'The base URL links use: --base-url, else the stored one, else the listening address.' })),
+    ...SiteSettingsSchema.properties,
+  },
+  component('AdminSite'),
+);
 export type AdminSite = Static<typeof AdminSiteSchema>;
 
 const SettingsPatch = Type.Partial(SiteSettingsSchema);
@@ -50,23 +56,26 @@ export type AdminSitePatch = Static<typeof AdminSitePatchSchema>;
 const EmailVisibility = Type.Union([Type.Literal('anyone'), Type.Literal('admins'), Type.Literal('private')]);
 const Text = (description: string) => Type.String({ minLength: 1, maxLength: 255, description });
 
-export const AdminUserSchema = Type.Object({
-  accountId: Type.String(),
-  accountType: Type.Union([Type.Literal('atlassian'), Type.Literal('app')]),
-  email: Type.String(),
-  displayName: Type.String(),
-  publicName: Type.String(),
-  timeZone: Type.String(),
-  emailVisibility: EmailVisibility,
-  username: Nullable(Type.String()),
-  userKey: Nullable(Type.String()),
-  externalCollaborator: Type.Boolean(),
-  active: Type.Boolean(),
-  groups: Type.Array(Type.String(), { description: 'Group names, in code-point order.' }),
-});
+export const AdminUserSchema = Type.Object(
+  {
+    accountId: Type.String(),
+    accountType: Type.Union([Type.Literal('atlassian'), Type.Literal('app')]),
+    email: Type.String(),
+    displayName: Type.String(),
+    publicName: Type.String(),
+    timeZone: Type.String(),
+    emailVisibility: EmailVisibility,
+    username: Nullable(Type.String()),
+    userKey: Nullable(Type.String()),
+    externalCollaborator: Type.Boolean(),
+    active: Type.Boolean(),
+    groups: Type.Array(Type.String(), { description: 'Group names, in code-point order.' }),
+  },
+  component('AdminUser'),
+);
 export type AdminUser = Static<typeof AdminUserSchema>;
 
-export const AdminUserListSchema = ListOf(AdminUserSchema);
+export const AdminUserListSchema = ListOf(AdminUserSchema, 'AdminUserList');
 
 export const AdminUserListQuerySchema = Type.Object({
   ...AdminPageQuerySchema.properties,
@@ -123,23 +132,29 @@ export const AccountIdParamsSchema = Type.Object({ accountId: Type.String({ desc
 
 // ---------------------------------------------------------------- API tokens
 
-export const AdminTokenSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  name: Type.String(),
-  accountId: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
-  expiresAt: Nullable(Type.String({ format: 'date-time' })),
-});
+export const AdminTokenSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    accountId: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    expiresAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  component('AdminToken'),
+);
 export type AdminToken = Static<typeof AdminTokenSchema>;
 
 /** The answer to a create: the only time the token itself is shown. */
-export const AdminNewTokenSchema = Type.Object({
-  ...AdminTokenSchema.properties,
-  token: Type.String({ description: 'The API token. Shown only this once; only its digest is stored.' }),
-});
+export const AdminNewTokenSchema = Type.Object(
+  {
+    ...AdminTokenSchema.properties,
+    token: Type.String({ description: 'The API token. Shown only this once; only its digest is stored.' }),
+  },
+  component('AdminNewToken'),
+);
 export type AdminNewToken = Static<typeof AdminNewTokenSchema>;
 
-export const AdminTokenListSchema = ListOf(AdminTokenSchema);
+export const AdminTokenListSchema = ListOf(AdminTokenSchema, 'AdminTokenList');
 
 export const AdminTokenCreateSchema = Type.Object(
   {
@@ -154,9 +169,9 @@ export const TokenIdParamsSchema = Type.Object({ id: Type.String({ description: 
 
 // ---------------------------------------------------------------- groups
 
-export const AdminGroupSchema = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() });
+export const AdminGroupSchema = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() }, component('AdminGroup'));
 export type AdminGroup = Static<typeof AdminGroupSchema>;
-export const AdminGroupListSchema = ListOf(AdminGroupSchema);
+export const AdminGroupListSchema = ListOf(AdminGroupSchema, 'AdminGroupList');
 export const AdminGroupCreateSchema = Type.Object({ name: Type.String({ description: 'Unique; 1 to 255 characters.' }) }, Strict);
 export const GroupParamsSchema = Type.Object({ name: Type.String({ description: 'The group name.' }) });
 export const MemberParamsSchema = Type.Object({ name: Type.String(), accountId: Type.String() });
@@ -168,18 +183,21 @@ const ScopeList = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
 });
 
 /** Secrets (sharedSecret, clientSecret) are write-only: never in a response. */
-export const AdminAppSchema = Type.Object({
-  key: Type.String(),
-  name: Type.String(),
-  clientKey: Type.String(),
-  oauthClientId: Nullable(Type.String()),
-  hasClientSecret: Type.Boolean({ description: 'Whether an OAuth client secret is set; the secret itself is never shown.' }),
-  scopes: Type.Array(Type.String()),
-  emailAccess: Type.Boolean(),
-  accountId: Type.String({ description: 'The app\'s bot user.' }),
-});
+export const AdminAppSchema = Type.Object(
+  {
+    key: Type.String(),
+    name: Type.String(),
+    clientKey: Type.String(),
+    oauthClientId: Nullable(Type.String()),
+    hasClientSecret: Type.Boolean({ description: 'Whether an OAuth client secret is set; the secret itself is never shown.' }),
+    scopes: Type.Array(Type.String()),
+    emailAccess: Type.Boolean(),
+    accountId: Type.String({ description: 'The app\'s bot user.' }),
+  },
+  component('AdminApp'),
+);
 export type AdminApp = Static<typeof AdminAppSchema>;
-export const AdminAppListSchema = ListOf(AdminAppSchema);
+export const AdminAppListSchema = ListOf(AdminAppSchema, 'AdminAppList');
 
 export const AdminAppCreateSchema = Type.Object(
   {

@@ -1,6 +1,10 @@
 /** `/_edge/tenant_info` (SPEC §1), as Atlassian serves it. */
 import Type from 'typebox';
+import { component } from './common.ts';
 
-export const TenantInfoSchema = Type.Object({
-  cloudId: Type.String({ description: 'The cloudId of this site, used in the `/ex/{product}/{cloudId}` gateway paths.' }),
-});
+export const TenantInfoSchema = Type.Object(
+  {
+    cloudId: Type.String({ description: 'The cloudId of this site, used in the `/ex/{product}/{cloudId}` gateway paths.' }),
+  },
+  component('TenantInfo'),
+);

@@ -1,5 +1,6 @@
 /** Jira user properties (SPEC §6; PropertyKeys and EntityProperty in reference/jira-user-properties.openapi.json). */
 import Type, { type Static } from 'typebox';
+import { component } from './common.ts';
 
 /**
  * Which user: `accountId`, else the legacy `userKey`, else `username`. Their
@@ -22,19 +23,25 @@ export const JiraPropertyValueSchema = Type.Unknown({
   description: 'The value of the property: any non-empty JSON value of at most 32768 bytes, sent as application/json.',
 });
 
-export const EntityPropertySchema = Type.Object({
-  key: Type.String({ description: 'The key of the property.' }),
-  value: Type.Unknown({ description: 'The value of the property.' }),
-});
+export const EntityPropertySchema = Type.Object(
+  {
+    key: Type.String({ description: 'The key of the property.' }),
+    value: Type.Unknown({ description: 'The value of the property.' }),
+  },
+  component('EntityProperty'),
+);
 
-export const PropertyKeysSchema = Type.Object({
-  keys: Type.Array(
-    Type.Object({
-      key: Type.String({ description: 'The key of the property.' }),
-      self: Type.String({ description: 'The absolute URL of the property.' }),
-    }),
-  ),
-});
+export const PropertyKeysSchema = Type.Object(
+  {
+    keys: Type.Array(
+      Type.Object({
+        key: Type.String({ description: 'The key of the property.' }),
+        self: Type.String({ description: 'The absolute URL of the property.' }),
+      }),
+    ),
+  },
+  component('PropertyKeys'),
+);
 export type PropertyKeys = Static<typeof PropertyKeysSchema>;
 
 /** `GET …/user/properties/{propertyKey}`: the property, or the keys when the key is empty (Jira lists them then). */

@@ -1,5 +1,6 @@
 /** `POST /oauth2/token` (SPEC §3; RFC 6749 §5.1). */
 import Type, { type Static } from 'typebox';
+import { component } from './common.ts';
 
 /**
  * The token request, for the document: the handler reads the form or JSON
@@ -13,12 +14,15 @@ export const TokenRequestSchema = Type.Object({
   scope: Type.Optional(Type.String({ description: 'Space-separated scopes; the app\'s own when absent.' })),
 });
 
-export const TokenResponseSchema = Type.Object({
-  access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
-  /** Seconds. */
-  expires_in: Type.Integer(),
-  /** The granted scopes, space-separated. */
-  scope: Type.String(),
-});
+export const TokenResponseSchema = Type.Object(
+  {
+    access_token: Type.String(),
+    token_type: Type.Literal('Bearer'),
+    /** Seconds. */
+    expires_in: Type.Integer(),
+    /** The granted scopes, space-separated. */
+    scope: Type.String(),
+  },
+  component('TokenResponse'),
+);
 export type TokenResponse = Static<typeof TokenResponseSchema>;

@@ -1,6 +1,6 @@
 /** Confluence user properties (SPEC §5; UserProperty and UserPropertyKeyArray in reference/). */
 import Type, { type Static } from 'typebox';
-import { LinksSchema, PageQuerySchema } from './common.ts';
+import { component, LinksSchema, PageQuerySchema } from './common.ts';
 
 export const UserIdParamsSchema = Type.Object({
   userId: Type.String({ description: 'The accountId of the user.' }),
@@ -25,20 +25,26 @@ export const UserPropertyBodySchema = Type.Object(
 
 const ValueSchema = Type.Object({}, { additionalProperties: true, description: 'The value of the user property.' });
 
-export const UserPropertySchema = Type.Object({
-  key: Type.String(),
-  value: ValueSchema,
-  id: Type.String(),
-  createdDate: Type.String({ format: 'date-time' }),
-  lastModifiedDate: Type.String({ format: 'date-time' }),
-  _links: LinksSchema,
-});
+export const UserPropertySchema = Type.Object(
+  {
+    key: Type.String(),
+    value: ValueSchema,
+    id: Type.String(),
+    createdDate: Type.String({ format: 'date-time' }),
+    lastModifiedDate: Type.String({ format: 'date-time' }),
+    _links: LinksSchema,
+  },
+  component('UserProperty'),
+);
 export type UserPropertyBody = Static<typeof UserPropertySchema>;
 
-export const UserPropertyKeyArraySchema = Type.Object({
-  results: Type.Array(Type.Object({ key: Type.String() })),
-  start: Type.Integer(),
-  limit: Type.Integer(),
-  size: Type.Integer(),
-  _links: LinksSchema,
-});
+export const UserPropertyKeyArraySchema = Type.Object(
+  {
+    results: Type.Array(Type.Object({ key: Type.String() })),
+    start: Type.Integer(),
+    limit: Type.Integer(),
+    size: Type.Integer(),
+    _links: LinksSchema,
+  },
+  component('UserPropertyKeyArray'),
+);

@@ -6,7 +6,7 @@
  * types the route.
  */
 import Type, { type Static } from 'typebox';
-import { LinksSchema } from './common.ts';
+import { component, LinksSchema } from './common.ts';
 
 // ── Requests ───────────────────────────────────────────────────────────────
 
@@ -61,30 +61,39 @@ export const EmailBulkQuerySchema = Type.Object({
 
 // ── Responses ──────────────────────────────────────────────────────────────
 
-export const IconSchema = Type.Object({
-  path: Type.String({ description: 'Relative to the site: `/wiki/aa-avatar/<accountId>` serves the image.' }),
-  width: Type.Integer(),
-  height: Type.Integer(),
-  isDefault: Type.Boolean(),
-});
+export const IconSchema = Type.Object(
+  {
+    path: Type.String({ description: 'Relative to the site: `/wiki/aa-avatar/<accountId>` serves the image.' }),
+    width: Type.Integer(),
+    height: Type.Integer(),
+    isDefault: Type.Boolean(),
+  },
+  component('Icon'),
+);
 export type Icon = Static<typeof IconSchema>;
 
-export const OperationCheckResultSchema = Type.Object({
-  operation: Type.String({ description: '`use` or `administer`.' }),
-  targetType: Type.String({ description: 'Always `application` for users.' }),
-});
+export const OperationCheckResultSchema = Type.Object(
+  {
+    operation: Type.String({ description: '`use` or `administer`.' }),
+    targetType: Type.String({ description: 'Always `application` for users.' }),
+  },
+  component('OperationCheckResult'),
+);
 export type OperationCheckResult = Static<typeof OperationCheckResultSchema>;
 
 /** SPEC §4: a personal space, when the user owns one. */
-export const PersonalSpaceSchema = Type.Object({
-  id: Type.Integer(),
-  key: Type.String(),
-  name: Type.String(),
-  type: Type.String(),
-  status: Type.String(),
-  _expandable: Type.Object({}, { additionalProperties: true }),
-  _links: LinksSchema,
-});
+export const PersonalSpaceSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    key: Type.String(),
+    name: Type.String(),
+    type: Type.String(),
+    status: Type.String(),
+    _expandable: Type.Object({}, { additionalProperties: true }),
+    _links: LinksSchema,
+  },
+  component('PersonalSpace'),
+);
 
 /** Deprecated in seeds/003: `personal` holds only `email`, for the user themselves or an admin. */
 const UserDetailsSchema = Type.Object({
@@ -92,36 +101,42 @@ const UserDetailsSchema = Type.Object({
   business: Type.Optional(Type.Object({})),
 });
 
-export const UserSchema = Type.Object({
-  type: Type.String({ description: 'Always `known` for a user.' }),
-  accountId: Type.String(),
-  accountType: Type.String({ description: '`atlassian`, or `app` for an app\'s bot user.' }),
-  email: Type.String({ description: 'Empty unless the caller may see it (the user\'s email visibility).' }),
-  publicName: Type.String(),
-  profilePicture: IconSchema,
-  displayName: Type.String(),
-  timeZone: Type.String(),
-  isExternalCollaborator: Type.Boolean(),
-  externalCollaborator: Type.Boolean(),
-  operations: Type.Optional(Type.Array(OperationCheckResultSchema)),
-  details: Type.Optional(UserDetailsSchema),
-  personalSpace: Type.Optional(PersonalSpaceSchema),
-  _expandable: Type.Object({
-    operations: Type.Optional(Type.String()),
-    details: Type.Optional(Type.String()),
-    personalSpace: Type.Optional(Type.String()),
-  }),
-  _links: LinksSchema,
-});
+export const UserSchema = Type.Object(
+  {
+    type: Type.String({ description: 'Always `known` for a user.' }),
+    accountId: Type.String(),
+    accountType: Type.String({ description: '`atlassian`, or `app` for an app\'s bot user.' }),
+    email: Type.String({ description: 'Empty unless the caller may see it (the user\'s email visibility).' }),
+    publicName: Type.String(),
+    profilePicture: IconSchema,
+    displayName: Type.String(),
+    timeZone: Type.String(),
+    isExternalCollaborator: Type.Boolean(),
+    externalCollaborator: Type.Boolean(),
+    operations: Type.Optional(Type.Array(OperationCheckResultSchema)),
+    details: Type.Optional(UserDetailsSchema),
+    personalSpace: Type.Optional(PersonalSpaceSchema),
+    _expandable: Type.Object({
+      operations: Type.Optional(Type.String()),
+      details: Type.Optional(Type.String()),
+      personalSpace: Type.Optional(Type.String()),
+    }),
+    _links: LinksSchema,
+  },
+  component('User'),
+);
 export type UserBody = Static<typeof UserSchema>;
 
-export const AnonymousUserSchema = Type.Object({
-  type: Type.String({ description: 'Always `anonymous`.' }),
-  displayName: Type.String(),
-  profilePicture: IconSchema,
-  operations: Type.Optional(Type.Array(OperationCheckResultSchema)),
-  _links: LinksSchema,
-});
+export const AnonymousUserSchema = Type.Object(
+  {
+    type: Type.String({ description: 'Always `anonymous`.' }),
+    displayName: Type.String(),
+    profilePicture: IconSchema,
+    operations: Type.Optional(Type.Array(OperationCheckResultSchema)),
+    _links: LinksSchema,
+  },
+  component('UserAnonymous'),
+);
 export type AnonymousUserBody = Static<typeof AnonymousUserSchema>;
 
 /** `/user/current` answers a user, or the anonymous shape to an anonymous caller. */
@@ -134,24 +149,30 @@ const ListFields = {
   _links: LinksSchema,
 };
 
-export const BulkUserLookupArraySchema = Type.Object({ results: Type.Array(UserSchema), ...ListFields });
+export const BulkUserLookupArraySchema = Type.Object({ results: Type.Array(UserSchema), ...ListFields }, component('BulkUserLookupArray'));
 
-export const GroupSchema = Type.Object({
-  type: Type.String({ description: 'Always `group`.' }),
-  name: Type.String(),
-  id: Type.String(),
-  _links: Type.Object({ self: Type.String() }, { additionalProperties: true }),
-});
+export const GroupSchema = Type.Object(
+  {
+    type: Type.String({ description: 'Always `group`.' }),
+    name: Type.String(),
+    id: Type.String(),
+    _links: Type.Object({ self: Type.String() }, { additionalProperties: true }),
+  },
+  component('Group'),
+);
 
-export const GroupArrayWithLinksSchema = Type.Object({ results: Type.Array(GroupSchema), ...ListFields });
+export const GroupArrayWithLinksSchema = Type.Object({ results: Type.Array(GroupSchema), ...ListFields }, component('GroupArrayWithLinks'));
 
-export const MigratedUserSchema = Type.Object({
-  username: Type.Optional(Type.String()),
-  key: Type.Optional(Type.String()),
-  accountId: Type.String(),
-});
+export const MigratedUserSchema = Type.Object(
+  {
+    username: Type.Optional(Type.String()),
+    key: Type.Optional(Type.String()),
+    accountId: Type.String(),
+  },
+  component('MigratedUser'),
+);
 
-export const MigratedUserArraySchema = Type.Object({ results: Type.Array(MigratedUserSchema), ...ListFields });
+export const MigratedUserArraySchema = Type.Object({ results: Type.Array(MigratedUserSchema), ...ListFields }, component('MigratedUserArray'));
 
-export const AccountIdEmailRecordSchema = Type.Object({ accountId: Type.String(), email: Type.String() });
-export const AccountIdEmailRecordArraySchema = Type.Array(AccountIdEmailRecordSchema);
+export const AccountIdEmailRecordSchema = Type.Object({ accountId: Type.String(), email: Type.String() }, component('AccountIdEmailRecord'));
+export const AccountIdEmailRecordArraySchema = Type.Array(AccountIdEmailRecordSchema, component('AccountIdEmailRecordArray'));

@@ -1,5 +1,6 @@
 /** Content, label and space watches (SPEC §1, §3; UserWatch in reference/confluence-user-api.openapi.json). */
 import Type, { type Static } from 'typebox';
+import { component } from './common.ts';
 
 /** The user whose watch it is: `accountId`, else the legacy `key`, else `username`, else the caller. */
 export const WatchUserQuerySchema = Type.Object({
@@ -13,6 +14,6 @@ export const ContentWatchParamsSchema = Type.Object({ contentId: Type.String({ d
 export const LabelWatchParamsSchema = Type.Object({ labelName: Type.String({ description: 'The label name, in any case.' }) });
 export const SpaceWatchParamsSchema = Type.Object({ spaceKey: Type.String({ description: 'The key of the space.' }) });
 
-export const UserWatchSchema = Type.Object({ watching: Type.Boolean() });
+export const UserWatchSchema = Type.Object({ watching: Type.Boolean() }, component('UserWatch'));
 export type UserWatch = Static<typeof UserWatchSchema>;
 

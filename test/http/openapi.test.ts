@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { OpenAPIV3 } from 'openapi-types';
 import { basic, startFixture, type Fixture } from '../helpers/fixture.ts';
+import { referencePathFor } from '../helpers/reference-schemas.ts';
 import { isPublicRoute, servedRoutes } from '../helpers/security.ts';
 
 type Operation = OpenAPIV3.OperationObject;
@@ -107,6 +108,28 @@ describe('the OpenAPI document and the reference page', () => {
     const alias = document.paths['/ex/confluence/{cloudId}/wiki/rest/api/user/{userId}/property/{key}']!.get!;
     assert.equal(alias.operationId, undefined);
     assert.ok(alias.responses['404'], 'a gateway path documents the 404 of a wrong cloudId');
+  });
+
+  test('each shape is one component, named as Atlassian names it, and every route refers to it', () => {
+    assert.ok(!JSON.stringify(document).includes('x-userplane-component'), 'the naming option does not leak into the document');
+    const schemas = document.components?.schemas ?? {};
+    for (const name of ['UserProperty', 'User', 'GenericLinks', 'EntityProperty', 'AdminUser', 'AdminUserList']) assert.ok(schemas[name], `${name} is a component`);
+    const schemaOf = (operation: Operation, status: string) =>
+      ((operation.responses[status] as OpenAPIV3.ResponseObject | undefined)?.content?.['application/json']?.schema ?? {}) as Record<string, unknown>;
+    const refsIn = (schema: Record<string, unknown>) => [schema.$ref, ...((schema.anyOf as Array<{ $ref?: string }> | undefined) ?? []).map((s) => s.$ref)];
+
+    let compared = 0;
+    for (const { method, path, operation } of operations(document)) {
+      const reference = referencePathFor(path.replace(/\{([^}]+)\}/g, ':$1'));
+      const theirs = reference?.document.openapi.paths[reference.path]?.[method.toLowerCase()] as { responses?: Record<string, Record<string, unknown>> } | undefined;
+      for (const [status, response] of Object.entries(theirs?.responses ?? {})) {
+        const $ref = (response.content as Record<string, { schema?: { $ref?: string } }> | undefined)?.['application/json']?.schema?.$ref;
+        if (!status.startsWith('2') || !$ref) continue;
+        assert.ok(refsIn(schemaOf(operation, status)).includes($ref), `${method} ${path} ${status} refers to ${$ref}`);
+        compared++;
+      }
+    }
+    assert.ok(compared >= 40, `compared ${compared} responses with Atlassian's, under every prefix`);
   });
 
   test('the token endpoint documents its form and JSON bodies and RFC 6749 errors', () => {
