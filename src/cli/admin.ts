@@ -67,6 +67,11 @@ export function resourceArgument(name: string, help: string): ResourceArgument {
   return { name, help: `  ${name.padEnd(13)}${help}` };
 }
 
+/** `VERB ARG`: a subcommand on one resource, named by its one argument. */
+function onOneResource(verb: string, argument: ResourceArgument, summary: string, run: (context: CommandContext, ref: string) => Promise<void>): Subcommand {
+  return { usage: `${verb} ${argument.name}`, summary, positionals: [argument.name], optionHelp: [argument.help], run: (context) => run(context, context.args[0]!) };
+}
+
 /** `show ARG`: finds one resource and prints it. */
 export function showSubcommand<T>(
   argument: ResourceArgument,
@@ -74,15 +79,7 @@ export function showSubcommand<T>(
   find: (context: CommandContext, ref: string) => Promise<T>,
   print: (context: CommandContext, found: T) => void,
 ): Subcommand {
-  return {
-    usage: `show ${argument.name}`,
-    summary,
-    positionals: [argument.name],
-    optionHelp: [argument.help],
-    async run(context) {
-      print(context, await find(context, context.args[0]!));
-    },
-  };
+  return onOneResource('show', argument, summary, async (context, ref) => print(context, await find(context, ref)));
 }
 
 /** `delete ARG`: deletes one resource and names it, as `deleted NOUN ID` or `{"deleted": ID}`. `remove` answers the id. */
@@ -92,16 +89,10 @@ export function deleteSubcommand(
   summary: string,
   remove: (context: CommandContext, ref: string) => Promise<string>,
 ): Subcommand {
-  return {
-    usage: `delete ${argument.name}`,
-    summary,
-    positionals: [argument.name],
-    optionHelp: [argument.help],
-    async run(context) {
-      const deleted = await remove(context, context.args[0]!);
-      context.print(context.json ? JSON.stringify({ deleted }) : `deleted ${noun} ${deleted}`);
-    },
-  };
+  return onOneResource('delete', argument, summary, async (context, ref) => {
+    const deleted = await remove(context, ref);
+    context.print(context.json ? JSON.stringify({ deleted }) : `deleted ${noun} ${deleted}`);
+  });
 }
 
 export interface Command {
