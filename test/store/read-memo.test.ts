@@ -1,6 +1,8 @@
 /**
  * The embedded store's read memo (store/read-memo.ts): what it keeps, and
  * that no write, on any path, leaves a stale answer behind (store/sqlite.ts).
+ * The last suite holds the HTTP API to the same promise on both stores, under
+ * concurrent writes: a read never goes back in time.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +17,8 @@ import {
 } from '../../src/store/properties.ts';
 import { ReadMemo, type RawRows } from '../../src/store/read-memo.ts';
 import { deleteUser, upsertUser, userExists } from '../../src/store/users.ts';
-import { freshStore } from '../helpers/stores.ts';
+import { basic, startFixture, type Fixture } from '../helpers/fixture.ts';
+import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 /** A query that answers `rows` and counts how often it ran. */
 function counting(rows: RawRows) {
@@ -177,3 +180,68 @@ describe('the SQLite read memo stays coherent with every write', () => {
     assert.deepEqual((await selectValue(store.db, { key: 'shared' })).rows, [{ value: '{"v":1}' }]);
   });
 });
+
+for (const kind of STORE_KINDS) {
+  describe(`property reads under concurrent writes on ${kind}`, () => {
+    let fx: Fixture;
+    before(async () => {
+      fx = await startFixture(kind);
+    });
+    after(() => fx.close());
+
+    const url = (key: string) => `/wiki/rest/api/user/712020:mia/property/${key}`;
+    const headers = { ...basic('mia'), 'content-type': 'application/json' };
+    const send = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', key: string, value?: object) =>
+      fx.app.inject({ method, url: url(key), headers, payload: value && JSON.stringify({ value }) });
+    const version = (etag: unknown) => Number(String(etag).replaceAll('"', ''));
+
+    test('a read never shows less than what was acknowledged before it began, and shows what that version wrote', async () => {
+      const keys = ['race-a', 'race-b', 'race-c'];
+      /** Per key: the highest version a PUT has acknowledged, and what each version holds. */
+      const acknowledged = new Map(keys.map((key) => [key, 1]));
+      const written = new Map(keys.map((key) => [key, new Map([[1, JSON.stringify({ n: 0 })]])]));
+      for (const key of keys) assert.equal((await send('POST', key, { n: 0 })).statusCode, 201);
+
+      let random = 7;
+      const next = () => (random = (random * 48271) % 2147483647);
+      let n = 0;
+      for (let round = 0; round < 25; round++) {
+        const reads: Array<{ key: string; floor: number; response: Promise<{ statusCode: number; headers: Record<string, unknown>; json(): any }> }> = [];
+        const writes: Array<Promise<void>> = [];
+        for (let i = 0; i < 12; i++) {
+          const key = keys[next() % keys.length]!;
+          if (next() % 2 === 0) {
+            reads.push({ key, floor: acknowledged.get(key)!, response: send('GET', key) });
+          } else {
+            const value = { n: ++n };
+            writes.push(
+              send('PUT', key, value).then((response) => {
+                assert.equal(response.statusCode, 204);
+                const at = version(response.headers.etag);
+                written.get(key)!.set(at, JSON.stringify(value));
+                acknowledged.set(key, Math.max(acknowledged.get(key)!, at));
+              }),
+            );
+          }
+        }
+        await Promise.all(writes);
+        for (const { key, floor, response } of reads) {
+          const read = await response;
+          assert.equal(read.statusCode, 200);
+          const at = version(read.headers.etag);
+          assert.ok(at >= floor, `${key}: read version ${at} after version ${floor} was acknowledged`);
+          assert.equal(JSON.stringify(read.json().value), written.get(key)!.get(at), `${key}: version ${at} holds what its PUT wrote`);
+        }
+      }
+      for (const key of keys) {
+        const latest = await send('GET', key);
+        assert.equal(version(latest.headers.etag), acknowledged.get(key));
+        assert.equal((await send('DELETE', key)).statusCode, 204);
+        assert.equal((await send('GET', key)).statusCode, 404);
+        assert.equal((await send('POST', key, { again: true })).statusCode, 201);
+        const recreated = await send('GET', key);
+        assert.deepEqual([version(recreated.headers.etag), recreated.json().value], [1, { again: true }]);
+      }
+    });
+  });
+}
