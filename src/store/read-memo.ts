@@ -49,9 +49,10 @@ export class ReadMemo {
     const rows = query(parameters);
     const size = sizeOf(rows);
     if (size === undefined || size > this.budgetBytes / LARGEST_SHARE) return rows;
-    if (this.#bytes + size + key.length * 2 > this.budgetBytes) this.forget();
+    const cost = size + key.length * 2;
+    if (this.#bytes + cost > this.budgetBytes) this.forget();
     this.#results.set(key, rows);
-    this.#bytes += size + key.length * 2;
+    this.#bytes += cost;
     return rows;
   }
 

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { User } from '../../src/domain/users.ts';
 import { openStore, type DatabaseLocation, type Store } from '../../src/store/database.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -42,4 +43,21 @@ export async function freshStore(kind: StoreKind): Promise<Store> {
 
 export function databaseUrl(location: DatabaseLocation): string {
   return location.dialect === 'sqlite' ? `sqlite:${location.path}` : location.url;
+}
+
+/** A plain active user, for store tests that need one row to hang properties on. */
+export function plainUser(accountId: string, name: string): User {
+  return {
+    accountId,
+    accountType: 'atlassian',
+    email: `${name.toLowerCase()}@example.com`,
+    displayName: name,
+    publicName: name,
+    timeZone: 'UTC',
+    emailVisibility: 'admins',
+    username: null,
+    userKey: null,
+    externalCollaborator: false,
+    active: true,
+  };
 }

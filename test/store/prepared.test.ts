@@ -8,7 +8,7 @@ import type { Store } from '../../src/store/database.ts';
 import { preparedQuery } from '../../src/store/prepared.ts';
 import { deleteProperty, findProperty, insertProperty, replacePropertyValue, type PropertyAddress } from '../../src/store/properties.ts';
 import { upsertUser } from '../../src/store/users.ts';
-import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
+import { freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
 const USER = '712020:prepared';
 const at = (key: string): PropertyAddress => ({ product: 'confluence', namespace: '', accountId: USER, key });
@@ -31,19 +31,7 @@ for (const kind of STORE_KINDS) {
     let store: Store;
     before(async () => {
       store = await freshStore(kind);
-      await upsertUser(store.db, {
-        accountId: USER,
-        accountType: 'atlassian',
-        email: 'prepared@example.com',
-        displayName: 'Prepared',
-        publicName: 'Prepared',
-        timeZone: 'UTC',
-        emailVisibility: 'admins',
-        username: null,
-        userKey: null,
-        externalCollaborator: false,
-        active: true,
-      });
+      await upsertUser(store.db, plainUser(USER, 'Prepared'));
     });
     after(() => store.close());
 

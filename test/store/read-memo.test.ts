@@ -18,7 +18,7 @@ import {
 import { ReadMemo, type RawRows } from '../../src/store/read-memo.ts';
 import { deleteUser, upsertUser, userExists } from '../../src/store/users.ts';
 import { basic, startFixture, type Fixture } from '../helpers/fixture.ts';
-import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
+import { freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
 /** A query that answers `rows` and counts how often it ran. */
 function counting(rows: RawRows) {
@@ -94,19 +94,7 @@ describe('ReadMemo', () => {
 
 const USER = '712020:memo';
 const at = (key: string): PropertyAddress => ({ product: 'confluence', namespace: '', accountId: USER, key });
-const user = {
-  accountId: USER,
-  accountType: 'atlassian' as const,
-  email: 'memo@example.com',
-  displayName: 'Memo',
-  publicName: 'Memo',
-  timeZone: 'UTC',
-  emailVisibility: 'admins' as const,
-  username: null,
-  userKey: null,
-  externalCollaborator: false,
-  active: true,
-};
+const user = plainUser(USER, 'Memo');
 
 const selectValue = preparedQuery<{ key: string }, { value: string }>((db, param) =>
   db.selectFrom('properties').select('value').where('account_id', '=', USER).where('key', '=', param('key')),

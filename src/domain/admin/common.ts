@@ -8,10 +8,10 @@ import type { Kysely, Transaction } from 'kysely';
 import { ADMIN_PAGE } from '../../schemas/admin.ts';
 import { ensureGroup } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
-import { sortedDistinct } from '../spaces.ts';
 import { ensureSite, lockSite, readSite } from '../../store/site.ts';
 import { countActiveMembers } from '../../store/users.ts';
 import { badRequest, conflict } from '../errors.ts';
+import { sortedDistinct } from '../spaces.ts';
 import { isWellFormedAccountId } from '../users.ts';
 
 export interface AdminList<T> {
