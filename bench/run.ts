@@ -9,8 +9,8 @@
  *   npm run bench [-- --duration SECONDS --connections N]
  *   npm run bench -- --url URL [--email E --token T --account-id ID]   bench a running server
  */
-import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
 import { freePort } from '../test/helpers/net.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -75,7 +76,13 @@ async function main(): Promise<number> {
     // Each PUT empties SQLite's read memo (src/store/read-memo.ts), so here most GETs read SQLite.
     {
       name: 'GET+PUT alternating',
-      options: { url: `${properties}/bench-key`, requests: [{ method: 'GET', headers: auth }, { method: 'PUT', headers: json, body: putBody }] },
+      options: {
+        url: `${properties}/bench-key`,
+        requests: [
+          { method: 'GET', headers: auth },
+          { method: 'PUT', headers: json, body: putBody },
+        ],
+      },
     },
   ];
   const runs: Run[] = [];
@@ -125,7 +132,11 @@ async function startUserplane(): Promise<{ url: string; child: ChildProcess }> {
 
 function startChild(args: string[]): ChildProcess {
   // Its own process group: a Ctrl-C reaches only us, and we stop the children once, in cleanUp.
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
   // Pass on log lines (JSON) but not the first-start banner, which shows a throwaway admin's token.
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (line.startsWith('{')) process.stderr.write(`${line}\n`);
@@ -178,7 +189,10 @@ function report(runs: Run[], connections: number): void {
     ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
 
   const worstP99 = Math.max(...runs.slice(1).map(({ result }) => result.latency.p99));
   const mark = (met: boolean) => (met ? 'met' : 'MISSED');

@@ -3,26 +3,26 @@
  * open store and the server's secrets; it never reads the environment.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { Authenticator } from './domain/authenticate.ts';
 import { ApiError } from './domain/errors.ts';
+import { TokenIssuer } from './domain/oauth.ts';
 import type { Secrets } from './domain/secrets.ts';
 import { SiteService } from './domain/site.ts';
 import { ADMIN_API_PREFIX, adminRoutes } from './http/admin/index.ts';
 import { registerAuth } from './http/auth.ts';
+import { avatarRoutes } from './http/avatars.ts';
 import { userPropertyRoutes } from './http/confluence/user-properties.ts';
 import { userDirectoryRoutes } from './http/confluence/users.ts';
 import { watchRoutes } from './http/confluence/watches.ts';
-import { avatarRoutes } from './http/avatars.ts';
 import { registerErrorHandling, sendError } from './http/errors.ts';
 import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
 import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
-import { OAUTH_PREFIX, oauthRoutes } from './http/oauth.ts';
-import { TokenIssuer } from './domain/oauth.ts';
 import { registerJsonBody } from './http/json-body.ts';
+import { OAUTH_PREFIX, oauthRoutes } from './http/oauth.ts';
 import { DOCS_PREFIX, openApiRoutes, registerOpenApi } from './http/openapi.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Database } from './store/schema.ts';
@@ -34,7 +34,12 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
  * Confluence is served under both prefixes (SPEC §1: confluence.js uses `/rest/api`),
  * and under the OAuth gateway (http/gateway.ts checks the cloudId).
  */
-const CONFLUENCE_PREFIXES = ['/wiki/rest/api', '/rest/api', '/ex/confluence/:cloudId/wiki/rest/api', '/ex/confluence/:cloudId/rest/api'];
+const CONFLUENCE_PREFIXES = [
+  '/wiki/rest/api',
+  '/rest/api',
+  '/ex/confluence/:cloudId/wiki/rest/api',
+  '/ex/confluence/:cloudId/rest/api',
+];
 
 /** Jira's two versions behave identically (SPEC §1), directly and under the OAuth gateway. */
 const JIRA_PREFIXES = ([2, 3] as const).flatMap((version) =>
@@ -73,7 +78,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (error.code === 'FST_ERR_BAD_URL') {
         // The path only: the query may hold a jwt, which no answer repeats.
         const path = request.url.split('?')[0];
-        return sendError(request, reply, new ApiError('bad_request', `The request URL is not valid: ${path} is not percent-encoded UTF-8`));
+        return sendError(
+          request,
+          reply,
+          new ApiError('bad_request', `The request URL is not valid: ${path} is not percent-encoded UTF-8`),
+        );
       }
       request.log.error({ err: error, reqId: request.id }, 'routing error');
       return sendError(request, reply, new ApiError('internal', `Internal server error (request id ${request.id})`));
@@ -100,7 +109,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: ADMIN_API_PREFIX, db: options.db, secrets: options.secrets, sites });
   await app.register(avatarRoutes, { db: options.db });
   await app.register(tenantInfoRoutes, { sites });
-  await app.register(oauthRoutes, { prefix: OAUTH_PREFIX, issuer: new TokenIssuer(options.db, options.secrets), sites });
+  await app.register(oauthRoutes, {
+    prefix: OAUTH_PREFIX,
+    issuer: new TokenIssuer(options.db, options.secrets),
+    sites,
+  });
   for (const { prefix, version } of JIRA_PREFIXES) {
     await app.register(jiraUserPropertyRoutes, { prefix, db: options.db, version });
   }

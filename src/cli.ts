@@ -8,8 +8,8 @@
 import { parseArgs } from 'node:util';
 import { runAdminCommand } from './cli/admin.ts';
 import { ADMIN_USAGE, findAdminCommand } from './cli/commands.ts';
-import { CONFIG_OPTIONS, ConfigError, loadConfig, type ConfigOptions } from './config.ts';
-import { SeedError, loadSeed, readSeedFile } from './domain/seed.ts';
+import { CONFIG_OPTIONS, ConfigError, type ConfigOptions, loadConfig } from './config.ts';
+import { loadSeed, readSeedFile, SeedError } from './domain/seed.ts';
 import { openRuntime } from './runtime.ts';
 import { firstStartBanner, startServer } from './server.ts';
 

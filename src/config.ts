@@ -59,11 +59,15 @@ export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = proc
     const value = fromOption ?? fromEnv ?? setting.fallback;
     if (value === undefined) continue;
     raw[name] = name === 'port' && /^\d+$/.test(value) ? Number(value) : value;
-    origin[name] = fromOption !== undefined ? setting.option : fromEnv !== undefined ? setting.env : `${setting.option} (default)`;
+    origin[name] =
+      fromOption !== undefined ? setting.option : fromEnv !== undefined ? setting.env : `${setting.option} (default)`;
   }
   const problems = schemaProblems(ConfigSchema, raw).map((line) => {
     const name = line.slice(0, line.indexOf(':'));
-    const rest = EXPECTED[name] && line.startsWith(`${name}: must match pattern`) ? `: ${EXPECTED[name]}` : line.slice(name.length);
+    const rest =
+      EXPECTED[name] && line.startsWith(`${name}: must match pattern`)
+        ? `: ${EXPECTED[name]}`
+        : line.slice(name.length);
     return origin[name] ? `${origin[name]}${rest}` : `${name}${rest}`;
   });
   if (problems.length > 0) throw new ConfigError(problems);

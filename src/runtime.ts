@@ -5,9 +5,9 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, type Config } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
 import { newSecretKey, Secrets } from './domain/secrets.ts';
-import { openStore, parseDatabaseUrl, type DatabaseLocation, type Store } from './store/database.ts';
+import { type DatabaseLocation, openStore, parseDatabaseUrl, type Store } from './store/database.ts';
 
 export interface Runtime {
   store: Store;

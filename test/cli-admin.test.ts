@@ -13,7 +13,7 @@ import { buildApp } from '../src/app.ts';
 import { Secrets } from '../src/domain/secrets.ts';
 import { openStore } from '../src/store/database.ts';
 import { findApiTokenByDigest } from '../src/store/tokens.ts';
-import { basicAuth, cleanEnv, failed, ok, parseBanner, runCli, startCli, type CliProcess } from './helpers/process.ts';
+import { basicAuth, type CliProcess, cleanEnv, failed, ok, parseBanner, runCli, startCli } from './helpers/process.ts';
 import { freshLocation } from './helpers/stores.ts';
 
 const LISTENING = /userplane listening on (http:\/\/[^"\s]+)/;
@@ -31,29 +31,84 @@ describe('userplane administration commands', () => {
     const database = sqliteDatabase();
     const cli = (...args: string[]) => runCli([...args, '--database', database]);
 
-    const boss = ok(await cli('users', 'add', '--email', 'boss@example.com', '--display-name', 'Boss', '--group', 'confluence-admins', '--group', 'confluence-users', '--json'));
+    const boss = ok(
+      await cli(
+        'users',
+        'add',
+        '--email',
+        'boss@example.com',
+        '--display-name',
+        'Boss',
+        '--group',
+        'confluence-admins',
+        '--group',
+        'confluence-users',
+        '--json',
+      ),
+    );
     assert.match(boss.accountId, /^712020:[0-9a-f-]{36}$/);
     assert.deepEqual(boss.groups, ['confluence-admins', 'confluence-users']);
     assert.equal(boss.active, true);
 
-    const mia = ok(await cli('users', 'add', '--email', 'mia@example.com', '--display-name', 'Mia Krystof', '--account-id', '712020:mia', '--time-zone', 'Europe/Berlin', '--email-visibility', 'anyone', '--json'));
+    const mia = ok(
+      await cli(
+        'users',
+        'add',
+        '--email',
+        'mia@example.com',
+        '--display-name',
+        'Mia Krystof',
+        '--account-id',
+        '712020:mia',
+        '--time-zone',
+        'Europe/Berlin',
+        '--email-visibility',
+        'anyone',
+        '--json',
+      ),
+    );
     assert.deepEqual(
-      { accountId: mia.accountId, timeZone: mia.timeZone, emailVisibility: mia.emailVisibility, publicName: mia.publicName, groups: mia.groups },
-      { accountId: '712020:mia', timeZone: 'Europe/Berlin', emailVisibility: 'anyone', publicName: 'Mia Krystof', groups: [] },
+      {
+        accountId: mia.accountId,
+        timeZone: mia.timeZone,
+        emailVisibility: mia.emailVisibility,
+        publicName: mia.publicName,
+        groups: mia.groups,
+      },
+      {
+        accountId: '712020:mia',
+        timeZone: 'Europe/Berlin',
+        emailVisibility: 'anyone',
+        publicName: 'Mia Krystof',
+        groups: [],
+      },
     );
     assert.match(ok(await cli('groups', 'add', 'qa')), /^created group qa \([0-9a-f-]{36}\)\n$/);
     assert.equal(ok(await cli('groups', 'add-member', 'qa', 'mia@example.com')), 'added 712020:mia to group qa\n');
-    assert.equal(ok(await cli('groups', 'add-member', 'confluence-users', '712020:mia')), 'added 712020:mia to group confluence-users\n');
+    assert.equal(
+      ok(await cli('groups', 'add-member', 'confluence-users', '712020:mia')),
+      'added 712020:mia to group confluence-users\n',
+    );
     const members = ok(await cli('groups', 'members', 'qa', '--json'));
-    assert.deepEqual(members.results.map((u: { accountId: string }) => u.accountId), ['712020:mia']);
+    assert.deepEqual(
+      members.results.map((u: { accountId: string }) => u.accountId),
+      ['712020:mia'],
+    );
 
-    const updated = ok(await cli('users', 'update', '712020:mia', '--public-name', 'Mia', '--username', 'mia', '--json'));
-    assert.deepEqual({ publicName: updated.publicName, username: updated.username, groups: updated.groups }, { publicName: 'Mia', username: 'mia', groups: ['confluence-users', 'qa'] });
+    const updated = ok(
+      await cli('users', 'update', '712020:mia', '--public-name', 'Mia', '--username', 'mia', '--json'),
+    );
+    assert.deepEqual(
+      { publicName: updated.publicName, username: updated.username, groups: updated.groups },
+      { publicName: 'Mia', username: 'mia', groups: ['confluence-users', 'qa'] },
+    );
 
     const first = ok(await cli('tokens', 'create', '--user', 'boss@example.com', '--name', 'first', '--json'));
     assert.match(first.token, /^upt_[A-Za-z0-9_-]{43}$/);
     const human = await cli('tokens', 'create', '--user', boss.accountId);
-    const second = ok(human).match(/^API token for boss@example\.com, shown only this once:\n {2}(upt_\S+)\nid ([0-9a-f-]{36}), name "API token", never expires\n/);
+    const second = ok(human).match(
+      /^API token for boss@example\.com, shown only this once:\n {2}(upt_\S+)\nid ([0-9a-f-]{36}), name "API token", never expires\n/,
+    );
     assert.ok(second, human.stdout);
     const listed = ok(await cli('tokens', 'list', '--user', 'boss@example.com', '--json'));
     assert.deepEqual(listed.results.map((t: { name: string }) => t.name).sort(), ['API token', 'first']);
@@ -74,11 +129,17 @@ describe('userplane administration commands', () => {
     assert.equal(site.status, 200);
     const revoked = await fetch(`${url}/admin/api/site`, { headers: basicAuth('boss@example.com', first.token) });
     assert.equal(revoked.status, 401);
-    const miaOverHttp = (await (await fetch(`${url}/admin/api/users/712020:mia`, { headers: basicAuth('boss@example.com', second[1]!) })).json()) as { active: boolean };
-    assert.equal(miaOverHttp.active, false, 'the CLI\'s deactivation is what the API sees');
+    const miaOverHttp = (await (
+      await fetch(`${url}/admin/api/users/712020:mia`, { headers: basicAuth('boss@example.com', second[1]!) })
+    ).json()) as { active: boolean };
+    assert.equal(miaOverHttp.active, false, "the CLI's deactivation is what the API sees");
 
     // While the server holds the embedded file, the CLI is refused with a readable message.
-    failed(await cli('users', 'list'), 1, /^userplane: the SQLite database .* is in use by another process, such as a running userplane server: stop it first/);
+    failed(
+      await cli('users', 'list'),
+      1,
+      /^userplane: the SQLite database .* is in use by another process, such as a running userplane server: stop it first/,
+    );
     await server.stop('SIGTERM');
   });
 
@@ -86,7 +147,25 @@ describe('userplane administration commands', () => {
     const database = sqliteDatabase();
     const cli = (...args: string[]) => runCli([...args, '--database', database]);
     const secret = 'cli-shared-secret-of-at-least-32-characters';
-    const app = ok(await cli('apps', 'add', '--key', 'com.example.cli', '--name', 'CLI App', '--client-key', 'cli-client', '--shared-secret', secret, '--client-secret', 'cli-client-secret', '--scopes', 'READ,WRITE', '--json'));
+    const app = ok(
+      await cli(
+        'apps',
+        'add',
+        '--key',
+        'com.example.cli',
+        '--name',
+        'CLI App',
+        '--client-key',
+        'cli-client',
+        '--shared-secret',
+        secret,
+        '--client-secret',
+        'cli-client-secret',
+        '--scopes',
+        'READ,WRITE',
+        '--json',
+      ),
+    );
     assert.deepEqual(app, {
       key: 'com.example.cli',
       name: 'CLI App',
@@ -99,15 +178,45 @@ describe('userplane administration commands', () => {
     });
     const shown = await cli('apps', 'show', 'com.example.cli');
     assert.match(ok(shown), /^hasClientSecret:\s+true$/m);
-    const renamed = ok(await cli('apps', 'update', 'com.example.cli', '--name', 'Renamed', '--client-secret', '', '--json'));
-    assert.deepEqual({ name: renamed.name, hasClientSecret: renamed.hasClientSecret }, { name: 'Renamed', hasClientSecret: false });
-    assert.match(ok(await cli('apps', 'list')), /com\.example\.cli\s+Renamed\s+cli-client/);
-    for (const result of [shown]) assert.ok(!result.stdout.includes(secret) && !result.stdout.includes('cli-client-secret'));
-
-    const site = ok(await cli('site', 'set', '--anonymous-access', 'true', '--max-properties-per-user', '7', '--can-use-groups', 'confluence-users,guests', '--base-url', 'https://wiki.example.com/', '--json'));
+    const renamed = ok(
+      await cli('apps', 'update', 'com.example.cli', '--name', 'Renamed', '--client-secret', '', '--json'),
+    );
     assert.deepEqual(
-      { anonymousAccess: site.anonymousAccess, maxPropertiesPerUser: site.maxPropertiesPerUser, canUseGroups: site.canUseGroups, baseUrl: site.baseUrl },
-      { anonymousAccess: true, maxPropertiesPerUser: 7, canUseGroups: ['confluence-users', 'guests'], baseUrl: 'https://wiki.example.com' },
+      { name: renamed.name, hasClientSecret: renamed.hasClientSecret },
+      { name: 'Renamed', hasClientSecret: false },
+    );
+    assert.match(ok(await cli('apps', 'list')), /com\.example\.cli\s+Renamed\s+cli-client/);
+    for (const result of [shown])
+      assert.ok(!result.stdout.includes(secret) && !result.stdout.includes('cli-client-secret'));
+
+    const site = ok(
+      await cli(
+        'site',
+        'set',
+        '--anonymous-access',
+        'true',
+        '--max-properties-per-user',
+        '7',
+        '--can-use-groups',
+        'confluence-users,guests',
+        '--base-url',
+        'https://wiki.example.com/',
+        '--json',
+      ),
+    );
+    assert.deepEqual(
+      {
+        anonymousAccess: site.anonymousAccess,
+        maxPropertiesPerUser: site.maxPropertiesPerUser,
+        canUseGroups: site.canUseGroups,
+        baseUrl: site.baseUrl,
+      },
+      {
+        anonymousAccess: true,
+        maxPropertiesPerUser: 7,
+        canUseGroups: ['confluence-users', 'guests'],
+        baseUrl: 'https://wiki.example.com',
+      },
     );
     assert.match(ok(await cli('site', 'show')), /^anonymousAccess:\s+true$/m);
     assert.match(ok(await cli('groups', 'list')), /^guests\s+[0-9a-f-]{36}$/m);
@@ -122,23 +231,28 @@ describe('userplane administration commands', () => {
     const untouchedPath = join(mkdtempSync(join(tmpdir(), 'userplane-cli-admin-')), 'never.db');
     const usage = (...args: string[]) => runCli([...args, '--database', `sqlite:${untouchedPath}`]);
     // Independent of each other, so they run side by side.
-    const [missing, unknown, none, sub, noUser, noArg, extra, integer, email, page, help, subHelp, topHelp] = await Promise.all([
-      usage('users', 'add', '--email', 'x@example.com'),
-      usage('users', 'add', '--bogus'),
-      usage('users'),
-      usage('users', 'frobnicate'),
-      usage('tokens', 'create'),
-      usage('groups', 'add-member', 'qa'),
-      usage('users', 'show', 'a', 'b'),
-      usage('site', 'set', '--max-properties-per-user', 'many', '--anonymous-access', 'maybe'),
-      usage('users', 'add', '--email', 'not-an-email', '--display-name', 'X'),
-      usage('groups', 'list', '--limit=-1'),
-      usage('users', '--help'),
-      usage('tokens', 'create', '--help'),
-      runCli(['--help']),
-    ]);
+    const [missing, unknown, none, sub, noUser, noArg, extra, integer, email, page, help, subHelp, topHelp] =
+      await Promise.all([
+        usage('users', 'add', '--email', 'x@example.com'),
+        usage('users', 'add', '--bogus'),
+        usage('users'),
+        usage('users', 'frobnicate'),
+        usage('tokens', 'create'),
+        usage('groups', 'add-member', 'qa'),
+        usage('users', 'show', 'a', 'b'),
+        usage('site', 'set', '--max-properties-per-user', 'many', '--anonymous-access', 'maybe'),
+        usage('users', 'add', '--email', 'not-an-email', '--display-name', 'X'),
+        usage('groups', 'list', '--limit=-1'),
+        usage('users', '--help'),
+        usage('tokens', 'create', '--help'),
+        runCli(['--help']),
+      ]);
     assert.equal(existsSync(untouchedPath), false, 'a usage error opened the database');
-    failed(missing, 2, /^userplane: users add: --display-name is required\nRun "userplane users add --help" for its options\.\n$/);
+    failed(
+      missing,
+      2,
+      /^userplane: users add: --display-name is required\nRun "userplane users add --help" for its options\.\n$/,
+    );
     failed(unknown, 2, /^userplane: users add: Unknown option '--bogus'\n/);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^userplane: users: name a subcommand\n\nusage: userplane users <subcommand>/);
@@ -147,13 +261,18 @@ describe('userplane administration commands', () => {
     failed(noUser, 2, /^userplane: tokens create: --user is required: an accountId or an email address\n/);
     failed(noArg, 2, /^userplane: groups add-member: missing USER\n/);
     failed(extra, 2, /^userplane: users show: unexpected argument "b"\n/);
-    failed(integer, 2, /^userplane: site set: --anonymous-access: must be a boolean; --max-properties-per-user: must be an integer\n/);
+    failed(
+      integer,
+      2,
+      /^userplane: site set: --anonymous-access: must be a boolean; --max-properties-per-user: must be an integer\n/,
+    );
     failed(email, 2, /^userplane: users add: --email: must be an email address\n/);
     failed(page, 2, /^userplane: groups list: --limit: must be a non-negative integer\n/);
 
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: userplane users <subcommand> \[options\]\n/);
-    for (const name of ['list', 'show', 'add', 'update', 'deactivate', 'activate', 'delete']) assert.match(help.stdout, new RegExp(`^ {2}${name} `, 'm'));
+    for (const name of ['list', 'show', 'add', 'update', 'deactivate', 'activate', 'delete'])
+      assert.match(help.stdout, new RegExp(`^ {2}${name} `, 'm'));
     assert.equal(subHelp.code, 0);
     assert.match(subHelp.stdout, /^usage: userplane tokens create --user USER/);
     assert.match(subHelp.stdout, /--expires-at VALUE\s+ISO-8601 date-time/);
@@ -161,11 +280,34 @@ describe('userplane administration commands', () => {
     assert.match(topHelp.stdout, /users +Create, change, deactivate and delete users\./);
 
     // Failures of the domain: exit 1 for absent or conflicting things, 2 for invalid values.
-    ok(await cli('users', 'add', '--email', 'only@example.com', '--display-name', 'Only Admin', '--group', 'confluence-admins'));
-    failed(await cli('users', 'add', '--email', 'ONLY@example.com', '--display-name', 'Twin'), 1, /^userplane: users add: email "ONLY@example\.com" already belongs to another user\n$/);
-    failed(await cli('users', 'show', 'nobody@example.com'), 1, /^userplane: users show: No user with email nobody@example\.com\n$/);
+    ok(
+      await cli(
+        'users',
+        'add',
+        '--email',
+        'only@example.com',
+        '--display-name',
+        'Only Admin',
+        '--group',
+        'confluence-admins',
+      ),
+    );
+    failed(
+      await cli('users', 'add', '--email', 'ONLY@example.com', '--display-name', 'Twin'),
+      1,
+      /^userplane: users add: email "ONLY@example\.com" already belongs to another user\n$/,
+    );
+    failed(
+      await cli('users', 'show', 'nobody@example.com'),
+      1,
+      /^userplane: users show: No user with email nobody@example\.com\n$/,
+    );
     failed(await cli('users', 'deactivate', 'only@example.com'), 1, /would leave the site without an active admin/);
-    failed(await cli('users', 'add', '--email', 'tz@example.com', '--display-name', 'TZ', '--time-zone', 'Mars/Base'), 2, /timeZone "Mars\/Base" is not an IANA time zone/);
+    failed(
+      await cli('users', 'add', '--email', 'tz@example.com', '--display-name', 'TZ', '--time-zone', 'Mars/Base'),
+      2,
+      /timeZone "Mars\/Base" is not an IANA time zone/,
+    );
     failed(await cli('tokens', 'revoke', 'not-an-id'), 2, /"not-an-id" is not a token id/);
     failed(await cli('groups', 'delete', 'confluence-admins'), 1, /is named in the site's adminGroups/);
   });
@@ -180,10 +322,32 @@ describe('userplane administration commands', () => {
     const app = await buildApp({ db: store.db, secrets, logLevel: 'silent' });
     try {
       const env = cleanEnv({ USERPLANE_SECRET_KEY: secretKey, DATABASE_URL: url });
-      const user = ok(await runCli(['users', 'add', '--email', 'pg-admin@example.com', '--display-name', 'PG Admin', '--group', 'confluence-admins', '--json'], env));
+      const user = ok(
+        await runCli(
+          [
+            'users',
+            'add',
+            '--email',
+            'pg-admin@example.com',
+            '--display-name',
+            'PG Admin',
+            '--group',
+            'confluence-admins',
+            '--json',
+          ],
+          env,
+        ),
+      );
       const token = ok(await runCli(['tokens', 'create', '--user', user.accountId, '--json'], env));
-      assert.ok(await findApiTokenByDigest(store.db, secrets.digest(token.token)), 'stored as the digest under the shared secret key');
-      const response = await app.inject({ method: 'GET', url: `/admin/api/users/${user.accountId}`, headers: basicAuth('pg-admin@example.com', token.token) });
+      assert.ok(
+        await findApiTokenByDigest(store.db, secrets.digest(token.token)),
+        'stored as the digest under the shared secret key',
+      );
+      const response = await app.inject({
+        method: 'GET',
+        url: `/admin/api/users/${user.accountId}`,
+        headers: basicAuth('pg-admin@example.com', token.token),
+      });
       assert.equal(response.statusCode, 200, response.body);
       assert.equal(response.json().email, 'pg-admin@example.com');
       // Without the key, a readable configuration error.

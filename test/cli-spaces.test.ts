@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { basicAuth, cleanEnv, failed, ok, runCli, startCli, type CliProcess } from './helpers/process.ts';
+import { basicAuth, type CliProcess, cleanEnv, failed, ok, runCli, startCli } from './helpers/process.ts';
 
 const LISTENING = /userplane listening on (http:\/\/[^"\s]+)/;
 describe('userplane spaces and content commands', () => {
@@ -22,15 +22,78 @@ describe('userplane spaces and content commands', () => {
     const database = `sqlite:${join(mkdtempSync(join(tmpdir(), 'userplane-cli-spaces-')), 'userplane.db')}`;
     const cli = (...args: string[]) => runCli([...args, '--database', database]);
 
-    ok(await cli('users', 'add', '--email', 'boss@example.com', '--display-name', 'Boss', '--group', 'confluence-admins'));
-    ok(await cli('users', 'add', '--email', 'mia@example.com', '--display-name', 'Mia', '--account-id', '712020:mia', '--group', 'confluence-users'));
+    ok(
+      await cli(
+        'users',
+        'add',
+        '--email',
+        'boss@example.com',
+        '--display-name',
+        'Boss',
+        '--group',
+        'confluence-admins',
+      ),
+    );
+    ok(
+      await cli(
+        'users',
+        'add',
+        '--email',
+        'mia@example.com',
+        '--display-name',
+        'Mia',
+        '--account-id',
+        '712020:mia',
+        '--group',
+        'confluence-users',
+      ),
+    );
     const token = ok(await cli('tokens', 'create', '--user', 'mia@example.com', '--json')).token as string;
 
-    const eng = ok(await cli('spaces', 'add', '--key', 'ENG', '--name', 'Engineering', '--view-groups', 'confluence-users', '--json'));
-    assert.deepEqual({ ...eng, id: 0 }, { id: 0, key: 'ENG', name: 'Engineering', type: 'global', owner: null, view: { groups: ['confluence-users'], users: [], anonymous: false } });
-    const personal = ok(await cli('spaces', 'add', '--key', '~mia', '--name', 'Mia', '--type', 'personal', '--owner', 'mia@example.com', '--json'));
+    const eng = ok(
+      await cli(
+        'spaces',
+        'add',
+        '--key',
+        'ENG',
+        '--name',
+        'Engineering',
+        '--view-groups',
+        'confluence-users',
+        '--json',
+      ),
+    );
+    assert.deepEqual(
+      { ...eng, id: 0 },
+      {
+        id: 0,
+        key: 'ENG',
+        name: 'Engineering',
+        type: 'global',
+        owner: null,
+        view: { groups: ['confluence-users'], users: [], anonymous: false },
+      },
+    );
+    const personal = ok(
+      await cli(
+        'spaces',
+        'add',
+        '--key',
+        '~mia',
+        '--name',
+        'Mia',
+        '--type',
+        'personal',
+        '--owner',
+        'mia@example.com',
+        '--json',
+      ),
+    );
     assert.deepEqual([personal.type, personal.owner], ['personal', '712020:mia']);
-    assert.match(ok(await cli('spaces', 'add', '--key', 'PUB', '--name', 'Public', '--view-anonymous', 'true')), /^created space PUB\n/);
+    assert.match(
+      ok(await cli('spaces', 'add', '--key', 'PUB', '--name', 'Public', '--view-anonymous', 'true')),
+      /^created space PUB\n/,
+    );
     const listed = ok(await cli('spaces', 'list'));
     assert.match(listed, /^KEY\s+TYPE\s+OWNER\s+VIEWERS\s+NAME\n/);
     assert.match(listed, /^ENG\s+global\s+-\s+confluence-users\s+Engineering$/m);
@@ -38,25 +101,70 @@ describe('userplane spaces and content commands', () => {
     assert.match(listed, /^~mia\s+personal\s+712020:mia\s+-\s+Mia$/m);
     assert.match(ok(await cli('spaces', 'show', 'ENG')), /^view groups:\s+confluence-users$/m);
     const renamed = ok(await cli('spaces', 'update', 'ENG', '--name', 'Eng', '--view-users', '712020:mia', '--json'));
-    assert.deepEqual([renamed.name, renamed.view], ['Eng', { groups: ['confluence-users'], users: ['712020:mia'], anonymous: false }]);
+    assert.deepEqual(
+      [renamed.name, renamed.view],
+      ['Eng', { groups: ['confluence-users'], users: ['712020:mia'], anonymous: false }],
+    );
 
-    const page = ok(await cli('content', 'add', '--id', '1001', '--space', 'ENG', '--title', 'Plan', '--labels', 'Release,plan', '--restrict-users', '712020:mia', '--json'));
-    assert.deepEqual(page, { id: '1001', type: 'page', title: 'Plan', space: 'ENG', labels: ['plan', 'release'], restricted: true, restrictions: { users: ['712020:mia'], groups: [] } });
-    assert.match(ok(await cli('content', 'add', '--space', 'PUB', '--title', 'News', '--type', 'blogpost')), /^created content 1002\n/);
-    assert.match(ok(await cli('content', 'list', '--space', 'ENG')), /^1001\s+page\s+ENG\s+restricted\s+plan,release\s+Plan$/m);
+    const page = ok(
+      await cli(
+        'content',
+        'add',
+        '--id',
+        '1001',
+        '--space',
+        'ENG',
+        '--title',
+        'Plan',
+        '--labels',
+        'Release,plan',
+        '--restrict-users',
+        '712020:mia',
+        '--json',
+      ),
+    );
+    assert.deepEqual(page, {
+      id: '1001',
+      type: 'page',
+      title: 'Plan',
+      space: 'ENG',
+      labels: ['plan', 'release'],
+      restricted: true,
+      restrictions: { users: ['712020:mia'], groups: [] },
+    });
+    assert.match(
+      ok(await cli('content', 'add', '--space', 'PUB', '--title', 'News', '--type', 'blogpost')),
+      /^created content 1002\n/,
+    );
+    assert.match(
+      ok(await cli('content', 'list', '--space', 'ENG')),
+      /^1001\s+page\s+ENG\s+restricted\s+plan,release\s+Plan$/m,
+    );
     const lifted = ok(await cli('content', 'update', '1001', '--restrict-users', '', '--labels', 'release', '--json'));
     assert.deepEqual([lifted.restricted, lifted.labels], [false, ['release']]);
     assert.equal(ok(await cli('content', 'delete', '1002')), 'deleted content 1002\n');
     assert.equal(ok(await cli('spaces', 'delete', 'PUB')), 'deleted space PUB\n');
 
     // Usage errors (exit 2) name the option; failures (exit 1) say what is wrong.
-    failed(await cli('spaces', 'add', '--key', 'X', '--name', 'X', '--view-anonymous', 'maybe'), 2, /--view-anonymous: must be a boolean/);
+    failed(
+      await cli('spaces', 'add', '--key', 'X', '--name', 'X', '--view-anonymous', 'maybe'),
+      2,
+      /--view-anonymous: must be a boolean/,
+    );
     failed(await cli('spaces', 'add', '--name', 'X'), 2, /--key is required/);
     failed(await cli('spaces', 'add', '--key', 'A-B', '--name', 'X'), 2, /key "A-B" is not a valid space key/);
-    failed(await cli('spaces', 'add', '--key', 'ENG', '--name', 'Again'), 1, /^userplane: spaces add: A space with key ENG already exists\n$/);
+    failed(
+      await cli('spaces', 'add', '--key', 'ENG', '--name', 'Again'),
+      1,
+      /^userplane: spaces add: A space with key ENG already exists\n$/,
+    );
     failed(await cli('spaces', 'show', 'NOPE'), 1, /No space with key NOPE/);
     failed(await cli('content', 'add', '--space', 'NOPE', '--title', 'x'), 2, /space: no space with key NOPE/);
-    failed(await cli('content', 'add', '--space', 'ENG', '--title', 'x', '--labels', 'a b'), 2, /labels\[0\] "a b" is not a valid label name/);
+    failed(
+      await cli('content', 'add', '--space', 'ENG', '--title', 'x', '--labels', 'a b'),
+      2,
+      /labels\[0\] "a b" is not a valid label name/,
+    );
     failed(await cli('content', 'update', '1001', '--colour', 'blue'), 2, /Unknown option '--colour'/);
     failed(await cli('content', 'show', '9999'), 1, /No content with id 9999/);
 
@@ -64,11 +172,20 @@ describe('userplane spaces and content commands', () => {
     running.push(server);
     const url = (await server.waitForStdout(LISTENING))[1]!;
     const mia = basicAuth('mia@example.com', token);
-    const watch = await fetch(`${url}/wiki/rest/api/user/watch/content/1001`, { method: 'POST', headers: { ...mia, 'x-atlassian-token': 'no-check' } });
+    const watch = await fetch(`${url}/wiki/rest/api/user/watch/content/1001`, {
+      method: 'POST',
+      headers: { ...mia, 'x-atlassian-token': 'no-check' },
+    });
     assert.equal(watch.status, 204);
-    assert.deepEqual(await (await fetch(`${url}/wiki/rest/api/user/watch/label/RELEASE`, { headers: mia })).json(), { watching: false });
-    assert.deepEqual(await (await fetch(`${url}/wiki/rest/api/user/watch/content/1001`, { headers: mia })).json(), { watching: true });
-    const expanded = (await (await fetch(`${url}/wiki/rest/api/user?accountId=712020:mia&expand=personalSpace`, { headers: mia })).json()) as { personalSpace?: { key: string } };
+    assert.deepEqual(await (await fetch(`${url}/wiki/rest/api/user/watch/label/RELEASE`, { headers: mia })).json(), {
+      watching: false,
+    });
+    assert.deepEqual(await (await fetch(`${url}/wiki/rest/api/user/watch/content/1001`, { headers: mia })).json(), {
+      watching: true,
+    });
+    const expanded = (await (
+      await fetch(`${url}/wiki/rest/api/user?accountId=712020:mia&expand=personalSpace`, { headers: mia })
+    ).json()) as { personalSpace?: { key: string } };
     assert.equal(expanded.personalSpace?.key, '~mia');
     await server.stop('SIGTERM');
   });

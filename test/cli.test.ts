@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { openStore } from '../src/store/database.ts';
 import { findUser, groupNamesOf } from '../src/store/users.ts';
-import { cleanEnv, parseBanner, runCli, startCli, type CliProcess } from './helpers/process.ts';
+import { type CliProcess, cleanEnv, parseBanner, runCli, startCli } from './helpers/process.ts';
 import { freshLocation } from './helpers/stores.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -53,7 +53,10 @@ describe('userplane CLI', () => {
     assert.match(banner.accountId, /^712020:/);
     assert.match(banner.apiToken, /^upt_[A-Za-z0-9_-]{43}$/);
     assert.match(banner.cloudId, UUID);
-    assert.ok(first.stdout.includes(`curl -u '${banner.email}:${banner.apiToken}' ${url}/wiki/rest/api/user/`), 'a working curl line');
+    assert.ok(
+      first.stdout.includes(`curl -u '${banner.email}:${banner.apiToken}' ${url}/wiki/rest/api/user/`),
+      'a working curl line',
+    );
 
     // Generated once beside the database, readable by its owner only.
     const keyFile = `${dbPath}.secret-key`;
@@ -64,7 +67,11 @@ describe('userplane CLI', () => {
     const json = { ...auth, 'content-type': 'application/json' };
     const property = `${url}/wiki/rest/api/user/${encodeURIComponent(banner.accountId)}/property`;
 
-    const created = await fetch(`${property}/cli-test`, { method: 'POST', headers: json, body: JSON.stringify({ value: { step: 1 } }) });
+    const created = await fetch(`${property}/cli-test`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ value: { step: 1 } }),
+    });
     assert.equal(created.status, 201);
     const body = (await created.json()) as { key: string; value: unknown; _links: { self: string; base: string } };
     assert.equal(body.key, 'cli-test');
@@ -79,10 +86,17 @@ describe('userplane CLI', () => {
     assert.equal(list.status, 200);
     assert.deepEqual(((await list.json()) as { results: unknown }).results, [{ key: 'cli-test' }]);
 
-    const updated = await fetch(`${property}/cli-test`, { method: 'PUT', headers: json, body: JSON.stringify({ value: { step: 2 } }) });
+    const updated = await fetch(`${property}/cli-test`, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify({ value: { step: 2 } }),
+    });
     assert.equal(updated.status, 204);
     assert.equal(updated.headers.get('etag'), '"2"');
-    assert.deepEqual(((await (await fetch(`${property}/cli-test`, { headers: auth })).json()) as { value: unknown }).value, { step: 2 });
+    assert.deepEqual(
+      ((await (await fetch(`${property}/cli-test`, { headers: auth })).json()) as { value: unknown }).value,
+      { step: 2 },
+    );
 
     const deleted = await fetch(`${property}/cli-test`, { method: 'DELETE', headers: auth });
     assert.equal(deleted.status, 204);
@@ -97,7 +111,9 @@ describe('userplane CLI', () => {
     const secondUrl = (await second.waitForStdout(LISTENING))[1]!;
     assert.equal(parseBanner(second.stdout), undefined);
     assert.doesNotMatch(second.stdout, /first start|API token/);
-    const again = await fetch(`${secondUrl}/wiki/rest/api/user/${encodeURIComponent(banner.accountId)}/property`, { headers: auth });
+    const again = await fetch(`${secondUrl}/wiki/rest/api/user/${encodeURIComponent(banner.accountId)}/property`, {
+      headers: auth,
+    });
     assert.equal(again.status, 200);
     await second.stop('SIGTERM');
   });
@@ -131,12 +147,18 @@ watches:
 
     const loaded = await runCli(['seed', file, '--database', database]);
     assert.equal(loaded.code, 0, loaded.stderr);
-    assert.equal(loaded.stdout, `seeded ${file}: 2 users, 3 groups, 1 apps, 2 new properties, 1 spaces, 1 content, 2 labels, 2 new watches\n`);
+    assert.equal(
+      loaded.stdout,
+      `seeded ${file}: 2 users, 3 groups, 1 apps, 2 new properties, 1 spaces, 1 content, 2 labels, 2 new watches\n`,
+    );
     assert.equal(loaded.stderr, '');
 
     const reloaded = await runCli(['seed', file, '--database', database]);
     assert.equal(reloaded.code, 0, reloaded.stderr);
-    assert.equal(reloaded.stdout, `seeded ${file}: 2 users, 3 groups, 1 apps, 0 new properties, 1 spaces, 1 content, 2 labels, 0 new watches\n`);
+    assert.equal(
+      reloaded.stdout,
+      `seeded ${file}: 2 users, 3 groups, 1 apps, 0 new properties, 1 spaces, 1 content, 2 labels, 0 new watches\n`,
+    );
 
     const store = await openStore({ dialect: 'sqlite', path: join(dir, 'userplane.db') });
     try {
@@ -170,7 +192,10 @@ watches:
     const file = writeSeed(dir, 'seed.yaml', 'groups: [qa]\n');
     const refused = await runCli(['seed', file, '--database', database]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^userplane: the SQLite database .*userplane\.db is in use by another process, such as a running userplane server: stop it first/);
+    assert.match(
+      refused.stderr,
+      /^userplane: the SQLite database .*userplane\.db is in use by another process, such as a running userplane server: stop it first/,
+    );
     assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
     await server.stop('SIGTERM');
     const loaded = await runCli(['seed', file, '--database', database]);
@@ -189,7 +214,11 @@ users:
   - { email: not-an-email, displayName: C }
 `,
     );
-    const reference = writeSeed(dir, 'reference.yaml', 'properties:\n  - { product: jira, user: "712020:nobody", key: k, value: 1 }\n');
+    const reference = writeSeed(
+      dir,
+      'reference.yaml',
+      'properties:\n  - { product: jira, user: "712020:nobody", key: k, value: 1 }\n',
+    );
     // Independent runs, so they run side by side.
     const [seeded, refused, served, missing] = await Promise.all([
       runCli(['seed', file, '--database', `sqlite:${join(dir, 'one.db')}`]),
@@ -240,7 +269,10 @@ users:
     ]);
     for (const result of [serve, migrate]) {
       assert.equal(result.code, 2, 'a configuration error');
-      assert.match(result.stderr, /^userplane: invalid configuration:\n {2}--secret-key \(USERPLANE_SECRET_KEY\): required with PostgreSQL/);
+      assert.match(
+        result.stderr,
+        /^userplane: invalid configuration:\n {2}--secret-key \(USERPLANE_SECRET_KEY\): required with PostgreSQL/,
+      );
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
       assert.doesNotMatch(result.stdout, /listening/);
     }
@@ -248,7 +280,10 @@ users:
     assert.match(viaEnv.stderr, /USERPLANE_SECRET_KEY/);
 
     // With the key, the same database is usable.
-    const migrated = await runCli(['migrate', '--database', url], cleanEnv({ USERPLANE_SECRET_KEY: 'cli-test-secret-key-of-at-least-32-chars' }));
+    const migrated = await runCli(
+      ['migrate', '--database', url],
+      cleanEnv({ USERPLANE_SECRET_KEY: 'cli-test-secret-key-of-at-least-32-chars' }),
+    );
     assert.equal(migrated.code, 0, migrated.stderr);
     assert.equal(migrated.stdout, 'database schema is up to date\n');
   });

@@ -1,7 +1,7 @@
 /** Settings from options and the environment (SPEC §7), and database URLs. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, type Config, type ConfigOptions } from '../src/config.ts';
+import { type Config, ConfigError, type ConfigOptions, loadConfig } from '../src/config.ts';
 import { parseDatabaseUrl } from '../src/store/database.ts';
 
 const SECRET = 'a-secret-key-of-at-least-32-characters!';
@@ -65,13 +65,48 @@ describe('loadConfig', () => {
     });
   });
 
-  const cases: Array<{ name: keyof Config; env: string; option: string; fromEnv: string; fromOption: string; expected: unknown }> = [
+  const cases: Array<{
+    name: keyof Config;
+    env: string;
+    option: string;
+    fromEnv: string;
+    fromOption: string;
+    expected: unknown;
+  }> = [
     { name: 'port', env: 'PORT', option: '9001', fromEnv: '9000', fromOption: '9001', expected: 9001 },
     { name: 'host', env: 'HOST', option: '::1', fromEnv: '0.0.0.0', fromOption: '::1', expected: '::1' },
-    { name: 'database', env: 'DATABASE_URL', option: 'sqlite::memory:', fromEnv: 'postgres://h/d', fromOption: 'sqlite::memory:', expected: 'sqlite::memory:' },
-    { name: 'baseUrl', env: 'BASE_URL', option: 'http://opt.example', fromEnv: 'http://env.example', fromOption: 'http://opt.example', expected: 'http://opt.example' },
-    { name: 'seed', env: 'SEED', option: 'opt.yaml', fromEnv: 'env.yaml', fromOption: 'opt.yaml', expected: 'opt.yaml' },
-    { name: 'secretKey', env: 'USERPLANE_SECRET_KEY', option: `opt-${SECRET}`, fromEnv: `env-${SECRET}`, fromOption: `opt-${SECRET}`, expected: `opt-${SECRET}` },
+    {
+      name: 'database',
+      env: 'DATABASE_URL',
+      option: 'sqlite::memory:',
+      fromEnv: 'postgres://h/d',
+      fromOption: 'sqlite::memory:',
+      expected: 'sqlite::memory:',
+    },
+    {
+      name: 'baseUrl',
+      env: 'BASE_URL',
+      option: 'http://opt.example',
+      fromEnv: 'http://env.example',
+      fromOption: 'http://opt.example',
+      expected: 'http://opt.example',
+    },
+    {
+      name: 'seed',
+      env: 'SEED',
+      option: 'opt.yaml',
+      fromEnv: 'env.yaml',
+      fromOption: 'opt.yaml',
+      expected: 'opt.yaml',
+    },
+    {
+      name: 'secretKey',
+      env: 'USERPLANE_SECRET_KEY',
+      option: `opt-${SECRET}`,
+      fromEnv: `env-${SECRET}`,
+      fromOption: `opt-${SECRET}`,
+      expected: `opt-${SECRET}`,
+    },
     { name: 'logLevel', env: 'LOG_LEVEL', option: 'debug', fromEnv: 'error', fromOption: 'debug', expected: 'debug' },
   ];
   for (const c of cases) {
@@ -84,7 +119,10 @@ describe('loadConfig', () => {
   }
 
   test('an empty environment variable counts as unset', () => {
-    assert.deepEqual(loadConfig({}, { PORT: '', HOST: '', DATABASE_URL: '', BASE_URL: '', USERPLANE_SECRET_KEY: '' }), loadConfig({}, {}));
+    assert.deepEqual(
+      loadConfig({}, { PORT: '', HOST: '', DATABASE_URL: '', BASE_URL: '', USERPLANE_SECRET_KEY: '' }),
+      loadConfig({}, {}),
+    );
   });
 
   test('port 0 is accepted (the OS picks one)', () => {
@@ -115,18 +153,25 @@ describe('loadConfig', () => {
       assert.ok(problems[0]!.startsWith(`${name}: must be `), problems[0]);
       assert.match(problems[0]!, /http:\/\/ or https:\/\//);
     }
-    assert.equal(loadConfig({ baseUrl: 'https://example.com/confluence' }, {}).baseUrl, 'https://example.com/confluence');
+    assert.equal(
+      loadConfig({ baseUrl: 'https://example.com/confluence' }, {}).baseUrl,
+      'https://example.com/confluence',
+    );
     assert.equal(loadConfig({ baseUrl: 'http://127.0.0.1:8080' }, {}).baseUrl, 'http://127.0.0.1:8080');
   });
 
   test('a short secret key names --secret-key or USERPLANE_SECRET_KEY and the minimum', () => {
     assert.deepEqual(problemsOf({ secretKey: 'short' }), ['--secret-key: must not have fewer than 32 characters']);
-    assert.deepEqual(problemsOf({}, { USERPLANE_SECRET_KEY: 'x'.repeat(31) }), ['USERPLANE_SECRET_KEY: must not have fewer than 32 characters']);
+    assert.deepEqual(problemsOf({}, { USERPLANE_SECRET_KEY: 'x'.repeat(31) }), [
+      'USERPLANE_SECRET_KEY: must not have fewer than 32 characters',
+    ]);
     assert.equal(loadConfig({}, { USERPLANE_SECRET_KEY: 'x'.repeat(32) }).secretKey, 'x'.repeat(32));
   });
 
   test('a bad log level lists the allowed ones', () => {
-    assert.deepEqual(problemsOf({}, { LOG_LEVEL: 'loud' }), ['LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent']);
+    assert.deepEqual(problemsOf({}, { LOG_LEVEL: 'loud' }), [
+      'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
   });
 
   test('every problem is reported at once, each naming its source', () => {
@@ -140,8 +185,14 @@ describe('loadConfig', () => {
 
 describe('parseDatabaseUrl', () => {
   test('sqlite:PATH', () => {
-    assert.deepEqual(parseDatabaseUrl('sqlite:./data/userplane.db'), { dialect: 'sqlite', path: './data/userplane.db' });
-    assert.deepEqual(parseDatabaseUrl('sqlite:/var/lib/userplane/db.sqlite'), { dialect: 'sqlite', path: '/var/lib/userplane/db.sqlite' });
+    assert.deepEqual(parseDatabaseUrl('sqlite:./data/userplane.db'), {
+      dialect: 'sqlite',
+      path: './data/userplane.db',
+    });
+    assert.deepEqual(parseDatabaseUrl('sqlite:/var/lib/userplane/db.sqlite'), {
+      dialect: 'sqlite',
+      path: '/var/lib/userplane/db.sqlite',
+    });
   });
 
   test('a bare file path is SQLite', () => {
@@ -156,7 +207,10 @@ describe('parseDatabaseUrl', () => {
   test('postgres:// and postgresql:// are PostgreSQL, kept whole', () => {
     const url = 'postgres://user:p%40ss@db.example:5432/userplane?sslmode=require';
     assert.deepEqual(parseDatabaseUrl(url), { dialect: 'postgres', url });
-    assert.deepEqual(parseDatabaseUrl('postgresql://localhost/userplane'), { dialect: 'postgres', url: 'postgresql://localhost/userplane' });
+    assert.deepEqual(parseDatabaseUrl('postgresql://localhost/userplane'), {
+      dialect: 'postgres',
+      url: 'postgresql://localhost/userplane',
+    });
   });
 
   test('an empty SQLite path is refused with a message naming the value', () => {

@@ -11,7 +11,7 @@
  * committed one; `--update-docs` (`npm run docs:compat`) rewrites it instead.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,7 +35,16 @@ async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> 
     // PostgreSQL refuses to run as root; the package then runs it as a
     // `postgres` system user (created if missing) that owns the data directory.
     createPostgresUser: asRoot,
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+    postgresFlags: [
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=300',
+    ],
     onLog: () => {},
     onError: (error) => process.stderr.write(`postgres: ${String(error)}\n`),
   });
@@ -66,10 +75,14 @@ const named = args.filter((arg) => arg !== '--update-docs');
 const files = named.length > 0 ? named : testFiles('test');
 const reportDir = mkdtempSync(join(tmpdir(), 'userplane-test-report-'));
 const responseCheck = pathToFileURL(fileURLToPath(new URL('./helpers/response-check.ts', import.meta.url))).href;
-const child = spawn(process.execPath, ['--import', 'tsx', '--import', responseCheck, '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, USERPLANE_TEST_POSTGRES_URL: postgres.url, USERPLANE_TEST_REPORT_DIR: reportDir },
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--import', responseCheck, '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, USERPLANE_TEST_POSTGRES_URL: postgres.url, USERPLANE_TEST_REPORT_DIR: reportDir },
+  },
+);
 let code: number = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 await postgres.stop();
 
@@ -78,8 +91,11 @@ const violations = readdirSync(reportDir)
   .filter((name) => name.startsWith('violations-'))
   .flatMap((name) => JSON.parse(readFileSync(join(reportDir, name), 'utf8')) as SchemaViolation[]);
 if (violations.length > 0) {
-  process.stderr.write(`\n✖ ${violations.length} response bodies do not match Atlassian's published schemas (test/reference/):\n`);
-  for (const v of violations) process.stderr.write(`  ${v.method} ${v.url} → ${v.status} (${v.operation}): ${v.errors.join('; ')}\n`);
+  process.stderr.write(
+    `\n✖ ${violations.length} response bodies do not match Atlassian's published schemas (test/reference/):\n`,
+  );
+  for (const v of violations)
+    process.stderr.write(`  ${v.method} ${v.url} → ${v.status} (${v.operation}): ${v.errors.join('; ')}\n`);
   code = 1;
 }
 

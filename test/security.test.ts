@@ -7,24 +7,40 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
-import { OPERATION_SCOPES, type OperationId } from '../src/domain/scopes.ts';
-import { APPS, basic, connectJwt, jwtHeader, startFixture, USERS, type AppName, type Fixture } from './helpers/fixture.ts';
-import { basicFor, DIRECTORY_APPS, DIRECTORY_USERS, jwtHeaderFor, loadDirectoryFixture } from './helpers/fixture.ts';
-import { cloudIdOf, loadWatchFixture } from './helpers/fixture.ts';
+import { OPERATION_SCOPES, type OperationId, scopesAllow } from '../src/domain/scopes.ts';
 import { envelopeFor } from '../src/http/errors.ts';
-import { assertJiraError } from './helpers/security.ts';
+import { adminCaller } from './helpers/admin.ts';
+import {
+  APPS,
+  type AppName,
+  basic,
+  basicFor,
+  bearerHeader,
+  bearerToken,
+  cloudIdOf,
+  connectJwt,
+  DIRECTORY_APPS,
+  DIRECTORY_USERS,
+  type Fixture,
+  jwtHeader,
+  jwtHeaderFor,
+  loadDirectoryFixture,
+  loadOAuthFixture,
+  loadWatchFixture,
+  OAUTH_APPS,
+  startFixture,
+  USERS,
+} from './helpers/fixture.ts';
 import {
   assertConfluenceError,
+  assertJiraError,
   assertNoStackTrace,
   isPublicRoute,
+  type Reply,
   servedRoutes,
   unsignedJwt,
-  type Reply,
 } from './helpers/security.ts';
 import { STORE_KINDS } from './helpers/stores.ts';
-import { scopesAllow } from '../src/domain/scopes.ts';
-import { bearerHeader, bearerToken, loadOAuthFixture, OAUTH_APPS } from './helpers/fixture.ts';
-import { adminCaller } from './helpers/admin.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -43,11 +59,43 @@ interface RouteRow {
 
 /** One row per route; SPEC §1 serves Confluence under both prefixes, so each row is expanded to both. */
 const CONFLUENCE_ROUTES: Array<Omit<RouteRow, 'pattern'> & { path: string }> = [
-  { method: 'GET', path: '/user/:userId/property', operation: 'confluence.getUserProperties', needs: 'nothing', ok: 200 },
-  { method: 'GET', path: '/user/:userId/property/:key', operation: 'confluence.getUserProperty', needs: 'existing', ok: 200 },
-  { method: 'POST', path: '/user/:userId/property/:key', operation: 'confluence.createUserProperty', needs: 'absent', ok: 201, body: { value: { from: 'security' } } },
-  { method: 'PUT', path: '/user/:userId/property/:key', operation: 'confluence.updateUserProperty', needs: 'existing', ok: 204, body: { value: { from: 'security' } } },
-  { method: 'DELETE', path: '/user/:userId/property/:key', operation: 'confluence.deleteUserProperty', needs: 'existing', ok: 204 },
+  {
+    method: 'GET',
+    path: '/user/:userId/property',
+    operation: 'confluence.getUserProperties',
+    needs: 'nothing',
+    ok: 200,
+  },
+  {
+    method: 'GET',
+    path: '/user/:userId/property/:key',
+    operation: 'confluence.getUserProperty',
+    needs: 'existing',
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    path: '/user/:userId/property/:key',
+    operation: 'confluence.createUserProperty',
+    needs: 'absent',
+    ok: 201,
+    body: { value: { from: 'security' } },
+  },
+  {
+    method: 'PUT',
+    path: '/user/:userId/property/:key',
+    operation: 'confluence.updateUserProperty',
+    needs: 'existing',
+    ok: 204,
+    body: { value: { from: 'security' } },
+  },
+  {
+    method: 'DELETE',
+    path: '/user/:userId/property/:key',
+    operation: 'confluence.deleteUserProperty',
+    needs: 'existing',
+    ok: 204,
+  },
 ];
 
 const ROUTES: RouteRow[] = ['/wiki/rest/api', '/rest/api'].flatMap((prefix) =>
@@ -75,15 +123,50 @@ const DIRECTORY_PATHS: Array<Omit<DirectoryRouteRow, 'pattern' | 'method'> & { p
   { path: '/user', query: `?accountId=712020:mia`, operation: 'confluence.getUser', anonymous: true, apps: 'allowed' },
   { path: '/user/anonymous', query: '', operation: 'confluence.getAnonymousUser', anonymous: true, apps: 'allowed' },
   { path: '/user/current', query: '', operation: 'confluence.getCurrentUser', anonymous: true, apps: 'allowed' },
-  { path: '/user/memberof', query: '?accountId=712020:mia', operation: 'confluence.getGroupMembershipsForUser', anonymous: true, apps: 'allowed' },
-  { path: '/user/bulk', query: '?accountId=712020:mia', operation: 'confluence.getBulkUserLookup', anonymous: true, apps: 'closed' },
-  { path: '/user/bulk/migration', query: '?username=ada', operation: 'confluence.getBulkUserMigration', anonymous: true, apps: 'allowed' },
-  { path: '/user/email', query: '?accountId=712020:mia', operation: 'confluence.getPrivacyUnsafeUserEmail', anonymous: false, apps: 'email' },
-  { path: '/user/email/bulk', query: '?accountId=712020:mia', operation: 'confluence.getPrivacyUnsafeUserEmailBulk', anonymous: false, apps: 'email' },
+  {
+    path: '/user/memberof',
+    query: '?accountId=712020:mia',
+    operation: 'confluence.getGroupMembershipsForUser',
+    anonymous: true,
+    apps: 'allowed',
+  },
+  {
+    path: '/user/bulk',
+    query: '?accountId=712020:mia',
+    operation: 'confluence.getBulkUserLookup',
+    anonymous: true,
+    apps: 'closed',
+  },
+  {
+    path: '/user/bulk/migration',
+    query: '?username=ada',
+    operation: 'confluence.getBulkUserMigration',
+    anonymous: true,
+    apps: 'allowed',
+  },
+  {
+    path: '/user/email',
+    query: '?accountId=712020:mia',
+    operation: 'confluence.getPrivacyUnsafeUserEmail',
+    anonymous: false,
+    apps: 'email',
+  },
+  {
+    path: '/user/email/bulk',
+    query: '?accountId=712020:mia',
+    operation: 'confluence.getPrivacyUnsafeUserEmailBulk',
+    anonymous: false,
+    apps: 'email',
+  },
 ];
 
 /** Directly, under the alias, and under the OAuth gateway (`:cloudId` is the fixture site's). */
-const DIRECTORY_PREFIXES = ['/wiki/rest/api', '/rest/api', '/ex/confluence/:cloudId/wiki/rest/api', '/ex/confluence/:cloudId/rest/api'];
+const DIRECTORY_PREFIXES = [
+  '/wiki/rest/api',
+  '/rest/api',
+  '/ex/confluence/:cloudId/wiki/rest/api',
+  '/ex/confluence/:cloudId/rest/api',
+];
 
 const DIRECTORY_ROUTES: DirectoryRouteRow[] = DIRECTORY_PREFIXES.flatMap((prefix) =>
   DIRECTORY_PATHS.map(({ path, ...row }) => ({ ...row, method: 'GET' as const, pattern: `${prefix}${path}` })),
@@ -107,19 +190,42 @@ interface JiraRouteRow {
 
 const JIRA_PATHS: Array<Omit<JiraRouteRow, 'pattern'> & { path: string }> = [
   { method: 'GET', path: '/user/properties', operation: 'jira.getUserPropertyKeys', needs: 'nothing', ok: 200 },
-  { method: 'GET', path: '/user/properties/:propertyKey', operation: 'jira.getUserProperty', needs: 'existing', ok: 200 },
-  { method: 'PUT', path: '/user/properties/:propertyKey', operation: 'jira.setUserProperty', needs: 'absent', ok: 201, body: '{"from":"security"}' },
-  { method: 'DELETE', path: '/user/properties/:propertyKey', operation: 'jira.deleteUserProperty', needs: 'existing', ok: 204 },
+  {
+    method: 'GET',
+    path: '/user/properties/:propertyKey',
+    operation: 'jira.getUserProperty',
+    needs: 'existing',
+    ok: 200,
+  },
+  {
+    method: 'PUT',
+    path: '/user/properties/:propertyKey',
+    operation: 'jira.setUserProperty',
+    needs: 'absent',
+    ok: 201,
+    body: '{"from":"security"}',
+  },
+  {
+    method: 'DELETE',
+    path: '/user/properties/:propertyKey',
+    operation: 'jira.deleteUserProperty',
+    needs: 'existing',
+    ok: 204,
+  },
 ];
 
-const JIRA_ROUTES: JiraRouteRow[] = ['/rest/api/2', '/rest/api/3', '/ex/jira/:cloudId/rest/api/2', '/ex/jira/:cloudId/rest/api/3'].flatMap((prefix) =>
-  JIRA_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
-);
+const JIRA_ROUTES: JiraRouteRow[] = [
+  '/rest/api/2',
+  '/rest/api/3',
+  '/ex/jira/:cloudId/rest/api/2',
+  '/ex/jira/:cloudId/rest/api/3',
+].flatMap((prefix) => JIRA_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })));
 
 /** Confluence user properties under the OAuth gateway (SPEC §1), tested by the gateway suite at the end of this file. */
-const CONFLUENCE_GATEWAY_ROUTES: RouteRow[] = ['/ex/confluence/:cloudId/wiki/rest/api', '/ex/confluence/:cloudId/rest/api'].flatMap((prefix) =>
-  CONFLUENCE_ROUTES.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
-);
+const CONFLUENCE_GATEWAY_ROUTES: RouteRow[] = [
+  '/ex/confluence/:cloudId/wiki/rest/api',
+  '/ex/confluence/:cloudId/rest/api',
+].flatMap((prefix) => CONFLUENCE_ROUTES.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })));
 
 /**
  * The administration API (SPEC §9): site admins only. Anonymous callers get
@@ -181,18 +287,74 @@ interface WatchRouteRow {
 }
 
 const WATCH_PATHS: Array<Omit<WatchRouteRow, 'pattern'> & { path: string }> = [
-  { method: 'GET', path: '/user/watch/content/:contentId', operation: 'confluence.getContentWatchStatus', target: '1001', ok: 200 },
-  { method: 'POST', path: '/user/watch/content/:contentId', operation: 'confluence.addContentWatcher', target: '1001', ok: 204 },
-  { method: 'DELETE', path: '/user/watch/content/:contentId', operation: 'confluence.removeContentWatcher', target: '1001', ok: 204 },
-  { method: 'GET', path: '/user/watch/label/:labelName', operation: 'confluence.isWatchingLabel', target: 'release', ok: 200 },
-  { method: 'POST', path: '/user/watch/label/:labelName', operation: 'confluence.addLabelWatcher', target: 'release', ok: 204 },
-  { method: 'DELETE', path: '/user/watch/label/:labelName', operation: 'confluence.removeLabelWatcher', target: 'release', ok: 204 },
-  { method: 'GET', path: '/user/watch/space/:spaceKey', operation: 'confluence.isWatchingSpace', target: 'ENG', ok: 200 },
-  { method: 'POST', path: '/user/watch/space/:spaceKey', operation: 'confluence.addSpaceWatcher', target: 'ENG', ok: 204 },
-  { method: 'DELETE', path: '/user/watch/space/:spaceKey', operation: 'confluence.removeSpaceWatch', target: 'ENG', ok: 204 },
+  {
+    method: 'GET',
+    path: '/user/watch/content/:contentId',
+    operation: 'confluence.getContentWatchStatus',
+    target: '1001',
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    path: '/user/watch/content/:contentId',
+    operation: 'confluence.addContentWatcher',
+    target: '1001',
+    ok: 204,
+  },
+  {
+    method: 'DELETE',
+    path: '/user/watch/content/:contentId',
+    operation: 'confluence.removeContentWatcher',
+    target: '1001',
+    ok: 204,
+  },
+  {
+    method: 'GET',
+    path: '/user/watch/label/:labelName',
+    operation: 'confluence.isWatchingLabel',
+    target: 'release',
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    path: '/user/watch/label/:labelName',
+    operation: 'confluence.addLabelWatcher',
+    target: 'release',
+    ok: 204,
+  },
+  {
+    method: 'DELETE',
+    path: '/user/watch/label/:labelName',
+    operation: 'confluence.removeLabelWatcher',
+    target: 'release',
+    ok: 204,
+  },
+  {
+    method: 'GET',
+    path: '/user/watch/space/:spaceKey',
+    operation: 'confluence.isWatchingSpace',
+    target: 'ENG',
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    path: '/user/watch/space/:spaceKey',
+    operation: 'confluence.addSpaceWatcher',
+    target: 'ENG',
+    ok: 204,
+  },
+  {
+    method: 'DELETE',
+    path: '/user/watch/space/:spaceKey',
+    operation: 'confluence.removeSpaceWatch',
+    target: 'ENG',
+    ok: 204,
+  },
 ];
 
-const WATCH_ROUTES: WatchRouteRow[] = DIRECTORY_PREFIXES.flatMap((prefix) => WATCH_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })));
+const WATCH_ROUTES: WatchRouteRow[] = DIRECTORY_PREFIXES.flatMap((prefix) =>
+  WATCH_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
+);
 
 const MIA = USERS.mia.accountId;
 const json = { 'content-type': 'application/json' };
@@ -225,7 +387,12 @@ for (const kind of STORE_KINDS) {
     });
     after(() => fx.close());
 
-    function call(row: RouteRow, key: string, headers: Record<string, string>, options: { accountId?: string; query?: string } = {}) {
+    function call(
+      row: RouteRow,
+      key: string,
+      headers: Record<string, string>,
+      options: { accountId?: string; query?: string } = {},
+    ) {
       const url = urlOf(row, key, options.accountId) + (options.query ?? '');
       const hasBody = row.body !== undefined;
       return fx.app.inject({
@@ -239,9 +406,16 @@ for (const kind of STORE_KINDS) {
     /** Creates `key` for `accountId` in the namespace of `owner` (an app's, or "" for the user). */
     async function createProperty(owner: AppName | 'user', key: string, value: object = {}, accountId: string = MIA) {
       const url = `/wiki/rest/api/user/${accountId}/property/${key}`;
-      const user = (Object.keys(USERS) as Array<keyof typeof USERS>).find((name) => USERS[name].accountId === accountId)!;
+      const user = (Object.keys(USERS) as Array<keyof typeof USERS>).find(
+        (name) => USERS[name].accountId === accountId,
+      )!;
       const headers = owner === 'user' ? basic(user) : jwtHeader(owner, 'POST', url);
-      const response = await fx.app.inject({ method: 'POST', url, headers: { ...json, ...headers }, payload: JSON.stringify({ value }) });
+      const response = await fx.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...json, ...headers },
+        payload: JSON.stringify({ value }),
+      });
       assert.equal(response.statusCode, 201, response.body);
     }
 
@@ -255,19 +429,35 @@ for (const kind of STORE_KINDS) {
     test('the table covers every protected route the app serves', () => {
       const served = servedRoutes(fx.app);
       assert.ok(served.length > 0, 'no routes were read from printRoutes()');
-      const inTable = new Set([...ROUTES, ...DIRECTORY_ROUTES, ...JIRA_ROUTES, ...CONFLUENCE_GATEWAY_ROUTES, ...ADMIN_ROUTES, ...WATCH_ROUTES].map((row) => `${row.method} ${row.pattern}`));
+      const inTable = new Set(
+        [
+          ...ROUTES,
+          ...DIRECTORY_ROUTES,
+          ...JIRA_ROUTES,
+          ...CONFLUENCE_GATEWAY_ROUTES,
+          ...ADMIN_ROUTES,
+          ...WATCH_ROUTES,
+        ].map((row) => `${row.method} ${row.pattern}`),
+      );
       const missing = served
         .filter((route) => route.method !== 'HEAD' && !isPublicRoute(route))
         .map((route) => `${route.method} ${route.pattern}`)
         .filter((route) => !inTable.has(route));
       assert.deepEqual(missing, [], 'add a row to ROUTES in test/security.test.ts for each of these');
-      for (const row of ROUTES) assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+      for (const row of ROUTES)
+        assert.ok(
+          fx.app.hasRoute({ method: row.method, url: row.pattern }),
+          `${row.method} ${row.pattern} is not served`,
+        );
     });
 
     test('every protected route, HEAD included, is 401 for anonymous callers and bad credentials', async () => {
       const cloudId = await cloudIdOf(fx);
       for (const route of servedRoutes(fx.app).filter((r) => !isPublicRoute(r))) {
-        const url = route.pattern.replace(':cloudId', cloudId).replace(':userId', MIA).replace(/:[A-Za-z0-9_]+/g, 'x');
+        const url = route.pattern
+          .replace(':cloudId', cloudId)
+          .replace(':userId', MIA)
+          .replace(/:[A-Za-z0-9_]+/g, 'x');
         const method = route.method as Method | 'HEAD';
         const credentials: Array<Record<string, string>> = [
           {},
@@ -279,7 +469,9 @@ for (const kind of STORE_KINDS) {
           const response = await fx.app.inject({ method, url, headers });
           assert.equal(response.statusCode, 401, `${method} ${url} with ${JSON.stringify(headers)}: ${response.body}`);
           const assertError = envelopeFor(url) === 'jira' ? assertJiraError : assertConfluenceError;
-          const anonymous = url.startsWith('/admin/api/') ? /the administration API is for site admins/ : /does not allow anonymous access/;
+          const anonymous = url.startsWith('/admin/api/')
+            ? /the administration API is for site admins/
+            : /does not allow anonymous access/;
           if (method !== 'HEAD') assertError(response, 401, headers.authorization ? /./ : anonymous);
         }
       }
@@ -291,50 +483,104 @@ for (const kind of STORE_KINDS) {
 
         test('401: no credentials, bad Basic credentials, a deactivated user, two credentials, unknown schemes', async () => {
           const key = await prepare(row, 'user');
-          assertConfluenceError(await call(row, key, {}), 401, /Authentication required: this site does not allow anonymous access/);
+          assertConfluenceError(
+            await call(row, key, {}),
+            401,
+            /Authentication required: this site does not allow anonymous access/,
+          );
 
           const invalid = /Basic authentication failed: the email or API token is not valid/;
-          assertCredentialRejected(await call(row, key, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }), invalid);
-          assertCredentialRejected(await call(row, key, { authorization: `Basic ${b64(`${USERS.noah.email}:${USERS.mia.token}`)}` }), invalid);
-          assertCredentialRejected(await call(row, key, { authorization: `Basic ${b64(`unknown@example.com:${USERS.mia.token}`)}` }), invalid);
+          assertCredentialRejected(
+            await call(row, key, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }),
+            invalid,
+          );
+          assertCredentialRejected(
+            await call(row, key, { authorization: `Basic ${b64(`${USERS.noah.email}:${USERS.mia.token}`)}` }),
+            invalid,
+          );
+          assertCredentialRejected(
+            await call(row, key, { authorization: `Basic ${b64(`unknown@example.com:${USERS.mia.token}`)}` }),
+            invalid,
+          );
 
           const malformed = /Basic authentication failed: expected base64\(email:apiToken\)/;
-          assertCredentialRejected(await call(row, key, { authorization: `Basic ${b64(`${USERS.mia.email}${USERS.mia.token}`)}` }), malformed);
-          assertCredentialRejected(await call(row, key, { authorization: `Basic ${b64(`:${USERS.mia.token}`)}` }), malformed);
+          assertCredentialRejected(
+            await call(row, key, { authorization: `Basic ${b64(`${USERS.mia.email}${USERS.mia.token}`)}` }),
+            malformed,
+          );
+          assertCredentialRejected(
+            await call(row, key, { authorization: `Basic ${b64(`:${USERS.mia.token}`)}` }),
+            malformed,
+          );
           assertCredentialRejected(await call(row, key, { authorization: 'Basic' }), malformed);
 
           // A deactivated user's valid token (SPEC §2), on their own data.
-          assertCredentialRejected(await call(row, key, basic('gone'), { accountId: USERS.gone.accountId }), /the account is deactivated/);
+          assertCredentialRejected(
+            await call(row, key, basic('gone'), { accountId: USERS.gone.accountId }),
+            /the account is deactivated/,
+          );
 
           const token = connectJwt('notes', row.method, urlOf(row, key));
-          assertCredentialRejected(await call(row, key, basic('mia'), { query: `?jwt=${token}` }), /Send one credential: both an Authorization header and a jwt query parameter/);
-          assertCredentialRejected(await call(row, key, { authorization: 'Digest x' }), /Unsupported Authorization scheme "digest"/);
-          assertCredentialRejected(await call(row, key, { authorization: 'Negotiate abc' }), /Unsupported Authorization scheme "negotiate"/);
+          assertCredentialRejected(
+            await call(row, key, basic('mia'), { query: `?jwt=${token}` }),
+            /Send one credential: both an Authorization header and a jwt query parameter/,
+          );
+          assertCredentialRejected(
+            await call(row, key, { authorization: 'Digest x' }),
+            /Unsupported Authorization scheme "digest"/,
+          );
+          assertCredentialRejected(
+            await call(row, key, { authorization: 'Negotiate abc' }),
+            /Unsupported Authorization scheme "negotiate"/,
+          );
           assertCredentialRejected(await call(row, key, { authorization: 'Bearer anything' }), /Bearer token rejected/);
         });
 
         test('401: Connect JWTs that are expired, for another request, forged or malformed', async () => {
           const key = await prepare(row, 'notes');
           const url = urlOf(row, key);
-          const jwt = (claims: Record<string, unknown>, secret?: string) => ({ authorization: `JWT ${connectJwt('notes', row.method, url, claims, secret)}` });
+          const jwt = (claims: Record<string, unknown>, secret?: string) => ({
+            authorization: `JWT ${connectJwt('notes', row.method, url, claims, secret)}`,
+          });
           const rejected = async (headers: Record<string, string>, pattern: RegExp, query?: string) =>
             assertCredentialRejected(await call(row, key, headers, { query }), pattern);
 
           // Beyond the 30 s leeway, in the header and in the query.
           await rejected(jwt({ iat: now() - 300, exp: now() - 60 }), /JWT rejected: the token has expired/);
-          await rejected({}, /JWT rejected: the token has expired/, `?jwt=${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 90 })}`);
+          await rejected(
+            {},
+            /JWT rejected: the token has expired/,
+            `?jwt=${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 90 })}`,
+          );
           await rejected(jwt({ exp: undefined }), /JWT rejected: the exp claim is missing or invalid/);
 
           // A qsh for another path, another method, or no qsh at all.
-          await rejected(jwt({ qsh: createQueryStringHash(fromMethodAndUrl(row.method, urlOf(row, 'other-key', USERS.noah.accountId))) }), /the qsh claim does not match this request/);
-          await rejected(jwt({ qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', url)) }), /the qsh claim does not match this request/);
+          await rejected(
+            jwt({
+              qsh: createQueryStringHash(fromMethodAndUrl(row.method, urlOf(row, 'other-key', USERS.noah.accountId))),
+            }),
+            /the qsh claim does not match this request/,
+          );
+          await rejected(
+            jwt({ qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', url)) }),
+            /the qsh claim does not match this request/,
+          );
           await rejected(jwt({ qsh: 'deadbeef' }), /the qsh claim does not match this request/);
           await rejected(jwt({ qsh: undefined }), /JWT rejected: the qsh claim is missing or invalid/);
 
           // Signed with another app's secret while naming notes; unknown issuers; no issuer.
-          await rejected(jwt({}, APPS.tasks.sharedSecret), /the signature does not verify with the app's shared secret/);
-          await rejected(jwt({ iss: 'com.example.unknown' }), /no app is installed with key or clientKey "com\.example\.unknown"/);
-          await rejected(jwt({ iss: 'com.example.unknown' }, 'a-secret-nobody-installed-of-32-chars!'), /no app is installed/);
+          await rejected(
+            jwt({}, APPS.tasks.sharedSecret),
+            /the signature does not verify with the app's shared secret/,
+          );
+          await rejected(
+            jwt({ iss: 'com.example.unknown' }),
+            /no app is installed with key or clientKey "com\.example\.unknown"/,
+          );
+          await rejected(
+            jwt({ iss: 'com.example.unknown' }, 'a-secret-nobody-installed-of-32-chars!'),
+            /no app is installed/,
+          );
           await rejected(jwt({ iss: undefined }), /the iss claim is missing/);
 
           // Audience that does not name the installation.
@@ -342,9 +588,17 @@ for (const kind of STORE_KINDS) {
           await rejected(jwt({ aud: ['someone-else', APPS.tasks.clientKey] }), /aud does not name this installation/);
 
           // Not HS256, unsigned, or not a JWT at all.
-          const payload = { iss: APPS.notes.key, iat: now(), exp: now() + 180, qsh: createQueryStringHash(fromMethodAndUrl(row.method, url)) };
+          const payload = {
+            iss: APPS.notes.key,
+            iat: now(),
+            exp: now() + 180,
+            qsh: createQueryStringHash(fromMethodAndUrl(row.method, url)),
+          };
           await rejected({ authorization: `JWT ${unsignedJwt(payload)}` }, /only HS256 is accepted/);
-          await rejected({ authorization: `JWT ${encodeSymmetric(payload, APPS.notes.sharedSecret, 'HS512' as never)}` }, /only HS256 is accepted/);
+          await rejected(
+            { authorization: `JWT ${encodeSymmetric(payload, APPS.notes.sharedSecret, 'HS512' as never)}` },
+            /only HS256 is accepted/,
+          );
           await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
           await rejected({ authorization: 'JWT a.b.c' }, /the token is malformed/);
           await rejected({ authorization: 'JWT' }, /the token is malformed/);
@@ -352,12 +606,17 @@ for (const kind of STORE_KINDS) {
           await rejected({}, /Send one jwt query parameter/, `?jwt=${connectJwt('notes', row.method, url)}&jwt=x`);
           // A tampered payload no longer matches its signature.
           const [head, , signature] = connectJwt('notes', row.method, url).split('.');
-          const tampered = Buffer.from(JSON.stringify({ ...payload, iss: APPS.notes.key, exp: now() + 99999 })).toString('base64url');
+          const tampered = Buffer.from(
+            JSON.stringify({ ...payload, iss: APPS.notes.key, exp: now() + 99999 }),
+          ).toString('base64url');
           await rejected({ authorization: `JWT ${head}.${tampered}.${signature}` }, /the signature does not verify/);
         });
 
         test('Connect JWTs: leeway, qsh with or without /wiki, the jwt parameter, iss = clientKey, aud', async () => {
-          const accepted = async (label: string, make: (url: string) => { headers?: Record<string, string>; query?: string }) => {
+          const accepted = async (
+            label: string,
+            make: (url: string) => { headers?: Record<string, string>; query?: string },
+          ) => {
             const key = await prepare(row, 'notes');
             const { headers = {}, query } = make(urlOf(row, key));
             const response = await call(row, key, headers, { query });
@@ -366,15 +625,27 @@ for (const kind of STORE_KINDS) {
           const header = (token: string) => ({ headers: { authorization: `JWT ${token}` } });
 
           await accepted('a fresh JWT', (url) => header(connectJwt('notes', row.method, url)));
-          await accepted('expired 10 s ago, within the 30 s leeway', (url) => header(connectJwt('notes', row.method, url, { iat: now() - 200, exp: now() - 10 })));
-          await accepted('qsh on the other context path', (url) => header(connectJwt('notes', row.method, otherContext(url))));
-          await accepted('the jwt query parameter', (url) => ({ query: `?jwt=${connectJwt('notes', row.method, url)}` }));
-          await accepted('iss = clientKey', (url) => header(connectJwt('notes', row.method, url, { iss: APPS.notes.clientKey })));
-          await accepted('aud = clientKey', (url) => header(connectJwt('notes', row.method, url, { aud: APPS.notes.clientKey })));
-          await accepted('aud lists the clientKey', (url) => header(connectJwt('notes', row.method, url, { aud: ['other', APPS.notes.clientKey] })));
+          await accepted('expired 10 s ago, within the 30 s leeway', (url) =>
+            header(connectJwt('notes', row.method, url, { iat: now() - 200, exp: now() - 10 })),
+          );
+          await accepted('qsh on the other context path', (url) =>
+            header(connectJwt('notes', row.method, otherContext(url))),
+          );
+          await accepted('the jwt query parameter', (url) => ({
+            query: `?jwt=${connectJwt('notes', row.method, url)}`,
+          }));
+          await accepted('iss = clientKey', (url) =>
+            header(connectJwt('notes', row.method, url, { iss: APPS.notes.clientKey })),
+          );
+          await accepted('aud = clientKey', (url) =>
+            header(connectJwt('notes', row.method, url, { aud: APPS.notes.clientKey })),
+          );
+          await accepted('aud lists the clientKey', (url) =>
+            header(connectJwt('notes', row.method, url, { aud: ['other', APPS.notes.clientKey] })),
+          );
         });
 
-        test('app isolation: another app, and the user without an app, never reach the notes app\'s property', async () => {
+        test("app isolation: another app, and the user without an app, never reach the notes app's property", async () => {
           const key = freshKey('iso');
           const marker = `notes-only-${key}`;
           await createProperty('notes', key, { marker });
@@ -383,7 +654,9 @@ for (const kind of STORE_KINDS) {
             ['tasks', jwtHeader('tasks', row.method, urlOf(row, key))],
             ['mia without an app', basic('mia')],
             // An admin shares mia's namespace "", where the create above already made the key.
-            ...(row.needs === 'absent' ? [] : [['an admin without an app', basic('admin')] as [string, Record<string, string>]]),
+            ...(row.needs === 'absent'
+              ? []
+              : [['an admin without an app', basic('admin')] as [string, Record<string, string>]]),
           ];
           for (const [who, headers] of others) {
             const response = await call(row, key, headers);
@@ -393,24 +666,36 @@ for (const kind of STORE_KINDS) {
               assertConfluenceError(response, 404, new RegExp(`Property "${key}" does not exist`));
             } else {
               assert.equal(response.statusCode, row.ok, `${who}: ${response.body}`);
-              if (row.needs === 'nothing') assert.ok(!response.json().results.some((r: { key: string }) => r.key === key), `${who} listed the notes app's key`);
+              if (row.needs === 'nothing')
+                assert.ok(
+                  !response.json().results.some((r: { key: string }) => r.key === key),
+                  `${who} listed the notes app's key`,
+                );
             }
           }
           const own = `/wiki/rest/api/user/${MIA}/property/${key}`;
           const notes = await fx.app.inject({ method: 'GET', url: own, headers: jwtHeader('notes', 'GET', own) });
           assert.equal(notes.statusCode, 200);
-          assert.deepEqual(notes.json().value, { marker }, 'the notes app\'s property is untouched');
+          assert.deepEqual(notes.json().value, { marker }, "the notes app's property is untouched");
         });
 
-        test('403: another user\'s data, an unknown user for non-admins, and users outside can-use', async () => {
+        test("403: another user's data, an unknown user for non-admins, and users outside can-use", async () => {
           const key = await prepare(row, 'user');
           const onlyOwn = /You may not access the properties of user 712020:mia: only your own/;
           assertConfluenceError(await call(row, key, basic('noah')), 403, onlyOwn);
           // Not 404: a non-admin learns nothing about which accounts exist (SPEC §3).
-          assertConfluenceError(await call(row, key, basic('noah'), { accountId: '712020:nobody' }), 403, /properties of user 712020:nobody: only your own/);
+          assertConfluenceError(
+            await call(row, key, basic('noah'), { accountId: '712020:nobody' }),
+            403,
+            /properties of user 712020:nobody: only your own/,
+          );
           // The outsider is refused even on their own data, before anything else is looked at.
           const outsider = USERS.outsider.accountId;
-          assertConfluenceError(await call(row, key, basic('outsider'), { accountId: outsider }), 403, /User 712020:outsider may not use this site: not a member of confluence-users or confluence-admins/);
+          assertConfluenceError(
+            await call(row, key, basic('outsider'), { accountId: outsider }),
+            403,
+            /User 712020:outsider may not use this site: not a member of confluence-users or confluence-admins/,
+          );
           assertConfluenceError(await call(row, key, basic('outsider')), 403, /may not use this site/);
         });
 
@@ -422,7 +707,11 @@ for (const kind of STORE_KINDS) {
             if (row.needs === 'existing') assertConfluenceError(response, 404, /does not exist/);
             else assert.equal(response.statusCode, row.ok, response.body);
           } else {
-            const body = assertConfluenceError(response, 403, new RegExp(`App com\\.example\\.reader lacks the scope for this operation: it needs ${scopes.connect}`));
+            const body = assertConfluenceError(
+              response,
+              403,
+              new RegExp(`App com\\.example\\.reader lacks the scope for this operation: it needs ${scopes.connect}`),
+            );
             for (const scope of scopes.oauth) assert.ok(body.message.includes(scope), `the message names ${scope}`);
           }
           // Connect's nesting: WRITE covers READ, so the tasks app (WRITE only) passes every property operation.
@@ -453,10 +742,21 @@ for (const kind of STORE_KINDS) {
           });
         // Properties are not among the routes anonymous callers may read (SPEC §3).
         assertConfluenceError(await send({}), 401, /anonymous callers may only read users and groups/);
-        assertCredentialRejected(await send({ authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }), /email or API token is not valid/);
+        assertCredentialRejected(
+          await send({ authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }),
+          /email or API token is not valid/,
+        );
         assertCredentialRejected(await send(basic('gone')), /deactivated/);
-        assertCredentialRejected(await send({ authorization: `JWT ${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 60 })}` }), /expired/);
-        assertCredentialRejected(await send({}, `?jwt=${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 60 })}`), /expired/);
+        assertCredentialRejected(
+          await send({
+            authorization: `JWT ${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 60 })}`,
+          }),
+          /expired/,
+        );
+        assertCredentialRejected(
+          await send({}, `?jwt=${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 60 })}`),
+          /expired/,
+        );
         assertCredentialRejected(await send({ authorization: 'JWT garbage' }), /malformed/);
         assertCredentialRejected(await send({ authorization: 'Bearer anything' }), /Bearer token rejected/);
         assertCredentialRejected(await send({ authorization: 'Digest x' }), /Unsupported Authorization scheme/);
@@ -475,37 +775,60 @@ for (const kind of STORE_KINDS) {
     before(async () => {
       [fx, open] = await Promise.all([startFixture(kind), startFixture(kind, { anonymousAccess: true })]);
       await Promise.all([fx, open].map(loadDirectoryFixture));
-      for (const f of [fx, open]) cloudIds.set(f, (await f.app.inject({ method: 'GET', url: '/_edge/tenant_info' })).json().cloudId);
+      for (const f of [fx, open])
+        cloudIds.set(f, (await f.app.inject({ method: 'GET', url: '/_edge/tenant_info' })).json().cloudId);
     });
     after(() => Promise.all([fx, open].map((f) => f.close())));
 
     const { mailer, emailOnly } = DIRECTORY_APPS;
     /** The request target on a fixture: its cloudId in gateway paths. */
-    const urlOf = (row: DirectoryRouteRow, on: Fixture = fx, query = row.query) => `${row.pattern.replace(':cloudId', cloudIds.get(on)!)}${query}`;
+    const urlOf = (row: DirectoryRouteRow, on: Fixture = fx, query = row.query) =>
+      `${row.pattern.replace(':cloudId', cloudIds.get(on)!)}${query}`;
     /** What a Connect qsh covers: the path without the gateway prefix (SPEC §3). */
     const qshTarget = (url: string) => url.replace(/^\/ex\/[^/]+\/[^/]+(?=\/)/, '');
     const send = (row: DirectoryRouteRow, headers: Record<string, string>, on: Fixture = fx, query = row.query) =>
       on.app.inject({ method: row.method, url: urlOf(row, on, query), headers });
-    const jwtFor = (app: { key: string; sharedSecret: string }, row: DirectoryRouteRow, claims: Record<string, unknown> = {}, url = qshTarget(urlOf(row))) =>
-      jwtHeaderFor(app, row.method, url, claims);
+    const jwtFor = (
+      app: { key: string; sharedSecret: string },
+      row: DirectoryRouteRow,
+      claims: Record<string, unknown> = {},
+      url = qshTarget(urlOf(row)),
+    ) => jwtHeaderFor(app, row.method, url, claims);
     /** The app that may call the row: any READ app, or the email-approved one. */
-    const allowedApp = (row: DirectoryRouteRow) => (row.apps === 'email' ? mailer : { key: APPS.notes.key, sharedSecret: APPS.notes.sharedSecret });
+    const allowedApp = (row: DirectoryRouteRow) =>
+      row.apps === 'email' ? mailer : { key: APPS.notes.key, sharedSecret: APPS.notes.sharedSecret };
 
     for (const row of DIRECTORY_ROUTES) {
       describe(`${row.method} ${row.pattern}`, () => {
         const scopes = OPERATION_SCOPES[row.operation];
 
         test('is served', () => {
-          assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+          assert.ok(
+            fx.app.hasRoute({ method: row.method, url: row.pattern }),
+            `${row.method} ${row.pattern} is not served`,
+          );
         });
 
         test('401: no credentials on a closed site, bad or deactivated credentials, two credentials, unknown schemes', async () => {
-          assertConfluenceError(await send(row, {}), 401, /Authentication required: this site does not allow anonymous access/);
+          assertConfluenceError(
+            await send(row, {}),
+            401,
+            /Authentication required: this site does not allow anonymous access/,
+          );
           for (const on of [fx, open]) {
-            assertCredentialRejected(await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }, on), /the email or API token is not valid/);
+            assertCredentialRejected(
+              await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }, on),
+              /the email or API token is not valid/,
+            );
             assertCredentialRejected(await send(row, basic('gone'), on), /the account is deactivated/);
-            assertCredentialRejected(await send(row, { authorization: 'Digest x' }, on), /Unsupported Authorization scheme "digest"/);
-            assertCredentialRejected(await send(row, { authorization: 'Bearer anything' }, on), /Bearer token rejected/);
+            assertCredentialRejected(
+              await send(row, { authorization: 'Digest x' }, on),
+              /Unsupported Authorization scheme "digest"/,
+            );
+            assertCredentialRejected(
+              await send(row, { authorization: 'Bearer anything' }, on),
+              /Bearer token rejected/,
+            );
             const token = connectJwt('notes', row.method, qshTarget(urlOf(row, on)));
             const both = `${row.query}${row.query === '' ? '?' : '&'}jwt=${token}`;
             assertCredentialRejected(await send(row, basic('mia'), on, both), /Send one credential/);
@@ -514,11 +837,23 @@ for (const kind of STORE_KINDS) {
 
         test('401: Connect JWTs that are expired, forged, for another request or from unknown apps', async () => {
           const app = allowedApp(row);
-          const rejected = async (headers: Record<string, string>, pattern: RegExp) => assertCredentialRejected(await send(row, headers), pattern);
+          const rejected = async (headers: Record<string, string>, pattern: RegExp) =>
+            assertCredentialRejected(await send(row, headers), pattern);
           await rejected(jwtFor(app, row, { iat: now() - 300, exp: now() - 60 }), /the token has expired/);
-          await rejected(jwtFor(app, row, { qsh: createQueryStringHash(fromMethodAndUrl('GET', `${qshTarget(urlOf(row, fx, ''))}?other=1`)) }), /the qsh claim does not match/);
-          await rejected(jwtHeaderFor({ key: app.key, sharedSecret: APPS.tasks.sharedSecret }, row.method, qshTarget(urlOf(row))), /the signature does not verify/);
-          await rejected(jwtFor({ key: 'com.example.unknown', sharedSecret: app.sharedSecret }, row), /no app is installed/);
+          await rejected(
+            jwtFor(app, row, {
+              qsh: createQueryStringHash(fromMethodAndUrl('GET', `${qshTarget(urlOf(row, fx, ''))}?other=1`)),
+            }),
+            /the qsh claim does not match/,
+          );
+          await rejected(
+            jwtHeaderFor({ key: app.key, sharedSecret: APPS.tasks.sharedSecret }, row.method, qshTarget(urlOf(row))),
+            /the signature does not verify/,
+          );
+          await rejected(
+            jwtFor({ key: 'com.example.unknown', sharedSecret: app.sharedSecret }, row),
+            /no app is installed/,
+          );
           await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
         });
 
@@ -538,7 +873,11 @@ for (const kind of STORE_KINDS) {
 
         test('403: users outside "Can use", on a closed site and an open one', async () => {
           for (const on of [fx, open]) {
-            assertConfluenceError(await send(row, basic('outsider'), on), 403, /User 712020:outsider may not use this site/);
+            assertConfluenceError(
+              await send(row, basic('outsider'), on),
+              403,
+              /User 712020:outsider may not use this site/,
+            );
           }
           // Inside "Can use", users are not scope-limited (the email API refuses them later, with 400).
           const mia = await send(row, basic('mia'));
@@ -546,8 +885,13 @@ for (const kind of STORE_KINDS) {
         });
 
         test(`scopes: ${scopes.connect} or ${scopes.oauth.join(' or ')}`, async () => {
-          const lacking = row.apps === 'email' ? { key: APPS.notes.key, sharedSecret: APPS.notes.sharedSecret } : emailOnly;
-          const body = assertConfluenceError(await send(row, jwtFor(lacking, row)), 403, new RegExp(`lacks the scope for this operation: it needs ${scopes.connect}`));
+          const lacking =
+            row.apps === 'email' ? { key: APPS.notes.key, sharedSecret: APPS.notes.sharedSecret } : emailOnly;
+          const body = assertConfluenceError(
+            await send(row, jwtFor(lacking, row)),
+            403,
+            new RegExp(`lacks the scope for this operation: it needs ${scopes.connect}`),
+          );
           for (const scope of scopes.oauth) assert.ok(body.message.includes(scope), `the message names ${scope}`);
           if (row.apps === 'closed') {
             // Every app is refused, whatever its scopes.
@@ -569,13 +913,17 @@ for (const kind of STORE_KINDS) {
       });
     }
 
-    test('directory users see each other\'s emails only as their visibility allows', async () => {
+    test("directory users see each other's emails only as their visibility allows", async () => {
       // One spot check per visibility through a row-independent route; users.test.ts has the full matrix.
       const read = async (accountId: string, headers: Record<string, string>) =>
-        (await fx.app.inject({ method: 'GET', url: `/wiki/rest/api/user?accountId=${accountId}`, headers })).json().email;
+        (await fx.app.inject({ method: 'GET', url: `/wiki/rest/api/user?accountId=${accountId}`, headers })).json()
+          .email;
       assert.equal(await read(DIRECTORY_USERS.ada.accountId, basic('noah')), DIRECTORY_USERS.ada.email);
       assert.equal(await read(DIRECTORY_USERS.grace.accountId, basic('admin')), '');
-      assert.equal(await read(DIRECTORY_USERS.grace.accountId, basicFor(DIRECTORY_USERS.grace)), DIRECTORY_USERS.grace.email);
+      assert.equal(
+        await read(DIRECTORY_USERS.grace.accountId, basicFor(DIRECTORY_USERS.grace)),
+        DIRECTORY_USERS.grace.email,
+      );
     });
   });
 }
@@ -594,12 +942,26 @@ for (const kind of STORE_KINDS) {
         method: 'POST',
         url: '/admin/api/users',
         headers: adminJson,
-        payload: JSON.stringify({ email: 'former-admin@example.com', displayName: 'Former Admin', groups: ['confluence-admins'] }),
+        payload: JSON.stringify({
+          email: 'former-admin@example.com',
+          displayName: 'Former Admin',
+          groups: ['confluence-admins'],
+        }),
       });
       assert.equal(created.statusCode, 201, created.body);
       const { accountId } = created.json();
-      const token = await fx.app.inject({ method: 'POST', url: `/admin/api/users/${accountId}/tokens`, headers: adminJson, payload: '{}' });
-      const deactivated = await fx.app.inject({ method: 'PATCH', url: `/admin/api/users/${accountId}`, headers: adminJson, payload: '{"active":false}' });
+      const token = await fx.app.inject({
+        method: 'POST',
+        url: `/admin/api/users/${accountId}/tokens`,
+        headers: adminJson,
+        payload: '{}',
+      });
+      const deactivated = await fx.app.inject({
+        method: 'PATCH',
+        url: `/admin/api/users/${accountId}`,
+        headers: adminJson,
+        payload: '{"active":false}',
+      });
       assert.equal(deactivated.statusCode, 200, deactivated.body);
       formerAdmin = { authorization: `Basic ${b64(`former-admin@example.com:${token.json().token}`)}` };
     });
@@ -623,30 +985,57 @@ for (const kind of STORE_KINDS) {
     for (const row of ADMIN_ROUTES) {
       describe(`${row.method} ${row.pattern}`, () => {
         test('is served', () => {
-          assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+          assert.ok(
+            fx.app.hasRoute({ method: row.method, url: row.pattern }),
+            `${row.method} ${row.pattern} is not served`,
+          );
         });
 
         test('401: anonymous callers, even where the site allows them; bad, deactivated and doubled credentials', async () => {
           for (const on of [fx, open]) {
-            assertConfluenceError(await send(row, {}, on), 401, /^Authentication required: the administration API is for site admins$/);
-            assertCredentialRejected(await send(row, { authorization: `Basic ${b64(`${USERS.admin.email}:wrong-token-000`)}` }, on), /the email or API token is not valid/);
-            assertCredentialRejected(await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:${USERS.admin.token}`)}` }, on), /the email or API token is not valid/);
-            assertCredentialRejected(await send(row, { authorization: 'Digest x' }, on), /Unsupported Authorization scheme "digest"/);
-            assertCredentialRejected(await send(row, { authorization: 'Bearer anything' }, on), /Bearer token rejected/);
+            assertConfluenceError(
+              await send(row, {}, on),
+              401,
+              /^Authentication required: the administration API is for site admins$/,
+            );
+            assertCredentialRejected(
+              await send(row, { authorization: `Basic ${b64(`${USERS.admin.email}:wrong-token-000`)}` }, on),
+              /the email or API token is not valid/,
+            );
+            assertCredentialRejected(
+              await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:${USERS.admin.token}`)}` }, on),
+              /the email or API token is not valid/,
+            );
+            assertCredentialRejected(
+              await send(row, { authorization: 'Digest x' }, on),
+              /Unsupported Authorization scheme "digest"/,
+            );
+            assertCredentialRejected(
+              await send(row, { authorization: 'Bearer anything' }, on),
+              /Bearer token rejected/,
+            );
             assertCredentialRejected(await send(row, { authorization: 'JWT garbage' }, on), /the token is malformed/);
           }
           assertCredentialRejected(await send(row, formerAdmin), /the account is deactivated/);
-          const both = await fx.app.inject({ method: row.method, url: `${urlOf(row)}?jwt=${connectJwt('notes', row.method, urlOf(row))}`, headers: basic('admin') });
+          const both = await fx.app.inject({
+            method: row.method,
+            url: `${urlOf(row)}?jwt=${connectJwt('notes', row.method, urlOf(row))}`,
+            headers: basic('admin'),
+          });
           assertCredentialRejected(both, /Send one credential/);
         });
 
         test('403: users who are not admins, and every app, whatever its scopes', async () => {
           const refused = /^Only site admins may use the administration API$/;
-          for (const user of ['mia', 'noah', 'outsider'] as const) assertConfluenceError(await send(row, basic(user)), 403, refused);
+          for (const user of ['mia', 'noah', 'outsider'] as const)
+            assertConfluenceError(await send(row, basic(user)), 403, refused);
           for (const app of Object.keys(APPS) as AppName[]) {
             assertConfluenceError(await send(row, jwtHeader(app, row.method, urlOf(row))), 403, refused);
             // Also through the jwt query parameter.
-            const viaQuery = await fx.app.inject({ method: row.method, url: `${urlOf(row)}?jwt=${connectJwt(app, row.method, urlOf(row))}` });
+            const viaQuery = await fx.app.inject({
+              method: row.method,
+              url: `${urlOf(row)}?jwt=${connectJwt(app, row.method, urlOf(row))}`,
+            });
             assertConfluenceError(viaQuery, 403, refused);
           }
         });
@@ -674,7 +1063,10 @@ for (const kind of STORE_KINDS) {
     let cloudId: string;
     before(async () => {
       // Every test writes fresh keys for mia; the property limit is not what is tested here.
-      [fx, open] = await Promise.all([startFixture(kind, { maxPropertiesPerUser: 100000 }), startFixture(kind, { anonymousAccess: true })]);
+      [fx, open] = await Promise.all([
+        startFixture(kind, { maxPropertiesPerUser: 100000 }),
+        startFixture(kind, { anonymousAccess: true }),
+      ]);
       cloudId = await cloudIdOf(fx);
     });
     after(() => Promise.all([fx, open].map((f) => f.close())));
@@ -689,17 +1081,34 @@ for (const kind of STORE_KINDS) {
       const jiraUrl = (row: JiraRouteRow, key: string, accountId: string = MIA) =>
         `${row.pattern.replace(':cloudId', cloudId).replace(':propertyKey', encodeURIComponent(key))}?accountId=${accountId}`;
       const call = (row: JiraRouteRow, url: string, headers: Record<string, string>, on: Fixture = fx) =>
-        on.app.inject({ method: row.method, url, headers: row.body === undefined ? headers : { ...json, ...headers }, payload: row.body });
-      const jwtAs = (app: AppName, row: JiraRouteRow, url: string, claims: Record<string, unknown> = {}) => jwtHeader(app, row.method, qshTarget(url), claims);
+        on.app.inject({
+          method: row.method,
+          url,
+          headers: row.body === undefined ? headers : { ...json, ...headers },
+          payload: row.body,
+        });
+      const jwtAs = (app: AppName, row: JiraRouteRow, url: string, claims: Record<string, unknown> = {}) =>
+        jwtHeader(app, row.method, qshTarget(url), claims);
 
       /** A key in the state the row needs, written by `writer` (Jira's namespace is the same for every writer). */
-      async function prepare(row: JiraRouteRow, writer: AppName | 'user' = 'user', accountId: string = MIA): Promise<string> {
+      async function prepare(
+        row: JiraRouteRow,
+        writer: AppName | 'user' = 'user',
+        accountId: string = MIA,
+      ): Promise<string> {
         const key = freshKey('jira-sec');
         if (row.needs !== 'existing') return key;
         const url = `/rest/api/3/user/properties/${key}?accountId=${accountId}`;
-        const user = (Object.keys(USERS) as Array<keyof typeof USERS>).find((name) => USERS[name].accountId === accountId)!;
+        const user = (Object.keys(USERS) as Array<keyof typeof USERS>).find(
+          (name) => USERS[name].accountId === accountId,
+        )!;
         const headers = writer === 'user' ? basic(user) : jwtHeader(writer, 'PUT', url);
-        const response = await fx.app.inject({ method: 'PUT', url, headers: { ...json, ...headers }, payload: '{"prepared":true}' });
+        const response = await fx.app.inject({
+          method: 'PUT',
+          url,
+          headers: { ...json, ...headers },
+          payload: '{"prepared":true}',
+        });
         assert.equal(response.statusCode, 201, response.body);
         return key;
       }
@@ -721,7 +1130,10 @@ for (const kind of STORE_KINDS) {
           const scopes = OPERATION_SCOPES[row.operation];
 
           test('is served', () => {
-            assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+            assert.ok(
+              fx.app.hasRoute({ method: row.method, url: row.pattern }),
+              `${row.method} ${row.pattern} is not served`,
+            );
           });
 
           test('401: no credentials, bad Basic credentials, a deactivated user, two credentials, unknown schemes', async () => {
@@ -730,25 +1142,62 @@ for (const kind of STORE_KINDS) {
             const anonymous = await call(row, url, {});
             assertJiraError(anonymous, 401, /Authentication required: this site does not allow anonymous access/);
             assert.equal(anonymous.headers['x-aaccountid'], undefined);
-            assertJiraCredentialRejected(await call(row, url, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }), /the email or API token is not valid/);
-            assertJiraCredentialRejected(await call(row, url, { authorization: `Basic ${b64(`${USERS.noah.email}:${USERS.mia.token}`)}` }), /the email or API token is not valid/);
-            assertJiraCredentialRejected(await call(row, url, { authorization: 'Basic' }), /expected base64\(email:apiToken\)/);
-            assertJiraCredentialRejected(await call(row, jiraUrl(row, key, USERS.gone.accountId), basic('gone')), /the account is deactivated/);
-            assertJiraCredentialRejected(await call(row, `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url))}`, basic('mia')), /Send one credential/);
-            assertJiraCredentialRejected(await call(row, url, { authorization: 'Digest x' }), /Unsupported Authorization scheme "digest"/);
-            assertJiraCredentialRejected(await call(row, url, { authorization: 'Bearer anything' }), /Bearer token rejected/);
+            assertJiraCredentialRejected(
+              await call(row, url, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }),
+              /the email or API token is not valid/,
+            );
+            assertJiraCredentialRejected(
+              await call(row, url, { authorization: `Basic ${b64(`${USERS.noah.email}:${USERS.mia.token}`)}` }),
+              /the email or API token is not valid/,
+            );
+            assertJiraCredentialRejected(
+              await call(row, url, { authorization: 'Basic' }),
+              /expected base64\(email:apiToken\)/,
+            );
+            assertJiraCredentialRejected(
+              await call(row, jiraUrl(row, key, USERS.gone.accountId), basic('gone')),
+              /the account is deactivated/,
+            );
+            assertJiraCredentialRejected(
+              await call(row, `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url))}`, basic('mia')),
+              /Send one credential/,
+            );
+            assertJiraCredentialRejected(
+              await call(row, url, { authorization: 'Digest x' }),
+              /Unsupported Authorization scheme "digest"/,
+            );
+            assertJiraCredentialRejected(
+              await call(row, url, { authorization: 'Bearer anything' }),
+              /Bearer token rejected/,
+            );
           });
 
           test('401: Connect JWTs that are expired, for another request, forged or malformed', async () => {
             const key = await prepare(row);
             const url = jiraUrl(row, key);
-            const rejected = async (headers: Record<string, string>, pattern: RegExp, target = url) => assertJiraCredentialRejected(await call(row, target, headers), pattern);
+            const rejected = async (headers: Record<string, string>, pattern: RegExp, target = url) =>
+              assertJiraCredentialRejected(await call(row, target, headers), pattern);
             await rejected(jwtAs('notes', row, url, { iat: now() - 300, exp: now() - 60 }), /the token has expired/);
-            await rejected({}, /the token has expired/, `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url), { iat: now() - 300, exp: now() - 90 })}`);
+            await rejected(
+              {},
+              /the token has expired/,
+              `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url), { iat: now() - 300, exp: now() - 90 })}`,
+            );
             // The user is in the query: a token for another user's record does not fit this one.
-            await rejected(jwtAs('notes', row, jiraUrl(row, key, USERS.noah.accountId)), /the qsh claim does not match this request/);
-            await rejected(jwtAs('notes', row, url, { qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(url))) }), /the qsh claim does not match/);
-            await rejected({ authorization: `JWT ${connectJwt('notes', row.method, qshTarget(url), {}, APPS.tasks.sharedSecret)}` }, /the signature does not verify/);
+            await rejected(
+              jwtAs('notes', row, jiraUrl(row, key, USERS.noah.accountId)),
+              /the qsh claim does not match this request/,
+            );
+            await rejected(
+              jwtAs('notes', row, url, {
+                qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(url))),
+              }),
+              /the qsh claim does not match/,
+            );
+            await rejected(
+              { authorization: `JWT ${connectJwt('notes', row.method, qshTarget(url), {}, APPS.tasks.sharedSecret)}` },
+              /the signature does not verify/,
+            );
             await rejected(jwtAs('notes', row, url, { iss: 'com.example.unknown' }), /no app is installed/);
             await rejected(jwtAs('notes', row, url, { aud: 'someone-else' }), /aud does not name this installation/);
             await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
@@ -758,11 +1207,20 @@ for (const kind of STORE_KINDS) {
             }
           });
 
-          test('Connect JWTs are accepted in the header and as the jwt parameter, and the caller is the app\'s bot', async () => {
+          test("Connect JWTs are accepted in the header and as the jwt parameter, and the caller is the app's bot", async () => {
             for (const [label, make] of [
               ['a fresh JWT', (url: string) => ({ headers: jwtAs('notes', row, url), target: url })],
-              ['iss = clientKey', (url: string) => ({ headers: jwtAs('notes', row, url, { iss: APPS.notes.clientKey }), target: url })],
-              ['the jwt parameter', (url: string) => ({ headers: {}, target: `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url))}` })],
+              [
+                'iss = clientKey',
+                (url: string) => ({ headers: jwtAs('notes', row, url, { iss: APPS.notes.clientKey }), target: url }),
+              ],
+              [
+                'the jwt parameter',
+                (url: string) => ({
+                  headers: {},
+                  target: `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url))}`,
+                }),
+              ],
             ] as Array<[string, (url: string) => { headers: Record<string, string>; target: string }]>) {
               const key = await prepare(row);
               const { headers, target } = make(jiraUrl(row, key));
@@ -770,16 +1228,24 @@ for (const kind of STORE_KINDS) {
             }
           });
 
-          test('403: another user\'s record, an unknown user for non-admins, and users outside can-use; the caller is named', async () => {
+          test("403: another user's record, an unknown user for non-admins, and users outside can-use; the caller is named", async () => {
             const key = await prepare(row);
             const onlyOwn = /You may not access the properties of user 712020:mia: only your own/;
             const noah = await call(row, jiraUrl(row, key), basic('noah'));
             assertJiraError(noah, 403, onlyOwn);
             assert.equal(noah.headers['x-aaccountid'], USERS.noah.accountId);
             // Not 404: a non-admin learns nothing about which accounts exist (SPEC §3).
-            assertJiraError(await call(row, jiraUrl(row, key, '712020:nobody'), basic('noah')), 403, /properties of user 712020:nobody: only your own/);
+            assertJiraError(
+              await call(row, jiraUrl(row, key, '712020:nobody'), basic('noah')),
+              403,
+              /properties of user 712020:nobody: only your own/,
+            );
             const outsider = await call(row, jiraUrl(row, key, USERS.outsider.accountId), basic('outsider'));
-            assertJiraError(outsider, 403, /User 712020:outsider may not use this site: not a member of confluence-users or confluence-admins/);
+            assertJiraError(
+              outsider,
+              403,
+              /User 712020:outsider may not use this site: not a member of confluence-users or confluence-admins/,
+            );
             assert.equal(outsider.headers['x-aaccountid'], USERS.outsider.accountId);
             // Admins reach any user's record.
             assertOk(row, await call(row, jiraUrl(row, key), basic('admin')), USERS.admin.accountId, 'an admin');
@@ -797,23 +1263,39 @@ for (const kind of STORE_KINDS) {
               const url = jiraUrl(row, key);
               const response = await call(row, url, headers(url));
               assertOk(row, response, caller, who);
-              if (row.operation === 'jira.getUserProperty') assert.deepEqual(response.json(), { key, value: { prepared: true } }, who);
-              if (row.operation === 'jira.getUserPropertyKeys') assert.ok(response.json().keys.some((k: { key: string }) => k.key === key), who);
+              if (row.operation === 'jira.getUserProperty')
+                assert.deepEqual(response.json(), { key, value: { prepared: true } }, who);
+              if (row.operation === 'jira.getUserPropertyKeys')
+                assert.ok(
+                  response.json().keys.some((k: { key: string }) => k.key === key),
+                  who,
+                );
             }
           });
 
           test(`scopes: ${scopes.connect}, or ${scopes.oauth.join(' or ')}`, async () => {
             // Connect's nesting: DELETE ⊃ WRITE ⊃ READ. reader holds READ, tasks WRITE, notes DELETE.
             const rank = { READ: 1, WRITE: 2, DELETE: 3, ADMIN: 4, ACCESS_EMAIL_ADDRESSES: 0 }[scopes.connect];
-            for (const [app, held] of [['reader', 1], ['tasks', 2], ['notes', 3]] as Array<[AppName, number]>) {
+            for (const [app, held] of [
+              ['reader', 1],
+              ['tasks', 2],
+              ['notes', 3],
+            ] as Array<[AppName, number]>) {
               const key = await prepare(row);
               const url = jiraUrl(row, key);
               const response = await call(row, url, jwtAs(app, row, url));
               if (held >= rank) {
                 assertOk(row, response, APPS[app].accountId, app);
               } else {
-                const body = assertJiraError(response, 403, new RegExp(`App ${APPS[app].key.replace(/\./g, '\\.')} lacks the scope for this operation: it needs ${scopes.connect}`));
-                for (const scope of scopes.oauth) assert.ok(body.errorMessages[0].includes(scope), `the message names ${scope}`);
+                const body = assertJiraError(
+                  response,
+                  403,
+                  new RegExp(
+                    `App ${APPS[app].key.replace(/\./g, '\\.')} lacks the scope for this operation: it needs ${scopes.connect}`,
+                  ),
+                );
+                for (const scope of scopes.oauth)
+                  assert.ok(body.errorMessages[0].includes(scope), `the message names ${scope}`);
                 assert.equal(response.headers['x-aaccountid'], APPS[app].accountId);
               }
             }
@@ -823,7 +1305,10 @@ for (const kind of STORE_KINDS) {
             const openCloudId = await cloudIdOf(open);
             const url = `${row.pattern.replace(':cloudId', openCloudId).replace(':propertyKey', 'anon')}?accountId=${MIA}`;
             assertJiraError(await call(row, url, {}, open), 401, /anonymous callers may only read users and groups/);
-            assertJiraCredentialRejected(await call(row, url, { authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }, open), /email or API token is not valid/);
+            assertJiraCredentialRejected(
+              await call(row, url, { authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }, open),
+              /email or API token is not valid/,
+            );
             assertJiraCredentialRejected(await call(row, url, basic('gone'), open), /deactivated/);
           });
 
@@ -844,7 +1329,12 @@ for (const kind of STORE_KINDS) {
       const gatewayUrl = (row: RouteRow, key: string, accountId: string = MIA, id: string = cloudId) =>
         row.pattern.replace(':cloudId', id).replace(':userId', accountId).replace(':key', key);
       const call = (row: RouteRow, url: string, headers: Record<string, string>) =>
-        fx.app.inject({ method: row.method, url, headers: row.body === undefined ? headers : { ...json, ...headers }, payload: row.body === undefined ? undefined : JSON.stringify(row.body) });
+        fx.app.inject({
+          method: row.method,
+          url,
+          headers: row.body === undefined ? headers : { ...json, ...headers },
+          payload: row.body === undefined ? undefined : JSON.stringify(row.body),
+        });
 
       /** A key in the state the row needs, in namespace "" (user) or the notes app's. */
       async function prepare(row: RouteRow, owner: 'user' | 'notes'): Promise<string> {
@@ -852,7 +1342,12 @@ for (const kind of STORE_KINDS) {
         if (row.needs !== 'existing') return key;
         const url = `/wiki/rest/api/user/${MIA}/property/${key}`;
         const headers = owner === 'user' ? basic('mia') : jwtHeader('notes', 'POST', url);
-        const response = await fx.app.inject({ method: 'POST', url, headers: { ...json, ...headers }, payload: '{"value":{}}' });
+        const response = await fx.app.inject({
+          method: 'POST',
+          url,
+          headers: { ...json, ...headers },
+          payload: '{"value":{}}',
+        });
         assert.equal(response.statusCode, 201, response.body);
         return key;
       }
@@ -860,38 +1355,57 @@ for (const kind of STORE_KINDS) {
       for (const row of CONFLUENCE_GATEWAY_ROUTES) {
         describe(`${row.method} ${row.pattern}`, () => {
           test('is served', () => {
-            assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+            assert.ok(
+              fx.app.hasRoute({ method: row.method, url: row.pattern }),
+              `${row.method} ${row.pattern} is not served`,
+            );
           });
 
           test('a wrong cloudId is a 404, before credentials', async () => {
             const key = await prepare(row, 'user');
             for (const headers of [{}, basic('mia'), { authorization: 'Digest x' }]) {
-              assertConfluenceError(await call(row, gatewayUrl(row, key, MIA, '00000000-0000-0000-0000-000000000000'), headers), 404, /is not this site's cloudId/);
+              assertConfluenceError(
+                await call(row, gatewayUrl(row, key, MIA, '00000000-0000-0000-0000-000000000000'), headers),
+                404,
+                /is not this site's cloudId/,
+              );
             }
           });
 
-          test('401 without or with bad credentials; the user\'s own data; 403 for another user\'s', async () => {
+          test("401 without or with bad credentials; the user's own data; 403 for another user's", async () => {
             const key = await prepare(row, 'user');
             const url = gatewayUrl(row, key);
             assertConfluenceError(await call(row, url, {}), 401, /does not allow anonymous access/);
-            assertConfluenceError(await call(row, url, { authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }), 401, /email or API token is not valid/);
+            assertConfluenceError(
+              await call(row, url, { authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }),
+              401,
+              /email or API token is not valid/,
+            );
             assertConfluenceError(await call(row, url, basic('noah')), 403, /only your own/);
             assertConfluenceError(await call(row, url, basic('outsider')), 403, /may not use this site/);
             const own = await call(row, url, basic('mia'));
             assert.equal(own.statusCode, row.ok, own.body);
           });
 
-          test('Connect JWTs: the qsh covers the path without the gateway prefix; the app\'s namespace holds', async () => {
+          test("Connect JWTs: the qsh covers the path without the gateway prefix; the app's namespace holds", async () => {
             const key = await prepare(row, 'notes');
             const url = gatewayUrl(row, key);
-            assertConfluenceError(await call(row, url, jwtHeader('notes', row.method, url)), 401, /the qsh claim does not match this request/);
+            assertConfluenceError(
+              await call(row, url, jwtHeader('notes', row.method, url)),
+              401,
+              /the qsh claim does not match this request/,
+            );
             const response = await call(row, url, jwtHeader('notes', row.method, qshTarget(url)));
             assert.equal(response.statusCode, row.ok, response.body);
             // Another app's namespace does not hold the notes app's key.
             if (row.needs === 'existing') {
               const other = await prepare(row, 'notes');
               const otherUrl = gatewayUrl(row, other);
-              assertConfluenceError(await call(row, otherUrl, jwtHeader('tasks', row.method, qshTarget(otherUrl))), 404, /does not exist/);
+              assertConfluenceError(
+                await call(row, otherUrl, jwtHeader('tasks', row.method, qshTarget(otherUrl))),
+                404,
+                /does not exist/,
+              );
             }
           });
 
@@ -899,7 +1413,8 @@ for (const kind of STORE_KINDS) {
             const key = freshKey('gw-scope');
             const url = gatewayUrl(row, key);
             const response = await call(row, url, jwtHeader('reader', row.method, qshTarget(url)));
-            if (OPERATION_SCOPES[row.operation].connect === 'READ') assert.notEqual(response.statusCode, 403, response.body);
+            if (OPERATION_SCOPES[row.operation].connect === 'READ')
+              assert.notEqual(response.statusCode, 403, response.body);
             else assertConfluenceError(response, 403, /App com\.example\.reader lacks the scope for this operation/);
           });
         });
@@ -928,18 +1443,48 @@ for (const kind of STORE_KINDS) {
       cloudId = await cloudIdOf(fx);
       const admin = adminCaller(() => fx);
       const expire = (token: string) =>
-        fx.store.db.updateTable('oauth_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('digest', '=', fx.secrets.digest(token)).execute();
-      for (const [label, options] of [['asApp', {}], ['asUser', { asUser: MIA }]] as const) {
+        fx.store.db
+          .updateTable('oauth_tokens')
+          .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+          .where('digest', '=', fx.secrets.digest(token))
+          .execute();
+      for (const [label, options] of [
+        ['asApp', {}],
+        ['asUser', { asUser: MIA }],
+      ] as const) {
         const token = await bearerToken(fx, 'oauth', options);
         await expire(token);
-        dead.push({ label: `an expired ${label} token`, headers: bearerHeader(token), pattern: /^Bearer token rejected: it has expired$/ });
+        dead.push({
+          label: `an expired ${label} token`,
+          headers: bearerHeader(token),
+          pattern: /^Bearer token rejected: it has expired$/,
+        });
       }
       // An app with tokens of both grants, then deleted; users with asUser tokens, then deactivated or deleted.
-      const doomed = { key: 'com.example.revoked', name: 'Revoked', clientKey: 'revoked-client', sharedSecret: 'revoked-shared-secret-of-at-least-32-chars', oauthClientId: 'revoked-id', clientSecret: 'revoked-secret', scopes: ['READ', 'WRITE', 'DELETE', 'ACT_AS_USER'] };
+      const doomed = {
+        key: 'com.example.revoked',
+        name: 'Revoked',
+        clientKey: 'revoked-client',
+        sharedSecret: 'revoked-shared-secret-of-at-least-32-chars',
+        oauthClientId: 'revoked-id',
+        clientSecret: 'revoked-secret',
+        scopes: ['READ', 'WRITE', 'DELETE', 'ACT_AS_USER'],
+      };
       assert.equal((await admin('POST', '/apps', doomed)).statusCode, 201);
       const form = (params: Record<string, string>) =>
-        fx.app.inject({ method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(params).toString() });
-      const doomedApp = (await form({ grant_type: 'client_credentials', client_id: doomed.oauthClientId, client_secret: doomed.clientSecret })).json().access_token;
+        fx.app.inject({
+          method: 'POST',
+          url: '/oauth2/token',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams(params).toString(),
+        });
+      const doomedApp = (
+        await form({
+          grant_type: 'client_credentials',
+          client_id: doomed.oauthClientId,
+          client_secret: doomed.clientSecret,
+        })
+      ).json().access_token;
       const users: string[] = [];
       for (const email of ['deactivated@example.com', 'deleted@example.com']) {
         const created = await admin('POST', '/users', { email, displayName: email, groups: ['confluence-users'] });
@@ -953,9 +1498,21 @@ for (const kind of STORE_KINDS) {
       assert.equal((await admin('PATCH', `/users/${deactivated}`, { active: false })).statusCode, 200);
       assert.equal((await admin('DELETE', `/users/${deleted}`)).statusCode, 204);
       dead.push(
-        { label: 'a token of a deleted app', headers: bearerHeader(doomedApp), pattern: /^Bearer token rejected: it is not valid or has expired$/ },
-        { label: 'an asUser token of a deactivated user', headers: bearerHeader(asDeactivated), pattern: new RegExp(`^Bearer token rejected: user ${deactivated} is deactivated$`) },
-        { label: 'an asUser token of a deleted user', headers: bearerHeader(asDeleted), pattern: /^Bearer token rejected: it is not valid or has expired$/ },
+        {
+          label: 'a token of a deleted app',
+          headers: bearerHeader(doomedApp),
+          pattern: /^Bearer token rejected: it is not valid or has expired$/,
+        },
+        {
+          label: 'an asUser token of a deactivated user',
+          headers: bearerHeader(asDeactivated),
+          pattern: new RegExp(`^Bearer token rejected: user ${deactivated} is deactivated$`),
+        },
+        {
+          label: 'an asUser token of a deleted user',
+          headers: bearerHeader(asDeleted),
+          pattern: /^Bearer token rejected: it is not valid or has expired$/,
+        },
       );
     });
     after(() => fx.close());
@@ -966,25 +1523,39 @@ for (const kind of STORE_KINDS) {
       const cacheKey = `${grant} ${scopes.join(' ')}`;
       let headers = tokens.get(cacheKey);
       if (!headers) {
-        headers = bearerHeader(await bearerToken(fx, 'oauth', { scope: scopes.join(' '), ...(grant === 'asUser' && { asUser: MIA }) }));
+        headers = bearerHeader(
+          await bearerToken(fx, 'oauth', { scope: scopes.join(' '), ...(grant === 'asUser' && { asUser: MIA }) }),
+        );
         tokens.set(cacheKey, headers);
       }
       return headers;
     }
 
     /** The route's pattern made concrete: the site's cloudId, mia as the user, `x` for anything else. */
-    const urlOf = (pattern: string) => pattern.replace(':cloudId', cloudId).replace(':userId', MIA).replace(/:[A-Za-z0-9_]+/g, 'x');
-    const send = (method: string, url: string, headers: Record<string, string>) => fx.app.inject({ method: method as Method, url, headers });
+    const urlOf = (pattern: string) =>
+      pattern
+        .replace(':cloudId', cloudId)
+        .replace(':userId', MIA)
+        .replace(/:[A-Za-z0-9_]+/g, 'x');
+    const send = (method: string, url: string, headers: Record<string, string>) =>
+      fx.app.inject({ method: method as Method, url, headers });
     const assertError = (url: string) => (envelopeFor(url) === 'jira' ? assertJiraError : assertConfluenceError);
 
     test('the walk covers every protected route', () => {
       const protectedRoutes = fx.app.routeAccess.filter((route) => route.access.kind !== 'public');
-      assert.ok(protectedRoutes.some((r) => r.access.kind === 'product') && protectedRoutes.some((r) => r.access.kind === 'admin'));
-      const served = new Set(servedRoutes(fx.app).filter((r) => !isPublicRoute(r)).map((r) => `${r.method} ${r.pattern}`));
+      assert.ok(
+        protectedRoutes.some((r) => r.access.kind === 'product') &&
+          protectedRoutes.some((r) => r.access.kind === 'admin'),
+      );
+      const served = new Set(
+        servedRoutes(fx.app)
+          .filter((r) => !isPublicRoute(r))
+          .map((r) => `${r.method} ${r.pattern}`),
+      );
       assert.deepEqual(new Set(protectedRoutes.map((r) => `${r.method} ${r.url}`)), served);
     });
 
-    test('a token lacking the route\'s scope is a 403 naming the scopes that would have sufficed; any one of them passes', async () => {
+    test("a token lacking the route's scope is a 403 naming the scopes that would have sufficed; any one of them passes", async () => {
       for (const { method, url: pattern, access } of fx.app.routeAccess) {
         if (access.kind !== 'product') continue;
         const needed = OPERATION_SCOPES[access.operation];
@@ -998,9 +1569,14 @@ for (const kind of STORE_KINDS) {
             assert.equal(response.statusCode, 403, where);
             continue;
           }
-          const body = assertError(url)(response, 403, /^App com\.example\.oauth lacks the scope for this operation: it needs .* \(this bearer token carries .+\)$/);
+          const body = assertError(url)(
+            response,
+            403,
+            /^App com\.example\.oauth lacks the scope for this operation: it needs .* \(this bearer token carries .+\)$/,
+          );
           const message: string = envelopeFor(url) === 'jira' ? body.errorMessages[0] : body.message;
-          for (const scope of [needed.connect, ...needed.oauth]) assert.ok(message.includes(` ${scope}`), `${where}: the message names ${scope}`);
+          for (const scope of [needed.connect, ...needed.oauth])
+            assert.ok(message.includes(` ${scope}`), `${where}: the message names ${scope}`);
 
           for (const sufficient of [needed.connect, ...needed.oauth]) {
             const passed = await send(method, url, await tokenFor(grant, [sufficient]));
@@ -1024,12 +1600,17 @@ for (const kind of STORE_KINDS) {
       }
     });
 
-    test('the administration API refuses every bearer token with 403, an impersonated admin\'s included', async () => {
+    test("the administration API refuses every bearer token with 403, an impersonated admin's included", async () => {
       const asAdmin = bearerHeader(await bearerToken(fx, 'oauth', { asUser: USERS.admin.accountId }));
       const asApp = await tokenFor('asApp', OAUTH_APPS.oauth.scopes);
       for (const { method, url: pattern, access } of fx.app.routeAccess) {
         if (access.kind !== 'admin' || method === 'HEAD') continue;
-        for (const headers of [asAdmin, asApp]) assertConfluenceError(await send(method, urlOf(pattern), headers), 403, /^Only site admins may use the administration API$/);
+        for (const headers of [asAdmin, asApp])
+          assertConfluenceError(
+            await send(method, urlOf(pattern), headers),
+            403,
+            /^Only site admins may use the administration API$/,
+          );
       }
     });
   });
@@ -1059,7 +1640,11 @@ for (const kind of STORE_KINDS) {
     const urlOf = (row: WatchRouteRow, query = '', on: Fixture = fx) =>
       `${row.pattern.replace(':cloudId', on === fx ? cloudId : openCloudId).replace(/:[A-Za-z]+$/, row.target)}${query}`;
     /** POST and DELETE carry the XSRF header unless `xsrf` is false. */
-    const send = (row: WatchRouteRow, headers: Record<string, string>, options: { query?: string; on?: Fixture; xsrf?: boolean } = {}) =>
+    const send = (
+      row: WatchRouteRow,
+      headers: Record<string, string>,
+      options: { query?: string; on?: Fixture; xsrf?: boolean } = {},
+    ) =>
       (options.on ?? fx).app.inject({
         method: row.method,
         url: urlOf(row, options.query, options.on),
@@ -1078,29 +1663,62 @@ for (const kind of STORE_KINDS) {
         const scopes = OPERATION_SCOPES[row.operation];
 
         test('is served', () => {
-          assert.ok(fx.app.hasRoute({ method: row.method, url: row.pattern }), `${row.method} ${row.pattern} is not served`);
+          assert.ok(
+            fx.app.hasRoute({ method: row.method, url: row.pattern }),
+            `${row.method} ${row.pattern} is not served`,
+          );
         });
 
         test('401: no credentials (even on a site open to anonymous callers), bad or deactivated credentials, two credentials, unknown schemes', async () => {
-          assertConfluenceError(await send(row, {}), 401, /Authentication required: this site does not allow anonymous access/);
-          assertConfluenceError(await send(row, {}, { on: open }), 401, /anonymous callers may only read users and groups/);
+          assertConfluenceError(
+            await send(row, {}),
+            401,
+            /Authentication required: this site does not allow anonymous access/,
+          );
+          assertConfluenceError(
+            await send(row, {}, { on: open }),
+            401,
+            /anonymous callers may only read users and groups/,
+          );
           // Before the XSRF check, too.
           assertConfluenceError(await send(row, {}, { xsrf: false }), 401, /does not allow anonymous access/);
-          assertCredentialRejected(await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }), /the email or API token is not valid/);
+          assertCredentialRejected(
+            await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }),
+            /the email or API token is not valid/,
+          );
           assertCredentialRejected(await send(row, basic('gone')), /the account is deactivated/);
-          assertCredentialRejected(await send(row, { authorization: 'Digest x' }), /Unsupported Authorization scheme "digest"/);
+          assertCredentialRejected(
+            await send(row, { authorization: 'Digest x' }),
+            /Unsupported Authorization scheme "digest"/,
+          );
           assertCredentialRejected(await send(row, { authorization: 'Bearer anything' }), /Bearer token rejected/);
           const token = connectJwt('notes', row.method, qshTarget(urlOf(row)));
           assertCredentialRejected(await send(row, basic('mia'), { query: `?jwt=${token}` }), /Send one credential/);
         });
 
         test('401: Connect JWTs that are expired, for another request, forged or malformed', async () => {
-          const rejected = async (headers: Record<string, string>, pattern: RegExp) => assertCredentialRejected(await send(row, headers), pattern);
+          const rejected = async (headers: Record<string, string>, pattern: RegExp) =>
+            assertCredentialRejected(await send(row, headers), pattern);
           await rejected(jwtAs('notes', row, '', { iat: now() - 300, exp: now() - 60 }), /the token has expired/);
           // A token for mia's watch does not fit the caller's own (the query is in the qsh).
-          await rejected(jwtHeader('notes', row.method, qshTarget(urlOf(row, `?accountId=${MIA}`))), /the qsh claim does not match this request/);
-          await rejected(jwtAs('notes', row, '', { qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(urlOf(row)))) }), /the qsh claim does not match/);
-          await rejected({ authorization: `JWT ${connectJwt('notes', row.method, qshTarget(urlOf(row)), {}, APPS.tasks.sharedSecret)}` }, /the signature does not verify/);
+          await rejected(
+            jwtHeader('notes', row.method, qshTarget(urlOf(row, `?accountId=${MIA}`))),
+            /the qsh claim does not match this request/,
+          );
+          await rejected(
+            jwtAs('notes', row, '', {
+              qsh: createQueryStringHash(
+                fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(urlOf(row))),
+              ),
+            }),
+            /the qsh claim does not match/,
+          );
+          await rejected(
+            {
+              authorization: `JWT ${connectJwt('notes', row.method, qshTarget(urlOf(row)), {}, APPS.tasks.sharedSecret)}`,
+            },
+            /the signature does not verify/,
+          );
           await rejected(jwtAs('notes', row, '', { iss: 'com.example.unknown' }), /no app is installed/);
           await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
           if (row.pattern.startsWith('/ex/')) {
@@ -1113,12 +1731,20 @@ for (const kind of STORE_KINDS) {
           const other = url.startsWith('/wiki/') ? url.slice('/wiki'.length) : `/wiki${url}`;
           assertOk(row, await send(row, jwtAs('notes', row)), 'the header');
           assertOk(row, await send(row, jwtHeader('notes', row.method, other)), 'the other context path');
-          assertOk(row, await send(row, {}, { query: `?jwt=${connectJwt('notes', row.method, url)}` }), 'the jwt parameter');
+          assertOk(
+            row,
+            await send(row, {}, { query: `?jwt=${connectJwt('notes', row.method, url)}` }),
+            'the jwt parameter',
+          );
         });
 
         test('403: users outside "Can use"', async () => {
           assertConfluenceError(await send(row, basic('outsider')), 403, /User 712020:outsider may not use this site/);
-          assertConfluenceError(await send(row, basic('outsider'), { query: `?accountId=${USERS.outsider.accountId}` }), 403, /may not use this site/);
+          assertConfluenceError(
+            await send(row, basic('outsider'), { query: `?accountId=${USERS.outsider.accountId}` }),
+            403,
+            /may not use this site/,
+          );
         });
 
         test(`scopes: ${scopes.connect}, or ${scopes.oauth.join(' or ')}`, async () => {
@@ -1127,7 +1753,11 @@ for (const kind of STORE_KINDS) {
           if (scopes.connect === 'READ') {
             assertOk(row, reader, 'reader');
           } else {
-            const body = assertConfluenceError(reader, 403, /App com\.example\.reader lacks the scope for this operation: it needs WRITE/);
+            const body = assertConfluenceError(
+              reader,
+              403,
+              /App com\.example\.reader lacks the scope for this operation: it needs WRITE/,
+            );
             for (const scope of scopes.oauth) assert.ok(body.message.includes(scope), `the message names ${scope}`);
             // The scope is checked before the XSRF header.
             assertConfluenceError(await send(row, jwtAs('reader', row), { xsrf: false }), 403, /lacks the scope/);
@@ -1139,16 +1769,32 @@ for (const kind of STORE_KINDS) {
           test('403: the XSRF header is required, for users and apps alike', async () => {
             assertConfluenceError(await send(row, basic('mia'), { xsrf: false }), 403, /XSRF check failed/);
             assertConfluenceError(await send(row, jwtAs('notes', row), { xsrf: false }), 403, /XSRF check failed/);
-            assertOk(row, await send(row, { ...basic('mia'), 'x-atlassian-token': 'nocheck' }, { xsrf: false }), 'nocheck');
+            assertOk(
+              row,
+              await send(row, { ...basic('mia'), 'x-atlassian-token': 'nocheck' }, { xsrf: false }),
+              'nocheck',
+            );
           });
         }
 
         test('403: naming another user without admin; an admin and an app may', async () => {
-          assertConfluenceError(await send(row, basic('noah'), { query: `?accountId=${MIA}` }), 403, /you may not name user 712020:mia/);
+          assertConfluenceError(
+            await send(row, basic('noah'), { query: `?accountId=${MIA}` }),
+            403,
+            /you may not name user 712020:mia/,
+          );
           // Not 404: non-admins learn nothing about which accounts exist.
-          assertConfluenceError(await send(row, basic('noah'), { query: '?accountId=712020:nobody' }), 403, /you may not name user 712020:nobody/);
+          assertConfluenceError(
+            await send(row, basic('noah'), { query: '?accountId=712020:nobody' }),
+            403,
+            /you may not name user 712020:nobody/,
+          );
           assertOk(row, await send(row, basic('admin'), { query: `?accountId=${MIA}` }), 'an admin');
-          assertOk(row, await send(row, jwtAs('notes', row, `?accountId=${MIA}`), { query: `?accountId=${MIA}` }), 'an app');
+          assertOk(
+            row,
+            await send(row, jwtAs('notes', row, `?accountId=${MIA}`), { query: `?accountId=${MIA}` }),
+            'an app',
+          );
           assertOk(row, await send(row, basic('mia'), { query: `?accountId=${MIA}` }), 'mia naming herself');
         });
 

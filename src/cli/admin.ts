@@ -10,10 +10,10 @@
  * missing argument, a value the schema refuses); 1 anything else, such as
  * an unknown user or a conflict.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
 import type { TSchema } from 'typebox';
-import { CONFIG_OPTIONS, loadConfig, type ConfigOptions } from '../config.ts';
+import { CONFIG_OPTIONS, type ConfigOptions, loadConfig } from '../config.ts';
 import { ensureSiteAndGroups } from '../domain/admin/common.ts';
 import { ApiError } from '../domain/errors.ts';
 import type { Secrets } from '../domain/secrets.ts';
@@ -68,8 +68,19 @@ export function resourceArgument(name: string, help: string): ResourceArgument {
 }
 
 /** `VERB ARG`: a subcommand on one resource, named by its one argument. */
-function onOneResource(verb: string, argument: ResourceArgument, summary: string, run: (context: CommandContext, ref: string) => Promise<void>): Subcommand {
-  return { usage: `${verb} ${argument.name}`, summary, positionals: [argument.name], optionHelp: [argument.help], run: (context) => run(context, context.args[0]!) };
+function onOneResource(
+  verb: string,
+  argument: ResourceArgument,
+  summary: string,
+  run: (context: CommandContext, ref: string) => Promise<void>,
+): Subcommand {
+  return {
+    usage: `${verb} ${argument.name}`,
+    summary,
+    positionals: [argument.name],
+    optionHelp: [argument.help],
+    run: (context) => run(context, context.args[0]!),
+  };
 }
 
 /** `show ARG`: finds one resource and prints it. */
@@ -98,6 +109,7 @@ export function deleteSubcommand(
 export interface Command {
   name: string;
   summary: string;
+  // biome-ignore lint/suspicious/noExplicitAny: each subcommand has its own input type
   subcommands: Record<string, Subcommand<any>>;
 }
 
@@ -131,7 +143,8 @@ export function commandUsage(command: Command): string {
   ].join('\n');
 }
 
-export function subcommandUsage(command: Command, name: string, sub: Subcommand<any>): string {
+// biome-ignore lint/suspicious/noExplicitAny: each subcommand has its own input type
+export function subcommandUsage(command: Command, _name: string, sub: Subcommand<any>): string {
   return [
     `usage: userplane ${command.name} ${sub.usage}`,
     '',
@@ -146,7 +159,13 @@ export function subcommandUsage(command: Command, name: string, sub: Subcommand<
 
 /** The first positional argument, with the options that take values skipped. */
 function firstPositional(argv: string[]): string | undefined {
-  const { tokens } = parseArgs({ args: argv, options: configOptions(), strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: argv,
+    options: configOptions(),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   return tokens.find((t) => t.kind === 'positional')?.value;
 }
 
@@ -160,7 +179,8 @@ export async function runAdminCommand(command: Command, argv: string[]): Promise
       process.stdout.write(commandUsage(command));
       return 0;
     }
-    const problem = name === undefined ? `${command.name}: name a subcommand` : `${command.name}: unknown subcommand "${name}"`;
+    const problem =
+      name === undefined ? `${command.name}: name a subcommand` : `${command.name}: unknown subcommand "${name}"`;
     process.stderr.write(`userplane: ${problem}\n\n${commandUsage(command)}`);
     return 2;
   }
@@ -169,7 +189,7 @@ export async function runAdminCommand(command: Command, argv: string[]): Promise
     return 0;
   }
 
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
       args: argv,
@@ -183,8 +203,10 @@ export async function runAdminCommand(command: Command, argv: string[]): Promise
   }
   const args = parsed.positionals.slice(1);
   const expected = sub.positionals ?? [];
-  if (args.length < expected.length) return usageFailure(command, name!, `missing ${expected.slice(args.length).join(' ')}`);
-  if (args.length > expected.length) return usageFailure(command, name!, `unexpected argument "${args[expected.length]}"`);
+  if (args.length < expected.length)
+    return usageFailure(command, name!, `missing ${expected.slice(args.length).join(' ')}`);
+  if (args.length > expected.length)
+    return usageFailure(command, name!, `unexpected argument "${args[expected.length]}"`);
 
   const invocation: Invocation = { values: parsed.values as Invocation['values'], args };
   let input: unknown;
@@ -219,7 +241,9 @@ export async function runAdminCommand(command: Command, argv: string[]): Promise
 }
 
 function usageFailure(command: Command, name: string, message: string): number {
-  process.stderr.write(`userplane: ${command.name} ${name}: ${message}\nRun "userplane ${command.name} ${name} --help" for its options.\n`);
+  process.stderr.write(
+    `userplane: ${command.name} ${name}: ${message}\nRun "userplane ${command.name} ${name} --help" for its options.\n`,
+  );
   return 2;
 }
 
@@ -243,7 +267,8 @@ export function fieldOptions(fields: readonly FieldOption[]): Record<string, Opt
 
 /** Aligned help lines for field options, plus `extra` [label, help] pairs. */
 export function fieldHelp(fields: readonly FieldOption[], extra: Array<[string, string]> = []): string[] {
-  const label = (f: FieldOption) => `--${f.flag} ${f.kind === 'boolean' ? 'true|false' : f.kind === 'integer' ? 'N' : f.kind === 'list' ? 'A,B' : 'VALUE'}`;
+  const label = (f: FieldOption) =>
+    `--${f.flag} ${f.kind === 'boolean' ? 'true|false' : f.kind === 'integer' ? 'N' : f.kind === 'list' ? 'A,B' : 'VALUE'}`;
   const lines: Array<[string, string]> = [...fields.map((f): [string, string] => [label(f), f.help]), ...extra];
   const width = Math.max(...lines.map(([l]) => l.length));
   return lines.map(([l, help]) => `  ${l.padEnd(width)}  ${help}`);
@@ -254,7 +279,12 @@ export function fieldHelp(fields: readonly FieldOption[], extra: Array<[string, 
  * TypeBox schema as the HTTP route. Values are converted only when they are
  * unambiguous; anything else stays a string and the schema names it.
  */
-export function bodyFrom<T>(values: Invocation['values'], fields: readonly FieldOption[], schema: TSchema, extra: Record<string, unknown> = {}): T {
+export function bodyFrom<T>(
+  values: Invocation['values'],
+  fields: readonly FieldOption[],
+  schema: TSchema,
+  extra: Record<string, unknown> = {},
+): T {
   const body: Record<string, unknown> = { ...extra };
   for (const f of fields) {
     const raw = values[f.flag];
@@ -268,7 +298,9 @@ export function bodyFrom<T>(values: Invocation['values'], fields: readonly Field
   const problems = schemaProblems(schema, body).map((line) => {
     const missing = /^is missing (.*)$/.exec(line);
     if (missing) return `${missing[1]!.split(', ').map(flagOf).join(', ')} is required`;
-    const f = fields.find((candidate) => line.startsWith(`${candidate.field}:`) || line.startsWith(`${candidate.field}[`));
+    const f = fields.find(
+      (candidate) => line.startsWith(`${candidate.field}:`) || line.startsWith(`${candidate.field}[`),
+    );
     return f ? `--${f.flag}${line.slice(f.field.length)}` : line;
   });
   if (problems.length > 0) throw new CliUsageError(problems.join('; '));
@@ -296,7 +328,11 @@ function convert(kind: FieldKind, raw: string): unknown {
 /** Aligned columns, for lists. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
@@ -309,18 +345,24 @@ export function record(fields: Record<string, unknown>): string {
 }
 
 export function listFooter(list: { start: number; size: number; limit: number }): string {
-  return list.size === list.limit ? `(${list.size} shown from ${list.start}; more may follow: use --start ${list.start + list.size})` : `(${list.size})`;
+  return list.size === list.limit
+    ? `(${list.size} shown from ${list.start}; more may follow: use --start ${list.start + list.size})`
+    : `(${list.size})`;
 }
 
 export const PAGE_OPTIONS: Record<string, OptionSpec> = { start: { type: 'string' }, limit: { type: 'string' } };
-export const PAGE_HELP = ['  --start N    index of the first result (default 0)', '  --limit N    results per page (default 100, at most 1000)'];
+export const PAGE_HELP = [
+  '  --start N    index of the first result (default 0)',
+  '  --limit N    results per page (default 100, at most 1000)',
+];
 
 export function pageFrom(values: Invocation['values']): { start?: number; limit?: number } {
   const page: { start?: number; limit?: number } = {};
   for (const name of ['start', 'limit'] as const) {
     const raw = values[name];
     if (raw === undefined) continue;
-    if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) throw new CliUsageError(`--${name}: must be a non-negative integer`);
+    if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw))
+      throw new CliUsageError(`--${name}: must be a non-negative integer`);
     page[name] = Number(raw);
   }
   return page;

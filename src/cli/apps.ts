@@ -1,9 +1,18 @@
 /** `userplane apps …`: the CLI face of /admin/api/apps (SPEC §9). Secrets are never printed. */
 import { createAdminApp, deleteAdminApp, getAdminApp, listAdminApps, updateAdminApp } from '../domain/admin/apps.ts';
-import { AdminAppCreateSchema, AdminAppPatchSchema, type AdminApp, type AdminAppCreate, type AdminAppPatch } from '../schemas/admin.ts';
+import {
+  type AdminApp,
+  type AdminAppCreate,
+  AdminAppCreateSchema,
+  type AdminAppPatch,
+  AdminAppPatchSchema,
+} from '../schemas/admin.ts';
 import {
   bodyFrom,
+  type Command,
+  type CommandContext,
   deleteSubcommand,
+  type FieldOption,
   fieldHelp,
   fieldOptions,
   listFooter,
@@ -15,24 +24,38 @@ import {
   showSubcommand,
   subcommand,
   table,
-  type Command,
-  type CommandContext,
-  type FieldOption,
 } from './admin.ts';
 
 const CHANGE_FIELDS: FieldOption[] = [
-  { flag: 'name', field: 'name', kind: 'string', help: 'the app\'s name, also its bot user\'s' },
+  { flag: 'name', field: 'name', kind: 'string', help: "the app's name, also its bot user's" },
   { flag: 'client-key', field: 'clientKey', kind: 'string', help: 'the Connect clientKey; unique' },
   { flag: 'shared-secret', field: 'sharedSecret', kind: 'string', help: 'at least 32 characters; stored encrypted' },
-  { flag: 'oauth-client-id', field: 'oauthClientId', kind: 'nullable-string', help: 'the OAuth client_id; "" removes it' },
-  { flag: 'client-secret', field: 'clientSecret', kind: 'nullable-string', help: 'the OAuth client secret; stored as a digest; "" removes it' },
+  {
+    flag: 'oauth-client-id',
+    field: 'oauthClientId',
+    kind: 'nullable-string',
+    help: 'the OAuth client_id; "" removes it',
+  },
+  {
+    flag: 'client-secret',
+    field: 'clientSecret',
+    kind: 'nullable-string',
+    help: 'the OAuth client secret; stored as a digest; "" removes it',
+  },
   { flag: 'scopes', field: 'scopes', kind: 'list', help: 'e.g. READ,WRITE,ACT_AS_USER; default READ' },
   { flag: 'email-access', field: 'emailAccess', kind: 'boolean', help: 'whether the app may read email addresses' },
 ];
 const CREATE_FIELDS: FieldOption[] = [
   { flag: 'key', field: 'key', kind: 'string', help: 'the app key: letters, digits, ".", "_", "-"' },
-  { flag: 'account-id', field: 'accountId', kind: 'string', help: 'the bot user\'s accountId; default 557058:<uuidv5 of the key>' },
-  ...CHANGE_FIELDS.map((f) => (f.kind === 'nullable-string' ? { ...f, kind: 'string' as const, help: f.help.replace(/; "" removes it$/, '') } : f)),
+  {
+    flag: 'account-id',
+    field: 'accountId',
+    kind: 'string',
+    help: "the bot user's accountId; default 557058:<uuidv5 of the key>",
+  },
+  ...CHANGE_FIELDS.map((f) =>
+    f.kind === 'nullable-string' ? { ...f, kind: 'string' as const, help: f.help.replace(/; "" removes it$/, '') } : f,
+  ),
 ];
 const KEY_ARGUMENT = resourceArgument('KEY', 'the app key');
 
@@ -57,7 +80,12 @@ export const appsCommand: Command = {
         context.print(`${table(['KEY', 'NAME', 'CLIENT KEY', 'BOT USER', 'SCOPES'], rows)}\n${listFooter(list)}`);
       },
     }),
-    show: showSubcommand(KEY_ARGUMENT, 'Show one app (never its secrets).', (context, key) => getAdminApp(context.db, key), printApp),
+    show: showSubcommand(
+      KEY_ARGUMENT,
+      'Show one app (never its secrets).',
+      (context, key) => getAdminApp(context.db, key),
+      printApp,
+    ),
     add: subcommand({
       usage: 'add --key KEY --name NAME --client-key KEY --shared-secret SECRET [options]',
       summary: 'Install an app and create its bot user.',
@@ -81,9 +109,14 @@ export const appsCommand: Command = {
         printApp(context, await updateAdminApp(context.db, context.secrets, context.args[0]!, patch));
       },
     }),
-    delete: deleteSubcommand(KEY_ARGUMENT, 'app', 'Delete an app, its bot user and its Confluence properties.', async (context, key) => {
-      await deleteAdminApp(context.db, key);
-      return key;
-    }),
+    delete: deleteSubcommand(
+      KEY_ARGUMENT,
+      'app',
+      'Delete an app, its bot user and its Confluence properties.',
+      async (context, key) => {
+        await deleteAdminApp(context.db, key);
+        return key;
+      },
+    ),
   },
 };

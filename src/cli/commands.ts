@@ -10,7 +10,15 @@ import { spacesCommand } from './spaces.ts';
 import { tokensCommand } from './tokens.ts';
 import { usersCommand } from './users.ts';
 
-export const ADMIN_COMMANDS: readonly Command[] = [usersCommand, groupsCommand, tokensCommand, appsCommand, spacesCommand, contentCommand, siteCommand];
+export const ADMIN_COMMANDS: readonly Command[] = [
+  usersCommand,
+  groupsCommand,
+  tokensCommand,
+  appsCommand,
+  spacesCommand,
+  contentCommand,
+  siteCommand,
+];
 
 export const ADMIN_USAGE = ADMIN_COMMANDS.map((c) => `  ${c.name.padEnd(8)} ${c.summary}`).join('\n');
 

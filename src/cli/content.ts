@@ -1,14 +1,23 @@
 /** `userplane content …`: the CLI face of /admin/api/content (SPEC §9). */
-import { createAdminContent, deleteAdminContent, getAdminContent, listAdminContent, updateAdminContent } from '../domain/admin/content.ts';
 import {
-  AdminContentCreateSchema,
-  AdminContentPatchSchema,
+  createAdminContent,
+  deleteAdminContent,
+  getAdminContent,
+  listAdminContent,
+  updateAdminContent,
+} from '../domain/admin/content.ts';
+import {
   type AdminContent,
   type AdminContentCreate,
+  AdminContentCreateSchema,
   type AdminContentPatch,
+  AdminContentPatchSchema,
 } from '../schemas/admin-spaces.ts';
 import {
+  type Command,
+  type CommandContext,
   deleteSubcommand,
+  type FieldOption,
   fieldHelp,
   fieldOptions,
   listFooter,
@@ -20,9 +29,6 @@ import {
   showSubcommand,
   subcommand,
   table,
-  type Command,
-  type CommandContext,
-  type FieldOption,
 } from './admin.ts';
 import { nestedBodyFrom } from './spaces.ts';
 
@@ -31,16 +37,34 @@ const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'title', field: 'title', kind: 'string', help: 'the title' },
   { flag: 'type', field: 'type', kind: 'string', help: 'page | blogpost; default page' },
   { flag: 'labels', field: 'labels', kind: 'list', help: 'label names, lower-cased; replaces them; "" for none' },
-  { flag: 'restrict-users', field: 'restrictions.users', kind: 'list', help: 'only these accountIds (and restrict-groups) may view it; "" for none' },
-  { flag: 'restrict-groups', field: 'restrictions.groups', kind: 'list', help: 'only members of these groups (and restrict-users) may view it; "" for none' },
+  {
+    flag: 'restrict-users',
+    field: 'restrictions.users',
+    kind: 'list',
+    help: 'only these accountIds (and restrict-groups) may view it; "" for none',
+  },
+  {
+    flag: 'restrict-groups',
+    field: 'restrictions.groups',
+    kind: 'list',
+    help: 'only members of these groups (and restrict-users) may view it; "" for none',
+  },
 ];
-const CREATE_FIELDS: FieldOption[] = [{ flag: 'id', field: 'id', kind: 'string', help: 'a numeric id; default: one past the largest' }, ...CHANGE_FIELDS];
+const CREATE_FIELDS: FieldOption[] = [
+  { flag: 'id', field: 'id', kind: 'string', help: 'a numeric id; default: one past the largest' },
+  ...CHANGE_FIELDS,
+];
 const ID_ARGUMENT = resourceArgument('ID', 'the content id');
 
 function printContent(context: CommandContext, content: AdminContent): void {
-  if (context.json) return context.print(JSON.stringify(content, null, 2));
+  if (context.json) {
+    context.print(JSON.stringify(content, null, 2));
+    return;
+  }
   const { restrictions, ...rest } = content;
-  context.print(record({ ...rest, 'restricted to users': restrictions.users, 'restricted to groups': restrictions.groups }));
+  context.print(
+    record({ ...rest, 'restricted to users': restrictions.users, 'restricted to groups': restrictions.groups }),
+  );
 }
 
 export const contentCommand: Command = {
@@ -52,15 +76,33 @@ export const contentCommand: Command = {
       summary: 'List content by id.',
       options: { space: { type: 'string' }, ...PAGE_OPTIONS },
       optionHelp: ['  --space KEY  only the content of this space', ...PAGE_HELP],
-      input: ({ values }) => ({ ...pageFrom(values), space: typeof values.space === 'string' ? values.space : undefined }),
+      input: ({ values }) => ({
+        ...pageFrom(values),
+        space: typeof values.space === 'string' ? values.space : undefined,
+      }),
       async run(context, request) {
         const list = await listAdminContent(context.db, request);
-        if (context.json) return context.print(JSON.stringify(list, null, 2));
-        const rows = list.results.map((c) => [c.id, c.type, c.space, c.restricted ? 'restricted' : '-', c.labels.join(',') || '-', c.title]);
+        if (context.json) {
+          context.print(JSON.stringify(list, null, 2));
+          return;
+        }
+        const rows = list.results.map((c) => [
+          c.id,
+          c.type,
+          c.space,
+          c.restricted ? 'restricted' : '-',
+          c.labels.join(',') || '-',
+          c.title,
+        ]);
         context.print(`${table(['ID', 'TYPE', 'SPACE', 'VIEW', 'LABELS', 'TITLE'], rows)}\n${listFooter(list)}`);
       },
     }),
-    show: showSubcommand(ID_ARGUMENT, 'Show one page or blog post.', (context, id) => getAdminContent(context.db, id), printContent),
+    show: showSubcommand(
+      ID_ARGUMENT,
+      'Show one page or blog post.',
+      (context, id) => getAdminContent(context.db, id),
+      printContent,
+    ),
     add: subcommand({
       usage: 'add --space KEY --title TITLE [options]',
       summary: 'Create a page or blog post.',
@@ -84,9 +126,14 @@ export const contentCommand: Command = {
         printContent(context, await updateAdminContent(context.db, context.args[0]!, patch));
       },
     }),
-    delete: deleteSubcommand(ID_ARGUMENT, 'content', 'Delete a page or blog post and its watches; its labels stay.', async (context, id) => {
-      await deleteAdminContent(context.db, id);
-      return id;
-    }),
+    delete: deleteSubcommand(
+      ID_ARGUMENT,
+      'content',
+      'Delete a page or blog post and its watches; its labels stay.',
+      async (context, id) => {
+        await deleteAdminContent(context.db, id);
+        return id;
+      },
+    ),
   },
 };

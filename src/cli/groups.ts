@@ -9,6 +9,8 @@ import {
 } from '../domain/admin/groups.ts';
 import { findAdminUserByRef } from '../domain/admin/users.ts';
 import {
+  type Command,
+  type CommandContext,
   deleteSubcommand,
   listFooter,
   PAGE_HELP,
@@ -17,8 +19,6 @@ import {
   resourceArgument,
   subcommand,
   table,
-  type Command,
-  type CommandContext,
 } from './admin.ts';
 import { printUsers, USER_ARGUMENT } from './users.ts';
 
@@ -31,7 +31,11 @@ async function changeMembership(context: CommandContext, add: boolean): Promise<
   if (add) await addAdminGroupMember(context.db, group, accountId);
   else await removeAdminGroupMember(context.db, group, accountId);
   const verb = add ? 'added' : 'removed';
-  context.print(context.json ? JSON.stringify({ [verb]: accountId, group }) : `${verb} ${accountId} ${add ? 'to' : 'from'} group ${group}`);
+  context.print(
+    context.json
+      ? JSON.stringify({ [verb]: accountId, group })
+      : `${verb} ${accountId} ${add ? 'to' : 'from'} group ${group}`,
+  );
 }
 
 export const groupsCommand: Command = {
@@ -47,7 +51,12 @@ export const groupsCommand: Command = {
       async run(context, page) {
         const list = await listAdminGroups(context.db, page);
         if (context.json) return context.print(JSON.stringify(list, null, 2));
-        context.print(`${table(['NAME', 'ID'], list.results.map((g) => [g.name, g.id]))}\n${listFooter(list)}`);
+        context.print(
+          `${table(
+            ['NAME', 'ID'],
+            list.results.map((g) => [g.name, g.id]),
+          )}\n${listFooter(list)}`,
+        );
       },
     }),
     add: {
@@ -66,7 +75,7 @@ export const groupsCommand: Command = {
     }),
     members: subcommand({
       usage: 'members GROUP [--start N] [--limit N]',
-      summary: 'List a group\'s members.',
+      summary: "List a group's members.",
       positionals: ['GROUP'],
       options: PAGE_OPTIONS,
       optionHelp: [GROUP_ARGUMENT.help, ...PAGE_HELP],

@@ -1,21 +1,50 @@
 /** `userplane site …`: the CLI face of /admin/api/site (SPEC §9). */
 import { getAdminSite, updateAdminSite } from '../domain/admin/site.ts';
-import { AdminSitePatchSchema, type AdminSitePatch } from '../schemas/admin.ts';
-import { bodyFrom, fieldHelp, fieldOptions, record, subcommand, type Command, type CommandContext, type FieldOption } from './admin.ts';
+import { type AdminSitePatch, AdminSitePatchSchema } from '../schemas/admin.ts';
+import {
+  bodyFrom,
+  type Command,
+  type CommandContext,
+  type FieldOption,
+  fieldHelp,
+  fieldOptions,
+  record,
+  subcommand,
+} from './admin.ts';
 
 const SETTING_FIELDS: FieldOption[] = [
-  { flag: 'anonymous-access', field: 'anonymousAccess', kind: 'boolean', help: 'whether anonymous callers may read users and groups' },
+  {
+    flag: 'anonymous-access',
+    field: 'anonymousAccess',
+    kind: 'boolean',
+    help: 'whether anonymous callers may read users and groups',
+  },
   { flag: 'email-api', field: 'emailApi', kind: 'string', help: 'enabled | disabled' },
-  { flag: 'xsrf-check', field: 'xsrfCheck', kind: 'boolean', help: 'whether watch changes need X-Atlassian-Token: no-check' },
+  {
+    flag: 'xsrf-check',
+    field: 'xsrfCheck',
+    kind: 'boolean',
+    help: 'whether watch changes need X-Atlassian-Token: no-check',
+  },
   { flag: 'can-use-groups', field: 'canUseGroups', kind: 'list', help: 'groups whose members may use the site' },
   { flag: 'admin-groups', field: 'adminGroups', kind: 'list', help: 'groups whose active members are site admins' },
   { flag: 'max-property-key-length', field: 'maxPropertyKeyLength', kind: 'integer', help: '1..255' },
   { flag: 'max-property-value-bytes', field: 'maxPropertyValueBytes', kind: 'integer', help: '2..1048576' },
   { flag: 'max-properties-per-user', field: 'maxPropertiesPerUser', kind: 'integer', help: 'per user and namespace' },
-  { flag: 'oauth-token-lifetime-seconds', field: 'oauthTokenLifetimeSeconds', kind: 'integer', help: 'bearer tokens from POST /oauth2/token, 60..86400' },
+  {
+    flag: 'oauth-token-lifetime-seconds',
+    field: 'oauthTokenLifetimeSeconds',
+    kind: 'integer',
+    help: 'bearer tokens from POST /oauth2/token, 60..86400',
+  },
 ];
 // --base-url is also the server's option; here it sets the stored base URL, which --base-url/BASE_URL override at serve time.
-const BASE_URL_FIELD: FieldOption = { flag: 'base-url', field: 'baseUrl', kind: 'string', help: 'the stored base URL (serve --base-url overrides it)' };
+const BASE_URL_FIELD: FieldOption = {
+  flag: 'base-url',
+  field: 'baseUrl',
+  kind: 'string',
+  help: 'the stored base URL (serve --base-url overrides it)',
+};
 
 async function show(context: CommandContext): Promise<void> {
   const site = await getAdminSite(context.db);
@@ -24,7 +53,7 @@ async function show(context: CommandContext): Promise<void> {
 
 export const siteCommand: Command = {
   name: 'site',
-  summary: 'Show and change the site\'s settings.',
+  summary: "Show and change the site's settings.",
   subcommands: {
     show: { usage: 'show', summary: 'Show the cloudId and settings.', run: show },
     set: subcommand({
@@ -32,7 +61,8 @@ export const siteCommand: Command = {
       summary: 'Change settings; the ones not given keep their values.',
       options: fieldOptions(SETTING_FIELDS),
       optionHelp: fieldHelp([BASE_URL_FIELD, ...SETTING_FIELDS]),
-      input: ({ values }) => bodyFrom<AdminSitePatch>(values, [BASE_URL_FIELD, ...SETTING_FIELDS], AdminSitePatchSchema),
+      input: ({ values }) =>
+        bodyFrom<AdminSitePatch>(values, [BASE_URL_FIELD, ...SETTING_FIELDS], AdminSitePatchSchema),
       async run(context, patch) {
         await updateAdminSite(context.db, patch);
         await show(context);

@@ -1,22 +1,33 @@
 /** `userplane spaces …`: the CLI face of /admin/api/spaces (SPEC §9). */
+
+import type { TSchema } from 'typebox';
 import Type from 'typebox';
+import {
+  createAdminSpace,
+  deleteAdminSpace,
+  getAdminSpace,
+  listAdminSpaces,
+  updateAdminSpace,
+} from '../domain/admin/spaces.ts';
 import { findAdminUserByRef } from '../domain/admin/users.ts';
-import { createAdminSpace, deleteAdminSpace, getAdminSpace, listAdminSpaces, updateAdminSpace } from '../domain/admin/spaces.ts';
 import { schemaProblems } from '../domain/validation.ts';
 import {
-  AdminSpaceCreateSchema,
-  AdminSpacePatchSchema,
   type AdminSpace,
   type AdminSpaceCreate,
+  AdminSpaceCreateSchema,
   type AdminSpacePatch,
+  AdminSpacePatchSchema,
 } from '../schemas/admin-spaces.ts';
-import type { TSchema } from 'typebox';
 import {
   bodyFrom,
   CliUsageError,
+  type Command,
+  type CommandContext,
   deleteSubcommand,
+  type FieldOption,
   fieldHelp,
   fieldOptions,
+  type Invocation,
   listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
@@ -26,10 +37,6 @@ import {
   showSubcommand,
   subcommand,
   table,
-  type Command,
-  type CommandContext,
-  type FieldOption,
-  type Invocation,
 } from './admin.ts';
 
 const ANY_OBJECT = Type.Object({}, { additionalProperties: true });
@@ -45,13 +52,22 @@ export function nestedBodyFrom<T>(values: Invocation['values'], fields: readonly
   for (const [field, value] of Object.entries(flat)) {
     const [head, tail] = field.split('.') as [string, string | undefined];
     if (tail === undefined) body[head] = value;
-    else ((body[head] ??= {}) as Record<string, unknown>)[tail] = value;
+    else {
+      body[head] ??= {};
+      (body[head] as Record<string, unknown>)[tail] = value;
+    }
   }
   const flagOf = (field: string) => fields.find((f) => f.field === field)?.flag;
   const problems = schemaProblems(schema, body).map((line) => {
     const missing = /^is missing (.*)$/.exec(line);
-    if (missing) return `${missing[1]!.split(', ').map((name) => (flagOf(name) ? `--${flagOf(name)}` : name)).join(', ')} is required`;
-    const f = [...fields].sort((a, b) => b.field.length - a.field.length).find((c) => line.startsWith(`${c.field}:`) || line.startsWith(`${c.field}[`));
+    if (missing)
+      return `${missing[1]!
+        .split(', ')
+        .map((name) => (flagOf(name) ? `--${flagOf(name)}` : name))
+        .join(', ')} is required`;
+    const f = [...fields]
+      .sort((a, b) => b.field.length - a.field.length)
+      .find((c) => line.startsWith(`${c.field}:`) || line.startsWith(`${c.field}[`));
     return f ? `--${f.flag}${line.slice(f.field.length)}` : line;
   });
   if (problems.length > 0) throw new CliUsageError(problems.join('; '));
@@ -59,28 +75,58 @@ export function nestedBodyFrom<T>(values: Invocation['values'], fields: readonly
 }
 
 const VIEW_FIELDS: FieldOption[] = [
-  { flag: 'view-groups', field: 'view.groups', kind: 'list', help: 'groups whose members may view it; replaces them; "" for none' },
-  { flag: 'view-users', field: 'view.users', kind: 'list', help: 'accountIds of users who may view it; replaces them; "" for none' },
-  { flag: 'view-anonymous', field: 'view.anonymous', kind: 'boolean', help: 'true: anyone may view it, anonymous callers included' },
+  {
+    flag: 'view-groups',
+    field: 'view.groups',
+    kind: 'list',
+    help: 'groups whose members may view it; replaces them; "" for none',
+  },
+  {
+    flag: 'view-users',
+    field: 'view.users',
+    kind: 'list',
+    help: 'accountIds of users who may view it; replaces them; "" for none',
+  },
+  {
+    flag: 'view-anonymous',
+    field: 'view.anonymous',
+    kind: 'boolean',
+    help: 'true: anyone may view it, anonymous callers included',
+  },
 ];
 const CREATE_FIELDS: FieldOption[] = [
-  { flag: 'key', field: 'key', kind: 'string', help: 'the space key: letters and digits, optionally after a leading ~' },
+  {
+    flag: 'key',
+    field: 'key',
+    kind: 'string',
+    help: 'the space key: letters and digits, optionally after a leading ~',
+  },
   { flag: 'name', field: 'name', kind: 'string', help: 'the space name' },
   { flag: 'type', field: 'type', kind: 'string', help: 'global | personal; default global' },
-  { flag: 'owner', field: 'owner', kind: 'string', help: 'a personal space\'s owner: an accountId or email' },
+  { flag: 'owner', field: 'owner', kind: 'string', help: "a personal space's owner: an accountId or email" },
   ...VIEW_FIELDS,
 ];
 const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'name', field: 'name', kind: 'string', help: 'the space name' },
-  { flag: 'owner', field: 'owner', kind: 'nullable-string', help: 'a personal space\'s new owner (accountId or email); "" leaves it without one' },
+  {
+    flag: 'owner',
+    field: 'owner',
+    kind: 'nullable-string',
+    help: 'a personal space\'s new owner (accountId or email); "" leaves it without one',
+  },
   ...VIEW_FIELDS,
 ];
 const KEY_ARGUMENT = resourceArgument('KEY', 'the space key');
 
 function printSpace(context: CommandContext, space: AdminSpace): void {
-  if (context.json) return context.print(JSON.stringify(space, null, 2));
+  if (context.json) {
+    context.print(JSON.stringify(space, null, 2));
+    return;
+  }
   const { view, ...rest } = space;
-  context.print(record({ ...rest, 'view groups': view.groups, 'view users': view.users, 'view anonymous': view.anonymous }));
+  context.print(
+    record({ ...rest, 'view groups': view.groups, 'view users': view.users, 'view anonymous': view.anonymous }),
+  );
 }
 
 /** `--owner` may name the user by email, as every user argument of the CLI. */
@@ -101,7 +147,10 @@ export const spacesCommand: Command = {
       input: ({ values }) => pageFrom(values),
       async run(context, page) {
         const list = await listAdminSpaces(context.db, page);
-        if (context.json) return context.print(JSON.stringify(list, null, 2));
+        if (context.json) {
+          context.print(JSON.stringify(list, null, 2));
+          return;
+        }
         const rows = list.results.map((s) => [
           s.key,
           s.type,
@@ -112,7 +161,12 @@ export const spacesCommand: Command = {
         context.print(`${table(['KEY', 'TYPE', 'OWNER', 'VIEWERS', 'NAME'], rows)}\n${listFooter(list)}`);
       },
     }),
-    show: showSubcommand(KEY_ARGUMENT, 'Show one space with its view permission.', (context, key) => getAdminSpace(context.db, key), printSpace),
+    show: showSubcommand(
+      KEY_ARGUMENT,
+      'Show one space with its view permission.',
+      (context, key) => getAdminSpace(context.db, key),
+      printSpace,
+    ),
     add: subcommand({
       usage: 'add --key KEY --name NAME [--type personal --owner USER] [options]',
       summary: 'Create a space; without view options nobody but its owner may view it.',
@@ -135,12 +189,20 @@ export const spacesCommand: Command = {
       input: ({ values }) => nestedBodyFrom<AdminSpacePatch>(values, CHANGE_FIELDS, AdminSpacePatchSchema),
       async run(context, patch) {
         const owner = await ownerId(context, patch.owner);
-        printSpace(context, await updateAdminSpace(context.db, context.args[0]!, { ...patch, ...(owner === undefined ? {} : { owner }) }));
+        printSpace(
+          context,
+          await updateAdminSpace(context.db, context.args[0]!, { ...patch, ...(owner === undefined ? {} : { owner }) }),
+        );
       },
     }),
-    delete: deleteSubcommand(KEY_ARGUMENT, 'space', 'Delete a space, its content, and every watch on them.', async (context, key) => {
-      await deleteAdminSpace(context.db, key);
-      return key;
-    }),
+    delete: deleteSubcommand(
+      KEY_ARGUMENT,
+      'space',
+      'Delete a space, its content, and every watch on them.',
+      async (context, key) => {
+        await deleteAdminSpace(context.db, key);
+        return key;
+      },
+    ),
   },
 };

@@ -1,45 +1,54 @@
 /** `userplane tokens …`: the CLI face of the API-token routes of /admin/api (SPEC §9). */
 import { createAdminToken, listAdminTokens, revokeAdminToken } from '../domain/admin/tokens.ts';
 import { findAdminUserByRef } from '../domain/admin/users.ts';
-import { AdminTokenCreateSchema, type AdminTokenCreate } from '../schemas/admin.ts';
+import { type AdminTokenCreate, AdminTokenCreateSchema } from '../schemas/admin.ts';
 import {
   bodyFrom,
   CliUsageError,
+  type Command,
+  type FieldOption,
   fieldHelp,
   fieldOptions,
+  type Invocation,
   listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
   subcommand,
   table,
-  type Command,
-  type FieldOption,
-  type Invocation,
 } from './admin.ts';
 
 const CREATE_FIELDS: FieldOption[] = [
   { flag: 'name', field: 'name', kind: 'string', help: 'a label for the token; default "API token"' },
-  { flag: 'expires-at', field: 'expiresAt', kind: 'string', help: 'ISO-8601 date-time when it stops working; default never' },
+  {
+    flag: 'expires-at',
+    field: 'expiresAt',
+    kind: 'string',
+    help: 'ISO-8601 date-time when it stops working; default never',
+  },
 ];
 const USER_OPTION = '  --user USER  an accountId or an email address (required)';
 
 function userOption({ values }: Invocation): string {
   const user = values.user;
-  if (typeof user !== 'string' || user === '') throw new CliUsageError('--user is required: an accountId or an email address');
+  if (typeof user !== 'string' || user === '')
+    throw new CliUsageError('--user is required: an accountId or an email address');
   return user;
 }
 
 export const tokensCommand: Command = {
   name: 'tokens',
-  summary: 'Issue, list and revoke users\' API tokens.',
+  summary: "Issue, list and revoke users' API tokens.",
   subcommands: {
     create: subcommand({
       usage: 'create --user USER [--name NAME] [--expires-at DATE]',
       summary: 'Issue an API token. It is printed only this once; only its digest is stored.',
       options: { user: { type: 'string' }, ...fieldOptions(CREATE_FIELDS) },
       optionHelp: [USER_OPTION, ...fieldHelp(CREATE_FIELDS)],
-      input: (invocation) => ({ user: userOption(invocation), body: bodyFrom<AdminTokenCreate>(invocation.values, CREATE_FIELDS, AdminTokenCreateSchema) }),
+      input: (invocation) => ({
+        user: userOption(invocation),
+        body: bodyFrom<AdminTokenCreate>(invocation.values, CREATE_FIELDS, AdminTokenCreateSchema),
+      }),
       async run(context, { user: ref, body }) {
         const user = await findAdminUserByRef(context.db, ref);
         const created = await createAdminToken(context.db, context.secrets, user.accountId, body);
@@ -56,7 +65,7 @@ export const tokensCommand: Command = {
     }),
     list: subcommand({
       usage: 'list --user USER [--start N] [--limit N]',
-      summary: 'List a user\'s API tokens: ids and names, never the tokens.',
+      summary: "List a user's API tokens: ids and names, never the tokens.",
       options: { user: { type: 'string' }, ...PAGE_OPTIONS },
       optionHelp: [USER_OPTION, ...PAGE_HELP],
       input: (invocation) => ({ user: userOption(invocation), page: pageFrom(invocation.values) }),

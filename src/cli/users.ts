@@ -1,9 +1,24 @@
 /** `userplane users …`: the CLI face of /admin/api/users (SPEC §9). */
-import { createAdminUser, deleteAdminUser, findAdminUserByRef, listAdminUsers, updateAdminUser } from '../domain/admin/users.ts';
-import { AdminUserCreateSchema, AdminUserPatchSchema, type AdminUser, type AdminUserCreate, type AdminUserPatch } from '../schemas/admin.ts';
+import {
+  createAdminUser,
+  deleteAdminUser,
+  findAdminUserByRef,
+  listAdminUsers,
+  updateAdminUser,
+} from '../domain/admin/users.ts';
+import {
+  type AdminUser,
+  type AdminUserCreate,
+  AdminUserCreateSchema,
+  type AdminUserPatch,
+  AdminUserPatchSchema,
+} from '../schemas/admin.ts';
 import {
   bodyFrom,
+  type Command,
+  type CommandContext,
   deleteSubcommand,
+  type FieldOption,
   fieldHelp,
   fieldOptions,
   listFooter,
@@ -15,9 +30,6 @@ import {
   showSubcommand,
   subcommand,
   table,
-  type Command,
-  type CommandContext,
-  type FieldOption,
 } from './admin.ts';
 
 const PROFILE_FIELDS: FieldOption[] = [
@@ -25,11 +37,26 @@ const PROFILE_FIELDS: FieldOption[] = [
   { flag: 'display-name', field: 'displayName', kind: 'string', help: 'full name' },
   { flag: 'public-name', field: 'publicName', kind: 'string', help: 'public name; default: the display name' },
   { flag: 'time-zone', field: 'timeZone', kind: 'string', help: 'IANA time zone; default UTC' },
-  { flag: 'email-visibility', field: 'emailVisibility', kind: 'string', help: 'anyone | admins | private; default admins' },
+  {
+    flag: 'email-visibility',
+    field: 'emailVisibility',
+    kind: 'string',
+    help: 'anyone | admins | private; default admins',
+  },
   { flag: 'username', field: 'username', kind: 'nullable-string', help: 'legacy username; "" removes it' },
   { flag: 'user-key', field: 'userKey', kind: 'nullable-string', help: 'legacy user key; "" removes it' },
-  { flag: 'external-collaborator', field: 'externalCollaborator', kind: 'boolean', help: 'true for an external collaborator' },
-  { flag: 'active', field: 'active', kind: 'boolean', help: 'false deactivates: the user keeps their data and cannot authenticate' },
+  {
+    flag: 'external-collaborator',
+    field: 'externalCollaborator',
+    kind: 'boolean',
+    help: 'true for an external collaborator',
+  },
+  {
+    flag: 'active',
+    field: 'active',
+    kind: 'boolean',
+    help: 'false deactivates: the user keeps their data and cannot authenticate',
+  },
 ];
 
 const CREATE_FIELDS: FieldOption[] = [
@@ -41,9 +68,21 @@ export function printUser(context: CommandContext, user: AdminUser): void {
   context.print(context.json ? JSON.stringify(user, null, 2) : record(user));
 }
 
-export function printUsers(context: CommandContext, list: { results: AdminUser[]; start: number; limit: number; size: number }): void {
-  if (context.json) return context.print(JSON.stringify(list, null, 2));
-  const rows = list.results.map((u) => [u.accountId, u.email || '-', u.displayName, u.active ? 'active' : 'deactivated', u.groups.join(',') || '-']);
+export function printUsers(
+  context: CommandContext,
+  list: { results: AdminUser[]; start: number; limit: number; size: number },
+): void {
+  if (context.json) {
+    context.print(JSON.stringify(list, null, 2));
+    return;
+  }
+  const rows = list.results.map((u) => [
+    u.accountId,
+    u.email || '-',
+    u.displayName,
+    u.active ? 'active' : 'deactivated',
+    u.groups.join(',') || '-',
+  ]);
   context.print(`${table(['ACCOUNT ID', 'EMAIL', 'DISPLAY NAME', 'STATUS', 'GROUPS'], rows)}\n${listFooter(list)}`);
 }
 
@@ -63,12 +102,20 @@ export const usersCommand: Command = {
       summary: 'List users by display name.',
       options: { query: { type: 'string' }, ...PAGE_OPTIONS },
       optionHelp: ['  --query TEXT  only users whose name or email contains TEXT, case-insensitively', ...PAGE_HELP],
-      input: ({ values }) => ({ ...pageFrom(values), query: typeof values.query === 'string' ? values.query : undefined }),
+      input: ({ values }) => ({
+        ...pageFrom(values),
+        query: typeof values.query === 'string' ? values.query : undefined,
+      }),
       async run(context, request) {
         printUsers(context, await listAdminUsers(context.db, request));
       },
     }),
-    show: showSubcommand(USER_ARGUMENT, 'Show one user, with their groups.', (context, ref) => findAdminUserByRef(context.db, ref), printUser),
+    show: showSubcommand(
+      USER_ARGUMENT,
+      'Show one user, with their groups.',
+      (context, ref) => findAdminUserByRef(context.db, ref),
+      printUser,
+    ),
     add: subcommand({
       usage: 'add --email EMAIL --display-name NAME [--group GROUP]… [options]',
       summary: 'Create a user.',
@@ -86,7 +133,7 @@ export const usersCommand: Command = {
     }),
     update: subcommand({
       usage: 'update USER [options]',
-      summary: 'Change a user\'s profile fields.',
+      summary: "Change a user's profile fields.",
       positionals: ['USER'],
       options: fieldOptions(PROFILE_FIELDS),
       optionHelp: [USER_ARGUMENT.help, ...fieldHelp(PROFILE_FIELDS)],
@@ -110,10 +157,15 @@ export const usersCommand: Command = {
       optionHelp: [USER_ARGUMENT.help],
       run: (context) => setActive(context, true),
     },
-    delete: deleteSubcommand(USER_ARGUMENT, 'user', 'Delete a user with their memberships, API tokens and properties.', async (context, ref) => {
-      const user = await findAdminUserByRef(context.db, ref);
-      await deleteAdminUser(context.db, user.accountId);
-      return user.accountId;
-    }),
+    delete: deleteSubcommand(
+      USER_ARGUMENT,
+      'user',
+      'Delete a user with their memberships, API tokens and properties.',
+      async (context, ref) => {
+        const user = await findAdminUserByRef(context.db, ref);
+        await deleteAdminUser(context.db, user.accountId);
+        return user.accountId;
+      },
+    ),
   },
 };

@@ -25,7 +25,9 @@ export function mayReachUserData(principal: Principal, settings: SiteSettings, a
 
 export function assertMayReachUserData(principal: Principal, settings: SiteSettings, accountId: string): void {
   if (!mayReachUserData(principal, settings, accountId)) {
-    throw forbidden(`You may not access the properties of user ${accountId}: only your own, unless you are a site admin or an app`);
+    throw forbidden(
+      `You may not access the properties of user ${accountId}: only your own, unless you are a site admin or an app`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import { findAppByIssuer, findAppByKey } from '../store/apps.ts';
 import { findOAuthTokenByDigest } from '../store/oauth-tokens.ts';
@@ -16,7 +16,7 @@ import type { App } from './apps.ts';
 import { ApiError, unauthenticated } from './errors.ts';
 import type { Member, Principal } from './principal.ts';
 import { ACT_AS_USER, heldSpelling, stillHeld } from './scopes.ts';
-import { BEARER_TOKEN_PATTERN, safeEqual, type Secrets } from './secrets.ts';
+import { BEARER_TOKEN_PATTERN, type Secrets, safeEqual } from './secrets.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 /** SPEC §3: at most 30 s of clock skew. */
@@ -59,7 +59,10 @@ export class Authenticator {
     if (colon <= 0) return { ok: false, message: 'Basic authentication failed: expected base64(email:apiToken)' };
     const email = decoded.slice(0, colon);
     const digest = this.secrets.digest(decoded.slice(colon + 1));
-    const invalid: Outcome<Principal> = { ok: false, message: 'Basic authentication failed: the email or API token is not valid' };
+    const invalid: Outcome<Principal> = {
+      ok: false,
+      message: 'Basic authentication failed: the email or API token is not valid',
+    };
     const token = await findApiTokenByDigest(this.db, digest);
     if (!token || !safeEqual(token.digest, digest)) return invalid;
     const user = await findUser(this.db, token.accountId);
@@ -68,7 +71,10 @@ export class Authenticator {
       return { ok: false, message: 'Basic authentication failed: the API token has expired' };
     }
     if (!user.active) return { ok: false, message: 'Basic authentication failed: the account is deactivated' };
-    return { ok: true, value: { kind: 'user', user: { ...user, groups: await groupNamesOf(this.db, user.accountId) } } };
+    return {
+      ok: true,
+      value: { kind: 'user', user: { ...user, groups: await groupNamesOf(this.db, user.accountId) } },
+    };
   }
 
   /**
@@ -88,7 +94,7 @@ export class Authenticator {
     const app = await this.#apps.get(issuer, () => findAppByIssuer(this.db, this.secrets, issuer as string));
     if (!app) throw unauthenticated(`JWT rejected: no app is installed with key or clientKey "${issuer}"`);
 
-    let claims;
+    let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(token, new TextEncoder().encode(app.sharedSecret), {
         algorithms: ['HS256'],
@@ -102,7 +108,10 @@ export class Authenticator {
     if (aud !== undefined && !(Array.isArray(aud) ? aud : [aud]).includes(app.clientKey)) {
       throw unauthenticated('JWT rejected: aud does not name this installation');
     }
-    if (typeof claims.qsh !== 'string' || !qshCandidates(method, pathAndQuery).some((qsh) => safeEqual(qsh, claims.qsh as string))) {
+    if (
+      typeof claims.qsh !== 'string' ||
+      !qshCandidates(method, pathAndQuery).some((qsh) => safeEqual(qsh, claims.qsh as string))
+    ) {
       throw unauthenticated('JWT rejected: the qsh claim does not match this request');
     }
     return { kind: 'app', app, scopes: app.scopes, via: 'jwt' };
@@ -133,7 +142,8 @@ export class Authenticator {
     const app = await findAppByKey(this.db, this.secrets, stored.appKey);
     if (!app) return invalid;
     const scopes = stillHeld(app.scopes, stored.scopes);
-    if (stored.accountId === null) return { ok: true, value: { principal: { kind: 'app', app, scopes, via: 'bearer' }, expiresAt } };
+    if (stored.accountId === null)
+      return { ok: true, value: { principal: { kind: 'app', app, scopes, via: 'bearer' }, expiresAt } };
 
     if (heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
       return { ok: false, message: `Bearer token rejected: app ${app.key} no longer holds the ACT_AS_USER scope` };
@@ -171,7 +181,8 @@ function qshCandidates(method: string, pathAndQuery: string): string[] {
 
 export function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'the signature does not verify with the app\'s shared secret';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+    return "the signature does not verify with the app's shared secret";
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `the ${error.claim} claim is missing or invalid`;
   return 'the token is malformed';
 }

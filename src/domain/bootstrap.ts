@@ -26,7 +26,8 @@ export async function bootstrap(db: Kysely<Database>, secrets: Secrets): Promise
   return db.transaction().execute(async (trx) => {
     await lockSite(trx);
     const site = await ensureSite(trx);
-    for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups])) await ensureGroup(trx, name);
+    for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups]))
+      await ensureGroup(trx, name);
     if ((await countActiveMembers(trx, site.settings.adminGroups)) > 0) return undefined;
 
     const email = (await findUserByEmail(trx, ADMIN_EMAIL)) ? `admin-${Date.now()}@userplane.local` : ADMIN_EMAIL;

@@ -10,10 +10,10 @@ import {
   findPersonalSpaces,
   findUsersByAccountId,
   findUsersByLegacyId,
-  groupNamesOfUsers,
-  listGroupsOfUser,
   type GroupRef,
+  groupNamesOfUsers,
   type LegacyField,
+  listGroupsOfUser,
   type StoredPersonalSpace,
 } from '../store/directory.ts';
 import type { Database } from '../store/schema.ts';
@@ -33,10 +33,15 @@ export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
 export const BULK_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
 export const MIGRATION_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
 
-
 // ── expand ─────────────────────────────────────────────────────────────────
 
-export const EXPANSIONS = ['operations', 'personalSpace', 'isExternalCollaborator', 'details.personal', 'details.business'] as const;
+export const EXPANSIONS = [
+  'operations',
+  'personalSpace',
+  'isExternalCollaborator',
+  'details.personal',
+  'details.business',
+] as const;
 export type Expansion = (typeof EXPANSIONS)[number];
 
 /** `expand` values, each a comma list; unknown values are ignored (SPEC §4). */
@@ -126,13 +131,18 @@ export function visibleEmail(principal: Principal, settings: SiteSettings, user:
 function operationsOf(user: User, groups: string[], settings: SiteSettings): Operation[] {
   const member = { ...user, groups };
   const operations: Operation[] = [];
-  if (user.active && (user.accountType === 'app' || canUse(member, settings))) operations.push({ operation: 'use', targetType: 'application' });
+  if (user.active && (user.accountType === 'app' || canUse(member, settings)))
+    operations.push({ operation: 'use', targetType: 'application' });
   if (isAdmin(member, settings)) operations.push({ operation: 'administer', targetType: 'application' });
   return operations;
 }
 
 /** Builds what the caller sees of each user, with one query per expansion for the whole list. */
-async function entriesFor(ctx: DirectoryContext, users: User[], expand: ReadonlySet<Expansion>): Promise<DirectoryEntry[]> {
+async function entriesFor(
+  ctx: DirectoryContext,
+  users: User[],
+  expand: ReadonlySet<Expansion>,
+): Promise<DirectoryEntry[]> {
   const { principal, site } = ctx;
   const ids = users.map((u) => u.accountId);
   const groups = expand.has('operations') ? await groupNamesOfUsers(ctx.db, ids) : undefined;
@@ -224,7 +234,10 @@ export async function lookUpUser(
  * user, or an app's bot user (`accountType: app`) — or `anonymous` for an
  * anonymous caller on a site that allows them.
  */
-export async function currentUser(ctx: DirectoryContext, expand: ReadonlySet<Expansion>): Promise<DirectoryEntry | 'anonymous'> {
+export async function currentUser(
+  ctx: DirectoryContext,
+  expand: ReadonlySet<Expansion>,
+): Promise<DirectoryEntry | 'anonymous'> {
   const { principal } = ctx;
   if (principal.kind === 'anonymous') return 'anonymous';
   // A user was just read to authenticate them (at most a second ago); a bot is read now.
@@ -268,7 +281,8 @@ export async function lookUpUsers(
   expand: ReadonlySet<Expansion>,
 ): Promise<DirectoryEntry[]> {
   const requested = splitList(accountIdParams);
-  if (requested.length === 0) throw badRequest('accountId is required: give one or more accountIds, comma-joined or repeated');
+  if (requested.length === 0)
+    throw badRequest('accountId is required: give one or more accountIds, comma-joined or repeated');
   const { ids } = pageOfIds(requested, { start: 0, limit });
   const found = await findUsersByAccountId(ctx.db, ids);
   const users = ids.map((id) => found.get(id)).filter((u): u is User => u !== undefined);
@@ -325,19 +339,27 @@ export interface EmailRecord {
  * settings do not apply to it.
  */
 function emailGates(ctx: DirectoryContext, accountIds: string[]): void {
-  if (accountIds.length === 0) throw badRequest('accountId is required: name the user (or users) whose email address to return');
+  if (accountIds.length === 0)
+    throw badRequest('accountId is required: name the user (or users) whose email address to return');
   if (ctx.site.settings.emailApi === 'disabled') {
-    throw new ApiError('not_implemented_by_site', 'The email API is not enabled on this site: its emailApi setting is disabled');
+    throw new ApiError(
+      'not_implemented_by_site',
+      'The email API is not enabled on this site: its emailApi setting is disabled',
+    );
   }
   const { principal } = ctx;
   if (principal.kind === 'app') {
     if (!principal.app.emailAccess) {
-      throw badRequest(`App ${principal.app.key} is not approved to read email addresses: its emailAccess setting is off`);
+      throw badRequest(
+        `App ${principal.app.key} is not approved to read email addresses: its emailAccess setting is off`,
+      );
     }
     return;
   }
   if (principal.kind === 'asUser') {
-    throw badRequest(`Only apps acting as themselves may read email addresses: app ${principal.app.key} is acting as a user`);
+    throw badRequest(
+      `Only apps acting as themselves may read email addresses: app ${principal.app.key} is acting as a user`,
+    );
   }
   throw badRequest('Only approved apps may read email addresses: users cannot use the email API');
 }
@@ -352,7 +374,10 @@ export async function emailOf(ctx: DirectoryContext, accountId: string | undefin
 }
 
 /** `GET /user/email/bulk`: in request order, duplicates removed, unknown users omitted. */
-export async function emailsOf(ctx: DirectoryContext, accountIdParams: readonly string[] | undefined): Promise<EmailRecord[]> {
+export async function emailsOf(
+  ctx: DirectoryContext,
+  accountIdParams: readonly string[] | undefined,
+): Promise<EmailRecord[]> {
   const ids = distinct(splitList(accountIdParams));
   emailGates(ctx, ids);
   const found = await findUsersByAccountId(ctx.db, ids);
@@ -361,4 +386,3 @@ export async function emailsOf(ctx: DirectoryContext, accountIdParams: readonly 
     .filter((u): u is User => u !== undefined)
     .map((u) => ({ accountId: u.accountId, email: u.email }));
 }
-

@@ -19,7 +19,12 @@ export type ErrorCode =
  * RFC 6749 §5.2's error codes, for answers under `/oauth2/` (SPEC §1). Only
  * the token endpoint sets one; the other envelopes never read it.
  */
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_scope';
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unsupported_grant_type'
+  | 'invalid_scope';
 
 export class ApiError extends Error {
   readonly code: ErrorCode;

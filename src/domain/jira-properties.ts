@@ -7,16 +7,16 @@
  */
 import type { SiteSettings } from '../schemas/site.ts';
 import { isUniqueViolation, lockUser } from '../store/database.ts';
+import { findUsersByLegacyId } from '../store/directory.ts';
 import {
   countProperties,
   deleteProperty,
   findProperty,
   insertProperty,
   listAllPropertyKeys,
-  replacePropertyValue,
   type PropertyAddress,
+  replacePropertyValue,
 } from '../store/properties.ts';
-import { findUsersByLegacyId } from '../store/directory.ts';
 import { userExists } from '../store/users.ts';
 import { mayReachUserData } from './access.ts';
 import { badRequest, forbidden, notFound } from './errors.ts';
@@ -28,7 +28,6 @@ export const JIRA_NAMESPACE = '';
 
 /** The public schema's `maxLength` for `accountId` (reference/jira-user-properties.openapi.json). */
 export const MAX_ACCOUNT_ID_LENGTH = 128;
-
 
 /** How a request names the user: `accountId`, else the legacy `userKey`, else `username`. */
 export interface JiraUserSelector {
@@ -85,7 +84,8 @@ export function checkJiraPropertyKey(key: string, settings: SiteSettings): void 
 export function serializeJiraValue(body: unknown, settings: SiteSettings): string {
   if (body === undefined) throw badRequest('The property value is empty: send a JSON value as the request body');
   if (body === null) throw badRequest('The property value must not be null');
-  if (depthOf(body) > MAX_VALUE_DEPTH) throw badRequest(`The property value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
+  if (depthOf(body) > MAX_VALUE_DEPTH)
+    throw badRequest(`The property value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
   const text = JSON.stringify(body);
   if (Buffer.byteLength(text, 'utf8') > settings.maxPropertyValueBytes) {
     throw badRequest(`The property value is too long: at most ${settings.maxPropertyValueBytes} bytes of JSON`);
@@ -115,19 +115,28 @@ function depthOf(root: unknown): number {
  */
 async function reachableUser(ctx: PropertyContext, selector: JiraUserSelector): Promise<string> {
   const { field, value } = parseSelector(selector);
-  const accountId = field === 'accountId' ? value : (await findUsersByLegacyId(ctx.db, field, [value])).get(value)?.accountId;
+  const accountId =
+    field === 'accountId' ? value : (await findUsersByLegacyId(ctx.db, field, [value])).get(value)?.accountId;
   const named = field === 'accountId' ? value : `with ${field} ${value}`;
   // '' is no account's id: only callers who may reach any user pass with it.
   if (!mayReachUserData(ctx.principal, ctx.settings, accountId ?? '')) {
-    throw forbidden(`You may not access the properties of user ${named}: only your own, unless you are a site admin or an app`);
+    throw forbidden(
+      `You may not access the properties of user ${named}: only your own, unless you are a site admin or an app`,
+    );
   }
   if (accountId === undefined) throw noSuchUser(named);
   return accountId;
 }
 
 const noSuchUser = (named: string) => notFound(`The user ${named} does not exist`);
-const noSuchProperty = (at: PropertyAddress) => notFound(`The property "${at.key}" does not exist for user ${at.accountId}`);
-const address = (accountId: string, key: string): PropertyAddress => ({ product: 'jira', namespace: JIRA_NAMESPACE, accountId, key });
+const noSuchProperty = (at: PropertyAddress) =>
+  notFound(`The property "${at.key}" does not exist for user ${at.accountId}`);
+const address = (accountId: string, key: string): PropertyAddress => ({
+  product: 'jira',
+  namespace: JIRA_NAMESPACE,
+  accountId,
+  key,
+});
 
 /** Absent: the user's 404 when there is no such user, else the property's. */
 async function missing(ctx: PropertyContext, at: PropertyAddress): Promise<Error> {
@@ -135,14 +144,21 @@ async function missing(ctx: PropertyContext, at: PropertyAddress): Promise<Error
 }
 
 /** `GET /user/properties`: every key, in code-point order, and whose they are. */
-export async function listJiraPropertyKeys(ctx: PropertyContext, selector: JiraUserSelector): Promise<{ accountId: string; keys: string[] }> {
+export async function listJiraPropertyKeys(
+  ctx: PropertyContext,
+  selector: JiraUserSelector,
+): Promise<{ accountId: string; keys: string[] }> {
   const accountId = await reachableUser(ctx, selector);
   const keys = await listAllPropertyKeys(ctx.db, { product: 'jira', namespace: JIRA_NAMESPACE, accountId });
   if (keys.length === 0 && !(await userExists(ctx.db, accountId))) throw noSuchUser(accountId);
   return { accountId, keys };
 }
 
-export async function getJiraProperty(ctx: PropertyContext, selector: JiraUserSelector, key: string): Promise<JiraProperty> {
+export async function getJiraProperty(
+  ctx: PropertyContext,
+  selector: JiraUserSelector,
+  key: string,
+): Promise<JiraProperty> {
   checkJiraPropertyKey(key, ctx.settings);
   const at = address(await reachableUser(ctx, selector), key);
   const found = await findProperty(ctx.db, at);
@@ -173,7 +189,9 @@ export async function setJiraProperty(
       if (await replacePropertyValue(trx, at, value)) return 'updated';
       const limit = ctx.settings.maxPropertiesPerUser;
       if ((await countProperties(trx, at)) >= limit) {
-        throw badRequest(`User ${at.accountId} already has the maximum of ${limit} Jira properties (maxPropertiesPerUser)`);
+        throw badRequest(
+          `User ${at.accountId} already has the maximum of ${limit} Jira properties (maxPropertiesPerUser)`,
+        );
       }
       await insertProperty(trx, at, value);
       return 'created';

@@ -8,7 +8,7 @@
  * user, granted scopes and expiry (store/oauth-tokens.ts). No HTTP here: the
  * route hands over the parameters, each given once, and any Basic credentials.
  */
-import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import { findAppByOAuthClientId } from '../store/apps.ts';
 import { deleteExpiredOAuthTokens, insertOAuthToken } from '../store/oauth-tokens.ts';
@@ -18,7 +18,7 @@ import type { App } from './apps.ts';
 import { describeJoseError, JWT_CLOCK_TOLERANCE_S } from './authenticate.ts';
 import { ApiError, oauthError } from './errors.ts';
 import { ACT_AS_USER, grantScopes, heldSpelling } from './scopes.ts';
-import { newBearerToken, safeEqual, type Secrets } from './secrets.ts';
+import { newBearerToken, type Secrets, safeEqual } from './secrets.ts';
 import type { Site } from './site.ts';
 
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
@@ -69,7 +69,9 @@ export class TokenIssuer {
     const grantType = params.grant_type;
     if (grantType === undefined) throw invalidRequest(`grant_type is missing: use ${GRANTS}`);
     if (request.basic && (params.client_id !== undefined || params.client_secret !== undefined)) {
-      throw invalidRequest('Send the client credentials once: as HTTP Basic or as client_id and client_secret, not both');
+      throw invalidRequest(
+        'Send the client credentials once: as HTTP Basic or as client_id and client_secret, not both',
+      );
     }
     const requested = params.scope?.split(/\s+/).filter((s) => s !== '');
     const scopes = (requested?.length ?? 0) > 0 ? requested : undefined;
@@ -90,7 +92,8 @@ export class TokenIssuer {
     const { basic, params } = request;
     const clientId = basic?.clientId ?? params.client_id;
     const clientSecret = basic?.clientSecret ?? params.client_secret;
-    if (clientId === undefined) throw invalidRequest('client_id is missing: send client_id and client_secret, or HTTP Basic credentials');
+    if (clientId === undefined)
+      throw invalidRequest('client_id is missing: send client_id and client_secret, or HTTP Basic credentials');
     if (clientSecret === undefined) throw invalidRequest('client_secret is missing');
 
     // RFC 6749 form-encodes both values before Basic's base64; most clients do
@@ -98,7 +101,11 @@ export class TokenIssuer {
     const candidates: Array<[string, string]> = [[clientId, clientSecret]];
     if (basic) {
       const decoded = [formDecoded(clientId), formDecoded(clientSecret)];
-      if (decoded[0] !== undefined && decoded[1] !== undefined && (decoded[0] !== clientId || decoded[1] !== clientSecret)) {
+      if (
+        decoded[0] !== undefined &&
+        decoded[1] !== undefined &&
+        (decoded[0] !== clientId || decoded[1] !== clientSecret)
+      ) {
         candidates.push([decoded[0], decoded[1]]);
       }
     }
@@ -108,7 +115,11 @@ export class TokenIssuer {
       const digest = this.secrets.digest(secret);
       if (found?.clientSecretDigest && safeEqual(digest, found.clientSecretDigest)) return found.app;
     }
-    throw oauthError('invalid_client', 'Client authentication failed: the client_id or client_secret is not valid', basic ? BASIC_CHALLENGE : {});
+    throw oauthError(
+      'invalid_client',
+      'Client authentication failed: the client_id or client_secret is not valid',
+      basic ? BASIC_CHALLENGE : {},
+    );
   }
 
   /** The Connect user-impersonation assertion (SPEC §3), checked claim by claim. */
@@ -117,11 +128,15 @@ export class TokenIssuer {
     const assertion = params.assertion;
     if (assertion === undefined) throw invalidRequest('assertion is missing: send the Connect user-impersonation JWT');
     // Client authentication is optional with an assertion (RFC 7523 §3.1); when sent, it must hold.
-    const client = request.basic || params.client_id !== undefined || params.client_secret !== undefined ? await this.#authenticateClient(request) : undefined;
+    const client =
+      request.basic || params.client_id !== undefined || params.client_secret !== undefined
+        ? await this.#authenticateClient(request)
+        : undefined;
 
     let unverified: JWTPayload;
     try {
-      if (decodeProtectedHeader(assertion).alg !== 'HS256') throw invalidGrant("The assertion must be signed with HS256 and the app's shared secret");
+      if (decodeProtectedHeader(assertion).alg !== 'HS256')
+        throw invalidGrant("The assertion must be signed with HS256 and the app's shared secret");
       unverified = decodeJwt(assertion);
     } catch (error) {
       if (error instanceof ApiError) throw error;
@@ -132,7 +147,8 @@ export class TokenIssuer {
       throw invalidGrant(`The assertion's iss must be ${CLIENT_ID_URN}<oauthClientId>`);
     }
     const clientId = issuer.slice(CLIENT_ID_URN.length);
-    if (client && client.oauthClientId !== clientId) throw invalidGrant('The assertion\'s iss names another client than the one that authenticated');
+    if (client && client.oauthClientId !== clientId)
+      throw invalidGrant("The assertion's iss names another client than the one that authenticated");
     const found = await findAppByOAuthClientId(this.db, this.secrets, clientId);
     if (!found) throw invalidGrant(`The assertion's iss names no app: no app has the OAuth client id "${clientId}"`);
     const { app } = found;
@@ -149,18 +165,26 @@ export class TokenIssuer {
     }
     const { iat, exp } = claims as { iat: number; exp: number };
     if (exp - iat > MAX_ASSERTION_LIFETIME_S) {
-      throw invalidGrant(`The assertion lives ${exp - iat} s (exp - iat): at most ${MAX_ASSERTION_LIFETIME_S} s are allowed`);
+      throw invalidGrant(
+        `The assertion lives ${exp - iat} s (exp - iat): at most ${MAX_ASSERTION_LIFETIME_S} s are allowed`,
+      );
     }
-    if (exp <= iat) throw invalidGrant('The assertion\'s exp must be after its iat');
-    if (iat > Date.now() / 1000 + JWT_CLOCK_TOLERANCE_S) throw invalidGrant('The assertion\'s iat is in the future');
+    if (exp <= iat) throw invalidGrant("The assertion's exp must be after its iat");
+    if (iat > Date.now() / 1000 + JWT_CLOCK_TOLERANCE_S) throw invalidGrant("The assertion's iat is in the future");
 
     const tenant = claims.tnt;
     const base = site.baseUrl;
     if (typeof tenant !== 'string' || ![base, `${base}/wiki`].includes(withoutTrailingSlash(tenant))) {
-      throw invalidGrant(`The assertion's tnt ${JSON.stringify(tenant)} is not this site: use ${base} (or ${base}/wiki)`);
+      throw invalidGrant(
+        `The assertion's tnt ${JSON.stringify(tenant)} is not this site: use ${base} (or ${base}/wiki)`,
+      );
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!audiences.some((aud) => typeof aud === 'string' && [base, ATLASSIAN_AUTHORIZATION_SERVER].includes(withoutTrailingSlash(aud)))) {
+    if (
+      !audiences.some(
+        (aud) => typeof aud === 'string' && [base, ATLASSIAN_AUTHORIZATION_SERVER].includes(withoutTrailingSlash(aud)),
+      )
+    ) {
       throw invalidGrant(`The assertion's aud must name this site (${base}) or ${ATLASSIAN_AUTHORIZATION_SERVER}`);
     }
     if (heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
@@ -168,13 +192,18 @@ export class TokenIssuer {
     }
 
     const subject = claims.sub;
-    if (typeof subject !== 'string' || !subject.startsWith(ACCOUNT_ID_URN) || subject.length === ACCOUNT_ID_URN.length) {
+    if (
+      typeof subject !== 'string' ||
+      !subject.startsWith(ACCOUNT_ID_URN) ||
+      subject.length === ACCOUNT_ID_URN.length
+    ) {
       throw invalidGrant(`The assertion's sub must be ${ACCOUNT_ID_URN}<accountId>`);
     }
     const accountId = subject.slice(ACCOUNT_ID_URN.length);
     const user = await findUser(this.db, accountId);
     if (!user) throw invalidGrant(`The assertion's sub names no user: no user has accountId ${accountId}`);
-    if (user.accountType !== 'atlassian') throw invalidGrant(`User ${accountId} is an app's bot user, which cannot be impersonated`);
+    if (user.accountType !== 'atlassian')
+      throw invalidGrant(`User ${accountId} is an app's bot user, which cannot be impersonated`);
     if (!user.active) throw invalidGrant(`User ${accountId} is deactivated`);
     return { app, accountId };
   }

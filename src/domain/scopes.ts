@@ -21,25 +21,52 @@ export const OPERATION_SCOPES = {
   'confluence.getUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:content-details:confluence'] },
   'confluence.getAnonymousUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:user:confluence'] },
   'confluence.getCurrentUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:content-details:confluence'] },
-  'confluence.getGroupMembershipsForUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:user:confluence', 'read:group:confluence'] },
-  'confluence.getBulkUserLookup': { connect: 'READ', oauth: ['read:confluence-user', 'read:content-details:confluence'] },
+  'confluence.getGroupMembershipsForUser': {
+    connect: 'READ',
+    oauth: ['read:confluence-user', 'read:user:confluence', 'read:group:confluence'],
+  },
+  'confluence.getBulkUserLookup': {
+    connect: 'READ',
+    oauth: ['read:confluence-user', 'read:content-details:confluence'],
+  },
   'confluence.getBulkUserMigration': { connect: 'READ', oauth: ['read:confluence-user', 'read:user:confluence'] },
   // The reference declares no OAuth scope for email; SPEC §3 names this one.
-  'confluence.getPrivacyUnsafeUserEmail': { connect: 'ACCESS_EMAIL_ADDRESSES', oauth: ['read:email-address:confluence'] },
-  'confluence.getPrivacyUnsafeUserEmailBulk': { connect: 'ACCESS_EMAIL_ADDRESSES', oauth: ['read:email-address:confluence'] },
+  'confluence.getPrivacyUnsafeUserEmail': {
+    connect: 'ACCESS_EMAIL_ADDRESSES',
+    oauth: ['read:email-address:confluence'],
+  },
+  'confluence.getPrivacyUnsafeUserEmailBulk': {
+    connect: 'ACCESS_EMAIL_ADDRESSES',
+    oauth: ['read:email-address:confluence'],
+  },
   // Jira user properties: v3's scopes, for v2 too (v2 declares no Connect scope).
   'jira.getUserPropertyKeys': { connect: 'READ', oauth: ['read:jira-user', 'read:user.property:jira'] },
   'jira.getUserProperty': { connect: 'READ', oauth: ['read:jira-user', 'read:user.property:jira'] },
   'jira.setUserProperty': { connect: 'WRITE', oauth: ['write:jira-work', 'write:user.property:jira'] },
   'jira.deleteUserProperty': { connect: 'DELETE', oauth: ['write:jira-work', 'delete:user.property:jira'] },
   // Confluence watches: current and granular (Beta) scopes of the reference; any one suffices.
-  'confluence.getContentWatchStatus': { connect: 'READ', oauth: ['read:confluence-content.summary', 'read:watcher:confluence'] },
+  'confluence.getContentWatchStatus': {
+    connect: 'READ',
+    oauth: ['read:confluence-content.summary', 'read:watcher:confluence'],
+  },
   'confluence.addContentWatcher': { connect: 'WRITE', oauth: ['write:confluence-content', 'write:watcher:confluence'] },
-  'confluence.removeContentWatcher': { connect: 'WRITE', oauth: ['write:confluence-content', 'write:watcher:confluence'] },
-  'confluence.isWatchingLabel': { connect: 'READ', oauth: ['read:confluence-content.summary', 'read:watcher:confluence'] },
+  'confluence.removeContentWatcher': {
+    connect: 'WRITE',
+    oauth: ['write:confluence-content', 'write:watcher:confluence'],
+  },
+  'confluence.isWatchingLabel': {
+    connect: 'READ',
+    oauth: ['read:confluence-content.summary', 'read:watcher:confluence'],
+  },
   'confluence.addLabelWatcher': { connect: 'WRITE', oauth: ['write:confluence-content', 'write:watcher:confluence'] },
-  'confluence.removeLabelWatcher': { connect: 'WRITE', oauth: ['write:confluence-content', 'write:watcher:confluence'] },
-  'confluence.isWatchingSpace': { connect: 'READ', oauth: ['read:confluence-content.summary', 'read:watcher:confluence'] },
+  'confluence.removeLabelWatcher': {
+    connect: 'WRITE',
+    oauth: ['write:confluence-content', 'write:watcher:confluence'],
+  },
+  'confluence.isWatchingSpace': {
+    connect: 'READ',
+    oauth: ['read:confluence-content.summary', 'read:watcher:confluence'],
+  },
   'confluence.addSpaceWatcher': { connect: 'WRITE', oauth: ['write:confluence-content', 'write:watcher:confluence'] },
   'confluence.removeSpaceWatch': { connect: 'WRITE', oauth: ['write:confluence-content', 'write:watcher:confluence'] },
 } as const satisfies Record<string, OperationScopes>;
@@ -70,7 +97,14 @@ export function describeScopes(needed: OperationScopes): string {
  * Connect scope names an app may hold (SPEC §2): the nested four, email
  * access, and ACT_AS_USER, which the JWT-bearer grant requires (SPEC §3).
  */
-export const CONNECT_SCOPE_NAMES = ['READ', 'WRITE', 'DELETE', 'ADMIN', 'ACCESS_EMAIL_ADDRESSES', 'ACT_AS_USER'] as const;
+export const CONNECT_SCOPE_NAMES = [
+  'READ',
+  'WRITE',
+  'DELETE',
+  'ADMIN',
+  'ACCESS_EMAIL_ADDRESSES',
+  'ACT_AS_USER',
+] as const;
 export const ACT_AS_USER = 'ACT_AS_USER';
 
 /** Every OAuth scope some operation names. */
@@ -105,10 +139,14 @@ export function grantScopes(held: readonly string[], requested: readonly string[
   if (requested === undefined) return { ok: true, scopes: [...new Set(held)] };
   const known = new Set([...CONNECT_SCOPE_NAMES, ...knownOAuthScopes(), ...held].map((s) => s.toUpperCase()));
   const unknown = requested.filter((s) => !known.has(s.toUpperCase()));
-  if (unknown.length > 0) return { ok: false, message: `Unknown scope${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}` };
+  if (unknown.length > 0)
+    return { ok: false, message: `Unknown scope${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}` };
   const granted = [...new Set(requested.map((s) => heldSpelling(held, s)).filter((s): s is string => s !== undefined))];
   if (granted.length === 0) {
-    return { ok: false, message: `The app holds none of the requested scopes (${requested.join(' ')}); it holds ${held.join(' ') || 'none'}` };
+    return {
+      ok: false,
+      message: `The app holds none of the requested scopes (${requested.join(' ')}); it holds ${held.join(' ') || 'none'}`,
+    };
   }
   return { ok: true, scopes: granted };
 }

@@ -16,12 +16,29 @@
  * - Watches are inserted only when absent, never removed. They are the
  *   file's word: no view check applies to them.
  */
-import { addContentLabels, ensureLabel, findContent, insertContent, labelExists, setRestrictionGroups, setRestrictionUsers, updateContentColumns } from '../store/content.ts';
+
+import type { SeedFile } from '../schemas/seed.ts';
+import {
+  addContentLabels,
+  ensureLabel,
+  findContent,
+  insertContent,
+  labelExists,
+  setRestrictionGroups,
+  setRestrictionUsers,
+  updateContentColumns,
+} from '../store/content.ts';
 import type { Db } from '../store/database.ts';
-import { findPersonalSpaceOf, findSpaceByKey, insertSpace, setSpaceViewGroups, setSpaceViewUsers, updateSpaceColumns } from '../store/spaces.ts';
+import {
+  findPersonalSpaceOf,
+  findSpaceByKey,
+  insertSpace,
+  setSpaceViewGroups,
+  setSpaceViewUsers,
+  updateSpaceColumns,
+} from '../store/spaces.ts';
 import { findUser } from '../store/users.ts';
 import { addWatch, isWatching, type WatchTarget } from '../store/watches.ts';
-import type { SeedFile } from '../schemas/seed.ts';
 import { labelProblem, normalizeLabel, sortedDistinct, textProblem } from './spaces.ts';
 
 export interface ContentSummary {
@@ -49,10 +66,12 @@ export async function checkContentSections(
   ]);
   const knownSpace = async (key: string) => fileSpaces.has(key) || (await findSpaceByKey(db, key)) !== undefined;
   const knownContent = async (id: string) => fileContent.has(id) || (await findContent(db, id)) !== undefined;
-  const knownLabel = async (name: string) => fileLabels.has(normalizeLabel(name)) || (await labelExists(db, normalizeLabel(name)));
+  const knownLabel = async (name: string) =>
+    fileLabels.has(normalizeLabel(name)) || (await labelExists(db, normalizeLabel(name)));
 
   const checkUsers = async (path: string, ids: readonly string[] | undefined) => {
-    for (const [i, id] of (ids ?? []).entries()) if (!(await knownUser(id))) problems.push(`${path}[${i}]: no user with accountId "${id}"`);
+    for (const [i, id] of (ids ?? []).entries())
+      if (!(await knownUser(id))) problems.push(`${path}[${i}]: no user with accountId "${id}"`);
   };
   const checkGroups = async (path: string, names: readonly string[] | undefined) => {
     for (const [i, name] of (names ?? []).entries()) {
@@ -74,16 +93,20 @@ export async function checkContentSections(
     seenKeys.add(space.key);
     const nameProblem = textProblem(space.name);
     if (nameProblem) problems.push(`${path}.name: ${nameProblem}`);
-    if (space.type === 'personal' && space.owner === undefined) problems.push(`${path}.owner: a personal space needs an owner`);
-    if (space.type !== 'personal' && space.owner !== undefined) problems.push(`${path}.owner: only a personal space has an owner`);
+    if (space.type === 'personal' && space.owner === undefined)
+      problems.push(`${path}.owner: a personal space needs an owner`);
+    if (space.type !== 'personal' && space.owner !== undefined)
+      problems.push(`${path}.owner: only a personal space has an owner`);
     if (space.owner !== undefined) {
       const owner = await findUser(db, space.owner);
       if (!(await knownUser(space.owner))) problems.push(`${path}.owner: no user with accountId "${space.owner}"`);
-      else if (owner?.accountType === 'app') problems.push(`${path}.owner: user "${space.owner}" is an app's bot user, which owns no space`);
+      else if (owner?.accountType === 'app')
+        problems.push(`${path}.owner: user "${space.owner}" is an app's bot user, which owns no space`);
       if (space.type === 'personal') {
         // One personal space per owner: in the file, and among stored spaces the file does not hand to someone else.
         const other = owners.get(space.owner) ?? (await storedSpaceOf(db, space.owner, space.key, fileSpaces));
-        if (other !== undefined) problems.push(`${path}.owner: user "${space.owner}" already owns the personal space "${other}"`);
+        if (other !== undefined)
+          problems.push(`${path}.owner: user "${space.owner}" already owns the personal space "${other}"`);
         owners.set(space.owner, space.key);
       }
     }
@@ -112,13 +135,20 @@ export async function checkContentSections(
     if (watch.content !== undefined && !(await knownContent(watch.content))) {
       problems.push(`${path}.content: content "${watch.content}" is not defined in content`);
     }
-    if (watch.space !== undefined && !(await knownSpace(watch.space))) problems.push(`${path}.space: space "${watch.space}" is not defined in spaces`);
-    if (watch.label !== undefined && !(await knownLabel(watch.label))) problems.push(`${path}.label: label "${watch.label}" is not defined in labels`);
+    if (watch.space !== undefined && !(await knownSpace(watch.space)))
+      problems.push(`${path}.space: space "${watch.space}" is not defined in spaces`);
+    if (watch.label !== undefined && !(await knownLabel(watch.label)))
+      problems.push(`${path}.label: label "${watch.label}" is not defined in labels`);
   }
 }
 
 /** The key of a stored personal space `owner` keeps after this file loads, other than `key`. */
-async function storedSpaceOf(db: Db, owner: string, key: string, fileSpaces: Map<string, NonNullable<SeedFile['spaces']>[number]>): Promise<string | undefined> {
+async function storedSpaceOf(
+  db: Db,
+  owner: string,
+  key: string,
+  fileSpaces: Map<string, NonNullable<SeedFile['spaces']>[number]>,
+): Promise<string | undefined> {
   const stored = await findPersonalSpaceOf(db, owner);
   if (!stored || stored.key === key) return undefined;
   const relisted = fileSpaces.get(stored.key);
@@ -130,7 +160,9 @@ async function storedSpaceOf(db: Db, owner: string, key: string, fileSpaces: Map
 export async function loadContentSections(db: Db, seed: SeedFile): Promise<ContentSummary> {
   const summary: ContentSummary = { spaces: 0, content: 0, labels: 0, watchesAdded: 0 };
 
-  const labels = sortedDistinct([...(seed.labels ?? []), ...(seed.content ?? []).flatMap((c) => c.labels ?? [])].map(normalizeLabel));
+  const labels = sortedDistinct(
+    [...(seed.labels ?? []), ...(seed.content ?? []).flatMap((c) => c.labels ?? [])].map(normalizeLabel),
+  );
   for (const label of labels) await ensureLabel(db, label);
   summary.labels = labels.length;
 
@@ -164,10 +196,20 @@ export async function loadContentSections(db: Db, seed: SeedFile): Promise<Conte
   for (const item of seed.content ?? []) {
     const space = (await findSpaceByKey(db, item.space))!;
     const stored = await findContent(db, item.id);
-    const restrictions = item.restrictions && { users: sortedDistinct(item.restrictions.users ?? []), groups: sortedDistinct(item.restrictions.groups ?? []) };
-    const restricted = restrictions ? restrictions.users.length + restrictions.groups.length > 0 : (stored?.restricted ?? false);
+    const restrictions = item.restrictions && {
+      users: sortedDistinct(item.restrictions.users ?? []),
+      groups: sortedDistinct(item.restrictions.groups ?? []),
+    };
+    const restricted = restrictions
+      ? restrictions.users.length + restrictions.groups.length > 0
+      : (stored?.restricted ?? false);
     if (stored) {
-      await updateContentColumns(db, item.id, { spaceId: space.id, type: item.type ?? stored.type, title: item.title, restricted });
+      await updateContentColumns(db, item.id, {
+        spaceId: space.id,
+        type: item.type ?? stored.type,
+        title: item.title,
+        restricted,
+      });
     } else {
       await insertContent(db, item.id, { spaceId: space.id, type: item.type ?? 'page', title: item.title, restricted });
     }
@@ -182,7 +224,8 @@ export async function loadContentSections(db: Db, seed: SeedFile): Promise<Conte
   for (const watch of seed.watches ?? []) {
     let target: WatchTarget;
     if (watch.content !== undefined) target = { kind: 'content', contentId: watch.content };
-    else if (watch.space !== undefined) target = { kind: 'space', spaceId: (await findSpaceByKey(db, watch.space))!.id };
+    else if (watch.space !== undefined)
+      target = { kind: 'space', spaceId: (await findSpaceByKey(db, watch.space))!.id };
     else target = { kind: 'label', label: normalizeLabel(watch.label!) };
     if (!(await isWatching(db, watch.user, target)) && (await addWatch(db, watch.user, target))) summary.watchesAdded++;
   }

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import { parse as parseYaml } from 'yaml';
-import { SeedFileSchema, type SeedFile } from '../schemas/seed.ts';
+import { type SeedFile, SeedFileSchema } from '../schemas/seed.ts';
 import { takenAppField, upsertApp } from '../store/apps.ts';
 import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
 import { insertProperty, propertyExists } from '../store/properties.ts';
@@ -17,12 +17,12 @@ import type { Database } from '../store/schema.ts';
 import { ensureSite, readSite, updateSite } from '../store/site.ts';
 import { ensureApiToken } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
-import { botAccountId, botUser, type App } from './apps.ts';
+import { type App, botAccountId, botUser } from './apps.ts';
 import { ApiError } from './errors.ts';
 import type { Secrets } from './secrets.ts';
+import { type ContentSummary, checkContentSections, loadContentSections } from './seed-content.ts';
 import { serializeValue } from './user-properties.ts';
 import { newAccountId, type User } from './users.ts';
-import { checkContentSections, loadContentSections, type ContentSummary } from './seed-content.ts';
 import { schemaProblems } from './validation.ts';
 
 export class SeedError extends Error {
@@ -65,10 +65,24 @@ export function checkSeed(document: unknown, source = 'seed'): SeedFile {
   return document as SeedFile;
 }
 
-export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: SeedFile, source = 'seed'): Promise<SeedSummary> {
+export async function loadSeed(
+  db: Kysely<Database>,
+  secrets: Secrets,
+  seed: SeedFile,
+  source = 'seed',
+): Promise<SeedSummary> {
   const problems: string[] = [];
   const summary = await db.transaction().execute(async (trx) => {
-    const summary: SeedSummary = { users: 0, groups: 0, apps: 0, propertiesAdded: 0, spaces: 0, content: 0, labels: 0, watchesAdded: 0 };
+    const summary: SeedSummary = {
+      users: 0,
+      groups: 0,
+      apps: 0,
+      propertiesAdded: 0,
+      spaces: 0,
+      content: 0,
+      labels: 0,
+      watchesAdded: 0,
+    };
     const { site: siteSection, ...rest } = seed;
     await ensureSite(trx, siteSection?.cloudId);
     if (siteSection) {
@@ -84,7 +98,8 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
     const knownGroup = async (name: string) => groupNames.has(name) || (await groupExists(trx, name));
 
     const seededUsers = new Set<string>();
-    const knownUser = async (accountId: string) => seededUsers.has(accountId) || (await findUser(trx, accountId)) !== undefined;
+    const knownUser = async (accountId: string) =>
+      seededUsers.has(accountId) || (await findUser(trx, accountId)) !== undefined;
 
     for (const [i, user] of (rest.users ?? []).entries()) {
       const path = `users[${i}]`;
@@ -112,7 +127,9 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
       };
       // One row per accountId: neither a second entry for it nor an app's bot may overwrite a user.
       if (seededUsers.has(accountId)) {
-        problems.push(`${path}.${user.accountId === undefined ? 'email' : 'accountId'}: this user is already listed above`);
+        problems.push(
+          `${path}.${user.accountId === undefined ? 'email' : 'accountId'}: this user is already listed above`,
+        );
         continue;
       }
       if (existing?.accountType === 'app') {
@@ -150,7 +167,8 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
         accountId: app.accountId ?? botAccountId(app.key),
       };
       // The bot's accountId must not be a person's: upserting the bot would overwrite them.
-      const person = seededUsers.has(record.accountId) || (await findUser(trx, record.accountId))?.accountType === 'atlassian';
+      const person =
+        seededUsers.has(record.accountId) || (await findUser(trx, record.accountId))?.accountType === 'atlassian';
       const taken = (await takenAppField(trx, record)) ?? (person ? 'accountId' : undefined);
       if (taken) {
         problems.push(`apps[${i}].${taken}: already belongs to another app or user`);
@@ -162,27 +180,37 @@ export async function loadSeed(db: Kysely<Database>, secrets: Secrets, seed: See
       summary.apps++;
     }
     const knownApp = async (key: string) =>
-      appKeys.has(key) || (await trx.selectFrom('apps').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
+      appKeys.has(key) ||
+      (await trx.selectFrom('apps').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
 
     await checkContentSections(trx, rest, knownGroup, knownUser, problems);
 
     for (const [i, property] of (rest.properties ?? []).entries()) {
       const path = `properties[${i}]`;
       if (!(await knownUser(property.user))) problems.push(`${path}.user: no user with accountId "${property.user}"`);
-      if (property.app !== undefined && !(await knownApp(property.app))) problems.push(`${path}.app: no app with key "${property.app}"`);
+      if (property.app !== undefined && !(await knownApp(property.app)))
+        problems.push(`${path}.app: no app with key "${property.app}"`);
       if (property.app !== undefined && property.product === 'jira') {
         problems.push(`${path}.app: Jira properties are not app-isolated; leave app out`);
       }
       let value: string;
       try {
-        value = property.product === 'confluence' ? serializeValue(property, site.settings) : serializeJiraValue(property.value);
+        value =
+          property.product === 'confluence'
+            ? serializeValue(property, site.settings)
+            : serializeJiraValue(property.value);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         problems.push(`${path}.value: ${error.message}`);
         continue;
       }
       if (problems.length > 0) continue;
-      const at = { product: property.product, namespace: property.app ?? '', accountId: property.user, key: property.key };
+      const at = {
+        product: property.product,
+        namespace: property.app ?? '',
+        accountId: property.user,
+        key: property.key,
+      };
       if (!(await propertyExists(trx, at))) {
         await insertProperty(trx, at, value);
         summary.propertiesAdded++;

@@ -75,7 +75,10 @@ export function canViewContent(
 ): boolean {
   if (!canViewSpace(viewer, space)) return false;
   if (viewer.kind === 'app' || !content.restricted) return true;
-  return content.restrictions.users.includes(viewer.accountId) || viewer.groups.some((g) => content.restrictions.groups.includes(g));
+  return (
+    content.restrictions.users.includes(viewer.accountId) ||
+    viewer.groups.some((g) => content.restrictions.groups.includes(g))
+  );
 }
 
 // ── Names and ids ──────────────────────────────────────────────────────────
@@ -92,7 +95,9 @@ const CONTROL = /\p{Cc}/u;
 
 export function checkSpaceKey(key: string, field = 'spaceKey'): void {
   if (!SPACE_KEY_PATTERN.test(key)) {
-    throw badRequest(`${field} "${key}" is not a valid space key: use 1 to 255 letters or digits, optionally after a leading ~`);
+    throw badRequest(
+      `${field} "${key}" is not a valid space key: use 1 to 255 letters or digits, optionally after a leading ~`,
+    );
   }
 }
 
@@ -107,10 +112,12 @@ export function normalizeLabel(name: string): string {
 
 /** The reason a label name is refused, or undefined when it is a valid one. */
 export function labelProblem(name: string): string | undefined {
-  if ([...name].length === 0 || [...name].length > MAX_LABEL_LENGTH) return `must be 1 to ${MAX_LABEL_LENGTH} characters long`;
+  if ([...name].length === 0 || [...name].length > MAX_LABEL_LENGTH)
+    return `must be 1 to ${MAX_LABEL_LENGTH} characters long`;
   if (CONTROL.test(name)) return 'must not contain control characters';
   const bad = LABEL_FORBIDDEN.exec(name);
-  if (bad) return `must not contain white space or any of : ; , . ? & [ ] ( ) # ^ * @ ! (found "${/\s/u.test(bad[0]) ? 'white space' : bad[0]}")`;
+  if (bad)
+    return `must not contain white space or any of : ; , . ? & [ ] ( ) # ^ * @ ! (found "${/\s/u.test(bad[0]) ? 'white space' : bad[0]}")`;
   return undefined;
 }
 

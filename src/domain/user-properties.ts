@@ -4,17 +4,16 @@
  */
 import type { Kysely } from 'kysely';
 import type { SiteSettings } from '../schemas/site.ts';
-import { lockUser } from '../store/database.ts';
-import { isUniqueViolation } from '../store/database.ts';
+import { isUniqueViolation, lockUser } from '../store/database.ts';
 import {
   countProperties,
   deleteProperty,
   findProperty,
   insertProperty,
   listPropertyKeys,
+  type PropertyAddress,
   propertyExists,
   replacePropertyValue,
-  type PropertyAddress,
   type StoredProperty,
 } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
@@ -43,7 +42,9 @@ export type UserProperty = StoredProperty;
 
 export function checkUserId(userId: string): void {
   if (!isWellFormedAccountId(userId)) {
-    throw badRequest(`userId "${userId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`);
+    throw badRequest(
+      `userId "${userId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
+    );
   }
 }
 
@@ -107,7 +108,8 @@ function address(ctx: PropertyContext, userId: string, key: string | undefined):
 }
 
 const noSuchUser = (userId: string) => notFound(`No user with accountId ${userId}`);
-const noSuchProperty = (at: PropertyAddress) => notFound(`Property "${at.key}" does not exist for user ${at.accountId}`);
+const noSuchProperty = (at: PropertyAddress) =>
+  notFound(`Property "${at.key}" does not exist for user ${at.accountId}`);
 const preconditionFailed = (at: PropertyAddress) =>
   new ApiError('precondition_failed', `Property "${at.key}" has changed: If-Match does not match its current ETag`);
 
@@ -126,13 +128,23 @@ export async function listUserPropertyKeys(
  * (SPEC §5) then answers in the turn its request arrived in. Invalid input
  * throws at once.
  */
-export function getUserProperty(ctx: PropertyContext, userId: string, key: string): UserProperty | Promise<UserProperty> {
+export function getUserProperty(
+  ctx: PropertyContext,
+  userId: string,
+  key: string,
+): UserProperty | Promise<UserProperty> {
   const at = address(ctx, userId, key);
   const found = findProperty(ctx.db, at);
-  return found instanceof Promise ? found.then((stored) => foundOrMissing(ctx, at, stored)) : foundOrMissing(ctx, at, found);
+  return found instanceof Promise
+    ? found.then((stored) => foundOrMissing(ctx, at, stored))
+    : foundOrMissing(ctx, at, found);
 }
 
-function foundOrMissing(ctx: PropertyContext, at: PropertyAddress, found: StoredProperty | undefined): UserProperty | Promise<never> {
+function foundOrMissing(
+  ctx: PropertyContext,
+  at: PropertyAddress,
+  found: StoredProperty | undefined,
+): UserProperty | Promise<never> {
   return found ?? missing(ctx, at);
 }
 
@@ -140,7 +152,12 @@ async function missing(ctx: PropertyContext, at: PropertyAddress): Promise<never
   throw (await userExists(ctx.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
 }
 
-export async function createUserProperty(ctx: PropertyContext, userId: string, key: string, body: unknown): Promise<UserProperty> {
+export async function createUserProperty(
+  ctx: PropertyContext,
+  userId: string,
+  key: string,
+  body: unknown,
+): Promise<UserProperty> {
   const value = serializeValue(body, ctx.settings);
   const at = address(ctx, userId, key);
   try {

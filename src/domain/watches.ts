@@ -58,7 +58,10 @@ const NO_CHECK = /^no-?check$/i;
  */
 export function checkXsrf(method: string, header: string | string[] | undefined, settings: SiteSettings): void {
   if (!settings.xsrfCheck || (method !== 'POST' && method !== 'DELETE')) return;
-  const values = [header ?? []].flat().flatMap((v) => v.split(',')).map((v) => v.trim());
+  const values = [header ?? []]
+    .flat()
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim());
   if (values.some((v) => NO_CHECK.test(v))) return;
   throw forbidden(
     header === undefined
@@ -90,13 +93,16 @@ function mayNameOthers(principal: Principal, settings: SiteSettings): boolean {
 async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Promise<TargetUser> {
   // An app acting as itself watches as its bot user. Anonymous callers never reach here (the routes refuse them).
   const caller = callerAccountId(ctx.principal);
-  if (caller === undefined) throw new ApiError('unauthenticated', 'Authentication required: anonymous callers cannot watch');
+  if (caller === undefined)
+    throw new ApiError('unauthenticated', 'Authentication required: anonymous callers cannot watch');
   let accountId: string | undefined;
   let user: User | undefined;
   let legacy: { field: 'userKey' | 'username'; name: string; value: string } | undefined;
   if (given(query.accountId)) {
     if (!isWellFormedAccountId(query.accountId)) {
-      throw badRequest(`accountId "${query.accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`);
+      throw badRequest(
+        `accountId "${query.accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
+      );
     }
     accountId = query.accountId;
   } else if (given(query.key)) {
@@ -117,7 +123,8 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
     throw forbidden(`Only site admins and apps may manage another user's watches: you may not name user ${who}`);
   }
   // Step 7: the target user exists.
-  if (accountId === undefined) throw new ApiError('not_found', `No user with ${legacy!.name} ${legacy!.value}`, { Warning: DEPRECATION_WARNING });
+  if (accountId === undefined)
+    throw new ApiError('not_found', `No user with ${legacy!.name} ${legacy!.value}`, { Warning: DEPRECATION_WARNING });
   user ??= await findUser(ctx.db, accountId);
   if (!user) throw new ApiError('not_found', `No user with accountId ${accountId}`);
   return { accountId, user };
@@ -145,16 +152,23 @@ function parseTarget(kind: WatchKind, value: string): string {
   }
 }
 
-const hidden = (what: string, accountId: string) => forbidden(`${what} does not exist, or user ${accountId} may not view it`);
+const hidden = (what: string, accountId: string) =>
+  forbidden(`${what} does not exist, or user ${accountId} may not view it`);
 
 /** Step 7: the target exists and the target user may view it, else Atlassian's documented 403. */
-async function resolveTarget(ctx: WatchContext, kind: WatchKind, name: string, target: TargetUser): Promise<WatchTarget> {
+async function resolveTarget(
+  ctx: WatchContext,
+  kind: WatchKind,
+  name: string,
+  target: TargetUser,
+): Promise<WatchTarget> {
   const viewer = await viewerOf(ctx, target.user);
   switch (kind) {
     case 'content': {
       const content = await findContent(ctx.db, name);
       const space = content && (await findSpaceByKey(ctx.db, content.space));
-      if (!content || !space || !canViewContent(viewer, space, content)) throw hidden(`Content ${name}`, target.accountId);
+      if (!content || !space || !canViewContent(viewer, space, content))
+        throw hidden(`Content ${name}`, target.accountId);
       return { kind: 'content', contentId: content.id };
     }
     case 'space': {
@@ -176,7 +190,12 @@ async function prepare(ctx: WatchContext, kind: WatchKind, value: string, query:
 }
 
 /** `GET /user/watch/{kind}/{value}` → `{watching}`. */
-export async function getWatchStatus(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery): Promise<{ watching: boolean }> {
+export async function getWatchStatus(
+  ctx: WatchContext,
+  kind: WatchKind,
+  value: string,
+  query: WatchUserQuery,
+): Promise<{ watching: boolean }> {
   const { accountId, target } = await prepare(ctx, kind, value, query);
   return { watching: await isWatching(ctx.db, accountId, target) };
 }

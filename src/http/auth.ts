@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest, HookHandlerDoneFunction, onReques
 import type { Authenticator } from '../domain/authenticate.ts';
 import { forbidden, unauthenticated } from '../domain/errors.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
-import { describeScopes, OPERATION_SCOPES, scopesAllow, type OperationId } from '../domain/scopes.ts';
+import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
 import type { Site, SiteService } from '../domain/site.ts';
 
 /** What a route declares in `config.access`. */
@@ -64,9 +64,16 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
 
   // Each protected route gets its own hook, with its access rule in the closure.
   app.addHook('onRoute', (route) => {
-    const access = route.config?.access ?? (publicPrefixes.some((prefix) => route.url.startsWith(`${prefix}/`) || route.url === prefix) ? PUBLIC : undefined);
+    const access =
+      route.config?.access ??
+      (publicPrefixes.some((prefix) => route.url.startsWith(`${prefix}/`) || route.url === prefix)
+        ? PUBLIC
+        : undefined);
     // SPEC §3: every route declares what it needs; one that forgot would be open to anyone.
-    if (!access) throw new Error(`${[route.method].flat().join(', ')} ${route.url} declares no config.access (public, product or admin)`);
+    if (!access)
+      throw new Error(
+        `${[route.method].flat().join(', ')} ${route.url} declares no config.access (public, product or admin)`,
+      );
     for (const method of [route.method].flat()) table.push({ method, url: route.url, access });
     if (access.kind === 'public') return;
     const admit = admitter(access, deps);
@@ -83,32 +90,49 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
  * protected request. The steps are module functions, not closures made per
  * request (tsx names every such closure, at a cost, on each creation).
  */
-function admitter(access: ProtectedAccess, deps: { authenticator: Authenticator; sites: SiteService }): onRequestHookHandler {
+function admitter(
+  access: ProtectedAccess,
+  deps: { authenticator: Authenticator; sites: SiteService },
+): onRequestHookHandler {
   return (request, _reply, done) => {
     const site = deps.sites.current();
-    if (site instanceof Promise) site.then((current) => identify(request, current, access, deps.authenticator, done), done);
+    if (site instanceof Promise)
+      site.then((current) => identify(request, current, access, deps.authenticator, done), done);
     else identify(request, site, access, deps.authenticator, done);
   };
 }
 
-function identify(request: FastifyRequest, site: Site, access: ProtectedAccess, authenticator: Authenticator, done: HookHandlerDoneFunction): void {
+function identify(
+  request: FastifyRequest,
+  site: Site,
+  access: ProtectedAccess,
+  authenticator: Authenticator,
+  done: HookHandlerDoneFunction,
+): void {
   request.site = site;
   let principal: Principal | Promise<Principal>;
   try {
     principal = resolvePrincipal(request, authenticator);
   } catch (error) {
-    return done(error as Error);
+    done(error as Error);
+    return;
   }
   if (principal instanceof Promise) principal.then((resolved) => admit(request, resolved, access, done), done);
   else admit(request, principal, access, done);
 }
 
-function admit(request: FastifyRequest, principal: Principal, access: ProtectedAccess, done: HookHandlerDoneFunction): void {
+function admit(
+  request: FastifyRequest,
+  principal: Principal,
+  access: ProtectedAccess,
+  done: HookHandlerDoneFunction,
+): void {
   request.principal = principal;
   try {
     enforce(access, principal, request.site);
   } catch (error) {
-    return done(error as Error);
+    done(error as Error);
+    return;
   }
   done();
 }
@@ -147,7 +171,8 @@ type ProtectedAccess = Exclude<RouteAccess, { kind: 'public' }>;
 function enforce(access: ProtectedAccess, principal: Principal, site: Site): void {
   const { settings } = site;
   if (access.kind === 'admin') {
-    if (principal.kind === 'anonymous') throw unauthenticated('Authentication required: the administration API is for site admins');
+    if (principal.kind === 'anonymous')
+      throw unauthenticated('Authentication required: the administration API is for site admins');
     if (principal.kind !== 'user' || !isAdmin(principal.user, settings)) {
       throw forbidden('Only site admins may use the administration API');
     }
@@ -165,7 +190,9 @@ function enforce(access: ProtectedAccess, principal: Principal, site: Site): voi
   // An app acting as itself skips "Can use"; an impersonated user is checked (SPEC §3).
   const user = actingUser(principal);
   if (user && !canUse(user, settings)) {
-    throw forbidden(`User ${user.accountId} may not use this site: not a member of ${settings.canUseGroups.join(' or ')}`);
+    throw forbidden(
+      `User ${user.accountId} may not use this site: not a member of ${settings.canUseGroups.join(' or ')}`,
+    );
   }
   // Basic-auth users are not scope-limited; app credentials are: a Connect JWT
   // with the app's scopes, a bearer token with those granted at issue.
@@ -174,7 +201,9 @@ function enforce(access: ProtectedAccess, principal: Principal, site: Site): voi
     if (!scopesAllow(principal.scopes, needed)) {
       const bearer = principal.kind === 'asUser' || principal.via === 'bearer';
       const granted = bearer ? ` (this bearer token carries ${principal.scopes.join(' ') || 'no scope'})` : '';
-      throw forbidden(`App ${principal.app.key} lacks the scope for this operation: it needs ${describeScopes(needed)}${granted}`);
+      throw forbidden(
+        `App ${principal.app.key} lacks the scope for this operation: it needs ${describeScopes(needed)}${granted}`,
+      );
     }
   }
 }

@@ -28,15 +28,35 @@ export function userAvatar(accountId: string): Icon {
   return { path: `${AVATAR_PREFIX}${accountId}`, width: AVATAR_SIZE, height: AVATAR_SIZE, isDefault: false };
 }
 
-export const ANONYMOUS_AVATAR: Icon = { path: ANONYMOUS_AVATAR_PATH, width: AVATAR_SIZE, height: AVATAR_SIZE, isDefault: true };
+export const ANONYMOUS_AVATAR: Icon = {
+  path: ANONYMOUS_AVATAR_PATH,
+  width: AVATAR_SIZE,
+  height: AVATAR_SIZE,
+  isDefault: true,
+};
 
 /** Background colours with white text at WCAG AA contrast. */
-const PALETTE = ['#0052CC', '#00875A', '#5243AA', '#BF2600', '#C25100', '#006644', '#403294', '#0747A6', '#974F0C', '#505F79'];
+const PALETTE = [
+  '#0052CC',
+  '#00875A',
+  '#5243AA',
+  '#BF2600',
+  '#C25100',
+  '#006644',
+  '#403294',
+  '#0747A6',
+  '#974F0C',
+  '#505F79',
+];
 
 /** Up to two letters: the first of the first and of the last word of the public name. */
 export function initialsOf(name: string): string {
-  const words = name.trim().split(/\s+/).filter((w) => w !== '');
-  const first = (word: string | undefined) => (word === undefined ? '' : (Array.from(word)[0] ?? '').toLocaleUpperCase());
+  const words = name
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  const first = (word: string | undefined) =>
+    word === undefined ? '' : (Array.from(word)[0] ?? '').toLocaleUpperCase();
   if (words.length === 0) return '';
   return words.length === 1 ? first(words[0]) : first(words[0]) + first(words[words.length - 1]);
 }
@@ -70,13 +90,15 @@ export const GENERIC_AVATAR_SVG =
   '</svg>';
 
 function sendSvg(reply: FastifyReply, svg: string): FastifyReply {
-  return reply
-    .type('image/svg+xml; charset=utf-8')
-    .header('cache-control', 'public, max-age=60')
-    .header('x-content-type-options', 'nosniff')
-    // An SVG opened on its own is a document: it may run nothing and load nothing.
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-    .send(svg);
+  return (
+    reply
+      .type('image/svg+xml; charset=utf-8')
+      .header('cache-control', 'public, max-age=60')
+      .header('x-content-type-options', 'nosniff')
+      // An SVG opened on its own is a document: it may run nothing and load nothing.
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .send(svg)
+  );
 }
 
 const TAGS = ['Avatars'];
@@ -89,7 +111,7 @@ export const avatarRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> =
     {
       schema: {
         tags: TAGS,
-        summary: 'A user\'s avatar: an SVG with their initials',
+        summary: "A user's avatar: an SVG with their initials",
         params: Type.Object({ accountId: Type.String() }),
         response: { 200: SVG_IMAGE },
       },
@@ -106,7 +128,12 @@ export const avatarRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> =
   app.get(
     ANONYMOUS_AVATAR_PATH,
     {
-      schema: { tags: TAGS, summary: 'The anonymous user\'s avatar', querystring: Type.Object({}), response: { 200: SVG_IMAGE } },
+      schema: {
+        tags: TAGS,
+        summary: "The anonymous user's avatar",
+        querystring: Type.Object({}),
+        response: { 200: SVG_IMAGE },
+      },
       config: { access: { kind: 'public' } },
     },
     async (_request, reply) => sendSvg(reply, GENERIC_AVATAR_SVG),

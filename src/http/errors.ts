@@ -76,7 +76,12 @@ function translate(error: FastifyError, request: FastifyRequest): ApiError | und
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
       // SPEC §4: a non-JSON content type is a 400 naming it, never a 415.
       const type = request.headers['content-type'];
-      return new ApiError('bad_request', type ? `Content-Type "${type}" is not supported: send application/json` : 'The request body has no Content-Type: send application/json');
+      return new ApiError(
+        'bad_request',
+        type
+          ? `Content-Type "${type}" is not supported: send application/json`
+          : 'The request body has no Content-Type: send application/json',
+      );
     }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError('bad_request', 'The request body is empty: send a JSON document');
@@ -85,13 +90,19 @@ function translate(error: FastifyError, request: FastifyRequest): ApiError | und
     case 'FST_ERR_VALIDATION':
       return new ApiError('bad_request', describeValidation(error));
   }
-  if (error instanceof SyntaxError) return new ApiError('bad_request', `The request body is not valid JSON: ${error.message}`);
+  if (error instanceof SyntaxError)
+    return new ApiError('bad_request', `The request body is not valid JSON: ${error.message}`);
   if (error.statusCode === 400) return new ApiError('bad_request', error.message);
   if (error.statusCode === 404) return new ApiError('not_found', error.message);
   return undefined;
 }
 
-const PART_NAMES: Record<string, string> = { querystring: 'query parameter', params: 'path parameter', body: 'request body', headers: 'header' };
+const PART_NAMES: Record<string, string> = {
+  querystring: 'query parameter',
+  params: 'path parameter',
+  body: 'request body',
+  headers: 'header',
+};
 
 /** `query parameter limit: must be an integer`, `request body: must be an object`. */
 function describeValidation(error: FastifyError): string {
@@ -110,7 +121,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const source = `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`;
     let entry = routes.find((r) => r.pattern.source === source);
-    if (!entry) routes.push((entry = { pattern: new RegExp(source), methods: new Set() }));
+    if (!entry) {
+      entry = { pattern: new RegExp(source), methods: new Set() };
+      routes.push(entry);
+    }
     for (const method of [route.method].flat()) entry.methods.add(method);
   });
 
@@ -120,7 +134,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
     for (const route of routes) if (route.pattern.test(path)) for (const m of route.methods) allowed.add(m);
     if (allowed.size > 0) {
       const allow = [...allowed].sort().join(', ');
-      return sendError(request, reply, new ApiError('method_not_allowed', `Method ${request.method} is not allowed on ${path}; use ${allow}`, { Allow: allow }));
+      return sendError(
+        request,
+        reply,
+        new ApiError('method_not_allowed', `Method ${request.method} is not allowed on ${path}; use ${allow}`, {
+          Allow: allow,
+        }),
+      );
     }
     return sendError(request, reply, new ApiError('not_found', `No resource at ${request.method} ${path}`));
   });

@@ -26,7 +26,11 @@ export function registerGateway(app: FastifyInstance, deps: { sites: SiteService
     const check = (site: Site) => {
       if (cloudId === site.cloudId) return done();
       const path = request.url.split('?')[0];
-      done(notFound(`No resource at ${request.method} ${path}: "${cloudId ?? match[1]}" is not this site's cloudId (see /_edge/tenant_info)`));
+      done(
+        notFound(
+          `No resource at ${request.method} ${path}: "${cloudId ?? match[1]}" is not this site's cloudId (see /_edge/tenant_info)`,
+        ),
+      );
     };
     const site = deps.sites.current();
     if (site instanceof Promise) site.then(check, done);

@@ -1,10 +1,10 @@
 /** `/healthz` (the process is up) and `/readyz` (the database answers), SPEC §7. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import type { Kysely } from 'kysely';
+import Type from 'typebox';
 import { ApiError } from '../domain/errors.ts';
-import { ping } from '../store/database.ts';
 import { errorResponses } from '../schemas/errors.ts';
+import { ping } from '../store/database.ts';
 import type { Database } from '../store/schema.ts';
 
 const StatusSchema = Type.Object({ status: Type.String() });
@@ -12,7 +12,11 @@ const StatusSchema = Type.Object({ status: Type.String() });
 export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
   const config = { access: { kind: 'public' as const } };
 
-  app.get('/healthz', { schema: { tags: ['Health'], summary: 'The process is up', response: { 200: StatusSchema } }, config }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { schema: { tags: ['Health'], summary: 'The process is up', response: { 200: StatusSchema } }, config },
+    async () => ({ status: 'ok' }),
+  );
 
   const readySchema = {
     tags: ['Health'],

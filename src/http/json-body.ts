@@ -20,7 +20,8 @@ export function registerJsonBody(app: FastifyInstance): void {
     // Clients often label a body-less request as JSON (a GET, a DELETE, or a
     // PUT to a route that takes no body, such as a group membership); there
     // is nothing to parse.
-    if (body === '' && (BODYLESS.has(request.method) || request.routeOptions.schema?.body === undefined)) return done(null, undefined);
+    if (body === '' && (BODYLESS.has(request.method) || request.routeOptions.schema?.body === undefined))
+      return done(null, undefined);
     // SPEC §3 step 1: an unknown path (404) or wrong method (405) wins over the
     // body's syntax, as Fastify already does for content types it has no parser for.
     if (request.is404) return done(null, undefined);

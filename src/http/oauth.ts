@@ -22,16 +22,30 @@ const invalidRequest = (message: string) => oauthError('invalid_request', messag
 /** A form body, with repeated names kept as arrays so they can be refused (RFC 6749 §3.1). */
 type FormBody = Record<string, string | string[]>;
 
-export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites: SiteService }> = async (app, { issuer, sites }) => {
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body: string, done) => {
-    if (request.is404) return done(null, undefined);
-    done(null, parseForm(body));
-  });
+export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites: SiteService }> = async (
+  app,
+  { issuer, sites },
+) => {
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (request, body: string, done) => {
+      if (request.is404) return done(null, undefined);
+      done(null, parseForm(body));
+    },
+  );
   // Any other content type: RFC 6749's envelope, naming both accepted types.
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, _body, done) => {
     if (request.is404) return done(null, undefined);
     const type = request.headers['content-type'];
-    done(invalidRequest(type ? `Content-Type "${type}" is not supported: send ${CONTENT_TYPES}` : `The request body has no Content-Type: send ${CONTENT_TYPES}`), undefined);
+    done(
+      invalidRequest(
+        type
+          ? `Content-Type "${type}" is not supported: send ${CONTENT_TYPES}`
+          : `The request body has no Content-Type: send ${CONTENT_TYPES}`,
+      ),
+      undefined,
+    );
   });
 
   // RFC 6749 §5.1: token answers are never cached; the errors neither.
@@ -54,14 +68,24 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites
           }),
         },
       },
-      config: { access: { kind: 'public' }, documented: { body: { schema: TokenRequestSchema, consumes: ['application/x-www-form-urlencoded', 'application/json'] } } },
+      config: {
+        access: { kind: 'public' },
+        documented: {
+          body: { schema: TokenRequestSchema, consumes: ['application/x-www-form-urlencoded', 'application/json'] },
+        },
+      },
     },
     async (request) => {
       const tokenRequest: TokenRequest = { params: readParameters(request.body) };
       const basic = basicCredentials(request.headers.authorization);
       if (basic) tokenRequest.basic = basic;
       const token = await issuer.issue(tokenRequest, await sites.current());
-      return { access_token: token.accessToken, token_type: 'Bearer' as const, expires_in: token.expiresIn, scope: token.scope };
+      return {
+        access_token: token.accessToken,
+        token_type: 'Bearer' as const,
+        expires_in: token.expiresIn,
+        scope: token.scope,
+      };
     },
   );
 };
@@ -81,8 +105,10 @@ function parseForm(body: string): FormBody {
  * parameters are ignored, as RFC 6749 requires.
  */
 function readParameters(body: unknown): TokenRequest['params'] {
-  if (body === undefined || body === null) throw invalidRequest(`The request body is empty: send grant_type and the grant's parameters as ${CONTENT_TYPES}`);
-  if (typeof body !== 'object' || Array.isArray(body)) throw invalidRequest('The request body must be a JSON object of parameters');
+  if (body === undefined || body === null)
+    throw invalidRequest(`The request body is empty: send grant_type and the grant's parameters as ${CONTENT_TYPES}`);
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw invalidRequest('The request body must be a JSON object of parameters');
   const params: TokenRequest['params'] = {};
   for (const name of TOKEN_PARAMETERS) {
     const value = (body as Record<string, unknown>)[name];
@@ -101,12 +127,20 @@ function basicCredentials(header: string | undefined): TokenRequest['basic'] {
   const space = header.indexOf(' ');
   const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
   if (scheme !== 'basic') {
-    throw oauthError('invalid_client', `Client authentication failed: the Authorization scheme "${scheme}" is not supported here; use HTTP Basic or client_id and client_secret`, BASIC_CHALLENGE);
+    throw oauthError(
+      'invalid_client',
+      `Client authentication failed: the Authorization scheme "${scheme}" is not supported here; use HTTP Basic or client_id and client_secret`,
+      BASIC_CHALLENGE,
+    );
   }
   const decoded = Buffer.from(header.slice(space + 1).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (space === -1 || colon === -1) {
-    throw oauthError('invalid_client', 'Client authentication failed: HTTP Basic credentials must be base64(client_id:client_secret)', BASIC_CHALLENGE);
+    throw oauthError(
+      'invalid_client',
+      'Client authentication failed: HTTP Basic credentials must be base64(client_id:client_secret)',
+      BASIC_CHALLENGE,
+    );
   }
   return { clientId: decoded.slice(0, colon), clientSecret: decoded.slice(colon + 1) };
 }

@@ -13,9 +13,9 @@ import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyContextConfig, FastifyInstance, RouteOptions } from 'fastify';
 import Type, { type TSchema } from 'typebox';
-import { OPERATION_SCOPES, knownOAuthScopes } from '../domain/scopes.ts';
+import { knownOAuthScopes, OPERATION_SCOPES } from '../domain/scopes.ts';
 import { COMPONENT_NAME } from '../schemas/common.ts';
-import { ERROR_SCHEMAS, errorResponses, type ErrorStatuses } from '../schemas/errors.ts';
+import { ERROR_SCHEMAS, type ErrorStatuses, errorResponses } from '../schemas/errors.ts';
 import type { RouteAccess } from './auth.ts';
 import { envelopeFor } from './errors.ts';
 
@@ -63,7 +63,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     openapi: DOCUMENT,
     transform: documentRoute,
     // Only OpenAPI 3 is generated (DOCUMENT); Swagger 2 is not.
-    transformObject: (document) => ('openapiObject' in document ? namedComponents(document.openapiObject) : document.swaggerObject),
+    transformObject: (document) =>
+      'openapiObject' in document ? namedComponents(document.openapiObject) : document.swaggerObject,
     // Shared schemas keep their `$id` as their name under components.schemas.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   } satisfies FastifyDynamicSwaggerOptions);
@@ -71,10 +72,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
 
 /** Serves the document and the reference page; call it with the other routes. */
 export async function openApiRoutes(app: FastifyInstance): Promise<void> {
-  app.get(
-    OPENAPI_PATH,
-    { schema: { hide: true }, config: { access: { kind: 'public' } } },
-    async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: { kind: 'public' } } }, async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
   );
   // The page reads the document from `/docs/json`, which @fastify/swagger-ui serves from the same generator.
   await app.register(swaggerUi, {
@@ -96,25 +95,31 @@ const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
     title: 'userplane',
     version,
     description:
-      'The Atlassian Cloud user platform APIs, self-hosted: the Confluence user directory, user properties and watches, and Jira user properties, with userplane\'s administration API and OAuth 2.0 token endpoint. ' +
+      "The Atlassian Cloud user platform APIs, self-hosted: the Confluence user directory, user properties and watches, and Jira user properties, with userplane's administration API and OAuth 2.0 token endpoint. " +
       'Confluence routes are also served under `/rest/api` and both products under the gateway paths `/ex/{product}/{cloudId}`; those aliases are listed under their own tags.',
   },
   components: {
     securitySchemes: {
-      basic: { type: 'http', scheme: 'basic', description: 'A user\'s email and API token.' },
+      basic: { type: 'http', scheme: 'basic', description: "A user's email and API token." },
       connectJwt: {
         type: 'apiKey',
         in: 'header',
         name: 'Authorization',
-        description: 'A Connect app\'s JWT, `Authorization: JWT <token>` (or the `jwt` query parameter): HS256 with the app\'s shared secret, `iss` = the app key, `qsh` of the request.',
+        description:
+          "A Connect app's JWT, `Authorization: JWT <token>` (or the `jwt` query parameter): HS256 with the app's shared secret, `iss` = the app key, `qsh` of the request.",
       },
       oauth2: {
         type: 'oauth2',
-        description: 'A bearer token from `POST /oauth2/token`: `client_credentials` acts as the app, the Connect JWT-bearer grant as a user.',
+        description:
+          'A bearer token from `POST /oauth2/token`: `client_credentials` acts as the app, the Connect JWT-bearer grant as a user.',
         flows: {
           clientCredentials: {
             tokenUrl: '/oauth2/token',
-            scopes: Object.fromEntries(knownOAuthScopes().sort().map((scope) => [scope, scope])),
+            scopes: Object.fromEntries(
+              knownOAuthScopes()
+                .sort()
+                .map((scope) => [scope, scope]),
+            ),
           },
         },
       },
@@ -128,7 +133,11 @@ function documentRoute({ schema, url, route }: { schema: RouteOptions['schema'];
   const alias = ALIASES.find((a) => a.pattern.test(url));
   const body = schema?.body ?? documented.body?.schema;
   const envelope = envelopeFor(url);
-  const shared = sharedErrors(access, { url, validates: Boolean(schema?.params ?? schema?.querystring ?? body), body: Boolean(body) });
+  const shared = sharedErrors(access, {
+    url,
+    validates: Boolean(schema?.params ?? schema?.querystring ?? body),
+    body: Boolean(body),
+  });
   const own = (schema?.response ?? {}) as Record<string, { description?: string }>;
   // A status both add keeps the route's schema, with both reasons.
   for (const status of Object.keys(shared) as unknown as Array<keyof ErrorStatuses>) {
@@ -180,28 +189,42 @@ function namedComponents<T extends { paths?: object; components?: { schemas?: ob
     return { $ref: `#/components/schemas/${name}` };
   };
   const paths = hoist(document.paths) as T['paths'];
-  const schemas = { ...document.components?.schemas, ...Object.fromEntries([...named].map(([name, { schema }]) => [name, schema])) };
+  const schemas = {
+    ...document.components?.schemas,
+    ...Object.fromEntries([...named].map(([name, { schema }]) => [name, schema])),
+  };
   return { ...document, paths, components: { ...document.components, schemas } };
 }
 
 const headerSchemas = (headers: Record<string, DocumentedHeader>) =>
-  Object.fromEntries(Object.entries(headers).map(([name, { description, schema }]) => [name, { ...schema, description }]));
+  Object.fromEntries(
+    Object.entries(headers).map(([name, { description, schema }]) => [name, { ...schema, description }]),
+  );
 
 function requestHeaders(headers: NonNullable<NonNullable<FastifyContextConfig['documented']>['headers']>): TSchema {
   const properties = Object.fromEntries(
-    Object.entries(headers).map(([name, { description, schema, required }]) => [name, required ? { ...schema, description } : Type.Optional({ ...schema, description })]),
+    Object.entries(headers).map(([name, { description, schema, required }]) => [
+      name,
+      required ? { ...schema, description } : Type.Optional({ ...schema, description }),
+    ]),
   );
   return Type.Object(properties);
 }
 
-function sharedErrors(access: RouteAccess | undefined, route: { url: string; validates: boolean; body: boolean }): ErrorStatuses {
+function sharedErrors(
+  access: RouteAccess | undefined,
+  route: { url: string; validates: boolean; body: boolean },
+): ErrorStatuses {
   const errors: ErrorStatuses = {};
   if (route.validates) errors[400] = 'A parameter or the body breaks a rule; the message names it.';
   if (access && access.kind !== 'public') {
     errors[401] = 'Missing, wrong, expired or revoked credentials.';
-    errors[403] = access.kind === 'admin' ? 'The caller is not a site admin.' : 'The caller may not use the site, or lacks the scope the message names.';
+    errors[403] =
+      access.kind === 'admin'
+        ? 'The caller is not a site admin.'
+        : 'The caller may not use the site, or lacks the scope the message names.';
   }
-  if (route.url.startsWith('/ex/')) errors[404] = 'The cloudId is not this site\'s.';
+  if (route.url.startsWith('/ex/')) errors[404] = "The cloudId is not this site's.";
   if (route.body) errors[413] = 'The body is larger than 1 MiB.';
   return errors;
 }

@@ -30,7 +30,10 @@ const ViewChange = Type.Object(
     users: Type.Optional(Names('Replaces the users; each must exist.')),
     anonymous: Type.Optional(Type.Boolean()),
   },
-  { ...Strict, description: 'The parts given replace the stored ones; the others are kept (a new space: nobody but its owner).' },
+  {
+    ...Strict,
+    description: 'The parts given replace the stored ones; the others are kept (a new space: nobody but its owner).',
+  },
 );
 
 export const AdminSpaceSchema = Type.Object(
@@ -39,7 +42,9 @@ export const AdminSpaceSchema = Type.Object(
     key: Type.String(),
     name: Type.String(),
     type: SpaceType,
-    owner: Nullable(Type.String({ description: 'A personal space\'s owner; null for a global space, or once the owner was deleted.' })),
+    owner: Nullable(
+      Type.String({ description: "A personal space's owner; null for a global space, or once the owner was deleted." }),
+    ),
     view: AdminViewSchema,
   },
   component('AdminSpace'),
@@ -52,7 +57,9 @@ export const AdminSpaceCreateSchema = Type.Object(
     key: Type.String({ description: 'Letters and digits, optionally after a leading ~; 1 to 255 characters.' }),
     name: Type.String({ description: '1 to 255 characters.' }),
     type: Type.Optional(SpaceType),
-    owner: Type.Optional(Type.String({ description: 'Required for a personal space: the accountId of its owner, who has no other.' })),
+    owner: Type.Optional(
+      Type.String({ description: 'Required for a personal space: the accountId of its owner, who has no other.' }),
+    ),
     view: Type.Optional(ViewChange),
   },
   Strict,
@@ -62,7 +69,9 @@ export type AdminSpaceCreate = Static<typeof AdminSpaceCreateSchema>;
 export const AdminSpacePatchSchema = Type.Object(
   {
     name: Type.Optional(Type.String({ description: '1 to 255 characters.' })),
-    owner: Type.Optional(Nullable(Type.String({ description: 'A personal space\'s new owner; null leaves it without one.' }))),
+    owner: Type.Optional(
+      Nullable(Type.String({ description: "A personal space's new owner; null leaves it without one." })),
+    ),
     view: Type.Optional(ViewChange),
   },
   Strict,
@@ -88,7 +97,11 @@ const RestrictionsChange = Type.Object(
     users: Type.Optional(Names('Replaces the users; each must exist.')),
     groups: Type.Optional(Names('Replaces the groups; each must exist.')),
   },
-  { ...Strict, description: 'The parts given replace the stored ones. Content is restricted while they name anyone; empty lists lift the restriction.' },
+  {
+    ...Strict,
+    description:
+      'The parts given replace the stored ones. Content is restricted while they name anyone; empty lists lift the restriction.',
+  },
 );
 
 export const AdminContentSchema = Type.Object(
@@ -99,7 +112,8 @@ export const AdminContentSchema = Type.Object(
     space: Type.String({ description: 'The space key.' }),
     labels: Names('Lower-cased label names, in code-point order.'),
     restricted: Type.Boolean({
-      description: 'Whether a view restriction applies. It stays on when its users and groups are deleted, so content never opens up by itself.',
+      description:
+        'Whether a view restriction applies. It stays on when its users and groups are deleted, so content never opens up by itself.',
     }),
     restrictions: AdminRestrictionsSchema,
   },

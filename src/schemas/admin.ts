@@ -34,7 +34,11 @@ export const AdminSiteSchema = Type.Object(
   {
     cloudId: Type.String({ format: 'uuid' }),
     baseUrl: Nullable(Type.String({ description: 'The stored base URL; null when none is stored.' })),
-    effectiveBaseUrl: Type.Optional(Type.String({ description: 'The base URL links use: --base-url, else the stored one, else the listening address.' })),
+    effectiveBaseUrl: Type.Optional(
+      Type.String({
+        description: 'The base URL links use: --base-url, else the stored one, else the listening address.',
+      }),
+    ),
     ...SiteSettingsSchema.properties,
   },
   component('AdminSite'),
@@ -79,7 +83,9 @@ export const AdminUserListSchema = ListOf(AdminUserSchema, 'AdminUserList');
 
 export const AdminUserListQuerySchema = Type.Object({
   ...AdminPageQuerySchema.properties,
-  query: Type.Optional(Type.String({ description: 'Case-insensitive substring of the display name, public name or email.' })),
+  query: Type.Optional(
+    Type.String({ description: 'Case-insensitive substring of the display name, public name or email.' }),
+  ),
 });
 
 const UserFields = {
@@ -128,7 +134,9 @@ export const AdminUserPatchSchema = Type.Object(
 );
 export type AdminUserPatch = Static<typeof AdminUserPatchSchema>;
 
-export const AccountIdParamsSchema = Type.Object({ accountId: Type.String({ description: 'The accountId of the user.' }) });
+export const AccountIdParamsSchema = Type.Object({
+  accountId: Type.String({ description: 'The accountId of the user.' }),
+});
 
 // ---------------------------------------------------------------- API tokens
 
@@ -159,7 +167,9 @@ export const AdminTokenListSchema = ListOf(AdminTokenSchema, 'AdminTokenList');
 export const AdminTokenCreateSchema = Type.Object(
   {
     name: Type.Optional(Text('A label for the token; default "API token".')),
-    expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the token stops working; never when absent.' })),
+    expiresAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When the token stops working; never when absent.' }),
+    ),
   },
   Strict,
 );
@@ -169,10 +179,16 @@ export const TokenIdParamsSchema = Type.Object({ id: Type.String({ description: 
 
 // ---------------------------------------------------------------- groups
 
-export const AdminGroupSchema = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() }, component('AdminGroup'));
+export const AdminGroupSchema = Type.Object(
+  { id: Type.String({ format: 'uuid' }), name: Type.String() },
+  component('AdminGroup'),
+);
 export type AdminGroup = Static<typeof AdminGroupSchema>;
 export const AdminGroupListSchema = ListOf(AdminGroupSchema, 'AdminGroupList');
-export const AdminGroupCreateSchema = Type.Object({ name: Type.String({ description: 'Unique; 1 to 255 characters.' }) }, Strict);
+export const AdminGroupCreateSchema = Type.Object(
+  { name: Type.String({ description: 'Unique; 1 to 255 characters.' }) },
+  Strict,
+);
 export const GroupParamsSchema = Type.Object({ name: Type.String({ description: 'The group name.' }) });
 export const MemberParamsSchema = Type.Object({ name: Type.String(), accountId: Type.String() });
 
@@ -189,10 +205,12 @@ export const AdminAppSchema = Type.Object(
     name: Type.String(),
     clientKey: Type.String(),
     oauthClientId: Nullable(Type.String()),
-    hasClientSecret: Type.Boolean({ description: 'Whether an OAuth client secret is set; the secret itself is never shown.' }),
+    hasClientSecret: Type.Boolean({
+      description: 'Whether an OAuth client secret is set; the secret itself is never shown.',
+    }),
     scopes: Type.Array(Type.String()),
     emailAccess: Type.Boolean(),
-    accountId: Type.String({ description: 'The app\'s bot user.' }),
+    accountId: Type.String({ description: "The app's bot user." }),
   },
   component('AdminApp'),
 );
@@ -202,7 +220,7 @@ export const AdminAppListSchema = ListOf(AdminAppSchema, 'AdminAppList');
 export const AdminAppCreateSchema = Type.Object(
   {
     key: Type.String({ description: 'Letters, digits, ".", "_" and "-"; 1 to 255 characters.' }),
-    name: Text('Also the bot user\'s display name.'),
+    name: Text("Also the bot user's display name."),
     clientKey: Text('The Connect clientKey; unique.'),
     sharedSecret: Type.String({ description: 'At least 32 characters; stored encrypted.' }),
     oauthClientId: Type.Optional(Text('The OAuth client_id; unique.')),

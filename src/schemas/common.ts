@@ -27,5 +27,7 @@ export type Links = Static<typeof LinksSchema>;
 /** `start`/`limit`: non-negative integers; limits above the maximum are clamped, not rejected. */
 export const PageQuerySchema = Type.Object({
   start: Type.Optional(Type.Integer({ minimum: 0, description: 'Index of the first item to return.' })),
-  limit: Type.Optional(Type.Integer({ minimum: 0, description: 'Maximum number of items to return; larger values are clamped.' })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'Maximum number of items to return; larger values are clamped.' }),
+  ),
 });

@@ -34,7 +34,14 @@ export const JiraErrorSchema = Type.Object(
 export const OAuthErrorSchema = Type.Object(
   {
     error: Type.Union(
-      ['invalid_request', 'invalid_client', 'invalid_grant', 'unsupported_grant_type', 'invalid_scope', 'server_error'].map((code) => Type.Literal(code)),
+      [
+        'invalid_request',
+        'invalid_client',
+        'invalid_grant',
+        'unsupported_grant_type',
+        'invalid_scope',
+        'server_error',
+      ].map((code) => Type.Literal(code)),
     ),
     error_description: Type.String(),
   },
@@ -44,7 +51,11 @@ export const OAuthErrorSchema = Type.Object(
 /** Added to the app once (http/openapi.ts), so routes and the document refer to them by `$id`. */
 export const ERROR_SCHEMAS = [ConfluenceErrorSchema, JiraErrorSchema, OAuthErrorSchema];
 
-const ENVELOPE_IDS: Record<Envelope, string> = { confluence: 'ConfluenceError', jira: 'JiraError', oauth: 'OAuthError' };
+const ENVELOPE_IDS: Record<Envelope, string> = {
+  confluence: 'ConfluenceError',
+  jira: 'JiraError',
+  oauth: 'OAuthError',
+};
 
 /** Status → why, e.g. `{ 404: 'The user does not exist' }`. */
 export type ErrorStatuses = Partial<Record<400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 501 | 503, string>>;
@@ -52,7 +63,9 @@ export type ErrorStatuses = Partial<Record<400 | 401 | 403 | 404 | 405 | 409 | 4
 /** Response schemas for a route's own error statuses, each with its reason as the description. */
 export function errorResponses(envelope: Envelope, statuses: ErrorStatuses): Record<number, TSchema> {
   const $ref = `${ENVELOPE_IDS[envelope]}#`;
-  return Object.fromEntries(Object.entries(statuses).map(([status, description]) => [status, Type.Unsafe({ $ref, description })]));
+  return Object.fromEntries(
+    Object.entries(statuses).map(([status, description]) => [status, Type.Unsafe({ $ref, description })]),
+  );
 }
 
 /** An answer without a body (204, and Jira's 200/201 on PUT): `type: 'null'` is how the document says "no content". */

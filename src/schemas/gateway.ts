@@ -4,7 +4,9 @@ import { component } from './common.ts';
 
 export const TenantInfoSchema = Type.Object(
   {
-    cloudId: Type.String({ description: 'The cloudId of this site, used in the `/ex/{product}/{cloudId}` gateway paths.' }),
+    cloudId: Type.String({
+      description: 'The cloudId of this site, used in the `/ex/{product}/{cloudId}` gateway paths.',
+    }),
   },
   component('TenantInfo'),
 );

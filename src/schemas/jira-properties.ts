@@ -9,8 +9,12 @@ import { component } from './common.ts';
  */
 export const JiraUserQuerySchema = Type.Object({
   accountId: Type.Optional(Type.String({ description: 'The accountId of the user; at most 128 characters.' })),
-  userKey: Type.Optional(Type.String({ description: 'Deprecated: the legacy user key, used when accountId is absent.' })),
-  username: Type.Optional(Type.String({ description: 'Deprecated: the legacy username, used when accountId and userKey are absent.' })),
+  userKey: Type.Optional(
+    Type.String({ description: 'Deprecated: the legacy user key, used when accountId is absent.' }),
+  ),
+  username: Type.Optional(
+    Type.String({ description: 'Deprecated: the legacy username, used when accountId and userKey are absent.' }),
+  ),
 });
 export type JiraUserQuery = Static<typeof JiraUserQuerySchema>;
 

@@ -31,18 +31,30 @@ const LegacyParams = {
 
 const Start = Type.Optional(Type.Integer({ minimum: 0, description: 'Index of the first item to return.' }));
 const Limit = (max: number) =>
-  Type.Optional(Type.Integer({ minimum: 0, description: `Maximum number of items to return (default and maximum ${max}; larger values are clamped).` }));
+  Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description: `Maximum number of items to return (default and maximum ${max}; larger values are clamped).`,
+    }),
+  );
 
 export const GetUserQuerySchema = Type.Object({ accountId: AccountIdParam, ...LegacyParams, expand: ExpandParam });
 export type GetUserQuery = Static<typeof GetUserQuerySchema>;
 
 export const ExpandQuerySchema = Type.Object({ expand: ExpandParam });
 
-export const MemberOfQuerySchema = Type.Object({ accountId: AccountIdParam, ...LegacyParams, start: Start, limit: Limit(200) });
+export const MemberOfQuerySchema = Type.Object({
+  accountId: AccountIdParam,
+  ...LegacyParams,
+  start: Start,
+  limit: Limit(200),
+});
 export type MemberOfQuery = Static<typeof MemberOfQuerySchema>;
 
 export const BulkQuerySchema = Type.Object({
-  accountId: ListParam('The accountIds of the users, comma-joined or repeated. Required; the first `limit` distinct ids are looked up.'),
+  accountId: ListParam(
+    'The accountIds of the users, comma-joined or repeated. Required; the first `limit` distinct ids are looked up.',
+  ),
   expand: ExpandParam,
   limit: Limit(200),
 });
@@ -105,8 +117,8 @@ export const UserSchema = Type.Object(
   {
     type: Type.String({ description: 'Always `known` for a user.' }),
     accountId: Type.String(),
-    accountType: Type.String({ description: '`atlassian`, or `app` for an app\'s bot user.' }),
-    email: Type.String({ description: 'Empty unless the caller may see it (the user\'s email visibility).' }),
+    accountType: Type.String({ description: "`atlassian`, or `app` for an app's bot user." }),
+    email: Type.String({ description: "Empty unless the caller may see it (the user's email visibility)." }),
     publicName: Type.String(),
     profilePicture: IconSchema,
     displayName: Type.String(),
@@ -149,7 +161,10 @@ const ListFields = {
   _links: LinksSchema,
 };
 
-export const BulkUserLookupArraySchema = Type.Object({ results: Type.Array(UserSchema), ...ListFields }, component('BulkUserLookupArray'));
+export const BulkUserLookupArraySchema = Type.Object(
+  { results: Type.Array(UserSchema), ...ListFields },
+  component('BulkUserLookupArray'),
+);
 
 export const GroupSchema = Type.Object(
   {
@@ -161,7 +176,10 @@ export const GroupSchema = Type.Object(
   component('Group'),
 );
 
-export const GroupArrayWithLinksSchema = Type.Object({ results: Type.Array(GroupSchema), ...ListFields }, component('GroupArrayWithLinks'));
+export const GroupArrayWithLinksSchema = Type.Object(
+  { results: Type.Array(GroupSchema), ...ListFields },
+  component('GroupArrayWithLinks'),
+);
 
 export const MigratedUserSchema = Type.Object(
   {
@@ -172,7 +190,16 @@ export const MigratedUserSchema = Type.Object(
   component('MigratedUser'),
 );
 
-export const MigratedUserArraySchema = Type.Object({ results: Type.Array(MigratedUserSchema), ...ListFields }, component('MigratedUserArray'));
+export const MigratedUserArraySchema = Type.Object(
+  { results: Type.Array(MigratedUserSchema), ...ListFields },
+  component('MigratedUserArray'),
+);
 
-export const AccountIdEmailRecordSchema = Type.Object({ accountId: Type.String(), email: Type.String() }, component('AccountIdEmailRecord'));
-export const AccountIdEmailRecordArraySchema = Type.Array(AccountIdEmailRecordSchema, component('AccountIdEmailRecordArray'));
+export const AccountIdEmailRecordSchema = Type.Object(
+  { accountId: Type.String(), email: Type.String() },
+  component('AccountIdEmailRecord'),
+);
+export const AccountIdEmailRecordArraySchema = Type.Array(
+  AccountIdEmailRecordSchema,
+  component('AccountIdEmailRecordArray'),
+);

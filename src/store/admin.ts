@@ -51,7 +51,12 @@ export async function listUsers(db: Db, page: Page, query?: string): Promise<{ i
       ),
     );
   }
-  const rows = await select.orderBy('display_name').orderBy('account_id').limit(page.limit + 1).offset(page.start).execute();
+  const rows = await select
+    .orderBy('display_name')
+    .orderBy('account_id')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
   const { items, more } = paged(rows, page);
   return { items: items.map(toUser), more };
 }
@@ -85,16 +90,33 @@ export async function insertToken(
   db: Db,
   token: { accountId: string; name: string; digest: string; expiresAt: string | null },
 ): Promise<TokenRecord> {
-  const record: TokenRecord = { id: randomUUID(), name: token.name, accountId: token.accountId, createdAt: new Date().toISOString(), expiresAt: token.expiresAt };
+  const record: TokenRecord = {
+    id: randomUUID(),
+    name: token.name,
+    accountId: token.accountId,
+    createdAt: new Date().toISOString(),
+    expiresAt: token.expiresAt,
+  };
   await db
     .insertInto('api_tokens')
-    .values({ id: record.id, account_id: record.accountId, name: record.name, digest: token.digest, created_at: record.createdAt, expires_at: record.expiresAt })
+    .values({
+      id: record.id,
+      account_id: record.accountId,
+      name: record.name,
+      digest: token.digest,
+      created_at: record.createdAt,
+      expires_at: record.expiresAt,
+    })
     .execute();
   return record;
 }
 
 /** A user's tokens, oldest first. Never the digest. */
-export async function listTokens(db: Db, accountId: string, page: Page): Promise<{ items: TokenRecord[]; more: boolean }> {
+export async function listTokens(
+  db: Db,
+  accountId: string,
+  page: Page,
+): Promise<{ items: TokenRecord[]; more: boolean }> {
   const rows = await db
     .selectFrom('api_tokens')
     .select(['id', 'name', 'account_id', 'created_at', 'expires_at'])
@@ -106,7 +128,13 @@ export async function listTokens(db: Db, accountId: string, page: Page): Promise
     .execute();
   const { items, more } = paged(rows, page);
   return {
-    items: items.map((r) => ({ id: r.id, name: r.name, accountId: r.account_id, createdAt: r.created_at, expiresAt: r.expires_at })),
+    items: items.map((r) => ({
+      id: r.id,
+      name: r.name,
+      accountId: r.account_id,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+    })),
     more,
   };
 }
@@ -135,7 +163,13 @@ export async function insertGroup(db: Db, name: string): Promise<GroupRecord> {
 
 /** Groups in code-point order of their names. */
 export async function listGroups(db: Db, page: Page): Promise<{ items: GroupRecord[]; more: boolean }> {
-  const rows = await db.selectFrom('groups').select(['id', 'name']).orderBy('name').limit(page.limit + 1).offset(page.start).execute();
+  const rows = await db
+    .selectFrom('groups')
+    .select(['id', 'name'])
+    .orderBy('name')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
   return paged(rows, page);
 }
 
@@ -190,7 +224,16 @@ function toAppRecord(row: Omit<AppRow, 'shared_secret' | 'created_at'>): AppReco
   };
 }
 
-const APP_COLUMNS = ['key', 'name', 'client_key', 'oauth_client_id', 'client_secret_digest', 'scopes', 'email_access', 'account_id'] as const;
+const APP_COLUMNS = [
+  'key',
+  'name',
+  'client_key',
+  'oauth_client_id',
+  'client_secret_digest',
+  'scopes',
+  'email_access',
+  'account_id',
+] as const;
 
 export async function findAppRecord(db: Db, key: string): Promise<AppRecord | undefined> {
   const row = await db.selectFrom('apps').select(APP_COLUMNS).where('key', '=', key).executeTakeFirst();
@@ -204,7 +247,13 @@ export async function findAppByAccountId(db: Db, accountId: string): Promise<App
 }
 
 export async function listApps(db: Db, page: Page): Promise<{ items: AppRecord[]; more: boolean }> {
-  const rows = await db.selectFrom('apps').select(APP_COLUMNS).orderBy('key').limit(page.limit + 1).offset(page.start).execute();
+  const rows = await db
+    .selectFrom('apps')
+    .select(APP_COLUMNS)
+    .orderBy('key')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
   const { items, more } = paged(rows, page);
   return { items: items.map(toAppRecord), more };
 }
@@ -238,7 +287,11 @@ export async function updateAppColumns(
 
 /** Renames an app's bot user along with the app (SPEC §2: displayName = the app's name). */
 export async function renameUser(db: Db, accountId: string, name: string): Promise<void> {
-  await db.updateTable('users').set({ display_name: name, public_name: name }).where('account_id', '=', accountId).execute();
+  await db
+    .updateTable('users')
+    .set({ display_name: name, public_name: name })
+    .where('account_id', '=', accountId)
+    .execute();
 }
 
 /**

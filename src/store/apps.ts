@@ -61,7 +61,10 @@ export async function findAppByKey(db: Db, secrets: Secrets, key: string): Promi
 }
 
 /** The unique field (clientKey, oauthClientId or bot accountId) another app already holds, if any. */
-export async function takenAppField(db: Db, app: App): Promise<'clientKey' | 'oauthClientId' | 'accountId' | undefined> {
+export async function takenAppField(
+  db: Db,
+  app: App,
+): Promise<'clientKey' | 'oauthClientId' | 'accountId' | undefined> {
   const row = await db
     .selectFrom('apps')
     .select(['client_key', 'oauth_client_id', 'account_id'])

@@ -30,10 +30,20 @@ async function toContent(db: Db, rows: readonly ContentRow[]): Promise<Content[]
   const labels = new Map<string, string[]>(ids.map((id) => [id, []]));
   const restrictions = new Map<string, Restrictions>(ids.map((id) => [id, { users: [], groups: [] }]));
   if (ids.length > 0) {
-    for (const row of await db.selectFrom('content_labels').select(['content_id', 'label']).where('content_id', 'in', ids).orderBy('label').execute()) {
+    for (const row of await db
+      .selectFrom('content_labels')
+      .select(['content_id', 'label'])
+      .where('content_id', 'in', ids)
+      .orderBy('label')
+      .execute()) {
       labels.get(row.content_id)?.push(row.label);
     }
-    const users = await db.selectFrom('content_view_users').select(['content_id', 'account_id']).where('content_id', 'in', ids).orderBy('account_id').execute();
+    const users = await db
+      .selectFrom('content_view_users')
+      .select(['content_id', 'account_id'])
+      .where('content_id', 'in', ids)
+      .orderBy('account_id')
+      .execute();
     for (const row of users) restrictions.get(row.content_id)?.users.push(row.account_id);
     const groups = await db
       .selectFrom('content_view_groups')

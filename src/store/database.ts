@@ -3,13 +3,13 @@
  * `sqlite.ts` and `postgres.ts` works on the `Kysely<Database>` it returns,
  * whichever dialect is behind it.
  */
-import { Kysely, Migrator, sql, type Migration, type Transaction } from 'kysely';
+import { Kysely, type Migration, Migrator, sql, type Transaction } from 'kysely';
 import { initial } from './migrations/2026-11-24-0001-initial.ts';
 import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
 import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-content-watches.ts';
 import { isPostgresUniqueViolation, postgresDialect } from './postgres.ts';
-import type { Database } from './schema.ts';
 import { runDirectly } from './prepared.ts';
+import type { Database } from './schema.ts';
 import { isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
 
 export type Db = Kysely<Database> | Transaction<Database>;

@@ -31,7 +31,11 @@ export async function findUsersByAccountId(db: Db, accountIds: readonly string[]
 export type LegacyField = 'userKey' | 'username';
 
 /** The users holding the given legacy keys or usernames, keyed by that value. */
-export async function findUsersByLegacyId(db: Db, field: LegacyField, values: readonly string[]): Promise<Map<string, User>> {
+export async function findUsersByLegacyId(
+  db: Db,
+  field: LegacyField,
+  values: readonly string[],
+): Promise<Map<string, User>> {
   const column = field === 'userKey' ? 'user_key' : 'username';
   const found = new Map<string, User>();
   for (const part of chunks(values)) {

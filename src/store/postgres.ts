@@ -1,6 +1,7 @@
 /** The shared store: PostgreSQL through `pg`. PostgreSQL-specific code lives here only. */
-import pg from 'pg';
+
 import { PostgresDialect } from 'kysely';
+import pg from 'pg';
 
 export function postgresDialect(connectionString: string): PostgresDialect {
   return new PostgresDialect({ pool: new pg.Pool({ connectionString, max: 10 }) });

@@ -13,14 +13,17 @@
  * answered without a promise, so a hot read can reach the response in the
  * same turn; `await` takes either answer.
  */
-import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
+import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { Db } from './database.ts';
 import type { Database } from './schema.ts';
 
 type Slot = { param: string } | { value: unknown };
 
 /** Runs a statement outside Kysely, or answers undefined when it cannot right now. */
-type DirectRun = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
+type DirectRun = (
+  sql: string,
+  parameters: readonly unknown[],
+) => QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
 const directRuns = new WeakMap<object, DirectRun>();
 
 /**
@@ -49,7 +52,9 @@ export function preparedQuery<P extends object, R>(
         return marker as P[K];
       };
       const compiled = build(db as Kysely<Database>, param).compile();
-      const slots = compiled.parameters.map((value): Slot => (markers.has(value) ? { param: markers.get(value)! } : { value }));
+      const slots = compiled.parameters.map(
+        (value): Slot => (markers.has(value) ? { param: markers.get(value)! } : { value }),
+      );
       plan = { sql: compiled.sql, slots };
       plans.set(adapter, plan);
     }

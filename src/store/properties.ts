@@ -26,7 +26,9 @@ export interface StoredProperty {
   updatedAt: string;
 }
 
-function toStoredProperty(row: Pick<PropertyRow, 'id' | 'key' | 'value' | 'version' | 'created_at' | 'updated_at'>): StoredProperty {
+function toStoredProperty(
+  row: Pick<PropertyRow, 'id' | 'key' | 'value' | 'version' | 'created_at' | 'updated_at'>,
+): StoredProperty {
   return {
     id: String(row.id),
     key: row.key,
@@ -61,16 +63,24 @@ function addressParam(param: <K extends keyof PropertyAddress>(name: K) => Prope
 }
 
 const selectProperty = preparedQuery<PropertyAddress, Pick<PropertyRow, (typeof COLUMNS)[number]>>((db, param) =>
-  db.selectFrom('properties').select(COLUMNS).where(at(addressParam(param))),
+  db
+    .selectFrom('properties')
+    .select(COLUMNS)
+    .where(at(addressParam(param))),
 );
 
 /** Without a promise when the store answered at once (store/prepared.ts): this is the hot read. */
-export function findProperty(db: Db, address: PropertyAddress): StoredProperty | undefined | Promise<StoredProperty | undefined> {
+export function findProperty(
+  db: Db,
+  address: PropertyAddress,
+): StoredProperty | undefined | Promise<StoredProperty | undefined> {
   const result = selectProperty(db, address);
   return result instanceof Promise ? result.then(firstProperty) : firstProperty(result);
 }
 
-function firstProperty({ rows: [row] }: QueryResult<Pick<PropertyRow, (typeof COLUMNS)[number]>>): StoredProperty | undefined {
+function firstProperty({
+  rows: [row],
+}: QueryResult<Pick<PropertyRow, (typeof COLUMNS)[number]>>): StoredProperty | undefined {
   return row && toStoredProperty(row);
 }
 
@@ -139,13 +149,15 @@ export async function insertProperty(db: Db, address: PropertyAddress, value: st
   return toStoredProperty(row);
 }
 
-const replaceValue = preparedQuery<PropertyAddress & { value: string; now: string }, Pick<PropertyRow, (typeof COLUMNS)[number]>>(
-  (db, param) =>
-    db
-      .updateTable('properties')
-      .set((eb) => ({ value: param('value'), version: eb('version', '+', 1), updated_at: param('now') }))
-      .where(at(addressParam(param)))
-      .returning(COLUMNS),
+const replaceValue = preparedQuery<
+  PropertyAddress & { value: string; now: string },
+  Pick<PropertyRow, (typeof COLUMNS)[number]>
+>((db, param) =>
+  db
+    .updateTable('properties')
+    .set((eb) => ({ value: param('value'), version: eb('version', '+', 1), updated_at: param('now') }))
+    .where(at(addressParam(param)))
+    .returning(COLUMNS),
 );
 
 /**
@@ -174,12 +186,15 @@ export async function replacePropertyValue(
   return row && toStoredProperty(row);
 }
 
-const removeProperty = preparedQuery<PropertyAddress, never>((db, param) => db.deleteFrom('properties').where(at(addressParam(param))));
+const removeProperty = preparedQuery<PropertyAddress, never>((db, param) =>
+  db.deleteFrom('properties').where(at(addressParam(param))),
+);
 
 /** Deletes the property (only at one of `versions`, when given). Returns whether a row went. */
 export async function deleteProperty(db: Db, address: PropertyAddress, versions?: readonly number[]): Promise<boolean> {
   const deleted = versions
-    ? (await db.deleteFrom('properties').where(at(address)).where(atVersion(versions)).executeTakeFirst()).numDeletedRows
+    ? (await db.deleteFrom('properties').where(at(address)).where(atVersion(versions)).executeTakeFirst())
+        .numDeletedRows
     : ((await removeProperty(db, address)).numAffectedRows ?? 0n);
   return deleted > 0n;
 }

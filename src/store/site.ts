@@ -57,5 +57,9 @@ export async function updateSite(
  * has one writer anyway), so first-start checks run one instance at a time.
  */
 export async function lockSite(db: Db): Promise<void> {
-  await db.updateTable('site').set((eb) => ({ id: eb.ref('id') })).where('id', '=', SITE_ID).execute();
+  await db
+    .updateTable('site')
+    .set((eb) => ({ id: eb.ref('id') }))
+    .where('id', '=', SITE_ID)
+    .execute();
 }

@@ -19,7 +19,9 @@ const SPACE_COLUMNS = ['id', 'key', 'name', 'type', 'owner_account_id', 'view_an
 
 /** View permissions of some spaces, by space id: one query per list. */
 async function viewPermissions(db: Db, rows: readonly SpaceRow[]): Promise<Map<number, ViewPermission>> {
-  const views = new Map<number, ViewPermission>(rows.map((r) => [r.id, { groups: [], users: [], anonymous: r.view_anonymous === 1 }]));
+  const views = new Map<number, ViewPermission>(
+    rows.map((r) => [r.id, { groups: [], users: [], anonymous: r.view_anonymous === 1 }]),
+  );
   if (rows.length === 0) return views;
   const ids = rows.map((r) => r.id);
   const groups = await db
@@ -65,13 +67,23 @@ export async function findSpaceById(db: Db, id: number): Promise<Space | undefin
 /** Spaces by key, in code-point order; one extra row tells whether more exist. */
 export async function listSpaces(db: Db, page: Page): Promise<{ items: Space[]; more: boolean }> {
   if (page.limit === 0) return { items: [], more: false };
-  const rows = await db.selectFrom('spaces').select(SPACE_COLUMNS).orderBy('key').limit(page.limit + 1).offset(page.start).execute();
+  const rows = await db
+    .selectFrom('spaces')
+    .select(SPACE_COLUMNS)
+    .orderBy('key')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
   return { items: await toSpaces(db, rows.slice(0, page.limit)), more: rows.length > page.limit };
 }
 
 /** The personal space a user owns, if any (at most one: the owner column is unique). */
 export async function findPersonalSpaceOf(db: Db, owner: string): Promise<Space | undefined> {
-  const row = await db.selectFrom('spaces').select(SPACE_COLUMNS).where('owner_account_id', '=', owner).executeTakeFirst();
+  const row = await db
+    .selectFrom('spaces')
+    .select(SPACE_COLUMNS)
+    .where('owner_account_id', '=', owner)
+    .executeTakeFirst();
   return row ? (await toSpaces(db, [row]))[0] : undefined;
 }
 
@@ -138,7 +150,10 @@ export async function deleteSpace(db: Db, id: number): Promise<void> {
 }
 
 /** The personal spaces the given users own, keyed by owner. */
-export async function personalSpacesOf(db: Db, owners: readonly string[]): Promise<Map<string, { id: number; key: string; name: string }>> {
+export async function personalSpacesOf(
+  db: Db,
+  owners: readonly string[],
+): Promise<Map<string, { id: number; key: string; name: string }>> {
   const found = new Map<string, { id: number; key: string; name: string }>();
   if (owners.length === 0) return found;
   const rows = await db
@@ -147,7 +162,9 @@ export async function personalSpacesOf(db: Db, owners: readonly string[]): Promi
     .where('type', '=', 'personal')
     .where('owner_account_id', 'in', owners)
     .execute();
-  for (const row of rows) if (row.owner_account_id !== null) found.set(row.owner_account_id, { id: Number(row.id), key: row.key, name: row.name });
+  for (const row of rows)
+    if (row.owner_account_id !== null)
+      found.set(row.owner_account_id, { id: Number(row.id), key: row.key, name: row.name });
   return found;
 }
 

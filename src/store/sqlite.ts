@@ -2,8 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { SqliteDialect, type QueryResult } from 'kysely';
-import { ReadMemo, type RawRows } from './read-memo.ts';
+import { type QueryResult, SqliteDialect } from 'kysely';
+import { type RawRows, ReadMemo } from './read-memo.ts';
 
 export interface SqliteConnection {
   dialect: SqliteDialect;
@@ -46,9 +46,12 @@ export function openSqlite(path: string): SqliteConnection {
   }
   // Every statement that may write, on either path, first empties the memo.
   const memo = new ReadMemo();
-  const prepare = statementCache(database, (statement) => (statement.readonly ? statement : forgettingFirst(statement, memo)));
-  const prepareDirect = statementCache(database, (statement): DirectStatement =>
-    statement.readonly ? { read: rowReader(statement, memo) } : { write: statement },
+  const prepare = statementCache(database, (statement) =>
+    statement.readonly ? statement : forgettingFirst(statement, memo),
+  );
+  const prepareDirect = statementCache(
+    database,
+    (statement): DirectStatement => (statement.readonly ? { read: rowReader(statement, memo) } : { write: statement }),
   );
   const commits = new GroupCommit(database, memo);
   return {
@@ -153,7 +156,10 @@ class GroupCommit {
 
   #flush(): void {
     // A transaction Kysely opened is still running: commit after it.
-    if (this.database.inTransaction) return this.#schedule();
+    if (this.database.inTransaction) {
+      this.#schedule();
+      return;
+    }
     const batch = this.#pending;
     this.#pending = [];
     this.memo.forget();

@@ -28,7 +28,10 @@ export async function insertApiToken(
 }
 
 /** Adds a token unless one with the same digest exists (seed tokens are add-only). */
-export async function ensureApiToken(db: Db, token: { accountId: string; name: string; digest: string }): Promise<void> {
+export async function ensureApiToken(
+  db: Db,
+  token: { accountId: string; name: string; digest: string },
+): Promise<void> {
   await db
     .insertInto('api_tokens')
     .values({

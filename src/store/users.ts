@@ -42,7 +42,11 @@ export async function findUser(db: Db, accountId: string): Promise<User | undefi
 }
 
 export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
-  const row = await db.selectFrom('users').selectAll().where('email_lower', '=', email.toLowerCase()).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('email_lower', '=', email.toLowerCase())
+    .executeTakeFirst();
   return row && toUser(row);
 }
 

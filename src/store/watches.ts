@@ -4,9 +4,13 @@
  * watches. Adding is insert-if-absent and removing deletes whatever is
  * there, so both are idempotent, also when two requests race.
  */
+import type { InsertResult } from 'kysely';
 import type { Db } from './database.ts';
 
-export type WatchTarget = { kind: 'content'; contentId: string } | { kind: 'space'; spaceId: number } | { kind: 'label'; label: string };
+export type WatchTarget =
+  | { kind: 'content'; contentId: string }
+  | { kind: 'space'; spaceId: number }
+  | { kind: 'label'; label: string };
 
 export async function isWatching(db: Db, accountId: string, target: WatchTarget): Promise<boolean> {
   switch (target.kind) {
@@ -30,8 +34,12 @@ export async function isWatching(db: Db, accountId: string, target: WatchTarget)
       );
     case 'label':
       return (
-        (await db.selectFrom('label_watches').select('account_id').where('account_id', '=', accountId).where('label', '=', target.label).executeTakeFirst()) !==
-        undefined
+        (await db
+          .selectFrom('label_watches')
+          .select('account_id')
+          .where('account_id', '=', accountId)
+          .where('label', '=', target.label)
+          .executeTakeFirst()) !== undefined
       );
   }
 }
@@ -39,7 +47,7 @@ export async function isWatching(db: Db, accountId: string, target: WatchTarget)
 /** Adds the watch unless it exists; answers whether it was added. */
 export async function addWatch(db: Db, accountId: string, target: WatchTarget): Promise<boolean> {
   const created_at = new Date().toISOString();
-  let result;
+  let result: InsertResult;
   switch (target.kind) {
     case 'content':
       result = await db
@@ -69,13 +77,25 @@ export async function addWatch(db: Db, accountId: string, target: WatchTarget): 
 export async function removeWatch(db: Db, accountId: string, target: WatchTarget): Promise<void> {
   switch (target.kind) {
     case 'content':
-      await db.deleteFrom('content_watches').where('account_id', '=', accountId).where('content_id', '=', target.contentId).execute();
+      await db
+        .deleteFrom('content_watches')
+        .where('account_id', '=', accountId)
+        .where('content_id', '=', target.contentId)
+        .execute();
       return;
     case 'space':
-      await db.deleteFrom('space_watches').where('account_id', '=', accountId).where('space_id', '=', target.spaceId).execute();
+      await db
+        .deleteFrom('space_watches')
+        .where('account_id', '=', accountId)
+        .where('space_id', '=', target.spaceId)
+        .execute();
       return;
     case 'label':
-      await db.deleteFrom('label_watches').where('account_id', '=', accountId).where('label', '=', target.label).execute();
+      await db
+        .deleteFrom('label_watches')
+        .where('account_id', '=', accountId)
+        .where('label', '=', target.label)
+        .execute();
       return;
   }
 }

@@ -10,9 +10,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { type RunningServer, startServer } from '../../src/server.ts';
 import { ConfluenceClient } from '../helpers/clients.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
-import { directorySeed, DIRECTORY_APPS, DIRECTORY_USERS, fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
+import { DIRECTORY_APPS, DIRECTORY_USERS, directorySeed, fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
 const { ada, grace } = DIRECTORY_USERS;
@@ -42,8 +42,15 @@ for (const kind of STORE_KINDS) {
         secretKey: SECRET_KEY,
         logLevel: 'silent',
       });
-      asMia = new ConfluenceClient({ host: server.url, apiPrefix: '/rest', authentication: { basic: { email: mia.email, apiToken: mia.token } } });
-      asMailer = new ConfluenceClient({ host: server.url, authentication: { jwt: { issuer: mailer.key, secret: mailer.sharedSecret } } });
+      asMia = new ConfluenceClient({
+        host: server.url,
+        apiPrefix: '/rest',
+        authentication: { basic: { email: mia.email, apiToken: mia.token } },
+      });
+      asMailer = new ConfluenceClient({
+        host: server.url,
+        authentication: { jwt: { issuer: mailer.key, secret: mailer.sharedSecret } },
+      });
     });
     after(() => server.close());
 
@@ -60,7 +67,10 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual((user as { details?: unknown }).details, { personal: {} });
       assert.deepEqual(user._expandable, { personalSpace: '' });
       // With no base URL configured, links name the listening address.
-      assert.equal(user._links?.self, `${server.url}/wiki/rest/api/user?accountId=${encodeURIComponent(ada.accountId)}`);
+      assert.equal(
+        user._links?.self,
+        `${server.url}/wiki/rest/api/user?accountId=${encodeURIComponent(ada.accountId)}`,
+      );
 
       // The profile picture the client is given resolves on the same server.
       const picture = await fetch(`${server.url}${user.profilePicture?.path}`);
@@ -68,11 +78,14 @@ for (const kind of STORE_KINDS) {
       assert.equal(picture.headers.get('content-type'), 'image/svg+xml; charset=utf-8');
       assert.match(await picture.text(), />AL<\/text>/);
 
-      await assert.rejects(asMia.users.getUser({ accountId: '712020:nobody' }), (error: { statusCode?: number; message?: string }) => {
-        assert.equal(error.statusCode, 404);
-        assert.equal(error.message, 'No user with accountId 712020:nobody');
-        return true;
-      });
+      await assert.rejects(
+        asMia.users.getUser({ accountId: '712020:nobody' }),
+        (error: { statusCode?: number; message?: string }) => {
+          assert.equal(error.statusCode, 404);
+          assert.equal(error.message, 'No user with accountId 712020:nobody');
+          return true;
+        },
+      );
     });
 
     test('users.getAnonymousUser', async () => {
@@ -85,7 +98,7 @@ for (const kind of STORE_KINDS) {
       assert.equal((await fetch(`${server.url}${anonymous.profilePicture.path}`)).status, 200);
     });
 
-    test('users.getCurrentUser: the Basic-auth user, and the app\'s bot for a Connect JWT', async () => {
+    test("users.getCurrentUser: the Basic-auth user, and the app's bot for a Connect JWT", async () => {
       const me = await asMia.users.getCurrentUser();
       assert.equal(me.accountId, mia.accountId);
       assert.equal(me.email, mia.email);
@@ -98,22 +111,39 @@ for (const kind of STORE_KINDS) {
 
     test('users.getGroupMembershipsForUser, following _links.next', async () => {
       const first = await asMia.users.getGroupMembershipsForUser({ accountId: ada.accountId, limit: 4 });
-      assert.deepEqual(first.results.map((g) => g.name), ['Zeta', 'alpha', 'beta', 'confluence-users']);
+      assert.deepEqual(
+        first.results.map((g) => g.name),
+        ['Zeta', 'alpha', 'beta', 'confluence-users'],
+      );
       assert.equal(first.size, 4);
       assert.ok(first._links?.next, 'a next link while groups remain');
-      const next = await (await fetch(`${first._links!.base}${first._links!.next}`, { headers: { authorization: basicHeader() } })).json();
-      assert.deepEqual(next.results.map((g: { name: string }) => g.name), ['qa', 'Ärger']);
+      const next = await (
+        await fetch(`${first._links!.base}${first._links!.next}`, { headers: { authorization: basicHeader() } })
+      ).json();
+      assert.deepEqual(
+        next.results.map((g: { name: string }) => g.name),
+        ['qa', 'Ärger'],
+      );
     });
 
-    test('users.getBulkUserLookup: the client\'s comma-joined ids, in order, unknown ones omitted', async () => {
-      const bulk = await asMia.users.getBulkUserLookup({ accountId: `${grace.accountId},712020:nobody,${ada.accountId}`, expand: ['operations'] });
-      assert.deepEqual(bulk.results.map((u) => u.accountId), [grace.accountId, ada.accountId]);
-      assert.deepEqual(bulk.results.map((u) => u.email), ['', ada.email]);
+    test("users.getBulkUserLookup: the client's comma-joined ids, in order, unknown ones omitted", async () => {
+      const bulk = await asMia.users.getBulkUserLookup({
+        accountId: `${grace.accountId},712020:nobody,${ada.accountId}`,
+        expand: ['operations'],
+      });
+      assert.deepEqual(
+        bulk.results.map((u) => u.accountId),
+        [grace.accountId, ada.accountId],
+      );
+      assert.deepEqual(
+        bulk.results.map((u) => u.email),
+        ['', ada.email],
+      );
       assert.equal(bulk.size, 2);
       assert.equal(bulk.limit, 200);
     });
 
-    test('users.getBulkUserMigration: the client\'s key list', async () => {
+    test("users.getBulkUserMigration: the client's key list", async () => {
       const migrated = await asMia.users.getBulkUserMigration({ key: [grace.userKey, 'unknown', ada.userKey] });
       assert.deepEqual(migrated.results, [
         { username: 'grace', key: grace.userKey, accountId: grace.accountId },
@@ -121,23 +151,31 @@ for (const kind of STORE_KINDS) {
       ]);
     });
 
-    test('users.getPrivacyUnsafeUserEmail: an approved app, whatever the user\'s visibility', async () => {
+    test("users.getPrivacyUnsafeUserEmail: an approved app, whatever the user's visibility", async () => {
       assert.deepEqual(await asMailer.users.getPrivacyUnsafeUserEmail({ accountId: grace.accountId }), {
         accountId: grace.accountId,
         email: grace.email,
       });
       // A user is not an approved app.
-      await assert.rejects(asMia.users.getPrivacyUnsafeUserEmail({ accountId: grace.accountId }), (error: { statusCode?: number }) => {
-        assert.equal(error.statusCode, 400);
-        return true;
-      });
+      await assert.rejects(
+        asMia.users.getPrivacyUnsafeUserEmail({ accountId: grace.accountId }),
+        (error: { statusCode?: number }) => {
+          assert.equal(error.statusCode, 400);
+          return true;
+        },
+      );
     });
 
     test('users.getPrivacyUnsafeUserEmailBulk', async () => {
-      assert.deepEqual(await asMailer.users.getPrivacyUnsafeUserEmailBulk({ accountId: [ada.accountId, '712020:nobody', grace.accountId] }), [
-        { accountId: ada.accountId, email: ada.email },
-        { accountId: grace.accountId, email: grace.email },
-      ]);
+      assert.deepEqual(
+        await asMailer.users.getPrivacyUnsafeUserEmailBulk({
+          accountId: [ada.accountId, '712020:nobody', grace.accountId],
+        }),
+        [
+          { accountId: ada.accountId, email: ada.email },
+          { accountId: grace.accountId, email: grace.email },
+        ],
+      );
     });
 
     function basicHeader(): string {

@@ -10,8 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { type RunningServer, startServer } from '../../src/server.ts';
 import { ConfluenceClient } from '../helpers/clients.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
 import { APPS, fixtureSeed, SECRET_KEY, USERS, watchSeed } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
@@ -29,9 +29,19 @@ function rejectsWith(status: number, pattern: RegExp) {
 
 async function startSeeded(kind: (typeof STORE_KINDS)[number], site: Record<string, unknown>): Promise<RunningServer> {
   const { site: _site, ...base } = fixtureSeed();
-  const file = join(tmpdir(), `userplane-confluence-watches-${process.pid}-${kind}-${Object.keys(site).join('-') || 'default'}.json`);
+  const file = join(
+    tmpdir(),
+    `userplane-confluence-watches-${process.pid}-${kind}-${Object.keys(site).join('-') || 'default'}.json`,
+  );
   writeFileSync(file, JSON.stringify({ ...base, ...watchSeed(), site }));
-  return startServer({ port: 0, host: '127.0.0.1', database: databaseUrl(await freshLocation(kind)), seed: file, secretKey: SECRET_KEY, logLevel: 'silent' });
+  return startServer({
+    port: 0,
+    host: '127.0.0.1',
+    database: databaseUrl(await freshLocation(kind)),
+    seed: file,
+    secretKey: SECRET_KEY,
+    logLevel: 'silent',
+  });
 }
 
 for (const kind of STORE_KINDS) {
@@ -47,12 +57,20 @@ for (const kind of STORE_KINDS) {
     before(async () => {
       [server, relaxed] = await Promise.all([startSeeded(kind, {}), startSeeded(kind, { xsrfCheck: false })]);
       const basic = (user: { email: string; token: string }, extra: Record<string, unknown> = {}) =>
-        new ConfluenceClient({ host: server.url, authentication: { basic: { email: user.email, apiToken: user.token } }, ...extra });
+        new ConfluenceClient({
+          host: server.url,
+          authentication: { basic: { email: user.email, apiToken: user.token } },
+          ...extra,
+        });
       asMia = basic(mia, { noCheckAtlassianToken: true });
       asMiaChecked = basic(mia);
       asNoah = basic(noah, { noCheckAtlassianToken: true, apiPrefix: '/rest' });
       asAdmin = basic(admin, { noCheckAtlassianToken: true });
-      asNotes = new ConfluenceClient({ host: server.url, noCheckAtlassianToken: true, authentication: { jwt: { issuer: notes.key, secret: notes.sharedSecret } } });
+      asNotes = new ConfluenceClient({
+        host: server.url,
+        noCheckAtlassianToken: true,
+        authentication: { jwt: { issuer: notes.key, secret: notes.sharedSecret } },
+      });
     });
     after(() => Promise.all([server.close(), relaxed.close()]));
 
@@ -72,10 +90,15 @@ for (const kind of STORE_KINDS) {
       const params = { labelName: 'Release', accountId: mia.accountId, 'X-Atlassian-Token': 'no-check' };
       assert.deepEqual(await asMia.contentWatches.isWatchingLabel(params), { watching: false });
       await asMia.contentWatches.addLabelWatcher(params);
-      assert.deepEqual(await asMia.contentWatches.isWatchingLabel({ labelName: 'release', accountId: mia.accountId }), { watching: true });
+      assert.deepEqual(await asMia.contentWatches.isWatchingLabel({ labelName: 'release', accountId: mia.accountId }), {
+        watching: true,
+      });
       await asMia.contentWatches.removeLabelWatcher(params);
       assert.deepEqual(await asMia.contentWatches.isWatchingLabel(params), { watching: false });
-      await assert.rejects(asMia.contentWatches.isWatchingLabel({ labelName: 'no-such-label', accountId: mia.accountId }), rejectsWith(403, /^No label named "no-such-label" exists$/));
+      await assert.rejects(
+        asMia.contentWatches.isWatchingLabel({ labelName: 'no-such-label', accountId: mia.accountId }),
+        rejectsWith(403, /^No label named "no-such-label" exists$/),
+      );
     });
 
     test('spaces: isWatchingSpace, addSpaceWatcher, removeSpaceWatch, under the /rest/api alias too', async () => {
@@ -86,30 +109,70 @@ for (const kind of STORE_KINDS) {
       await asNoah.contentWatches.removeSpaceWatch(params);
       assert.deepEqual(await asNoah.contentWatches.isWatchingSpace(params), { watching: false });
       // A space noah may not view.
-      await assert.rejects(asNoah.contentWatches.addSpaceWatcher({ ...params, spaceKey: 'SEC' }), rejectsWith(403, /^Space SEC does not exist, or user 712020:noah may not view it$/));
+      await assert.rejects(
+        asNoah.contentWatches.addSpaceWatcher({ ...params, spaceKey: 'SEC' }),
+        rejectsWith(403, /^Space SEC does not exist, or user 712020:noah may not view it$/),
+      );
     });
 
     test('without noCheckAtlassianToken, POST and DELETE are refused unless the call passes the header itself', async () => {
       const xsrf = rejectsWith(403, /^XSRF check failed: (POST|DELETE) needs the header X-Atlassian-Token: no-check/);
       // These methods send no X-Atlassian-Token of their own.
-      await assert.rejects(asMiaChecked.contentWatches.addContentWatcher({ contentId: '1001', accountId: mia.accountId }), xsrf);
-      await assert.rejects(asMiaChecked.contentWatches.removeLabelWatcher({ labelName: 'release', accountId: mia.accountId }), xsrf);
-      await assert.rejects(asMiaChecked.contentWatches.removeSpaceWatch({ spaceKey: 'ENG', accountId: mia.accountId }), xsrf);
-      assert.deepEqual(await asMiaChecked.contentWatches.getContentWatchStatus({ contentId: '1001', accountId: mia.accountId }), { watching: false });
-      // These take the header as a parameter.
-      await asMiaChecked.contentWatches.addSpaceWatcher({ spaceKey: 'PUB', accountId: mia.accountId, 'X-Atlassian-Token': 'no-check' });
-      await asMiaChecked.contentWatches.addLabelWatcher({ labelName: 'onboarding', accountId: mia.accountId, 'X-Atlassian-Token': 'no-check' });
-      await asMiaChecked.contentWatches.removeContentWatcher({ contentId: '1001', accountId: mia.accountId, 'X-Atlassian-Token': 'no-check' });
       await assert.rejects(
-        asMiaChecked.contentWatches.addSpaceWatcher({ spaceKey: 'PUB', accountId: mia.accountId, 'X-Atlassian-Token': 'check' }),
+        asMiaChecked.contentWatches.addContentWatcher({ contentId: '1001', accountId: mia.accountId }),
+        xsrf,
+      );
+      await assert.rejects(
+        asMiaChecked.contentWatches.removeLabelWatcher({ labelName: 'release', accountId: mia.accountId }),
+        xsrf,
+      );
+      await assert.rejects(
+        asMiaChecked.contentWatches.removeSpaceWatch({ spaceKey: 'ENG', accountId: mia.accountId }),
+        xsrf,
+      );
+      assert.deepEqual(
+        await asMiaChecked.contentWatches.getContentWatchStatus({ contentId: '1001', accountId: mia.accountId }),
+        { watching: false },
+      );
+      // These take the header as a parameter.
+      await asMiaChecked.contentWatches.addSpaceWatcher({
+        spaceKey: 'PUB',
+        accountId: mia.accountId,
+        'X-Atlassian-Token': 'no-check',
+      });
+      await asMiaChecked.contentWatches.addLabelWatcher({
+        labelName: 'onboarding',
+        accountId: mia.accountId,
+        'X-Atlassian-Token': 'no-check',
+      });
+      await asMiaChecked.contentWatches.removeContentWatcher({
+        contentId: '1001',
+        accountId: mia.accountId,
+        'X-Atlassian-Token': 'no-check',
+      });
+      await assert.rejects(
+        asMiaChecked.contentWatches.addSpaceWatcher({
+          spaceKey: 'PUB',
+          accountId: mia.accountId,
+          'X-Atlassian-Token': 'check',
+        }),
         rejectsWith(403, /X-Atlassian-Token must be no-check, not "check"/),
       );
-      assert.deepEqual(await asMiaChecked.contentWatches.isWatchingSpace({ spaceKey: 'PUB', accountId: mia.accountId }), { watching: true });
-      assert.deepEqual(await asMiaChecked.contentWatches.isWatchingLabel({ labelName: 'onboarding', accountId: mia.accountId }), { watching: true });
+      assert.deepEqual(
+        await asMiaChecked.contentWatches.isWatchingSpace({ spaceKey: 'PUB', accountId: mia.accountId }),
+        { watching: true },
+      );
+      assert.deepEqual(
+        await asMiaChecked.contentWatches.isWatchingLabel({ labelName: 'onboarding', accountId: mia.accountId }),
+        { watching: true },
+      );
     });
 
     test('on a site with xsrfCheck off, clients without noCheckAtlassianToken watch and unwatch', async () => {
-      const plain = new ConfluenceClient({ host: relaxed.url, authentication: { basic: { email: mia.email, apiToken: mia.token } } });
+      const plain = new ConfluenceClient({
+        host: relaxed.url,
+        authentication: { basic: { email: mia.email, apiToken: mia.token } },
+      });
       const params = { contentId: '1002', accountId: mia.accountId };
       await plain.contentWatches.addContentWatcher(params);
       assert.deepEqual(await plain.contentWatches.getContentWatchStatus(params), { watching: true });
@@ -122,27 +185,47 @@ for (const kind of STORE_KINDS) {
     test('the target user: the caller when accountId is empty; another user needs admin; legacy key and username', async () => {
       // confluence.js always sends accountId; an empty one counts as absent (SPEC §4), naming the caller.
       await asMia.contentWatches.addContentWatcher({ contentId: '5001', accountId: '' });
-      assert.deepEqual(await asMia.contentWatches.getContentWatchStatus({ contentId: '5001', accountId: mia.accountId }), { watching: true });
+      assert.deepEqual(
+        await asMia.contentWatches.getContentWatchStatus({ contentId: '5001', accountId: mia.accountId }),
+        { watching: true },
+      );
       await assert.rejects(
         asNoah.contentWatches.getContentWatchStatus({ contentId: '1001', accountId: mia.accountId }),
         rejectsWith(403, /you may not name user 712020:mia/),
       );
       await asAdmin.contentWatches.addContentWatcher({ contentId: '1004', accountId: noah.accountId });
-      assert.deepEqual(await asNoah.contentWatches.getContentWatchStatus({ contentId: '1004', accountId: '' }), { watching: true });
+      assert.deepEqual(await asNoah.contentWatches.getContentWatchStatus({ contentId: '1004', accountId: '' }), {
+        watching: true,
+      });
       await assert.rejects(
         asAdmin.contentWatches.getContentWatchStatus({ contentId: '1001', accountId: '', key: 'no-such-key' }),
         rejectsWith(404, /^No user with key no-such-key$/),
       );
-      await assert.rejects(asAdmin.contentWatches.getContentWatchStatus({ contentId: '1001', accountId: '712020:nobody' }), rejectsWith(404, /No user with accountId 712020:nobody/));
+      await assert.rejects(
+        asAdmin.contentWatches.getContentWatchStatus({ contentId: '1001', accountId: '712020:nobody' }),
+        rejectsWith(404, /No user with accountId 712020:nobody/),
+      );
     });
 
     test('a Connect JWT client: the app as itself and naming a user; the qsh covers the query', async () => {
       await asNotes.contentWatches.addContentWatcher({ contentId: '2001', accountId: '' });
-      assert.deepEqual(await asNotes.contentWatches.getContentWatchStatus({ contentId: '2001', accountId: '' }), { watching: true });
-      await asNotes.contentWatches.addSpaceWatcher({ spaceKey: 'ENG', accountId: mia.accountId, 'X-Atlassian-Token': 'no-check' });
-      assert.deepEqual(await asMia.contentWatches.isWatchingSpace({ spaceKey: 'ENG', accountId: mia.accountId }), { watching: true });
+      assert.deepEqual(await asNotes.contentWatches.getContentWatchStatus({ contentId: '2001', accountId: '' }), {
+        watching: true,
+      });
+      await asNotes.contentWatches.addSpaceWatcher({
+        spaceKey: 'ENG',
+        accountId: mia.accountId,
+        'X-Atlassian-Token': 'no-check',
+      });
+      assert.deepEqual(await asMia.contentWatches.isWatchingSpace({ spaceKey: 'ENG', accountId: mia.accountId }), {
+        watching: true,
+      });
       await asNotes.contentWatches.removeSpaceWatch({ spaceKey: 'ENG', accountId: mia.accountId });
-      await asNotes.contentWatches.removeContentWatcher({ contentId: '2001', accountId: '', 'X-Atlassian-Token': 'no-check' });
+      await asNotes.contentWatches.removeContentWatcher({
+        contentId: '2001',
+        accountId: '',
+        'X-Atlassian-Token': 'no-check',
+      });
       // The app names mia, whose view counts: she may not view SEC.
       await assert.rejects(
         asNotes.contentWatches.isWatchingSpace({ spaceKey: 'SEC', accountId: mia.accountId }),

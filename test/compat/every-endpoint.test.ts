@@ -13,9 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpException } from 'jira.js';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
 import { ConfluenceClient, oauth2, Version2Client, Version3Client } from '../helpers/clients.ts';
-import { DIRECTORY_USERS, directorySeed, fixtureSeed, OAUTH_APPS, oauthSeed, SECRET_KEY, USERS, watchSeed } from '../helpers/fixture.ts';
+import {
+  DIRECTORY_USERS,
+  directorySeed,
+  fixtureSeed,
+  OAUTH_APPS,
+  oauthSeed,
+  SECRET_KEY,
+  USERS,
+  watchSeed,
+} from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
 const { oauth } = OAUTH_APPS;
@@ -57,7 +66,14 @@ for (const kind of STORE_KINDS) {
       };
       const file = join(tmpdir(), `userplane-every-endpoint-${process.pid}-${kind}.json`);
       writeFileSync(file, JSON.stringify(seed));
-      server = await startServer({ port: 0, host: '127.0.0.1', database: databaseUrl(await freshLocation(kind)), seed: file, secretKey: SECRET_KEY, logLevel: 'silent' });
+      server = await startServer({
+        port: 0,
+        host: '127.0.0.1',
+        database: databaseUrl(await freshLocation(kind)),
+        seed: file,
+        secretKey: SECRET_KEY,
+        logLevel: 'silent',
+      });
 
       const asUser = await oauth2.getAccessToken({
         hostBaseUrl: server.url,
@@ -69,19 +85,48 @@ for (const kind of STORE_KINDS) {
       const asApp = await fetch(`${server.url}/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'client_credentials', client_id: oauth.oauthClientId, client_secret: oauth.clientSecret }),
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: oauth.oauthClientId,
+          client_secret: oauth.clientSecret,
+        }),
       }).then((response) => response.json() as Promise<{ access_token: string }>);
 
       callers.push(
-        { name: 'Basic', kind: 'user', self: mia.accountId, subject: mia.accountId, authentication: { basic: { email: mia.email, apiToken: mia.token } } },
-        { name: 'Connect JWT', kind: 'app', self: oauth.accountId, subject: noah.accountId, authentication: { jwt: { issuer: oauth.key, secret: oauth.sharedSecret } } },
-        { name: 'OAuth asUser', kind: 'asUser', self: mia.accountId, subject: mia.accountId, authentication: { oauth2: { accessToken: asUser.access_token } } },
-        { name: 'OAuth asApp', kind: 'app', self: oauth.accountId, subject: noah.accountId, authentication: { oauth2: { accessToken: asApp.access_token } } },
+        {
+          name: 'Basic',
+          kind: 'user',
+          self: mia.accountId,
+          subject: mia.accountId,
+          authentication: { basic: { email: mia.email, apiToken: mia.token } },
+        },
+        {
+          name: 'Connect JWT',
+          kind: 'app',
+          self: oauth.accountId,
+          subject: noah.accountId,
+          authentication: { jwt: { issuer: oauth.key, secret: oauth.sharedSecret } },
+        },
+        {
+          name: 'OAuth asUser',
+          kind: 'asUser',
+          self: mia.accountId,
+          subject: mia.accountId,
+          authentication: { oauth2: { accessToken: asUser.access_token } },
+        },
+        {
+          name: 'OAuth asApp',
+          kind: 'app',
+          self: oauth.accountId,
+          subject: noah.accountId,
+          authentication: { oauth2: { accessToken: asApp.access_token } },
+        },
       );
     });
     after(() => server.close());
 
-    const confluence = (caller: Caller) => new ConfluenceClient({ host: server.url, noCheckAtlassianToken: true, authentication: caller.authentication });
+    const confluence = (caller: Caller) =>
+      new ConfluenceClient({ host: server.url, noCheckAtlassianToken: true, authentication: caller.authentication });
 
     test('confluence.js userProperties: create, read, list, update, delete, each read back', async () => {
       for (const caller of callers) {
@@ -91,7 +136,10 @@ for (const kind of STORE_KINDS) {
         assert.equal((created as { key: string }).key, at.key, caller.name);
         assert.deepEqual((await client.userProperties.getUserProperty(at)).value, { step: 1 }, caller.name);
         const keys = await client.userProperties.getUserProperties({ userId: at.userId });
-        assert.ok(keys.results.some((entry) => entry.key === at.key), `${caller.name}: the list holds the key`);
+        assert.ok(
+          keys.results.some((entry) => entry.key === at.key),
+          `${caller.name}: the list holds the key`,
+        );
         await client.userProperties.updateUserProperty({ ...at, value: { step: 2 } });
         assert.deepEqual((await client.userProperties.getUserProperty(at)).value, { step: 2 }, caller.name);
         await client.userProperties.deleteUserProperty(at);
@@ -108,21 +156,36 @@ for (const kind of STORE_KINDS) {
         assert.equal((await client.users.getCurrentUser()).accountId, caller.self, caller.name);
         assert.equal((await client.users.getAnonymousUser()).type, 'anonymous');
         const groups = await client.users.getGroupMembershipsForUser({ accountId: grace.accountId });
-        assert.deepEqual(groups.results.map((g) => g.name), ['confluence-users']);
+        assert.deepEqual(
+          groups.results.map((g) => g.name),
+          ['confluence-users'],
+        );
         // The client's types return nothing; the answer is the MigratedUserArray.
-        const migrated = (await client.users.getBulkUserMigration({ key: [ada.userKey, grace.userKey] })) as unknown as { results: Array<{ accountId: string }> };
+        const migrated = (await client.users.getBulkUserMigration({
+          key: [ada.userKey, grace.userKey],
+        })) as unknown as { results: Array<{ accountId: string }> };
         assert.deepEqual(migrated.results.map((r) => r.accountId).sort(), [ada.accountId, grace.accountId]);
 
         if (caller.kind === 'user') {
-          const bulk = (await client.users.getBulkUserLookup({ accountId: `${ada.accountId},${grace.accountId}` })) as unknown as { results: Array<{ accountId: string }> };
-          assert.deepEqual(bulk.results.map((u) => u.accountId), [ada.accountId, grace.accountId]);
+          const bulk = (await client.users.getBulkUserLookup({
+            accountId: `${ada.accountId},${grace.accountId}`,
+          })) as unknown as { results: Array<{ accountId: string }> };
+          assert.deepEqual(
+            bulk.results.map((u) => u.accountId),
+            [ada.accountId, grace.accountId],
+          );
         } else {
           // Every app principal, asUser too, must look users up one at a time (SPEC §3).
           await assert.rejects(client.users.getBulkUserLookup({ accountId: ada.accountId }), rejectsWith(403));
         }
         if (caller.kind === 'app') {
-          assert.deepEqual(await client.users.getPrivacyUnsafeUserEmail({ accountId: grace.accountId }), { accountId: grace.accountId, email: grace.email });
-          const emails = await client.users.getPrivacyUnsafeUserEmailBulk({ accountId: [ada.accountId, grace.accountId] });
+          assert.deepEqual(await client.users.getPrivacyUnsafeUserEmail({ accountId: grace.accountId }), {
+            accountId: grace.accountId,
+            email: grace.email,
+          });
+          const emails = await client.users.getPrivacyUnsafeUserEmailBulk({
+            accountId: [ada.accountId, grace.accountId],
+          });
           assert.deepEqual(emails, [
             { accountId: ada.accountId, email: ada.email },
             { accountId: grace.accountId, email: grace.email },
@@ -130,7 +193,10 @@ for (const kind of STORE_KINDS) {
         } else {
           // Only an approved app acting as itself may read email addresses (SPEC §3).
           await assert.rejects(client.users.getPrivacyUnsafeUserEmail({ accountId: ada.accountId }), rejectsWith(400));
-          await assert.rejects(client.users.getPrivacyUnsafeUserEmailBulk({ accountId: [ada.accountId] }), rejectsWith(400));
+          await assert.rejects(
+            client.users.getPrivacyUnsafeUserEmailBulk({ accountId: [ada.accountId] }),
+            rejectsWith(400),
+          );
         }
       }
     });
@@ -164,13 +230,27 @@ for (const kind of STORE_KINDS) {
       for (const Client of [Version2Client, Version3Client]) {
         for (const caller of callers) {
           const client = new Client({ host: server.url, authentication: caller.authentication as never });
-          const at = { accountId: caller.subject, propertyKey: `jira-${caller.name.replace(/\W/g, '-').toLowerCase()}` };
+          const at = {
+            accountId: caller.subject,
+            propertyKey: `jira-${caller.name.replace(/\W/g, '-').toLowerCase()}`,
+          };
           await client.userProperties.setUserProperty({ ...at, propertyValue: { step: 1 } });
-          assert.deepEqual(await client.userProperties.getUserProperty(at), { key: at.propertyKey, value: { step: 1 } }, caller.name);
+          assert.deepEqual(
+            await client.userProperties.getUserProperty(at),
+            { key: at.propertyKey, value: { step: 1 } },
+            caller.name,
+          );
           const { keys } = await client.userProperties.getUserPropertyKeys({ accountId: at.accountId });
-          assert.ok(keys?.some((entry) => entry.key === at.propertyKey), `${caller.name}: the key list holds the key`);
+          assert.ok(
+            keys?.some((entry) => entry.key === at.propertyKey),
+            `${caller.name}: the key list holds the key`,
+          );
           await client.userProperties.setUserProperty({ ...at, propertyValue: ['replaced'] });
-          assert.deepEqual(await client.userProperties.getUserProperty(at), { key: at.propertyKey, value: ['replaced'] }, caller.name);
+          assert.deepEqual(
+            await client.userProperties.getUserProperty(at),
+            { key: at.propertyKey, value: ['replaced'] },
+            caller.name,
+          );
           await client.userProperties.deleteUserProperty(at);
           await assert.rejects(client.userProperties.getUserProperty(at), (error: unknown) => {
             assert.ok(error instanceof HttpException);

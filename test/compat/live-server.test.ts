@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
 import { APPS, fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
@@ -43,7 +43,10 @@ for (const kind of STORE_KINDS) {
     const call = (method: string, path: string, authorization: string | undefined, body?: unknown) =>
       fetch(`${server.url}${path}`, {
         method,
-        headers: { ...(authorization ? { authorization } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          ...(authorization ? { authorization } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
 
@@ -79,7 +82,10 @@ for (const kind of STORE_KINDS) {
       // The jwt query parameter, as Connect iframes and some clients send it.
       const viaQuery = `${path}?jwt=${jwtFor('PUT', path)}`;
       assert.equal((await call('PUT', viaQuery, undefined, { value: { owner: 'notes', v: 2 } })).status, 204);
-      assert.deepEqual((await (await call('GET', path, `JWT ${jwtFor('GET', path)}`)).json()).value, { owner: 'notes', v: 2 });
+      assert.deepEqual((await (await call('GET', path, `JWT ${jwtFor('GET', path)}`)).json()).value, {
+        owner: 'notes',
+        v: 2,
+      });
 
       // The user's own property is untouched by the app's writes.
       assert.deepEqual((await (await call('GET', path, basicAuth)).json()).value, { owner: 'mia' });

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpException } from 'jira.js';
+import { type RunningServer, startServer } from '../../src/server.ts';
 import { ConfluenceClient, oauth2, Version2Client, Version3Client } from '../helpers/clients.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
 import { fixtureSeed, OAUTH_APPS, oauthSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
@@ -28,7 +28,14 @@ for (const kind of STORE_KINDS) {
       const { site: _site, ...base } = fixtureSeed();
       const file = join(tmpdir(), `userplane-oauth-clients-${process.pid}-${kind}.json`);
       writeFileSync(file, JSON.stringify({ ...base, apps: [...(base.apps ?? []), ...(oauthSeed().apps ?? [])] }));
-      server = await startServer({ port: 0, host: '127.0.0.1', database: databaseUrl(await freshLocation(kind)), seed: file, secretKey: SECRET_KEY, logLevel: 'silent' });
+      server = await startServer({
+        port: 0,
+        host: '127.0.0.1',
+        database: databaseUrl(await freshLocation(kind)),
+        seed: file,
+        secretKey: SECRET_KEY,
+        logLevel: 'silent',
+      });
     });
     after(() => server.close());
 
@@ -58,7 +65,8 @@ for (const kind of STORE_KINDS) {
       return (await response.json()) as { access_token: string; scope: string };
     }
 
-    const confluence = (accessToken: string) => new ConfluenceClient({ host: server.url, authentication: { oauth2: { accessToken } } });
+    const confluence = (accessToken: string) =>
+      new ConfluenceClient({ host: server.url, authentication: { oauth2: { accessToken } } });
     const jira = (accessToken: string, Client: typeof Version2Client | typeof Version3Client = Version3Client) =>
       new Client({ host: server.url, authentication: { oauth2: { accessToken } } });
 
@@ -73,56 +81,99 @@ for (const kind of STORE_KINDS) {
     });
 
     test('atlassian-oauth2 rejects with the RFC 6749 body: a wrong secret, an unknown user', async () => {
-      await assert.rejects(impersonate(mia.accountId, ['read'], 'not-the-shared-secret-of-this-app-at-all'), (body: unknown) => {
-        assert.deepEqual(body, { error: 'invalid_grant', error_description: "The assertion is not valid: the signature does not verify with the app's shared secret" });
-        return true;
-      });
-      await assert.rejects(impersonate('712020:nobody', ['read']), (body: { error?: string }) => body.error === 'invalid_grant');
+      await assert.rejects(
+        impersonate(mia.accountId, ['read'], 'not-the-shared-secret-of-this-app-at-all'),
+        (body: unknown) => {
+          assert.deepEqual(body, {
+            error: 'invalid_grant',
+            error_description: "The assertion is not valid: the signature does not verify with the app's shared secret",
+          });
+          return true;
+        },
+      );
+      await assert.rejects(
+        impersonate('712020:nobody', ['read']),
+        (body: { error?: string }) => body.error === 'invalid_grant',
+      );
     });
 
-    test('an asUser token with confluence.js: the user\'s own properties and record; another user\'s is 403', async () => {
+    test("an asUser token with confluence.js: the user's own properties and record; another user's is 403", async () => {
       const client = confluence((await impersonate(mia.accountId, ['read', 'write'])).access_token);
-      await client.userProperties.createUserProperty({ userId: mia.accountId, key: 'oauth-confluence', value: { from: 'confluence.js' } });
+      await client.userProperties.createUserProperty({
+        userId: mia.accountId,
+        key: 'oauth-confluence',
+        value: { from: 'confluence.js' },
+      });
       const property = await client.userProperties.getUserProperty({ userId: mia.accountId, key: 'oauth-confluence' });
       assert.deepEqual(property.value, { from: 'confluence.js' });
       assert.equal((await client.users.getCurrentUser()).accountId, mia.accountId);
-      await assert.rejects(client.userProperties.getUserProperties({ userId: USERS.noah.accountId }), (error: { statusCode?: number; message?: string }) => {
-        assert.equal(error.statusCode, 403);
-        assert.match(String(error.message), /only your own/);
-        return true;
-      });
+      await assert.rejects(
+        client.userProperties.getUserProperties({ userId: USERS.noah.accountId }),
+        (error: { statusCode?: number; message?: string }) => {
+          assert.equal(error.statusCode, 403);
+          assert.match(String(error.message), /only your own/);
+          return true;
+        },
+      );
     });
 
-    test('an asUser token with jira.js, v2 and v3: the user\'s own record; another user\'s is 403', async () => {
+    test("an asUser token with jira.js, v2 and v3: the user's own record; another user's is 403", async () => {
       const accessToken = (await impersonate(mia.accountId, ['read', 'write'])).access_token;
       for (const Client of [Version2Client, Version3Client]) {
         const client = jira(accessToken, Client);
-        await client.userProperties.setUserProperty({ accountId: mia.accountId, propertyKey: 'oauth-jira', propertyValue: { from: 'jira.js' } });
-        assert.deepEqual(await client.userProperties.getUserProperty({ accountId: mia.accountId, propertyKey: 'oauth-jira' }), { key: 'oauth-jira', value: { from: 'jira.js' } });
-        await assert.rejects(client.userProperties.getUserPropertyKeys({ accountId: USERS.noah.accountId }), (error: unknown) => {
-          assert.ok(error instanceof HttpException);
-          assert.equal(error.status, 403);
-          return true;
+        await client.userProperties.setUserProperty({
+          accountId: mia.accountId,
+          propertyKey: 'oauth-jira',
+          propertyValue: { from: 'jira.js' },
         });
+        assert.deepEqual(
+          await client.userProperties.getUserProperty({ accountId: mia.accountId, propertyKey: 'oauth-jira' }),
+          { key: 'oauth-jira', value: { from: 'jira.js' } },
+        );
+        await assert.rejects(
+          client.userProperties.getUserPropertyKeys({ accountId: USERS.noah.accountId }),
+          (error: unknown) => {
+            assert.ok(error instanceof HttpException);
+            assert.equal(error.status, 403);
+            return true;
+          },
+        );
       }
     });
 
-    test('a client_credentials token with confluence.js and jira.js: any user\'s data, in the app\'s namespace', async () => {
+    test("a client_credentials token with confluence.js and jira.js: any user's data, in the app's namespace", async () => {
       const token = await clientCredentials('READ WRITE');
       assert.equal(token.scope, 'READ WRITE');
       const client = confluence(token.access_token);
-      await client.userProperties.createUserProperty({ userId: USERS.noah.accountId, key: 'oauth-app', value: { asApp: true } });
-      assert.deepEqual((await client.userProperties.getUserProperty({ userId: USERS.noah.accountId, key: 'oauth-app' })).value, { asApp: true });
+      await client.userProperties.createUserProperty({
+        userId: USERS.noah.accountId,
+        key: 'oauth-app',
+        value: { asApp: true },
+      });
+      assert.deepEqual(
+        (await client.userProperties.getUserProperty({ userId: USERS.noah.accountId, key: 'oauth-app' })).value,
+        { asApp: true },
+      );
       assert.equal((await client.users.getCurrentUser()).accountId, oauth.accountId);
       const jiraClient = jira(token.access_token);
-      await jiraClient.userProperties.setUserProperty({ accountId: USERS.noah.accountId, propertyKey: 'oauth-app', propertyValue: [1, 2] });
-      assert.deepEqual(await jiraClient.userProperties.getUserProperty({ accountId: USERS.noah.accountId, propertyKey: 'oauth-app' }), { key: 'oauth-app', value: [1, 2] });
-      // READ WRITE does not include DELETE: Jira's delete needs it.
-      await assert.rejects(jiraClient.userProperties.deleteUserProperty({ accountId: USERS.noah.accountId, propertyKey: 'oauth-app' }), (error: unknown) => {
-        assert.ok(error instanceof HttpException);
-        assert.equal(error.status, 403);
-        return true;
+      await jiraClient.userProperties.setUserProperty({
+        accountId: USERS.noah.accountId,
+        propertyKey: 'oauth-app',
+        propertyValue: [1, 2],
       });
+      assert.deepEqual(
+        await jiraClient.userProperties.getUserProperty({ accountId: USERS.noah.accountId, propertyKey: 'oauth-app' }),
+        { key: 'oauth-app', value: [1, 2] },
+      );
+      // READ WRITE does not include DELETE: Jira's delete needs it.
+      await assert.rejects(
+        jiraClient.userProperties.deleteUserProperty({ accountId: USERS.noah.accountId, propertyKey: 'oauth-app' }),
+        (error: unknown) => {
+          assert.ok(error instanceof HttpException);
+          assert.equal(error.status, 403);
+          return true;
+        },
+      );
     });
   });
 }

@@ -10,7 +10,7 @@ import { openStore, type Store } from '../../src/store/database.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { readSite } from '../../src/store/site.ts';
 import { findUser, groupNamesOf } from '../../src/store/users.ts';
-import { STORE_KINDS, freshLocation, freshStore } from '../helpers/stores.ts';
+import { freshLocation, freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets('bootstrap-test-secret-key-of-32-characters');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -19,13 +19,18 @@ const TABLES = ['site', 'users', 'groups', 'group_members', 'api_tokens', 'apps'
 async function counts(db: Kysely<Database>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of TABLES) {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
     out[table] = Number(row.n);
   }
   return out;
 }
 
-const basicAuth = (email: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}` });
+const basicAuth = (email: string, token: string) => ({
+  authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}`,
+});
 
 async function get(db: Kysely<Database>, url: string, headers: Record<string, string>) {
   const app = await buildApp({ db, secrets, logLevel: 'silent' });
@@ -60,7 +65,10 @@ for (const kind of STORE_KINDS) {
       const site = await readSite(db);
       assert.equal(site?.cloudId, first.cloudId);
       const groups = await db.selectFrom('groups').select('name').orderBy('name').execute();
-      assert.deepEqual(groups.map((g) => g.name), ['confluence-admins', 'confluence-users']);
+      assert.deepEqual(
+        groups.map((g) => g.name),
+        ['confluence-admins', 'confluence-users'],
+      );
 
       const admin = await findUser(db, first.accountId);
       assert.equal(admin?.accountType, 'atlassian');
@@ -100,7 +108,15 @@ for (const kind of STORE_KINDS) {
         secrets,
         checkSeed({
           site: { cloudId: '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b' },
-          users: [{ accountId: '712020:boss', email: 'boss@example.com', displayName: 'Boss', groups: ['confluence-admins'], apiTokens: ['boss-token-1'] }],
+          users: [
+            {
+              accountId: '712020:boss',
+              email: 'boss@example.com',
+              displayName: 'Boss',
+              groups: ['confluence-admins'],
+              apiTokens: ['boss-token-1'],
+            },
+          ],
         }),
       );
       const seeded = await counts(db);
@@ -109,14 +125,16 @@ for (const kind of STORE_KINDS) {
       assert.equal((await readSite(db))?.cloudId, '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b', 'the seeded cloudId is kept');
     });
 
-    test('an admin per the site\'s own adminGroups counts too', async () => {
+    test("an admin per the site's own adminGroups counts too", async () => {
       const db = await fresh();
       await loadSeed(
         db,
         secrets,
         checkSeed({
           site: { adminGroups: ['site-admins'], canUseGroups: ['everyone'] },
-          users: [{ accountId: '712020:root', email: 'root@example.com', displayName: 'Root', groups: ['site-admins'] }],
+          users: [
+            { accountId: '712020:root', email: 'root@example.com', displayName: 'Root', groups: ['site-admins'] },
+          ],
         }),
       );
       assert.equal(await bootstrap(db, secrets), undefined);
@@ -129,7 +147,15 @@ for (const kind of STORE_KINDS) {
         db,
         secrets,
         checkSeed({
-          users: [{ accountId: '712020:former', email: 'admin@userplane.local', displayName: 'Former', groups: ['confluence-admins'], active: false }],
+          users: [
+            {
+              accountId: '712020:former',
+              email: 'admin@userplane.local',
+              displayName: 'Former',
+              groups: ['confluence-admins'],
+              active: false,
+            },
+          ],
         }),
       );
       const first = await bootstrap(db, secrets);
@@ -137,7 +163,11 @@ for (const kind of STORE_KINDS) {
       assert.notEqual(first.accountId, '712020:former');
       assert.notEqual(first.email.toLowerCase(), 'admin@userplane.local', 'the seeded user keeps the default email');
       assert.ok((await groupNamesOf(db, first.accountId)).includes('confluence-admins'));
-      assert.equal((await get(db, `/wiki/rest/api/user/${first.accountId}/property`, basicAuth(first.email, first.apiToken))).statusCode, 200);
+      assert.equal(
+        (await get(db, `/wiki/rest/api/user/${first.accountId}/property`, basicAuth(first.email, first.apiToken)))
+          .statusCode,
+        200,
+      );
       assert.equal(await bootstrap(db, secrets), undefined);
     });
 

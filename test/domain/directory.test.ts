@@ -8,15 +8,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   currentUser,
+  type DirectoryContext,
   emailOf,
   emailsOf,
   lookUpUser,
   parseExpand,
   splitList,
   visibleEmail,
-  type DirectoryContext,
 } from '../../src/domain/directory.ts';
-import { ApiError } from '../../src/domain/errors.ts';
+import type { ApiError } from '../../src/domain/errors.ts';
 import type { Member, Principal } from '../../src/domain/principal.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { loadSeed } from '../../src/domain/seed.ts';
@@ -25,7 +25,16 @@ import { findAppByIssuer } from '../../src/store/apps.ts';
 import type { Store } from '../../src/store/database.ts';
 import { readSite } from '../../src/store/site.ts';
 import { findUser, groupNamesOf } from '../../src/store/users.ts';
-import { APPS, BASE_URL, DIRECTORY_APPS, DIRECTORY_USERS, directorySeed, fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
+import {
+  APPS,
+  BASE_URL,
+  DIRECTORY_APPS,
+  DIRECTORY_USERS,
+  directorySeed,
+  fixtureSeed,
+  SECRET_KEY,
+  USERS,
+} from '../helpers/fixture.ts';
 import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets(SECRET_KEY);
@@ -60,13 +69,16 @@ for (const kind of STORE_KINDS) {
       const asAdmin = await asUser(APPS.notes.key, USERS.admin.accountId);
       assert.equal(visibleEmail(asGrace, site.settings, grace), grace.email);
       assert.equal(visibleEmail(asAdmin, site.settings, mia), '');
-      assert.equal(visibleEmail({ kind: 'user', user: await member(USERS.admin.accountId) }, site.settings, mia), mia.email);
+      assert.equal(
+        visibleEmail({ kind: 'user', user: await member(USERS.admin.accountId) }, site.settings, mia),
+        mia.email,
+      );
 
       const { entry } = await lookUpUser(ctx(asAdmin), { accountId: mia.accountId }, parseExpand(['details.personal']));
       assert.deepEqual(entry.details, { personal: {} });
     });
 
-    test('asUser: /user/current is the impersonated user, not the app\'s bot', async () => {
+    test("asUser: /user/current is the impersonated user, not the app's bot", async () => {
       const current = await currentUser(ctx(await asUser(APPS.notes.key, USERS.mia.accountId)), parseExpand(undefined));
       assert.notEqual(current, 'anonymous');
       if (current === 'anonymous') return;
@@ -76,10 +88,16 @@ for (const kind of STORE_KINDS) {
 
     test('asUser: the email API refuses it with 400, even for an approved app', async () => {
       const principal = await asUser(DIRECTORY_APPS.mailer.key, USERS.mia.accountId);
-      for (const call of [() => emailOf(ctx(principal), USERS.mia.accountId), () => emailsOf(ctx(principal), [USERS.mia.accountId])]) {
+      for (const call of [
+        () => emailOf(ctx(principal), USERS.mia.accountId),
+        () => emailsOf(ctx(principal), [USERS.mia.accountId]),
+      ]) {
         await assert.rejects(call(), (error: ApiError) => {
           assert.equal(error.code, 'bad_request');
-          assert.match(error.message, /^Only apps acting as themselves may read email addresses: app com\.example\.mailer is acting as a user$/);
+          assert.match(
+            error.message,
+            /^Only apps acting as themselves may read email addresses: app com\.example\.mailer is acting as a user$/,
+          );
           return true;
         });
       }
@@ -88,7 +106,10 @@ for (const kind of STORE_KINDS) {
     test('lists: comma-joined and repeated, trimmed, empty items dropped; unknown expansions ignored', () => {
       assert.deepEqual(splitList(['a,b', ' c ', ',,', 'd']), ['a', 'b', 'c', 'd']);
       assert.deepEqual(splitList(undefined), []);
-      assert.deepEqual([...parseExpand(['operations,history', 'details.personal', 'personalspace'])], ['operations', 'details.personal']);
+      assert.deepEqual(
+        [...parseExpand(['operations,history', 'details.personal', 'personalspace'])],
+        ['operations', 'details.personal'],
+      );
     });
   });
 }

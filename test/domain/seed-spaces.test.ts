@@ -7,15 +7,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
+import { parse as parseYaml } from 'yaml';
 import { Secrets } from '../../src/domain/secrets.ts';
-import { SeedError, checkSeed, loadSeed } from '../../src/domain/seed.ts';
+import { checkSeed, loadSeed, SeedError } from '../../src/domain/seed.ts';
 import { findContent } from '../../src/store/content.ts';
 import type { Store } from '../../src/store/database.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { findSpaceByKey } from '../../src/store/spaces.ts';
 import { isWatching } from '../../src/store/watches.ts';
-import { STORE_KINDS, freshStore } from '../helpers/stores.ts';
-import { parse as parseYaml } from 'yaml';
+import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets('seed-spaces-secret-key-of-at-least-32-chars');
 const MIA = '712020:mia';
@@ -76,14 +76,32 @@ for (const kind of STORE_KINDS) {
       const db = await fresh();
       const summary = await load(db, BASE);
       assert.deepEqual(
-        { spaces: summary.spaces, content: summary.content, labels: summary.labels, watchesAdded: summary.watchesAdded },
+        {
+          spaces: summary.spaces,
+          content: summary.content,
+          labels: summary.labels,
+          watchesAdded: summary.watchesAdded,
+        },
         { spaces: 3, content: 3, labels: 3, watchesAdded: 4 },
       );
       const eng = (await findSpaceByKey(db, 'ENG'))!;
-      assert.deepEqual({ ...eng, id: 0 }, { id: 0, key: 'ENG', name: 'Engineering', type: 'global', owner: null, view: { groups: ['confluence-users'], users: [NOAH], anonymous: false } });
+      assert.deepEqual(
+        { ...eng, id: 0 },
+        {
+          id: 0,
+          key: 'ENG',
+          name: 'Engineering',
+          type: 'global',
+          owner: null,
+          view: { groups: ['confluence-users'], users: [NOAH], anonymous: false },
+        },
+      );
       assert.equal(typeof eng.id, 'number');
       const mine = (await findSpaceByKey(db, '~mia'))!;
-      assert.deepEqual([mine.type, mine.owner, mine.view], ['personal', MIA, { groups: [], users: [], anonymous: false }]);
+      assert.deepEqual(
+        [mine.type, mine.owner, mine.view],
+        ['personal', MIA, { groups: [], users: [], anonymous: false }],
+      );
       assert.deepEqual((await findSpaceByKey(db, 'PUB'))!.view, { groups: [], users: [], anonymous: true });
 
       assert.deepEqual(await findContent(db, '1001'), {
@@ -96,11 +114,17 @@ for (const kind of STORE_KINDS) {
         restrictions: { users: [], groups: [] },
       });
       const secret = (await findContent(db, '1002'))!;
-      assert.deepEqual([secret.type, secret.restricted, secret.restrictions], ['blogpost', true, { users: [MIA], groups: ['qa'] }]);
+      assert.deepEqual(
+        [secret.type, secret.restricted, secret.restrictions],
+        ['blogpost', true, { users: [MIA], groups: ['qa'] }],
+      );
       assert.equal((await findContent(db, '1003'))!.type, 'page', 'type defaults to page');
 
       const labels = await db.selectFrom('labels').select('name').orderBy('name').execute();
-      assert.deepEqual(labels.map((l) => l.name), ['onboarding', 'plan', 'release']);
+      assert.deepEqual(
+        labels.map((l) => l.name),
+        ['onboarding', 'plan', 'release'],
+      );
       assert.equal(await isWatching(db, MIA, contentTarget('1001')), true);
       assert.equal(await isWatching(db, MIA, { kind: 'space', spaceId: eng.id }), true);
       assert.equal(await isWatching(db, MIA, labelTarget('release')), true);
@@ -131,14 +155,20 @@ watches:
   - { user: "712020:mia", label: release }
 `,
       );
-      assert.equal(summary.watchesAdded, 2, 'noah\'s new watch, and mia\'s removed one again');
+      assert.equal(summary.watchesAdded, 2, "noah's new watch, and mia's removed one again");
       assert.deepEqual((await findSpaceByKey(db, 'ENG'))!.view, { groups: ['qa'], users: [], anonymous: false });
       const pub = (await findSpaceByKey(db, 'PUB'))!;
       assert.deepEqual([pub.name, pub.view], ['Public 2', { groups: [], users: [], anonymous: true }]);
       const moved = (await findContent(db, '1001'))!;
-      assert.deepEqual([moved.space, moved.title, moved.labels, moved.type], ['PUB', 'Moved', ['extra', 'live', 'plan', 'release'], 'page']);
+      assert.deepEqual(
+        [moved.space, moved.title, moved.labels, moved.type],
+        ['PUB', 'Moved', ['extra', 'live', 'plan', 'release'], 'page'],
+      );
       const secret = (await findContent(db, '1002'))!;
-      assert.deepEqual([secret.type, secret.restricted, secret.restrictions], ['blogpost', false, { users: [], groups: [] }]);
+      assert.deepEqual(
+        [secret.type, secret.restricted, secret.restrictions],
+        ['blogpost', false, { users: [], groups: [] }],
+      );
       assert.equal(await isWatching(db, NOAH, contentTarget('1001')), true);
       // Unlisted rows stay.
       assert.ok(await findSpaceByKey(db, '~mia'));
@@ -163,7 +193,7 @@ watches:
       assert.deepEqual((await findContent(db, '2001'))!.labels, ['onboarding']);
     });
 
-    test('a personal space may be handed to its owner\'s new space in one file', async () => {
+    test("a personal space may be handed to its owner's new space in one file", async () => {
       const db = await fresh();
       await load(db, BASE);
       await load(
@@ -174,13 +204,23 @@ spaces:
   - { key: "~mia2", name: New, type: personal, owner: "712020:mia" }
 `,
       );
-      assert.deepEqual([(await findSpaceByKey(db, '~mia'))!.owner, (await findSpaceByKey(db, '~mia2'))!.owner], [null, MIA]);
+      assert.deepEqual(
+        [(await findSpaceByKey(db, '~mia'))!.owner, (await findSpaceByKey(db, '~mia2'))!.owner],
+        [null, MIA],
+      );
     });
 
     test('a bad file names each problem and changes nothing', async () => {
       const db = await fresh();
       await load(db, BASE);
-      const before = await Promise.all(['spaces', 'content', 'labels', 'content_labels', 'content_watches'].map((t) => db.selectFrom(t as 'spaces').selectAll().execute()));
+      const before = await Promise.all(
+        ['spaces', 'content', 'labels', 'content_labels', 'content_watches'].map((t) =>
+          db
+            .selectFrom(t as 'spaces')
+            .selectAll()
+            .execute(),
+        ),
+      );
       const problems = await problemsOf(
         db,
         `
@@ -212,7 +252,14 @@ watches:
       ]) {
         assert.ok(problems.includes(line), `missing "${line}" in:\n  ${problems.join('\n  ')}`);
       }
-      const after = await Promise.all(['spaces', 'content', 'labels', 'content_labels', 'content_watches'].map((t) => db.selectFrom(t as 'spaces').selectAll().execute()));
+      const after = await Promise.all(
+        ['spaces', 'content', 'labels', 'content_labels', 'content_watches'].map((t) =>
+          db
+            .selectFrom(t as 'spaces')
+            .selectAll()
+            .execute(),
+        ),
+      );
       assert.deepEqual(after, before);
     });
   });

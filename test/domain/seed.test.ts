@@ -9,13 +9,13 @@ import type { Kysely } from 'kysely';
 import { buildApp } from '../../src/app.ts';
 import { botAccountId } from '../../src/domain/apps.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
-import { SeedError, loadSeed, readSeedFile, type SeedSummary } from '../../src/domain/seed.ts';
+import { loadSeed, readSeedFile, SeedError, type SeedSummary } from '../../src/domain/seed.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
 import { findProperty, replacePropertyValue } from '../../src/store/properties.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { readSite } from '../../src/store/site.ts';
 import { findUser, groupNamesOf } from '../../src/store/users.ts';
-import { STORE_KINDS, freshLocation, freshStore, type StoreKind } from '../helpers/stores.ts';
+import { freshLocation, freshStore, STORE_KINDS, type StoreKind } from '../helpers/stores.ts';
 
 const SECRET_KEY = 'seed-test-secret-key-of-at-least-32-chars';
 const secrets = new Secrets(SECRET_KEY);
@@ -118,7 +118,10 @@ async function load(db: Kysely<Database>, text: string, extension = 'yaml'): Pro
 }
 
 /** The problems the seed is refused with; fails when it loads. */
-async function problemsOf(db: Kysely<Database>, text: string): Promise<{ path: string; problems: string[]; message: string }> {
+async function problemsOf(
+  db: Kysely<Database>,
+  text: string,
+): Promise<{ path: string; problems: string[]; message: string }> {
   const path = seedFile(text);
   try {
     await loadSeed(db, secrets, await readSeedFile(path), path);
@@ -151,14 +154,23 @@ async function dump(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
 async function counts(db: Kysely<Database>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of TABLES) {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
     out[table] = Number(row.n);
   }
   return out;
 }
 
 /** A request through the real app, built on this store. */
-async function request(db: Kysely<Database>, method: string, url: string, headers: Record<string, string>, body?: unknown) {
+async function request(
+  db: Kysely<Database>,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) {
   const app = await buildApp({ db, secrets, logLevel: 'silent' });
   try {
     return await app.inject({
@@ -172,15 +184,21 @@ async function request(db: Kysely<Database>, method: string, url: string, header
   }
 }
 
-const basicAuth = (email: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}` });
+const basicAuth = (email: string, token: string) => ({
+  authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}`,
+});
 
 function connectJwt(iss: string, secret: string, method: string, url: string): Record<string, string> {
   const now = Math.floor(Date.now() / 1000);
-  const jwt = encodeSymmetric({ iss, iat: now, exp: now + 180, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) }, secret);
+  const jwt = encodeSymmetric(
+    { iss, iat: now, exp: now + 180, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) },
+    secret,
+  );
   return { authorization: `JWT ${jwt}` };
 }
 
-const propertyUrl = (user: string, key?: string) => `/wiki/rest/api/user/${user}/property${key === undefined ? '' : `/${key}`}`;
+const propertyUrl = (user: string, key?: string) =>
+  `/wiki/rest/api/user/${user}/property${key === undefined ? '' : `/${key}`}`;
 
 for (const kind of STORE_KINDS) {
   describe(`seed loading on ${kind}`, () => {
@@ -197,7 +215,16 @@ for (const kind of STORE_KINDS) {
     test('the SPEC §8 example: site settings, groups, users, memberships and tokens', async () => {
       const db = await fresh();
       const summary = await load(db, EXAMPLE);
-      assert.deepEqual(summary, { users: 1, groups: 3, apps: 1, propertiesAdded: 3, spaces: 1, content: 1, labels: 2, watchesAdded: 3 });
+      assert.deepEqual(summary, {
+        users: 1,
+        groups: 3,
+        apps: 1,
+        propertiesAdded: 3,
+        spaces: 1,
+        content: 1,
+        labels: 2,
+        watchesAdded: 3,
+      });
 
       const site = await readSite(db);
       assert.ok(site);
@@ -216,8 +243,12 @@ for (const kind of STORE_KINDS) {
       });
 
       const groups = await db.selectFrom('groups').select(['id', 'name']).orderBy('name').execute();
-      assert.deepEqual(groups.map((g) => g.name), ['confluence-admins', 'confluence-users', 'qa']);
-      for (const group of groups) assert.match(group.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.deepEqual(
+        groups.map((g) => g.name),
+        ['confluence-admins', 'confluence-users', 'qa'],
+      );
+      for (const group of groups)
+        assert.match(group.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
       assert.deepEqual(await findUser(db, MIA), {
         accountId: MIA,
@@ -282,7 +313,11 @@ for (const kind of STORE_KINDS) {
         active: true,
       });
       assert.deepEqual(await groupNamesOf(db, '557058:notes-bot'), [], 'a bot is in no group');
-      const botTokens = await db.selectFrom('api_tokens').select('id').where('account_id', '=', '557058:notes-bot').execute();
+      const botTokens = await db
+        .selectFrom('api_tokens')
+        .select('id')
+        .where('account_id', '=', '557058:notes-bot')
+        .execute();
       assert.deepEqual(botTokens, [], 'a bot has no API token');
 
       // The seeded shared secret verifies the app's Connect JWTs.
@@ -296,7 +331,8 @@ for (const kind of STORE_KINDS) {
       const db = await fresh();
       await load(db, EXAMPLE);
 
-      const at = (product: 'confluence' | 'jira', namespace: string, key: string) => findProperty(db, { product, namespace, accountId: MIA, key });
+      const at = (product: 'confluence' | 'jira', namespace: string, key: string) =>
+        findProperty(db, { product, namespace, accountId: MIA, key });
       const theme = await at('confluence', 'com.example.notes', 'theme');
       assert.ok(theme);
       assert.equal(theme.value, '{"dark":true}');
@@ -317,17 +353,42 @@ for (const kind of STORE_KINDS) {
 
     test('JSON seed files load too, and an empty file is an empty seed', async () => {
       const db = await fresh();
-      const json = JSON.stringify({ groups: ['qa'], users: [{ accountId: '712020:json', email: 'json@example.com', displayName: 'J' }] });
-      assert.deepEqual(await load(db, json, 'json'), { users: 1, groups: 3, apps: 0, propertiesAdded: 0, spaces: 0, content: 0, labels: 0, watchesAdded: 0 });
+      const json = JSON.stringify({
+        groups: ['qa'],
+        users: [{ accountId: '712020:json', email: 'json@example.com', displayName: 'J' }],
+      });
+      assert.deepEqual(await load(db, json, 'json'), {
+        users: 1,
+        groups: 3,
+        apps: 0,
+        propertiesAdded: 0,
+        spaces: 0,
+        content: 0,
+        labels: 0,
+        watchesAdded: 0,
+      });
       assert.equal((await findUser(db, '712020:json'))?.email, 'json@example.com');
-      assert.deepEqual(await load(db, ''), { users: 0, groups: 2, apps: 0, propertiesAdded: 0, spaces: 0, content: 0, labels: 0, watchesAdded: 0 });
+      assert.deepEqual(await load(db, ''), {
+        users: 0,
+        groups: 2,
+        apps: 0,
+        propertiesAdded: 0,
+        spaces: 0,
+        content: 0,
+        labels: 0,
+        watchesAdded: 0,
+      });
     });
 
     test('users without an accountId get 712020: + a UUIDv4, and keep it on the next load', async () => {
       const db = await fresh();
       const text = 'users:\n  - { email: Nora@Example.com, displayName: Nora }\n';
       await load(db, text);
-      const [first] = await db.selectFrom('users').select('account_id').where('email', '=', 'Nora@Example.com').execute();
+      const [first] = await db
+        .selectFrom('users')
+        .select('account_id')
+        .where('email', '=', 'Nora@Example.com')
+        .execute();
       assert.ok(first);
       assert.match(first.account_id, /^712020:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       // Matched by email, case-insensitively.
@@ -346,7 +407,13 @@ apps:
       await load(one, text);
       await load(two, text);
       const bot = async (db: Kysely<Database>) =>
-        (await db.selectFrom('apps').select('account_id').where('key', '=', 'com.example.derived').executeTakeFirstOrThrow()).account_id;
+        (
+          await db
+            .selectFrom('apps')
+            .select('account_id')
+            .where('key', '=', 'com.example.derived')
+            .executeTakeFirstOrThrow()
+        ).account_id;
       const accountId = await bot(one);
       assert.match(accountId, /^557058:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.equal(await bot(two), accountId);
@@ -363,17 +430,28 @@ apps:
       const db = await fresh();
       const text = `${EXAMPLE}
   - { product: confluence, user: "712020:mia", key: extra, value: { a: [1, 2, { b: null }] } }
-`.replace(
-        'labels: [release, onboarding]',
-        `  - { email: no-id@example.com, displayName: No Id, groups: [qa, confluence-users], apiTokens: [no-id-token-1, no-id-token-2] }
+`
+        .replace(
+          'labels: [release, onboarding]',
+          `  - { email: no-id@example.com, displayName: No Id, groups: [qa, confluence-users], apiTokens: [no-id-token-1, no-id-token-2] }
 labels: [release, onboarding]`,
-      ).replace(
-        'watches:',
-        `  - { key: com.example.derived, name: Derived, clientKey: derived-client, sharedSecret: derived-shared-secret-of-32-characters }
+        )
+        .replace(
+          'watches:',
+          `  - { key: com.example.derived, name: Derived, clientKey: derived-client, sharedSecret: derived-shared-secret-of-32-characters }
 watches:`,
-      );
+        );
       const first = await load(db, text);
-      assert.deepEqual(first, { users: 2, groups: 3, apps: 2, propertiesAdded: 4, spaces: 1, content: 1, labels: 2, watchesAdded: 3 });
+      assert.deepEqual(first, {
+        users: 2,
+        groups: 3,
+        apps: 2,
+        propertiesAdded: 4,
+        spaces: 1,
+        content: 1,
+        labels: 2,
+        watchesAdded: 3,
+      });
       const once = await dump(db);
       assert.equal(once.users!.length, 4, 'mia, no-id and two bots');
 
@@ -390,12 +468,28 @@ watches:`,
       await loadSeed(firstRun.db, secrets, await readSeedFile(path), path);
 
       // Live changes: through the API (Confluence) and the store (Jira).
-      const changed = await request(firstRun.db, 'PUT', propertyUrl(MIA, 'layout'), basicAuth('mia@example.com', MIA_TOKEN), { value: { wide: false } });
+      const changed = await request(
+        firstRun.db,
+        'PUT',
+        propertyUrl(MIA, 'layout'),
+        basicAuth('mia@example.com', MIA_TOKEN),
+        { value: { wide: false } },
+      );
       assert.equal(changed.statusCode, 204);
       const theme = propertyUrl(MIA, 'theme');
-      const byApp = await request(firstRun.db, 'PUT', theme, connectJwt('com.example.notes', NOTES_SECRET, 'PUT', theme), { value: { dark: false } });
+      const byApp = await request(
+        firstRun.db,
+        'PUT',
+        theme,
+        connectJwt('com.example.notes', NOTES_SECRET, 'PUT', theme),
+        { value: { dark: false } },
+      );
       assert.equal(byApp.statusCode, 204);
-      await replacePropertyValue(firstRun.db, { product: 'jira', namespace: '', accountId: MIA, key: 'onboarding' }, '{"done":true}');
+      await replacePropertyValue(
+        firstRun.db,
+        { product: 'jira', namespace: '', accountId: MIA, key: 'onboarding' },
+        '{"done":true}',
+      );
       await firstRun.close();
 
       // The restart: a new store on the same database, the same file.
@@ -406,9 +500,11 @@ watches:`,
       const at = (product: 'confluence' | 'jira', namespace: string, key: string) =>
         findProperty(secondRun.db, { product, namespace, accountId: MIA, key });
       assert.deepEqual(
-        [await at('confluence', '', 'layout'), await at('confluence', 'com.example.notes', 'theme'), await at('jira', '', 'onboarding')].map(
-          (p) => [p?.value, p?.version],
-        ),
+        [
+          await at('confluence', '', 'layout'),
+          await at('confluence', 'com.example.notes', 'theme'),
+          await at('jira', '', 'onboarding'),
+        ].map((p) => [p?.value, p?.version]),
         [
           ['{"wide":false}', 2],
           ['{"dark":false}', 2],
@@ -441,7 +537,16 @@ users:
   - { accountId: "712020:noah", email: noah@example.com, displayName: Noah, groups: [confluence-users] }
 `,
       );
-      assert.deepEqual(summary, { users: 2, groups: 3, apps: 0, propertiesAdded: 0, spaces: 0, content: 0, labels: 0, watchesAdded: 0 });
+      assert.deepEqual(summary, {
+        users: 2,
+        groups: 3,
+        apps: 0,
+        propertiesAdded: 0,
+        spaces: 0,
+        content: 0,
+        labels: 0,
+        watchesAdded: 0,
+      });
 
       const later = await dump(db);
       for (const table of TABLES) {
@@ -462,16 +567,24 @@ users:
     test('a group from an earlier load may be referenced by a later file', async () => {
       const db = await fresh();
       await load(db, 'groups: [support]\n');
-      await load(db, 'users:\n  - { accountId: "712020:zoe", email: zoe@example.com, displayName: Zoe, groups: [support] }\n');
+      await load(
+        db,
+        'users:\n  - { accountId: "712020:zoe", email: zoe@example.com, displayName: Zoe, groups: [support] }\n',
+      );
       assert.deepEqual(await groupNamesOf(db, '712020:zoe'), ['support']);
     });
 
     test('fields a file leaves out keep their stored values: a restart does not reactivate a user', async () => {
       const db = await fresh();
-      const file = 'users:\n  - { accountId: "712020:ivy", email: ivy@example.com, displayName: Ivy, timeZone: Europe/Paris }\n';
+      const file =
+        'users:\n  - { accountId: "712020:ivy", email: ivy@example.com, displayName: Ivy, timeZone: Europe/Paris }\n';
       await load(db, file);
       const ivy = (await findUser(db, '712020:ivy'))!;
-      await db.updateTable('users').set({ active: 0, email_visibility: 'anyone' }).where('account_id', '=', ivy.accountId).execute();
+      await db
+        .updateTable('users')
+        .set({ active: 0, email_visibility: 'anyone' })
+        .where('account_id', '=', ivy.accountId)
+        .execute();
       await load(db, file);
       const after = (await findUser(db, '712020:ivy'))!;
       assert.equal(after.active, false);
@@ -495,7 +608,8 @@ users:
       /** Refused with exactly `expected` among its problems, and the database untouched. */
       async function refused(text: string, ...expected: string[]): Promise<string[]> {
         const { problems } = await problemsOf(db, text);
-        for (const line of expected) assert.ok(problems.includes(line), `missing "${line}" in:\n  ${problems.join('\n  ')}`);
+        for (const line of expected)
+          assert.ok(problems.includes(line), `missing "${line}" in:\n  ${problems.join('\n  ')}`);
         assert.deepEqual(await counts(db), snapshotCounts);
         assert.deepEqual(await dump(db), snapshot);
         return problems;

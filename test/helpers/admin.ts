@@ -11,7 +11,12 @@ import { basic, type Fixture } from './fixture.ts';
 
 export const ADMIN_API = '/admin/api';
 
-export type Call = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<LightMyRequestResponse>;
+export type Call = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<LightMyRequestResponse>;
 
 /** `path` is relative to /admin/api; a body is sent as JSON. */
 export function adminCaller(fx: () => Fixture): Call {

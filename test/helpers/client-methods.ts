@@ -24,7 +24,8 @@ interface ClientMethodState {
 
 // One per process, whichever URL this module was loaded under (the runner's --import and a test's import).
 const STATE_KEY = Symbol.for('userplane.test.client-methods');
-const state: ClientMethodState = ((globalThis as Record<symbol, unknown>)[STATE_KEY] as ClientMethodState | undefined) ?? install();
+const state: ClientMethodState =
+  ((globalThis as Record<symbol, unknown>)[STATE_KEY] as ClientMethodState | undefined) ?? install();
 
 function install(): ClientMethodState {
   const created: ClientMethodState = { current: new AsyncLocalStorage(), byConnection: new Map() };
@@ -66,7 +67,8 @@ function wrap<T extends object>(target: T, label: string, path: string): T {
   return new Proxy(target, {
     get(object, property) {
       const value: unknown = Reflect.get(object, property, object);
-      if (typeof property !== 'string' || property.startsWith('_') || property === 'constructor' || property === 'then') return value;
+      if (typeof property !== 'string' || property.startsWith('_') || property === 'constructor' || property === 'then')
+        return value;
       if (cache.has(property)) return cache.get(property);
       let wrapped: unknown = value;
       const name = path ? `${path}.${property}` : property;

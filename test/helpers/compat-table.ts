@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ResponseRecord } from './response-check.ts';
 import { canonicalPath } from '../../src/http/scope-table.ts';
+import type { ResponseRecord } from './response-check.ts';
 
 export const DOC_PATH = 'docs/compatibility.md';
 export const DOC_FILE = fileURLToPath(new URL(`../../${DOC_PATH}`, import.meta.url));
@@ -39,7 +39,8 @@ interface Row {
 
 const byNumber = (a: number, b: number) => a - b;
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const methodRank = (method: string) => (METHOD_ORDER.includes(method) ? METHOD_ORDER.indexOf(method) : METHOD_ORDER.length);
+const methodRank = (method: string) =>
+  METHOD_ORDER.includes(method) ? METHOD_ORDER.indexOf(method) : METHOD_ORDER.length;
 
 export function renderTable(records: ResponseRecord[]): string {
   const rows = new Map<string, Row>();
@@ -51,7 +52,10 @@ export function renderTable(records: ResponseRecord[]): string {
     const method = unserved ? 'other' : record.method;
     const key = `${path} ${method}`;
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { path, method, unserved: new Set(), statuses: new Set(), clients: new Map() }));
+    if (!row) {
+      row = { path, method, unserved: new Set(), statuses: new Set(), clients: new Map() };
+      rows.set(key, row);
+    }
     if (unserved) row.unserved.add(record.method);
     row.statuses.add(record.status);
     if (record.client) {
@@ -60,10 +64,19 @@ export function renderTable(records: ResponseRecord[]): string {
       row.clients.set(record.client, statuses);
     }
   }
-  const sorted = [...rows.values()].sort((a, b) => byCodePoint(a.path, b.path) || methodRank(a.method) - methodRank(b.method) || byCodePoint(a.method, b.method));
-  const lines = ['| method | endpoint | client methods (statuses through them) | statuses tested |', '|---|---|---|---|'];
+  const sorted = [...rows.values()].sort(
+    (a, b) =>
+      byCodePoint(a.path, b.path) || methodRank(a.method) - methodRank(b.method) || byCodePoint(a.method, b.method),
+  );
+  const lines = [
+    '| method | endpoint | client methods (statuses through them) | statuses tested |',
+    '|---|---|---|---|',
+  ];
   for (const row of sorted) {
-    const method = row.method === 'other' ? `other: ${[...row.unserved].sort((a, b) => methodRank(a) - methodRank(b) || byCodePoint(a, b)).join(', ')}` : row.method;
+    const method =
+      row.method === 'other'
+        ? `other: ${[...row.unserved].sort((a, b) => methodRank(a) - methodRank(b) || byCodePoint(a, b)).join(', ')}`
+        : row.method;
     const clients = [...row.clients.entries()]
       .sort(([a], [b]) => byCodePoint(a, b))
       .map(([client, statuses]) => `\`${client}\` (${[...statuses].sort(byNumber).join(', ')})`)

@@ -6,25 +6,36 @@
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { loadSeed, checkSeed } from '../../src/domain/seed.ts';
+import { knownOAuthScopes } from '../../src/domain/scopes.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
+import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
+import type { SeedFile } from '../../src/schemas/seed.ts';
 import type { Store } from '../../src/store/database.ts';
 import { readSite } from '../../src/store/site.ts';
-import { knownOAuthScopes } from '../../src/domain/scopes.ts';
-import type { SeedFile } from '../../src/schemas/seed.ts';
 import { freshStore, type StoreKind } from './stores.ts';
 
 export const BASE_URL = 'http://userplane.test';
 export const SECRET_KEY = 'test-secret-key-of-at-least-32-characters';
 
 export const USERS = {
-  admin: { accountId: '712020:admin', email: 'admin@example.com', token: 'admin-token-0001', groups: ['confluence-admins'] },
+  admin: {
+    accountId: '712020:admin',
+    email: 'admin@example.com',
+    token: 'admin-token-0001',
+    groups: ['confluence-admins'],
+  },
   mia: { accountId: '712020:mia', email: 'mia@example.com', token: 'mia-token-00001', groups: ['confluence-users'] },
   noah: { accountId: '712020:noah', email: 'noah@example.com', token: 'noah-token-0001', groups: ['confluence-users'] },
   /** Outside every can-use group. */
   outsider: { accountId: '712020:outsider', email: 'outsider@example.com', token: 'outsider-token1', groups: ['qa'] },
   /** Deactivated: can no longer authenticate. */
-  gone: { accountId: '712020:gone', email: 'gone@example.com', token: 'gone-token-0001', groups: ['confluence-users'], active: false },
+  gone: {
+    accountId: '712020:gone',
+    email: 'gone@example.com',
+    token: 'gone-token-0001',
+    groups: ['confluence-users'],
+    active: false,
+  },
 } as const;
 
 export const APPS = {
@@ -121,7 +132,12 @@ export function connectJwt(
   return encodeSymmetric(payload, secret);
 }
 
-export function jwtHeader(app: AppName, method: string, url: string, claims: Record<string, unknown> = {}): Record<string, string> {
+export function jwtHeader(
+  app: AppName,
+  method: string,
+  url: string,
+  claims: Record<string, unknown> = {},
+): Record<string, string> {
   return { authorization: `JWT ${connectJwt(app, method, url, claims)}` };
 }
 
@@ -219,7 +235,13 @@ export function jwtHeaderFor(
   claims: Record<string, unknown> = {},
 ): Record<string, string> {
   const now = Math.floor(Date.now() / 1000);
-  const payload = { iss: app.key, iat: now, exp: now + 180, qsh: createQueryStringHash(fromMethodAndUrl(method, url)), ...claims };
+  const payload = {
+    iss: app.key,
+    iat: now,
+    exp: now + 180,
+    qsh: createQueryStringHash(fromMethodAndUrl(method, url)),
+    ...claims,
+  };
   return { authorization: `JWT ${encodeSymmetric(payload, app.sharedSecret)}` };
 }
 
@@ -300,11 +322,22 @@ export function impersonationAssertion(
 }
 
 /** A bearer token from the fixture's token endpoint: asApp (client_credentials) or, with `asUser`, for that user. */
-export async function bearerToken(fx: Fixture, app: OAuthAppName, options: { asUser?: string; scope?: string } = {}): Promise<string> {
+export async function bearerToken(
+  fx: Fixture,
+  app: OAuthAppName,
+  options: { asUser?: string; scope?: string } = {},
+): Promise<string> {
   const params = new URLSearchParams(
     options.asUser === undefined
-      ? { grant_type: 'client_credentials', client_id: OAUTH_APPS[app].oauthClientId, client_secret: OAUTH_APPS[app].clientSecret }
-      : { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: impersonationAssertion(app, options.asUser) },
+      ? {
+          grant_type: 'client_credentials',
+          client_id: OAUTH_APPS[app].oauthClientId,
+          client_secret: OAUTH_APPS[app].clientSecret,
+        }
+      : {
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: impersonationAssertion(app, options.asUser),
+        },
   );
   if (options.scope !== undefined) params.set('scope', options.scope);
   const response = await fx.app.inject({
@@ -313,7 +346,8 @@ export async function bearerToken(fx: Fixture, app: OAuthAppName, options: { asU
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     payload: params.toString(),
   });
-  if (response.statusCode !== 200) throw new Error(`POST /oauth2/token answered ${response.statusCode}: ${response.body}`);
+  if (response.statusCode !== 200)
+    throw new Error(`POST /oauth2/token answered ${response.statusCode}: ${response.body}`);
   return response.json().access_token;
 }
 
@@ -340,9 +374,27 @@ export const WATCH_SPACES = {
 
 export const WATCH_CONTENT = {
   plan: { id: '1001', type: 'page', space: 'ENG', title: 'Release plan', labels: ['release', 'Planning'] },
-  miaOnly: { id: '1002', type: 'page', space: 'ENG', title: 'Mia only', restrictions: { users: [USERS.mia.accountId], groups: [] } },
-  adminsOnly: { id: '1003', type: 'blogpost', space: 'ENG', title: 'Admins only', restrictions: { users: [], groups: ['confluence-admins'] } },
-  noahOrAdmins: { id: '1004', type: 'page', space: 'ENG', title: 'Noah or admins', restrictions: { users: [USERS.noah.accountId], groups: ['confluence-admins'] } },
+  miaOnly: {
+    id: '1002',
+    type: 'page',
+    space: 'ENG',
+    title: 'Mia only',
+    restrictions: { users: [USERS.mia.accountId], groups: [] },
+  },
+  adminsOnly: {
+    id: '1003',
+    type: 'blogpost',
+    space: 'ENG',
+    title: 'Admins only',
+    restrictions: { users: [], groups: ['confluence-admins'] },
+  },
+  noahOrAdmins: {
+    id: '1004',
+    type: 'page',
+    space: 'ENG',
+    title: 'Noah or admins',
+    restrictions: { users: [USERS.noah.accountId], groups: ['confluence-admins'] },
+  },
   secret: { id: '2001', type: 'page', space: 'SEC', title: 'Secret' },
   open: { id: '3001', type: 'blogpost', space: 'PUB', title: 'Open news' },
   quality: { id: '4001', type: 'page', space: 'QA', title: 'Test plan' },

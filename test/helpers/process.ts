@@ -5,7 +5,7 @@
  * started it (`stop()` in an `after` hook).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
@@ -22,12 +22,21 @@ export const STARTUP_TIMEOUT_MS = 60_000;
  */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'DATABASE_URL', 'BASE_URL', 'SEED', 'USERPLANE_SECRET_KEY', 'LOG_LEVEL', 'NODE_TEST_CONTEXT', 'NODE_OPTIONS']) {
+  for (const name of [
+    'PORT',
+    'HOST',
+    'DATABASE_URL',
+    'BASE_URL',
+    'SEED',
+    'USERPLANE_SECRET_KEY',
+    'LOG_LEVEL',
+    'NODE_TEST_CONTEXT',
+    'NODE_OPTIONS',
+  ]) {
     delete env[name];
   }
   return { ...env, ...extra };
 }
-
 
 export interface CliResult {
   code: number | null;
@@ -44,11 +53,15 @@ export class CliProcess {
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
     // The same schema check and response record as in the test process itself (test/run.ts).
-    this.#child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/helpers/response-check.ts', 'src/cli.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.#child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--import', './test/helpers/response-check.ts', 'src/cli.ts', ...args],
+      {
+        cwd: PROJECT_ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.#child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.#child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = once(this.#child, 'close').then(([code, signal]) => ({
@@ -73,8 +86,12 @@ export class CliProcess {
     for (;;) {
       const match = this.stdout.match(pattern);
       if (match) return match;
-      if (!this.running) throw new Error(`the process exited before printing ${pattern}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      if (!this.running)
+        throw new Error(
+          `the process exited before printing ${pattern}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${pattern}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -96,7 +113,11 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): C
 }
 
 /** Runs a command that should exit by itself; kills it and fails if it does not within `timeoutMs`. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), timeoutMs = STARTUP_TIMEOUT_MS): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = cleanEnv(),
+  timeoutMs = STARTUP_TIMEOUT_MS,
+): Promise<CliResult> {
   const child = new CliProcess(args, env);
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -105,7 +126,10 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()
   }, timeoutMs);
   try {
     const result = await child.exited;
-    if (timedOut) throw new Error(`userplane ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+    if (timedOut)
+      throw new Error(
+        `userplane ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+      );
     return result;
   } finally {
     clearTimeout(timer);
@@ -136,10 +160,16 @@ export function ok(result: CliResult): any {
 
 /** The exit code, nothing on stdout, a message matching `pattern`, and no stack trace. */
 export function failed(result: CliResult, code: 1 | 2, pattern: RegExp): void {
-  assert.equal(result.code, code, `expected exit ${code}, got ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  assert.equal(
+    result.code,
+    code,
+    `expected exit ${code}, got ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+  );
   assert.equal(result.stdout, '');
   assert.match(result.stderr, pattern);
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
 }
 
-export const basicAuth = (email: string, token: string) => ({ authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}` });
+export const basicAuth = (email: string, token: string) => ({
+  authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}`,
+});

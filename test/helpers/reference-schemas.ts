@@ -83,7 +83,10 @@ function load(id: ReferenceDocument['id'], file: string): ReferenceDocument {
 
 let documents: { confluence: ReferenceDocument; jira: ReferenceDocument } | undefined;
 function references() {
-  documents ??= { confluence: load('confluence', 'confluence-user-api.openapi.json'), jira: load('jira', 'jira-user-properties.openapi.json') };
+  documents ??= {
+    confluence: load('confluence', 'confluence-user-api.openapi.json'),
+    jira: load('jira', 'jira-user-properties.openapi.json'),
+  };
   return documents;
 }
 
@@ -113,7 +116,9 @@ export function toJsonSchema(schema: Json, documentId: string, closed: boolean):
   for (const [keyword, value] of Object.entries(schema)) {
     if (OAS_ONLY.has(keyword) || keyword.startsWith('x-')) continue;
     if (SCHEMA_MAPS.has(keyword) && value && typeof value === 'object' && !Array.isArray(value)) {
-      out[keyword] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, toJsonSchema(sub, documentId, closed)]));
+      out[keyword] = Object.fromEntries(
+        Object.entries(value).map(([name, sub]) => [name, toJsonSchema(sub, documentId, closed)]),
+      );
     } else if (SCHEMA_LISTS.has(keyword) && Array.isArray(value)) {
       out[keyword] = value.map((sub) => toJsonSchema(sub, documentId, closed));
     } else if (SCHEMA_VALUES.has(keyword) && typeof value === 'object') {
@@ -123,7 +128,13 @@ export function toJsonSchema(schema: Json, documentId: string, closed: boolean):
     }
   }
   const properties = out.properties;
-  if (closed && out.additionalProperties === undefined && properties && typeof properties === 'object' && Object.keys(properties).length > 0) {
+  if (
+    closed &&
+    out.additionalProperties === undefined &&
+    properties &&
+    typeof properties === 'object' &&
+    Object.keys(properties).length > 0
+  ) {
     out.additionalProperties = false;
   }
   if (schema.nullable === true) return nullable(out);
@@ -149,11 +160,22 @@ const compiled = new Map<string, ValidateFunction>();
 function ajv(): Ajv {
   if (ajvInstance) return ajvInstance;
   // strictRequired off: some of Atlassian's schemas require properties they do not list (UsersUserKeys's `userAccountIds`).
-  const instance = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
+  const instance = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    strictTypes: false,
+    allowUnionTypes: true,
+  });
   // ajv-formats is CommonJS with a default export; under ESM the function may sit one level down.
-  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+    ajv: Ajv,
+  ) => Ajv;
   addFormats(instance);
-  instance.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  instance.addFormat('int32', {
+    type: 'number',
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+  });
   instance.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
   for (const document of Object.values(references())) {
     // Confluence's objects are closed unless they say otherwise; Jira's say so themselves.
@@ -170,17 +192,22 @@ function ajv(): Ajv {
       if (!properties || typeof properties !== 'object' || Array.isArray(properties)) {
         throw new Error(`reference-schemas: OWN_ADDITIONS names ${addition.schema}, which has no properties`);
       }
-      if (addition.property in properties) throw new Error(`reference-schemas: ${addition.schema} already has ${addition.property}`);
+      if (addition.property in properties)
+        throw new Error(`reference-schemas: ${addition.schema} already has ${addition.property}`);
       properties[addition.property] = addition.type;
     }
     instance.addSchema({ $id: document.id, definitions }, document.id);
   }
-  return (ajvInstance = instance);
+  ajvInstance = instance;
+  return instance;
 }
 
 function validator(key: string, schema: () => Json): ValidateFunction {
   let validate = compiled.get(key);
-  if (!validate) compiled.set(key, (validate = ajv().compile(schema() as object)));
+  if (!validate) {
+    validate = ajv().compile(schema() as object);
+    compiled.set(key, validate);
+  }
   return validate;
 }
 
@@ -198,9 +225,14 @@ export function referencePathFor(route: string): { document: ReferenceDocument; 
   return undefined;
 }
 
-function matchPath(document: ReferenceDocument, route: string): { document: ReferenceDocument; path: string } | undefined {
+function matchPath(
+  document: ReferenceDocument,
+  route: string,
+): { document: ReferenceDocument; path: string } | undefined {
   // `:name`, `:name(regex)` and `*` are parameters in a Fastify pattern.
-  const segments = route.split('/').map((segment) => (segment.startsWith(':') || segment === '*' ? undefined : segment));
+  const segments = route
+    .split('/')
+    .map((segment) => (segment.startsWith(':') || segment === '*' ? undefined : segment));
   for (const path of Object.keys(document.openapi.paths)) {
     const template = path.split('/');
     if (template.length !== segments.length) continue;
@@ -269,11 +301,19 @@ export function checkResponse(response: ResponseToCheck): CheckResult {
 
   if (body.length === 0) {
     // An empty schema (`{}`, Jira's PUT 200/201) promises nothing, not even a body.
-    const isEmpty = jsonSchema !== undefined && !own && typeof jsonSchema === 'object' && jsonSchema !== null && Object.keys(jsonSchema).length === 0;
+    const isEmpty =
+      jsonSchema !== undefined &&
+      !own &&
+      typeof jsonSchema === 'object' &&
+      jsonSchema !== null &&
+      Object.keys(jsonSchema).length === 0;
     return { operation: name, errors: isEmpty ? [] : ['the body is missing'] };
   }
   if (!/^application\/json\b/i.test(response.contentType ?? '')) {
-    return { operation: name, errors: [`Content-Type is ${JSON.stringify(response.contentType ?? '')}, not application/json`] };
+    return {
+      operation: name,
+      errors: [`Content-Type is ${JSON.stringify(response.contentType ?? '')}, not application/json`],
+    };
   }
   let parsed: unknown;
   try {
@@ -288,7 +328,11 @@ export function checkResponse(response: ResponseToCheck): CheckResult {
 
 function describe(error: ErrorObject): string {
   const at = error.instancePath || '(body)';
-  const extra = error.keyword === 'additionalProperties' ? `: ${String((error.params as { additionalProperty?: string }).additionalProperty)}` : '';
-  const allowed = error.keyword === 'enum' ? ` ${JSON.stringify((error.params as { allowedValues?: unknown }).allowedValues)}` : '';
+  const extra =
+    error.keyword === 'additionalProperties'
+      ? `: ${String((error.params as { additionalProperty?: string }).additionalProperty)}`
+      : '';
+  const allowed =
+    error.keyword === 'enum' ? ` ${JSON.stringify((error.params as { allowedValues?: unknown }).allowedValues)}` : '';
   return `${at} ${error.message ?? error.keyword}${allowed}${extra}`;
 }

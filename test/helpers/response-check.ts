@@ -71,10 +71,13 @@ const state: CheckState = ((globalThis as Record<symbol, unknown>)[STATE_KEY] as
 function install(): CheckState {
   const created: CheckState = { violations: [], seen: new Set(), replaced: new WeakSet(), notRecorded: new WeakSet() };
   (globalThis as Record<symbol, unknown>)[STATE_KEY] = created;
-  diagnostics.subscribe('fastify.initialization', (message) => addHooks((message as { fastify: FastifyInstance }).fastify));
+  diagnostics.subscribe('fastify.initialization', (message) =>
+    addHooks((message as { fastify: FastifyInstance }).fastify),
+  );
   process.on('exit', () => {
     if (created.violations.length === 0) return;
-    if (REPORT_DIR) writeFileSync(join(REPORT_DIR, `violations-${process.pid}.json`), JSON.stringify(created.violations, null, 2));
+    if (REPORT_DIR)
+      writeFileSync(join(REPORT_DIR, `violations-${process.pid}.json`), JSON.stringify(created.violations, null, 2));
     process.exitCode = 1;
   });
   return created;
@@ -103,31 +106,54 @@ function addHooks(app: FastifyInstance): void {
     patterns.push({ route: route.url, pattern: new RegExp(source) });
   });
 
-  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload?: unknown) => void) => {
-    const route = routeOf(request);
-    if (route === undefined || (payload !== null && payload !== undefined && typeof payload !== 'string' && !Buffer.isBuffer(payload))) {
-      return done(null, payload); // unrouted, or a stream (avatars)
-    }
-    const body = payload === null || payload === undefined ? '' : payload.toString();
-    const contentType = reply.getHeader('content-type');
-    const result = checkResponse({ method: request.method, route, status: reply.statusCode, contentType: contentType === undefined ? undefined : String(contentType), body });
-    if (result.errors.length === 0) return done(null, payload);
-    const violation: SchemaViolation = {
-      method: request.method,
-      url: request.url.split('?')[0] ?? request.url,
-      route,
-      status: reply.statusCode,
-      operation: result.operation ?? '',
-      errors: result.errors,
-    };
-    state.violations.push(violation);
-    state.replaced.add(request);
-    // The checker's own test breaks a body on purpose: no alarm in the run's output for it.
-    if (!state.notRecorded.has(app)) process.stderr.write(`\n✖ response does not match Atlassian's schema: ${violation.method} ${violation.url} → ${violation.status} (${violation.operation})\n  ${violation.errors.join('\n  ')}\n  body: ${body.slice(0, 2000)}\n`);
-    const message = `userplane test check: the ${violation.status} body of ${violation.method} ${violation.url} does not match ${violation.operation} in test/reference/: ${violation.errors.join('; ')}`;
-    reply.code(500).header('content-type', 'application/json; charset=utf-8').removeHeader('content-length');
-    done(null, JSON.stringify({ statusCode: 500, message, schemaErrors: violation.errors, body: body.slice(0, 2000) }));
-  });
+  app.addHook(
+    'onSend',
+    (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      payload: unknown,
+      done: (error: null, payload?: unknown) => void,
+    ) => {
+      const route = routeOf(request);
+      if (
+        route === undefined ||
+        (payload !== null && payload !== undefined && typeof payload !== 'string' && !Buffer.isBuffer(payload))
+      ) {
+        return done(null, payload); // unrouted, or a stream (avatars)
+      }
+      const body = payload === null || payload === undefined ? '' : payload.toString();
+      const contentType = reply.getHeader('content-type');
+      const result = checkResponse({
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        contentType: contentType === undefined ? undefined : String(contentType),
+        body,
+      });
+      if (result.errors.length === 0) return done(null, payload);
+      const violation: SchemaViolation = {
+        method: request.method,
+        url: request.url.split('?')[0] ?? request.url,
+        route,
+        status: reply.statusCode,
+        operation: result.operation ?? '',
+        errors: result.errors,
+      };
+      state.violations.push(violation);
+      state.replaced.add(request);
+      // The checker's own test breaks a body on purpose: no alarm in the run's output for it.
+      if (!state.notRecorded.has(app))
+        process.stderr.write(
+          `\n✖ response does not match Atlassian's schema: ${violation.method} ${violation.url} → ${violation.status} (${violation.operation})\n  ${violation.errors.join('\n  ')}\n  body: ${body.slice(0, 2000)}\n`,
+        );
+      const message = `userplane test check: the ${violation.status} body of ${violation.method} ${violation.url} does not match ${violation.operation} in test/reference/: ${violation.errors.join('; ')}`;
+      reply.code(500).header('content-type', 'application/json; charset=utf-8').removeHeader('content-length');
+      done(
+        null,
+        JSON.stringify({ statusCode: 500, message, schemaErrors: violation.errors, body: body.slice(0, 2000) }),
+      );
+    },
+  );
 
   if (!REPORT_DIR) return;
   const file = join(REPORT_DIR, `responses-${process.pid}.jsonl`);
@@ -143,7 +169,13 @@ function addHooks(app: FastifyInstance): void {
     }
     if (route !== undefined) {
       const client = clientMethodOf(request.raw.socket);
-      const record: ResponseRecord = { method: request.method, route, status: reply.statusCode, ...(unrouted && { unrouted }), ...(client && { client }) };
+      const record: ResponseRecord = {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ...(unrouted && { unrouted }),
+        ...(client && { client }),
+      };
       const line = JSON.stringify(record);
       if (!state.seen.has(line)) {
         state.seen.add(line);

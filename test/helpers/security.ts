@@ -17,8 +17,16 @@ export interface Reply {
 const STACK_TRACE = /\n\s*at\s|\bat\s+\S+\s+\(|\bat\s+(file|node):|node:internal|\.[cm]?[jt]s:\d+:\d+/;
 
 export function assertNoStackTrace(response: Reply): void {
-  assert.doesNotMatch(response.body, STACK_TRACE, `a ${response.statusCode} response leaks a stack trace: ${response.body}`);
-  assert.doesNotMatch(response.body, /"stack"\s*:/, `a ${response.statusCode} response carries a stack field: ${response.body}`);
+  assert.doesNotMatch(
+    response.body,
+    STACK_TRACE,
+    `a ${response.statusCode} response leaks a stack trace: ${response.body}`,
+  );
+  assert.doesNotMatch(
+    response.body,
+    /"stack"\s*:/,
+    `a ${response.statusCode} response carries a stack field: ${response.body}`,
+  );
 }
 
 function assertErrorBasics(response: Reply, status: number): any {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { User } from '../../src/domain/users.ts';
-import { openStore, type DatabaseLocation, type Store } from '../../src/store/database.ts';
+import { type DatabaseLocation, openStore, type Store } from '../../src/store/database.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
 export const STORE_KINDS: StoreKind[] = ['sqlite', 'postgres'];

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { basic, startFixture, type Fixture } from '../helpers/fixture.ts';
+import { basic, type Fixture, startFixture } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertJiraError, assertNoStackTrace, assertOAuthError } from '../helpers/security.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
@@ -41,29 +41,73 @@ for (const kind of STORE_KINDS) {
     after(() => fx.close());
 
     test('404: unknown paths answer in the Confluence envelope, before credentials are looked at', async () => {
-      for (const url of ['/nope', '/wiki/rest/api/nope', '/wiki/rest/api/user/712020:mia/property/k/extra', '/wiki/rest/api/content/1001/watch', '/rest/api/nope', '/rest/api/20/user', '/admin/api/nope']) {
+      for (const url of [
+        '/nope',
+        '/wiki/rest/api/nope',
+        '/wiki/rest/api/user/712020:mia/property/k/extra',
+        '/wiki/rest/api/content/1001/watch',
+        '/rest/api/nope',
+        '/rest/api/20/user',
+        '/admin/api/nope',
+      ]) {
         for (const headers of [{}, basic('mia'), { authorization: 'Bearer bad' }]) {
           const path = url.split('?')[0];
-          assertConfluenceError(await fx.app.inject({ method: 'GET', url, headers }), 404, new RegExp(`No resource at GET ${path!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+          assertConfluenceError(
+            await fx.app.inject({ method: 'GET', url, headers }),
+            404,
+            new RegExp(`No resource at GET ${path!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+          );
         }
       }
-      assertConfluenceError(await fx.app.inject({ method: 'POST', url: '/nope?x=1', headers: json, payload: '{"value": {' }), 404, /No resource at POST \/nope$/);
+      assertConfluenceError(
+        await fx.app.inject({ method: 'POST', url: '/nope?x=1', headers: json, payload: '{"value": {' }),
+        404,
+        /No resource at POST \/nope$/,
+      );
       // `/user` itself is served since the user directory (GET only): an unserved neighbour stands in.
-      assertConfluenceError(await fx.app.inject({ method: 'DELETE', url: '/wiki/rest/api/group' }), 404, /No resource at DELETE \/wiki\/rest\/api\/group/);
-      assertConfluenceError(await fx.app.inject({ method: 'DELETE', url: '/wiki/rest/api/user' }), 405, /Method DELETE is not allowed on \/wiki\/rest\/api\/user; use GET, HEAD/);
+      assertConfluenceError(
+        await fx.app.inject({ method: 'DELETE', url: '/wiki/rest/api/group' }),
+        404,
+        /No resource at DELETE \/wiki\/rest\/api\/group/,
+      );
+      assertConfluenceError(
+        await fx.app.inject({ method: 'DELETE', url: '/wiki/rest/api/user' }),
+        405,
+        /Method DELETE is not allowed on \/wiki\/rest\/api\/user; use GET, HEAD/,
+      );
     });
 
     test('404: paths under /rest/api/2 and /rest/api/3 answer in the Jira envelope', async () => {
-      for (const url of ['/rest/api/2/no-such-resource', '/rest/api/3/no/such/thing', '/rest/api/2', '/rest/api/3/', '/ex/jira/00000000-0000-0000-0000-000000000000/rest/api/3/nothing']) {
+      for (const url of [
+        '/rest/api/2/no-such-resource',
+        '/rest/api/3/no/such/thing',
+        '/rest/api/2',
+        '/rest/api/3/',
+        '/ex/jira/00000000-0000-0000-0000-000000000000/rest/api/3/nothing',
+      ]) {
         for (const headers of [{}, basic('mia')]) {
           assertJiraError(await fx.app.inject({ method: 'GET', url, headers }), 404, /No resource at GET/);
         }
       }
-      assertJiraError(await fx.app.inject({ method: 'PUT', url: '/rest/api/3/nothing', headers: { 'content-type': 'text/plain' }, payload: 'x' }), 404, /No resource at PUT \/rest\/api\/3\/nothing/);
+      assertJiraError(
+        await fx.app.inject({
+          method: 'PUT',
+          url: '/rest/api/3/nothing',
+          headers: { 'content-type': 'text/plain' },
+          payload: 'x',
+        }),
+        404,
+        /No resource at PUT \/rest\/api\/3\/nothing/,
+      );
     });
 
     test('404: paths under /oauth2/ answer in the RFC 6749 envelope', async () => {
-      assertOAuthError(await fx.app.inject({ method: 'GET', url: '/oauth2/no-such-endpoint' }), 404, 'invalid_request', /No resource at GET \/oauth2\/no-such-endpoint/);
+      assertOAuthError(
+        await fx.app.inject({ method: 'GET', url: '/oauth2/no-such-endpoint' }),
+        404,
+        'invalid_request',
+        /No resource at GET \/oauth2\/no-such-endpoint/,
+      );
     });
 
     test('405: a known path with the wrong method names the methods in Allow, before credentials', async () => {
@@ -77,12 +121,23 @@ for (const kind of STORE_KINDS) {
       for (const [method, url, allow] of cases) {
         for (const headers of [{}, basic('mia'), { authorization: 'Digest x' }]) {
           const response = await fx.app.inject({ method: method as 'GET', url, headers });
-          assertConfluenceError(response, 405, new RegExp(`Method ${method} is not allowed on ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; use ${allow}`));
+          assertConfluenceError(
+            response,
+            405,
+            new RegExp(
+              `Method ${method} is not allowed on ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; use ${allow}`,
+            ),
+          );
           assert.equal(response.headers.allow, allow);
         }
       }
       // The method is wrong before the body is: a malformed body does not turn a 405 into a 400.
-      const malformed = await fx.app.inject({ method: 'PATCH', url: property('k'), headers: { ...basic('mia'), ...json }, payload: '{"value": {' });
+      const malformed = await fx.app.inject({
+        method: 'PATCH',
+        url: property('k'),
+        headers: { ...basic('mia'), ...json },
+        payload: '{"value": {',
+      });
       assertConfluenceError(malformed, 405, /Method PATCH is not allowed/);
       assert.equal(malformed.headers.allow, 'DELETE, GET, HEAD, POST, PUT');
     });
@@ -98,19 +153,40 @@ for (const kind of STORE_KINDS) {
       assertConfluenceError(await post('{"value": {', 'PUT'), 400, /not valid JSON/);
       assertConfluenceError(await post(''), 400, /The request body is empty/);
       // Nothing was written.
-      assertConfluenceError(await fx.app.inject({ method: 'GET', url: property('malformed'), headers: basic('mia') }), 404, /does not exist/);
+      assertConfluenceError(
+        await fx.app.inject({ method: 'GET', url: property('malformed'), headers: basic('mia') }),
+        404,
+        /does not exist/,
+      );
     });
 
     test('400, never 415: a body that is not labelled JSON names its content type', async () => {
       const send = (headers: Record<string, string>, payload: string, method: 'POST' | 'PUT' = 'POST') =>
         fx.app.inject({ method, url: property('typed'), headers: { ...basic('mia'), ...headers }, payload });
       const body = '{"value":{}}';
-      for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'text/json']) {
+      for (const type of [
+        'text/plain',
+        'application/xml',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/octet-stream',
+        'text/json',
+      ]) {
         const response = await send({ 'content-type': type }, body);
         assert.notEqual(response.statusCode, 415);
-        assertConfluenceError(response, 400, new RegExp(`Content-Type "${type.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" is not supported: send application/json`));
+        assertConfluenceError(
+          response,
+          400,
+          new RegExp(
+            `Content-Type "${type.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" is not supported: send application/json`,
+          ),
+        );
       }
-      assertConfluenceError(await send({ 'content-type': 'text/plain' }, body, 'PUT'), 400, /Content-Type "text\/plain" is not supported/);
+      assertConfluenceError(
+        await send({ 'content-type': 'text/plain' }, body, 'PUT'),
+        400,
+        /Content-Type "text\/plain" is not supported/,
+      );
       assertConfluenceError(await send({}, body), 400, /The request body has no Content-Type: send application\/json/);
       // Not even a media type: Fastify's own answer would be 415.
       const invalid = await send({ 'content-type': 'not a type' }, body);
@@ -121,7 +197,11 @@ for (const kind of STORE_KINDS) {
     });
 
     test('500: an internal error carries a request id and no detail or stack trace', async () => {
-      const boom = await fx.app.inject({ method: 'GET', url: '/wiki/rest/api/test-only/boom', headers: { 'x-request-id': 'req-test-0001' } });
+      const boom = await fx.app.inject({
+        method: 'GET',
+        url: '/wiki/rest/api/test-only/boom',
+        headers: { 'x-request-id': 'req-test-0001' },
+      });
       const body = assertConfluenceError(boom, 500, /^Internal server error \(request id req-test-0001\)$/);
       assert.equal(body.data.authorized, true);
       assert.doesNotMatch(boom.body, /hunter2|boom\.ts/);
@@ -135,7 +215,11 @@ for (const kind of STORE_KINDS) {
         assert.doesNotMatch(response.body, /hunter2|TypeError|Cannot read/);
       }
 
-      const jira = await fx.app.inject({ method: 'GET', url: '/rest/api/3/test-only/boom', headers: { 'x-request-id': 'req-test-0003' } });
+      const jira = await fx.app.inject({
+        method: 'GET',
+        url: '/rest/api/3/test-only/boom',
+        headers: { 'x-request-id': 'req-test-0003' },
+      });
       assertJiraError(jira, 500, /^Internal server error \(request id req-test-0003\)$/);
       assert.doesNotMatch(jira.body, /hunter2/);
     });
@@ -151,11 +235,20 @@ for (const kind of STORE_KINDS) {
 
     test('500 with a request id, in the envelope of the path, and no driver detail or stack trace', async () => {
       for (const headers of [basic('mia'), {}]) {
-        const response = await fx.app.inject({ method: 'GET', url: property('any'), headers: { ...headers, 'x-request-id': 'req-db-0001' } });
+        const response = await fx.app.inject({
+          method: 'GET',
+          url: property('any'),
+          headers: { ...headers, 'x-request-id': 'req-db-0001' },
+        });
         assertConfluenceError(response, 500, /^Internal server error \(request id req-db-0001\)$/);
         assert.doesNotMatch(response.body, /sqlite|postgres|pool|destroy|connection|driver/i);
       }
-      const write = await fx.app.inject({ method: 'POST', url: property('any'), headers: { ...basic('mia'), ...json }, payload: '{"value":{}}' });
+      const write = await fx.app.inject({
+        method: 'POST',
+        url: property('any'),
+        headers: { ...basic('mia'), ...json },
+        payload: '{"value":{}}',
+      });
       assertConfluenceError(write, 500, /^Internal server error \(request id \S+\)$/);
       assertNoStackTrace(write);
       // Routing needs no database: unknown paths and wrong methods still answer.

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
-import { APPS, basic, cloudIdOf, jwtHeader, startFixture, USERS, type Fixture } from '../helpers/fixture.ts';
+import { APPS, basic, cloudIdOf, type Fixture, jwtHeader, startFixture, USERS } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertJiraError } from '../helpers/security.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
 const MIA = USERS.mia.accountId;
 const json = { 'content-type': 'application/json' };
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 for (const kind of STORE_KINDS) {
   describe(`gateway paths on ${kind}`, () => {
@@ -26,11 +26,21 @@ for (const kind of STORE_KINDS) {
     after(() => fx.close());
 
     const send = (method: string, url: string, headers: Record<string, string> = basic('mia'), payload?: string) =>
-      fx.app.inject({ method: method as 'GET', url, headers: payload === undefined ? headers : { ...json, ...headers }, payload });
+      fx.app.inject({
+        method: method as 'GET',
+        url,
+        headers: payload === undefined ? headers : { ...json, ...headers },
+        payload,
+      });
 
-    test('GET /_edge/tenant_info answers the site\'s cloudId, to anyone', async () => {
+    test("GET /_edge/tenant_info answers the site's cloudId, to anyone", async () => {
       assert.match(cloudId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-      for (const headers of [{}, basic('mia'), { authorization: 'Basic bm90OnZhbGlk' }, { authorization: 'JWT garbage' }]) {
+      for (const headers of [
+        {},
+        basic('mia'),
+        { authorization: 'Basic bm90OnZhbGlk' },
+        { authorization: 'JWT garbage' },
+      ]) {
         const response = await send('GET', '/_edge/tenant_info', headers);
         assert.equal(response.statusCode, 200);
         assert.match(String(response.headers['content-type']), /^application\/json/);
@@ -43,7 +53,9 @@ for (const kind of STORE_KINDS) {
     test('a seeded cloudId is the one served', async () => {
       const seeded = await startFixture(kind, { cloudId: '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b' });
       try {
-        assert.deepEqual((await seeded.app.inject({ method: 'GET', url: '/_edge/tenant_info' })).json(), { cloudId: '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b' });
+        assert.deepEqual((await seeded.app.inject({ method: 'GET', url: '/_edge/tenant_info' })).json(), {
+          cloudId: '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b',
+        });
         const url = `/ex/jira/8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b/rest/api/3/user/properties?accountId=${MIA}`;
         assert.equal((await seeded.app.inject({ method: 'GET', url, headers: basic('mia') })).statusCode, 200);
       } finally {
@@ -67,22 +79,41 @@ for (const kind of STORE_KINDS) {
 
         // self links name the canonical site URL, in the requested version.
         const list = await send('GET', `/ex/jira/${cloudId}/rest/api/${v}/user/properties?accountId=${MIA}`);
-        assert.deepEqual(list.json().keys.find((k: { key: string }) => k.key === key), {
-          key,
-          self: `http://userplane.test/rest/api/${v}/user/properties/${key}?accountId=712020%3Amia`,
-        });
+        assert.deepEqual(
+          list.json().keys.find((k: { key: string }) => k.key === key),
+          {
+            key,
+            self: `http://userplane.test/rest/api/${v}/user/properties/${key}?accountId=712020%3Amia`,
+          },
+        );
 
         // Errors are Jira's, with the caller named.
         const missing = await send('GET', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/nope?accountId=${MIA}`);
         assertJiraError(missing, 404, /The property "nope" does not exist/);
         assert.equal(missing.headers['x-aaccountid'], MIA);
-        assertJiraError(await send('GET', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/k`), 400, /accountId is missing/);
-        assertJiraError(await send('GET', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/k?accountId=${MIA}`, {}), 401, /does not allow anonymous access/);
-        assertJiraError(await send('GET', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/k?accountId=712020:noah`), 403, /only your own/);
+        assertJiraError(
+          await send('GET', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/k`),
+          400,
+          /accountId is missing/,
+        );
+        assertJiraError(
+          await send('GET', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/k?accountId=${MIA}`, {}),
+          401,
+          /does not allow anonymous access/,
+        );
+        assertJiraError(
+          await send('GET', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/k?accountId=712020:noah`),
+          403,
+          /only your own/,
+        );
         const put405 = await send('PUT', `/ex/jira/${cloudId}/rest/api/${v}/user/properties`, basic('mia'), '{}');
         assertJiraError(put405, 405, /Method PUT is not allowed/);
         assert.equal(put405.headers.allow, 'GET, HEAD');
-        assertJiraError(await send('PUT', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/`, basic('mia'), '{}'), 405, /the property key is missing/);
+        assertJiraError(
+          await send('PUT', `/ex/jira/${cloudId}/rest/api/${v}/user/properties/`, basic('mia'), '{}'),
+          405,
+          /the property key is missing/,
+        );
         assert.equal((await send('DELETE', gateway)).statusCode, 204);
       }
     });
@@ -94,17 +125,30 @@ for (const kind of STORE_KINDS) {
         const created = await send('POST', gateway, basic('mia'), '{"value":{"via":"gateway"}}');
         assert.equal(created.statusCode, 201, created.body);
         // Links name the canonical site URL, not the gateway.
-        assert.equal(created.json()._links.self, `http://userplane.test/wiki/rest/api/user/712020%3Amia/property/${key}`);
-        assert.equal(created.headers['x-aaccountid'], undefined, 'X-AAccountId is Jira\'s header');
-        assert.deepEqual((await send('GET', `/wiki/rest/api/user/${MIA}/property/${key}`)).json().value, { via: 'gateway' });
+        assert.equal(
+          created.json()._links.self,
+          `http://userplane.test/wiki/rest/api/user/712020%3Amia/property/${key}`,
+        );
+        assert.equal(created.headers['x-aaccountid'], undefined, "X-AAccountId is Jira's header");
+        assert.deepEqual((await send('GET', `/wiki/rest/api/user/${MIA}/property/${key}`)).json().value, {
+          via: 'gateway',
+        });
         assert.equal((await send('PUT', gateway, basic('mia'), '{"value":{"via":"again"}}')).statusCode, 204);
         assert.deepEqual((await send('GET', gateway)).json().value, { via: 'again' });
         const list = await send('GET', `/ex/confluence/${cloudId}${base}/user/${MIA}/property`);
         assert.ok(list.json().results.some((r: { key: string }) => r.key === key));
         // Errors are Confluence's.
-        assertConfluenceError(await send('GET', `/ex/confluence/${cloudId}${base}/user/${MIA}/property/nope`), 404, /Property "nope" does not exist/);
+        assertConfluenceError(
+          await send('GET', `/ex/confluence/${cloudId}${base}/user/${MIA}/property/nope`),
+          404,
+          /Property "nope" does not exist/,
+        );
         assertConfluenceError(await send('GET', gateway, {}), 401, /does not allow anonymous access/);
-        assertConfluenceError(await send('GET', `/ex/confluence/${cloudId}${base}/user/712020:noah/property/x`), 403, /only your own/);
+        assertConfluenceError(
+          await send('GET', `/ex/confluence/${cloudId}${base}/user/712020:noah/property/x`),
+          403,
+          /only your own/,
+        );
         const wrongMethod = await send('PATCH', gateway);
         assertConfluenceError(wrongMethod, 405, /Method PATCH is not allowed/);
         assert.equal(wrongMethod.headers.allow, 'DELETE, GET, HEAD, POST, PUT');
@@ -113,7 +157,14 @@ for (const kind of STORE_KINDS) {
     });
 
     test('a wrong cloudId is a 404 in the envelope of the path, before credentials and before 405', async () => {
-      const others = ['00000000-0000-0000-0000-000000000000', cloudId.toUpperCase(), `${cloudId}x`, `${cloudId}%20`, 'not%20a%20cloud', 'x'];
+      const others = [
+        '00000000-0000-0000-0000-000000000000',
+        cloudId.toUpperCase(),
+        `${cloudId}x`,
+        `${cloudId}%20`,
+        'not%20a%20cloud',
+        'x',
+      ];
       const paths = (id: string): Array<[string, string, 'jira' | 'confluence']> => [
         ['GET', `/ex/jira/${id}/rest/api/3/user/properties?accountId=${MIA}`, 'jira'],
         ['GET', `/ex/jira/${id}/rest/api/2/user/properties/k?accountId=${MIA}`, 'jira'],
@@ -129,7 +180,9 @@ for (const kind of STORE_KINDS) {
         for (const [method, url, envelope] of paths(id)) {
           for (const headers of [{}, basic('mia'), { authorization: 'Digest x' }]) {
             const response = await send(method, url, headers, method === 'GET' ? undefined : '{"value": {');
-            const pattern = new RegExp(`No resource at ${method} ${escape(url.split('?')[0]!)}: ".*" is not this site's cloudId`);
+            const pattern = new RegExp(
+              `No resource at ${method} ${escapeRegExp(url.split('?')[0]!)}: ".*" is not this site's cloudId`,
+            );
             if (envelope === 'jira') assertJiraError(response, 404, pattern);
             else assertConfluenceError(response, 404, pattern);
             assert.equal(response.headers['x-aaccountid'], undefined);
@@ -138,7 +191,7 @@ for (const kind of STORE_KINDS) {
       }
     });
 
-    test('a product under the other product\'s name, or an unknown product, is a 404', async () => {
+    test("a product under the other product's name, or an unknown product, is a 404", async () => {
       const cases: Array<[string, 'jira' | 'confluence']> = [
         [`/ex/jira/${cloudId}/wiki/rest/api/user/${MIA}/property`, 'confluence'],
         [`/ex/jira/${cloudId}/rest/api/user/${MIA}/property`, 'confluence'],
@@ -154,21 +207,32 @@ for (const kind of STORE_KINDS) {
       for (const [url, envelope] of cases) {
         for (const headers of [{}, basic('admin')]) {
           const response = await send('GET', url, headers);
-          const pattern = new RegExp(`^No resource at GET ${escape(url.split('?')[0]!)}$`);
+          const pattern = new RegExp(`^No resource at GET ${escapeRegExp(url.split('?')[0]!)}$`);
           if (envelope === 'jira') assertJiraError(response, 404, pattern);
           else assertConfluenceError(response, 404, pattern);
         }
       }
       // A cloudId that is not even valid percent-encoding is a malformed URL.
-      assertJiraError(await send('GET', `/ex/jira/%E0%A4%A/rest/api/3/user/properties?accountId=${MIA}`), 400, /The request URL is not valid/);
-      assertConfluenceError(await send('GET', `/ex/confluence/%E0%A4%A/wiki/rest/api/user/${MIA}/property`), 400, /The request URL is not valid/);
+      assertJiraError(
+        await send('GET', `/ex/jira/%E0%A4%A/rest/api/3/user/properties?accountId=${MIA}`),
+        400,
+        /The request URL is not valid/,
+      );
+      assertConfluenceError(
+        await send('GET', `/ex/confluence/%E0%A4%A/wiki/rest/api/user/${MIA}/property`),
+        400,
+        /The request URL is not valid/,
+      );
       // Under its own name, the Jira envelope holds for unknown Jira paths too.
       assertJiraError(await send('GET', `/ex/jira/${cloudId}/rest/api/3/nothing`), 404, /^No resource at GET/);
     });
 
     test('Connect JWTs: the qsh is computed without the gateway prefix (SPEC §3)', async () => {
       for (const [gateway, bare] of [
-        [`/ex/jira/${cloudId}/rest/api/3/user/properties/jwt?accountId=${MIA}`, `/rest/api/3/user/properties/jwt?accountId=${MIA}`],
+        [
+          `/ex/jira/${cloudId}/rest/api/3/user/properties/jwt?accountId=${MIA}`,
+          `/rest/api/3/user/properties/jwt?accountId=${MIA}`,
+        ],
         [`/ex/confluence/${cloudId}/wiki/rest/api/user/${MIA}/property/jwt`, `/wiki/rest/api/user/${MIA}/property/jwt`],
         [`/ex/confluence/${cloudId}/rest/api/user/${MIA}/property/jwt`, `/rest/api/user/${MIA}/property/jwt`],
       ] as Array<[string, string]>) {
@@ -191,5 +255,8 @@ for (const kind of STORE_KINDS) {
 
 function jwt(method: string, url: string): string {
   const now = Math.floor(Date.now() / 1000);
-  return encodeSymmetric({ iss: APPS.notes.key, iat: now, exp: now + 60, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) }, APPS.notes.sharedSecret);
+  return encodeSymmetric(
+    { iss: APPS.notes.key, iat: now, exp: now + 60, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) },
+    APPS.notes.sharedSecret,
+  );
 }

@@ -1,7 +1,7 @@
 /** `/healthz` and `/readyz` (SPEC §7): public, and /readyz follows the database. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startFixture, type Fixture } from '../helpers/fixture.ts';
+import { type Fixture, startFixture } from '../helpers/fixture.ts';
 import { assertConfluenceError } from '../helpers/security.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
@@ -50,7 +50,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(body.data.authorized, true);
       assert.equal(body.data.valid, true);
       assert.doesNotMatch(response.body, /sqlite|postgres|pool|destroy|connection/i);
-      assertConfluenceError(await fx.app.inject({ method: 'GET', url: '/readyz', headers: { authorization: 'JWT garbage' } }), 503, /not answering/);
+      assertConfluenceError(
+        await fx.app.inject({ method: 'GET', url: '/readyz', headers: { authorization: 'JWT garbage' } }),
+        503,
+        /not answering/,
+      );
       assertOk(await fx.app.inject({ method: 'GET', url: '/healthz' }));
     });
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { OpenAPIV3 } from 'openapi-types';
-import { basic, startFixture, type Fixture } from '../helpers/fixture.ts';
+import { basic, type Fixture, startFixture } from '../helpers/fixture.ts';
 import { referencePathFor } from '../helpers/reference-schemas.ts';
 import { isPublicRoute, servedRoutes } from '../helpers/security.ts';
 
@@ -18,7 +18,11 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 function operations(document: OpenAPIV3.Document): Array<{ method: string; path: string; operation: Operation }> {
   return Object.entries(document.paths).flatMap(([path, item]) =>
-    METHODS.filter((method) => item?.[method]).map((method) => ({ method: method.toUpperCase(), path, operation: item![method]! })),
+    METHODS.filter((method) => item?.[method]).map((method) => ({
+      method: method.toUpperCase(),
+      path,
+      operation: item![method]!,
+    })),
   );
 }
 
@@ -45,7 +49,11 @@ describe('the OpenAPI document and the reference page', () => {
 
   test('is public: no credentials needed, and bad ones are not read', async () => {
     for (const authorization of [undefined, 'Basic bm9ib2R5Om5vdGhpbmc=', 'JWT garbage']) {
-      const response = await fx.app.inject({ method: 'GET', url: '/openapi.json', headers: authorization ? { authorization } : {} });
+      const response = await fx.app.inject({
+        method: 'GET',
+        url: '/openapi.json',
+        headers: authorization ? { authorization } : {},
+      });
       assert.equal(response.statusCode, 200);
     }
   });
@@ -62,45 +70,73 @@ describe('the OpenAPI document and the reference page', () => {
   test('every operation has a success response, and every protected one its 401, 403 and credentials', () => {
     for (const { method, path, operation } of operations(document)) {
       const statuses = Object.keys(operation.responses);
-      assert.ok(statuses.some((s) => s.startsWith('2')), `${method} ${path} documents no success: ${statuses}`);
+      assert.ok(
+        statuses.some((s) => s.startsWith('2')),
+        `${method} ${path} documents no success: ${statuses}`,
+      );
       assert.ok(operation.summary, `${method} ${path} has no summary`);
       const isPublic = isPublicRoute({ method, pattern: path });
       if (isPublic) {
         assert.deepEqual(operation.security, [], `${method} ${path} is public`);
         continue;
       }
-      for (const status of ['401', '403']) assert.ok(statuses.includes(status), `${method} ${path} documents no ${status}`);
-      assert.ok(operation.security?.some((requirement) => 'basic' in requirement), `${method} ${path} names no credentials`);
+      for (const status of ['401', '403'])
+        assert.ok(statuses.includes(status), `${method} ${path} documents no ${status}`);
+      assert.ok(
+        operation.security?.some((requirement) => 'basic' in requirement),
+        `${method} ${path} names no credentials`,
+      );
     }
   });
 
-  test('errors name their envelope: Jira\'s under /rest/api/{2,3}, RFC 6749\'s under /oauth2, Confluence\'s elsewhere', () => {
+  test("errors name their envelope: Jira's under /rest/api/{2,3}, RFC 6749's under /oauth2, Confluence's elsewhere", () => {
     for (const { method, path, operation } of operations(document)) {
-      const expected = /^(\/ex\/jira\/\{cloudId\})?\/rest\/api\/[23]\//.test(path) ? 'JiraError' : path.startsWith('/oauth2/') ? 'OAuthError' : 'ConfluenceError';
+      const expected = /^(\/ex\/jira\/\{cloudId\})?\/rest\/api\/[23]\//.test(path)
+        ? 'JiraError'
+        : path.startsWith('/oauth2/')
+          ? 'OAuthError'
+          : 'ConfluenceError';
       for (const [status, response] of Object.entries(operation.responses)) {
         if (!/^[45]/.test(status)) continue;
-        const schema = (response as OpenAPIV3.ResponseObject).content?.['application/json']?.schema as OpenAPIV3.ReferenceObject | undefined;
+        const schema = (response as OpenAPIV3.ResponseObject).content?.['application/json']?.schema as
+          | OpenAPIV3.ReferenceObject
+          | undefined;
         assert.equal(schema?.$ref, `#/components/schemas/${expected}`, `${method} ${path} ${status}`);
       }
     }
   });
 
   test('a product operation carries its Atlassian operation id and scopes', () => {
-    const getProperty = document.paths['/wiki/rest/api/user/{userId}/property/{key}']!.get! as Operation & Record<string, unknown>;
+    const getProperty = document.paths['/wiki/rest/api/user/{userId}/property/{key}']!.get! as Operation &
+      Record<string, unknown>;
     assert.equal(getProperty.operationId, 'confluence.getUserProperty');
     assert.equal(getProperty['x-atlassian-connect-scope'], 'READ');
-    assert.deepEqual(getProperty.security, [{ basic: [] }, { connectJwt: [] }, { oauth2: ['read:user.property:confluence'] }]);
+    assert.deepEqual(getProperty.security, [
+      { basic: [] },
+      { connectJwt: [] },
+      { oauth2: ['read:user.property:confluence'] },
+    ]);
     assert.deepEqual(Object.keys(getProperty.responses).sort(), ['200', '400', '401', '403', '404']);
-    assert.deepEqual(getProperty.parameters?.map((p) => (p as OpenAPIV3.ParameterObject).name), ['userId', 'key']);
+    assert.deepEqual(
+      getProperty.parameters?.map((p) => (p as OpenAPIV3.ParameterObject).name),
+      ['userId', 'key'],
+    );
 
     const update = document.paths['/wiki/rest/api/user/{userId}/property/{key}']!.put!;
-    assert.ok(update.parameters?.some((p) => (p as OpenAPIV3.ParameterObject).in === 'header' && (p as OpenAPIV3.ParameterObject).name === 'if-match'));
+    assert.ok(
+      update.parameters?.some(
+        (p) => (p as OpenAPIV3.ParameterObject).in === 'header' && (p as OpenAPIV3.ParameterObject).name === 'if-match',
+      ),
+    );
     assert.ok((update.responses['204'] as OpenAPIV3.ResponseObject).headers?.ETag, 'the 204 names its ETag');
     const watch = document.paths['/wiki/rest/api/user/watch/content/{contentId}']!.post!;
     assert.ok(watch.parameters?.some((p) => (p as OpenAPIV3.ParameterObject).name === 'x-atlassian-token'));
 
     const setJira = document.paths['/rest/api/3/user/properties/{propertyKey}']!.put!;
-    assert.ok((setJira.responses['404'] as OpenAPIV3.ResponseObject).headers?.['X-AAccountId'], 'Jira answers name the caller');
+    assert.ok(
+      (setJira.responses['404'] as OpenAPIV3.ResponseObject).headers?.['X-AAccountId'],
+      'Jira answers name the caller',
+    );
     assert.deepEqual(Object.keys(setJira.responses).sort(), ['200', '201', '400', '401', '403', '404', '405', '413']);
     assert.ok(setJira.requestBody, 'the PUT documents its body');
 
@@ -111,19 +147,31 @@ describe('the OpenAPI document and the reference page', () => {
   });
 
   test('each shape is one component, named as Atlassian names it, and every route refers to it', () => {
-    assert.ok(!JSON.stringify(document).includes('x-userplane-component'), 'the naming option does not leak into the document');
+    assert.ok(
+      !JSON.stringify(document).includes('x-userplane-component'),
+      'the naming option does not leak into the document',
+    );
     const schemas = document.components?.schemas ?? {};
-    for (const name of ['UserProperty', 'User', 'GenericLinks', 'EntityProperty', 'AdminUser', 'AdminUserList']) assert.ok(schemas[name], `${name} is a component`);
+    for (const name of ['UserProperty', 'User', 'GenericLinks', 'EntityProperty', 'AdminUser', 'AdminUserList'])
+      assert.ok(schemas[name], `${name} is a component`);
     const schemaOf = (operation: Operation, status: string) =>
-      ((operation.responses[status] as OpenAPIV3.ResponseObject | undefined)?.content?.['application/json']?.schema ?? {}) as Record<string, unknown>;
-    const refsIn = (schema: Record<string, unknown>) => [schema.$ref, ...((schema.anyOf as Array<{ $ref?: string }> | undefined) ?? []).map((s) => s.$ref)];
+      ((operation.responses[status] as OpenAPIV3.ResponseObject | undefined)?.content?.['application/json']?.schema ??
+        {}) as Record<string, unknown>;
+    const refsIn = (schema: Record<string, unknown>) => [
+      schema.$ref,
+      ...((schema.anyOf as Array<{ $ref?: string }> | undefined) ?? []).map((s) => s.$ref),
+    ];
 
     let compared = 0;
     for (const { method, path, operation } of operations(document)) {
       const reference = referencePathFor(path.replace(/\{([^}]+)\}/g, ':$1'));
-      const theirs = reference?.document.openapi.paths[reference.path]?.[method.toLowerCase()] as { responses?: Record<string, Record<string, unknown>> } | undefined;
+      const theirs = reference?.document.openapi.paths[reference.path]?.[method.toLowerCase()] as
+        | { responses?: Record<string, Record<string, unknown>> }
+        | undefined;
       for (const [status, response] of Object.entries(theirs?.responses ?? {})) {
-        const $ref = (response.content as Record<string, { schema?: { $ref?: string } }> | undefined)?.['application/json']?.schema?.$ref;
+        const $ref = (response.content as Record<string, { schema?: { $ref?: string } }> | undefined)?.[
+          'application/json'
+        ]?.schema?.$ref;
         if (!status.startsWith('2') || !$ref) continue;
         assert.ok(refsIn(schemaOf(operation, status)).includes($ref), `${method} ${path} ${status} refers to ${$ref}`);
         compared++;
@@ -146,7 +194,8 @@ describe('the OpenAPI document and the reference page', () => {
     // No CDN: every script and stylesheet is a local path.
     const sources = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     assert.ok(sources.length > 0);
-    for (const source of sources) assert.doesNotMatch(source, /^(https?:)?\/\//, `the page loads ${source} from elsewhere`);
+    for (const source of sources)
+      assert.doesNotMatch(source, /^(https?:)?\/\//, `the page loads ${source} from elsewhere`);
 
     // Same origin only, and nothing that would move a plain-http server's assets to https.
     const policy = String(page.headers['content-security-policy']);

@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { openStore } from '../../src/store/database.ts';
 import { findProperty, type Product } from '../../src/store/properties.ts';
-import { startCli, type CliProcess } from '../helpers/process.ts';
+import { type CliProcess, startCli } from '../helpers/process.ts';
 
 const MIA = '712020:mia';
 const auth = { authorization: `Basic ${Buffer.from('mia@example.com:mia-durable-token').toString('base64')}` };
@@ -47,7 +47,11 @@ users:
     // One at a time …
     for (let i = 0; i < 10; i++) {
       const value = { i, text: `value ${i}` };
-      const response = await fetch(property(`seq-${i}`), { method: 'POST', headers: json, body: JSON.stringify({ value }) });
+      const response = await fetch(property(`seq-${i}`), {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ value }),
+      });
       assert.equal(response.status, 201);
       expected.set(`seq-${i}`, [value, 1]);
     }
@@ -55,7 +59,11 @@ users:
     const together = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const value = { together: i };
-        const response = await fetch(property(`par-${i}`), { method: 'POST', headers: json, body: JSON.stringify({ value }) });
+        const response = await fetch(property(`par-${i}`), {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ value }),
+        });
         return { key: `par-${i}`, value, status: response.status };
       }),
     );
@@ -66,7 +74,11 @@ users:
     // … updates and deletes …
     for (let i = 0; i < 10; i += 2) {
       const value = { i, updated: true };
-      const response = await fetch(property(`seq-${i}`), { method: 'PUT', headers: json, body: JSON.stringify({ value }) });
+      const response = await fetch(property(`seq-${i}`), {
+        method: 'PUT',
+        headers: json,
+        body: JSON.stringify({ value }),
+      });
       assert.equal(response.status, 204);
       expected.set(`seq-${i}`, [value, 2]);
     }
@@ -76,7 +88,11 @@ users:
       expected.set(`seq-${i}`, null);
     }
     // … and the last acknowledgement right before the kill.
-    const last = await fetch(property('last'), { method: 'POST', headers: json, body: JSON.stringify({ value: { last: true } }) });
+    const last = await fetch(property('last'), {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ value: { last: true } }),
+    });
     assert.equal(last.status, 201);
     expected.set('last', [{ last: true }, 1]);
 
@@ -94,7 +110,8 @@ users:
 
     const store = await openStore({ dialect: 'sqlite', path });
     try {
-      const at = (key: string, product: Product = 'confluence') => findProperty(store.db, { product, namespace: '', accountId: MIA, key });
+      const at = (key: string, product: Product = 'confluence') =>
+        findProperty(store.db, { product, namespace: '', accountId: MIA, key });
       for (const [key, want] of expected) {
         const found = await at(key);
         if (want === null) {

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Store } from '../../src/store/database.ts';
 import { preparedQuery } from '../../src/store/prepared.ts';
-import { deleteProperty, findProperty, insertProperty, replacePropertyValue, type PropertyAddress } from '../../src/store/properties.ts';
+import {
+  deleteProperty,
+  findProperty,
+  insertProperty,
+  type PropertyAddress,
+  replacePropertyValue,
+} from '../../src/store/properties.ts';
 import { upsertUser } from '../../src/store/users.ts';
 import { freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
@@ -47,8 +53,13 @@ for (const kind of STORE_KINDS) {
     test('concurrent single-statement writes each get their own answer', async () => {
       const keys = Array.from({ length: 40 }, (_, i) => `c-${i}`);
       for (const key of keys) await insertProperty(store.db, at(key), '{}');
-      const updated = await Promise.all(keys.map((key, i) => replacePropertyValue(store.db, at(key), JSON.stringify({ i }))));
-      assert.deepEqual(updated.map((p) => p?.version), keys.map(() => 2));
+      const updated = await Promise.all(
+        keys.map((key, i) => replacePropertyValue(store.db, at(key), JSON.stringify({ i }))),
+      );
+      assert.deepEqual(
+        updated.map((p) => p?.version),
+        keys.map(() => 2),
+      );
       const [gone, kept, missing] = await Promise.all([
         deleteProperty(store.db, at('c-0')),
         replacePropertyValue(store.db, at('c-1'), '{"again":true}'),
@@ -72,7 +83,10 @@ for (const kind of STORE_KINDS) {
         insertRaw(store.db, { key: 'dup', now }),
         insertRaw(store.db, { key: 'g-2', now }),
       ]);
-      assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
       assert.ok(await findProperty(store.db, at('g-1')));
       assert.ok(await findProperty(store.db, at('g-2')));
     });

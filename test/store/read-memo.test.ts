@@ -12,12 +12,12 @@ import {
   deleteProperty,
   findProperty,
   insertProperty,
-  replacePropertyValue,
   type PropertyAddress,
+  replacePropertyValue,
 } from '../../src/store/properties.ts';
-import { ReadMemo, type RawRows } from '../../src/store/read-memo.ts';
+import { type RawRows, ReadMemo } from '../../src/store/read-memo.ts';
 import { deleteUser, upsertUser, userExists } from '../../src/store/users.ts';
-import { basic, startFixture, type Fixture } from '../helpers/fixture.ts';
+import { basic, type Fixture, startFixture } from '../helpers/fixture.ts';
 import { freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
 /** A query that answers `rows` and counts how often it ran. */
@@ -194,7 +194,11 @@ for (const kind of STORE_KINDS) {
       const next = () => (random = (random * 48271) % 2147483647);
       let n = 0;
       for (let round = 0; round < 25; round++) {
-        const reads: Array<{ key: string; floor: number; response: Promise<{ statusCode: number; headers: Record<string, unknown>; json(): any }> }> = [];
+        const reads: Array<{
+          key: string;
+          floor: number;
+          response: Promise<{ statusCode: number; headers: Record<string, unknown>; json(): any }>;
+        }> = [];
         const writes: Array<Promise<void>> = [];
         for (let i = 0; i < 12; i++) {
           const key = keys[next() % keys.length]!;
@@ -218,7 +222,11 @@ for (const kind of STORE_KINDS) {
           assert.equal(read.statusCode, 200);
           const at = version(read.headers.etag);
           assert.ok(at >= floor, `${key}: read version ${at} after version ${floor} was acknowledged`);
-          assert.equal(JSON.stringify(read.json().value), written.get(key)!.get(at), `${key}: version ${at} holds what its PUT wrote`);
+          assert.equal(
+            JSON.stringify(read.json().value),
+            written.get(key)!.get(at),
+            `${key}: version ${at} holds what its PUT wrote`,
+          );
         }
       }
       for (const key of keys) {

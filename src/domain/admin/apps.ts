@@ -7,15 +7,23 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminApp, AdminAppCreate, AdminAppPatch } from '../../schemas/admin.ts';
-import { deleteAppAndBot, findAppRecord, insertUser, listApps, renameUser, updateAppColumns, type AppRecord } from '../../store/admin.ts';
+import {
+  type AppRecord,
+  deleteAppAndBot,
+  findAppRecord,
+  insertUser,
+  listApps,
+  renameUser,
+  updateAppColumns,
+} from '../../store/admin.ts';
 import { takenAppField, upsertApp } from '../../store/apps.ts';
-import { isUniqueViolation, type Db } from '../../store/database.ts';
+import { type Db, isUniqueViolation } from '../../store/database.ts';
 import type { Database } from '../../store/schema.ts';
 import { findUser } from '../../store/users.ts';
-import { botAccountId, botUser, MIN_SHARED_SECRET_LENGTH, type App } from '../apps.ts';
+import { type App, botAccountId, botUser, MIN_SHARED_SECRET_LENGTH } from '../apps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Secrets } from '../secrets.ts';
-import { checkAccountId, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+import { type AdminList, checkAccountId, listOf, type PageRequest, pageOf } from './common.ts';
 
 /** Atlassian's rule for a Connect descriptor's key. */
 const APP_KEY = /^[A-Za-z0-9._-]{1,64}$/;
@@ -25,7 +33,8 @@ export const DEFAULT_APP_SCOPES = ['READ'];
 const noSuchApp = (key: string) => notFound(`No app with key ${key}`);
 
 export function checkAppKey(key: string): void {
-  if (!APP_KEY.test(key)) throw badRequest(`key "${key}" is not a valid app key: use 1 to 64 letters, digits, '.', '_' or '-'`);
+  if (!APP_KEY.test(key))
+    throw badRequest(`key "${key}" is not a valid app key: use 1 to 64 letters, digits, '.', '_' or '-'`);
 }
 
 function checkSharedSecret(secret: string | undefined): void {
@@ -37,12 +46,16 @@ function checkSharedSecret(secret: string | undefined): void {
 function checkScopes(scopes: readonly string[] | undefined): string[] | undefined {
   if (scopes === undefined) return undefined;
   for (const [i, scope] of scopes.entries()) {
-    if (!SCOPE.test(scope)) throw badRequest(`scopes[${i}]: "${scope}" is not a scope: no white space, at most 255 characters`);
+    if (!SCOPE.test(scope))
+      throw badRequest(`scopes[${i}]: "${scope}" is not a scope: no white space, at most 255 characters`);
   }
   return [...new Set(scopes)];
 }
 
-function explainTaken(field: 'clientKey' | 'oauthClientId' | 'accountId', app: Pick<App, 'clientKey' | 'oauthClientId' | 'accountId'>) {
+function explainTaken(
+  field: 'clientKey' | 'oauthClientId' | 'accountId',
+  app: Pick<App, 'clientKey' | 'oauthClientId' | 'accountId'>,
+) {
   return conflict(`${field} "${app[field]}" already belongs to another app${field === 'accountId' ? ' or user' : ''}`);
 }
 
@@ -92,7 +105,12 @@ export async function createAdminApp(db: Kysely<Database>, secrets: Secrets, inp
   return getAdminApp(db, app.key);
 }
 
-export async function updateAdminApp(db: Kysely<Database>, secrets: Secrets, key: string, patch: AdminAppPatch): Promise<AdminApp> {
+export async function updateAdminApp(
+  db: Kysely<Database>,
+  secrets: Secrets,
+  key: string,
+  patch: AdminAppPatch,
+): Promise<AdminApp> {
   checkSharedSecret(patch.sharedSecret);
   const scopes = checkScopes(patch.scopes);
   const current: AppRecord = await getAdminApp(db, key);
@@ -110,7 +128,12 @@ export async function updateAdminApp(db: Kysely<Database>, secrets: Secrets, key
         clientKey: patch.clientKey,
         sharedSecretSealed: patch.sharedSecret === undefined ? undefined : secrets.encrypt(patch.sharedSecret),
         oauthClientId: patch.oauthClientId,
-        clientSecretDigest: patch.clientSecret === undefined ? undefined : patch.clientSecret === null ? null : secrets.digest(patch.clientSecret),
+        clientSecretDigest:
+          patch.clientSecret === undefined
+            ? undefined
+            : patch.clientSecret === null
+              ? null
+              : secrets.digest(patch.clientSecret),
         scopes,
         emailAccess: patch.emailAccess,
       });
@@ -119,7 +142,9 @@ export async function updateAdminApp(db: Kysely<Database>, secrets: Secrets, key
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     const again = await takenAppField(db, { ...next, key } as App);
-    throw again ? explainTaken(again, next) : conflict(`App ${key} conflicts with another app changed at the same time`);
+    throw again
+      ? explainTaken(again, next)
+      : conflict(`App ${key} conflicts with another app changed at the same time`);
   }
   return getAdminApp(db, key);
 }

@@ -37,19 +37,23 @@ export function listOf<T>(items: T[], page: { start: number; limit: number }): A
 
 export function checkAccountId(accountId: string, field = 'accountId'): void {
   if (!isWellFormedAccountId(accountId)) {
-    throw badRequest(`${field} "${accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`);
+    throw badRequest(
+      `${field} "${accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
+    );
   }
 }
 
 export const MAX_GROUP_NAME_LENGTH = 255;
 // Control characters (C0, DEL, C1) would break logs, terminals and CLI output.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function checkGroupName(name: string, field = 'group name'): void {
   if (name.length === 0 || name.length > MAX_GROUP_NAME_LENGTH) {
     throw badRequest(`${field} must be 1 to ${MAX_GROUP_NAME_LENGTH} characters long`);
   }
-  if (CONTROL.test(name)) throw badRequest(`${field} "${name.replace(new RegExp(CONTROL, 'g'), '?')}" contains a control character`);
+  if (CONTROL.test(name))
+    throw badRequest(`${field} "${name.replace(new RegExp(CONTROL, 'g'), '?')}" contains a control character`);
   if (name.trim() !== name) throw badRequest(`${field} "${name}" starts or ends with white space`);
 }
 
@@ -63,11 +67,11 @@ export interface MemberNames {
 export function checkMemberNames(names: MemberNames, field: string): MemberNames {
   const out: MemberNames = {};
   if (names.users !== undefined) {
-    names.users.forEach((id, i) => checkAccountId(id, `${field}.users[${i}]`));
+    for (const [i, id] of names.users.entries()) checkAccountId(id, `${field}.users[${i}]`);
     out.users = sortedDistinct(names.users);
   }
   if (names.groups !== undefined) {
-    names.groups.forEach((name, i) => checkGroupName(name, `${field}.groups[${i}]`));
+    for (const [i, name] of names.groups.entries()) checkGroupName(name, `${field}.groups[${i}]`);
     out.groups = sortedDistinct(names.groups);
   }
   return out;
@@ -80,7 +84,8 @@ export function checkMemberNames(names: MemberNames, field: string): MemberNames
  */
 export async function ensureSiteAndGroups(db: Kysely<Database>): Promise<void> {
   const site = await ensureSite(db);
-  for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups])) await ensureGroup(db, name);
+  for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups]))
+    await ensureGroup(db, name);
 }
 
 /**
@@ -91,7 +96,11 @@ export async function ensureSiteAndGroups(db: Kysely<Database>): Promise<void> {
  * two concurrent ones cannot each remove "the other" admin (PostgreSQL;
  * SQLite has one writer anyway).
  */
-export async function keepingAnAdmin<T>(db: Kysely<Database>, change: string, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export async function keepingAnAdmin<T>(
+  db: Kysely<Database>,
+  change: string,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
   return db.transaction().execute(async (trx) => {
     await ensureSite(trx);
     await lockSite(trx);

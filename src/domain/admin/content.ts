@@ -18,12 +18,20 @@ import {
   setRestrictionUsers,
   updateContentColumns,
 } from '../../store/content.ts';
-import { isUniqueViolation, type Db } from '../../store/database.ts';
+import { type Db, isUniqueViolation } from '../../store/database.ts';
 import type { Database } from '../../store/schema.ts';
 import { findSpaceByKey } from '../../store/spaces.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { checkContentId, checkLabel, checkSpaceKey, checkText, CONTENT_ID_PATTERN, sortedDistinct, type Content } from '../spaces.ts';
-import { checkMemberNames, listOf, pageOf, type AdminList, type MemberNames, type PageRequest } from './common.ts';
+import {
+  CONTENT_ID_PATTERN,
+  type Content,
+  checkContentId,
+  checkLabel,
+  checkSpaceKey,
+  checkText,
+  sortedDistinct,
+} from '../spaces.ts';
+import { type AdminList, checkMemberNames, listOf, type MemberNames, type PageRequest, pageOf } from './common.ts';
 import { checkReferences, noSuchSpace } from './spaces.ts';
 
 const noSuchContent = (id: string) => notFound(`No content with id ${id}`);
@@ -37,7 +45,10 @@ export function toAdminContent(content: Content): AdminContent {
 export type RestrictionsChange = MemberNames;
 
 /** Syntax of a restriction's names (400), with distinct, ordered lists. */
-export function checkRestrictionsChange(change: RestrictionsChange | undefined, field = 'restrictions'): RestrictionsChange {
+export function checkRestrictionsChange(
+  change: RestrictionsChange | undefined,
+  field = 'restrictions',
+): RestrictionsChange {
   return change === undefined ? {} : checkMemberNames(change, field);
 }
 
@@ -54,7 +65,12 @@ async function spaceIdOf(db: Db, key: string): Promise<number> {
 }
 
 /** Applies a restriction change; the content is restricted while the result names anyone. */
-async function applyRestrictions(db: Db, id: string, current: { users: string[]; groups: string[] }, change: RestrictionsChange): Promise<void> {
+async function applyRestrictions(
+  db: Db,
+  id: string,
+  current: { users: string[]; groups: string[] },
+  change: RestrictionsChange,
+): Promise<void> {
   if (change.users === undefined && change.groups === undefined) return;
   if (change.users !== undefined) await setRestrictionUsers(db, id, change.users);
   if (change.groups !== undefined) await setRestrictionGroups(db, id, change.groups);
@@ -63,7 +79,10 @@ async function applyRestrictions(db: Db, id: string, current: { users: string[];
   await updateContentColumns(db, id, { restricted: users.length + groups.length > 0 });
 }
 
-export async function listAdminContent(db: Kysely<Database>, request: PageRequest & { space?: string } = {}): Promise<AdminList<AdminContent>> {
+export async function listAdminContent(
+  db: Kysely<Database>,
+  request: PageRequest & { space?: string } = {},
+): Promise<AdminList<AdminContent>> {
   const page = pageOf(request);
   let spaceId: number | undefined;
   if (request.space !== undefined) {
@@ -96,7 +115,8 @@ export async function createAdminContent(db: Kysely<Database>, input: AdminConte
         const spaceId = await spaceIdOf(trx, input.space);
         await checkReferences(trx, 'restrictions', restrictions);
         const id = input.id ?? (await nextContentId(trx));
-        if (!CONTENT_ID_PATTERN.test(id)) throw conflict('No content id is left: the largest has 18 digits; give an id');
+        if (!CONTENT_ID_PATTERN.test(id))
+          throw conflict('No content id is left: the largest has 18 digits; give an id');
         if (await findContent(trx, id)) throw duplicate(id);
         await insertContent(trx, id, { spaceId, type: input.type ?? 'page', title: input.title, restricted: false });
         await setContentLabels(trx, id, labels);
@@ -108,12 +128,17 @@ export async function createAdminContent(db: Kysely<Database>, input: AdminConte
       // A concurrent create took the id between the check and the insert.
       if (!isUniqueViolation(error)) throw error;
       if (input.id !== undefined) throw duplicate(input.id);
-      if (attempt >= ID_ATTEMPTS) throw conflict('Content conflicts with other content created at the same time: try again');
+      if (attempt >= ID_ATTEMPTS)
+        throw conflict('Content conflicts with other content created at the same time: try again');
     }
   }
 }
 
-export async function updateAdminContent(db: Kysely<Database>, id: string, patch: AdminContentPatch): Promise<AdminContent> {
+export async function updateAdminContent(
+  db: Kysely<Database>,
+  id: string,
+  patch: AdminContentPatch,
+): Promise<AdminContent> {
   checkContentId(id, 'id');
   if (patch.space !== undefined) checkSpaceKey(patch.space, 'space');
   if (patch.title !== undefined) checkText(patch.title, 'title');

@@ -6,14 +6,30 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminGroup, AdminUser } from '../../schemas/admin.ts';
-import { deleteGroup, findGroup, groupNamesOfUsers, insertGroup, listGroupMembers, listGroups, removeGroupMember } from '../../store/admin.ts';
+import {
+  deleteGroup,
+  findGroup,
+  groupNamesOfUsers,
+  insertGroup,
+  listGroupMembers,
+  listGroups,
+  removeGroupMember,
+} from '../../store/admin.ts';
 import { isUniqueViolation } from '../../store/database.ts';
 import { addGroupMember } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
 import { readSite } from '../../store/site.ts';
 import { findUser } from '../../store/users.ts';
 import { conflict, notFound } from '../errors.ts';
-import { checkAccountId, checkGroupName, keepingAnAdmin, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+import {
+  type AdminList,
+  checkAccountId,
+  checkGroupName,
+  keepingAnAdmin,
+  listOf,
+  type PageRequest,
+  pageOf,
+} from './common.ts';
 import { noSuchUser, toAdminUser } from './users.ts';
 
 const noSuchGroup = (name: string) => notFound(`No group named "${name}"`);
@@ -53,11 +69,18 @@ export async function deleteAdminGroup(db: Kysely<Database>, name: string): Prom
   await keepingAnAdmin(db, `Deleting group "${name}"`, (trx) => deleteGroup(trx, group.id));
 }
 
-export async function listAdminGroupMembers(db: Kysely<Database>, name: string, request: PageRequest = {}): Promise<AdminList<AdminUser>> {
+export async function listAdminGroupMembers(
+  db: Kysely<Database>,
+  name: string,
+  request: PageRequest = {},
+): Promise<AdminList<AdminUser>> {
   const group = await existingGroup(db, name);
   const page = pageOf(request);
   const { items } = await listGroupMembers(db, group.id, page);
-  const groups = await groupNamesOfUsers(db, items.map((u) => u.accountId));
+  const groups = await groupNamesOfUsers(
+    db,
+    items.map((u) => u.accountId),
+  );
   return listOf(
     items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
     page,
@@ -83,5 +106,7 @@ export async function addAdminGroupMember(db: Kysely<Database>, name: string, ac
 
 export async function removeAdminGroupMember(db: Kysely<Database>, name: string, accountId: string): Promise<void> {
   const { group } = await membership(db, name, accountId);
-  await keepingAnAdmin(db, `Removing user ${accountId} from group "${name}"`, (trx) => removeGroupMember(trx, group.id, accountId));
+  await keepingAnAdmin(db, `Removing user ${accountId} from group "${name}"`, (trx) =>
+    removeGroupMember(trx, group.id, accountId),
+  );
 }

@@ -27,7 +27,9 @@ export async function getAdminSite(db: Kysely<Database>, effectiveBaseUrl?: stri
 export async function updateAdminSite(db: Kysely<Database>, patch: AdminSitePatch): Promise<void> {
   const { baseUrl, ...settings } = patch;
   if (baseUrl !== undefined && !BASE_URL.test(baseUrl)) {
-    throw badRequest(`baseUrl "${baseUrl}" must be an http:// or https:// URL with no query or fragment, e.g. https://confluence.example.com`);
+    throw badRequest(
+      `baseUrl "${baseUrl}" must be an http:// or https:// URL with no query or fragment, e.g. https://confluence.example.com`,
+    );
   }
   for (const field of ['canUseGroups', 'adminGroups'] as const) {
     const names = settings[field];
@@ -37,7 +39,8 @@ export async function updateAdminSite(db: Kysely<Database>, patch: AdminSitePatc
     settings[field] = [...new Set(names)];
   }
   await keepingAnAdmin(db, 'This change of adminGroups', async (trx) => {
-    for (const name of new Set([...(settings.canUseGroups ?? []), ...(settings.adminGroups ?? [])])) await ensureGroup(trx, name);
+    for (const name of new Set([...(settings.canUseGroups ?? []), ...(settings.adminGroups ?? [])]))
+      await ensureGroup(trx, name);
     await updateSite(trx, { baseUrl: baseUrl?.replace(/\/+$/, ''), settings });
   });
 }

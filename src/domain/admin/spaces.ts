@@ -7,7 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminSpace, AdminSpaceCreate, AdminSpacePatch } from '../../schemas/admin-spaces.ts';
-import { isUniqueViolation, type Db } from '../../store/database.ts';
+import { type Db, isUniqueViolation } from '../../store/database.ts';
 import type { Database } from '../../store/schema.ts';
 import {
   deleteSpace,
@@ -24,7 +24,15 @@ import {
 import { findUser } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { checkSpaceKey, checkText, type Space, type SpaceType } from '../spaces.ts';
-import { checkAccountId, checkMemberNames, listOf, pageOf, type AdminList, type MemberNames, type PageRequest } from './common.ts';
+import {
+  type AdminList,
+  checkAccountId,
+  checkMemberNames,
+  listOf,
+  type MemberNames,
+  type PageRequest,
+  pageOf,
+} from './common.ts';
 
 export const noSuchSpace = (key: string) => notFound(`No space with key ${key}`);
 
@@ -42,7 +50,11 @@ export function checkViewChange(view: ViewChange | undefined, field = 'view'): V
 }
 
 /** Existence of the users and groups a permission or restriction names: a 400 naming the first unknown one. */
-export async function checkReferences(db: Db, field: string, names: { users?: string[]; groups?: string[] }): Promise<void> {
+export async function checkReferences(
+  db: Db,
+  field: string,
+  names: { users?: string[]; groups?: string[] },
+): Promise<void> {
   const [group] = await unknownGroupNames(db, names.groups ?? []);
   if (group !== undefined) throw badRequest(`${field}.groups: group "${group}" does not exist; create it first`);
   const [user] = await unknownAccountIds(db, names.users ?? []);
@@ -55,7 +67,8 @@ async function checkOwner(db: Db, owner: string, spaceKey: string): Promise<void
   if (!user) throw badRequest(`owner: no user with accountId ${owner}`);
   if (user.accountType === 'app') throw badRequest(`owner: user ${owner} is an app's bot user, which owns no space`);
   const other = await findPersonalSpaceOf(db, owner);
-  if (other && other.key !== spaceKey) throw conflict(`User ${owner} already owns the personal space ${other.key}; a user has at most one`);
+  if (other && other.key !== spaceKey)
+    throw conflict(`User ${owner} already owns the personal space ${other.key}; a user has at most one`);
 }
 
 async function applyView(db: Db, spaceId: number, view: ViewChange): Promise<void> {
@@ -79,7 +92,8 @@ export async function createAdminSpace(db: Kysely<Database>, input: AdminSpaceCr
   checkSpaceKey(input.key, 'key');
   checkText(input.name, 'name');
   const type: SpaceType = input.type ?? 'global';
-  if (type === 'personal' && input.owner === undefined) throw badRequest('owner is required: a personal space has an owner');
+  if (type === 'personal' && input.owner === undefined)
+    throw badRequest('owner is required: a personal space has an owner');
   if (type === 'global' && input.owner !== undefined) throw badRequest('owner: only a personal space has an owner');
   if (input.owner !== undefined) checkAccountId(input.owner, 'owner');
   const view = checkViewChange(input.view);
@@ -89,7 +103,12 @@ export async function createAdminSpace(db: Kysely<Database>, input: AdminSpaceCr
       await checkReferences(trx, 'view', view);
       if (await findSpaceByKey(trx, input.key)) throw duplicate();
       if (input.owner !== undefined) await checkOwner(trx, input.owner, input.key);
-      const id = await insertSpace(trx, input.key, { name: input.name, type, owner: input.owner ?? null, anonymous: view.anonymous ?? false });
+      const id = await insertSpace(trx, input.key, {
+        name: input.name,
+        type,
+        owner: input.owner ?? null,
+        anonymous: view.anonymous ?? false,
+      });
       await applyView(trx, id, view);
     });
   } catch (error) {

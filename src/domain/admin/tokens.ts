@@ -12,7 +12,7 @@ import type { Database } from '../../store/schema.ts';
 import { findUser } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { newApiToken, type Secrets } from '../secrets.ts';
-import { checkAccountId, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+import { type AdminList, checkAccountId, listOf, type PageRequest, pageOf } from './common.ts';
 import { noSuchUser } from './users.ts';
 
 export const DEFAULT_TOKEN_NAME = 'API token';
@@ -36,14 +36,24 @@ export async function createAdminToken(
   const user = await findUser(db, accountId);
   if (!user) throw noSuchUser(accountId);
   // SPEC §2: an app's bot user cannot log in.
-  if (user.accountType === 'app') throw conflict(`User ${accountId} is an app's bot user, which cannot log in: it gets no API tokens`);
+  if (user.accountType === 'app')
+    throw conflict(`User ${accountId} is an app's bot user, which cannot log in: it gets no API tokens`);
 
   const token = newApiToken();
-  const record = await insertToken(db, { accountId, name: input.name ?? DEFAULT_TOKEN_NAME, digest: secrets.digest(token), expiresAt });
+  const record = await insertToken(db, {
+    accountId,
+    name: input.name ?? DEFAULT_TOKEN_NAME,
+    digest: secrets.digest(token),
+    expiresAt,
+  });
   return { ...record, token };
 }
 
-export async function listAdminTokens(db: Kysely<Database>, accountId: string, request: PageRequest = {}): Promise<AdminList<AdminToken>> {
+export async function listAdminTokens(
+  db: Kysely<Database>,
+  accountId: string,
+  request: PageRequest = {},
+): Promise<AdminList<AdminToken>> {
   checkAccountId(accountId);
   if (!(await findUser(db, accountId))) throw noSuchUser(accountId);
   const page = pageOf(request);

@@ -11,13 +11,21 @@
 import type { Kysely } from 'kysely';
 import type { AdminUser, AdminUserCreate, AdminUserPatch } from '../../schemas/admin.ts';
 import { findAppByAccountId, groupNamesOfUsers, insertUser, listUsers } from '../../store/admin.ts';
-import { isUniqueViolation, type Db } from '../../store/database.ts';
+import { type Db, isUniqueViolation } from '../../store/database.ts';
 import { addGroupMember, groupExists } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
 import { deleteUser, findUser, findUserByEmail, groupNamesOf, takenUserField, upsertUser } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { newAccountId, type User } from '../users.ts';
-import { checkAccountId, checkGroupName, keepingAnAdmin, listOf, pageOf, type AdminList, type PageRequest } from './common.ts';
+import {
+  type AdminList,
+  checkAccountId,
+  checkGroupName,
+  keepingAnAdmin,
+  listOf,
+  type PageRequest,
+  pageOf,
+} from './common.ts';
 
 export const DEFAULT_TIME_ZONE = 'UTC';
 
@@ -56,10 +64,16 @@ async function explainTaken(db: Db, user: User): Promise<void> {
   }
 }
 
-export async function listAdminUsers(db: Kysely<Database>, request: PageRequest & { query?: string }): Promise<AdminList<AdminUser>> {
+export async function listAdminUsers(
+  db: Kysely<Database>,
+  request: PageRequest & { query?: string },
+): Promise<AdminList<AdminUser>> {
   const page = pageOf(request);
   const { items } = await listUsers(db, page, request.query);
-  const groups = await groupNamesOfUsers(db, items.map((u) => u.accountId));
+  const groups = await groupNamesOfUsers(
+    db,
+    items.map((u) => u.accountId),
+  );
   return listOf(
     items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
     page,
@@ -120,13 +134,18 @@ export async function createAdminUser(db: Kysely<Database>, input: AdminUserCrea
   return getAdminUser(db, user.accountId);
 }
 
-export async function updateAdminUser(db: Kysely<Database>, accountId: string, patch: AdminUserPatch): Promise<AdminUser> {
+export async function updateAdminUser(
+  db: Kysely<Database>,
+  accountId: string,
+  patch: AdminUserPatch,
+): Promise<AdminUser> {
   if (patch.timeZone !== undefined) checkTimeZone(patch.timeZone);
   const current = await existingPerson(db, accountId, 'change');
   const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<User>;
   const next: User = { ...current, ...defined };
   await explainTaken(db, next);
-  const change = patch.active === false && current.active ? `Deactivating user ${accountId}` : `Changing user ${accountId}`;
+  const change =
+    patch.active === false && current.active ? `Deactivating user ${accountId}` : `Changing user ${accountId}`;
   try {
     await keepingAnAdmin(db, change, (trx) => upsertUser(trx, next));
   } catch (error) {

@@ -9,9 +9,9 @@ import {
   AdminPageQuerySchema,
   AppKeyParamsSchema,
 } from '../../schemas/admin.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import { segment } from '../links.ts';
 import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
-import { errorResponses, NoContent } from '../../schemas/errors.ts';
 
 const TAGS = ['Administration: apps'];
 
@@ -19,7 +19,12 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
   app.get(
     '/apps',
     {
-      schema: { tags: TAGS, summary: 'List apps', querystring: AdminPageQuerySchema, response: { 200: AdminAppListSchema } },
+      schema: {
+        tags: TAGS,
+        summary: 'List apps',
+        querystring: AdminPageQuerySchema,
+        response: { 200: AdminAppListSchema },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => listAdminApps(db, request.query),
@@ -28,25 +33,53 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
   app.post(
     '/apps',
     {
-      schema: { tags: TAGS, summary: 'Install an app and create its bot user', body: AdminAppCreateSchema, response: { 201: AdminAppSchema, ...errorResponses('confluence', {409: 'The key, client id or bot accountId is taken.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Install an app and create its bot user',
+        body: AdminAppCreateSchema,
+        response: {
+          201: AdminAppSchema,
+          ...errorResponses('confluence', { 409: 'The key, client id or bot accountId is taken.' }),
+        },
+      },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
       const created = await createAdminApp(db, secrets, request.body);
-      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/apps/${segment(created.key)}`).send(created);
+      return reply
+        .code(201)
+        .header('location', `${ADMIN_API_PREFIX}/apps/${segment(created.key)}`)
+        .send(created);
     },
   );
 
   app.get(
     '/apps/:key',
-    { schema: { tags: TAGS, summary: 'Get an app', params: AppKeyParamsSchema, response: { 200: AdminAppSchema, ...errorResponses('confluence', {404: 'No app has this key.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Get an app',
+        params: AppKeyParamsSchema,
+        response: { 200: AdminAppSchema, ...errorResponses('confluence', { 404: 'No app has this key.' }) },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request) => getAdminApp(db, request.params.key),
   );
 
   app.patch(
     '/apps/:key',
     {
-      schema: { tags: TAGS, summary: 'Change an app', params: AppKeyParamsSchema, body: AdminAppPatchSchema, response: { 200: AdminAppSchema, ...errorResponses('confluence', {404: 'No app has this key.', 409: 'The client id is taken.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Change an app',
+        params: AppKeyParamsSchema,
+        body: AdminAppPatchSchema,
+        response: {
+          200: AdminAppSchema,
+          ...errorResponses('confluence', { 404: 'No app has this key.', 409: 'The client id is taken.' }),
+        },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => updateAdminApp(db, secrets, request.params.key, request.body),
@@ -55,7 +88,12 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
   app.delete(
     '/apps/:key',
     {
-      schema: { tags: TAGS, summary: 'Delete an app, its bot user and its Confluence properties', params: AppKeyParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', {404: 'No app has this key.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Delete an app, its bot user and its Confluence properties',
+        params: AppKeyParamsSchema,
+        response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', { 404: 'No app has this key.' }) },
+      },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {

@@ -1,6 +1,12 @@
 /** Content (pages and blog posts) with labels and view restrictions (SPEC §9). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createAdminContent, deleteAdminContent, getAdminContent, listAdminContent, updateAdminContent } from '../../domain/admin/content.ts';
+import {
+  createAdminContent,
+  deleteAdminContent,
+  getAdminContent,
+  listAdminContent,
+  updateAdminContent,
+} from '../../domain/admin/content.ts';
 import {
   AdminContentCreateSchema,
   AdminContentListQuerySchema,
@@ -9,9 +15,9 @@ import {
   AdminContentSchema,
   ContentIdParamsSchema,
 } from '../../schemas/admin-spaces.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import { segment } from '../links.ts';
 import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
-import { errorResponses, NoContent } from '../../schemas/errors.ts';
 
 const TAGS = ['Administration: content'];
 
@@ -19,7 +25,15 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
   app.get(
     '/content',
     {
-      schema: { tags: TAGS, summary: 'List content by id', querystring: AdminContentListQuerySchema, response: { 200: AdminContentListSchema, ...errorResponses('confluence', {404: 'No space has the key given as space.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'List content by id',
+        querystring: AdminContentListQuerySchema,
+        response: {
+          200: AdminContentListSchema,
+          ...errorResponses('confluence', { 404: 'No space has the key given as space.' }),
+        },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => listAdminContent(db, request.query),
@@ -28,25 +42,47 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
   app.post(
     '/content',
     {
-      schema: { tags: TAGS, summary: 'Create a page or blog post', body: AdminContentCreateSchema, response: { 201: AdminContentSchema, ...errorResponses('confluence', {409: 'The id is taken.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Create a page or blog post',
+        body: AdminContentCreateSchema,
+        response: { 201: AdminContentSchema, ...errorResponses('confluence', { 409: 'The id is taken.' }) },
+      },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
       const content = await createAdminContent(db, request.body);
-      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/content/${segment(content.id)}`).send(content);
+      return reply
+        .code(201)
+        .header('location', `${ADMIN_API_PREFIX}/content/${segment(content.id)}`)
+        .send(content);
     },
   );
 
   app.get(
     '/content/:id',
-    { schema: { tags: TAGS, summary: 'Get content', params: ContentIdParamsSchema, response: { 200: AdminContentSchema, ...errorResponses('confluence', {404: 'No content has this id.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Get content',
+        params: ContentIdParamsSchema,
+        response: { 200: AdminContentSchema, ...errorResponses('confluence', { 404: 'No content has this id.' }) },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request) => getAdminContent(db, request.params.id),
   );
 
   app.patch(
     '/content/:id',
     {
-      schema: { tags: TAGS, summary: 'Change content', params: ContentIdParamsSchema, body: AdminContentPatchSchema, response: { 200: AdminContentSchema, ...errorResponses('confluence', {404: 'No content has this id.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Change content',
+        params: ContentIdParamsSchema,
+        body: AdminContentPatchSchema,
+        response: { 200: AdminContentSchema, ...errorResponses('confluence', { 404: 'No content has this id.' }) },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => updateAdminContent(db, request.params.id, request.body),
@@ -54,7 +90,15 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
 
   app.delete(
     '/content/:id',
-    { schema: { tags: TAGS, summary: 'Delete content and its watches (its labels stay)', params: ContentIdParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', {404: 'No content has this id.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Delete content and its watches (its labels stay)',
+        params: ContentIdParamsSchema,
+        response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', { 404: 'No content has this id.' }) },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request, reply) => {
       await deleteAdminContent(db, request.params.id);
       return reply.code(204).send();

@@ -17,9 +17,9 @@ import {
   GroupParamsSchema,
   MemberParamsSchema,
 } from '../../schemas/admin.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import { segment } from '../links.ts';
 import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
-import { errorResponses, NoContent } from '../../schemas/errors.ts';
 
 const TAGS = ['Administration: groups'];
 
@@ -27,7 +27,12 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
   app.get(
     '/groups',
     {
-      schema: { tags: TAGS, summary: 'List groups', querystring: AdminPageQuerySchema, response: { 200: AdminGroupListSchema } },
+      schema: {
+        tags: TAGS,
+        summary: 'List groups',
+        querystring: AdminPageQuerySchema,
+        response: { 200: AdminGroupListSchema },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => listAdminGroups(db, request.query),
@@ -36,18 +41,37 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
   app.post(
     '/groups',
     {
-      schema: { tags: TAGS, summary: 'Create a group', body: AdminGroupCreateSchema, response: { 201: AdminGroupSchema, ...errorResponses('confluence', {409: 'A group with this name exists.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Create a group',
+        body: AdminGroupCreateSchema,
+        response: { 201: AdminGroupSchema, ...errorResponses('confluence', { 409: 'A group with this name exists.' }) },
+      },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
       const group = await createAdminGroup(db, request.body.name);
-      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/groups/${segment(group.name)}`).send(group);
+      return reply
+        .code(201)
+        .header('location', `${ADMIN_API_PREFIX}/groups/${segment(group.name)}`)
+        .send(group);
     },
   );
 
   app.delete(
     '/groups/:name',
-    { schema: { tags: TAGS, summary: 'Delete a group and its memberships', params: GroupParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', {404: 'No group has this name.', 409: 'The site settings name the group.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a group and its memberships',
+        params: GroupParamsSchema,
+        response: {
+          204: NoContent('Deleted.'),
+          ...errorResponses('confluence', { 404: 'No group has this name.', 409: 'The site settings name the group.' }),
+        },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request, reply) => {
       await deleteAdminGroup(db, request.params.name);
       return reply.code(204).send();
@@ -59,10 +83,10 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
     {
       schema: {
         tags: TAGS,
-        summary: 'List a group\'s members',
+        summary: "List a group's members",
         params: GroupParamsSchema,
         querystring: AdminPageQuerySchema,
-        response: { 200: AdminUserListSchema, ...errorResponses('confluence', {404: 'No group has this name.'}) },
+        response: { 200: AdminUserListSchema, ...errorResponses('confluence', { 404: 'No group has this name.' }) },
       },
       config: ADMIN_ACCESS,
     },
@@ -71,7 +95,21 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
 
   app.put(
     '/groups/:name/members/:accountId',
-    { schema: { tags: TAGS, summary: 'Add a member (idempotent)', params: MemberParamsSchema, response: { 204: NoContent('A member; also when already one.'), ...errorResponses('confluence', {404: 'The group or the user does not exist.', 409: 'Bot users belong to no groups, or the change would leave the site without an active admin.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Add a member (idempotent)',
+        params: MemberParamsSchema,
+        response: {
+          204: NoContent('A member; also when already one.'),
+          ...errorResponses('confluence', {
+            404: 'The group or the user does not exist.',
+            409: 'Bot users belong to no groups, or the change would leave the site without an active admin.',
+          }),
+        },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request, reply) => {
       await addAdminGroupMember(db, request.params.name, request.params.accountId);
       return reply.code(204).send();
@@ -80,7 +118,21 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
 
   app.delete(
     '/groups/:name/members/:accountId',
-    { schema: { tags: TAGS, summary: 'Remove a member (idempotent)', params: MemberParamsSchema, response: { 204: NoContent('Not a member; also when not one before.'), ...errorResponses('confluence', {404: 'The group or the user does not exist.', 409: 'The change would leave the site without an active admin.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Remove a member (idempotent)',
+        params: MemberParamsSchema,
+        response: {
+          204: NoContent('Not a member; also when not one before.'),
+          ...errorResponses('confluence', {
+            404: 'The group or the user does not exist.',
+            409: 'The change would leave the site without an active admin.',
+          }),
+        },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request, reply) => {
       await removeAdminGroupMember(db, request.params.name, request.params.accountId);
       return reply.code(204).send();

@@ -6,8 +6,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { adminAppRoutes } from './apps.ts';
-import { adminContentRoutes } from './content.ts';
 import type { AdminRouteOptions } from './common.ts';
+import { adminContentRoutes } from './content.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminSiteRoutes } from './site.ts';
 import { adminSpaceRoutes } from './spaces.ts';
@@ -18,7 +18,15 @@ export { ADMIN_API_PREFIX } from './common.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, secrets, sites }) => {
   // Not the options object itself: its `prefix` would apply a second time.
-  for (const routes of [adminSiteRoutes, adminUserRoutes, adminTokenRoutes, adminGroupRoutes, adminAppRoutes, adminSpaceRoutes, adminContentRoutes]) {
+  for (const routes of [
+    adminSiteRoutes,
+    adminUserRoutes,
+    adminTokenRoutes,
+    adminGroupRoutes,
+    adminAppRoutes,
+    adminSpaceRoutes,
+    adminContentRoutes,
+  ]) {
     await app.register(routes, { db, secrets, sites });
   }
 };

@@ -10,14 +10,25 @@ const TAGS = ['Administration: site'];
 export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, sites }) => {
   app.get(
     '/site',
-    { schema: { tags: TAGS, summary: 'Get the site settings', response: { 200: AdminSiteSchema } }, config: ADMIN_ACCESS },
+    {
+      schema: { tags: TAGS, summary: 'Get the site settings', response: { 200: AdminSiteSchema } },
+      config: ADMIN_ACCESS,
+    },
     async (request) => getAdminSite(db, request.site.baseUrl),
   );
 
   app.patch(
     '/site',
     {
-      schema: { tags: TAGS, summary: 'Change site settings', body: AdminSitePatchSchema, response: { 200: AdminSiteSchema, ...errorResponses('confluence', {409: 'The change would leave the site without an active admin.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Change site settings',
+        body: AdminSitePatchSchema,
+        response: {
+          200: AdminSiteSchema,
+          ...errorResponses('confluence', { 409: 'The change would leave the site without an active admin.' }),
+        },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => {

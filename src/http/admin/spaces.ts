@@ -1,8 +1,13 @@
 /** Spaces with their view permission (SPEC §9). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createAdminSpace, deleteAdminSpace, getAdminSpace, listAdminSpaces, updateAdminSpace } from '../../domain/admin/spaces.ts';
+import {
+  createAdminSpace,
+  deleteAdminSpace,
+  getAdminSpace,
+  listAdminSpaces,
+  updateAdminSpace,
+} from '../../domain/admin/spaces.ts';
 import { AdminPageQuerySchema } from '../../schemas/admin.ts';
-import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   AdminSpaceCreateSchema,
   AdminSpaceListSchema,
@@ -10,6 +15,7 @@ import {
   AdminSpaceSchema,
   SpaceKeyParamsSchema,
 } from '../../schemas/admin-spaces.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import { segment } from '../links.ts';
 import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
 
@@ -19,7 +25,12 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
   app.get(
     '/spaces',
     {
-      schema: { tags: TAGS, summary: 'List spaces by key', querystring: AdminPageQuerySchema, response: { 200: AdminSpaceListSchema } },
+      schema: {
+        tags: TAGS,
+        summary: 'List spaces by key',
+        querystring: AdminPageQuerySchema,
+        response: { 200: AdminSpaceListSchema },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => listAdminSpaces(db, request.query),
@@ -28,25 +39,56 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
   app.post(
     '/spaces',
     {
-      schema: { tags: TAGS, summary: 'Create a space', body: AdminSpaceCreateSchema, response: { 201: AdminSpaceSchema, ...errorResponses('confluence', {409: 'The key is taken, or the owner has a personal space.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Create a space',
+        body: AdminSpaceCreateSchema,
+        response: {
+          201: AdminSpaceSchema,
+          ...errorResponses('confluence', { 409: 'The key is taken, or the owner has a personal space.' }),
+        },
+      },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
       const space = await createAdminSpace(db, request.body);
-      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/spaces/${segment(space.key)}`).send(space);
+      return reply
+        .code(201)
+        .header('location', `${ADMIN_API_PREFIX}/spaces/${segment(space.key)}`)
+        .send(space);
     },
   );
 
   app.get(
     '/spaces/:key',
-    { schema: { tags: TAGS, summary: 'Get a space', params: SpaceKeyParamsSchema, response: { 200: AdminSpaceSchema, ...errorResponses('confluence', {404: 'No space has this key.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Get a space',
+        params: SpaceKeyParamsSchema,
+        response: { 200: AdminSpaceSchema, ...errorResponses('confluence', { 404: 'No space has this key.' }) },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request) => getAdminSpace(db, request.params.key),
   );
 
   app.patch(
     '/spaces/:key',
     {
-      schema: { tags: TAGS, summary: 'Change a space', params: SpaceKeyParamsSchema, body: AdminSpacePatchSchema, response: { 200: AdminSpaceSchema, ...errorResponses('confluence', {404: 'No space has this key.', 409: 'The new owner has a personal space.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Change a space',
+        params: SpaceKeyParamsSchema,
+        body: AdminSpacePatchSchema,
+        response: {
+          200: AdminSpaceSchema,
+          ...errorResponses('confluence', {
+            404: 'No space has this key.',
+            409: 'The new owner has a personal space.',
+          }),
+        },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => updateAdminSpace(db, request.params.key, request.body),
@@ -54,7 +96,15 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
 
   app.delete(
     '/spaces/:key',
-    { schema: { tags: TAGS, summary: 'Delete a space, its content and their watches', params: SpaceKeyParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', {404: 'No space has this key.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a space, its content and their watches',
+        params: SpaceKeyParamsSchema,
+        response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', { 404: 'No space has this key.' }) },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request, reply) => {
       await deleteAdminSpace(db, request.params.key);
       return reply.code(204).send();

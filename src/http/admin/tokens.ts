@@ -9,8 +9,8 @@ import {
   AdminTokenListSchema,
   TokenIdParamsSchema,
 } from '../../schemas/admin.ts';
-import { ADMIN_ACCESS, type AdminRouteOptions } from './common.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
+import { ADMIN_ACCESS, type AdminRouteOptions } from './common.ts';
 
 const TAGS = ['Administration: API tokens'];
 
@@ -24,7 +24,10 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
         params: AccountIdParamsSchema,
         // The body is optional: `{}`, or no body at all, issue an unnamed token that never expires.
         body: AdminTokenCreateSchema,
-        response: { 201: AdminNewTokenSchema, ...errorResponses('confluence', {404: 'No user has this accountId.', 409: 'Bot users get no API tokens.'}) },
+        response: {
+          201: AdminNewTokenSchema,
+          ...errorResponses('confluence', { 404: 'No user has this accountId.', 409: 'Bot users get no API tokens.' }),
+        },
       },
       config: ADMIN_ACCESS,
       // A POST with no body at all is an empty options object.
@@ -44,10 +47,13 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
     {
       schema: {
         tags: TAGS,
-        summary: 'List a user\'s API tokens: ids and names, never the tokens',
+        summary: "List a user's API tokens: ids and names, never the tokens",
         params: AccountIdParamsSchema,
         querystring: AdminPageQuerySchema,
-        response: { 200: AdminTokenListSchema, ...errorResponses('confluence', {404: 'No user has this accountId.'}) },
+        response: {
+          200: AdminTokenListSchema,
+          ...errorResponses('confluence', { 404: 'No user has this accountId.' }),
+        },
       },
       config: ADMIN_ACCESS,
     },
@@ -56,7 +62,15 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
 
   app.delete(
     '/tokens/:id',
-    { schema: { tags: TAGS, summary: 'Revoke an API token', params: TokenIdParamsSchema, response: { 204: NoContent('Revoked.'), ...errorResponses('confluence', {404: 'No API token has this id.'}) } }, config: ADMIN_ACCESS },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Revoke an API token',
+        params: TokenIdParamsSchema,
+        response: { 204: NoContent('Revoked.'), ...errorResponses('confluence', { 404: 'No API token has this id.' }) },
+      },
+      config: ADMIN_ACCESS,
+    },
     async (request, reply) => {
       await revokeAdminToken(db, request.params.id);
       return reply.code(204).send();

@@ -1,6 +1,12 @@
 /** `/admin/api/users…` (SPEC §9): list, create, read, change, deactivate and delete users. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createAdminUser, deleteAdminUser, getAdminUser, listAdminUsers, updateAdminUser } from '../../domain/admin/users.ts';
+import {
+  createAdminUser,
+  deleteAdminUser,
+  getAdminUser,
+  listAdminUsers,
+  updateAdminUser,
+} from '../../domain/admin/users.ts';
 import {
   AccountIdParamsSchema,
   AdminUserCreateSchema,
@@ -9,9 +15,9 @@ import {
   AdminUserPatchSchema,
   AdminUserSchema,
 } from '../../schemas/admin.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import { segment } from '../links.ts';
 import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common.ts';
-import { errorResponses, NoContent } from '../../schemas/errors.ts';
 
 const TAGS = ['Administration: users'];
 
@@ -19,7 +25,12 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
   app.get(
     '/users',
     {
-      schema: { tags: TAGS, summary: 'List users', querystring: AdminUserListQuerySchema, response: { 200: AdminUserListSchema } },
+      schema: {
+        tags: TAGS,
+        summary: 'List users',
+        querystring: AdminUserListQuerySchema,
+        response: { 200: AdminUserListSchema },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => listAdminUsers(db, request.query),
@@ -28,19 +39,35 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
   app.post(
     '/users',
     {
-      schema: { tags: TAGS, summary: 'Create a user', body: AdminUserCreateSchema, response: { 201: AdminUserSchema, ...errorResponses('confluence', {409: 'The accountId or email belongs to another user.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Create a user',
+        body: AdminUserCreateSchema,
+        response: {
+          201: AdminUserSchema,
+          ...errorResponses('confluence', { 409: 'The accountId or email belongs to another user.' }),
+        },
+      },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
       const user = await createAdminUser(db, request.body);
-      return reply.code(201).header('location', `${ADMIN_API_PREFIX}/users/${segment(user.accountId)}`).send(user);
+      return reply
+        .code(201)
+        .header('location', `${ADMIN_API_PREFIX}/users/${segment(user.accountId)}`)
+        .send(user);
     },
   );
 
   app.get(
     '/users/:accountId',
     {
-      schema: { tags: TAGS, summary: 'Get a user', params: AccountIdParamsSchema, response: { 200: AdminUserSchema, ...errorResponses('confluence', {404: 'No user has this accountId.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Get a user',
+        params: AccountIdParamsSchema,
+        response: { 200: AdminUserSchema, ...errorResponses('confluence', { 404: 'No user has this accountId.' }) },
+      },
       config: ADMIN_ACCESS,
     },
     async (request) => getAdminUser(db, request.params.accountId),
@@ -54,7 +81,13 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
         summary: 'Change, deactivate ({"active": false}) or reactivate a user',
         params: AccountIdParamsSchema,
         body: AdminUserPatchSchema,
-        response: { 200: AdminUserSchema, ...errorResponses('confluence', {404: 'No user has this accountId.', 409: 'The email belongs to another user, the user is a bot user, or the site would lose its last admin.'}) },
+        response: {
+          200: AdminUserSchema,
+          ...errorResponses('confluence', {
+            404: 'No user has this accountId.',
+            409: 'The email belongs to another user, the user is a bot user, or the site would lose its last admin.',
+          }),
+        },
       },
       config: ADMIN_ACCESS,
     },
@@ -64,7 +97,18 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
   app.delete(
     '/users/:accountId',
     {
-      schema: { tags: TAGS, summary: 'Delete a user, their memberships, tokens and properties', params: AccountIdParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', {404: 'No user has this accountId.', 409: 'The user is a bot user, or the site\'s last admin.'}) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Delete a user, their memberships, tokens and properties',
+        params: AccountIdParamsSchema,
+        response: {
+          204: NoContent('Deleted.'),
+          ...errorResponses('confluence', {
+            404: 'No user has this accountId.',
+            409: "The user is a bot user, or the site's last admin.",
+          }),
+        },
+      },
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {

@@ -9,10 +9,12 @@ import {
   getUserProperty,
   listUserPropertyKeys,
   PROPERTY_PAGE,
-  updateUserProperty,
   type PropertyContext,
   type UserProperty,
+  updateUserProperty,
 } from '../../domain/user-properties.ts';
+import type { Links } from '../../schemas/common.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   PropertyListQuerySchema,
   PropertyParamsSchema,
@@ -21,15 +23,17 @@ import {
   UserPropertyKeyArraySchema,
   UserPropertySchema,
 } from '../../schemas/user-properties.ts';
-import type { Links } from '../../schemas/common.ts';
-import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import type { Database } from '../../store/schema.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
 
 const TAGS = ['Confluence user properties'];
 
 export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): PropertyContext => ({ db, principal: request.principal, settings: request.site.settings });
+  const context = (request: FastifyRequest): PropertyContext => ({
+    db,
+    principal: request.principal,
+    settings: request.site.settings,
+  });
   const propertyPath = (userId: string, key: string) => `/rest/api/user/${segment(userId)}/property/${segment(key)}`;
   /** A UserPropertySchema body, with its ETag, as JSON text (see propertyJson). */
   const sendProperty = (request: FastifyRequest, reply: FastifyReply, userId: string, property: UserProperty): void => {
@@ -45,7 +49,10 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         summary: 'Get user property keys',
         params: UserIdParamsSchema,
         querystring: PropertyListQuerySchema,
-        response: { 200: UserPropertyKeyArraySchema, ...errorResponses('confluence', { 404: 'The user does not exist.' }) },
+        response: {
+          200: UserPropertyKeyArraySchema,
+          ...errorResponses('confluence', { 404: 'The user does not exist.' }),
+        },
       },
       config: { access: { kind: 'product', operation: 'confluence.getUserProperties' } },
     },
@@ -67,8 +74,19 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
   app.get(
     '/user/:userId/property/:key',
     {
-      schema: { tags: TAGS, summary: 'Get user property', params: PropertyParamsSchema, response: { 200: UserPropertySchema, ...errorResponses('confluence', { 404: 'The user or the property does not exist.' }) } },
-      config: { access: { kind: 'product', operation: 'confluence.getUserProperty' }, documented: { responseHeaders: ETAG } },
+      schema: {
+        tags: TAGS,
+        summary: 'Get user property',
+        params: PropertyParamsSchema,
+        response: {
+          200: UserPropertySchema,
+          ...errorResponses('confluence', { 404: 'The user or the property does not exist.' }),
+        },
+      },
+      config: {
+        access: { kind: 'product', operation: 'confluence.getUserProperty' },
+        documented: { responseHeaders: ETAG },
+      },
     },
     // Not async: when the store answers at once, so does the route (see getUserProperty).
     (request, reply) => {
@@ -87,9 +105,18 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         summary: 'Create user property',
         params: PropertyParamsSchema,
         body: UserPropertyBodySchema,
-        response: { 201: UserPropertySchema, ...errorResponses('confluence', { 404: 'The user does not exist.', 409: 'The user already has a property with this key.' }) },
+        response: {
+          201: UserPropertySchema,
+          ...errorResponses('confluence', {
+            404: 'The user does not exist.',
+            409: 'The user already has a property with this key.',
+          }),
+        },
       },
-      config: { access: { kind: 'product', operation: 'confluence.createUserProperty' }, documented: { responseHeaders: ETAG } },
+      config: {
+        access: { kind: 'product', operation: 'confluence.createUserProperty' },
+        documented: { responseHeaders: ETAG },
+      },
     },
     async (request, reply) => {
       const { userId, key } = request.params;
@@ -101,12 +128,33 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
   app.put(
     '/user/:userId/property/:key',
     {
-      schema: { tags: TAGS, summary: 'Update user property', params: PropertyParamsSchema, body: UserPropertyBodySchema, response: { 204: NoContent('Updated; the `ETag` header names the new version.'), ...errorResponses('confluence', { 404: 'The user or the property does not exist.', 412: '`If-Match` does not name the current version.' }) } },
-      config: { access: { kind: 'product', operation: 'confluence.updateUserProperty' }, documented: { headers: IF_MATCH, responseHeaders: ETAG } },
+      schema: {
+        tags: TAGS,
+        summary: 'Update user property',
+        params: PropertyParamsSchema,
+        body: UserPropertyBodySchema,
+        response: {
+          204: NoContent('Updated; the `ETag` header names the new version.'),
+          ...errorResponses('confluence', {
+            404: 'The user or the property does not exist.',
+            412: '`If-Match` does not name the current version.',
+          }),
+        },
+      },
+      config: {
+        access: { kind: 'product', operation: 'confluence.updateUserProperty' },
+        documented: { headers: IF_MATCH, responseHeaders: ETAG },
+      },
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      const property = await updateUserProperty(context(request), userId, key, request.body, request.headers['if-match']);
+      const property = await updateUserProperty(
+        context(request),
+        userId,
+        key,
+        request.body,
+        request.headers['if-match'],
+      );
       return reply.code(204).header('etag', etag(property)).send();
     },
   );
@@ -114,8 +162,22 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
   app.delete(
     '/user/:userId/property/:key',
     {
-      schema: { tags: TAGS, summary: 'Delete user property', params: PropertyParamsSchema, response: { 204: NoContent('Deleted.'), ...errorResponses('confluence', { 404: 'The user or the property does not exist.', 412: '`If-Match` does not name the current version.' }) } },
-      config: { access: { kind: 'product', operation: 'confluence.deleteUserProperty' }, documented: { headers: IF_MATCH } },
+      schema: {
+        tags: TAGS,
+        summary: 'Delete user property',
+        params: PropertyParamsSchema,
+        response: {
+          204: NoContent('Deleted.'),
+          ...errorResponses('confluence', {
+            404: 'The user or the property does not exist.',
+            412: '`If-Match` does not name the current version.',
+          }),
+        },
+      },
+      config: {
+        access: { kind: 'product', operation: 'confluence.deleteUserProperty' },
+        documented: { headers: IF_MATCH },
+      },
     },
     async (request, reply) => {
       const { userId, key } = request.params;
@@ -146,5 +208,9 @@ function propertyJson(property: UserProperty, links: Links): string {
 /** userplane's own addition (SPEC §5): the version as a strong ETag. */
 const etag = (property: { version: number }) => `"${property.version}"`;
 
-const ETAG = { ETag: { description: 'The property\'s version, `"<n>"`: send it back as `If-Match`.', schema: Type.String() } };
-const IF_MATCH = { 'if-match': { description: 'Only if the property\'s ETag is this one; else 412.', schema: Type.String() } };
+const ETAG = {
+  ETag: { description: 'The property\'s version, `"<n>"`: send it back as `If-Match`.', schema: Type.String() },
+};
+const IF_MATCH = {
+  'if-match': { description: "Only if the property's ETag is this one; else 412.", schema: Type.String() },
+};

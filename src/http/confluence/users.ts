@@ -11,28 +11,28 @@ import {
   anonymousOperations,
   BULK_PAGE,
   currentUser,
+  type DirectoryContext,
+  type DirectoryEntry,
+  type Expansion,
   emailOf,
   emailsOf,
   groupsOfUser,
   lookUpUser,
   lookUpUsers,
   MEMBEROF_PAGE,
-  migrateUsers,
   MIGRATION_PAGE,
-  parseExpand,
-  type DirectoryContext,
-  type DirectoryEntry,
-  type Expansion,
+  migrateUsers,
   type Operation,
+  parseExpand,
 } from '../../domain/directory.ts';
 import { forbidden } from '../../domain/errors.ts';
 import type { Site } from '../../domain/site.ts';
-import type { StoredPersonalSpace } from '../../store/directory.ts';
-import { errorResponses, NoContent } from '../../schemas/errors.ts';
-import type { Database } from '../../store/schema.ts';
+import { DEPRECATION_WARNING } from '../../domain/users.ts';
+import { errorResponses } from '../../schemas/errors.ts';
 import {
   AccountIdEmailRecordArraySchema,
   AccountIdEmailRecordSchema,
+  type AnonymousUserBody,
   AnonymousUserSchema,
   BulkQuerySchema,
   BulkUserLookupArraySchema,
@@ -45,13 +45,13 @@ import {
   MemberOfQuerySchema,
   MigratedUserArraySchema,
   MigrationQuerySchema,
-  UserSchema,
-  type AnonymousUserBody,
   type UserBody,
+  UserSchema,
 } from '../../schemas/users.ts';
+import type { StoredPersonalSpace } from '../../store/directory.ts';
+import type { Database } from '../../store/schema.ts';
 import { ANONYMOUS_AVATAR, userAvatar } from '../avatars.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
-import { DEPRECATION_WARNING } from '../../domain/users.ts';
 
 const TAGS = ['Confluence users'];
 
@@ -131,7 +131,9 @@ function listLinks(request: FastifyRequest, path: string, page: { start: number;
 const closedToApps: onRequestHookHandler = async (request) => {
   const { principal } = request;
   if (principal.kind === 'app' || principal.kind === 'asUser') {
-    throw forbidden(`Apps cannot use GET /user/bulk: app ${principal.app.key} must look users up one at a time with GET /user`);
+    throw forbidden(
+      `Apps cannot use GET /user/bulk: app ${principal.app.key} must look users up one at a time with GET /user`,
+    );
   }
 };
 
@@ -144,13 +146,22 @@ const deprecated: onSendHookHandler = (_request, reply, payload, done) => {
 // ── Routes ─────────────────────────────────────────────────────────────────
 
 export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): DirectoryContext => ({ db, principal: request.principal, site: request.site });
+  const context = (request: FastifyRequest): DirectoryContext => ({
+    db,
+    principal: request.principal,
+    site: request.site,
+  });
   const expandOf = (values: string[] | undefined): Set<Expansion> => parseExpand(values);
 
   app.get(
     '/user',
     {
-      schema: { tags: TAGS, summary: 'Get user', querystring: GetUserQuerySchema, response: { 200: UserSchema, ...errorResponses('confluence', { 404: 'No user has this accountId.' }) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Get user',
+        querystring: GetUserQuerySchema,
+        response: { 200: UserSchema, ...errorResponses('confluence', { 404: 'No user has this accountId.' }) },
+      },
       config: { access: { kind: 'product', operation: 'confluence.getUser', anonymous: true } },
     },
     async (request, reply) => {
@@ -163,26 +174,42 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
   app.get(
     '/user/anonymous',
     {
-      schema: { tags: TAGS, summary: 'Get anonymous user', querystring: ExpandQuerySchema, response: { 200: AnonymousUserSchema } },
+      schema: {
+        tags: TAGS,
+        summary: 'Get anonymous user',
+        querystring: ExpandQuerySchema,
+        response: { 200: AnonymousUserSchema },
+      },
       config: { access: { kind: 'product', operation: 'confluence.getAnonymousUser', anonymous: true } },
     },
     async (request) => {
       const expand = expandOf(request.query.expand);
-      return anonymousBody(request.site, expand.has('operations') ? anonymousOperations(request.site.settings) : undefined);
+      return anonymousBody(
+        request.site,
+        expand.has('operations') ? anonymousOperations(request.site.settings) : undefined,
+      );
     },
   );
 
   app.get(
     '/user/current',
     {
-      schema: { tags: TAGS, summary: 'Get current user', querystring: ExpandQuerySchema, response: { 200: CurrentUserSchema } },
+      schema: {
+        tags: TAGS,
+        summary: 'Get current user',
+        querystring: ExpandQuerySchema,
+        response: { 200: CurrentUserSchema },
+      },
       config: { access: { kind: 'product', operation: 'confluence.getCurrentUser', anonymous: true } },
     },
     async (request) => {
       const expand = expandOf(request.query.expand);
       const current = await currentUser(context(request), expand);
       if (current === 'anonymous') {
-        return anonymousBody(request.site, expand.has('operations') ? anonymousOperations(request.site.settings) : undefined);
+        return anonymousBody(
+          request.site,
+          expand.has('operations') ? anonymousOperations(request.site.settings) : undefined,
+        );
       }
       return userBody(request.site, current);
     },
@@ -195,7 +222,10 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
         tags: TAGS,
         summary: 'Get group memberships for user',
         querystring: MemberOfQuerySchema,
-        response: { 200: GroupArrayWithLinksSchema, ...errorResponses('confluence', { 404: 'No user has this accountId.' }) },
+        response: {
+          200: GroupArrayWithLinksSchema,
+          ...errorResponses('confluence', { 404: 'No user has this accountId.' }),
+        },
       },
       config: { access: { kind: 'product', operation: 'confluence.getGroupMembershipsForUser', anonymous: true } },
     },
@@ -234,7 +264,12 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
     },
     async (request) => {
       const limit = Math.min(request.query.limit ?? BULK_PAGE.defaultLimit, BULK_PAGE.maxLimit);
-      const entries = await lookUpUsers(context(request), request.query.accountId, limit, expandOf(request.query.expand));
+      const entries = await lookUpUsers(
+        context(request),
+        request.query.accountId,
+        limit,
+        expandOf(request.query.expand),
+      );
       return {
         results: entries.map((entry) => userBody(request.site, entry)),
         start: 0,
@@ -256,7 +291,14 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
       },
       config: {
         access: { kind: 'product', operation: 'confluence.getBulkUserMigration', anonymous: true },
-        documented: { responseHeaders: { Warning: { description: `\`${DEPRECATION_WARNING}\`, on every answer (errors too).`, schema: Type.String() } } },
+        documented: {
+          responseHeaders: {
+            Warning: {
+              description: `\`${DEPRECATION_WARNING}\`, on every answer (errors too).`,
+              schema: Type.String(),
+            },
+          },
+        },
       },
       onSend: deprecated,
     },
@@ -281,7 +323,19 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
   app.get(
     '/user/email',
     {
-      schema: { tags: TAGS, summary: 'Get user email address', querystring: EmailQuerySchema, response: { 200: AccountIdEmailRecordSchema, ...errorResponses('confluence', { 400: 'Only apps with emailAccess may read email addresses.', 404: 'No user has this accountId.', 501: 'The site\'s emailApi setting is disabled.' }) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Get user email address',
+        querystring: EmailQuerySchema,
+        response: {
+          200: AccountIdEmailRecordSchema,
+          ...errorResponses('confluence', {
+            400: 'Only apps with emailAccess may read email addresses.',
+            404: 'No user has this accountId.',
+            501: "The site's emailApi setting is disabled.",
+          }),
+        },
+      },
       config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmail' } },
     },
     async (request) => emailOf(context(request), request.query.accountId),
@@ -294,7 +348,13 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
         tags: TAGS,
         summary: 'Get user email addresses in batch',
         querystring: EmailBulkQuerySchema,
-        response: { 200: AccountIdEmailRecordArraySchema, ...errorResponses('confluence', { 400: 'Only apps with emailAccess may read email addresses.', 501: 'The site\'s emailApi setting is disabled.' }) },
+        response: {
+          200: AccountIdEmailRecordArraySchema,
+          ...errorResponses('confluence', {
+            400: 'Only apps with emailAccess may read email addresses.',
+            501: "The site's emailApi setting is disabled.",
+          }),
+        },
       },
       config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmailBulk' } },
     },

@@ -14,17 +14,25 @@ import Type from 'typebox';
 import { ApiError, badRequest } from '../../domain/errors.ts';
 import type { OperationId } from '../../domain/scopes.ts';
 import { DEPRECATION_WARNING } from '../../domain/users.ts';
-import { checkXsrf, getWatchStatus, unwatch, usesLegacyParameter, watch, type WatchContext, type WatchKind } from '../../domain/watches.ts';
+import {
+  checkXsrf,
+  getWatchStatus,
+  unwatch,
+  usesLegacyParameter,
+  type WatchContext,
+  type WatchKind,
+  watch,
+} from '../../domain/watches.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
-import type { Database } from '../../store/schema.ts';
 import {
   ContentWatchParamsSchema,
   LabelWatchParamsSchema,
   SpaceWatchParamsSchema,
   UserWatchSchema,
-  WatchUserQuerySchema,
   type WatchUserQuery,
+  WatchUserQuerySchema,
 } from '../../schemas/watches.ts';
+import type { Database } from '../../store/schema.ts';
 
 const TAGS = ['Confluence watches'];
 
@@ -35,21 +43,33 @@ const KINDS = [
     param: 'contentId',
     params: ContentWatchParamsSchema,
     noun: 'content',
-    operations: { get: 'confluence.getContentWatchStatus', post: 'confluence.addContentWatcher', delete: 'confluence.removeContentWatcher' },
+    operations: {
+      get: 'confluence.getContentWatchStatus',
+      post: 'confluence.addContentWatcher',
+      delete: 'confluence.removeContentWatcher',
+    },
   },
   {
     kind: 'label',
     param: 'labelName',
     params: LabelWatchParamsSchema,
     noun: 'label',
-    operations: { get: 'confluence.isWatchingLabel', post: 'confluence.addLabelWatcher', delete: 'confluence.removeLabelWatcher' },
+    operations: {
+      get: 'confluence.isWatchingLabel',
+      post: 'confluence.addLabelWatcher',
+      delete: 'confluence.removeLabelWatcher',
+    },
   },
   {
     kind: 'space',
     param: 'spaceKey',
     params: SpaceWatchParamsSchema,
     noun: 'space',
-    operations: { get: 'confluence.isWatchingSpace', post: 'confluence.addSpaceWatcher', delete: 'confluence.removeSpaceWatch' },
+    operations: {
+      get: 'confluence.isWatchingSpace',
+      post: 'confluence.addSpaceWatcher',
+      delete: 'confluence.removeSpaceWatch',
+    },
   },
 ] as const satisfies ReadonlyArray<{
   kind: WatchKind;
@@ -80,17 +100,36 @@ const WATCH_ERRORS = errorResponses('confluence', {
 });
 
 const XSRF_HEADER = {
-  'x-atlassian-token': { description: '`no-check`: required unless the site\'s xsrfCheck setting is off; else 403.', schema: Type.Literal('no-check') },
+  'x-atlassian-token': {
+    description: "`no-check`: required unless the site's xsrfCheck setting is off; else 403.",
+    schema: Type.Literal('no-check'),
+  },
 };
 
 /** POST and DELETE: idempotent, 204 either way. */
 const WATCH_CHANGES = [
-  { method: 'POST', operation: 'post', summary: (noun: string) => `Add ${noun} watcher`, answer: 'Watching; also when already watching.', run: watch },
-  { method: 'DELETE', operation: 'delete', summary: (noun: string) => `Remove ${noun} watcher`, answer: 'Not watching; also when not watching before.', run: unwatch },
+  {
+    method: 'POST',
+    operation: 'post',
+    summary: (noun: string) => `Add ${noun} watcher`,
+    answer: 'Watching; also when already watching.',
+    run: watch,
+  },
+  {
+    method: 'DELETE',
+    operation: 'delete',
+    summary: (noun: string) => `Remove ${noun} watcher`,
+    answer: 'Not watching; also when not watching before.',
+    run: unwatch,
+  },
 ] as const;
 
 export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): WatchContext => ({ db, principal: request.principal, settings: request.site.settings });
+  const context = (request: FastifyRequest): WatchContext => ({
+    db,
+    principal: request.principal,
+    settings: request.site.settings,
+  });
   /** A legacy `key`/`username` earns the deprecation Warning (SPEC §4), errors included. */
   const userQuery = (request: FastifyRequest, reply: FastifyReply): WatchUserQuery => {
     const query = request.query as WatchUserQuery;
@@ -116,7 +155,13 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
     app.get(
       url,
       {
-        schema: { tags: TAGS, summary: `Get ${noun} watch status`, params, querystring: WatchUserQuerySchema, response: { 200: UserWatchSchema, ...WATCH_ERRORS } },
+        schema: {
+          tags: TAGS,
+          summary: `Get ${noun} watch status`,
+          params,
+          querystring: WatchUserQuerySchema,
+          response: { 200: UserWatchSchema, ...WATCH_ERRORS },
+        },
         config: { access: { kind: 'product', operation: operations.get } },
       },
       async (request, reply) => getWatchStatus(context(request), kind, target(request), userQuery(request, reply)),
@@ -126,8 +171,17 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
       app.route({
         method: change.method,
         url,
-        schema: { tags: TAGS, summary: change.summary(noun), params, querystring: WatchUserQuerySchema, response: { 204: NoContent(change.answer), ...WATCH_ERRORS } },
-        config: { access: { kind: 'product', operation: operations[change.operation] }, documented: { headers: XSRF_HEADER } },
+        schema: {
+          tags: TAGS,
+          summary: change.summary(noun),
+          params,
+          querystring: WatchUserQuerySchema,
+          response: { 204: NoContent(change.answer), ...WATCH_ERRORS },
+        },
+        config: {
+          access: { kind: 'product', operation: operations[change.operation] },
+          documented: { headers: XSRF_HEADER },
+        },
         onRequest: xsrfProtected,
         handler: async (request, reply) => {
           await change.run(context(request), kind, target(request), userQuery(request, reply));

@@ -10,24 +10,24 @@ import { ApiError, badRequest } from '../../domain/errors.ts';
 import {
   deleteJiraProperty,
   getJiraProperty,
+  type JiraUserSelector,
   listJiraPropertyKeys,
   setJiraProperty,
   usesLegacyParameter,
-  type JiraUserSelector,
 } from '../../domain/jira-properties.ts';
 import { callerAccountId } from '../../domain/principal.ts';
 import type { PropertyContext } from '../../domain/user-properties.ts';
+import { DEPRECATION_WARNING } from '../../domain/users.ts';
+import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   EntityPropertyOrKeysSchema,
   JiraPropertyParamsSchema,
   JiraPropertyValueSchema,
   JiraUserQuerySchema,
-  PropertyKeysSchema,
   type PropertyKeys,
+  PropertyKeysSchema,
 } from '../../schemas/jira-properties.ts';
-import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import type { Database } from '../../store/schema.ts';
-import { DEPRECATION_WARNING } from '../../domain/users.ts';
 
 const TAGS = ['Jira user properties'];
 
@@ -38,7 +38,11 @@ export interface JiraRoutesOptions {
 }
 
 export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions> = async (app, { db, version }) => {
-  const context = (request: FastifyRequest): PropertyContext => ({ db, principal: request.principal, settings: request.site.settings });
+  const context = (request: FastifyRequest): PropertyContext => ({
+    db,
+    principal: request.principal,
+    settings: request.site.settings,
+  });
 
   // SPEC §3, §4: every Jira response to an authenticated caller names them,
   // errors included (a 403 from the auth hook too: the principal is known by then).
@@ -53,14 +57,20 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   app.addHook('onRequest', noKeyIsWrongMethod);
 
   /** Selects the user; a legacy parameter earns the deprecation Warning (SPEC §4), errors included. */
-  const selector = (request: FastifyRequest<{ Querystring: JiraUserSelector }>, reply: FastifyReply): JiraUserSelector => {
+  const selector = (
+    request: FastifyRequest<{ Querystring: JiraUserSelector }>,
+    reply: FastifyReply,
+  ): JiraUserSelector => {
     const { accountId, userKey, username } = request.query;
     const chosen = { accountId, userKey, username };
     if (usesLegacyParameter(chosen)) reply.header('warning', DEPRECATION_WARNING);
     return chosen;
   };
 
-  const listKeys = async (request: FastifyRequest<{ Querystring: JiraUserSelector }>, reply: FastifyReply): Promise<PropertyKeys> => {
+  const listKeys = async (
+    request: FastifyRequest<{ Querystring: JiraUserSelector }>,
+    reply: FastifyReply,
+  ): Promise<PropertyKeys> => {
     const { accountId, keys } = await listJiraPropertyKeys(context(request), selector(request, reply));
     const base = `${request.site.baseUrl}/rest/api/${version}/user/properties`;
     const user = `?accountId=${encodeURIComponent(accountId)}`;
@@ -70,7 +80,12 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   app.get(
     '/user/properties',
     {
-      schema: { tags: TAGS, summary: 'Get user property keys', querystring: JiraUserQuerySchema, response: { 200: PropertyKeysSchema, ...errorResponses('jira', { 404: 'The user does not exist.' }) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Get user property keys',
+        querystring: JiraUserQuerySchema,
+        response: { 200: PropertyKeysSchema, ...errorResponses('jira', { 404: 'The user does not exist.' }) },
+      },
       config: { access: { kind: 'product', operation: 'jira.getUserPropertyKeys' } },
     },
     listKeys,
@@ -85,7 +100,10 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
         description: 'Without a key (`…/user/properties/`), the property keys are listed, as Jira documents.',
         params: JiraPropertyParamsSchema,
         querystring: JiraUserQuerySchema,
-        response: { 200: EntityPropertyOrKeysSchema, ...errorResponses('jira', { 404: 'The user or the property does not exist.' }) },
+        response: {
+          200: EntityPropertyOrKeysSchema,
+          ...errorResponses('jira', { 404: 'The user or the property does not exist.' }),
+        },
       },
       config: { access: { kind: 'product', operation: 'jira.getUserProperty' } },
     },
@@ -105,14 +123,25 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
         description: '201 when the property was created, 200 when it was replaced; both with an empty body.',
         params: JiraPropertyParamsSchema,
         querystring: JiraUserQuerySchema,
-        body: JiraPropertyValueSchema, response: { 200: NoContent('The property was replaced.'), 201: NoContent('The property was created.'), ...errorResponses('jira', { 404: 'The user does not exist.', 405: 'The property key is missing.' }) } },
+        body: JiraPropertyValueSchema,
+        response: {
+          200: NoContent('The property was replaced.'),
+          201: NoContent('The property was created.'),
+          ...errorResponses('jira', { 404: 'The user does not exist.', 405: 'The property key is missing.' }),
+        },
+      },
       config: { access: { kind: 'product', operation: 'jira.setUserProperty' } },
       preParsing: jsonBodiesOnly,
     },
     async (request, reply) => {
       // Without a Content-Type there was no body (a body without one is refused while parsing).
       const body = request.headers['content-type'] === undefined ? undefined : request.body;
-      const outcome = await setJiraProperty(context(request), selector(request, reply), request.params.propertyKey, body);
+      const outcome = await setJiraProperty(
+        context(request),
+        selector(request, reply),
+        request.params.propertyKey,
+        body,
+      );
       return reply.code(outcome === 'created' ? 201 : 200).send();
     },
   );
@@ -120,7 +149,19 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   app.delete(
     '/user/properties/:propertyKey',
     {
-      schema: { tags: TAGS, summary: 'Delete user property', params: JiraPropertyParamsSchema, querystring: JiraUserQuerySchema, response: { 204: NoContent('Deleted.'), ...errorResponses('jira', { 404: 'The user or the property does not exist.', 405: 'The property key is missing.' }) } },
+      schema: {
+        tags: TAGS,
+        summary: 'Delete user property',
+        params: JiraPropertyParamsSchema,
+        querystring: JiraUserQuerySchema,
+        response: {
+          204: NoContent('Deleted.'),
+          ...errorResponses('jira', {
+            404: 'The user or the property does not exist.',
+            405: 'The property key is missing.',
+          }),
+        },
+      },
       config: { access: { kind: 'product', operation: 'jira.deleteUserProperty' } },
     },
     async (request, reply) => {
@@ -134,7 +175,13 @@ const noKeyIsWrongMethod: onRequestHookHandler = (request, _reply, done) => {
   const { propertyKey } = request.params as { propertyKey?: string };
   if (propertyKey !== '' || request.method === 'GET' || request.method === 'HEAD') return done();
   const path = request.url.split('?')[0] ?? '';
-  done(new ApiError('method_not_allowed', `Method ${request.method} is not allowed on ${path}: the property key is missing; use GET, HEAD`, { Allow: 'GET, HEAD' }));
+  done(
+    new ApiError(
+      'method_not_allowed',
+      `Method ${request.method} is not allowed on ${path}: the property key is missing; use GET, HEAD`,
+      { Allow: 'GET, HEAD' },
+    ),
+  );
 };
 
 /**

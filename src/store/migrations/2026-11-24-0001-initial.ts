@@ -3,7 +3,7 @@
  * `dialect` only picks the id column and the text collation; PostgreSQL keys
  * use COLLATE "C" so every ordering is by code point, as SQLite's BINARY is.
  */
-import { sql, type Kysely, type Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 export function initial(dialect: 'sqlite' | 'postgres'): Migration {
   const ordered = dialect === 'postgres' ? sql`text collate "C"` : sql`text`;

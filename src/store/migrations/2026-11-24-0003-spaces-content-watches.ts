@@ -10,7 +10,7 @@
  * PostgreSQL text columns that are sorted use COLLATE "C" (code-point order,
  * as SQLite's BINARY).
  */
-import { sql, type Kysely, type Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 
 export function spacesContentWatches(dialect: 'sqlite' | 'postgres'): Migration {
   const ordered = dialect === 'postgres' ? sql`text collate "C"` : sql`text`;

@@ -5,7 +5,7 @@ import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlass
 import { botAccountId } from '../../../src/domain/apps.ts';
 import { insertProperty } from '../../../src/store/properties.ts';
 import { adminCaller, pastAuthCache } from '../../helpers/admin.ts';
-import { APPS, basic, jwtHeader, startFixture, USERS, type Fixture } from '../../helpers/fixture.ts';
+import { APPS, basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
@@ -16,7 +16,10 @@ const MIA = USERS.mia.accountId;
 /** A Connect JWT for `url`, signed with any secret: for apps the fixture does not know. */
 function jwtFor(iss: string, secret: string, method: string, url: string): Record<string, string> {
   const now = Math.floor(Date.now() / 1000);
-  const token = encodeSymmetric({ iss, iat: now, exp: now + 180, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) }, secret);
+  const token = encodeSymmetric(
+    { iss, iat: now, exp: now + 180, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) },
+    secret,
+  );
   return { authorization: `JWT ${token}` };
 }
 
@@ -39,9 +42,14 @@ for (const kind of STORE_KINDS) {
       const response = await call('GET', '/apps');
       assert.equal(response.statusCode, 200);
       const body = response.json();
-      assert.deepEqual(body.results.map((a: { key: string }) => a.key).slice(0, 3), ['com.example.notes', 'com.example.reader', 'com.example.tasks']);
+      assert.deepEqual(body.results.map((a: { key: string }) => a.key).slice(0, 3), [
+        'com.example.notes',
+        'com.example.reader',
+        'com.example.tasks',
+      ]);
       for (const app of body.results) assert.deepEqual(Object.keys(app).sort(), APP_KEYS);
-      for (const app of Object.values(APPS)) assert.ok(!response.body.includes(app.sharedSecret), 'no shared secret in the list');
+      for (const app of Object.values(APPS))
+        assert.ok(!response.body.includes(app.sharedSecret), 'no shared secret in the list');
 
       const one = await call('GET', '/apps/com.example.notes');
       assert.equal(one.statusCode, 200);
@@ -55,13 +63,27 @@ for (const kind of STORE_KINDS) {
         emailAccess: false,
         accountId: '557058:notes-bot',
       });
-      assertConfluenceError(await call('GET', '/apps/com.example.nothing'), 404, /No app with key com\.example\.nothing/);
-      assert.deepEqual((await call('GET', '/apps?start=1&limit=1')).json(), { results: [body.results[1]], start: 1, limit: 1, size: 1 });
+      assertConfluenceError(
+        await call('GET', '/apps/com.example.nothing'),
+        404,
+        /No app with key com\.example\.nothing/,
+      );
+      assert.deepEqual((await call('GET', '/apps?start=1&limit=1')).json(), {
+        results: [body.results[1]],
+        start: 1,
+        limit: 1,
+        size: 1,
+      });
     });
 
     test('POST /apps: 201, the bot user, secrets stored encrypted or digested, and the app authenticates', async () => {
       const key = fresh();
-      const response = await newApp(key, { oauthClientId: `${key}-oauth`, clientSecret: 'client-secret-value', scopes: ['READ', 'WRITE', 'READ'], emailAccess: true });
+      const response = await newApp(key, {
+        oauthClientId: `${key}-oauth`,
+        clientSecret: 'client-secret-value',
+        scopes: ['READ', 'WRITE', 'READ'],
+        emailAccess: true,
+      });
       assert.equal(response.statusCode, 201, response.body);
       assert.equal(response.headers.location, `/admin/api/apps/${key}`);
       assert.deepEqual(response.json(), {
@@ -79,7 +101,12 @@ for (const kind of STORE_KINDS) {
       const bot = await call('GET', `/users/${botAccountId(key)}`);
       assert.equal(bot.statusCode, 200);
       assert.deepEqual(
-        { accountType: bot.json().accountType, displayName: bot.json().displayName, email: bot.json().email, groups: bot.json().groups },
+        {
+          accountType: bot.json().accountType,
+          displayName: bot.json().displayName,
+          email: bot.json().email,
+          groups: bot.json().groups,
+        },
         { accountType: 'app', displayName: `App ${key}`, email: '', groups: [] },
       );
 
@@ -88,7 +115,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(fx.secrets.decrypt(row.shared_secret), SECRET);
       assert.equal(row.client_secret_digest, fx.secrets.digest('client-secret-value'));
 
-      const listed = await fx.app.inject({ method: 'GET', url: propertyList, headers: jwtFor(key, SECRET, 'GET', propertyList) });
+      const listed = await fx.app.inject({
+        method: 'GET',
+        url: propertyList,
+        headers: jwtFor(key, SECRET, 'GET', propertyList),
+      });
       assert.equal(listed.statusCode, 200, listed.body);
     });
 
@@ -117,7 +148,11 @@ for (const kind of STORE_KINDS) {
         [{ name: '' }, /request body name/],
       ];
       for (const [extra, pattern] of cases) assertConfluenceError(await newApp(key, extra), 400, pattern);
-      assertConfluenceError(await call('POST', '/apps', { key, name: 'X', clientKey: 'x' }), 400, /request body: is missing sharedSecret/);
+      assertConfluenceError(
+        await call('POST', '/apps', { key, name: 'X', clientKey: 'x' }),
+        400,
+        /request body: is missing sharedSecret/,
+      );
       assertConfluenceError(await call('GET', `/apps/${key}`), 404, /No app with key/);
       assertConfluenceError(await call('GET', `/users/${botAccountId(key)}`), 404, /No user/);
     });
@@ -125,19 +160,49 @@ for (const kind of STORE_KINDS) {
     test('POST /apps: 409 for a taken key, clientKey, oauthClientId or bot accountId', async () => {
       const key = fresh();
       assert.equal((await newApp(key, { oauthClientId: `${key}-oauth` })).statusCode, 201);
-      assertConfluenceError(await newApp(key), 409, new RegExp(`An app with key ${key.replace(/\./g, '\\.')} already exists`));
-      assertConfluenceError(await newApp(fresh(), { clientKey: 'notes-client' }), 409, /clientKey "notes-client" already belongs to another app/);
-      assertConfluenceError(await newApp(fresh(), { oauthClientId: `${key}-oauth` }), 409, /oauthClientId ".*-oauth" already belongs to another app/);
-      assertConfluenceError(await newApp(fresh(), { accountId: MIA }), 409, /accountId "712020:mia" already belongs to another app or user/);
-      assertConfluenceError(await newApp(fresh(), { accountId: '557058:notes-bot' }), 409, /accountId "557058:notes-bot" already belongs/);
-      assert.equal((await call('GET', `/users/${MIA}`)).json().accountType, 'atlassian', 'the person was not turned into a bot');
+      assertConfluenceError(
+        await newApp(key),
+        409,
+        new RegExp(`An app with key ${key.replace(/\./g, '\\.')} already exists`),
+      );
+      assertConfluenceError(
+        await newApp(fresh(), { clientKey: 'notes-client' }),
+        409,
+        /clientKey "notes-client" already belongs to another app/,
+      );
+      assertConfluenceError(
+        await newApp(fresh(), { oauthClientId: `${key}-oauth` }),
+        409,
+        /oauthClientId ".*-oauth" already belongs to another app/,
+      );
+      assertConfluenceError(
+        await newApp(fresh(), { accountId: MIA }),
+        409,
+        /accountId "712020:mia" already belongs to another app or user/,
+      );
+      assertConfluenceError(
+        await newApp(fresh(), { accountId: '557058:notes-bot' }),
+        409,
+        /accountId "557058:notes-bot" already belongs/,
+      );
+      assert.equal(
+        (await call('GET', `/users/${MIA}`)).json().accountType,
+        'atlassian',
+        'the person was not turned into a bot',
+      );
     });
 
     test('PATCH /apps/{key}: changes the fields given; the name renames the bot; secrets rotate', async () => {
       const key = fresh();
       assert.equal((await newApp(key, { clientSecret: 'first-client-secret' })).statusCode, 201);
       const rotated = 'a-rotated-shared-secret-that-is-32-characters-long';
-      const response = await call('PATCH', `/apps/${key}`, { name: 'Renamed', sharedSecret: rotated, scopes: ['READ', 'WRITE'], clientSecret: null, oauthClientId: `${key}-oauth` });
+      const response = await call('PATCH', `/apps/${key}`, {
+        name: 'Renamed',
+        sharedSecret: rotated,
+        scopes: ['READ', 'WRITE'],
+        clientSecret: null,
+        oauthClientId: `${key}-oauth`,
+      });
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(response.json(), {
         key,
@@ -158,7 +223,11 @@ for (const kind of STORE_KINDS) {
         401,
         /the signature does not verify/,
       );
-      assert.equal((await fx.app.inject({ method: 'GET', url: propertyList, headers: jwtFor(key, rotated, 'GET', propertyList) })).statusCode, 200);
+      assert.equal(
+        (await fx.app.inject({ method: 'GET', url: propertyList, headers: jwtFor(key, rotated, 'GET', propertyList) }))
+          .statusCode,
+        200,
+      );
 
       const empty = await call('PATCH', `/apps/${key}`, {});
       assert.deepEqual(empty.json(), response.json());
@@ -171,37 +240,90 @@ for (const kind of STORE_KINDS) {
       const key = fresh();
       assert.equal((await newApp(key)).statusCode, 201);
       assertConfluenceError(await call('PATCH', `/apps/${key}`, { key: 'other' }), 400, /has unknown field key/);
-      assertConfluenceError(await call('PATCH', `/apps/${key}`, { accountId: '557058:other' }), 400, /has unknown field accountId/);
-      assertConfluenceError(await call('PATCH', `/apps/${key}`, { sharedSecret: 'short' }), 400, /sharedSecret is too short/);
+      assertConfluenceError(
+        await call('PATCH', `/apps/${key}`, { accountId: '557058:other' }),
+        400,
+        /has unknown field accountId/,
+      );
+      assertConfluenceError(
+        await call('PATCH', `/apps/${key}`, { sharedSecret: 'short' }),
+        400,
+        /sharedSecret is too short/,
+      );
       assertConfluenceError(await call('PATCH', `/apps/${key}`, { scopes: [''] }), 400, /request body scopes\[0\]/);
-      assertConfluenceError(await call('PATCH', '/apps/com.example.nothing', { name: 'X' }), 404, /No app with key com\.example\.nothing/);
-      assertConfluenceError(await call('PATCH', `/apps/${key}`, { clientKey: 'tasks-client' }), 409, /clientKey "tasks-client" already belongs to another app/);
+      assertConfluenceError(
+        await call('PATCH', '/apps/com.example.nothing', { name: 'X' }),
+        404,
+        /No app with key com\.example\.nothing/,
+      );
+      assertConfluenceError(
+        await call('PATCH', `/apps/${key}`, { clientKey: 'tasks-client' }),
+        409,
+        /clientKey "tasks-client" already belongs to another app/,
+      );
       assert.equal((await call('GET', `/apps/${key}`)).json().clientKey, `${key}-client`);
     });
 
-    test('DELETE /apps/{key}: removes the bot user and the app\'s namespace; other namespaces stay; its JWTs stop working', async () => {
+    test("DELETE /apps/{key}: removes the bot user and the app's namespace; other namespaces stay; its JWTs stop working", async () => {
       const key = fresh();
       assert.equal((await newApp(key, { scopes: ['READ', 'WRITE'] })).statusCode, 201);
       const url = `/wiki/rest/api/user/${MIA}/property/shared-key`;
       const json = { 'content-type': 'application/json' };
-      const byNew = await fx.app.inject({ method: 'POST', url, headers: { ...jwtFor(key, SECRET, 'POST', url), ...json }, payload: '{"value":{"by":"new"}}' });
+      const byNew = await fx.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...jwtFor(key, SECRET, 'POST', url), ...json },
+        payload: '{"value":{"by":"new"}}',
+      });
       assert.equal(byNew.statusCode, 201, byNew.body);
-      assert.equal((await fx.app.inject({ method: 'POST', url, headers: { ...jwtHeader('notes', 'POST', url), ...json }, payload: '{"value":{"by":"notes"}}' })).statusCode, 201);
-      assert.equal((await fx.app.inject({ method: 'POST', url, headers: { ...basic('mia'), ...json }, payload: '{"value":{"by":"mia"}}' })).statusCode, 201);
+      assert.equal(
+        (
+          await fx.app.inject({
+            method: 'POST',
+            url,
+            headers: { ...jwtHeader('notes', 'POST', url), ...json },
+            payload: '{"value":{"by":"notes"}}',
+          })
+        ).statusCode,
+        201,
+      );
+      assert.equal(
+        (
+          await fx.app.inject({
+            method: 'POST',
+            url,
+            headers: { ...basic('mia'), ...json },
+            payload: '{"value":{"by":"mia"}}',
+          })
+        ).statusCode,
+        201,
+      );
       // A property about the bot user itself, and a Jira one, go with the bot.
-      await insertProperty(fx.store.db, { product: 'jira', namespace: '', accountId: botAccountId(key), key: 'bot-jira' }, '{}');
+      await insertProperty(
+        fx.store.db,
+        { product: 'jira', namespace: '', accountId: botAccountId(key), key: 'bot-jira' },
+        '{}',
+      );
 
       const deleted = await call('DELETE', `/apps/${key}`);
       assert.equal(deleted.statusCode, 204);
       assert.equal(deleted.body, '');
       assertConfluenceError(await call('GET', `/apps/${key}`), 404, /No app with key/);
       assertConfluenceError(await call('GET', `/users/${botAccountId(key)}`), 404, /No user with accountId/);
-      const left = await fx.store.db.selectFrom('properties').select(['namespace', 'value']).where('key', '=', 'shared-key').orderBy('namespace').execute();
+      const left = await fx.store.db
+        .selectFrom('properties')
+        .select(['namespace', 'value'])
+        .where('key', '=', 'shared-key')
+        .orderBy('namespace')
+        .execute();
       assert.deepEqual(left, [
         { namespace: '', value: '{"by":"mia"}' },
         { namespace: 'com.example.notes', value: '{"by":"notes"}' },
       ]);
-      assert.deepEqual(await fx.store.db.selectFrom('properties').select('key').where('account_id', '=', botAccountId(key)).execute(), []);
+      assert.deepEqual(
+        await fx.store.db.selectFrom('properties').select('key').where('account_id', '=', botAccountId(key)).execute(),
+        [],
+      );
 
       await pastAuthCache();
       assertConfluenceError(

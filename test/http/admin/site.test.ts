@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { adminCaller, UUID } from '../../helpers/admin.ts';
-import { basic, startFixture, USERS, type Fixture } from '../../helpers/fixture.ts';
+import { basic, type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
@@ -38,7 +38,11 @@ for (const kind of STORE_KINDS) {
 
     test('PATCH /site: changes only the settings given, and takes effect at once on this instance', async () => {
       const before = (await call('GET', '/site')).json();
-      const response = await call('PATCH', '/site', { anonymousAccess: true, maxPropertiesPerUser: 7, baseUrl: 'https://wiki.example.com/' });
+      const response = await call('PATCH', '/site', {
+        anonymousAccess: true,
+        maxPropertiesPerUser: 7,
+        baseUrl: 'https://wiki.example.com/',
+      });
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(response.json(), {
         ...before,
@@ -51,21 +55,35 @@ for (const kind of STORE_KINDS) {
 
       // Links use the new base URL.
       const url = `/wiki/rest/api/user/${USERS.mia.accountId}/property/site-test`;
-      const created = await fx.app.inject({ method: 'POST', url, headers: { ...basic('mia'), 'content-type': 'application/json' }, payload: '{"value":{}}' });
+      const created = await fx.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...basic('mia'), 'content-type': 'application/json' },
+        payload: '{"value":{}}',
+      });
       assert.equal(created.statusCode, 201);
       assert.equal(created.json()._links.base, 'https://wiki.example.com/wiki');
 
-      const restored = await call('PATCH', '/site', { anonymousAccess: false, maxPropertiesPerUser: 100, baseUrl: 'http://userplane.test' });
+      const restored = await call('PATCH', '/site', {
+        anonymousAccess: false,
+        maxPropertiesPerUser: 100,
+        baseUrl: 'http://userplane.test',
+      });
       assert.deepEqual(restored.json(), before);
     });
 
     test('PATCH /site: groups named in canUseGroups or adminGroups are created when absent; duplicates are dropped', async () => {
-      const response = await call('PATCH', '/site', { canUseGroups: ['confluence-users', 'confluence-admins', 'guests', 'guests'] });
+      const response = await call('PATCH', '/site', {
+        canUseGroups: ['confluence-users', 'confluence-admins', 'guests', 'guests'],
+      });
       assert.equal(response.statusCode, 200, response.body);
       assert.deepEqual(response.json().canUseGroups, ['confluence-users', 'confluence-admins', 'guests']);
       const groups = (await call('GET', '/groups')).json().results.map((g: { name: string }) => g.name);
       assert.ok(groups.includes('guests'));
-      assert.equal((await call('PATCH', '/site', { canUseGroups: ['confluence-users', 'confluence-admins'] })).statusCode, 200);
+      assert.equal(
+        (await call('PATCH', '/site', { canUseGroups: ['confluence-users', 'confluence-admins'] })).statusCode,
+        200,
+      );
     });
 
     test('PATCH /site: 400 naming the problem, and nothing changes', async () => {
@@ -91,10 +109,17 @@ for (const kind of STORE_KINDS) {
     });
 
     test('PATCH /site: 409 when adminGroups would leave no active admin, and nothing changes', async () => {
-      assertConfluenceError(await call('PATCH', '/site', { adminGroups: ['brand-new-group'] }), 409, /This change of adminGroups would leave the site without an active admin \(an active member of brand-new-group\)/);
+      assertConfluenceError(
+        await call('PATCH', '/site', { adminGroups: ['brand-new-group'] }),
+        409,
+        /This change of adminGroups would leave the site without an active admin \(an active member of brand-new-group\)/,
+      );
       const site = (await call('GET', '/site')).json();
       assert.deepEqual(site.adminGroups, ['confluence-admins']);
-      assert.ok(!(await call('GET', '/groups')).json().results.some((g: { name: string }) => g.name === 'brand-new-group'), 'the refused change created no group');
+      assert.ok(
+        !(await call('GET', '/groups')).json().results.some((g: { name: string }) => g.name === 'brand-new-group'),
+        'the refused change created no group',
+      );
       // Naming a group that has an active member works.
       const qa = await call('PATCH', '/site', { adminGroups: ['confluence-admins', 'qa'] });
       assert.equal(qa.statusCode, 200);

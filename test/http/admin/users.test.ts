@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { insertProperty } from '../../../src/store/properties.ts';
 import { ACCOUNT_ID, adminCaller, basicFor, pastAuthCache } from '../../helpers/admin.ts';
-import { basic, jwtHeader, startFixture, USERS, type Fixture } from '../../helpers/fixture.ts';
+import { basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
@@ -37,7 +37,12 @@ for (const kind of STORE_KINDS) {
     /** A fresh user in confluence-users with a working API token. */
     async function newUser(tag: string, extra: Record<string, unknown> = {}) {
       const email = `${unique(tag)}@example.com`;
-      const created = await call('POST', '/users', { email, displayName: `User ${tag}`, groups: ['confluence-users'], ...extra });
+      const created = await call('POST', '/users', {
+        email,
+        displayName: `User ${tag}`,
+        groups: ['confluence-users'],
+        ...extra,
+      });
       assert.equal(created.statusCode, 201, created.body);
       const user = created.json();
       const token = await call('POST', `/users/${user.accountId}/tokens`, {});
@@ -73,12 +78,19 @@ for (const kind of STORE_KINDS) {
       // An app's bot user is listed as such.
       const bot = await call('GET', '/users/557058:notes-bot');
       assert.equal(bot.statusCode, 200);
-      assert.deepEqual({ type: bot.json().accountType, email: bot.json().email, groups: bot.json().groups }, { type: 'app', email: '', groups: [] });
+      assert.deepEqual(
+        { type: bot.json().accountType, email: bot.json().email, groups: bot.json().groups },
+        { type: 'app', email: '', groups: [] },
+      );
     });
 
     test('GET /users/{accountId}: 404 for an unknown user, 400 for a malformed accountId', async () => {
       assertConfluenceError(await call('GET', '/users/712020:nobody'), 404, /^No user with accountId 712020:nobody$/);
-      assertConfluenceError(await call('GET', '/users/bad%20id'), 400, /accountId "bad id" is not a well-formed accountId/);
+      assertConfluenceError(
+        await call('GET', '/users/bad%20id'),
+        400,
+        /accountId "bad id" is not a well-formed accountId/,
+      );
       assertConfluenceError(await call('GET', `/users/${'a'.repeat(129)}`), 400, /is not a well-formed accountId/);
     });
 
@@ -92,7 +104,8 @@ for (const kind of STORE_KINDS) {
       assert.equal(body.size, body.results.length);
       for (const user of body.results) assert.deepEqual(Object.keys(user).sort(), USER_KEYS);
       const ids = body.results.map((u: { accountId: string }) => u.accountId);
-      for (const name of Object.keys(USERS) as Array<keyof typeof USERS>) assert.ok(ids.includes(USERS[name].accountId), name);
+      for (const name of Object.keys(USERS) as Array<keyof typeof USERS>)
+        assert.ok(ids.includes(USERS[name].accountId), name);
       const names = body.results.map((u: { displayName: string; accountId: string }) => [u.displayName, u.accountId]);
       const sorted = [...names].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
       assert.deepEqual(names, sorted);
@@ -118,13 +131,31 @@ for (const kind of STORE_KINDS) {
       await call('POST', '/users', { email: `${tag}@example.com`, displayName: 'Zoë Quill', publicName: 'ZQ 100%' });
       await call('POST', '/users', { email: `other-${tag}@example.com`, displayName: 'Zoe_Other' });
       const byEmail = await call('GET', `/users?query=${encodeURIComponent(tag.toUpperCase())}`);
-      assert.deepEqual(byEmail.json().results.map((u: { displayName: string }) => u.displayName).sort(), ['Zoe_Other', 'Zoë Quill']);
+      assert.deepEqual(
+        byEmail
+          .json()
+          .results.map((u: { displayName: string }) => u.displayName)
+          .sort(),
+        ['Zoe_Other', 'Zoë Quill'],
+      );
       const byName = await call('GET', '/users?query=QUILL');
-      assert.deepEqual(byName.json().results.map((u: { displayName: string }) => u.displayName), ['Zoë Quill']);
+      assert.deepEqual(
+        byName.json().results.map((u: { displayName: string }) => u.displayName),
+        ['Zoë Quill'],
+      );
       const percent = await call('GET', `/users?query=${encodeURIComponent('100%')}`);
-      assert.deepEqual(percent.json().results.map((u: { displayName: string }) => u.displayName), ['Zoë Quill']);
-      assert.deepEqual((await call('GET', '/users?query=%25')).json().results.map((u: { displayName: string }) => u.displayName), ['Zoë Quill']);
-      assert.deepEqual((await call('GET', '/users?query=e_o')).json().results.map((u: { displayName: string }) => u.displayName), ['Zoe_Other']);
+      assert.deepEqual(
+        percent.json().results.map((u: { displayName: string }) => u.displayName),
+        ['Zoë Quill'],
+      );
+      assert.deepEqual(
+        (await call('GET', '/users?query=%25')).json().results.map((u: { displayName: string }) => u.displayName),
+        ['Zoë Quill'],
+      );
+      assert.deepEqual(
+        (await call('GET', '/users?query=e_o')).json().results.map((u: { displayName: string }) => u.displayName),
+        ['Zoe_Other'],
+      );
       assert.deepEqual((await call('GET', '/users?query=no-such-user-anywhere')).json().results, []);
       // An empty query filters nothing.
       assert.equal((await call('GET', '/users?query=')).json().size, (await call('GET', '/users')).json().size);
@@ -203,29 +234,61 @@ for (const kind of STORE_KINDS) {
       });
       assertConfluenceError(form, 400, /Content-Type "application\/x-www-form-urlencoded" is not supported/);
       assertConfluenceError(await call('POST', '/users', undefined), 400, /request body/);
-      assert.deepEqual((await call('GET', `/users?query=${encodeURIComponent(email)}`)).json().results, [], 'no half-written user');
+      assert.deepEqual(
+        (await call('GET', `/users?query=${encodeURIComponent(email)}`)).json().results,
+        [],
+        'no half-written user',
+      );
     });
 
     test('POST /users: 409 for a taken accountId, email (case-insensitively), username or userKey', async () => {
       const username = unique('legacy');
       const userKey = unique('ukey');
-      const first = await call('POST', '/users', { email: `${unique('dup')}@example.com`, displayName: 'Dup', username, userKey });
+      const first = await call('POST', '/users', {
+        email: `${unique('dup')}@example.com`,
+        displayName: 'Dup',
+        username,
+        userKey,
+      });
       assert.equal(first.statusCode, 201);
       const fresh = () => `${unique('dup')}@example.com`;
-      assertConfluenceError(await call('POST', '/users', { accountId: '712020:mia', email: fresh(), displayName: 'X' }), 409, /A user with accountId 712020:mia already exists/);
-      assertConfluenceError(await call('POST', '/users', { email: 'MIA@EXAMPLE.COM', displayName: 'X' }), 409, /email "MIA@EXAMPLE.COM" already belongs to another user/);
-      assertConfluenceError(await call('POST', '/users', { email: fresh(), displayName: 'X', username }), 409, new RegExp(`username "${username}" already belongs to another user`));
-      assertConfluenceError(await call('POST', '/users', { email: fresh(), displayName: 'X', userKey }), 409, new RegExp(`userKey "${userKey}" already belongs to another user`));
+      assertConfluenceError(
+        await call('POST', '/users', { accountId: '712020:mia', email: fresh(), displayName: 'X' }),
+        409,
+        /A user with accountId 712020:mia already exists/,
+      );
+      assertConfluenceError(
+        await call('POST', '/users', { email: 'MIA@EXAMPLE.COM', displayName: 'X' }),
+        409,
+        /email "MIA@EXAMPLE.COM" already belongs to another user/,
+      );
+      assertConfluenceError(
+        await call('POST', '/users', { email: fresh(), displayName: 'X', username }),
+        409,
+        new RegExp(`username "${username}" already belongs to another user`),
+      );
+      assertConfluenceError(
+        await call('POST', '/users', { email: fresh(), displayName: 'X', userKey }),
+        409,
+        new RegExp(`userKey "${userKey}" already belongs to another user`),
+      );
       // The 409 wrote nothing: the accountId is still free.
-      assertConfluenceError(await call('POST', '/users', { accountId: '557058:notes-bot', email: fresh(), displayName: 'X' }), 409, /already exists/);
+      assertConfluenceError(
+        await call('POST', '/users', { accountId: '557058:notes-bot', email: fresh(), displayName: 'X' }),
+        409,
+        /already exists/,
+      );
     });
 
     test('POST /users: concurrent creates of one email, exactly one succeeds', async () => {
       const email = `${unique('race')}@example.com`;
-      const responses = await Promise.all(Array.from({ length: 6 }, () => call('POST', '/users', { email, displayName: 'Race' })));
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, () => call('POST', '/users', { email, displayName: 'Race' })),
+      );
       const statuses = responses.map((r) => r.statusCode).sort();
       assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409], responses.map((r) => r.body).join('\n'));
-      for (const r of responses.filter((r) => r.statusCode === 409)) assertConfluenceError(r, 409, /already belongs to another user|conflicts with another user/);
+      for (const r of responses.filter((r) => r.statusCode === 409))
+        assertConfluenceError(r, 409, /already belongs to another user|conflicts with another user/);
     });
 
     test('a created user with a token can use the site', async () => {
@@ -236,10 +299,19 @@ for (const kind of STORE_KINDS) {
 
     test('PATCH /users/{accountId}: changes only the fields given; null removes legacy names', async () => {
       const user = await newUser('patch', { username: unique('patch-name'), timeZone: 'Asia/Tokyo' });
-      const response = await call('PATCH', `/users/${user.accountId}`, { displayName: 'Renamed', username: null, emailVisibility: 'private' });
+      const response = await call('PATCH', `/users/${user.accountId}`, {
+        displayName: 'Renamed',
+        username: null,
+        emailVisibility: 'private',
+      });
       assert.equal(response.statusCode, 200, response.body);
       const { auth: _auth, ...before } = user;
-      assert.deepEqual(response.json(), { ...before, displayName: 'Renamed', username: null, emailVisibility: 'private' });
+      assert.deepEqual(response.json(), {
+        ...before,
+        displayName: 'Renamed',
+        username: null,
+        emailVisibility: 'private',
+      });
       const empty = await call('PATCH', `/users/${user.accountId}`, {});
       assert.equal(empty.statusCode, 200);
       assert.deepEqual(empty.json(), response.json());
@@ -247,17 +319,53 @@ for (const kind of STORE_KINDS) {
 
     test('PATCH /users/{accountId}: 400, 404 and 409', async () => {
       const user = await newUser('patch-errors');
-      assertConfluenceError(await call('PATCH', `/users/${user.accountId}`, { accountId: '712020:other' }), 400, /has unknown field accountId/);
-      assertConfluenceError(await call('PATCH', `/users/${user.accountId}`, { groups: ['qa'] }), 400, /has unknown field groups/);
-      assertConfluenceError(await call('PATCH', `/users/${user.accountId}`, { email: 'nope' }), 400, /email: must be an email address/);
-      assertConfluenceError(await call('PATCH', `/users/${user.accountId}`, { timeZone: 'Nowhere/Land' }), 400, /not an IANA time zone/);
-      assertConfluenceError(await call('PATCH', `/users/${user.accountId}`, { active: null }), 400, /active: must be a boolean/);
+      assertConfluenceError(
+        await call('PATCH', `/users/${user.accountId}`, { accountId: '712020:other' }),
+        400,
+        /has unknown field accountId/,
+      );
+      assertConfluenceError(
+        await call('PATCH', `/users/${user.accountId}`, { groups: ['qa'] }),
+        400,
+        /has unknown field groups/,
+      );
+      assertConfluenceError(
+        await call('PATCH', `/users/${user.accountId}`, { email: 'nope' }),
+        400,
+        /email: must be an email address/,
+      );
+      assertConfluenceError(
+        await call('PATCH', `/users/${user.accountId}`, { timeZone: 'Nowhere/Land' }),
+        400,
+        /not an IANA time zone/,
+      );
+      assertConfluenceError(
+        await call('PATCH', `/users/${user.accountId}`, { active: null }),
+        400,
+        /active: must be a boolean/,
+      );
       assertConfluenceError(await call('PATCH', '/users/bad%20id', {}), 400, /not a well-formed accountId/);
       // Body syntax (step 4) comes before existence (step 7).
-      assertConfluenceError(await call('PATCH', '/users/712020:nobody', { nickname: 'x' }), 400, /unknown field nickname/);
-      assertConfluenceError(await call('PATCH', '/users/712020:nobody', { displayName: 'X' }), 404, /No user with accountId 712020:nobody/);
-      assertConfluenceError(await call('PATCH', `/users/${user.accountId}`, { email: 'Noah@Example.com' }), 409, /email "Noah@Example.com" already belongs to another user/);
-      assertConfluenceError(await call('PATCH', '/users/557058:notes-bot', { displayName: 'X' }), 409, /is the bot user of app com\.example\.notes: change the app instead/);
+      assertConfluenceError(
+        await call('PATCH', '/users/712020:nobody', { nickname: 'x' }),
+        400,
+        /unknown field nickname/,
+      );
+      assertConfluenceError(
+        await call('PATCH', '/users/712020:nobody', { displayName: 'X' }),
+        404,
+        /No user with accountId 712020:nobody/,
+      );
+      assertConfluenceError(
+        await call('PATCH', `/users/${user.accountId}`, { email: 'Noah@Example.com' }),
+        409,
+        /email "Noah@Example.com" already belongs to another user/,
+      );
+      assertConfluenceError(
+        await call('PATCH', '/users/557058:notes-bot', { displayName: 'X' }),
+        409,
+        /is the bot user of app com\.example\.notes: change the app instead/,
+      );
       // Changing a user's own email's case is no conflict.
       const recased = await call('PATCH', `/users/${user.accountId}`, { email: user.email.toUpperCase() });
       assert.equal(recased.statusCode, 200, recased.body);
@@ -266,7 +374,12 @@ for (const kind of STORE_KINDS) {
     test('deactivating: the user keeps their data and can no longer authenticate; lookups still return them; reactivating restores access', async () => {
       const user = await newUser('deactivate');
       const property = `/wiki/rest/api/user/${user.accountId}/property/kept`;
-      const created = await fx.app.inject({ method: 'POST', url: property, headers: { ...user.auth, 'content-type': 'application/json' }, payload: '{"value":{"kept":true}}' });
+      const created = await fx.app.inject({
+        method: 'POST',
+        url: property,
+        headers: { ...user.auth, 'content-type': 'application/json' },
+        payload: '{"value":{"kept":true}}',
+      });
       assert.equal(created.statusCode, 201);
 
       const deactivated = await call('PATCH', `/users/${user.accountId}`, { active: false });
@@ -274,7 +387,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(deactivated.json().active, false);
       assert.deepEqual(deactivated.json().groups, ['confluence-users'], 'memberships are kept');
       await pastAuthCache();
-      assertConfluenceError(await ownProperties(user.accountId, user.auth), 401, /Basic authentication failed: the account is deactivated/);
+      assertConfluenceError(
+        await ownProperties(user.accountId, user.auth),
+        401,
+        /Basic authentication failed: the account is deactivated/,
+      );
 
       // Their data stays: an admin reads the property, an app may still reach them.
       const read = await fx.app.inject({ method: 'GET', url: property, headers: basic('admin') });
@@ -283,7 +400,10 @@ for (const kind of STORE_KINDS) {
       const tokens = await call('GET', `/users/${user.accountId}/tokens`);
       assert.equal(tokens.json().size, 1, 'tokens are kept');
       const appUrl = `/wiki/rest/api/user/${user.accountId}/property`;
-      assert.equal((await fx.app.inject({ method: 'GET', url: appUrl, headers: jwtHeader('notes', 'GET', appUrl) })).statusCode, 200);
+      assert.equal(
+        (await fx.app.inject({ method: 'GET', url: appUrl, headers: jwtHeader('notes', 'GET', appUrl) })).statusCode,
+        200,
+      );
       assert.equal((await call('GET', `/users/${user.accountId}`)).json().active, false);
 
       const reactivated = await call('PATCH', `/users/${user.accountId}`, { active: true });
@@ -300,23 +420,64 @@ for (const kind of STORE_KINDS) {
       const own = `/wiki/rest/api/user/${user.accountId}/property/own`;
       const byApp = `/wiki/rest/api/user/${user.accountId}/property/by-app`;
       const json = { 'content-type': 'application/json' };
-      assert.equal((await fx.app.inject({ method: 'POST', url: own, headers: { ...user.auth, ...json }, payload: '{"value":{}}' })).statusCode, 201);
-      assert.equal((await fx.app.inject({ method: 'POST', url: byApp, headers: { ...jwtHeader('notes', 'POST', byApp), ...json }, payload: '{"value":{}}' })).statusCode, 201);
-      await insertProperty(fx.store.db, { product: 'jira', namespace: '', accountId: user.accountId, key: 'jira-one' }, '{}');
+      assert.equal(
+        (await fx.app.inject({ method: 'POST', url: own, headers: { ...user.auth, ...json }, payload: '{"value":{}}' }))
+          .statusCode,
+        201,
+      );
+      assert.equal(
+        (
+          await fx.app.inject({
+            method: 'POST',
+            url: byApp,
+            headers: { ...jwtHeader('notes', 'POST', byApp), ...json },
+            payload: '{"value":{}}',
+          })
+        ).statusCode,
+        201,
+      );
+      await insertProperty(
+        fx.store.db,
+        { product: 'jira', namespace: '', accountId: user.accountId, key: 'jira-one' },
+        '{}',
+      );
       // Another user's data is untouched.
-      await insertProperty(fx.store.db, { product: 'jira', namespace: '', accountId: USERS.noah.accountId, key: unique('noah-keeps') }, '{}');
-      const noahBefore = await fx.store.db.selectFrom('properties').select('key').where('account_id', '=', USERS.noah.accountId).execute();
+      await insertProperty(
+        fx.store.db,
+        { product: 'jira', namespace: '', accountId: USERS.noah.accountId, key: unique('noah-keeps') },
+        '{}',
+      );
+      const noahBefore = await fx.store.db
+        .selectFrom('properties')
+        .select('key')
+        .where('account_id', '=', USERS.noah.accountId)
+        .execute();
 
       const deleted = await call('DELETE', `/users/${user.accountId}`);
       assert.equal(deleted.statusCode, 204);
       assert.equal(deleted.body, '');
 
       const count = async (table: 'group_members' | 'api_tokens' | 'properties') =>
-        Number((await fx.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).where('account_id', '=', user.accountId).executeTakeFirstOrThrow()).n);
+        Number(
+          (
+            await fx.store.db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number | string>().as('n'))
+              .where('account_id', '=', user.accountId)
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
       assert.equal(await count('group_members'), 0);
       assert.equal(await count('api_tokens'), 0);
       assert.equal(await count('properties'), 0);
-      assert.deepEqual(await fx.store.db.selectFrom('properties').select('key').where('account_id', '=', USERS.noah.accountId).execute(), noahBefore);
+      assert.deepEqual(
+        await fx.store.db
+          .selectFrom('properties')
+          .select('key')
+          .where('account_id', '=', USERS.noah.accountId)
+          .execute(),
+        noahBefore,
+      );
 
       assertConfluenceError(await call('GET', `/users/${user.accountId}`), 404, /No user with accountId/);
       assertConfluenceError(await call('DELETE', `/users/${user.accountId}`), 404, /No user with accountId/);
@@ -326,10 +487,14 @@ for (const kind of STORE_KINDS) {
       assert.equal((await call('POST', '/users', { email: user.email, displayName: 'Again' })).statusCode, 201);
     });
 
-    test('DELETE /users/{accountId}: 400, 404, and 409 for an app\'s bot user', async () => {
+    test("DELETE /users/{accountId}: 400, 404, and 409 for an app's bot user", async () => {
       assertConfluenceError(await call('DELETE', '/users/bad%20id'), 400, /not a well-formed accountId/);
       assertConfluenceError(await call('DELETE', '/users/712020:nobody'), 404, /No user with accountId 712020:nobody/);
-      assertConfluenceError(await call('DELETE', '/users/557058:notes-bot'), 409, /is the bot user of app com\.example\.notes: delete the app instead/);
+      assertConfluenceError(
+        await call('DELETE', '/users/557058:notes-bot'),
+        409,
+        /is the bot user of app com\.example\.notes: delete the app instead/,
+      );
       assert.equal((await call('GET', '/users/557058:notes-bot')).statusCode, 200);
     });
 
@@ -351,10 +516,26 @@ for (const kind of STORE_KINDS) {
     const ADMIN = USERS.admin.accountId;
 
     test('cannot be deactivated, deleted or removed from the admin group; once another admin exists, can', async () => {
-      assertConfluenceError(await call('PATCH', `/users/${ADMIN}`, { active: false }), 409, /^Deactivating user 712020:admin would leave the site without an active admin \(an active member of confluence-admins\)/);
-      assertConfluenceError(await call('DELETE', `/users/${ADMIN}`), 409, /Deleting user 712020:admin would leave the site without an active admin/);
-      assertConfluenceError(await call('DELETE', `/groups/confluence-admins/members/${ADMIN}`), 409, /Removing user 712020:admin from group "confluence-admins" would leave the site without an active admin/);
-      assertConfluenceError(await call('PATCH', '/site', { adminGroups: ['confluence-users-not-admins'] }), 409, /would leave the site without an active admin/);
+      assertConfluenceError(
+        await call('PATCH', `/users/${ADMIN}`, { active: false }),
+        409,
+        /^Deactivating user 712020:admin would leave the site without an active admin \(an active member of confluence-admins\)/,
+      );
+      assertConfluenceError(
+        await call('DELETE', `/users/${ADMIN}`),
+        409,
+        /Deleting user 712020:admin would leave the site without an active admin/,
+      );
+      assertConfluenceError(
+        await call('DELETE', `/groups/confluence-admins/members/${ADMIN}`),
+        409,
+        /Removing user 712020:admin from group "confluence-admins" would leave the site without an active admin/,
+      );
+      assertConfluenceError(
+        await call('PATCH', '/site', { adminGroups: ['confluence-users-not-admins'] }),
+        409,
+        /would leave the site without an active admin/,
+      );
       // Nothing of the refused changes was kept.
       const admin = (await call('GET', `/users/${ADMIN}`)).json();
       assert.equal(admin.active, true);
@@ -369,7 +550,11 @@ for (const kind of STORE_KINDS) {
       assert.equal((await call('PUT', `/groups/confluence-admins/members/${USERS.noah.accountId}`)).statusCode, 204);
       const deactivated = await call('PATCH', `/users/${ADMIN}`, { active: false });
       assert.equal(deactivated.statusCode, 200, deactivated.body);
-      assertConfluenceError(await call('DELETE', `/users/${USERS.noah.accountId}`, undefined, basic('noah')), 409, /Deleting user 712020:noah would leave the site without an active admin/);
+      assertConfluenceError(
+        await call('DELETE', `/users/${USERS.noah.accountId}`, undefined, basic('noah')),
+        409,
+        /Deleting user 712020:noah would leave the site without an active admin/,
+      );
     });
   });
 }

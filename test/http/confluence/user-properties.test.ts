@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Compile } from 'typebox/compile';
 import { UserPropertySchema } from '../../../src/schemas/user-properties.ts';
-import { basic, jwtHeader, startFixture, type Fixture } from '../../helpers/fixture.ts';
+import { basic, type Fixture, jwtHeader, startFixture } from '../../helpers/fixture.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
 const MIA = '712020:mia';
-const path = (user: string, key?: string) => `/wiki/rest/api/user/${user}/property${key === undefined ? '' : `/${key}`}`;
+const path = (user: string, key?: string) =>
+  `/wiki/rest/api/user/${user}/property${key === undefined ? '' : `/${key}`}`;
 const json = { 'content-type': 'application/json' };
 
 for (const kind of STORE_KINDS) {
@@ -19,10 +20,20 @@ for (const kind of STORE_KINDS) {
     after(() => fx.close());
 
     const send = (method: string, url: string, body?: unknown, headers: Record<string, string> = basic('mia')) =>
-      fx.app.inject({ method: method as 'GET', url, headers: { ...json, ...headers }, payload: body === undefined ? undefined : JSON.stringify(body) });
-    const get = (url: string, headers: Record<string, string> = basic('mia')) => fx.app.inject({ method: 'GET', url, headers });
+      fx.app.inject({
+        method: method as 'GET',
+        url,
+        headers: { ...json, ...headers },
+        payload: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const get = (url: string, headers: Record<string, string> = basic('mia')) =>
+      fx.app.inject({ method: 'GET', url, headers });
 
-    function assertConfluenceError(response: { statusCode: number; json(): any; headers: Record<string, unknown> }, status: number, pattern: RegExp) {
+    function assertConfluenceError(
+      response: { statusCode: number; json(): any; headers: Record<string, unknown> },
+      status: number,
+      pattern: RegExp,
+    ) {
       assert.equal(response.statusCode, status);
       assert.match(String(response.headers['content-type']), /^application\/json/);
       const body = response.json();
@@ -102,7 +113,9 @@ for (const kind of STORE_KINDS) {
         assert.equal(response.headers['content-type'], 'application/json; charset=utf-8');
         const body: Record<string, unknown> = response.json();
         assert.equal(Compile(UserPropertySchema).Check(body), true);
-        const inSchemaOrder = Object.fromEntries(Object.keys(UserPropertySchema.properties).map((field) => [field, body[field]]));
+        const inSchemaOrder = Object.fromEntries(
+          Object.keys(UserPropertySchema.properties).map((field) => [field, body[field]]),
+        );
         assert.equal(response.body, JSON.stringify(inSchemaOrder));
         assert.equal(JSON.stringify(body.value), JSON.stringify(value));
       }
@@ -111,13 +124,17 @@ for (const kind of STORE_KINDS) {
     test('list: keys in code-point order, paging with _links.next, clamping', async () => {
       const user = '712020:noah';
       const keys = ['b', 'B', '_x', '-y', 'a1', 'a', 'Z9', '0'];
-      for (const key of keys) assert.equal((await send('POST', path(user, key), { value: {} }, basic('noah'))).statusCode, 201);
+      for (const key of keys)
+        assert.equal((await send('POST', path(user, key), { value: {} }, basic('noah'))).statusCode, 201);
       const sorted = [...keys].sort();
 
       const first = await get(path(user), basic('noah'));
       assert.equal(first.statusCode, 200);
       const page = first.json();
-      assert.deepEqual(page.results, sorted.slice(0, 5).map((key) => ({ key })));
+      assert.deepEqual(
+        page.results,
+        sorted.slice(0, 5).map((key) => ({ key })),
+      );
       assert.equal(page.start, 0);
       assert.equal(page.limit, 5);
       assert.equal(page.size, 5);
@@ -125,7 +142,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(page._links.base, 'http://userplane.test/wiki');
 
       const second = await get(`${path(user)}?start=5&limit=5`, basic('noah'));
-      assert.deepEqual(second.json().results, sorted.slice(5).map((key) => ({ key })));
+      assert.deepEqual(
+        second.json().results,
+        sorted.slice(5).map((key) => ({ key })),
+      );
       assert.equal(second.json().size, 3);
       assert.equal(second.json()._links.next, undefined);
 
@@ -139,7 +159,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(empty.json()._links.next, undefined);
 
       const other = await get(`${path(user)}?limit=2&start=2&expand=x`, basic('noah'));
-      assert.deepEqual(other.json().results, sorted.slice(2, 4).map((key) => ({ key })));
+      assert.deepEqual(
+        other.json().results,
+        sorted.slice(2, 4).map((key) => ({ key })),
+      );
       assert.equal(other.json()._links.next, '/rest/api/user/712020%3Anoah/property?limit=2&start=4&expand=x');
 
       assertConfluenceError(await get(`${path(user)}?start=-1`, basic('noah')), 400, /start/);
@@ -151,27 +174,51 @@ for (const kind of STORE_KINDS) {
       const list = await get(path('712020:outsider'), basic('admin'));
       assert.equal(list.statusCode, 200);
       assert.deepEqual(list.json().results, []);
-      assertConfluenceError(await get(path('712020:nobody'), basic('admin')), 404, /No user with accountId 712020:nobody/);
+      assertConfluenceError(
+        await get(path('712020:nobody'), basic('admin')),
+        404,
+        /No user with accountId 712020:nobody/,
+      );
     });
 
     test('400: malformed keys, user ids and values', async () => {
       assertConfluenceError(await send('POST', path(MIA, 'bad.key'), { value: {} }), 400, /key "bad.key" is invalid/);
       assertConfluenceError(await send('POST', path(MIA, 'k%20y'), { value: {} }), 400, /key "k y" is invalid/);
-      assertConfluenceError(await send('POST', path(MIA, 'x'.repeat(256)), { value: {} }), 400, /key is too long: at most 255/);
-      assertConfluenceError(await send('POST', path('bad%20id', 'k'), { value: {} }, basic('admin')), 400, /userId "bad id" is not a well-formed accountId/);
+      assertConfluenceError(
+        await send('POST', path(MIA, 'x'.repeat(256)), { value: {} }),
+        400,
+        /key is too long: at most 255/,
+      );
+      assertConfluenceError(
+        await send('POST', path('bad%20id', 'k'), { value: {} }, basic('admin')),
+        400,
+        /userId "bad id" is not a well-formed accountId/,
+      );
       assertConfluenceError(await get(path('x'.repeat(129), 'k'), basic('admin')), 400, /not a well-formed accountId/);
       assertConfluenceError(await send('POST', path(MIA, 'v'), {}), 400, /^value is empty$/);
       assertConfluenceError(await send('POST', path(MIA, 'v'), { value: null }), 400, /^value is empty$/);
       assertConfluenceError(await send('POST', path(MIA, 'v'), { value: [1] }), 400, /^value must be a JSON object$/);
-      assertConfluenceError(await send('POST', path(MIA, 'v'), { value: 'text' }), 400, /^value must be a JSON object$/);
+      assertConfluenceError(
+        await send('POST', path(MIA, 'v'), { value: 'text' }),
+        400,
+        /^value must be a JSON object$/,
+      );
       assertConfluenceError(await send('POST', path(MIA, 'v'), { value: 7 }), 400, /^value must be a JSON object$/);
-      assertConfluenceError(await send('POST', path(MIA, 'v'), { value: { s: 'x'.repeat(32768) } }), 400, /^value is too long/);
+      assertConfluenceError(
+        await send('POST', path(MIA, 'v'), { value: { s: 'x'.repeat(32768) } }),
+        400,
+        /^value is too long/,
+      );
       assertConfluenceError(await send('PUT', path(MIA, 'v'), { value: null }), 400, /^value is empty$/);
       assertConfluenceError(await send('POST', path(MIA, 'v'), [1, 2]), 400, /body/);
 
       let deep: object = {};
       for (let i = 0; i < 64; i++) deep = { d: deep };
-      assertConfluenceError(await send('POST', path(MIA, 'deep'), { value: deep }), 400, /nested deeper than 64 levels/);
+      assertConfluenceError(
+        await send('POST', path(MIA, 'deep'), { value: deep }),
+        400,
+        /nested deeper than 64 levels/,
+      );
       let fits: object = {};
       for (let i = 0; i < 63; i++) fits = { d: fits };
       assert.equal((await send('POST', path(MIA, 'deep'), { value: fits })).statusCode, 201);
@@ -187,56 +234,111 @@ for (const kind of STORE_KINDS) {
         fx.app.inject({ method: 'POST', url: path(MIA, 'raw'), headers: { ...basic('mia'), ...headers }, payload });
       assertConfluenceError(await raw('{"value": {', json), 400, /not valid JSON/);
       assertConfluenceError(await raw('', json), 400, /body is empty/);
-      assertConfluenceError(await raw('value=1', { 'content-type': 'application/x-www-form-urlencoded' }), 400, /Content-Type "application\/x-www-form-urlencoded" is not supported/);
-      assertConfluenceError(await raw('{"value":{}}', { 'content-type': 'text/plain' }), 400, /Content-Type "text\/plain" is not supported/);
+      assertConfluenceError(
+        await raw('value=1', { 'content-type': 'application/x-www-form-urlencoded' }),
+        400,
+        /Content-Type "application\/x-www-form-urlencoded" is not supported/,
+      );
+      assertConfluenceError(
+        await raw('{"value":{}}', { 'content-type': 'text/plain' }),
+        400,
+        /Content-Type "text\/plain" is not supported/,
+      );
       assertConfluenceError(await raw('{"value":{"a":"\\u0000"}}', json), 400, /NUL character/);
       assertConfluenceError(await raw('{"__proto__":{"x":1},"value":{}}', json), 400, /not valid JSON|prototype/i);
-      assert.equal((await raw('{"value":{"a":"\\\\u0000"}}', json)).statusCode, 201, 'an escaped backslash before u0000 is not a NUL');
+      assert.equal(
+        (await raw('{"value":{"a":"\\\\u0000"}}', json)).statusCode,
+        201,
+        'an escaped backslash before u0000 is not a NUL',
+      );
       assertConfluenceError(await get(`${path(MIA)}?start=%00`), 400, /NUL character/);
       assertConfluenceError(await get(path(MIA, 'a%00b')), 400, /NUL character/);
     });
 
     test('413: bodies over 1 MiB', async () => {
       const big = JSON.stringify({ value: { s: 'x'.repeat(1024 * 1024) } });
-      const response = await fx.app.inject({ method: 'POST', url: path(MIA, 'big'), headers: { ...basic('mia'), ...json }, payload: big });
+      const response = await fx.app.inject({
+        method: 'POST',
+        url: path(MIA, 'big'),
+        headers: { ...basic('mia'), ...json },
+        payload: big,
+      });
       assertConfluenceError(response, 413, /larger than the 1 MiB limit/);
       assertConfluenceError(await get(path(MIA, 'big')), 404, /does not exist/);
     });
 
     test('409 on a duplicate create; exactly one 201 among concurrent creates', async () => {
       assert.equal((await send('POST', path(MIA, 'dup'), { value: { v: 1 } })).statusCode, 201);
-      assertConfluenceError(await send('POST', path(MIA, 'dup'), { value: { v: 2 } }), 409, /Property "dup" already exists/);
+      assertConfluenceError(
+        await send('POST', path(MIA, 'dup'), { value: { v: 2 } }),
+        409,
+        /Property "dup" already exists/,
+      );
       assert.deepEqual((await get(path(MIA, 'dup'))).json().value, { v: 1 });
 
-      const racers = await Promise.all(Array.from({ length: 12 }, (_, i) => send('POST', path(MIA, 'race'), { value: { i } })));
+      const racers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => send('POST', path(MIA, 'race'), { value: { i } })),
+      );
       const statuses = racers.map((r) => r.statusCode).sort();
       assert.deepEqual(statuses, [201, ...Array(11).fill(409)]);
     });
 
     test('PUT never creates: 404 when absent', async () => {
-      assertConfluenceError(await send('PUT', path(MIA, 'absent'), { value: {} }), 404, /Property "absent" does not exist/);
+      assertConfluenceError(
+        await send('PUT', path(MIA, 'absent'), { value: {} }),
+        404,
+        /Property "absent" does not exist/,
+      );
       assertConfluenceError(await get(path(MIA, 'absent')), 404, /does not exist/);
     });
 
     test('ETag and If-Match: 412 on a stale version, 404 before 412', async () => {
       assert.equal((await send('POST', path(MIA, 'etag'), { value: { v: 1 } })).statusCode, 201);
       const stale = { ...basic('mia'), 'if-match': '"7"' };
-      assertConfluenceError(await send('PUT', path(MIA, 'etag'), { value: { v: 2 } }, stale), 412, /If-Match does not match/);
+      assertConfluenceError(
+        await send('PUT', path(MIA, 'etag'), { value: { v: 2 } }, stale),
+        412,
+        /If-Match does not match/,
+      );
       assert.deepEqual((await get(path(MIA, 'etag'))).json().value, { v: 1 });
 
       const ok = await send('PUT', path(MIA, 'etag'), { value: { v: 2 } }, { ...basic('mia'), 'if-match': '"1"' });
       assert.equal(ok.statusCode, 204);
       assert.equal(ok.headers.etag, '"2"');
-      const list = await send('PUT', path(MIA, 'etag'), { value: { v: 3 } }, { ...basic('mia'), 'if-match': '"9", "2"' });
+      const list = await send(
+        'PUT',
+        path(MIA, 'etag'),
+        { value: { v: 3 } },
+        { ...basic('mia'), 'if-match': '"9", "2"' },
+      );
       assert.equal(list.headers.etag, '"3"');
       const star = await send('PUT', path(MIA, 'etag'), { value: { v: 4 } }, { ...basic('mia'), 'if-match': '*' });
       assert.equal(star.headers.etag, '"4"');
-      assertConfluenceError(await send('PUT', path(MIA, 'etag'), { value: {} }, { ...basic('mia'), 'if-match': 'W/"4"' }), 412, /If-Match/);
+      assertConfluenceError(
+        await send('PUT', path(MIA, 'etag'), { value: {} }, { ...basic('mia'), 'if-match': 'W/"4"' }),
+        412,
+        /If-Match/,
+      );
 
-      assertConfluenceError(await send('DELETE', path(MIA, 'etag'), undefined, { ...basic('mia'), 'if-match': '"3"' }), 412, /If-Match/);
-      assert.equal((await send('DELETE', path(MIA, 'etag'), undefined, { ...basic('mia'), 'if-match': '"4"' })).statusCode, 204);
-      assertConfluenceError(await send('PUT', path(MIA, 'etag'), { value: {} }, { ...basic('mia'), 'if-match': '"4"' }), 404, /does not exist/);
-      assertConfluenceError(await send('DELETE', path(MIA, 'etag'), undefined, { ...basic('mia'), 'if-match': '"4"' }), 404, /does not exist/);
+      assertConfluenceError(
+        await send('DELETE', path(MIA, 'etag'), undefined, { ...basic('mia'), 'if-match': '"3"' }),
+        412,
+        /If-Match/,
+      );
+      assert.equal(
+        (await send('DELETE', path(MIA, 'etag'), undefined, { ...basic('mia'), 'if-match': '"4"' })).statusCode,
+        204,
+      );
+      assertConfluenceError(
+        await send('PUT', path(MIA, 'etag'), { value: {} }, { ...basic('mia'), 'if-match': '"4"' }),
+        404,
+        /does not exist/,
+      );
+      assertConfluenceError(
+        await send('DELETE', path(MIA, 'etag'), undefined, { ...basic('mia'), 'if-match': '"4"' }),
+        404,
+        /does not exist/,
+      );
     });
 
     test('app isolation: the same key in two apps and in "" is three properties', async () => {
@@ -248,7 +350,11 @@ for (const kind of STORE_KINDS) {
 
       assert.deepEqual((await get(url, asApp('notes', 'GET'))).json().value, { by: 'notes' });
       assert.deepEqual((await get(url, basic('mia'))).json().value, { by: 'mia' });
-      assert.deepEqual((await get(url, basic('admin'))).json().value, { by: 'mia' }, 'an admin without an app sees namespace ""');
+      assert.deepEqual(
+        (await get(url, basic('admin'))).json().value,
+        { by: 'mia' },
+        'an admin without an app sees namespace ""',
+      );
 
       assert.equal((await send('DELETE', url, undefined, asApp('notes', 'DELETE'))).statusCode, 204);
       assert.equal((await get(url, asApp('notes', 'GET'))).statusCode, 404);
@@ -261,17 +367,32 @@ for (const kind of STORE_KINDS) {
       assertConfluenceError(await get(noahKey, basic('mia')), 403, /only your own/);
       assertConfluenceError(await send('PUT', noahKey, { value: { x: 1 } }, basic('mia')), 403, /only your own/);
       assertConfluenceError(await send('DELETE', noahKey, undefined, basic('mia')), 403, /only your own/);
-      assertConfluenceError(await send('POST', path('712020:noah', 'new'), { value: {} }, basic('mia')), 403, /only your own/);
+      assertConfluenceError(
+        await send('POST', path('712020:noah', 'new'), { value: {} }, basic('mia')),
+        403,
+        /only your own/,
+      );
       assertConfluenceError(await get(path('712020:noah'), basic('mia')), 403, /only your own/);
       // Not 404: a non-admin learns nothing about which accounts exist.
       assertConfluenceError(await get(path('712020:nobody', 'x'), basic('mia')), 403, /only your own/);
 
       assert.equal((await get(noahKey, basic('admin'))).statusCode, 200);
       assert.equal((await send('PUT', noahKey, { value: { by: 'admin' } }, basic('admin'))).statusCode, 204);
-      assert.equal((await get(path('712020:noah', 'x'), jwtHeader('notes', 'GET', path('712020:noah', 'x')))).statusCode, 404);
-      assertConfluenceError(await get(path('712020:nobody', 'x'), jwtHeader('notes', 'GET', path('712020:nobody', 'x'))), 404, /No user with accountId/);
+      assert.equal(
+        (await get(path('712020:noah', 'x'), jwtHeader('notes', 'GET', path('712020:noah', 'x')))).statusCode,
+        404,
+      );
+      assertConfluenceError(
+        await get(path('712020:nobody', 'x'), jwtHeader('notes', 'GET', path('712020:nobody', 'x'))),
+        404,
+        /No user with accountId/,
+      );
       const deactivated = path('712020:gone', 'kept');
-      assert.equal((await send('POST', deactivated, { value: {} }, jwtHeader('notes', 'POST', deactivated))).statusCode, 201, 'apps still write a deactivated user\'s properties');
+      assert.equal(
+        (await send('POST', deactivated, { value: {} }, jwtHeader('notes', 'POST', deactivated))).statusCode,
+        201,
+        "apps still write a deactivated user's properties",
+      );
     });
   });
 }

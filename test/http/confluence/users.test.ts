@@ -14,12 +14,12 @@ import {
   basicFor,
   DIRECTORY_APPS,
   DIRECTORY_USERS,
+  type Fixture,
   jwtHeader,
   jwtHeaderFor,
   loadDirectoryFixture,
   startFixture,
   USERS,
-  type Fixture,
 } from '../../helpers/fixture.ts';
 import { assertConfluenceError, assertNoStackTrace } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
@@ -36,7 +36,13 @@ type Headers = Record<string, string>;
 
 /** The exact User body SPEC §4 describes, before any expansion. */
 function expectedUser(
-  user: { accountId: string; displayName: string; publicName?: string; timeZone?: string; externalCollaborator?: boolean },
+  user: {
+    accountId: string;
+    displayName: string;
+    publicName?: string;
+    timeZone?: string;
+    externalCollaborator?: boolean;
+  },
   email: string,
   accountType: 'atlassian' | 'app' = 'atlassian',
 ) {
@@ -53,14 +59,23 @@ function expectedUser(
     isExternalCollaborator: external,
     externalCollaborator: external,
     _expandable: { operations: '', details: '', personalSpace: '' },
-    _links: { base: BASE, context: '/wiki', self: `${BASE}/rest/api/user?accountId=${encodeURIComponent(user.accountId)}` },
+    _links: {
+      base: BASE,
+      context: '/wiki',
+      self: `${BASE}/rest/api/user?accountId=${encodeURIComponent(user.accountId)}`,
+    },
   };
 }
 
 const ANONYMOUS_BODY = {
   type: 'anonymous',
   displayName: 'Anonymous',
-  profilePicture: { path: '/wiki/s/userplane/_/images/icons/profilepics/anonymous.svg', width: 48, height: 48, isDefault: true },
+  profilePicture: {
+    path: '/wiki/s/userplane/_/images/icons/profilepics/anonymous.svg',
+    width: 48,
+    height: 48,
+    isDefault: true,
+  },
   _links: { base: BASE, context: '/wiki', self: `${BASE}/rest/api/user/anonymous` },
 };
 
@@ -84,7 +99,8 @@ for (const kind of STORE_KINDS) {
     });
     after(() => Promise.all([fx, open, noEmail].map((f) => f.close())));
 
-    const get = (url: string, headers: Headers = basic('mia'), on: Fixture = fx) => on.app.inject({ method: 'GET', url, headers });
+    const get = (url: string, headers: Headers = basic('mia'), on: Fixture = fx) =>
+      on.app.inject({ method: 'GET', url, headers });
     /** A Connect JWT for exactly this request. */
     const asApp = (app: { key: string; sharedSecret: string }, url: string) => jwtHeaderFor(app, 'GET', url);
     async function ok(url: string, headers: Headers = basic('mia'), on: Fixture = fx) {
@@ -102,11 +118,17 @@ for (const kind of STORE_KINDS) {
       });
 
       test('the /rest/api alias and URL-encoded accountIds', async () => {
-        assert.deepEqual(await ok(`/rest/api/user?accountId=${encodeURIComponent(ada.accountId)}`), expectedUser(ada, ada.email));
+        assert.deepEqual(
+          await ok(`/rest/api/user?accountId=${encodeURIComponent(ada.accountId)}`),
+          expectedUser(ada, ada.email),
+        );
       });
 
       test('deactivated users and app bots are still returned', async () => {
-        assert.deepEqual(await ok(`${API}/user?accountId=${USERS.gone.accountId}`, basic('noah')), expectedUser(fixtureUser('gone'), ''));
+        assert.deepEqual(
+          await ok(`${API}/user?accountId=${USERS.gone.accountId}`, basic('noah')),
+          expectedUser(fixtureUser('gone'), ''),
+        );
         assert.deepEqual(
           await ok(`${API}/user?accountId=${APPS.notes.accountId}`),
           expectedUser({ accountId: APPS.notes.accountId, displayName: 'Notes' }, '', 'app'),
@@ -120,7 +142,8 @@ for (const kind of STORE_KINDS) {
         };
         const app = { authorization: 'app' };
         // ada: anyone. Everybody but anonymous callers sees it.
-        for (const caller of [basic('mia'), basic('admin'), basicFor(ada), app]) assert.equal(await emailOf(ada.accountId, caller), ada.email);
+        for (const caller of [basic('mia'), basic('admin'), basicFor(ada), app])
+          assert.equal(await emailOf(ada.accountId, caller), ada.email);
         assert.equal(await emailOf(ada.accountId, {}, open), '');
         // mia: admins (the default). Herself and Basic-auth admins.
         assert.equal(await emailOf(MIA, basic('mia')), USERS.mia.email);
@@ -130,7 +153,8 @@ for (const kind of STORE_KINDS) {
         assert.equal(await emailOf(MIA, {}, open), '');
         // grace: private. Only herself, not even an admin.
         assert.equal(await emailOf(grace.accountId, basicFor(grace)), grace.email);
-        for (const caller of [basic('admin'), basic('noah'), app]) assert.equal(await emailOf(grace.accountId, caller), '');
+        for (const caller of [basic('admin'), basic('noah'), app])
+          assert.equal(await emailOf(grace.accountId, caller), '');
         assert.equal(await emailOf(grace.accountId, {}, open), '');
       });
 
@@ -167,11 +191,19 @@ for (const kind of STORE_KINDS) {
         assert.equal('personalSpace' in space, false);
         assert.deepEqual(space._expandable, { operations: '', details: '' });
 
-        assert.deepEqual(await ok(`${API}/user?accountId=${grace.accountId}&expand=isExternalCollaborator`, basicFor(grace)), expectedUser(grace, grace.email));
-        assert.deepEqual(await ok(`${API}/user?accountId=${MIA}&expand=bogus,,history`), expectedUser(fixtureUser('mia'), USERS.mia.email));
+        assert.deepEqual(
+          await ok(`${API}/user?accountId=${grace.accountId}&expand=isExternalCollaborator`, basicFor(grace)),
+          expectedUser(grace, grace.email),
+        );
+        assert.deepEqual(
+          await ok(`${API}/user?accountId=${MIA}&expand=bogus,,history`),
+          expectedUser(fixtureUser('mia'), USERS.mia.email),
+        );
 
         // Repeated and comma-joined, all at once.
-        const all = await ok(`${API}/user?accountId=${MIA}&expand=operations,personalSpace&expand=details.personal&expand=details.business,isExternalCollaborator`);
+        const all = await ok(
+          `${API}/user?accountId=${MIA}&expand=operations,personalSpace&expand=details.personal&expand=details.business,isExternalCollaborator`,
+        );
         assert.deepEqual(all._expandable, {});
         assert.deepEqual(all.operations, [{ operation: 'use', targetType: 'application' }]);
         assert.deepEqual(all.details, { personal: { email: USERS.mia.email }, business: {} });
@@ -184,7 +216,13 @@ for (const kind of STORE_KINDS) {
         for (const legacy of ['key=ff8080815a7f2e6c', 'username=ada', 'userKey=ff8080815a7f2e6c']) {
           const response = await get(`${API}/user?${legacy}`);
           const name = legacy.split('=')[0];
-          assertConfluenceError(response, 400, new RegExp(`^accountId is required: the legacy ${name} parameter is no longer supported, name the user by accountId`));
+          assertConfluenceError(
+            response,
+            400,
+            new RegExp(
+              `^accountId is required: the legacy ${name} parameter is no longer supported, name the user by accountId`,
+            ),
+          );
           assert.equal(response.headers.warning, WARNING);
         }
         const both = await get(`${API}/user?key=k&username=u&accountId=`);
@@ -195,9 +233,21 @@ for (const kind of STORE_KINDS) {
         assertConfluenceError(empty, 400, /^accountId is required: name the user by accountId$/);
         assert.equal(empty.headers.warning, undefined);
 
-        assertConfluenceError(await get(`${API}/user?accountId=${'a'.repeat(129)}`), 400, /is not a well-formed accountId/);
-        assertConfluenceError(await get(`${API}/user?accountId=a%20b`), 400, /accountId "a b" is not a well-formed accountId/);
-        assertConfluenceError(await get(`${API}/user?accountId=${MIA}&accountId=${MIA}`), 400, /query parameter accountId: must be a string/);
+        assertConfluenceError(
+          await get(`${API}/user?accountId=${'a'.repeat(129)}`),
+          400,
+          /is not a well-formed accountId/,
+        );
+        assertConfluenceError(
+          await get(`${API}/user?accountId=a%20b`),
+          400,
+          /accountId "a b" is not a well-formed accountId/,
+        );
+        assertConfluenceError(
+          await get(`${API}/user?accountId=${MIA}&accountId=${MIA}`),
+          400,
+          /query parameter accountId: must be a string/,
+        );
         assertConfluenceError(await get(`${API}/user?accountId=%00`), 400, /NUL/);
       });
 
@@ -210,7 +260,11 @@ for (const kind of STORE_KINDS) {
       });
 
       test('404: unknown accountId', async () => {
-        assertConfluenceError(await get(`${API}/user?accountId=${NOBODY}`), 404, /^No user with accountId 712020:nobody$/);
+        assertConfluenceError(
+          await get(`${API}/user?accountId=${NOBODY}`),
+          404,
+          /^No user with accountId 712020:nobody$/,
+        );
         const legacy = await get(`${API}/user?accountId=${NOBODY}&key=x`);
         assertConfluenceError(legacy, 404, /No user with accountId/);
         assert.equal(legacy.headers.warning, WARNING);
@@ -218,7 +272,11 @@ for (const kind of STORE_KINDS) {
 
       test('401 and 403: anonymous callers on a closed site, users outside "Can use", apps without READ', async () => {
         assertConfluenceError(await get(`${API}/user?accountId=${MIA}`, {}), 401, /does not allow anonymous access/);
-        assertConfluenceError(await get(`${API}/user?accountId=${MIA}`, basic('outsider')), 403, /may not use this site/);
+        assertConfluenceError(
+          await get(`${API}/user?accountId=${MIA}`, basic('outsider')),
+          403,
+          /may not use this site/,
+        );
         // READ, or anything that nests it, suffices; the email scope alone does not.
         const url = `${API}/user?accountId=${MIA}`;
         assert.equal((await get(url, jwtHeader('tasks', 'GET', url))).statusCode, 200);
@@ -230,7 +288,11 @@ for (const kind of STORE_KINDS) {
       });
 
       test('405: other methods', async () => {
-        const response = await fx.app.inject({ method: 'POST', url: `${API}/user?accountId=${MIA}`, headers: basic('mia') });
+        const response = await fx.app.inject({
+          method: 'POST',
+          url: `${API}/user?accountId=${MIA}`,
+          headers: basic('mia'),
+        });
         assertConfluenceError(response, 405, /Method POST is not allowed/);
         assert.match(String(response.headers.allow), /GET/);
       });
@@ -265,7 +327,7 @@ for (const kind of STORE_KINDS) {
         ]);
       });
 
-      test('asApp: the app\'s bot user', async () => {
+      test("asApp: the app's bot user", async () => {
         const url = `${API}/user/current`;
         const bot = await ok(url, jwtHeader('notes', 'GET', url));
         assert.deepEqual(bot, expectedUser({ accountId: APPS.notes.accountId, displayName: 'Notes' }, '', 'app'));
@@ -286,14 +348,19 @@ for (const kind of STORE_KINDS) {
       test('401 for deactivated users and bad credentials, also where anonymous callers are allowed', async () => {
         for (const on of [fx, open]) {
           assertConfluenceError(await get(`${API}/user/current`, basic('gone'), on), 401, /the account is deactivated/);
-          assertConfluenceError(await get(`${API}/user/current`, basicFor({ email: ada.email, token: 'wrong-token-00' }), on), 401, /not valid/);
+          assertConfluenceError(
+            await get(`${API}/user/current`, basicFor({ email: ada.email, token: 'wrong-token-00' }), on),
+            401,
+            /not valid/,
+          );
         }
         assertConfluenceError(await get(`${API}/user/current`, basic('outsider')), 403, /may not use this site/);
       });
     });
 
     describe('GET /user/memberof', () => {
-      const memberOf = (query: string, headers?: Headers, on?: Fixture) => ok(`${API}/user/memberof?${query}`, headers, on);
+      const memberOf = (query: string, headers?: Headers, on?: Fixture) =>
+        ok(`${API}/user/memberof?${query}`, headers, on);
       const groupNames = (body: { results: Array<{ name: string }> }) => body.results.map((g) => g.name);
 
       test('200: groups ordered by code point, in the Group shape', async () => {
@@ -302,7 +369,11 @@ for (const kind of STORE_KINDS) {
         assert.equal(body.start, 0);
         assert.equal(body.limit, 200);
         assert.equal(body.size, 6);
-        assert.deepEqual(body._links, { base: BASE, context: '/wiki', self: `${BASE}/rest/api/user/memberof?accountId=712020%3Aada` });
+        assert.deepEqual(body._links, {
+          base: BASE,
+          context: '/wiki',
+          self: `${BASE}/rest/api/user/memberof?accountId=712020%3Aada`,
+        });
         for (const group of body.results) {
           assert.deepEqual(Object.keys(group), ['type', 'name', 'id', '_links']);
           assert.equal(group.type, 'group');
@@ -351,19 +422,35 @@ for (const kind of STORE_KINDS) {
       test('400: accountId missing, legacy parameters alone, bad paging; 404: unknown users', async () => {
         assertConfluenceError(await get(`${API}/user/memberof`), 400, /^accountId is required/);
         const legacy = await get(`${API}/user/memberof?username=ada`);
-        assertConfluenceError(legacy, 400, /^accountId is required: the legacy username parameter is no longer supported/);
+        assertConfluenceError(
+          legacy,
+          400,
+          /^accountId is required: the legacy username parameter is no longer supported/,
+        );
         assert.equal(legacy.headers.warning, WARNING);
         for (const paging of ['start=-1', 'limit=-5', 'limit=abc', 'limit=1.5', 'start=', 'limit=1e3']) {
           const response = await get(`${API}/user/memberof?accountId=${MIA}&${paging}`);
           assertConfluenceError(response, 400, new RegExp(`query parameter ${paging.split('=')[0]}`));
         }
-        assertConfluenceError(await get(`${API}/user/memberof?accountId=${NOBODY}`), 404, /No user with accountId 712020:nobody/);
+        assertConfluenceError(
+          await get(`${API}/user/memberof?accountId=${NOBODY}`),
+          404,
+          /No user with accountId 712020:nobody/,
+        );
         assertConfluenceError(await get(`${API}/user/memberof?accountId=bad%20id`), 400, /not a well-formed accountId/);
       });
 
       test('401 anonymous on a closed site; 403 outside "Can use"', async () => {
-        assertConfluenceError(await get(`${API}/user/memberof?accountId=${MIA}`, {}), 401, /does not allow anonymous access/);
-        assertConfluenceError(await get(`${API}/user/memberof?accountId=${MIA}`, basic('outsider')), 403, /may not use this site/);
+        assertConfluenceError(
+          await get(`${API}/user/memberof?accountId=${MIA}`, {}),
+          401,
+          /does not allow anonymous access/,
+        );
+        assertConfluenceError(
+          await get(`${API}/user/memberof?accountId=${MIA}`, basic('outsider')),
+          403,
+          /may not use this site/,
+        );
       });
     });
 
@@ -372,9 +459,15 @@ for (const kind of STORE_KINDS) {
       const ids = (body: { results: Array<{ accountId: string }> }) => body.results.map((u) => u.accountId);
 
       test('200: comma-joined and repeated ids, duplicates removed, request order kept, unknown ids omitted', async () => {
-        const body = await bulk(`accountId=${grace.accountId},${NOBODY},${ada.accountId}&accountId=${grace.accountId}&accountId=${MIA}`);
+        const body = await bulk(
+          `accountId=${grace.accountId},${NOBODY},${ada.accountId}&accountId=${grace.accountId}&accountId=${MIA}`,
+        );
         assert.deepEqual(ids(body), [grace.accountId, ada.accountId, MIA]);
-        assert.deepEqual(body.results, [expectedUser(grace, ''), expectedUser(ada, ada.email), expectedUser(fixtureUser('mia'), USERS.mia.email)]);
+        assert.deepEqual(body.results, [
+          expectedUser(grace, ''),
+          expectedUser(ada, ada.email),
+          expectedUser(fixtureUser('mia'), USERS.mia.email),
+        ]);
         assert.equal(body.start, 0);
         assert.equal(body.limit, 200);
         assert.equal(body.size, 3);
@@ -383,7 +476,9 @@ for (const kind of STORE_KINDS) {
       });
 
       test('the cut to limit comes before unknown ids are dropped', async () => {
-        assert.deepEqual(ids(await bulk(`accountId=${ada.accountId},${NOBODY},${grace.accountId}&limit=2`)), [ada.accountId]);
+        assert.deepEqual(ids(await bulk(`accountId=${ada.accountId},${NOBODY},${grace.accountId}&limit=2`)), [
+          ada.accountId,
+        ]);
         // Only the first 200 distinct ids count, even with a larger limit.
         const unknown = Array.from({ length: 200 }, (_, i) => `712020:unknown-${i}`);
         const late = await bulk(`accountId=${[...unknown, ada.accountId].join(',')}&limit=500`);
@@ -395,8 +490,14 @@ for (const kind of STORE_KINDS) {
       });
 
       test('expand and email visibility apply to every user', async () => {
-        const body = await bulk(`accountId=${ada.accountId},${USERS.admin.accountId},${grace.accountId}&expand=operations,details.business`, basic('noah'));
-        assert.deepEqual(body.results.map((u: { email: string }) => u.email), [ada.email, '', '']);
+        const body = await bulk(
+          `accountId=${ada.accountId},${USERS.admin.accountId},${grace.accountId}&expand=operations,details.business`,
+          basic('noah'),
+        );
+        assert.deepEqual(
+          body.results.map((u: { email: string }) => u.email),
+          [ada.email, '', ''],
+        );
         assert.deepEqual(
           body.results.map((u: { operations: Array<{ operation: string }> }) => u.operations.map((o) => o.operation)),
           [['use'], ['use', 'administer'], ['use']],
@@ -422,11 +523,23 @@ for (const kind of STORE_KINDS) {
 
       test('403: apps acting as themselves, before any parameter is read; users outside "Can use"', async () => {
         for (const url of [`${API}/user/bulk?accountId=${MIA}`, `/rest/api/user/bulk`, `${API}/user/bulk?limit=-1`]) {
-          assertConfluenceError(await get(url, jwtHeader('notes', 'GET', url)), 403, /^Apps cannot use GET \/user\/bulk: app com\.example\.notes/);
+          assertConfluenceError(
+            await get(url, jwtHeader('notes', 'GET', url)),
+            403,
+            /^Apps cannot use GET \/user\/bulk: app com\.example\.notes/,
+          );
           assertConfluenceError(await get(url, asApp(mailer, url), open), 403, /Apps cannot use GET \/user\/bulk/);
         }
-        assertConfluenceError(await get(`${API}/user/bulk?accountId=${MIA}`, basic('outsider')), 403, /may not use this site/);
-        assertConfluenceError(await get(`${API}/user/bulk?accountId=${MIA}`, {}), 401, /does not allow anonymous access/);
+        assertConfluenceError(
+          await get(`${API}/user/bulk?accountId=${MIA}`, basic('outsider')),
+          403,
+          /may not use this site/,
+        );
+        assertConfluenceError(
+          await get(`${API}/user/bulk?accountId=${MIA}`, {}),
+          401,
+          /does not allow anonymous access/,
+        );
       });
     });
 
@@ -449,8 +562,14 @@ for (const kind of STORE_KINDS) {
           size: 1,
           _links: { base: BASE, context: '/wiki', self: `${BASE}/rest/api/user/bulk/migration?key=${ada.userKey}` },
         });
-        assert.deepEqual((await migration(`username=grace,nobody&username=ada&username=grace`)).results, [graceRecord, adaRecord]);
-        assert.deepEqual((await migration(`key=${grace.userKey},unknown-key,${ada.userKey}`)).results, [graceRecord, adaRecord]);
+        assert.deepEqual((await migration(`username=grace,nobody&username=ada&username=grace`)).results, [
+          graceRecord,
+          adaRecord,
+        ]);
+        assert.deepEqual((await migration(`key=${grace.userKey},unknown-key,${ada.userKey}`)).results, [
+          graceRecord,
+          adaRecord,
+        ]);
         // A username is not a key.
         assert.deepEqual((await migration('key=ada')).results, []);
         // An empty value counts as absent.
@@ -460,11 +579,17 @@ for (const kind of STORE_KINDS) {
 
       test('paging: cut before unknown ones are dropped, _links.next, clamping, limit=0', async () => {
         const first = await migration('username=ada,nobody,grace&limit=2');
-        assert.deepEqual(first.results.map((r: { username: string }) => r.username), ['ada']);
+        assert.deepEqual(
+          first.results.map((r: { username: string }) => r.username),
+          ['ada'],
+        );
         assert.equal(first.size, 1);
         assert.equal(first._links.next, '/rest/api/user/bulk/migration?username=ada%2Cnobody%2Cgrace&limit=2&start=2');
         const second = await migration('username=ada,nobody,grace&limit=2&start=2');
-        assert.deepEqual(second.results.map((r: { username: string }) => r.username), ['grace']);
+        assert.deepEqual(
+          second.results.map((r: { username: string }) => r.username),
+          ['grace'],
+        );
         assert.equal(second._links.next, undefined);
         assert.equal((await migration('username=ada&limit=999')).limit, 200);
         const none = await migration('username=ada&limit=0');
@@ -517,7 +642,9 @@ for (const kind of STORE_KINDS) {
       });
 
       test('bulk: request order, duplicates removed, unknown users omitted', async () => {
-        const url = many(`accountId=${grace.accountId},${NOBODY},${ada.accountId}&accountId=${grace.accountId}&accountId=not%20well%20formed`);
+        const url = many(
+          `accountId=${grace.accountId},${NOBODY},${ada.accountId}&accountId=${grace.accountId}&accountId=not%20well%20formed`,
+        );
         assert.deepEqual(await ok(url, asApp(mailer, url)), [
           { accountId: grace.accountId, email: grace.email },
           { accountId: ada.accountId, email: ada.email },
@@ -541,7 +668,11 @@ for (const kind of STORE_KINDS) {
 
       test('400: callers that are not approved apps — unapproved apps, users and admins', async () => {
         for (const url of [single(MIA), many(`accountId=${MIA}`)]) {
-          assertConfluenceError(await get(url, asApp(unapproved, url)), 400, /^App com\.example\.unapproved is not approved to read email addresses: its emailAccess setting is off/);
+          assertConfluenceError(
+            await get(url, asApp(unapproved, url)),
+            400,
+            /^App com\.example\.unapproved is not approved to read email addresses: its emailAccess setting is off/,
+          );
           assertConfluenceError(await get(url, basic('mia')), 400, /^Only approved apps may read email addresses/);
           assertConfluenceError(await get(url, basic('admin')), 400, /^Only approved apps may read email addresses/);
         }
@@ -553,7 +684,9 @@ for (const kind of STORE_KINDS) {
             assertConfluenceError(
               await get(url, jwtHeader(app, 'GET', url)),
               403,
-              new RegExp(`^App ${APPS[app].key.replace(/\./g, '\\.')} lacks the scope for this operation: it needs ACCESS_EMAIL_ADDRESSES or read:email-address:confluence`),
+              new RegExp(
+                `^App ${APPS[app].key.replace(/\./g, '\\.')} lacks the scope for this operation: it needs ACCESS_EMAIL_ADDRESSES or read:email-address:confluence`,
+              ),
             );
           }
         }
@@ -565,7 +698,11 @@ for (const kind of STORE_KINDS) {
           assertConfluenceError(await get(single(MIA), {}, on), 401, /Authentication required/);
           assertConfluenceError(await get(many(`accountId=${MIA}`), {}, on), 401, /Authentication required/);
         }
-        assertConfluenceError(await get(single(MIA), {}, open), 401, /anonymous callers may only read users and groups/);
+        assertConfluenceError(
+          await get(single(MIA), {}, open),
+          401,
+          /anonymous callers may only read users and groups/,
+        );
       });
 
       test('501 where emailApi is disabled, in SPEC §3 order: scope 403 → accountId 400 → 501 → not approved 400', async () => {
@@ -603,8 +740,16 @@ for (const kind of STORE_KINDS) {
             assert.equal(response.statusCode, 200, `${prefix}${path}: ${response.body}`);
             assert.doesNotMatch(response.body, /@example\.com/, `${path} showed an email to an anonymous caller`);
           }
-          for (const path of [`/user/email?accountId=${MIA}`, `/user/email/bulk?accountId=${MIA}`, `/user/${MIA}/property`]) {
-            assertConfluenceError(await get(`${prefix}${path}`, {}, open), 401, /anonymous callers may only read users and groups/);
+          for (const path of [
+            `/user/email?accountId=${MIA}`,
+            `/user/email/bulk?accountId=${MIA}`,
+            `/user/${MIA}/property`,
+          ]) {
+            assertConfluenceError(
+              await get(`${prefix}${path}`, {}, open),
+              401,
+              /anonymous callers may only read users and groups/,
+            );
           }
         }
       });
@@ -629,8 +774,12 @@ for (const kind of STORE_KINDS) {
       };
 
       test('every profilePicture.path resolves, with no credentials even on a closed site', async () => {
-        const body = await ok(`${API}/user/bulk?accountId=${ada.accountId},${grace.accountId},${MIA},${APPS.notes.accountId}`);
-        const svgs = await Promise.all(body.results.map((u: { profilePicture: { path: string } }) => image(u.profilePicture.path)));
+        const body = await ok(
+          `${API}/user/bulk?accountId=${ada.accountId},${grace.accountId},${MIA},${APPS.notes.accountId}`,
+        );
+        const svgs = await Promise.all(
+          body.results.map((u: { profilePicture: { path: string } }) => image(u.profilePicture.path)),
+        );
         assert.match(svgs[0]!, />AL<\/text>/);
         assert.match(svgs[1]!, />G<\/text>/);
         assert.match(svgs[2]!, />M<\/text>/);
@@ -644,7 +793,10 @@ for (const kind of STORE_KINDS) {
         assert.match(generic, /aria-label="Anonymous"/);
         assert.equal(await image('/wiki/aa-avatar/%3Cscript%3E'), generic);
         assert.equal(await image(`/wiki/aa-avatar/${'x'.repeat(300)}`), generic);
-        assert.match(await image(`/wiki/aa-avatar/${ada.accountId}`, { authorization: 'Basic bm90OnZhbGlk' }), />AL<\/text>/);
+        assert.match(
+          await image(`/wiki/aa-avatar/${ada.accountId}`, { authorization: 'Basic bm90OnZhbGlk' }),
+          />AL<\/text>/,
+        );
         assert.match(await image(`/wiki/aa-avatar/${encodeURIComponent(ada.accountId)}`, {}, open), />AL<\/text>/);
         const head = await fx.app.inject({ method: 'HEAD', url: `/wiki/aa-avatar/${MIA}` });
         assert.equal(head.statusCode, 200);
@@ -653,7 +805,14 @@ for (const kind of STORE_KINDS) {
 
       test('names are escaped: markup in a public name never reaches the SVG as markup', async () => {
         await loadSeed(fx.store.db, fx.secrets, {
-          users: [{ accountId: '712020:markup', email: 'markup@example.com', displayName: 'x', publicName: '<script>alert(1)</script> & "Co"' }],
+          users: [
+            {
+              accountId: '712020:markup',
+              email: 'markup@example.com',
+              displayName: 'x',
+              publicName: '<script>alert(1)</script> & "Co"',
+            },
+          ],
         });
         const svg = await image('/wiki/aa-avatar/712020:markup');
         assert.match(svg, />&lt;&quot;<\/text>/);
@@ -671,7 +830,11 @@ for (const kind of STORE_KINDS) {
     });
 
     test('no directory response leaks a stack trace', async () => {
-      for (const url of [`${API}/user?accountId=%E0%A4%A`, `${API}/user/bulk?accountId=${'%FF'.repeat(10)}`, `${API}/user?expand[]=x&accountId=${MIA}`]) {
+      for (const url of [
+        `${API}/user?accountId=%E0%A4%A`,
+        `${API}/user/bulk?accountId=${'%FF'.repeat(10)}`,
+        `${API}/user?expand[]=x&accountId=${MIA}`,
+      ]) {
         const response = await get(url);
         assertNoStackTrace(response);
         assert.ok(response.statusCode < 500, `${url}: ${response.statusCode} ${response.body}`);

@@ -15,6 +15,7 @@ import {
   bearerToken,
   cloudIdOf,
   DIRECTORY_USERS,
+  type Fixture,
   jwtHeader,
   loadDirectoryFixture,
   loadOAuthFixture,
@@ -22,7 +23,6 @@ import {
   startFixture,
   USERS,
   WATCH_CONTENT,
-  type Fixture,
 } from '../../helpers/fixture.ts';
 import { assertConfluenceError, type Reply } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
@@ -49,7 +49,8 @@ for (const kind of STORE_KINDS) {
     after(() => fx.close());
     const admin = adminCaller(() => fx);
 
-    const url = (what: Kind, target: string, query = '', prefix = API) => `${prefix}/user/watch/${what}/${encodeURIComponent(target)}${query}`;
+    const url = (what: Kind, target: string, query = '', prefix = API) =>
+      `${prefix}/user/watch/${what}/${encodeURIComponent(target)}${query}`;
     /** POST and DELETE carry the XSRF header unless `headers` says otherwise. */
     const send = (method: Method, target: string, headers: Record<string, string> = basic('mia')) =>
       fx.app.inject({ method, url: target, headers: method === 'GET' ? headers : { ...XSRF, ...headers } });
@@ -76,7 +77,12 @@ for (const kind of STORE_KINDS) {
     }
     async function freshSpace(extra: Record<string, unknown> = {}): Promise<string> {
       const key = `FRESH${++counter}`;
-      const created = await admin('POST', '/spaces', { key, name: `Fresh ${key}`, view: { groups: ['confluence-users'] }, ...extra });
+      const created = await admin('POST', '/spaces', {
+        key,
+        name: `Fresh ${key}`,
+        view: { groups: ['confluence-users'] },
+        ...extra,
+      });
       assert.equal(created.statusCode, 201, created.body);
       return key;
     }
@@ -113,17 +119,27 @@ for (const kind of STORE_KINDS) {
         const cloudId = await cloudIdOf(fx);
         noContent(await send('POST', url('content', id, '', '/rest/api')));
         assert.equal(await watching('content', id), true);
-        assert.equal((await send('GET', url('content', id, '', `/ex/confluence/${cloudId}/wiki/rest/api`))).json().watching, true);
+        assert.equal(
+          (await send('GET', url('content', id, '', `/ex/confluence/${cloudId}/wiki/rest/api`))).json().watching,
+          true,
+        );
         noContent(await send('DELETE', url('content', id, '', `/ex/confluence/${cloudId}/rest/api`)));
         assert.equal(await watching('content', id, basic('mia'), ''), false);
-        assertConfluenceError(await send('GET', url('content', id, '', '/ex/confluence/00000000-0000-0000-0000-000000000000/wiki/rest/api')), 404, /is not this site's cloudId/);
+        assertConfluenceError(
+          await send(
+            'GET',
+            url('content', id, '', '/ex/confluence/00000000-0000-0000-0000-000000000000/wiki/rest/api'),
+          ),
+          404,
+          /is not this site's cloudId/,
+        );
       });
 
       test('label names are case-insensitive: stored and watched lower-cased', async () => {
         const label = await freshLabel();
         noContent(await send('POST', url('label', label.toUpperCase())));
         assert.equal(await watching('label', label), true);
-        assert.equal(await watching('label', 'Fresh-' + label.slice('fresh-'.length)), true);
+        assert.equal(await watching('label', `Fresh-${label.slice('fresh-'.length)}`), true);
         // "Planning" was seeded on 1001 and is stored as "planning".
         assert.equal(await watching('label', 'PLANNING'), false);
       });
@@ -143,14 +159,22 @@ for (const kind of STORE_KINDS) {
         const id = await freshContent();
         const refused = /Only site admins and apps may manage another user's watches: you may not name user 712020:mia/;
         for (const method of ['GET', 'POST', 'DELETE'] as const) {
-          assertConfluenceError(await send(method, url('content', id, `?accountId=${MIA}`), basic('noah')), 403, refused);
+          assertConfluenceError(
+            await send(method, url('content', id, `?accountId=${MIA}`), basic('noah')),
+            403,
+            refused,
+          );
           // Not 404: nothing tells a non-admin which accounts exist (SPEC §3).
-          assertConfluenceError(await send(method, url('content', id, '?accountId=712020:nobody'), basic('noah')), 403, /you may not name user 712020:nobody/);
+          assertConfluenceError(
+            await send(method, url('content', id, '?accountId=712020:nobody'), basic('noah')),
+            403,
+            /you may not name user 712020:nobody/,
+          );
         }
         assert.equal(await watching('content', id), false, 'noah changed nothing');
       });
 
-      test('an admin names anyone; the watch is the named user\'s', async () => {
+      test("an admin names anyone; the watch is the named user's", async () => {
         const id = await freshContent();
         noContent(await send('POST', url('content', id, `?accountId=${MIA}`), basic('admin')));
         assert.equal(await watching('content', id), true);
@@ -166,7 +190,11 @@ for (const kind of STORE_KINDS) {
       test('404: an admin naming a user who does not exist', async () => {
         const id = await freshContent();
         for (const method of ['GET', 'POST', 'DELETE'] as const) {
-          assertConfluenceError(await send(method, url('content', id, '?accountId=712020:nobody'), basic('admin')), 404, /^No user with accountId 712020:nobody$/);
+          assertConfluenceError(
+            await send(method, url('content', id, '?accountId=712020:nobody'), basic('admin')),
+            404,
+            /^No user with accountId 712020:nobody$/,
+          );
         }
       });
 
@@ -179,7 +207,11 @@ for (const kind of STORE_KINDS) {
         noContent(await send('POST', own, jwtHeader('notes', 'POST', own)));
         const status = await send('GET', own, jwtHeader('notes', 'GET', own));
         assert.deepEqual(status.json(), { watching: true });
-        assert.equal(await watching('content', id, basic('admin'), `?accountId=${encodeURIComponent(APPS.notes.accountId)}`), true, 'the bot watches');
+        assert.equal(
+          await watching('content', id, basic('admin'), `?accountId=${encodeURIComponent(APPS.notes.accountId)}`),
+          true,
+          'the bot watches',
+        );
         // Another app's bot does not.
         const tasks = await send('GET', own, jwtHeader('tasks', 'GET', own));
         assert.deepEqual(tasks.json(), { watching: false });
@@ -193,13 +225,21 @@ for (const kind of STORE_KINDS) {
         // asUser without a named user: the impersonated user's own watch.
         noContent(await send('POST', url('content', id), asMia));
         assert.equal(await watching('content', id), true);
-        assertConfluenceError(await send('GET', url('content', id, `?accountId=${NOAH}`), asMia), 403, /you may not name user 712020:noah/);
+        assertConfluenceError(
+          await send('GET', url('content', id, `?accountId=${NOAH}`), asMia),
+          403,
+          /you may not name user 712020:noah/,
+        );
         noContent(await send('POST', url('content', id, `?accountId=${NOAH}`), asAdmin));
         assert.equal(await watching('content', id, basic('noah')), true);
         noContent(await send('DELETE', url('content', id, `?accountId=${NOAH}`), asApp));
         assert.equal(await watching('content', id, basic('noah')), false);
         // The view check is the target's: the admin may not view ENG content for herself.
-        assertConfluenceError(await send('POST', url('content', id), asAdmin), 403, new RegExp(`^Content ${id} does not exist, or user ${ADMIN} may not view it$`));
+        assertConfluenceError(
+          await send('POST', url('content', id), asAdmin),
+          403,
+          new RegExp(`^Content ${id} does not exist, or user ${ADMIN} may not view it$`),
+        );
         // The impersonated user must be allowed to use the site.
         const asOutsider = bearerHeader(await bearerToken(fx, 'oauth', { asUser: USERS.outsider.accountId }));
         assertConfluenceError(await send('GET', url('space', 'QA'), asOutsider), 403, /may not use this site/);
@@ -216,12 +256,18 @@ for (const kind of STORE_KINDS) {
         assert.equal(byName.headers.warning, DEPRECATED);
         assert.equal(await watching('content', id, basicFor(ada)), true);
         // key beats username; accountId beats both.
-        assert.deepEqual((await send('GET', url('content', id, `?key=${ada.userKey}&username=grace`), basic('admin'))).json(), { watching: true });
+        assert.deepEqual(
+          (await send('GET', url('content', id, `?key=${ada.userKey}&username=grace`), basic('admin'))).json(),
+          { watching: true },
+        );
         const both = await send('GET', url('content', id, `?accountId=${NOAH}&key=${ada.userKey}`), basic('admin'));
         assert.deepEqual(both.json(), { watching: false });
         assert.equal(both.headers.warning, DEPRECATED);
         // No warning without a legacy parameter.
-        assert.equal((await send('GET', url('content', id, `?accountId=${NOAH}`), basic('admin'))).headers.warning, undefined);
+        assert.equal(
+          (await send('GET', url('content', id, `?accountId=${NOAH}`), basic('admin'))).headers.warning,
+          undefined,
+        );
       });
 
       test('legacy identifiers that match nobody: 404 for admins, 403 for everyone else, both with the Warning', async () => {
@@ -229,19 +275,35 @@ for (const kind of STORE_KINDS) {
         const unknown = await send('GET', url('content', id, '?key=nokey'), basic('admin'));
         assertConfluenceError(unknown, 404, /^No user with key nokey$/);
         assert.equal(unknown.headers.warning, DEPRECATED);
-        assertConfluenceError(await send('POST', url('content', id, '?username=nobody'), basic('admin')), 404, /^No user with username nobody$/);
+        assertConfluenceError(
+          await send('POST', url('content', id, '?username=nobody'), basic('admin')),
+          404,
+          /^No user with username nobody$/,
+        );
         const refused = await send('GET', url('content', id, '?username=nobody'), basic('noah'));
         assertConfluenceError(refused, 403, /you may not name user username "nobody"/);
         assert.equal(refused.headers.warning, DEPRECATED);
         // A legacy name of oneself needs no admin.
-        const own = await send('GET', url('content', id, `?username=${DIRECTORY_USERS.ada.username}`), basicFor(DIRECTORY_USERS.ada));
+        const own = await send(
+          'GET',
+          url('content', id, `?username=${DIRECTORY_USERS.ada.username}`),
+          basicFor(DIRECTORY_USERS.ada),
+        );
         assert.deepEqual(own.json(), { watching: false });
       });
 
       test('400: a malformed accountId, or one given twice; before the admin rule', async () => {
         const id = await freshContent();
-        assertConfluenceError(await send('GET', url('content', id, '?accountId=bad%20id'), basic('noah')), 400, /accountId "bad id" is not a well-formed accountId/);
-        assertConfluenceError(await send('POST', url('content', id, `?accountId=${MIA}&accountId=${NOAH}`), basic('admin')), 400, /query parameter accountId: must be a string/);
+        assertConfluenceError(
+          await send('GET', url('content', id, '?accountId=bad%20id'), basic('noah')),
+          400,
+          /accountId "bad id" is not a well-formed accountId/,
+        );
+        assertConfluenceError(
+          await send('POST', url('content', id, `?accountId=${MIA}&accountId=${NOAH}`), basic('admin')),
+          400,
+          /query parameter accountId: must be a string/,
+        );
       });
     });
 
@@ -250,29 +312,60 @@ for (const kind of STORE_KINDS) {
         const id = await freshContent();
         for (const method of ['POST', 'DELETE'] as const) {
           const response = await fx.app.inject({ method, url: url('content', id), headers: basic('mia') });
-          assertConfluenceError(response, 403, new RegExp(`^XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check`));
+          assertConfluenceError(
+            response,
+            403,
+            new RegExp(`^XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check`),
+          );
           for (const value of ['check', 'yes', '']) {
-            const wrong = await fx.app.inject({ method, url: url('content', id), headers: { ...basic('mia'), 'x-atlassian-token': value } });
+            const wrong = await fx.app.inject({
+              method,
+              url: url('content', id),
+              headers: { ...basic('mia'), 'x-atlassian-token': value },
+            });
             assertConfluenceError(wrong, 403, /XSRF check failed: X-Atlassian-Token must be no-check/);
           }
         }
         assert.equal(await watching('content', id), false, 'a refused POST watches nothing');
         // nocheck and any case are accepted.
         for (const value of ['nocheck', 'No-Check', 'NOCHECK']) {
-          noContent(await fx.app.inject({ method: 'POST', url: url('content', id), headers: { ...basic('mia'), 'x-atlassian-token': value } }));
+          noContent(
+            await fx.app.inject({
+              method: 'POST',
+              url: url('content', id),
+              headers: { ...basic('mia'), 'x-atlassian-token': value },
+            }),
+          );
         }
         assert.equal(await watching('content', id), true);
       });
 
       test('the order of checks: 401 before XSRF, can-use and scope before XSRF, XSRF before a bad parameter or a missing target', async () => {
-        const bare = (method: Method, target: string, headers: Record<string, string>) => fx.app.inject({ method, url: target, headers });
+        const bare = (method: Method, target: string, headers: Record<string, string>) =>
+          fx.app.inject({ method, url: target, headers });
         assertConfluenceError(await bare('POST', url('content', '1001'), {}), 401, /does not allow anonymous access/);
-        assertConfluenceError(await bare('POST', url('content', '1001'), basic('outsider')), 403, /may not use this site/);
+        assertConfluenceError(
+          await bare('POST', url('content', '1001'), basic('outsider')),
+          403,
+          /may not use this site/,
+        );
         const scoped = url('content', '1001');
-        assertConfluenceError(await bare('POST', scoped, jwtHeader('reader', 'POST', scoped)), 403, /App com\.example\.reader lacks the scope for this operation: it needs WRITE/);
-        assertConfluenceError(await bare('POST', url('content', 'not-a-number'), basic('mia')), 403, /XSRF check failed/);
+        assertConfluenceError(
+          await bare('POST', scoped, jwtHeader('reader', 'POST', scoped)),
+          403,
+          /App com\.example\.reader lacks the scope for this operation: it needs WRITE/,
+        );
+        assertConfluenceError(
+          await bare('POST', url('content', 'not-a-number'), basic('mia')),
+          403,
+          /XSRF check failed/,
+        );
         assertConfluenceError(await bare('DELETE', url('space', 'NOPE'), basic('mia')), 403, /XSRF check failed/);
-        assertConfluenceError(await bare('POST', url('content', '1001', `?accountId=${NOAH}`), basic('mia')), 403, /XSRF check failed/);
+        assertConfluenceError(
+          await bare('POST', url('content', '1001', `?accountId=${NOAH}`), basic('mia')),
+          403,
+          /XSRF check failed/,
+        );
       });
 
       test('a site with xsrfCheck off needs no header', async () => {
@@ -281,7 +374,9 @@ for (const kind of STORE_KINDS) {
           await loadWatchFixture(open);
           const target = url('space', 'ENG');
           noContent(await open.app.inject({ method: 'POST', url: target, headers: basic('mia') }));
-          assert.deepEqual((await open.app.inject({ method: 'GET', url: target, headers: basic('mia') })).json(), { watching: true });
+          assert.deepEqual((await open.app.inject({ method: 'GET', url: target, headers: basic('mia') })).json(), {
+            watching: true,
+          });
           noContent(await open.app.inject({ method: 'DELETE', url: target, headers: basic('mia') }));
           // The header is still accepted.
           noContent(await open.app.inject({ method: 'POST', url: target, headers: { ...basic('mia'), ...XSRF } }));
@@ -298,12 +393,17 @@ for (const kind of STORE_KINDS) {
         } finally {
           assert.equal((await admin('PATCH', '/site', { xsrfCheck: true })).statusCode, 200);
         }
-        assertConfluenceError(await fx.app.inject({ method: 'DELETE', url: url('content', id), headers: basic('mia') }), 403, /XSRF check failed/);
+        assertConfluenceError(
+          await fx.app.inject({ method: 'DELETE', url: url('content', id), headers: basic('mia') }),
+          403,
+          /XSRF check failed/,
+        );
       });
     });
 
-    describe('visibility: the space permission plus the content\'s restrictions, for the target user', () => {
-      const hidden = (what: string, who: string) => new RegExp(`^${what} does not exist, or user ${who} may not view it$`);
+    describe("visibility: the space permission plus the content's restrictions, for the target user", () => {
+      const hidden = (what: string, who: string) =>
+        new RegExp(`^${what} does not exist, or user ${who} may not view it$`);
 
       test('content: each user may watch exactly what they may view', async () => {
         // [content, users who may view it]
@@ -323,14 +423,19 @@ for (const kind of STORE_KINDS) {
             const accountId = USERS[user].accountId;
             for (const method of ['GET', 'POST', 'DELETE'] as const) {
               const response = await send(method, url('content', id), basic(user));
-              if (viewers.includes(user)) assert.equal(response.statusCode, method === 'GET' ? 200 : 204, `${user} ${method} ${name}: ${response.body}`);
+              if (viewers.includes(user))
+                assert.equal(
+                  response.statusCode,
+                  method === 'GET' ? 200 : 204,
+                  `${user} ${method} ${name}: ${response.body}`,
+                );
               else assertConfluenceError(response, 403, hidden(`Content ${id}`, accountId));
             }
           }
         }
       });
 
-      test('spaces: the view groups and users, anonymous viewers, and a personal space\'s owner', async () => {
+      test("spaces: the view groups and users, anonymous viewers, and a personal space's owner", async () => {
         const table: Array<[string, Array<'mia' | 'noah' | 'admin'>]> = [
           ['ENG', ['mia', 'noah']],
           ['SEC', ['admin']],
@@ -342,16 +447,29 @@ for (const kind of STORE_KINDS) {
           for (const user of ['mia', 'noah', 'admin'] as const) {
             for (const method of ['GET', 'POST', 'DELETE'] as const) {
               const response = await send(method, url('space', key), basic(user));
-              if (viewers.includes(user)) assert.equal(response.statusCode, method === 'GET' ? 200 : 204, `${user} ${method} ${key}: ${response.body}`);
+              if (viewers.includes(user))
+                assert.equal(
+                  response.statusCode,
+                  method === 'GET' ? 200 : 204,
+                  `${user} ${method} ${key}: ${response.body}`,
+                );
               else assertConfluenceError(response, 403, hidden(`Space ${key}`, USERS[user].accountId));
             }
           }
         }
       });
 
-      test('the TARGET user\'s view counts, not the caller\'s: an admin may not make mia watch SEC, but may make outsider watch QA', async () => {
-        assertConfluenceError(await send('POST', url('space', 'SEC', `?accountId=${MIA}`), basic('admin')), 403, hidden('Space SEC', MIA));
-        assertConfluenceError(await send('POST', url('content', '2001', `?accountId=${MIA}`), basic('admin')), 403, hidden('Content 2001', MIA));
+      test("the TARGET user's view counts, not the caller's: an admin may not make mia watch SEC, but may make outsider watch QA", async () => {
+        assertConfluenceError(
+          await send('POST', url('space', 'SEC', `?accountId=${MIA}`), basic('admin')),
+          403,
+          hidden('Space SEC', MIA),
+        );
+        assertConfluenceError(
+          await send('POST', url('content', '2001', `?accountId=${MIA}`), basic('admin')),
+          403,
+          hidden('Content 2001', MIA),
+        );
         // The outsider may not use the site, but is in qa: the view permission is all that counts here.
         const outsider = USERS.outsider.accountId;
         noContent(await send('POST', url('space', 'QA', `?accountId=${outsider}`), basic('admin')));
@@ -363,9 +481,19 @@ for (const kind of STORE_KINDS) {
       });
 
       test('an app acting as itself views every space and content item', async () => {
-        for (const target of [url('space', 'SEC'), url('space', '~mia'), url('content', '1003'), url('content', '2001'), url('content', '5001')]) {
+        for (const target of [
+          url('space', 'SEC'),
+          url('space', '~mia'),
+          url('content', '1003'),
+          url('content', '2001'),
+          url('content', '5001'),
+        ]) {
           noContent(await send('POST', target, jwtHeader('notes', 'POST', target)));
-          assert.deepEqual((await send('GET', target, jwtHeader('notes', 'GET', target))).json(), { watching: true }, target);
+          assert.deepEqual(
+            (await send('GET', target, jwtHeader('notes', 'GET', target))).json(),
+            { watching: true },
+            target,
+          );
           noContent(await send('DELETE', target, jwtHeader('notes', 'DELETE', target)));
         }
       });
@@ -378,7 +506,10 @@ for (const kind of STORE_KINDS) {
         assert.equal((await admin('PATCH', `/content/${id}`, { restrictions: { users: [] } })).statusCode, 200);
         noContent(await send('POST', url('content', id)));
         // Restricting to a group mia is in.
-        assert.equal((await admin('PATCH', `/content/${id}`, { restrictions: { groups: ['confluence-users'] } })).statusCode, 200);
+        assert.equal(
+          (await admin('PATCH', `/content/${id}`, { restrictions: { groups: ['confluence-users'] } })).statusCode,
+          200,
+        );
         assert.equal(await watching('content', id), true);
         // Removing mia's group from the space hides it again: she can no longer even unwatch.
         const key = await freshSpace({ view: { users: [MIA] } });
@@ -386,11 +517,19 @@ for (const kind of STORE_KINDS) {
         noContent(await send('POST', url('content', inSpace)));
         assert.equal((await admin('PATCH', `/spaces/${key}`, { view: { users: [] } })).statusCode, 200);
         assertConfluenceError(await send('DELETE', url('content', inSpace)), 403, hidden(`Content ${inSpace}`, MIA));
-        assertConfluenceError(await send('GET', url('space', key, `?accountId=${NOAH}`), basic('admin')), 403, hidden(`Space ${key}`, NOAH));
+        assertConfluenceError(
+          await send('GET', url('space', key, `?accountId=${NOAH}`), basic('admin')),
+          403,
+          hidden(`Space ${key}`, NOAH),
+        );
       });
 
       test('a restriction whose only user was deleted stays a restriction: the content does not open up', async () => {
-        const created = await admin('POST', '/users', { email: `temp-${++counter}@example.com`, displayName: 'Temp', groups: ['confluence-users'] });
+        const created = await admin('POST', '/users', {
+          email: `temp-${++counter}@example.com`,
+          displayName: 'Temp',
+          groups: ['confluence-users'],
+        });
         const temp = created.json().accountId as string;
         const id = await freshContent({ restrictions: { users: [temp] } });
         assert.equal((await admin('DELETE', `/users/${encodeURIComponent(temp)}`)).statusCode, 204);
@@ -412,13 +551,33 @@ for (const kind of STORE_KINDS) {
     describe('missing targets and bad paths', () => {
       test('403: content, a space or a label that does not exist, worded as for hidden ones', async () => {
         for (const method of ['GET', 'POST', 'DELETE'] as const) {
-          assertConfluenceError(await send(method, url('content', '999999999')), 403, /^Content 999999999 does not exist, or user 712020:mia may not view it$/);
-          assertConfluenceError(await send(method, url('space', 'NOPE')), 403, /^Space NOPE does not exist, or user 712020:mia may not view it$/);
-          assertConfluenceError(await send(method, url('label', 'no-such-label')), 403, /^No label named "no-such-label" exists$/);
+          assertConfluenceError(
+            await send(method, url('content', '999999999')),
+            403,
+            /^Content 999999999 does not exist, or user 712020:mia may not view it$/,
+          );
+          assertConfluenceError(
+            await send(method, url('space', 'NOPE')),
+            403,
+            /^Space NOPE does not exist, or user 712020:mia may not view it$/,
+          );
+          assertConfluenceError(
+            await send(method, url('label', 'no-such-label')),
+            403,
+            /^No label named "no-such-label" exists$/,
+          );
           // Also for admins and apps, who could view it were it there.
-          assertConfluenceError(await send(method, url('space', 'NOPE'), basic('admin')), 403, /^Space NOPE does not exist/);
+          assertConfluenceError(
+            await send(method, url('space', 'NOPE'), basic('admin')),
+            403,
+            /^Space NOPE does not exist/,
+          );
           const target = url('content', '999999999');
-          assertConfluenceError(await send(method, target, jwtHeader('notes', method, target)), 403, /^Content 999999999 does not exist/);
+          assertConfluenceError(
+            await send(method, target, jwtHeader('notes', method, target)),
+            403,
+            /^Content 999999999 does not exist/,
+          );
         }
       });
 
@@ -428,10 +587,18 @@ for (const kind of STORE_KINDS) {
             for (const prefix of ['/wiki/rest/api', '/rest/api']) {
               for (const headers of [{}, basic('mia'), { authorization: 'Digest x' }]) {
                 const response = await fx.app.inject({ method, url: `${prefix}/user/watch/${what}/`, headers });
-                assertConfluenceError(response, 404, new RegExp(`No resource at ${method} ${prefix}/user/watch/${what}/: the \\w+ is missing`));
+                assertConfluenceError(
+                  response,
+                  404,
+                  new RegExp(`No resource at ${method} ${prefix}/user/watch/${what}/: the \\w+ is missing`),
+                );
               }
             }
-            assertConfluenceError(await fx.app.inject({ method, url: `${API}/user/watch/${what}`, headers: basic('mia') }), 404, /No resource at/);
+            assertConfluenceError(
+              await fx.app.inject({ method, url: `${API}/user/watch/${what}`, headers: basic('mia') }),
+              404,
+              /No resource at/,
+            );
           }
         }
       });
@@ -444,12 +611,28 @@ for (const kind of STORE_KINDS) {
 
       test('400: a content id, space key or label name that cannot exist', async () => {
         for (const method of ['GET', 'POST', 'DELETE'] as const) {
-          assertConfluenceError(await send(method, url('content', 'abc')), 400, /^contentId "abc" is not a content id: use 1 to 18 digits$/);
+          assertConfluenceError(
+            await send(method, url('content', 'abc')),
+            400,
+            /^contentId "abc" is not a content id: use 1 to 18 digits$/,
+          );
           assertConfluenceError(await send(method, url('content', '1234567890123456789')), 400, /is not a content id/);
-          assertConfluenceError(await send(method, url('space', 'EN-G')), 400, /^spaceKey "EN-G" is not a valid space key/);
-          assertConfluenceError(await send(method, url('label', 'two words')), 400, /^labelName "two words" is not a valid label name: it must not contain white space/);
+          assertConfluenceError(
+            await send(method, url('space', 'EN-G')),
+            400,
+            /^spaceKey "EN-G" is not a valid space key/,
+          );
+          assertConfluenceError(
+            await send(method, url('label', 'two words')),
+            400,
+            /^labelName "two words" is not a valid label name: it must not contain white space/,
+          );
           assertConfluenceError(await send(method, url('label', 'a:b')), 400, /is not a valid label name: .*found ":"/);
-          assertConfluenceError(await send(method, url('label', 'x'.repeat(256))), 400, /must be 1 to 255 characters long/);
+          assertConfluenceError(
+            await send(method, url('label', 'x'.repeat(256))),
+            400,
+            /must be 1 to 255 characters long/,
+          );
         }
         // A NUL anywhere is a 400 (SPEC §4).
         assert.equal((await send('GET', `${API}/user/watch/label/a%00b`)).statusCode, 400);
@@ -458,13 +641,26 @@ for (const kind of STORE_KINDS) {
       test('bodies: none is needed; an empty one of any type is none; one with content must be JSON', async () => {
         const id = await freshContent();
         const post = (headers: Record<string, string>, payload?: string) =>
-          fx.app.inject({ method: 'POST', url: url('content', id), headers: { ...basic('mia'), ...XSRF, ...headers }, payload });
+          fx.app.inject({
+            method: 'POST',
+            url: url('content', id),
+            headers: { ...basic('mia'), ...XSRF, ...headers },
+            payload,
+          });
         // confluence.js (axios) labels its body-less POSTs as a form.
         noContent(await post({ 'content-type': 'application/x-www-form-urlencoded' }, ''));
         noContent(await post({ 'content-type': 'application/json' }, ''));
         noContent(await post({ 'content-type': 'application/json' }, '{"ignored":true}'));
-        assertConfluenceError(await post({ 'content-type': 'application/x-www-form-urlencoded' }, 'a=b'), 400, /^Content-Type "application\/x-www-form-urlencoded" is not supported: this operation takes no request body$/);
-        assertConfluenceError(await post({ 'content-type': 'text/plain' }, 'hello'), 400, /Content-Type "text\/plain" is not supported/);
+        assertConfluenceError(
+          await post({ 'content-type': 'application/x-www-form-urlencoded' }, 'a=b'),
+          400,
+          /^Content-Type "application\/x-www-form-urlencoded" is not supported: this operation takes no request body$/,
+        );
+        assertConfluenceError(
+          await post({ 'content-type': 'text/plain' }, 'hello'),
+          400,
+          /Content-Type "text\/plain" is not supported/,
+        );
         assertConfluenceError(await post({ 'content-type': 'application/json' }, '{'), 400, /not valid JSON/);
         assert.equal(await watching('content', id), true);
       });
@@ -484,7 +680,11 @@ for (const kind of STORE_KINDS) {
     });
 
     describe('cleanup: removing a user, space or content removes its watches', () => {
-      const countWatches = async (table: 'content_watches' | 'space_watches' | 'label_watches', column: string, value: string | number) =>
+      const countWatches = async (
+        table: 'content_watches' | 'space_watches' | 'label_watches',
+        column: string,
+        value: string | number,
+      ) =>
         Number(
           (
             await fx.store.db
@@ -496,12 +696,23 @@ for (const kind of STORE_KINDS) {
         );
 
       test('deleting a user removes all their watches; a personal space they own stays, with no owner', async () => {
-        const created = await admin('POST', '/users', { email: `leaver-${++counter}@example.com`, displayName: 'Leaver', groups: ['confluence-users'] });
+        const created = await admin('POST', '/users', {
+          email: `leaver-${++counter}@example.com`,
+          displayName: 'Leaver',
+          groups: ['confluence-users'],
+        });
         const leaver = created.json().accountId as string;
         const key = `~leaver${counter}`;
-        assert.equal((await admin('POST', '/spaces', { key, name: 'Leaver', type: 'personal', owner: leaver })).statusCode, 201);
+        assert.equal(
+          (await admin('POST', '/spaces', { key, name: 'Leaver', type: 'personal', owner: leaver })).statusCode,
+          201,
+        );
         const id = await freshContent();
-        for (const target of [url('content', id, `?accountId=${leaver}`), url('space', key, `?accountId=${leaver}`), url('label', 'release', `?accountId=${leaver}`)]) {
+        for (const target of [
+          url('content', id, `?accountId=${leaver}`),
+          url('space', key, `?accountId=${leaver}`),
+          url('label', 'release', `?accountId=${leaver}`),
+        ]) {
           noContent(await send('POST', target, basic('admin')));
         }
         const before = await Promise.all([
@@ -548,7 +759,7 @@ for (const kind of STORE_KINDS) {
         assertConfluenceError(await send('GET', url('space', key)), 403, /does not exist/);
       });
 
-      test('deleting an app removes its bot user\'s watches', async () => {
+      test("deleting an app removes its bot user's watches", async () => {
         const created = await admin('POST', '/apps', {
           key: `com.example.watcher${++counter}`,
           name: 'Watcher',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkSeed, loadSeed } from '../../../src/domain/seed.ts';
 import { deleteUser } from '../../../src/store/users.ts';
-import { basic, jwtHeader, startFixture, USERS, type Fixture } from '../../helpers/fixture.ts';
+import { basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertJiraError, type Reply } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
@@ -14,7 +14,13 @@ const NOAH = USERS.noah.accountId;
 const json = { 'content-type': 'application/json' };
 
 /** A user with the legacy identifiers, loaded on top of the base fixture. */
-const LENA = { accountId: '712020:lena', email: 'lena@example.com', token: 'lena-token-0001', username: 'lena', userKey: 'lena-key-0001' };
+const LENA = {
+  accountId: '712020:lena',
+  email: 'lena@example.com',
+  token: 'lena-token-0001',
+  username: 'lena',
+  userKey: 'lena-key-0001',
+};
 const lenaAuth = { authorization: `Basic ${Buffer.from(`${LENA.email}:${LENA.token}`).toString('base64')}` };
 /** A user whose key list only the listing test touches. */
 const LISTER = { accountId: '712020:lister', email: 'lister@example.com', token: 'lister-token-01' };
@@ -39,8 +45,22 @@ for (const kind of STORE_KINDS) {
         fx.secrets,
         checkSeed({
           users: [
-            { accountId: LENA.accountId, email: LENA.email, displayName: 'Lena', username: LENA.username, userKey: LENA.userKey, groups: ['confluence-users'], apiTokens: [LENA.token] },
-            { accountId: LISTER.accountId, email: LISTER.email, displayName: 'Lister', groups: ['confluence-users'], apiTokens: [LISTER.token] },
+            {
+              accountId: LENA.accountId,
+              email: LENA.email,
+              displayName: 'Lena',
+              username: LENA.username,
+              userKey: LENA.userKey,
+              groups: ['confluence-users'],
+              apiTokens: [LENA.token],
+            },
+            {
+              accountId: LISTER.accountId,
+              email: LISTER.email,
+              displayName: 'Lister',
+              groups: ['confluence-users'],
+              apiTokens: [LISTER.token],
+            },
           ],
           properties: [{ product: 'jira', user: LENA.accountId, key: 'seeded', value: { done: false } }],
         }),
@@ -49,10 +69,22 @@ for (const kind of STORE_KINDS) {
     after(() => fx.close());
 
     /** `type: null` sends no Content-Type. */
-    const put = (target: string, payload: string | undefined, headers: Record<string, string> = basic('mia'), type: string | null = 'application/json') =>
-      fx.app.inject({ method: 'PUT', url: target, headers: type === null ? headers : { 'content-type': type, ...headers }, payload });
-    const get = (target: string, headers: Record<string, string> = basic('mia')) => fx.app.inject({ method: 'GET', url: target, headers });
-    const del = (target: string, headers: Record<string, string> = basic('mia')) => fx.app.inject({ method: 'DELETE', url: target, headers });
+    const put = (
+      target: string,
+      payload: string | undefined,
+      headers: Record<string, string> = basic('mia'),
+      type: string | null = 'application/json',
+    ) =>
+      fx.app.inject({
+        method: 'PUT',
+        url: target,
+        headers: type === null ? headers : { 'content-type': type, ...headers },
+        payload,
+      });
+    const get = (target: string, headers: Record<string, string> = basic('mia')) =>
+      fx.app.inject({ method: 'GET', url: target, headers });
+    const del = (target: string, headers: Record<string, string> = basic('mia')) =>
+      fx.app.inject({ method: 'DELETE', url: target, headers });
 
     /** A 2xx with an empty body, naming the caller. */
     function assertEmpty(response: Reply, status: number, caller: string = MIA): void {
@@ -76,7 +108,11 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual((await get(url(v, key))).json(), { key, value: { dark: false } });
 
         assertEmpty(await del(url(v, key)), 204);
-        assertJiraError(await get(url(v, key)), 404, new RegExp(`The property "${key}" does not exist for user 712020:mia`));
+        assertJiraError(
+          await get(url(v, key)),
+          404,
+          new RegExp(`The property "${key}" does not exist for user 712020:mia`),
+        );
         assertJiraError(await del(url(v, key)), 404, /does not exist/);
         // A deleted property is created afresh.
         assertEmpty(await put(url(v, key), '1'), 201);
@@ -129,7 +165,10 @@ for (const kind of STORE_KINDS) {
         // Without a key, `…/user/properties/` lists the keys too, as Jira documents.
         const slash = await get(`/rest/api/${v}/user/properties/?accountId=${user}`, listerAuth);
         assert.equal(slash.statusCode, 200);
-        assert.deepEqual(slash.json().keys.map((k: { key: string }) => k.key), sorted);
+        assert.deepEqual(
+          slash.json().keys.map((k: { key: string }) => k.key),
+          sorted,
+        );
 
         for (const key of keys) assertEmpty(await del(url(v, key, `accountId=${user}`), listerAuth), 204, user);
         const empty = await get(url(v, undefined, `accountId=${user}`), listerAuth);
@@ -138,26 +177,51 @@ for (const kind of STORE_KINDS) {
       });
 
       test(`v${v}: 400 when no user is named, or the accountId is too long`, async () => {
-        for (const target of [url(v, 'k', ''), url(v, 'k', 'accountId='), url(v, 'k', 'accountId=&userKey=&username='), url(v, 'k', 'expand=x')]) {
+        for (const target of [
+          url(v, 'k', ''),
+          url(v, 'k', 'accountId='),
+          url(v, 'k', 'accountId=&userKey=&username='),
+          url(v, 'k', 'expand=x'),
+        ]) {
           assertJiraError(await get(target), 400, /^accountId is missing/);
           assertJiraError(await put(target, '{}'), 400, /^accountId is missing/);
           assertJiraError(await del(target), 400, /^accountId is missing/);
         }
         assertJiraError(await get(url(v, undefined, '')), 400, /^accountId is missing/);
-        assertJiraError(await get(url(v, undefined, `accountId=${'a'.repeat(129)}`), basic('admin')), 400, /accountId is too long: at most 128 characters/);
-        assertJiraError(await put(url(v, 'k', `accountId=${'a'.repeat(129)}`), '{}', basic('admin')), 400, /accountId is too long/);
+        assertJiraError(
+          await get(url(v, undefined, `accountId=${'a'.repeat(129)}`), basic('admin')),
+          400,
+          /accountId is too long: at most 128 characters/,
+        );
+        assertJiraError(
+          await put(url(v, 'k', `accountId=${'a'.repeat(129)}`), '{}', basic('admin')),
+          400,
+          /accountId is too long/,
+        );
         // 128 characters is a well-formed request about nobody: 404 for an admin, 403 for anyone else.
-        assertJiraError(await get(url(v, 'k', `accountId=${'a'.repeat(128)}`), basic('admin')), 404, /The user a{128} does not exist/);
+        assertJiraError(
+          await get(url(v, 'k', `accountId=${'a'.repeat(128)}`), basic('admin')),
+          404,
+          /The user a{128} does not exist/,
+        );
         assertJiraError(await get(url(v, 'k', `accountId=${'a'.repeat(128)}`)), 403, /only your own/);
         // Repeated parameters are not one user.
-        assertJiraError(await get(url(v, 'k', `accountId=${MIA}&accountId=${NOAH}`)), 400, /query parameter accountId: must be a string/);
+        assertJiraError(
+          await get(url(v, 'k', `accountId=${MIA}&accountId=${NOAH}`)),
+          400,
+          /query parameter accountId: must be a string/,
+        );
       });
 
       test(`v${v}: 400 for keys that are too long or hold control characters`, async () => {
         const longest = `${'k'.repeat(254)}${v}`;
         assertEmpty(await put(url(v, longest), '{}'), 201);
         assert.equal((await get(url(v, longest))).json().key, longest);
-        assertJiraError(await put(url(v, 'k'.repeat(256)), '{}'), 400, /propertyKey is too long: at most 255 characters/);
+        assertJiraError(
+          await put(url(v, 'k'.repeat(256)), '{}'),
+          400,
+          /propertyKey is too long: at most 255 characters/,
+        );
         assertJiraError(await get(url(v, 'k'.repeat(256))), 400, /propertyKey is too long/);
         assertJiraError(await del(url(v, 'k'.repeat(256))), 400, /propertyKey is too long/);
         // Code points, not UTF-16 units: 255 emoji fit.
@@ -168,9 +232,19 @@ for (const kind of STORE_KINDS) {
         for (const key of ['a\tb', 'a\nb', '\u007f', 'x\u0085']) {
           assertJiraError(await put(url(v, key), '{}'), 400, /propertyKey must not contain control characters/);
         }
-        assertJiraError(await get(`/rest/api/${v}/user/properties/a%00b?accountId=${MIA}`), 400, /NUL|control characters/);
+        assertJiraError(
+          await get(`/rest/api/${v}/user/properties/a%00b?accountId=${MIA}`),
+          400,
+          /NUL|control characters/,
+        );
         const malformed = await get(`/rest/api/${v}/user/properties/a%ZZ?accountId=${MIA}&jwt=a-token-never-echoed`);
-        assertJiraError(malformed, 400, new RegExp(`^The request URL is not valid: /rest/api/${v}/user/properties/a%ZZ is not percent-encoded UTF-8$`));
+        assertJiraError(
+          malformed,
+          400,
+          new RegExp(
+            `^The request URL is not valid: /rest/api/${v}/user/properties/a%ZZ is not percent-encoded UTF-8$`,
+          ),
+        );
         assert.doesNotMatch(malformed.body, /a-token-never-echoed/);
         // Syntax before the access rule: another user's data with a bad key is still a 400.
         assertJiraError(await put(url(v, 'k'.repeat(256), `accountId=${NOAH}`), '{}'), 400, /propertyKey is too long/);
@@ -191,9 +265,23 @@ for (const kind of STORE_KINDS) {
           400,
           /The property value must be JSON sent with Content-Type application\/json, not "application\/x-www-form-urlencoded" \(a string value is sent as a quoted JSON string\)/,
         );
-        assertJiraError(await put(url(v, key), 'a=1&b=2', basic('mia'), 'application/x-www-form-urlencoded; charset=utf-8'), 400, /must be JSON sent with Content-Type application\/json/);
-        for (const type of ['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'text/json', 'application/jsonp']) {
-          assertJiraError(await put(url(v, key), '{}', basic('mia'), type), 400, /must be JSON sent with Content-Type application\/json/);
+        assertJiraError(
+          await put(url(v, key), 'a=1&b=2', basic('mia'), 'application/x-www-form-urlencoded; charset=utf-8'),
+          400,
+          /must be JSON sent with Content-Type application\/json/,
+        );
+        for (const type of [
+          'text/plain',
+          'application/xml',
+          'multipart/form-data; boundary=x',
+          'text/json',
+          'application/jsonp',
+        ]) {
+          assertJiraError(
+            await put(url(v, key), '{}', basic('mia'), type),
+            400,
+            /must be JSON sent with Content-Type application\/json/,
+          );
         }
         assertJiraError(await put(url(v, key), '{}', basic('mia'), null), 400, /no Content-Type/);
         // The JSON type with parameters, in any case, is JSON.
@@ -205,7 +293,11 @@ for (const kind of STORE_KINDS) {
         const fits = JSON.stringify('x'.repeat(32768 - 2));
         assertEmpty(await put(url(v, `max-${v}`), fits), 201);
         assert.equal((await get(url(v, `max-${v}`))).json().value.length, 32766);
-        assertJiraError(await put(url(v, key), JSON.stringify('x'.repeat(32767))), 400, /The property value is too long: at most 32768 bytes/);
+        assertJiraError(
+          await put(url(v, key), JSON.stringify('x'.repeat(32767))),
+          400,
+          /The property value is too long: at most 32768 bytes/,
+        );
         // Bytes of UTF-8, not characters: 16380 two-byte characters fit exactly, one more does not.
         assertEmpty(await put(url(v, `max-utf8-${v}`), JSON.stringify({ s: 'é'.repeat(16380) })), 201);
         assertJiraError(await put(url(v, key), JSON.stringify({ s: 'é'.repeat(16381) })), 400, /too long/);
@@ -216,12 +308,20 @@ for (const kind of STORE_KINDS) {
         for (let i = 0; i < 64; i++) fitsDepth = [fitsDepth];
         assertEmpty(await put(url(v, `deep-${v}`), JSON.stringify(fitsDepth)), 201);
         // Over 1 MiB: 413, the server's body limit.
-        assertJiraError(await put(url(v, key), JSON.stringify('x'.repeat(1024 * 1024))), 413, /larger than the 1 MiB limit/);
+        assertJiraError(
+          await put(url(v, key), JSON.stringify('x'.repeat(1024 * 1024))),
+          413,
+          /larger than the 1 MiB limit/,
+        );
 
         // A refused body never overwrites a stored value.
         assertEmpty(await put(url(v, `kept-${v}`), '{"v":1}'), 201);
         assertJiraError(await put(url(v, `kept-${v}`), 'null'), 400, /must not be null/);
-        assertJiraError(await put(url(v, `kept-${v}`), 'v=2', basic('mia'), 'application/x-www-form-urlencoded'), 400, /must be JSON/);
+        assertJiraError(
+          await put(url(v, `kept-${v}`), 'v=2', basic('mia'), 'application/x-www-form-urlencoded'),
+          400,
+          /must be JSON/,
+        );
         assert.deepEqual((await get(url(v, `kept-${v}`))).json().value, { v: 1 });
         assertJiraError(await get(url(v, key)), 404, /does not exist/);
       });
@@ -238,32 +338,74 @@ for (const kind of STORE_KINDS) {
         ];
         for (const [method, path, allow] of cases) {
           for (const headers of [{}, basic('mia'), { authorization: 'Basic bm90OnZhbGlk' }]) {
-            const response = await fx.app.inject({ method: method as 'PUT', url: `${path}?accountId=${MIA}`, headers: { ...json, ...headers }, payload: '{}' });
-            assertJiraError(response, 405, new RegExp(`Method ${method} is not allowed on ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+            const response = await fx.app.inject({
+              method: method as 'PUT',
+              url: `${path}?accountId=${MIA}`,
+              headers: { ...json, ...headers },
+              payload: '{}',
+            });
+            assertJiraError(
+              response,
+              405,
+              new RegExp(`Method ${method} is not allowed on ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+            );
             assert.equal(response.headers.allow, allow);
           }
         }
       });
 
       test(`v${v}: 404 for an unknown user or property, after the access rule`, async () => {
-        assertJiraError(await get(url(v, 'nothing-here')), 404, /The property "nothing-here" does not exist for user 712020:mia/);
+        assertJiraError(
+          await get(url(v, 'nothing-here')),
+          404,
+          /The property "nothing-here" does not exist for user 712020:mia/,
+        );
         assertJiraError(await del(url(v, 'nothing-here')), 404, /The property "nothing-here" does not exist/);
         for (const headers of [basic('admin'), jwtHeader('notes', 'GET', url(v, 'k', 'accountId=712020:nobody'))]) {
-          assertJiraError(await get(url(v, 'k', 'accountId=712020:nobody'), headers), 404, /The user 712020:nobody does not exist/);
+          assertJiraError(
+            await get(url(v, 'k', 'accountId=712020:nobody'), headers),
+            404,
+            /The user 712020:nobody does not exist/,
+          );
         }
-        assertJiraError(await get(url(v, undefined, 'accountId=712020:nobody'), basic('admin')), 404, /The user 712020:nobody does not exist/);
-        assertJiraError(await put(url(v, 'k', 'accountId=712020:nobody'), '{}', basic('admin')), 404, /The user 712020:nobody does not exist/);
-        assertJiraError(await del(url(v, 'k', 'accountId=712020:nobody'), basic('admin')), 404, /The user 712020:nobody does not exist/);
+        assertJiraError(
+          await get(url(v, undefined, 'accountId=712020:nobody'), basic('admin')),
+          404,
+          /The user 712020:nobody does not exist/,
+        );
+        assertJiraError(
+          await put(url(v, 'k', 'accountId=712020:nobody'), '{}', basic('admin')),
+          404,
+          /The user 712020:nobody does not exist/,
+        );
+        assertJiraError(
+          await del(url(v, 'k', 'accountId=712020:nobody'), basic('admin')),
+          404,
+          /The user 712020:nobody does not exist/,
+        );
         // An accountId that is not even well-formed names nobody.
-        assertJiraError(await get(url(v, 'k', 'accountId=not%20an%20id'), basic('admin')), 404, /The user not an id does not exist/);
-        assertJiraError(await get(url(v, 'k', 'userKey=no-such-key'), basic('admin')), 404, /The user with userKey no-such-key does not exist/);
-        assertJiraError(await get(url(v, 'k', 'username=nobody'), basic('admin')), 404, /The user with username nobody does not exist/);
+        assertJiraError(
+          await get(url(v, 'k', 'accountId=not%20an%20id'), basic('admin')),
+          404,
+          /The user not an id does not exist/,
+        );
+        assertJiraError(
+          await get(url(v, 'k', 'userKey=no-such-key'), basic('admin')),
+          404,
+          /The user with userKey no-such-key does not exist/,
+        );
+        assertJiraError(
+          await get(url(v, 'k', 'username=nobody'), basic('admin')),
+          404,
+          /The user with username nobody does not exist/,
+        );
       });
 
       test(`v${v}: the access rule: own record, admins and apps reach any user; 403 otherwise`, async () => {
         const key = `access-${v}`;
         assertEmpty(await put(url(v, key, `accountId=${NOAH}`), '{"by":"noah"}', basic('noah')), 201, NOAH);
-        const onlyOwn = /You may not access the properties of user 712020:noah: only your own, unless you are a site admin or an app/;
+        const onlyOwn =
+          /You may not access the properties of user 712020:noah: only your own, unless you are a site admin or an app/;
         for (const response of [
           await get(url(v, key, `accountId=${NOAH}`)),
           await get(url(v, undefined, `accountId=${NOAH}`)),
@@ -276,12 +418,20 @@ for (const kind of STORE_KINDS) {
         }
         // Not 404: a non-admin learns nothing about which accounts exist (SPEC §3).
         assertJiraError(await get(url(v, key, 'accountId=712020:nobody')), 403, /user 712020:nobody: only your own/);
-        assertJiraError(await get(url(v, key, 'userKey=no-such-key')), 403, /user with userKey no-such-key: only your own/);
+        assertJiraError(
+          await get(url(v, key, 'userKey=no-such-key')),
+          403,
+          /user with userKey no-such-key: only your own/,
+        );
         assertJiraError(await get(url(v, key, `userKey=${LENA.userKey}`)), 403, /only your own/);
         assert.deepEqual((await get(url(v, key, `accountId=${NOAH}`), basic('noah'))).json().value, { by: 'noah' });
 
         // Admins ("Administer Jira") reach any user's record, and so do apps acting as themselves.
-        assertEmpty(await put(url(v, key, `accountId=${NOAH}`), '{"by":"admin"}', basic('admin')), 200, USERS.admin.accountId);
+        assertEmpty(
+          await put(url(v, key, `accountId=${NOAH}`), '{"by":"admin"}', basic('admin')),
+          200,
+          USERS.admin.accountId,
+        );
         const asNotes = url(v, key, `accountId=${NOAH}`);
         const read = await get(asNotes, jwtHeader('notes', 'GET', asNotes));
         assert.equal(read.statusCode, 200);
@@ -309,16 +459,34 @@ for (const kind of STORE_KINDS) {
 
         // The list's self links name the user by accountId.
         const list = await get(url(v, undefined, `username=${LENA.username}`), lenaAuth);
-        assert.ok(list.json().keys.some((k: { key: string; self: string }) => k.key === key && k.self === selfOf(v, key, LENA.accountId)));
-        assert.ok(list.json().keys.some((k: { key: string }) => k.key === 'seeded'), 'the seeded Jira property is in the same namespace');
-        assert.deepEqual((await get(url(v, 'seeded', `accountId=${LENA.accountId}`), lenaAuth)).json(), { key: 'seeded', value: { done: false } });
+        assert.ok(
+          list
+            .json()
+            .keys.some(
+              (k: { key: string; self: string }) => k.key === key && k.self === selfOf(v, key, LENA.accountId),
+            ),
+        );
+        assert.ok(
+          list.json().keys.some((k: { key: string }) => k.key === 'seeded'),
+          'the seeded Jira property is in the same namespace',
+        );
+        assert.deepEqual((await get(url(v, 'seeded', `accountId=${LENA.accountId}`), lenaAuth)).json(), {
+          key: 'seeded',
+          value: { done: false },
+        });
 
         // accountId > userKey > username; empty values count as absent.
         const both = await get(url(v, key, `accountId=${LENA.accountId}&userKey=${USERS.mia.accountId}`), lenaAuth);
         assert.equal(both.statusCode, 200);
         assert.equal(both.headers.warning, '299 - "Deprecated API"', 'a legacy parameter was sent');
-        assert.equal((await get(url(v, key, `userKey=${LENA.userKey}&username=someone-else`), lenaAuth)).statusCode, 200);
-        assert.equal((await get(url(v, key, `accountId=&userKey=&username=${LENA.username}`), lenaAuth)).statusCode, 200);
+        assert.equal(
+          (await get(url(v, key, `userKey=${LENA.userKey}&username=someone-else`), lenaAuth)).statusCode,
+          200,
+        );
+        assert.equal(
+          (await get(url(v, key, `accountId=&userKey=&username=${LENA.username}`), lenaAuth)).statusCode,
+          200,
+        );
         const plain = await get(url(v, key, `accountId=${LENA.accountId}`), lenaAuth);
         assert.equal(plain.headers.warning, undefined);
         // The Warning also goes on errors.
@@ -345,7 +513,17 @@ for (const kind of STORE_KINDS) {
         // The same key as a Confluence property is another property.
         const confluence = `/wiki/rest/api/user/${MIA}/property/${key}`;
         assertConfluenceNotFound(await get(confluence));
-        assert.equal((await fx.app.inject({ method: 'POST', url: confluence, headers: { ...json, ...basic('mia') }, payload: '{"value":{"by":"confluence"}}' })).statusCode, 201);
+        assert.equal(
+          (
+            await fx.app.inject({
+              method: 'POST',
+              url: confluence,
+              headers: { ...json, ...basic('mia') },
+              payload: '{"value":{"by":"confluence"}}',
+            })
+          ).statusCode,
+          201,
+        );
         assert.deepEqual((await get(target)).json().value, { by: 'tasks' });
         assertEmpty(await del(target), 204);
         assert.deepEqual((await get(confluence)).json().value, { by: 'confluence' });
@@ -378,7 +556,12 @@ for (const kind of STORE_KINDS) {
       assertJiraError(scoped, 403, /lacks the scope/);
       assert.equal(scoped.headers['x-aaccountid'], '557058:reader-bot');
       // No authenticated caller, no header.
-      for (const headers of [{}, { authorization: 'Basic bm90OnZhbGlk' }, basic('gone'), { authorization: 'JWT garbage' }]) {
+      for (const headers of [
+        {},
+        { authorization: 'Basic bm90OnZhbGlk' },
+        basic('gone'),
+        { authorization: 'JWT garbage' },
+      ]) {
         const response = await get(target, headers);
         assertJiraError(response, 401, /./);
         assert.equal(response.headers['x-aaccountid'], undefined);
@@ -393,17 +576,32 @@ for (const kind of STORE_KINDS) {
         const at = (key: string) => url(3, key, `accountId=${user}`);
         const send = (method: 'PUT' | 'DELETE', target: string, payload?: string) =>
           small.app.inject({ method, url: target, headers: { ...json, ...basic('admin') }, payload });
-        const created = await Promise.all(Array.from({ length: 25 }, (_, i) => send('PUT', at(`limit-${String(i).padStart(2, '0')}`), `${i}`)));
+        const created = await Promise.all(
+          Array.from({ length: 25 }, (_, i) => send('PUT', at(`limit-${String(i).padStart(2, '0')}`), `${i}`)),
+        );
         assert.equal(created.filter((r) => r.statusCode === 201).length, 10, 'exactly the limit was created');
         for (const refused of created.filter((r) => r.statusCode !== 201)) {
-          assertJiraError(refused, 400, /User 712020:admin already has the maximum of 10 Jira properties \(maxPropertiesPerUser\)/);
+          assertJiraError(
+            refused,
+            400,
+            /User 712020:admin already has the maximum of 10 Jira properties \(maxPropertiesPerUser\)/,
+          );
         }
-        const list = await small.app.inject({ method: 'GET', url: url(3, undefined, `accountId=${user}`), headers: basic('admin') });
+        const list = await small.app.inject({
+          method: 'GET',
+          url: url(3, undefined, `accountId=${user}`),
+          headers: basic('admin'),
+        });
         assert.equal(list.json().keys.length, 10);
         const first = list.json().keys[0].key as string;
         assertEmpty(await send('PUT', at(first), '"replaced at the limit"'), 200, user);
         // Confluence properties have their own allowance.
-        const confluence = await small.app.inject({ method: 'POST', url: `/wiki/rest/api/user/${user}/property/apart`, headers: { ...json, ...basic('admin') }, payload: '{"value":{}}' });
+        const confluence = await small.app.inject({
+          method: 'POST',
+          url: `/wiki/rest/api/user/${user}/property/apart`,
+          headers: { ...json, ...basic('admin') },
+          payload: '{"value":{}}',
+        });
         assert.equal(confluence.statusCode, 201, confluence.body);
         assertEmpty(await send('DELETE', at(first)), 204, user);
         assertEmpty(await send('PUT', at('limit-after-delete'), '1'), 201, user);
@@ -416,19 +614,30 @@ for (const kind of STORE_KINDS) {
     test('concurrent PUTs of one new key: exactly one 201, the others replace it', async () => {
       const target = url(2, 'race');
       const racers = await Promise.all(Array.from({ length: 12 }, (_, i) => put(target, `{"i":${i}}`)));
-      assert.deepEqual(racers.map((r) => r.statusCode).sort(), [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
+      assert.deepEqual(
+        racers.map((r) => r.statusCode).sort(),
+        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 201],
+      );
       const value = (await get(target)).json().value as { i: number };
       assert.ok(value.i >= 0 && value.i < 12);
     });
 
     test('deleting a user removes their Jira properties', async () => {
       const doomed = { accountId: '712020:doomed', email: 'doomed@example.com' };
-      await loadSeed(fx.store.db, fx.secrets, checkSeed({ users: [{ ...doomed, displayName: 'Doomed', groups: ['confluence-users'] }] }));
+      await loadSeed(
+        fx.store.db,
+        fx.secrets,
+        checkSeed({ users: [{ ...doomed, displayName: 'Doomed', groups: ['confluence-users'] }] }),
+      );
       const target = url(3, 'soon-gone', `accountId=${doomed.accountId}`);
       assertEmpty(await put(target, '{}', basic('admin')), 201, USERS.admin.accountId);
       await deleteUser(fx.store.db, doomed.accountId);
       assertJiraError(await get(target, basic('admin')), 404, /The user 712020:doomed does not exist/);
-      await loadSeed(fx.store.db, fx.secrets, checkSeed({ users: [{ ...doomed, displayName: 'Doomed again', groups: ['confluence-users'] }] }));
+      await loadSeed(
+        fx.store.db,
+        fx.secrets,
+        checkSeed({ users: [{ ...doomed, displayName: 'Doomed again', groups: ['confluence-users'] }] }),
+      );
       assertJiraError(await get(target, basic('admin')), 404, /The property "soon-gone" does not exist/);
     });
   });
