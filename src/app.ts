@@ -27,11 +27,11 @@ import { DOCS_PREFIX, openApiRoutes, registerOpenApi } from './http/openapi.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Database } from './store/schema.ts';
 
-/** SPEC §5: request bodies over 1 MiB → 413. */
+/** docs/behaviour.md §5: request bodies over 1 MiB → 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**
- * Confluence is served under both prefixes (SPEC §1: confluence.js uses `/rest/api`),
+ * Confluence is served under both prefixes (docs/behaviour.md §1: confluence.js uses `/rest/api`),
  * and under the OAuth gateway (http/gateway.ts checks the cloudId).
  */
 const CONFLUENCE_PREFIXES = [
@@ -41,7 +41,7 @@ const CONFLUENCE_PREFIXES = [
   '/ex/confluence/:cloudId/rest/api',
 ];
 
-/** Jira's two versions behave identically (SPEC §1), directly and under the OAuth gateway. */
+/** Jira's two versions behave identically (docs/behaviour.md §1), directly and under the OAuth gateway. */
 const JIRA_PREFIXES = ([2, 3] as const).flatMap((version) =>
   [`/rest/api/${version}`, `/ex/jira/:cloudId/rest/api/${version}`].map((prefix) => ({ prefix, version })),
 );
@@ -93,7 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Fastify's own lines (listening, closing) and `app.log`, on the same logger.
   app.log = log;
 
-  // Without a configured or stored base URL, links name the address the server listens on (SPEC §7).
+  // Without a configured or stored base URL, links name the address the server listens on (docs/behaviour.md §7).
   const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app));
   const authenticator = new Authenticator(options.db, options.secrets);
 

@@ -1,5 +1,5 @@
 /**
- * All settings, from command-line options and the environment (SPEC §7).
+ * All settings, from command-line options and the environment (docs/behaviour.md §7).
  * The only file that reads process.env. Precedence: an explicit option, then
  * the environment, then the default; the seed and the stored site come after
  * these, where they apply (the base URL).

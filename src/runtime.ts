@@ -1,7 +1,7 @@
 /**
  * Opens what every command needs: the store (migrated) and the server's
  * secrets. On SQLite the secret key is generated once into a file beside the
- * database; on PostgreSQL every instance must be given the same one (SPEC §7).
+ * database; on PostgreSQL every instance must be given the same one (docs/behaviour.md §7).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The administration commands as a real child process (SPEC §9): `userplane
+ * The administration commands as a real child process (docs/behaviour.md §9): `userplane
  * users|groups|tokens|apps|site …` on --database directly, on an embedded
  * SQLite file no server has started on, and on PostgreSQL next to a running
  * app; usage errors exit 2, failures 1, both with readable messages.

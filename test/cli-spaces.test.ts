@@ -1,6 +1,6 @@
 /**
  * `userplane spaces …` and `userplane content …` as a real child process
- * (SPEC §9), on an embedded SQLite file no server has started on, then the
+ * (docs/behaviour.md §9), on an embedded SQLite file no server has started on, then the
  * server on the same file honours what they made: a watch on the content.
  * Usage errors exit 2 naming the option, failures 1.
  */

@@ -1,5 +1,5 @@
 /**
- * The real CLI as a child process (SPEC §7): first start, seeding, exit
+ * The real CLI as a child process (docs/behaviour.md §7): first start, seeding, exit
  * codes and readable start-up errors. Servers listen on port 0 and are found
  * by the address they log; every one is stopped in an `after` hook.
  */

@@ -1,4 +1,4 @@
-/** Settings from options and the environment (SPEC §7), and database URLs. */
+/** Settings from options and the environment (docs/behaviour.md §7), and database URLs. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type Config, ConfigError, type ConfigOptions, loadConfig } from '../src/config.ts';

@@ -171,7 +171,7 @@ describe('a response body is checked against its operation and status', () => {
     );
   });
 
-  test("Confluence error bodies are not the reference's business (SPEC §4 sets their envelope)", () => {
+  test("Confluence error bodies are not the reference's business (docs/behaviour.md §4 sets their envelope)", () => {
     assert.deepEqual(
       checkResponse({ method: 'GET', route: PROPERTY_ROUTE, status: 404, ...json({ statusCode: 404 }) }).errors,
       [],

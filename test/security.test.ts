@@ -1,5 +1,5 @@
 /**
- * The shared security suite (STYLE "Tests"; SPEC §3): every protected route,
+ * The shared security suite (STYLE "Tests"; docs/behaviour.md §3): every protected route,
  * on both stores, against no credentials, bad and expired credentials, the
  * wrong app, the wrong user, and too few scopes. Routes are rows of ROUTES;
  * a route the app serves without a row fails the coverage test below.
@@ -57,7 +57,7 @@ interface RouteRow {
   body?: unknown;
 }
 
-/** One row per route; SPEC §1 serves Confluence under both prefixes, so each row is expanded to both. */
+/** One row per route; docs/behaviour.md §1 serves Confluence under both prefixes, so each row is expanded to both. */
 const CONFLUENCE_ROUTES: Array<Omit<RouteRow, 'pattern'> & { path: string }> = [
   {
     method: 'GET',
@@ -103,7 +103,7 @@ const ROUTES: RouteRow[] = ['/wiki/rest/api', '/rest/api'].flatMap((prefix) =>
 );
 
 /**
- * The user directory (SPEC §1 `/user…`): reads with no path parameters,
+ * The user directory (docs/behaviour.md §1 `/user…`): reads with no path parameters,
  * tested by the suite at the end of this file. `anonymous`: readable by
  * anonymous callers where the site allows them; `apps`: how an app acting
  * as itself fares — allowed, refused (`/user/bulk`), or the email API,
@@ -173,7 +173,7 @@ const DIRECTORY_ROUTES: DirectoryRouteRow[] = DIRECTORY_PREFIXES.flatMap((prefix
 );
 
 /**
- * Jira user properties (SPEC §6) under both versions, directly and under the
+ * Jira user properties (docs/behaviour.md §6) under both versions, directly and under the
  * OAuth gateway; the user is named in the query (`?accountId=`). Tested by the
  * Jira suite at the end of this file.
  */
@@ -221,14 +221,14 @@ const JIRA_ROUTES: JiraRouteRow[] = [
   '/ex/jira/:cloudId/rest/api/3',
 ].flatMap((prefix) => JIRA_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })));
 
-/** Confluence user properties under the OAuth gateway (SPEC §1), tested by the gateway suite at the end of this file. */
+/** Confluence user properties under the OAuth gateway (docs/behaviour.md §1), tested by the gateway suite at the end of this file. */
 const CONFLUENCE_GATEWAY_ROUTES: RouteRow[] = [
   '/ex/confluence/:cloudId/wiki/rest/api',
   '/ex/confluence/:cloudId/rest/api',
 ].flatMap((prefix) => CONFLUENCE_ROUTES.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })));
 
 /**
- * The administration API (SPEC §9): site admins only. Anonymous callers get
+ * The administration API (docs/behaviour.md §9): site admins only. Anonymous callers get
  * 401 even where the site allows them; everyone else, apps included, 403.
  * Tested by the suite at the end of this file.
  */
@@ -273,7 +273,7 @@ const ADMIN_ROUTES: AdminRouteRow[] = [
 ];
 
 /**
- * Content, label and space watches (SPEC §1, §3 "Watches") under every
+ * Content, label and space watches (docs/behaviour.md §1, §3 "Watches") under every
  * Confluence prefix, the gateway forms included. `target` is a fixture
  * content id, label or space mia may view (test/helpers/fixture.ts,
  * WATCH_SPACES). Tested by the suite at the end of this file.
@@ -368,7 +368,7 @@ function urlOf(row: RouteRow, key: string, accountId: string = MIA): string {
   return row.pattern.replace(':userId', accountId).replace(':key', key);
 }
 
-/** The same request target with the `/wiki` context path toggled (SPEC §3 accepts both in a qsh). */
+/** The same request target with the `/wiki` context path toggled (docs/behaviour.md §3 accepts both in a qsh). */
 function otherContext(url: string): string {
   return url.startsWith('/wiki/') ? url.slice('/wiki'.length) : `/wiki${url}`;
 }
@@ -514,7 +514,7 @@ for (const kind of STORE_KINDS) {
           );
           assertCredentialRejected(await call(row, key, { authorization: 'Basic' }), malformed);
 
-          // A deactivated user's valid token (SPEC §2), on their own data.
+          // A deactivated user's valid token (docs/behaviour.md §2), on their own data.
           assertCredentialRejected(
             await call(row, key, basic('gone'), { accountId: USERS.gone.accountId }),
             /the account is deactivated/,
@@ -683,7 +683,7 @@ for (const kind of STORE_KINDS) {
           const key = await prepare(row, 'user');
           const onlyOwn = /You may not access the properties of user 712020:mia: only your own/;
           assertConfluenceError(await call(row, key, basic('noah')), 403, onlyOwn);
-          // Not 404: a non-admin learns nothing about which accounts exist (SPEC §3).
+          // Not 404: a non-admin learns nothing about which accounts exist (docs/behaviour.md §3).
           assertConfluenceError(
             await call(row, key, basic('noah'), { accountId: '712020:nobody' }),
             403,
@@ -740,7 +740,7 @@ for (const kind of STORE_KINDS) {
             headers: row.body === undefined ? headers : { ...json, ...headers },
             payload: row.body === undefined ? undefined : JSON.stringify(row.body),
           });
-        // Properties are not among the routes anonymous callers may read (SPEC §3).
+        // Properties are not among the routes anonymous callers may read (docs/behaviour.md §3).
         assertConfluenceError(await send({}), 401, /anonymous callers may only read users and groups/);
         assertCredentialRejected(
           await send({ authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }),
@@ -784,7 +784,7 @@ for (const kind of STORE_KINDS) {
     /** The request target on a fixture: its cloudId in gateway paths. */
     const urlOf = (row: DirectoryRouteRow, on: Fixture = fx, query = row.query) =>
       `${row.pattern.replace(':cloudId', cloudIds.get(on)!)}${query}`;
-    /** What a Connect qsh covers: the path without the gateway prefix (SPEC §3). */
+    /** What a Connect qsh covers: the path without the gateway prefix (docs/behaviour.md §3). */
     const qshTarget = (url: string) => url.replace(/^\/ex\/[^/]+\/[^/]+(?=\/)/, '');
     const send = (row: DirectoryRouteRow, headers: Record<string, string>, on: Fixture = fx, query = row.query) =>
       on.app.inject({ method: row.method, url: urlOf(row, on, query), headers });
@@ -1073,7 +1073,7 @@ for (const kind of STORE_KINDS) {
 
     let counter = 0;
     const freshKey = (tag: string) => `${tag}-${++counter}`;
-    /** What a Connect qsh covers: the path without the gateway prefix (SPEC §3). */
+    /** What a Connect qsh covers: the path without the gateway prefix (docs/behaviour.md §3). */
     const qshTarget = (url: string) => url.replace(/^\/ex\/[^/]+\/[^/]+(?=\/)/, '');
     const isGateway = (pattern: string) => pattern.startsWith('/ex/');
 
@@ -1234,7 +1234,7 @@ for (const kind of STORE_KINDS) {
             const noah = await call(row, jiraUrl(row, key), basic('noah'));
             assertJiraError(noah, 403, onlyOwn);
             assert.equal(noah.headers['x-aaccountid'], USERS.noah.accountId);
-            // Not 404: a non-admin learns nothing about which accounts exist (SPEC §3).
+            // Not 404: a non-admin learns nothing about which accounts exist (docs/behaviour.md §3).
             assertJiraError(
               await call(row, jiraUrl(row, key, '712020:nobody'), basic('noah')),
               403,
@@ -1424,7 +1424,7 @@ for (const kind of STORE_KINDS) {
 }
 
 /**
- * Bearer tokens (SPEC §3) on EVERY protected route the app serves, read from
+ * Bearer tokens (docs/behaviour.md §3) on EVERY protected route the app serves, read from
  * the routes' own declarations (`app.routeAccess`), so a new route is walked
  * without a new row: a token of either grant lacking the route's scope is a
  * 403 naming the scopes that would have sufficed, a token holding any one of
@@ -1635,7 +1635,7 @@ for (const kind of STORE_KINDS) {
     after(() => Promise.all([fx, open].map((f) => f.close())));
 
     const XSRF = { 'x-atlassian-token': 'no-check' };
-    /** What a Connect qsh covers: the path without the gateway prefix (SPEC §3). */
+    /** What a Connect qsh covers: the path without the gateway prefix (docs/behaviour.md §3). */
     const qshTarget = (url: string) => url.replace(/^\/ex\/[^/]+\/[^/]+(?=\/)/, '');
     const urlOf = (row: WatchRouteRow, query = '', on: Fixture = fx) =>
       `${row.pattern.replace(':cloudId', on === fx ? cloudId : openCloudId).replace(/:[A-Za-z]+$/, row.target)}${query}`;

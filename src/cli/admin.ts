@@ -1,5 +1,5 @@
 /**
- * The runner behind `userplane users|groups|tokens|apps|site …` (SPEC §9):
+ * The runner behind `userplane users|groups|tokens|apps|site …` (docs/behaviour.md §9):
  * each subcommand parses its options, opens --database like every other
  * command (runtime.ts), and calls the same domain code as /admin/api, so a
  * change made here obeys exactly the rules the HTTP API enforces. On the

@@ -1,4 +1,4 @@
-/** `userplane apps …`: the CLI face of /admin/api/apps (SPEC §9). Secrets are never printed. */
+/** `userplane apps …`: the CLI face of /admin/api/apps (docs/behaviour.md §9). Secrets are never printed. */
 import { createAdminApp, deleteAdminApp, getAdminApp, listAdminApps, updateAdminApp } from '../domain/admin/apps.ts';
 import {
   type AdminApp,

@@ -1,4 +1,4 @@
-/** The administration commands `userplane` dispatches to src/cli/admin.ts (SPEC §9). */
+/** The administration commands `userplane` dispatches to src/cli/admin.ts (docs/behaviour.md §9). */
 import { parseArgs } from 'node:util';
 import { CONFIG_OPTIONS } from '../config.ts';
 import type { Command } from './admin.ts';

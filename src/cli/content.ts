@@ -1,4 +1,4 @@
-/** `userplane content …`: the CLI face of /admin/api/content (SPEC §9). */
+/** `userplane content …`: the CLI face of /admin/api/content (docs/behaviour.md §9). */
 import {
   createAdminContent,
   deleteAdminContent,

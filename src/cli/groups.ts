@@ -1,4 +1,4 @@
-/** `userplane groups …`: the CLI face of /admin/api/groups (SPEC §9). */
+/** `userplane groups …`: the CLI face of /admin/api/groups (docs/behaviour.md §9). */
 import {
   addAdminGroupMember,
   createAdminGroup,

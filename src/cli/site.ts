@@ -1,4 +1,4 @@
-/** `userplane site …`: the CLI face of /admin/api/site (SPEC §9). */
+/** `userplane site …`: the CLI face of /admin/api/site (docs/behaviour.md §9). */
 import { getAdminSite, updateAdminSite } from '../domain/admin/site.ts';
 import { type AdminSitePatch, AdminSitePatchSchema } from '../schemas/admin.ts';
 import {

@@ -1,4 +1,4 @@
-/** `userplane spaces …`: the CLI face of /admin/api/spaces (SPEC §9). */
+/** `userplane spaces …`: the CLI face of /admin/api/spaces (docs/behaviour.md §9). */
 
 import type { TSchema } from 'typebox';
 import Type from 'typebox';

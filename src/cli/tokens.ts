@@ -1,4 +1,4 @@
-/** `userplane tokens …`: the CLI face of the API-token routes of /admin/api (SPEC §9). */
+/** `userplane tokens …`: the CLI face of the API-token routes of /admin/api (docs/behaviour.md §9). */
 import { createAdminToken, listAdminTokens, revokeAdminToken } from '../domain/admin/tokens.ts';
 import { findAdminUserByRef } from '../domain/admin/users.ts';
 import { type AdminTokenCreate, AdminTokenCreateSchema } from '../schemas/admin.ts';

@@ -1,4 +1,4 @@
-/** `userplane users …`: the CLI face of /admin/api/users (SPEC §9). */
+/** `userplane users …`: the CLI face of /admin/api/users (docs/behaviour.md §9). */
 import {
   createAdminUser,
   deleteAdminUser,

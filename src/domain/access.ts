@@ -1,9 +1,9 @@
 /**
- * The access rule for per-user data (SPEC §3, "Properties"), asked by every
+ * The access rule for per-user data (docs/behaviour.md §3, "Properties"), asked by every
  * route that reads or writes another user's data:
  * - an app acting as itself may reach any user;
  * - a user, or an app acting as a user, reaches only that user — never
- *   another, even an admin's (seeds/004: the asUser restriction);
+ *   another, even an admin's (docs/behaviour.md §3: the asUser restriction);
  * - a site admin calling without an app reaches any user.
  */
 import type { SiteSettings } from '../schemas/site.ts';
@@ -32,7 +32,7 @@ export function assertMayReachUserData(principal: Principal, settings: SiteSetti
 }
 
 /**
- * SPEC §2: Confluence properties are app-isolated. An app's calls (as itself
+ * docs/behaviour.md §2: Confluence properties are app-isolated. An app's calls (as itself
  * or as a user) use its key as namespace; a user without an app uses "".
  */
 export function confluenceNamespace(principal: Principal): string {

@@ -1,4 +1,4 @@
-/** Connect / OAuth apps (SPEC §2). */
+/** Connect / OAuth apps (docs/behaviour.md §2). */
 import { v5 as uuidv5 } from 'uuid';
 import type { User } from './users.ts';
 
@@ -24,7 +24,7 @@ export function botAccountId(appKey: string): string {
   return `557058:${uuidv5(appKey, BOT_NAMESPACE)}`;
 }
 
-/** An app's bot user (SPEC §2): named after the app, no email, no groups, cannot log in. */
+/** An app's bot user (docs/behaviour.md §2): named after the app, no email, no groups, cannot log in. */
 export function botUser(app: { accountId: string; name: string }): User {
   return {
     accountId: app.accountId,

@@ -1,5 +1,5 @@
 /**
- * Credentials → principal (SPEC §3). No HTTP here: `http/auth.ts` picks the
+ * Credentials → principal (docs/behaviour.md §3). No HTTP here: `http/auth.ts` picks the
  * scheme off the request and calls one of these. Every failure is a 401;
  * nothing falls back to anonymous.
  */
@@ -19,7 +19,7 @@ import { ACT_AS_USER, heldSpelling, stillHeld } from './scopes.ts';
 import { BEARER_TOKEN_PATTERN, type Secrets, safeEqual } from './secrets.ts';
 import { TtlCache } from './ttl-cache.ts';
 
-/** SPEC §3: at most 30 s of clock skew. */
+/** docs/behaviour.md §3: at most 30 s of clock skew. */
 export const JWT_CLOCK_TOLERANCE_S = 30;
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -118,11 +118,11 @@ export class Authenticator {
   }
 
   /**
-   * `Authorization: Bearer …`, a token from `POST /oauth2/token` (SPEC §3):
+   * `Authorization: Bearer …`, a token from `POST /oauth2/token` (docs/behaviour.md §3):
    * asApp for client_credentials, asUser for the JWT-bearer grant. Outcomes
    * are cached for at most a second, keyed by a SHA-256 of the token, so a
    * deleted app, a deleted or deactivated user, or an app that lost
-   * ACT_AS_USER ends the token on every instance within a second (SPEC §7).
+   * ACT_AS_USER ends the token on every instance within a second (docs/behaviour.md §7).
    */
   bearer(token: string): Principal | Promise<Principal> {
     const outcome = this.#bearer.get(hash('sha256', token, 'base64'), () => this.#checkBearer(token));
@@ -169,7 +169,7 @@ function basicPrincipal(outcome: Outcome<Principal>): Principal {
 }
 
 /**
- * SPEC §3: the query-string hash is accepted with or without the `/wiki`
+ * docs/behaviour.md §3: the query-string hash is accepted with or without the `/wiki`
  * context path, since atlassian-connect-express and confluence.js differ.
  * The canonical form drops the `jwt` parameter itself.
  */

@@ -1,5 +1,5 @@
 /**
- * First start (SPEC §7): the site, its default groups, and — when no active
+ * First start (docs/behaviour.md §7): the site, its default groups, and — when no active
  * admin exists — an admin user with a fresh API token, shown once.
  * Safe when several instances start together on one PostgreSQL.
  */

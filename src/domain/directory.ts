@@ -1,5 +1,5 @@
 /**
- * The Confluence user directory (SPEC §1 `/user…`, §3, §4): looking users
+ * The Confluence user directory (docs/behaviour.md §1 `/user…`, §3, §4): looking users
  * up, who may see which email, what `expand` adds, memberships, the legacy
  * migration lookup and the email API. No HTTP and no SQL: routes shape what
  * this returns, the store answers the queries.
@@ -28,7 +28,7 @@ export interface DirectoryContext {
   site: Site;
 }
 
-/** SPEC §4 paging: defaults and maxima (larger limits are clamped, not refused). */
+/** docs/behaviour.md §4 paging: defaults and maxima (larger limits are clamped, not refused). */
 export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
 export const BULK_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
 export const MIGRATION_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
@@ -44,7 +44,7 @@ export const EXPANSIONS = [
 ] as const;
 export type Expansion = (typeof EXPANSIONS)[number];
 
-/** `expand` values, each a comma list; unknown values are ignored (SPEC §4). */
+/** `expand` values, each a comma list; unknown values are ignored (docs/behaviour.md §4). */
 export function parseExpand(values: readonly string[] | undefined): Set<Expansion> {
   const known = new Set<string>(EXPANSIONS);
   const expand = new Set<Expansion>();
@@ -105,9 +105,9 @@ function isSelf(principal: Principal, accountId: string): boolean {
 }
 
 /**
- * SPEC §4: `email` is `""` unless the caller may see it — their own record,
+ * docs/behaviour.md §4: `email` is `""` unless the caller may see it — their own record,
  * a user whose visibility is `anyone`, or `admins` when the caller is a
- * Basic-auth admin. Anonymous callers never see one (SPEC §3). The email
+ * Basic-auth admin. Anonymous callers never see one (docs/behaviour.md §3). The email
  * API (`/user/email…`) ignores visibility; this governs every User object.
  */
 export function visibleEmail(principal: Principal, settings: SiteSettings, user: User): string {
@@ -124,7 +124,7 @@ export function visibleEmail(principal: Principal, settings: SiteSettings, user:
 }
 
 /**
- * SPEC §4 `operations` describes the target user: `use` when they may use
+ * docs/behaviour.md §4 `operations` describes the target user: `use` when they may use
  * the site (active, and in a "Can use" group — an app's bot always may, as
  * apps skip "Can use"), plus `administer` for admins.
  */
@@ -153,7 +153,7 @@ async function entriesFor(
     if (expand.has('details.personal') || expand.has('details.business')) {
       entry.details = {};
       if (expand.has('details.personal')) {
-        // Deprecated (seeds/003): the email for the user themselves or an admin, else nothing.
+        // Deprecated in Atlassian's Users reference: the email for the user themselves or an admin, else nothing.
         const mayRead = isSelf(principal, user.accountId) || isBasicAdmin(principal, site.settings);
         entry.details.personal = mayRead ? { email: user.email } : {};
       }
@@ -175,7 +175,7 @@ export interface UserQuery {
 }
 
 /**
- * SPEC §4 "Legacy parameters": on `/user` and `/user/memberof` a legacy
+ * docs/behaviour.md §4 "Legacy parameters": on `/user` and `/user/memberof` a legacy
  * `key`/`userKey`/`username` without an `accountId` is a 400 naming
  * accountId; beside one, accountId wins. Either way the answer carries the
  * deprecation `Warning`. Empty values count as absent.
@@ -217,7 +217,7 @@ async function findOne(ctx: DirectoryContext, accountId: string, headers: Record
   return user;
 }
 
-/** `GET /user`. Deactivated users are still returned (SPEC §2). */
+/** `GET /user`. Deactivated users are still returned (docs/behaviour.md §2). */
 export async function lookUpUser(
   ctx: DirectoryContext,
   query: UserQuery,
@@ -265,7 +265,7 @@ export async function groupsOfUser(
 // ── Bulk lookups ───────────────────────────────────────────────────────────
 
 /**
- * SPEC §4 bulk ordering: duplicates removed, request order kept, cut to the
+ * docs/behaviour.md §4 bulk ordering: duplicates removed, request order kept, cut to the
  * page, then unknown ids dropped — so a page never fills up from beyond it.
  */
 function pageOfIds(ids: string[], page: { start: number; limit: number }): { ids: string[]; more: boolean } {
@@ -333,7 +333,7 @@ export interface EmailRecord {
 }
 
 /**
- * SPEC §3 "Email", after the route's scope check (403): `accountId`
+ * docs/behaviour.md §3 "Email", after the route's scope check (403): `accountId`
  * missing 400 → `emailApi: disabled` 501 → caller not approved 400. Only
  * an app acting as itself with `emailAccess` is approved; visibility
  * settings do not apply to it.

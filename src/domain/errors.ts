@@ -11,12 +11,12 @@ export type ErrorCode =
   | 'conflict' // 409
   | 'precondition_failed' // 412
   | 'payload_too_large' // 413
-  | 'not_implemented_by_site' // 501: a feature the site's settings switch off (SPEC §3, emailApi)
+  | 'not_implemented_by_site' // 501: a feature the site's settings switch off (docs/behaviour.md §3, emailApi)
   | 'unavailable' // 503
   | 'internal'; // 500
 
 /**
- * RFC 6749 §5.2's error codes, for answers under `/oauth2/` (SPEC §1). Only
+ * RFC 6749 §5.2's error codes, for answers under `/oauth2/` (docs/behaviour.md §1). Only
  * the token endpoint sets one; the other envelopes never read it.
  */
 export type OAuthErrorCode =

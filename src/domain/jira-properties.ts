@@ -1,8 +1,8 @@
 /**
- * Jira user properties (SPEC §6). Jira has one property namespace per user,
+ * Jira user properties (docs/behaviour.md §6). Jira has one property namespace per user,
  * shared by every caller (apps included), as Jira's entity properties are;
- * only the access rule of SPEC §3 decides who reaches it. Checks run in the
- * order of SPEC §3: syntax (400) → access rule (403) → existence (404) →
+ * only the access rule of docs/behaviour.md §3 decides who reaches it. Checks run in the
+ * order of docs/behaviour.md §3: syntax (400) → access rule (403) → existence (404) →
  * state (the property limit's 400).
  */
 import type { SiteSettings } from '../schemas/site.ts';
@@ -23,7 +23,7 @@ import { badRequest, forbidden, notFound } from './errors.ts';
 import type { PropertyContext } from './user-properties.ts';
 import { MAX_VALUE_DEPTH } from './user-properties.ts';
 
-/** SPEC §2: Jira properties are not app-isolated; every caller shares this namespace. */
+/** docs/behaviour.md §2: Jira properties are not app-isolated; every caller shares this namespace. */
 export const JIRA_NAMESPACE = '';
 
 /** The public schema's `maxLength` for `accountId` (reference/jira-user-properties.openapi.json). */
@@ -43,7 +43,7 @@ export interface JiraProperty {
   value: unknown;
 }
 
-/** An empty value counts as absent (SPEC §4). */
+/** An empty value counts as absent (docs/behaviour.md §4). */
 const given = (value: string | undefined): value is string => value !== undefined && value !== '';
 
 /** Whether the request used `userKey` or `username` (it then gets the deprecation Warning). */
@@ -65,7 +65,7 @@ function parseSelector(selector: JiraUserSelector): { field: SelectorField; valu
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
-/** SPEC §6: 1..maxPropertyKeyLength Unicode code points, no control characters. */
+/** docs/behaviour.md §6: 1..maxPropertyKeyLength Unicode code points, no control characters. */
 export function checkJiraPropertyKey(key: string, settings: SiteSettings): void {
   const length = [...key].length;
   if (length === 0) throw badRequest('propertyKey is missing');
@@ -79,7 +79,7 @@ export function checkJiraPropertyKey(key: string, settings: SiteSettings): void 
  * Validates a PUT body, already parsed from JSON, and returns its stored
  * text. Any JSON value is a value (`{}`, `""`, `0`, `false`, `[]`); `null`
  * and no body at all are not. The size is that of the compact JSON, which is
- * what is stored (as for Confluence, SPEC §5).
+ * what is stored (as for Confluence, docs/behaviour.md §5).
  */
 export function serializeJiraValue(body: unknown, settings: SiteSettings): string {
   if (body === undefined) throw badRequest('The property value is empty: send a JSON value as the request body');
@@ -108,7 +108,7 @@ function depthOf(root: unknown): number {
 }
 
 /**
- * Steps 4, 6 and part of 7 of SPEC §3 for the named user: the selector's
+ * Steps 4, 6 and part of 7 of docs/behaviour.md §3 for the named user: the selector's
  * syntax, the access rule, then whether a legacy name names anyone. A
  * legacy name that matches no account is nobody's own record, so a caller
  * who may only reach their own gets 403 there too: no account existence leaks.

@@ -1,5 +1,5 @@
 /**
- * The token endpoint's rules (SPEC §3 "Token endpoint"; RFC 6749 §4.4 and
+ * The token endpoint's rules (docs/behaviour.md §3 "Token endpoint"; RFC 6749 §4.4 and
  * §5, RFC 7523). Two grants:
  * - `client_credentials`: the app's OAuth client id and secret → an asApp token;
  * - the JWT-bearer grant: Atlassian Connect's user-impersonation assertion,
@@ -25,7 +25,7 @@ export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** The `aud` atlassian-connect-express (through atlassian-oauth2) puts in its assertions. */
 export const ATLASSIAN_AUTHORIZATION_SERVER = 'https://oauth-2-authorization-server.services.atlassian.com';
-/** SPEC §3: an impersonation assertion lives at most this long (`exp - iat`). */
+/** docs/behaviour.md §3: an impersonation assertion lives at most this long (`exp - iat`). */
 export const MAX_ASSERTION_LIFETIME_S = 120;
 /** How long an expired token's row is kept, so the 401 can say it expired rather than that it is unknown. */
 export const EXPIRED_TOKEN_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -122,7 +122,7 @@ export class TokenIssuer {
     );
   }
 
-  /** The Connect user-impersonation assertion (SPEC §3), checked claim by claim. */
+  /** The Connect user-impersonation assertion (docs/behaviour.md §3), checked claim by claim. */
   async #impersonation(request: TokenRequest, site: Site): Promise<{ app: App; accountId: string }> {
     const { params } = request;
     const assertion = params.assertion;

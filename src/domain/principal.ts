@@ -1,5 +1,5 @@
 /**
- * Who is calling (SPEC §3). Every request resolves to exactly one principal;
+ * Who is calling (docs/behaviour.md §3). Every request resolves to exactly one principal;
  * routes and rules only ever look at this type, so a new credential kind
  * (such as OAuth bearer tokens) only adds a way to produce one.
  */

@@ -1,5 +1,5 @@
 /**
- * The one table of what each operation needs (SPEC §3 "Scopes"), taken from
+ * The one table of what each operation needs (docs/behaviour.md §3 "Scopes"), taken from
  * `x-atlassian-connect-scope` and `x-atlassian-oauth2-scopes` in the public
  * OpenAPI documents. Routes name their operation; the auth hook checks it.
  */
@@ -17,7 +17,7 @@ export const OPERATION_SCOPES = {
   'confluence.createUserProperty': { connect: 'WRITE', oauth: ['write:user.property:confluence'] },
   'confluence.updateUserProperty': { connect: 'WRITE', oauth: ['write:user.property:confluence'] },
   'confluence.deleteUserProperty': { connect: 'WRITE', oauth: ['write:user.property:confluence'] },
-  // Confluence user directory: current and granular (Beta) scopes; any one suffices (SPEC §3).
+  // Confluence user directory: current and granular (Beta) scopes; any one suffices (docs/behaviour.md §3).
   'confluence.getUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:content-details:confluence'] },
   'confluence.getAnonymousUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:user:confluence'] },
   'confluence.getCurrentUser': { connect: 'READ', oauth: ['read:confluence-user', 'read:content-details:confluence'] },
@@ -30,7 +30,7 @@ export const OPERATION_SCOPES = {
     oauth: ['read:confluence-user', 'read:content-details:confluence'],
   },
   'confluence.getBulkUserMigration': { connect: 'READ', oauth: ['read:confluence-user', 'read:user:confluence'] },
-  // The reference declares no OAuth scope for email; SPEC §3 names this one.
+  // The reference declares no OAuth scope for email; docs/behaviour.md §3 names this one.
   'confluence.getPrivacyUnsafeUserEmail': {
     connect: 'ACCESS_EMAIL_ADDRESSES',
     oauth: ['read:email-address:confluence'],
@@ -94,8 +94,8 @@ export function describeScopes(needed: OperationScopes): string {
 }
 
 /**
- * Connect scope names an app may hold (SPEC §2): the nested four, email
- * access, and ACT_AS_USER, which the JWT-bearer grant requires (SPEC §3).
+ * Connect scope names an app may hold (docs/behaviour.md §2): the nested four, email
+ * access, and ACT_AS_USER, which the JWT-bearer grant requires (docs/behaviour.md §3).
  */
 export const CONNECT_SCOPE_NAMES = [
   'READ',
@@ -130,7 +130,7 @@ export function heldSpelling(held: readonly string[], scope: string): string | u
 export type ScopeGrant = { ok: true; scopes: string[] } | { ok: false; message: string };
 
 /**
- * SPEC §3: a token carries the requested scopes that the app holds, all of
+ * docs/behaviour.md §3: a token carries the requested scopes that the app holds, all of
  * them when none are requested. A scope nobody knows (neither a Connect name,
  * nor an OAuth scope of some operation, nor one the app holds) or nothing
  * left is refused; a known scope the app lacks is simply not granted.

@@ -1,5 +1,5 @@
 /**
- * Everything the server keeps secret goes through here (SPEC §2, §7):
+ * Everything the server keeps secret goes through here (docs/behaviour.md §2, §7):
  * - API tokens and OAuth client secrets are stored as HMAC-SHA256 digests
  *   keyed by the server's secret key, and looked up by digest;
  * - app shared secrets must be read back to verify HS256 JWTs, so they are
@@ -58,7 +58,7 @@ export function newApiToken(): string {
 }
 
 /**
- * A fresh bearer token for `POST /oauth2/token` (SPEC §3): 256 random bits,
+ * A fresh bearer token for `POST /oauth2/token` (docs/behaviour.md §3): 256 random bits,
  * prefixed like API tokens so a leak scan finds it. Stored only as a digest.
  */
 export function newBearerToken(): string {

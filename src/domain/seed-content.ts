@@ -1,6 +1,6 @@
 /**
  * The seed file's `labels`, `spaces`, `content` and `watches` sections
- * (SPEC §8), checked and loaded inside the seed loader's transaction
+ * (docs/behaviour.md §8), checked and loaded inside the seed loader's transaction
  * (domain/seed.ts), after users, groups and apps.
  *
  * - A reference may name something defined in the file or stored by an

@@ -1,5 +1,5 @@
 /**
- * The seed loader (SPEC §8). A file is read, checked whole — schema, then
+ * The seed loader (docs/behaviour.md §8). A file is read, checked whole — schema, then
  * references — and loaded in one transaction, so a bad file changes nothing.
  * Rows are upserted by natural key; memberships, tokens, labels on content,
  * properties and watches are only ever added, so loading a file twice, or

@@ -1,4 +1,4 @@
-/** The site (tenant) as requests see it, read at most once a second (SPEC §7). */
+/** The site (tenant) as requests see it, read at most once a second (docs/behaviour.md §7). */
 import type { Kysely } from 'kysely';
 import type { SiteSettings } from '../schemas/site.ts';
 import type { Database } from '../store/schema.ts';
@@ -17,7 +17,7 @@ export class SiteService {
 
   constructor(
     private readonly db: Kysely<Database>,
-    /** From `--base-url`/`BASE_URL`; wins over the stored value (SPEC §7). */
+    /** From `--base-url`/`BASE_URL`; wins over the stored value (docs/behaviour.md §7). */
     private readonly configuredBaseUrl: string | undefined,
     /** `http://HOST:PORT` of the listening server, when neither is set. */
     private readonly defaultBaseUrl: () => string,

@@ -1,10 +1,10 @@
 /**
- * Spaces, content and labels (SPEC §2), and the Confluence view permission
- * model every watch asks (SPEC §3 "Watches"). No HTTP and no SQL.
+ * Spaces, content and labels (docs/behaviour.md §2), and the Confluence view permission
+ * model every watch asks (docs/behaviour.md §3 "Watches"). No HTTP and no SQL.
  *
  * Who views what:
  * - an app acting as itself (and so its bot user) views every space and
- *   content item (SPEC §3);
+ *   content item (docs/behaviour.md §3);
  * - a space is viewed by its personal owner, the users and the members of the
  *   groups its view permission names, and everyone when it allows anonymous
  *   viewers (a signed-in user may do whatever an anonymous one may);
@@ -105,7 +105,7 @@ export function checkContentId(id: string, field = 'contentId'): void {
   if (!CONTENT_ID_PATTERN.test(id)) throw badRequest(`${field} "${id}" is not a content id: use 1 to 18 digits`);
 }
 
-/** SPEC §2: label names are stored lower-cased. */
+/** docs/behaviour.md §2: label names are stored lower-cased. */
 export function normalizeLabel(name: string): string {
   return name.toLowerCase();
 }
@@ -141,7 +141,7 @@ export function checkText(text: string, field: string, max = MAX_TITLE_LENGTH): 
   if (problem) throw badRequest(`${field} ${problem}`);
 }
 
-/** Code-point order, as both stores sort (SPEC §4); `<` on strings compares UTF-16 units. */
+/** Code-point order, as both stores sort (docs/behaviour.md §4); `<` on strings compares UTF-16 units. */
 export function compareCodePoints(a: string, b: string): number {
   const x = [...a];
   const y = [...b];

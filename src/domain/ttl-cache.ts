@@ -1,5 +1,5 @@
 /**
- * A small time-bounded cache. SPEC §7: instances sharing one PostgreSQL
+ * A small time-bounded cache. docs/behaviour.md §7: instances sharing one PostgreSQL
  * behave as one server, so nothing about auth, tokens or settings may be
  * cached for longer than a second.
  */

@@ -1,5 +1,5 @@
 /**
- * Confluence user properties (SPEC §5). Checks run in the order of SPEC §3:
+ * Confluence user properties (docs/behaviour.md §5). Checks run in the order of docs/behaviour.md §3:
  * syntax (400) → access rule (403) → existence (404) → state (409/412/400).
  */
 import type { Kysely } from 'kysely';
@@ -85,7 +85,7 @@ function depthOf(root: object): number {
 }
 
 /**
- * `If-Match` (userplane's own, SPEC §5): undefined when absent or `*`,
+ * `If-Match` (userplane's own, docs/behaviour.md §5): undefined when absent or `*`,
  * otherwise the versions a change may apply to. Weak tags never match
  * (RFC 9110 uses strong comparison for If-Match).
  */
@@ -99,7 +99,7 @@ export function parseIfMatch(header: string | undefined): number[] | undefined {
   return versions;
 }
 
-/** Steps 4 and 6 of SPEC §3, shared by every operation. */
+/** Steps 4 and 6 of docs/behaviour.md §3, shared by every operation. */
 function address(ctx: PropertyContext, userId: string, key: string | undefined): PropertyAddress {
   checkUserId(userId);
   if (key !== undefined) checkPropertyKey(key, ctx.settings);
@@ -125,7 +125,7 @@ export async function listUserPropertyKeys(
 
 /**
  * Without a promise when the store answered at once: the hottest route
- * (SPEC §5) then answers in the turn its request arrived in. Invalid input
+ * (docs/behaviour.md §5) then answers in the turn its request arrived in. Invalid input
  * throws at once.
  */
 export function getUserProperty(

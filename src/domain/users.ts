@@ -1,4 +1,4 @@
-/** The user record as the domain sees it (SPEC §2). */
+/** The user record as the domain sees it (docs/behaviour.md §2). */
 import { randomUUID } from 'node:crypto';
 
 export type EmailVisibility = 'anyone' | 'admins' | 'private';
@@ -17,7 +17,7 @@ export interface User {
   active: boolean;
 }
 
-/** SPEC §2: an accountId is well-formed when it matches this. */
+/** docs/behaviour.md §2: an accountId is well-formed when it matches this. */
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9:_-]{1,128}$/;
 
 export function isWellFormedAccountId(value: string): boolean {
@@ -28,5 +28,5 @@ export function newAccountId(): string {
   return `712020:${randomUUID()}`;
 }
 
-/** SPEC §4: on every migration answer, and wherever a legacy `key`/`userKey`/`username` was used. */
+/** docs/behaviour.md §4: on every migration answer, and wherever a legacy `key`/`userKey`/`username` was used. */
 export const DEPRECATION_WARNING = '299 - "Deprecated API"';

@@ -1,6 +1,6 @@
 /**
  * Schema errors in plain words, with the offending path spelled the way a
- * person writes it: `users[2].email: must be an email address` (SPEC §7).
+ * person writes it: `users[2].email: must be an email address` (docs/behaviour.md §7).
  * Used for the seed file, the configuration and request validation.
  */
 import type { TSchema } from 'typebox';

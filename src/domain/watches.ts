@@ -1,6 +1,6 @@
 /**
- * Content, label and space watches (SPEC §1, §3 "Watches"). Checks run in
- * SPEC §3's order, after the route's credentials, can-use, scope and XSRF
+ * Content, label and space watches (docs/behaviour.md §1, §3 "Watches"). Checks run in
+ * docs/behaviour.md §3's order, after the route's credentials, can-use, scope and XSRF
  * checks (http/confluence/watches.ts):
  * - syntax (400): the target's id, key or name, and an `accountId`;
  * - the access rule (403): naming a user other than the caller needs admin —
@@ -32,28 +32,28 @@ export interface WatchContext {
 
 export type WatchKind = 'content' | 'label' | 'space';
 
-/** How a request names the user: `accountId`, else the legacy `key`, else `username`, else the caller (SPEC §1). */
+/** How a request names the user: `accountId`, else the legacy `key`, else `username`, else the caller (docs/behaviour.md §1). */
 export interface WatchUserQuery {
   accountId?: string;
   key?: string;
   username?: string;
 }
 
-/** An empty value counts as absent (SPEC §4). */
+/** An empty value counts as absent (docs/behaviour.md §4). */
 const given = (value: string | undefined): value is string => value !== undefined && value !== '';
 
-/** Whether the request named its user with a legacy parameter (it then gets the deprecation Warning, SPEC §4). */
+/** Whether the request named its user with a legacy parameter (it then gets the deprecation Warning, docs/behaviour.md §4). */
 export function usesLegacyParameter(query: WatchUserQuery): boolean {
   return given(query.key) || given(query.username);
 }
 
 // ── XSRF ───────────────────────────────────────────────────────────────────
 
-/** `no-check`, or `nocheck`, in any case (SPEC §3). */
+/** `no-check`, or `nocheck`, in any case (docs/behaviour.md §3). */
 const NO_CHECK = /^no-?check$/i;
 
 /**
- * SPEC §3: `POST`/`DELETE` need `X-Atlassian-Token: no-check` unless the
+ * docs/behaviour.md §3: `POST`/`DELETE` need `X-Atlassian-Token: no-check` unless the
  * site's `xsrfCheck` is off. A step-3 check (403), before any parameter.
  */
 export function checkXsrf(method: string, header: string | string[] | undefined, settings: SiteSettings): void {
@@ -77,7 +77,7 @@ interface TargetUser {
   user: User;
 }
 
-/** SPEC §3: asApp counts as admin here; a user or asUser only when that user is an admin. */
+/** docs/behaviour.md §3: asApp counts as admin here; a user or asUser only when that user is an admin. */
 function mayNameOthers(principal: Principal, settings: SiteSettings): boolean {
   switch (principal.kind) {
     case 'app':
@@ -130,7 +130,7 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
   return { accountId, user };
 }
 
-/** What the target user may view: an app's bot views everything, as its app does (SPEC §3). */
+/** What the target user may view: an app's bot views everything, as its app does (docs/behaviour.md §3). */
 async function viewerOf(ctx: WatchContext, user: User): Promise<Viewer> {
   if (user.accountType === 'app') return { kind: 'app' };
   return { kind: 'user', accountId: user.accountId, groups: await groupNamesOf(ctx.db, user.accountId) };
@@ -177,7 +177,7 @@ async function resolveTarget(
       return { kind: 'space', spaceId: space.id };
     }
     case 'label':
-      // Labels have no view check (SPEC §3).
+      // Labels have no view check (docs/behaviour.md §3).
       if (!(await labelExists(ctx.db, name))) throw forbidden(`No label named "${name}" exists`);
       return { kind: 'label', label: name };
   }

@@ -1,7 +1,7 @@
 /**
  * Authentication and route-level policy, as one `onRequest` hook: the
  * request's credentials become a principal (domain/authenticate.ts), then
- * the route's declared access is enforced — in SPEC §3's order: 401 for
+ * the route's declared access is enforced — in docs/behaviour.md §3's order: 401 for
  * credentials, then 403 for can-use and scopes — before any body is read.
  */
 import type { FastifyInstance, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
@@ -42,7 +42,7 @@ declare module 'fastify' {
   }
 }
 
-/** `/ex/{product}/{cloudId}` gateway prefix (SPEC §1), removed before a qsh is computed. */
+/** `/ex/{product}/{cloudId}` gateway prefix (docs/behaviour.md §1), removed before a qsh is computed. */
 const GATEWAY_PREFIX = /^\/ex\/[^/]+\/[^/]+(?=\/)/;
 
 export interface AuthOptions {
@@ -69,7 +69,7 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
       (publicPrefixes.some((prefix) => route.url.startsWith(`${prefix}/`) || route.url === prefix)
         ? PUBLIC
         : undefined);
-    // SPEC §3: every route declares what it needs; one that forgot would be open to anyone.
+    // docs/behaviour.md §3: every route declares what it needs; one that forgot would be open to anyone.
     if (!access)
       throw new Error(
         `${[route.method].flat().join(', ')} ${route.url} declares no config.access (public, product or admin)`,
@@ -187,7 +187,7 @@ function enforce(access: ProtectedAccess, principal: Principal, site: Site): voi
         : 'Authentication required: this site does not allow anonymous access',
     );
   }
-  // An app acting as itself skips "Can use"; an impersonated user is checked (SPEC §3).
+  // An app acting as itself skips "Can use"; an impersonated user is checked (docs/behaviour.md §3).
   const user = actingUser(principal);
   if (user && !canUse(user, settings)) {
     throw forbidden(

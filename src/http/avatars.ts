@@ -1,5 +1,5 @@
 /**
- * Avatar images (SPEC §1, §3 "Always public"), so every `profilePicture.path`
+ * Avatar images (docs/behaviour.md §1, §3 "Always public"), so every `profilePicture.path`
  * resolves: `/wiki/aa-avatar/{accountId}` is an SVG with the user's initials,
  * and the anonymous picture is a silhouette. Unknown or malformed ids get the
  * silhouette too, with the same 200, so the status tells nobody whether an

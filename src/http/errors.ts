@@ -1,5 +1,5 @@
 /**
- * The only code → status map, and the three error envelopes (SPEC §1, §4):
+ * The only code → status map, and the three error envelopes (docs/behaviour.md §1, §4):
  * Jira's under `/rest/api/{2,3}`, RFC 6749's under `/oauth2/`, Confluence's
  * everywhere else. Every 4xx/5xx leaves through here with a message that
  * names the problem; no stack trace ever does.
@@ -74,7 +74,7 @@ function translate(error: FastifyError, request: FastifyRequest): ApiError | und
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('payload_too_large', 'The request body is larger than the 1 MiB limit');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
-      // SPEC §4: a non-JSON content type is a 400 naming it, never a 415.
+      // docs/behaviour.md §4: a non-JSON content type is a 400 naming it, never a 415.
       const type = request.headers['content-type'];
       return new ApiError(
         'bad_request',

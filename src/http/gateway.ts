@@ -1,9 +1,9 @@
 /**
- * The OAuth gateway forms (SPEC §1). app.ts registers Confluence's routes
+ * The OAuth gateway forms (docs/behaviour.md §1). app.ts registers Confluence's routes
  * under `/ex/confluence/:cloudId` and Jira's under `/ex/jira/:cloudId`, so a
  * product answers only under its own name; this hook makes a cloudId other
  * than the site's an unknown path. It runs before routing's 404/405 and
- * before credentials (SPEC §3 step 1), in the envelope of the path.
+ * before credentials (docs/behaviour.md §3 step 1), in the envelope of the path.
  *
  * Also `/_edge/tenant_info`, where Atlassian tells clients a site's cloudId.
  */

@@ -1,4 +1,4 @@
-/** `/healthz` (the process is up) and `/readyz` (the database answers), SPEC §7. */
+/** `/healthz` (the process is up) and `/readyz` (the database answers), docs/behaviour.md §7. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import Type from 'typebox';

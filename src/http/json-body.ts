@@ -1,7 +1,7 @@
 /**
  * The only body parser: JSON. Any other content type is a 400 that names it
  * (http/errors.ts). Fastify's own parser still guards against prototype
- * poisoning; on top, a NUL character anywhere in a body is refused (SPEC §4).
+ * poisoning; on top, a NUL character anywhere in a body is refused (docs/behaviour.md §4).
  */
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../domain/errors.ts';
@@ -22,7 +22,7 @@ export function registerJsonBody(app: FastifyInstance): void {
     // is nothing to parse.
     if (body === '' && (BODYLESS.has(request.method) || request.routeOptions.schema?.body === undefined))
       return done(null, undefined);
-    // SPEC §3 step 1: an unknown path (404) or wrong method (405) wins over the
+    // docs/behaviour.md §3 step 1: an unknown path (404) or wrong method (405) wins over the
     // body's syntax, as Fastify already does for content types it has no parser for.
     if (request.is404) return done(null, undefined);
     if (NUL_IN_JSON.test(body)) return done(badRequest('The request body contains a NUL character'), undefined);

@@ -1,4 +1,4 @@
-/** Confluence `_links` (SPEC §4): base, context and an absolute self; lists add `next`. */
+/** Confluence `_links` (docs/behaviour.md §4): base, context and an absolute self; lists add `next`. */
 import type { FastifyRequest } from 'fastify';
 import type { Site } from '../domain/site.ts';
 import type { Links } from '../schemas/common.ts';

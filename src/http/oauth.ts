@@ -1,5 +1,5 @@
 /**
- * `POST /oauth2/token` (SPEC §3): parse → domain/oauth.ts → RFC 6749 §5.1's
+ * `POST /oauth2/token` (docs/behaviour.md §3): parse → domain/oauth.ts → RFC 6749 §5.1's
  * answer. Errors leave in RFC 6749's `{error, error_description}` envelope,
  * which http/errors.ts picks for every path under `/oauth2/`.
  *

@@ -1,5 +1,5 @@
 /**
- * `/openapi.json` and the `/docs` reference page (SPEC §1), generated from
+ * `/openapi.json` and the `/docs` reference page (docs/behaviour.md §1), generated from
  * the route schemas by @fastify/swagger and rendered by @fastify/swagger-ui
  * from its own npm package (no CDN). What every route of a kind shares is
  * added here, from what the route declares: the credentials and scopes of its
@@ -42,7 +42,7 @@ declare module 'fastify' {
   }
 }
 
-/** Jira answers name the caller in this header, errors included (SPEC §6). */
+/** Jira answers name the caller in this header, errors included (docs/behaviour.md §6). */
 const JIRA_RESPONSE_HEADERS: Record<string, DocumentedHeader> = {
   'X-AAccountId': { description: 'The accountId of the authenticated caller.', schema: Type.String() },
 };

@@ -1,6 +1,6 @@
 /**
- * The administration API's spaces and content (SPEC §9). Field names follow
- * the seed file (SPEC §8: `view`, `owner`, `labels`, `restrictions`), so a
+ * The administration API's spaces and content (docs/behaviour.md §9). Field names follow
+ * the seed file (docs/behaviour.md §8: `view`, `owner`, `labels`, `restrictions`), so a
  * space or a page reads the same in both. Request bodies reject unknown
  * fields; a space's `key` and `type` and a content item's `id` are its
  * identity and cannot be changed.

@@ -1,6 +1,6 @@
 /**
- * The administration API's shapes (SPEC §9). Field names follow the seed
- * file (SPEC §8), so a site, user or app reads the same in both. Request
+ * The administration API's shapes (docs/behaviour.md §9). Field names follow the seed
+ * file (docs/behaviour.md §8), so a site, user or app reads the same in both. Request
  * bodies reject unknown fields, so a typo is a 400 that names it instead of
  * a silently ignored change. Secrets appear only in request bodies.
  */
@@ -11,7 +11,7 @@ import { SiteSettingsSchema } from './site.ts';
 export const Strict = { additionalProperties: false } as const;
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** Lists: `{results, start, limit, size}` (SPEC §9), named for the OpenAPI document. */
+/** Lists: `{results, start, limit, size}` (docs/behaviour.md §9), named for the OpenAPI document. */
 export function ListOf<T extends TSchema>(item: T, name: string) {
   return Type.Object(
     {
@@ -24,7 +24,7 @@ export function ListOf<T extends TSchema>(item: T, name: string) {
   );
 }
 
-/** Paging for every admin list; limits above the maximum are clamped (SPEC §4). */
+/** Paging for every admin list; limits above the maximum are clamped (docs/behaviour.md §4). */
 export const ADMIN_PAGE = { defaultLimit: 100, maxLimit: 1000 } as const;
 export const AdminPageQuerySchema = PageQuerySchema;
 

@@ -1,4 +1,4 @@
-/** Shapes shared by many routes (SPEC §4). */
+/** Shapes shared by many routes (docs/behaviour.md §4). */
 import Type, { type Static } from 'typebox';
 
 /** The schema option that names a shape for the OpenAPI document. */

@@ -1,5 +1,5 @@
 /**
- * The three error envelopes (SPEC §4), as schemas: http/errors.ts renders
+ * The three error envelopes (docs/behaviour.md §4), as schemas: http/errors.ts renders
  * them, routes declare the statuses they answer with `errorResponses`, and
  * http/openapi.ts adds the ones every route of a kind shares.
  */

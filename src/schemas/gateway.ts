@@ -1,4 +1,4 @@
-/** `/_edge/tenant_info` (SPEC §1), as Atlassian serves it. */
+/** `/_edge/tenant_info` (docs/behaviour.md §1), as Atlassian serves it. */
 import Type from 'typebox';
 import { component } from './common.ts';
 

@@ -1,4 +1,4 @@
-/** Jira user properties (SPEC §6; PropertyKeys and EntityProperty in reference/jira-user-properties.openapi.json). */
+/** Jira user properties (docs/behaviour.md §6; PropertyKeys and EntityProperty in reference/jira-user-properties.openapi.json). */
 import Type, { type Static } from 'typebox';
 import { component } from './common.ts';
 

@@ -1,4 +1,4 @@
-/** `POST /oauth2/token` (SPEC §3; RFC 6749 §5.1). */
+/** `POST /oauth2/token` (docs/behaviour.md §3; RFC 6749 §5.1). */
 import Type, { type Static } from 'typebox';
 import { component } from './common.ts';
 

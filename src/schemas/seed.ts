@@ -1,4 +1,4 @@
-/** The seed file (SPEC §8, normative). Every section is optional; unknown fields are errors. */
+/** The seed file (docs/behaviour.md §8, normative). Every section is optional; unknown fields are errors. */
 import Type, { type Static } from 'typebox';
 import { SiteSettingsSchema } from './site.ts';
 

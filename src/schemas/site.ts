@@ -1,4 +1,4 @@
-/** Site settings (SPEC §2): one schema for the seed, the store and the admin API. */
+/** Site settings (docs/behaviour.md §2): one schema for the seed, the store and the admin API. */
 import Type, { type Static } from 'typebox';
 
 /** Bounds of `oauthTokenLifetimeSeconds`: a minute to a day. */
@@ -14,7 +14,7 @@ export const SiteSettingsSchema = Type.Object({
   maxPropertyKeyLength: Type.Integer({ minimum: 1, maximum: 255 }),
   maxPropertyValueBytes: Type.Integer({ minimum: 2, maximum: 1024 * 1024 }),
   maxPropertiesPerUser: Type.Integer({ minimum: 1 }),
-  /** How long a bearer token from `POST /oauth2/token` lives (SPEC §3: one hour by default). */
+  /** How long a bearer token from `POST /oauth2/token` lives (docs/behaviour.md §3: one hour by default). */
   oauthTokenLifetimeSeconds: Type.Integer({ minimum: MIN_OAUTH_TOKEN_LIFETIME_S, maximum: MAX_OAUTH_TOKEN_LIFETIME_S }),
 });
 export type SiteSettings = Static<typeof SiteSettingsSchema>;
@@ -26,7 +26,7 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   canUseGroups: ['confluence-users', 'confluence-admins'],
   adminGroups: ['confluence-admins'],
   // Atlassian publishes no Confluence numbers; these follow Jira's documented
-  // limits and Connect app properties' (SPEC §5).
+  // limits and Connect app properties' (docs/behaviour.md §5).
   maxPropertyKeyLength: 255,
   maxPropertyValueBytes: 32768,
   maxPropertiesPerUser: 100,

@@ -1,4 +1,4 @@
-/** Confluence user properties (SPEC §5; UserProperty and UserPropertyKeyArray in reference/). */
+/** Confluence user properties (docs/behaviour.md §5; UserProperty and UserPropertyKeyArray in reference/). */
 import Type, { type Static } from 'typebox';
 import { component, LinksSchema, PageQuerySchema } from './common.ts';
 

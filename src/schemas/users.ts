@@ -1,5 +1,5 @@
 /**
- * The Confluence user directory's API shapes (SPEC §4; User, UserAnonymous,
+ * The Confluence user directory's API shapes (docs/behaviour.md §4; User, UserAnonymous,
  * BulkUserLookupArray, GroupArrayWithLinks, MigratedUserArray and
  * AccountIdEmailRecord in reference/confluence-user-api.openapi.json).
  * One schema per shape: it validates the query, serialises the answer and
@@ -22,7 +22,7 @@ const ExpandParam = ListParam(
 
 const AccountIdParam = Type.Optional(Type.String({ description: 'The accountId of the user. Required.' }));
 
-/** Legacy identifiers: refused on /user and /user/memberof with a message naming accountId (SPEC §4). */
+/** Legacy identifiers: refused on /user and /user/memberof with a message naming accountId (docs/behaviour.md §4). */
 const LegacyParams = {
   key: Type.Optional(Type.String({ description: 'No longer supported: use accountId.', deprecated: true })),
   userKey: Type.Optional(Type.String({ description: 'No longer supported: use accountId.', deprecated: true })),
@@ -93,7 +93,7 @@ export const OperationCheckResultSchema = Type.Object(
 );
 export type OperationCheckResult = Static<typeof OperationCheckResultSchema>;
 
-/** SPEC §4: a personal space, when the user owns one. */
+/** docs/behaviour.md §4: a personal space, when the user owns one. */
 export const PersonalSpaceSchema = Type.Object(
   {
     id: Type.Integer(),
@@ -107,7 +107,7 @@ export const PersonalSpaceSchema = Type.Object(
   component('PersonalSpace'),
 );
 
-/** Deprecated in seeds/003: `personal` holds only `email`, for the user themselves or an admin. */
+/** Deprecated in Atlassian's Users reference: `personal` holds only `email`, for the user themselves or an admin. */
 const UserDetailsSchema = Type.Object({
   personal: Type.Optional(Type.Object({ email: Type.Optional(Type.String()) })),
   business: Type.Optional(Type.Object({})),

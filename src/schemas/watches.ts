@@ -1,4 +1,4 @@
-/** Content, label and space watches (SPEC §1, §3; UserWatch in reference/confluence-user-api.openapi.json). */
+/** Content, label and space watches (docs/behaviour.md §1, §3; UserWatch in reference/confluence-user-api.openapi.json). */
 import Type, { type Static } from 'typebox';
 import { component } from './common.ts';
 

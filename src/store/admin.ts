@@ -285,7 +285,7 @@ export async function updateAppColumns(
   await db.updateTable('apps').set(values).where('key', '=', key).execute();
 }
 
-/** Renames an app's bot user along with the app (SPEC §2: displayName = the app's name). */
+/** Renames an app's bot user along with the app (docs/behaviour.md §2: displayName = the app's name). */
 export async function renameUser(db: Db, accountId: string, name: string): Promise<void> {
   await db
     .updateTable('users')
@@ -295,7 +295,7 @@ export async function renameUser(db: Db, accountId: string, name: string): Promi
 }
 
 /**
- * Deletes an app (SPEC §2): its Confluence namespace's properties, the app,
+ * Deletes an app (docs/behaviour.md §2): its Confluence namespace's properties, the app,
  * then its bot user, whose memberships, tokens and properties cascade.
  */
 export async function deleteAppAndBot(db: Db, app: { key: string; accountId: string }): Promise<void> {

@@ -35,7 +35,7 @@ export async function upsertApp(db: Db, secrets: Secrets, app: App & { clientSec
     .execute();
 }
 
-/** The app a Connect JWT names in `iss`: its key, or its clientKey (SPEC §3). */
+/** The app a Connect JWT names in `iss`: its key, or its clientKey (docs/behaviour.md §3). */
 export async function findAppByIssuer(db: Db, secrets: Secrets, issuer: string): Promise<App | undefined> {
   const row = await db
     .selectFrom('apps')
@@ -45,7 +45,7 @@ export async function findAppByIssuer(db: Db, secrets: Secrets, issuer: string):
   return row && toApp(row, secrets);
 }
 
-/** The app holding an OAuth `client_id` (SPEC §2: `oauthClientId`), with its client secret's digest. */
+/** The app holding an OAuth `client_id` (docs/behaviour.md §2: `oauthClientId`), with its client secret's digest. */
 export async function findAppByOAuthClientId(
   db: Db,
   secrets: Secrets,

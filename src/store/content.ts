@@ -1,5 +1,5 @@
 /**
- * Content, labels and view restrictions (SPEC §2). Dialect-agnostic. Content
+ * Content, labels and view restrictions (docs/behaviour.md §2). Dialect-agnostic. Content
  * ids are numeric strings stored as text, so they are ordered by length,
  * then text: numerically. Labels are stored lower-cased and stay when their
  * last content goes.
@@ -123,7 +123,7 @@ export async function updateContentColumns(db: Db, id: string, change: Partial<C
   await db.updateTable('content').set(values).where('id', '=', id).execute();
 }
 
-/** Deletes the content; its labels' links, restrictions and watches cascade. The labels themselves stay (SPEC §2). */
+/** Deletes the content; its labels' links, restrictions and watches cascade. The labels themselves stay (docs/behaviour.md §2). */
 export async function deleteContent(db: Db, id: string): Promise<void> {
   await db.deleteFrom('content').where('id', '=', id).execute();
 }
@@ -192,7 +192,7 @@ export async function addContentLabels(db: Db, contentId: string, labels: readon
     .execute();
 }
 
-/** Replaces the content's labels. Labels it no longer carries stay, with their watches (SPEC §2). */
+/** Replaces the content's labels. Labels it no longer carries stay, with their watches (docs/behaviour.md §2). */
 export async function setContentLabels(db: Db, contentId: string, labels: readonly string[]): Promise<void> {
   await db.deleteFrom('content_labels').where('content_id', '=', contentId).execute();
   await addContentLabels(db, contentId, labels);

@@ -24,7 +24,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** `sqlite:PATH`, `sqlite::memory:`, a bare file path, or `postgres://…` (SPEC §7). */
+/** `sqlite:PATH`, `sqlite::memory:`, a bare file path, or `postgres://…` (docs/behaviour.md §7). */
 export function parseDatabaseUrl(value: string): DatabaseLocation {
   if (/^postgres(ql)?:\/\//.test(value)) return { dialect: 'postgres', url: value };
   const path = value.startsWith('sqlite:') ? value.slice('sqlite:'.length) : value;

@@ -1,5 +1,5 @@
 /**
- * Queries for the Confluence user directory (SPEC §1 `/user…`): users by
+ * Queries for the Confluence user directory (docs/behaviour.md §1 `/user…`): users by
  * accountId and by legacy identifier, memberships and personal spaces.
  * Dialect-agnostic; group names sort by code point on both stores (the
  * column is `COLLATE "C"` on PostgreSQL).
@@ -88,7 +88,7 @@ export async function groupNamesOfUsers(db: Db, accountIds: readonly string[]): 
   return names;
 }
 
-/** A personal space as the directory shows it (SPEC §2 Space, §4 `personalSpace`). */
+/** A personal space as the directory shows it (docs/behaviour.md §2 Space, §4 `personalSpace`). */
 export interface StoredPersonalSpace {
   id: number;
   key: string;
@@ -96,7 +96,7 @@ export interface StoredPersonalSpace {
 }
 
 /**
- * The personal spaces the given users own, keyed by owner (SPEC §2: at most
+ * The personal spaces the given users own, keyed by owner (docs/behaviour.md §2: at most
  * one each). A personal space whose owner was deleted belongs to nobody.
  */
 export async function findPersonalSpaces(db: Db, owners: readonly string[]): Promise<Map<string, StoredPersonalSpace>> {

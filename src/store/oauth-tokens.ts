@@ -1,4 +1,4 @@
-/** Bearer tokens of `POST /oauth2/token` (SPEC §3): stored by digest, with their app, user, scopes and expiry. */
+/** Bearer tokens of `POST /oauth2/token` (docs/behaviour.md §3): stored by digest, with their app, user, scopes and expiry. */
 import { randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
 

@@ -1,6 +1,6 @@
 /**
  * User properties of both products. A property's identity is
- * (product, namespace, accountId, key); see SPEC §2.
+ * (product, namespace, accountId, key); see docs/behaviour.md §2.
  */
 import type { ExpressionBuilder, QueryResult } from 'kysely';
 import type { Db } from './database.ts';
@@ -116,7 +116,7 @@ const selectAllKeys = preparedQuery<Owner, { key: string }>((db, param) =>
     .orderBy('key'),
 );
 
-/** Every key of one owner, in code-point order (Jira lists keys unpaged, SPEC §6). */
+/** Every key of one owner, in code-point order (Jira lists keys unpaged, docs/behaviour.md §6). */
 export async function listAllPropertyKeys(db: Db, owner: Owner): Promise<string[]> {
   return (await selectAllKeys(db, owner)).rows.map((r) => r.key);
 }

@@ -96,7 +96,7 @@ export interface OAuthTokenTable {
   expires_at: string;
 }
 
-// Spaces, content, labels and watches (SPEC §2; store/spaces.ts, content.ts, watches.ts).
+// Spaces, content, labels and watches (docs/behaviour.md §2; store/spaces.ts, content.ts, watches.ts).
 
 export interface SpaceTable {
   id: Generated<number>;

@@ -1,5 +1,5 @@
 /**
- * Spaces and their view permissions (SPEC §2). Dialect-agnostic; keys, group
+ * Spaces and their view permissions (docs/behaviour.md §2). Dialect-agnostic; keys, group
  * names and accountIds are returned in code-point order (`COLLATE "C"` on
  * PostgreSQL). Group and user references are foreign keys: a deleted group
  * or user leaves every permission it was named in.

@@ -1,5 +1,5 @@
 /**
- * Watches (SPEC §2): one table per kind of target, so every target is a
+ * Watches (docs/behaviour.md §2): one table per kind of target, so every target is a
  * foreign key and removing a user, a space, content or a label removes its
  * watches. Adding is insert-if-absent and removing deletes whatever is
  * there, so both are idempotent, also when two requests race.

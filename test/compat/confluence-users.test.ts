@@ -63,7 +63,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(user.displayName, ada.displayName);
       assert.equal(user.publicName, ada.publicName);
       assert.deepEqual(user.operations, [{ operation: 'use', targetType: 'application' }]);
-      // confluence.js's User model has no `details`; the API's does (deprecated, seeds/003).
+      // confluence.js's User model has no `details`; the API's does (deprecated in Atlassian's Users reference).
       assert.deepEqual((user as { details?: unknown }).details, { personal: {} });
       assert.deepEqual(user._expandable, { personalSpace: '' });
       // With no base URL configured, links name the listening address.

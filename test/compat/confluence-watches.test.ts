@@ -183,7 +183,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('the target user: the caller when accountId is empty; another user needs admin; legacy key and username', async () => {
-      // confluence.js always sends accountId; an empty one counts as absent (SPEC §4), naming the caller.
+      // confluence.js always sends accountId; an empty one counts as absent (docs/behaviour.md §4), naming the caller.
       await asMia.contentWatches.addContentWatcher({ contentId: '5001', accountId: '' });
       assert.deepEqual(
         await asMia.contentWatches.getContentWatchStatus({ contentId: '5001', accountId: mia.accountId }),

@@ -175,7 +175,7 @@ for (const kind of STORE_KINDS) {
             [ada.accountId, grace.accountId],
           );
         } else {
-          // Every app principal, asUser too, must look users up one at a time (SPEC §3).
+          // Every app principal, asUser too, must look users up one at a time (docs/behaviour.md §3).
           await assert.rejects(client.users.getBulkUserLookup({ accountId: ada.accountId }), rejectsWith(403));
         }
         if (caller.kind === 'app') {
@@ -191,7 +191,7 @@ for (const kind of STORE_KINDS) {
             { accountId: grace.accountId, email: grace.email },
           ]);
         } else {
-          // Only an approved app acting as itself may read email addresses (SPEC §3).
+          // Only an approved app acting as itself may read email addresses (docs/behaviour.md §3).
           await assert.rejects(client.users.getPrivacyUnsafeUserEmail({ accountId: ada.accountId }), rejectsWith(400));
           await assert.rejects(
             client.users.getPrivacyUnsafeUserEmailBulk({ accountId: [ada.accountId] }),

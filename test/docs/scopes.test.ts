@@ -1,5 +1,5 @@
 /**
- * docs/scopes.md is generated from the code (SPEC §3): this fails when a
+ * docs/scopes.md is generated from the code (docs/behaviour.md §3): this fails when a
  * route or a scope changed and `npm run docs:scopes` was not run.
  */
 import assert from 'node:assert/strict';

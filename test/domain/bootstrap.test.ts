@@ -1,4 +1,4 @@
-/** First start (SPEC §7): the site, the default groups and one admin, once; on both stores. */
+/** First start (docs/behaviour.md §7): the site, the default groups and one admin, once; on both stores. */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';

@@ -1,6 +1,6 @@
 /**
  * The seed file's `labels`, `spaces`, `content` and `watches` sections
- * (SPEC §8), on both stores: what loads, upserts by key and id, add-only
+ * (docs/behaviour.md §8), on both stores: what loads, upserts by key and id, add-only
  * labels and insert-only watches, references to earlier loads, and the
  * problems a bad file is refused with (nothing of it kept).
  */

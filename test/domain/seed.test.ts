@@ -1,4 +1,4 @@
-/** The seed loader (SPEC §8), through readSeedFile + loadSeed, on both stores. */
+/** The seed loader (docs/behaviour.md §8), through readSeedFile + loadSeed, on both stores. */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { freshLocation, freshStore, STORE_KINDS, type StoreKind } from '../helpe
 const SECRET_KEY = 'seed-test-secret-key-of-at-least-32-chars';
 const secrets = new Secrets(SECRET_KEY);
 
-/** SPEC §8's example, verbatim. */
+/** docs/behaviour.md §8's example, verbatim. */
 const EXAMPLE = `
 site:
   cloudId: 8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b   # optional
@@ -212,7 +212,7 @@ for (const kind of STORE_KINDS) {
       for (const store of stores) await store.close();
     });
 
-    test('the SPEC §8 example: site settings, groups, users, memberships and tokens', async () => {
+    test('the docs/behaviour.md §8 example: site settings, groups, users, memberships and tokens', async () => {
       const db = await fresh();
       const summary = await load(db, EXAMPLE);
       assert.deepEqual(summary, {
@@ -280,7 +280,7 @@ for (const kind of STORE_KINDS) {
       assert.ok(!JSON.stringify(tokens).includes(MIA_TOKEN), 'the plain token is stored nowhere in api_tokens');
     });
 
-    test('the SPEC §8 example: apps with bot users and encrypted secrets', async () => {
+    test('the docs/behaviour.md §8 example: apps with bot users and encrypted secrets', async () => {
       const db = await fresh();
       await load(db, EXAMPLE);
 
@@ -327,7 +327,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(read.json().value, { dark: true });
     });
 
-    test('the SPEC §8 example: properties by product and namespace', async () => {
+    test('the docs/behaviour.md §8 example: properties by product and namespace', async () => {
       const db = await fresh();
       await load(db, EXAMPLE);
 

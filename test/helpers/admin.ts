@@ -1,6 +1,6 @@
 /**
- * Helpers for the administration API tests (SPEC §9): requests as the
- * fixture's admin, and the wait past the one-second auth cache (SPEC §7)
+ * Helpers for the administration API tests (docs/behaviour.md §9): requests as the
+ * fixture's admin, and the wait past the one-second auth cache (docs/behaviour.md §7)
  * after which a revoked token or a deactivated user must fail. The wait is
  * a precondition, not a timing assertion.
  */

@@ -142,7 +142,7 @@ export function jwtHeader(
 }
 
 /**
- * The user directory's extra fixture (issue 3), loaded on top of the base
+ * The user directory's extra fixture, loaded on top of the base
  * one with `loadDirectoryFixture`: users with every email visibility and
  * legacy identifiers, and apps with and without email approval.
  */
@@ -245,7 +245,7 @@ export function jwtHeaderFor(
   return { authorization: `JWT ${encodeSymmetric(payload, app.sharedSecret)}` };
 }
 
-/** The fixture site's cloudId, for the `/ex/{product}/{cloudId}` gateway paths (SPEC §1). */
+/** The fixture site's cloudId, for the `/ex/{product}/{cloudId}` gateway paths (docs/behaviour.md §1). */
 export async function cloudIdOf(fx: Fixture): Promise<string> {
   const site = await readSite(fx.store.db);
   if (!site) throw new Error('the fixture site has not been created');
@@ -253,7 +253,7 @@ export async function cloudIdOf(fx: Fixture): Promise<string> {
 }
 
 /**
- * OAuth apps (issue 6), loaded on top of the base fixture with
+ * OAuth apps, loaded on top of the base fixture with
  * `loadOAuthFixture`: both hold an OAuth client id and secret, for
  * `POST /oauth2/token`. `oauth` holds every scope any operation names (so a
  * token can be narrowed to any set), ACT_AS_USER and email approval;
@@ -356,7 +356,7 @@ export function bearerHeader(token: string): Record<string, string> {
 }
 
 /**
- * Spaces, content and labels for the watch tests (issue 4), loaded on top of
+ * Spaces, content and labels for the watch tests, loaded on top of
  * the base fixture with `loadWatchFixture`. Who may view what:
  * - ENG: confluence-users (mia, noah; not admin, who is only in confluence-admins);
  *   its 1002 is restricted to mia, its 1003 to confluence-admins (so nobody

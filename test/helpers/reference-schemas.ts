@@ -17,7 +17,7 @@
  *   Jira documents close theirs explicitly; `User` is explicitly open. So
  *   every property userplane adds is either where Atlassian allows extras or
  *   in OWN_ADDITIONS below, each listed in docs/compatibility.md.
- * - Errors: the Confluence reference documents no error bodies (SPEC §4 sets
+ * - Errors: the Confluence reference documents no error bodies (docs/behaviour.md §4 sets
  *   the envelope); Jira's `ErrorCollection` is checked on every Jira 4xx/5xx.
  */
 import { readFileSync } from 'node:fs';
@@ -60,7 +60,7 @@ export const OWN_ADDITIONS: readonly OwnAddition[] = [
     schema: 'confluence:BulkUserLookup',
     property: 'externalCollaborator',
     type: { type: 'boolean' },
-    why: "SPEC §4: every User carries isExternalCollaborator and externalCollaborator; Atlassian's User schema has both, its BulkUserLookup only the first",
+    why: "docs/behaviour.md §4: every User carries isExternalCollaborator and externalCollaborator; Atlassian's User schema has both, its BulkUserLookup only the first",
   },
 ];
 
@@ -69,7 +69,7 @@ export const OWN_BODIES: readonly OwnBody[] = [
   {
     operation: 'POST /wiki/rest/api/user/{userId}/property/{key} 201',
     schema: 'confluence:UserProperty',
-    why: 'SPEC §5: POST answers 201 with the created UserProperty (the reference documents no body)',
+    why: 'docs/behaviour.md §5: POST answers 201 with the created UserProperty (the reference documents no body)',
   },
 ];
 

@@ -1,6 +1,6 @@
 /**
  * Helpers for the security and error-envelope suites: envelope assertions
- * (SPEC §4), the stack-trace guard, the list of routes an app serves, and
+ * (docs/behaviour.md §4), the stack-trace guard, the list of routes an app serves, and
  * the hand-made Connect JWTs atlassian-jwt refuses to build.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ export interface Reply {
   json(): any;
 }
 
-/** `at fn (file:1:2)` frames, file positions and Node internals: none may reach a client (SPEC §4). */
+/** `at fn (file:1:2)` frames, file positions and Node internals: none may reach a client (docs/behaviour.md §4). */
 const STACK_TRACE = /\n\s*at\s|\bat\s+\S+\s+\(|\bat\s+(file|node):|node:internal|\.[cm]?[jt]s:\d+:\d+/;
 
 export function assertNoStackTrace(response: Reply): void {
@@ -97,7 +97,7 @@ export function servedRoutes(app: FastifyInstance): ServedRoute[] {
 }
 
 /**
- * SPEC §3 "Always public": no credentials needed or read. Every other route
+ * docs/behaviour.md §3 "Always public": no credentials needed or read. Every other route
  * answers 401 to anonymous callers while `anonymousAccess` is off.
  */
 const PUBLIC_ROUTES = [

@@ -11,7 +11,23 @@ import type { User } from '../../src/domain/users.ts';
 import { type DatabaseLocation, openStore, type Store } from '../../src/store/database.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
-export const STORE_KINDS: StoreKind[] = ['sqlite', 'postgres'];
+/**
+ * The stores every store and HTTP test runs on: both, unless
+ * `USERPLANE_TEST_STORES` names one (`sqlite` or `postgres`) for a quick
+ * inner loop. CI runs both.
+ */
+export const STORE_KINDS: StoreKind[] = testStores(process.env.USERPLANE_TEST_STORES);
+
+function testStores(value: string | undefined): StoreKind[] {
+  if (value === undefined || value === '') return ['sqlite', 'postgres'];
+  const kinds = value.split(',').map((kind) => kind.trim());
+  for (const kind of kinds) {
+    if (kind !== 'sqlite' && kind !== 'postgres') {
+      throw new Error(`USERPLANE_TEST_STORES: "${kind}" is not a store; use sqlite, postgres or both, comma-separated`);
+    }
+  }
+  return kinds as StoreKind[];
+}
 
 export function postgresServerUrl(): string {
   const url = process.env.USERPLANE_TEST_POSTGRES_URL;

@@ -1,6 +1,6 @@
 /**
- * Error envelopes (SPEC §4, §1 "Error envelope, by path") and the order of
- * checks' first step (SPEC §3): unknown routes, wrong methods, bodies that
+ * Error envelopes (docs/behaviour.md §4, §1 "Error envelope, by path") and the order of
+ * checks' first step (docs/behaviour.md §3): unknown routes, wrong methods, bodies that
  * are not JSON, and internal errors, on both stores.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The OAuth gateway forms and `/_edge/tenant_info` (SPEC §1), on both
+ * The OAuth gateway forms and `/_edge/tenant_info` (docs/behaviour.md §1), on both
  * stores: `/ex/confluence/{cloudId}` serves Confluence only, `/ex/jira/{cloudId}`
  * serves Jira only, and a wrong cloudId or product is a 404 in the envelope
  * of the path, before credentials and before a wrong method's 405.
@@ -227,7 +227,7 @@ for (const kind of STORE_KINDS) {
       assertJiraError(await send('GET', `/ex/jira/${cloudId}/rest/api/3/nothing`), 404, /^No resource at GET/);
     });
 
-    test('Connect JWTs: the qsh is computed without the gateway prefix (SPEC §3)', async () => {
+    test('Connect JWTs: the qsh is computed without the gateway prefix (docs/behaviour.md §3)', async () => {
       for (const [gateway, bare] of [
         [
           `/ex/jira/${cloudId}/rest/api/3/user/properties/jwt?accountId=${MIA}`,

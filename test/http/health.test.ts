@@ -1,4 +1,4 @@
-/** `/healthz` and `/readyz` (SPEC §7): public, and /readyz follows the database. */
+/** `/healthz` and `/readyz` (docs/behaviour.md §7): public, and /readyz follows the database. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Fixture, startFixture } from '../helpers/fixture.ts';

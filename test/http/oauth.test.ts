@@ -1,5 +1,5 @@
 /**
- * `POST /oauth2/token` and the bearer tokens it issues (SPEC §3), on both
+ * `POST /oauth2/token` and the bearer tokens it issues (docs/behaviour.md §3), on both
  * stores: both grants from form and JSON bodies and HTTP Basic, every RFC 6749
  * error code and status, scopes, expiry and revocation, and the tokens used
  * on both products as asApp and asUser.
@@ -838,7 +838,7 @@ for (const kind of STORE_KINDS) {
         const onlyOwn = /You may not access the properties of user 712020:(noah|admin): only your own/;
         assertConfluenceError(await createProperty(asMia, NOAH, 'as-user'), 403, onlyOwn);
         assertConfluenceError(await get(`/wiki/rest/api/user/${ADMIN}/property`, asMia), 403, onlyOwn);
-        // Impersonating an admin does not make the app an admin (SPEC §3, seeds/004).
+        // Impersonating an admin does not make the app an admin (docs/behaviour.md §3).
         const asAdmin = bearerHeader(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
         assertConfluenceError(
           await createProperty(asAdmin, NOAH, 'as-user'),
@@ -981,7 +981,7 @@ for (const kind of STORE_KINDS) {
         const temp = created.json().accountId as string;
         const asTemp = bearerHeader(await bearerToken(fx, 'oauth', { asUser: temp }));
         const asApp = bearerHeader(await bearerToken(fx, 'oauth'));
-        // Used once, so its outcome is cached: revocation must still end it within a second (SPEC §7).
+        // Used once, so its outcome is cached: revocation must still end it within a second (docs/behaviour.md §7).
         assert.equal((await get('/wiki/rest/api/user/current', asTemp)).statusCode, 200);
         assert.equal((await admin('PATCH', `/users/${temp}`, { active: false })).statusCode, 200);
         await pastAuthCache();

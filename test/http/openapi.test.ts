@@ -1,5 +1,5 @@
 /**
- * `/openapi.json` and `/docs` (SPEC §1): the document is valid OpenAPI 3
+ * `/openapi.json` and `/docs` (docs/behaviour.md §1): the document is valid OpenAPI 3
  * (checked by @apidevtools/swagger-parser), lists every route the app serves
  * with its parameters, responses and errors, and the reference page and its
  * assets come from the server itself, not from a CDN.

@@ -1,5 +1,5 @@
 /**
- * SQLite durability (SPEC §7, store/sqlite.ts): every write the server has
+ * SQLite durability (docs/behaviour.md §7, store/sqlite.ts): every write the server has
  * acknowledged survives the process being killed outright. The server runs
  * as a real child process; SIGKILL gives it no chance to flush or close.
  */

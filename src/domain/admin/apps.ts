@@ -1,5 +1,5 @@
 /**
- * Apps (SPEC §2, §9). Secrets are write-only: the shared secret is stored
+ * Apps (docs/behaviour.md §2, §9). Secrets are write-only: the shared secret is stored
  * encrypted (it must be read back to verify HS256 JWTs), the OAuth client
  * secret as a digest, and neither is ever returned. Each app has a bot user,
  * created and removed with it; deleting an app also removes its Confluence
@@ -149,7 +149,7 @@ export async function updateAdminApp(
   return getAdminApp(db, key);
 }
 
-/** SPEC §2: removes the app's bot user (with its memberships and tokens) and its Confluence namespace's properties. */
+/** docs/behaviour.md §2: removes the app's bot user (with its memberships and tokens) and its Confluence namespace's properties. */
 export async function deleteAdminApp(db: Kysely<Database>, key: string): Promise<void> {
   const app = await getAdminApp(db, key);
   await db.transaction().execute((trx) => deleteAppAndBot(trx, app));

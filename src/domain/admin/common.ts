@@ -1,5 +1,5 @@
 /**
- * What every part of the administration API shares (SPEC §9): paging, the
+ * What every part of the administration API shares (docs/behaviour.md §9): paging, the
  * checks on names and ids, and the one invariant admin changes keep — a
  * site that had an active admin still has one afterwards, so the API cannot
  * lock its own users out.
@@ -26,7 +26,7 @@ export interface PageRequest {
   limit?: number;
 }
 
-/** Defaults and clamping of SPEC §4: limits above the maximum are clamped, not rejected. */
+/** Defaults and clamping of docs/behaviour.md §4: limits above the maximum are clamped, not rejected. */
 export function pageOf(request: PageRequest): { start: number; limit: number } {
   return { start: request.start ?? 0, limit: Math.min(request.limit ?? ADMIN_PAGE.defaultLimit, ADMIN_PAGE.maxLimit) };
 }

@@ -1,6 +1,6 @@
 /**
- * Content (pages and blog posts), as site admins manage it (SPEC §2, §9),
- * with labels and view restrictions. Checks run in SPEC §3's order: syntax
+ * Content (pages and blog posts), as site admins manage it (docs/behaviour.md §2, §9),
+ * with labels and view restrictions. Checks run in docs/behaviour.md §3's order: syntax
  * (400), existence (404), state (409). The id is the content's identity;
  * the space, type, title, labels and restrictions may change. Deleting
  * content removes its watches; its labels stay, with theirs.
@@ -156,7 +156,7 @@ export async function updateAdminContent(
   return getAdminContent(db, id);
 }
 
-/** SPEC §2: removes the content and its watches; its labels stay, and so do their watches. */
+/** docs/behaviour.md §2: removes the content and its watches; its labels stay, and so do their watches. */
 export async function deleteAdminContent(db: Kysely<Database>, id: string): Promise<void> {
   await getAdminContent(db, id);
   await deleteContent(db, id);

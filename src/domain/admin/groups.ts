@@ -1,5 +1,5 @@
 /**
- * Groups and memberships (SPEC §2, §9). Membership changes are idempotent:
+ * Groups and memberships (docs/behaviour.md §2, §9). Membership changes are idempotent:
  * adding a member twice, or removing a non-member, changes nothing and
  * succeeds. Groups the site's settings name (`canUseGroups`, `adminGroups`)
  * cannot be deleted while named there.
@@ -99,7 +99,7 @@ async function membership(db: Kysely<Database>, name: string, accountId: string)
 
 export async function addAdminGroupMember(db: Kysely<Database>, name: string, accountId: string): Promise<void> {
   const { user } = await membership(db, name, accountId);
-  // SPEC §2: an app's bot user has no groups.
+  // docs/behaviour.md §2: an app's bot user has no groups.
   if (user.accountType === 'app') throw conflict(`User ${accountId} is an app's bot user, which belongs to no groups`);
   await addGroupMember(db, name, accountId);
 }

@@ -1,5 +1,5 @@
 /**
- * The site's settings and cloudId (SPEC §2, §9). The cloudId is stable once
+ * The site's settings and cloudId (docs/behaviour.md §2, §9). The cloudId is stable once
  * created, so it is read-only here. Groups the settings name are created when
  * absent, as the seed and first start do.
  */

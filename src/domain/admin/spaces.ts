@@ -1,5 +1,5 @@
 /**
- * Spaces, as site admins manage them (SPEC §2, §9). Checks run in SPEC §3's
+ * Spaces, as site admins manage them (docs/behaviour.md §2, §9). Checks run in docs/behaviour.md §3's
  * order: syntax (400), existence (404), state (409). A space's key and type
  * are its identity. Users and groups a view permission names must exist (a
  * 400 naming them); deleting a space removes its content and every watch on
@@ -144,7 +144,7 @@ export async function updateAdminSpace(db: Kysely<Database>, key: string, patch:
   return getAdminSpace(db, key);
 }
 
-/** SPEC §2: removes the space, its content, and every watch on either (cascades). */
+/** docs/behaviour.md §2: removes the space, its content, and every watch on either (cascades). */
 export async function deleteAdminSpace(db: Kysely<Database>, key: string): Promise<void> {
   const space = await getAdminSpace(db, key);
   await deleteSpace(db, space.id);

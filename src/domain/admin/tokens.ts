@@ -1,5 +1,5 @@
 /**
- * API tokens (SPEC §2, §9): a random value of at least 256 bits, shown once
+ * API tokens (docs/behaviour.md §2, §9): a random value of at least 256 bits, shown once
  * at creation; only its HMAC digest is stored. Listing shows ids and names,
  * never a token or a digest. A revoked or expired token, or one of a
  * deactivated user, stops authenticating within the auth cache's second
@@ -35,7 +35,7 @@ export async function createAdminToken(
   }
   const user = await findUser(db, accountId);
   if (!user) throw noSuchUser(accountId);
-  // SPEC §2: an app's bot user cannot log in.
+  // docs/behaviour.md §2: an app's bot user cannot log in.
   if (user.accountType === 'app')
     throw conflict(`User ${accountId} is an app's bot user, which cannot log in: it gets no API tokens`);
 

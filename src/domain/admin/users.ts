@@ -1,6 +1,6 @@
 /**
- * Users, as site admins manage them (SPEC §2, §9). Checks run in the order
- * of SPEC §3: syntax (400) → existence (404) → state (409).
+ * Users, as site admins manage them (docs/behaviour.md §2, §9). Checks run in the order
+ * of docs/behaviour.md §3: syntax (400) → existence (404) → state (409).
  * - Deactivating keeps all of the user's data; the user can no longer
  *   authenticate (domain/authenticate.ts refuses inactive accounts), and
  *   lookups still return them.
@@ -156,7 +156,7 @@ export async function updateAdminUser(
   return getAdminUser(db, accountId);
 }
 
-/** SPEC §2: deleting removes memberships, tokens and properties (cascades); nothing else of theirs is kept. */
+/** docs/behaviour.md §2: deleting removes memberships, tokens and properties (cascades); nothing else of theirs is kept. */
 export async function deleteAdminUser(db: Kysely<Database>, accountId: string): Promise<void> {
   await existingPerson(db, accountId, 'delete');
   await keepingAnAdmin(db, `Deleting user ${accountId}`, (trx) => deleteUser(trx, accountId));

@@ -1,4 +1,4 @@
-/** Apps (SPEC §9): secrets are write-only; the bot user comes and goes with the app. */
+/** Apps (docs/behaviour.md §9): secrets are write-only; the bot user comes and goes with the app. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createAdminApp, deleteAdminApp, getAdminApp, listAdminApps, updateAdminApp } from '../../domain/admin/apps.ts';
 import {

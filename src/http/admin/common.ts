@@ -12,5 +12,5 @@ export interface AdminRouteOptions {
   sites: SiteService;
 }
 
-/** Site admins only: anonymous → 401, everyone else, apps included → 403 (SPEC §3; http/auth.ts). */
+/** Site admins only: anonymous → 401, everyone else, apps included → 403 (docs/behaviour.md §3; http/auth.ts). */
 export const ADMIN_ACCESS = { access: { kind: 'admin' as const } };

@@ -1,4 +1,4 @@
-/** Content (pages and blog posts) with labels and view restrictions (SPEC §9). */
+/** Content (pages and blog posts) with labels and view restrictions (docs/behaviour.md §9). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   createAdminContent,

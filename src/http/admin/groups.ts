@@ -1,4 +1,4 @@
-/** Groups and memberships (SPEC §9). */
+/** Groups and memberships (docs/behaviour.md §9). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   addAdminGroupMember,

@@ -1,5 +1,5 @@
 /**
- * The administration API (SPEC §9), served under `/admin/api`: site admins
+ * The administration API (docs/behaviour.md §9), served under `/admin/api`: site admins
  * only (every route declares `{kind: 'admin'}`; http/auth.ts answers 401 to
  * anonymous callers and 403 to everyone else, apps included), the
  * Confluence error envelope, JSON bodies with unknown fields refused.

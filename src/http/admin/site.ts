@@ -1,4 +1,4 @@
-/** `GET PATCH /admin/api/site` (SPEC §9): settings and cloudId. */
+/** `GET PATCH /admin/api/site` (docs/behaviour.md §9): settings and cloudId. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getAdminSite, updateAdminSite } from '../../domain/admin/site.ts';
 import { AdminSitePatchSchema, AdminSiteSchema } from '../../schemas/admin.ts';
@@ -33,7 +33,7 @@ export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
     },
     async (request) => {
       await updateAdminSite(db, request.body);
-      // This process sees the change at once; other instances within a second (SPEC §7).
+      // This process sees the change at once; other instances within a second (docs/behaviour.md §7).
       sites.invalidate();
       return getAdminSite(db, (await sites.current()).baseUrl);
     },

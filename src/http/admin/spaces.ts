@@ -1,4 +1,4 @@
-/** Spaces with their view permission (SPEC §9). */
+/** Spaces with their view permission (docs/behaviour.md §9). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   createAdminSpace,

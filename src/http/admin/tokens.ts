@@ -1,4 +1,4 @@
-/** API tokens (SPEC §9): issued per user, shown once, listed without secrets, revoked by id. */
+/** API tokens (docs/behaviour.md §9): issued per user, shown once, listed without secrets, revoked by id. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../domain/admin/tokens.ts';
 import {

@@ -1,4 +1,4 @@
-/** `/admin/api/users…` (SPEC §9): list, create, read, change, deactivate and delete users. */
+/** `/admin/api/users…` (docs/behaviour.md §9): list, create, read, change, deactivate and delete users. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   createAdminUser,

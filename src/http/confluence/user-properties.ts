@@ -1,4 +1,4 @@
-/** `/user/{userId}/property…` (SPEC §5): parse → domain → shape. */
+/** `/user/{userId}/property…` (docs/behaviour.md §5): parse → domain → shape. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -205,7 +205,7 @@ function propertyJson(property: UserProperty, links: Links): string {
   );
 }
 
-/** userplane's own addition (SPEC §5): the version as a strong ETag. */
+/** userplane's own addition (docs/behaviour.md §5): the version as a strong ETag. */
 const etag = (property: { version: number }) => `"${property.version}"`;
 
 const ETAG = {

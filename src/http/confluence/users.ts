@@ -1,7 +1,7 @@
 /**
- * The Confluence user directory, `/user…` (SPEC §1): parse → domain/directory.ts → shape.
+ * The Confluence user directory, `/user…` (docs/behaviour.md §1): parse → domain/directory.ts → shape.
  * Anonymous callers may use every route here but the email API, on sites
- * that allow them (SPEC §3); `/user/bulk` is closed to apps.
+ * that allow them (docs/behaviour.md §3); `/user/bulk` is closed to apps.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
@@ -73,7 +73,7 @@ function spaceBody(site: Site, space: StoredPersonalSpace) {
   };
 }
 
-/** SPEC §4 User: `_expandable` names each expansion that was not made. */
+/** docs/behaviour.md §4 User: `_expandable` names each expansion that was not made. */
 export function userBody(site: Site, entry: DirectoryEntry): UserBody {
   const { user, expand } = entry;
   const expandable: UserBody['_expandable'] = {};
@@ -111,7 +111,7 @@ function anonymousBody(site: Site, operations: Operation[] | undefined): Anonymo
 
 /**
  * A list's links: `self` is this request (canonical `/wiki/rest/api` path,
- * without `jwt`), `next` while more results exist (SPEC §4).
+ * without `jwt`), `next` while more results exist (docs/behaviour.md §4).
  */
 function listLinks(request: FastifyRequest, path: string, page: { start: number; limit: number; more: boolean }) {
   const links = pageLinks(request, request.site, path, page);
@@ -124,7 +124,7 @@ function listLinks(request: FastifyRequest, path: string, page: { start: number;
 // ── Route-level policy ─────────────────────────────────────────────────────
 
 /**
- * SPEC §3: `/user/bulk` is closed to every app principal (seeds/003: "Apps
+ * docs/behaviour.md §3: `/user/bulk` is closed to every app principal (Atlassian's Users reference: "Apps
  * cannot access this REST resource"). Runs right after the auth hook, so it
  * is a step-3 403, before any parameter is read.
  */
@@ -137,7 +137,7 @@ const closedToApps: onRequestHookHandler = async (request) => {
   }
 };
 
-/** SPEC §4: every migration answer, errors included, carries the deprecation warning. */
+/** docs/behaviour.md §4: every migration answer, errors included, carries the deprecation warning. */
 const deprecated: onSendHookHandler = (_request, reply, payload, done) => {
   reply.header('warning', DEPRECATION_WARNING);
   done(null, payload);

@@ -1,9 +1,9 @@
 /**
- * `/user/watch/{content,label,space}/…` (SPEC §1, §3 "Watches"): parse →
+ * `/user/watch/{content,label,space}/…` (docs/behaviour.md §1, §3 "Watches"): parse →
  * domain/watches.ts → shape. Anonymous callers are never allowed. Beyond the
  * auth hook's 401s and 403s, two route-level checks:
  * - an empty path segment (`/user/watch/space/`) is an unknown path, a
- *   404 before credentials (SPEC §3 step 1), since the router matches it;
+ *   404 before credentials (docs/behaviour.md §3 step 1), since the router matches it;
  * - `POST`/`DELETE` need `X-Atlassian-Token: no-check` unless the site's
  *   `xsrfCheck` is off: a 403 right after the scope check (step 3).
  */
@@ -79,7 +79,7 @@ const KINDS = [
   operations: Record<'get' | 'post' | 'delete', OperationId>;
 }>;
 
-/** SPEC §3: an empty path segment → 404, before credentials (the router matches `…/space/` with an empty key). */
+/** docs/behaviour.md §3: an empty path segment → 404, before credentials (the router matches `…/space/` with an empty key). */
 const emptySegmentIsUnknown: onRequestHookHandler = (request, _reply, done) => {
   const params = request.params as Record<string, string | undefined>;
   const empty = ['contentId', 'labelName', 'spaceKey'].find((name) => params[name] === '');
@@ -88,12 +88,12 @@ const emptySegmentIsUnknown: onRequestHookHandler = (request, _reply, done) => {
   done(new ApiError('not_found', `No resource at ${request.method} ${path}: the ${empty} is missing`));
 };
 
-/** Step 3, after the auth hook's scope check: the XSRF header (SPEC §3). */
+/** Step 3, after the auth hook's scope check: the XSRF header (docs/behaviour.md §3). */
 const xsrfProtected: onRequestHookHandler = async (request) => {
   checkXsrf(request.method, request.headers['x-atlassian-token'], request.site.settings);
 };
 
-/** SPEC §3: a missing or hidden target is a 403 (the auth hook's), an unknown named user or an empty segment a 404. */
+/** docs/behaviour.md §3: a missing or hidden target is a 403 (the auth hook's), an unknown named user or an empty segment a 404. */
 const WATCH_ERRORS = errorResponses('confluence', {
   403: 'The target does not exist, or the user may not view it; or naming another user needs admin.',
   404: 'The named user does not exist, or the path segment is empty.',
@@ -130,7 +130,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
     principal: request.principal,
     settings: request.site.settings,
   });
-  /** A legacy `key`/`username` earns the deprecation Warning (SPEC §4), errors included. */
+  /** A legacy `key`/`username` earns the deprecation Warning (docs/behaviour.md §4), errors included. */
   const userQuery = (request: FastifyRequest, reply: FastifyReply): WatchUserQuery => {
     const query = request.query as WatchUserQuery;
     if (usesLegacyParameter(query)) reply.header('warning', DEPRECATION_WARNING);
@@ -141,7 +141,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
 
   // Watch routes take no body. confluence.js (axios) labels its body-less
   // POSTs `application/x-www-form-urlencoded`: an empty body of any type is
-  // no body. A body with content is still the 400 naming its type (SPEC §4).
+  // no body. A body with content is still the 400 naming its type (docs/behaviour.md §4).
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
     const type = request.headers['content-type'];

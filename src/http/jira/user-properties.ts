@@ -1,5 +1,5 @@
 /**
- * Jira user properties, `/rest/api/{2,3}/user/properties…` (SPEC §6):
+ * Jira user properties, `/rest/api/{2,3}/user/properties…` (docs/behaviour.md §6):
  * parse → domain → shape. Both versions behave identically; the version only
  * shows in `self` links.
  */
@@ -44,7 +44,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     settings: request.site.settings,
   });
 
-  // SPEC §3, §4: every Jira response to an authenticated caller names them,
+  // docs/behaviour.md §3, §4: every Jira response to an authenticated caller names them,
   // errors included (a 403 from the auth hook too: the principal is known by then).
   app.addHook('onSend', (request, reply, payload, done) => {
     const accountId = request.principal ? callerAccountId(request.principal) : undefined;
@@ -53,10 +53,10 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   });
 
   // `…/user/properties/` names no key. A PUT or DELETE there is a 405, as on
-  // `…/user/properties` (SPEC §6), and like every 405 it comes before credentials (§3 step 1).
+  // `…/user/properties` (docs/behaviour.md §6), and like every 405 it comes before credentials (§3 step 1).
   app.addHook('onRequest', noKeyIsWrongMethod);
 
-  /** Selects the user; a legacy parameter earns the deprecation Warning (SPEC §4), errors included. */
+  /** Selects the user; a legacy parameter earns the deprecation Warning (docs/behaviour.md §4), errors included. */
   const selector = (
     request: FastifyRequest<{ Querystring: JiraUserSelector }>,
     reply: FastifyReply,

@@ -1,5 +1,5 @@
 /**
- * Bearer tokens issued by `POST /oauth2/token` (SPEC §3). Frozen: later
+ * Bearer tokens issued by `POST /oauth2/token` (docs/behaviour.md §3). Frozen: later
  * changes go in new migration files.
  * - Only an HMAC digest of the token is stored, and tokens are looked up by it.
  * - Deleting an app or a user removes their tokens (foreign-key cascades);

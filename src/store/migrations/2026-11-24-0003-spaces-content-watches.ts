@@ -1,7 +1,7 @@
 /**
- * Spaces, content, labels and watches (SPEC §2). Frozen: later changes go in
+ * Spaces, content, labels and watches (docs/behaviour.md §2). Frozen: later changes go in
  * new migration files.
- * - Removal cascades where SPEC §2 says it does: a deleted user loses their
+ * - Removal cascades where docs/behaviour.md §2 says it does: a deleted user loses their
  *   watches and their places in view permissions and restrictions; a deleted
  *   space takes its content, and each deleted target its watches.
  * - A personal space stays when its owner is deleted, with no owner (SET NULL).

@@ -1,4 +1,4 @@
-/** Contract tests for /admin/api/groups and memberships (SPEC §2, §9), on both stores. */
+/** Contract tests for /admin/api/groups and memberships (docs/behaviour.md §2, §9), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { adminCaller, pastAuthCache, UUID } from '../../helpers/admin.ts';

@@ -1,4 +1,4 @@
-/** Contract tests for /admin/api/site (SPEC §2, §9), on both stores. */
+/** Contract tests for /admin/api/site (docs/behaviour.md §2, §9), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { adminCaller, UUID } from '../../helpers/admin.ts';

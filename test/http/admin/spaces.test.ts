@@ -1,5 +1,5 @@
 /**
- * Contract tests for /admin/api/spaces and /admin/api/content (SPEC §2, §9),
+ * Contract tests for /admin/api/spaces and /admin/api/content (docs/behaviour.md §2, §9),
  * on both stores: shapes, defaults, every 400/404/409, cascades, and the
  * `personalSpace` expansion of the user directory that personal spaces feed.
  */

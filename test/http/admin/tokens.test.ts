@@ -1,4 +1,4 @@
-/** Contract tests for the API-token routes of /admin/api (SPEC §2, §9), on both stores. */
+/** Contract tests for the API-token routes of /admin/api (docs/behaviour.md §2, §9), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createAdminToken } from '../../../src/domain/admin/tokens.ts';

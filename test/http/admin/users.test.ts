@@ -1,4 +1,4 @@
-/** Contract tests for /admin/api/users (SPEC §2, §9), on both stores. */
+/** Contract tests for /admin/api/users (docs/behaviour.md §2, §9), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { insertProperty } from '../../../src/store/properties.ts';
@@ -71,7 +71,7 @@ for (const kind of STORE_KINDS) {
         active: true,
         groups: ['confluence-users'],
       });
-      // Lookups still return deactivated users (SPEC §2).
+      // Lookups still return deactivated users (docs/behaviour.md §2).
       const gone = await call('GET', `/users/${USERS.gone.accountId}`);
       assert.equal(gone.statusCode, 200);
       assert.equal(gone.json().active, false);

@@ -1,4 +1,4 @@
-/** Contract tests for Confluence user properties (SPEC §5), on both stores. */
+/** Contract tests for Confluence user properties (docs/behaviour.md §5), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Compile } from 'typebox/compile';

@@ -1,5 +1,5 @@
 /**
- * Contract tests for the Confluence user directory (SPEC §1 `/user…`, §3,
+ * Contract tests for the Confluence user directory (docs/behaviour.md §1 `/user…`, §3,
  * §4) and the avatar images, on both stores: every status code, exact
  * bodies, email visibility, expand, anonymous access and the email API's
  * gates in order.
@@ -34,7 +34,7 @@ const NOBODY = '712020:nobody';
 
 type Headers = Record<string, string>;
 
-/** The exact User body SPEC §4 describes, before any expansion. */
+/** The exact User body docs/behaviour.md §4 describes, before any expansion. */
 function expectedUser(
   user: {
     accountId: string;
@@ -705,7 +705,7 @@ for (const kind of STORE_KINDS) {
         );
       });
 
-      test('501 where emailApi is disabled, in SPEC §3 order: scope 403 → accountId 400 → 501 → not approved 400', async () => {
+      test('501 where emailApi is disabled, in docs/behaviour.md §3 order: scope 403 → accountId 400 → 501 → not approved 400', async () => {
         for (const url of [single(MIA), many(`accountId=${MIA}`)]) {
           const disabled = /^The email API is not enabled on this site: its emailApi setting is disabled$/;
           assertConfluenceError(await get(url, asApp(mailer, url), noEmail), 501, disabled);
@@ -723,7 +723,7 @@ for (const kind of STORE_KINDS) {
       });
     });
 
-    describe('anonymous access (SPEC §3)', () => {
+    describe('anonymous access (docs/behaviour.md §3)', () => {
       const readable = [
         `/user?accountId=${MIA}`,
         '/user/anonymous',

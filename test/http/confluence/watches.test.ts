@@ -1,5 +1,5 @@
 /**
- * Contract tests for content, label and space watches (SPEC §1, §3
+ * Contract tests for content, label and space watches (docs/behaviour.md §1, §3
  * "Watches"), on both stores: the target user, the admin rule, XSRF, the
  * view permission model, missing targets, idempotence and cleanup. Each
  * test makes its own content, spaces or labels where it changes watches.
@@ -164,7 +164,7 @@ for (const kind of STORE_KINDS) {
             403,
             refused,
           );
-          // Not 404: nothing tells a non-admin which accounts exist (SPEC §3).
+          // Not 404: nothing tells a non-admin which accounts exist (docs/behaviour.md §3).
           assertConfluenceError(
             await send(method, url('content', id, '?accountId=712020:nobody'), basic('noah')),
             403,
@@ -182,7 +182,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(await watching('content', id, basic('admin'), `?accountId=${MIA}`), true);
         noContent(await send('DELETE', url('content', id, `?accountId=${MIA}`), basic('admin')));
         assert.equal(await watching('content', id), false);
-        // A deactivated user's watches may still be managed by an admin (SPEC §2: data is kept).
+        // A deactivated user's watches may still be managed by an admin (docs/behaviour.md §2: data is kept).
         noContent(await send('POST', url('content', id, `?accountId=${USERS.gone.accountId}`), basic('admin')));
         assert.equal(await watching('content', id, basic('admin'), `?accountId=${USERS.gone.accountId}`), true);
       });
@@ -634,7 +634,7 @@ for (const kind of STORE_KINDS) {
             /must be 1 to 255 characters long/,
           );
         }
-        // A NUL anywhere is a 400 (SPEC §4).
+        // A NUL anywhere is a 400 (docs/behaviour.md §4).
         assert.equal((await send('GET', `${API}/user/watch/label/a%00b`)).statusCode, 400);
       });
 

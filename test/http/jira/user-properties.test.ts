@@ -1,4 +1,4 @@
-/** Contract tests for Jira user properties (SPEC §6), under /rest/api/2 and /rest/api/3, on both stores. */
+/** Contract tests for Jira user properties (docs/behaviour.md §6), under /rest/api/2 and /rest/api/3, on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkSeed, loadSeed } from '../../../src/domain/seed.ts';
@@ -416,7 +416,7 @@ for (const kind of STORE_KINDS) {
           assertJiraError(response, 403, onlyOwn);
           assert.equal(response.headers['x-aaccountid'], MIA);
         }
-        // Not 404: a non-admin learns nothing about which accounts exist (SPEC §3).
+        // Not 404: a non-admin learns nothing about which accounts exist (docs/behaviour.md §3).
         assertJiraError(await get(url(v, key, 'accountId=712020:nobody')), 403, /user 712020:nobody: only your own/);
         assertJiraError(
           await get(url(v, key, 'userKey=no-such-key')),
@@ -438,7 +438,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(read.headers['x-aaccountid'], '557058:notes-bot');
         assert.deepEqual(read.json().value, { by: 'admin' });
 
-        // A deactivated user's properties stay reachable for apps and admins (SPEC §2).
+        // A deactivated user's properties stay reachable for apps and admins (docs/behaviour.md §2).
         const gone = url(v, `kept-${v}`, `accountId=${USERS.gone.accountId}`);
         assertEmpty(await put(gone, '{}', jwtHeader('notes', 'PUT', gone)), 201, '557058:notes-bot');
         assert.equal((await get(gone, basic('admin'))).statusCode, 200);
