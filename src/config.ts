@@ -5,7 +5,7 @@
  * these, where they apply (the base URL).
  */
 import Type, { type Static } from 'typebox';
-import { schemaProblems } from './domain/validation.ts';
+import { schemaProblems } from './lib/schema-errors.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -17,7 +17,7 @@ import { CONFIG_OPTIONS, type ConfigOptions, loadConfig } from '../config.ts';
 import { ensureSiteAndGroups } from '../domain/admin/common.ts';
 import { ApiError } from '../domain/errors.ts';
 import type { Secrets } from '../domain/secrets.ts';
-import { schemaProblems } from '../domain/validation.ts';
+import { schemaProblems } from '../lib/schema-errors.ts';
 import { openRuntime } from '../runtime.ts';
 import type { Database } from '../store/schema.ts';
 

@@ -10,7 +10,7 @@ import {
   updateAdminSpace,
 } from '../domain/admin/spaces.ts';
 import { findAdminUserByRef } from '../domain/admin/users.ts';
-import { schemaProblems } from '../domain/validation.ts';
+import { schemaProblems } from '../lib/schema-errors.ts';
 import {
   type AdminSpace,
   type AdminSpaceCreate,

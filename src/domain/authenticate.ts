@@ -7,6 +7,7 @@ import { hash } from 'node:crypto';
 import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
+import { TtlCache } from '../lib/ttl-cache.ts';
 import { findAppByIssuer, findAppByKey } from '../store/apps.ts';
 import { findOAuthTokenByDigest } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
@@ -17,7 +18,6 @@ import { ApiError, unauthenticated } from './errors.ts';
 import type { Member, Principal } from './principal.ts';
 import { ACT_AS_USER, heldSpelling, stillHeld } from './scopes.ts';
 import { BEARER_TOKEN_PATTERN, type Secrets, safeEqual } from './secrets.ts';
-import { TtlCache } from './ttl-cache.ts';
 
 /** docs/behaviour.md §3: at most 30 s of clock skew. */
 export const JWT_CLOCK_TOLERANCE_S = 30;

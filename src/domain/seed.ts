@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import { parse as parseYaml } from 'yaml';
+import { schemaProblems } from '../lib/schema-errors.ts';
 import { type SeedFile, SeedFileSchema } from '../schemas/seed.ts';
 import { takenAppField, upsertApp } from '../store/apps.ts';
 import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
@@ -23,7 +24,6 @@ import type { Secrets } from './secrets.ts';
 import { type ContentSummary, checkContentSections, loadContentSections } from './seed-content.ts';
 import { serializeValue } from './user-properties.ts';
 import { newAccountId, type User } from './users.ts';
-import { schemaProblems } from './validation.ts';
 
 export class SeedError extends Error {
   constructor(

@@ -1,9 +1,9 @@
 /** The site (tenant) as requests see it, read at most once a second (docs/behaviour.md §7). */
 import type { Kysely } from 'kysely';
+import { TtlCache } from '../lib/ttl-cache.ts';
 import type { SiteSettings } from '../schemas/site.ts';
 import type { Database } from '../store/schema.ts';
 import { readSite } from '../store/site.ts';
-import { TtlCache } from './ttl-cache.ts';
 
 export interface Site {
   cloudId: string;

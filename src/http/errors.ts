@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../domain/errors.ts';
-import { describeIssue, formatPath, type SchemaIssue } from '../domain/validation.ts';
+import { describeIssue, formatPath, type SchemaIssue } from '../lib/schema-errors.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,

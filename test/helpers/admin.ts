@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LightMyRequestResponse } from 'fastify';
-import { MAX_CACHE_AGE_MS } from '../../src/domain/ttl-cache.ts';
+import { MAX_CACHE_AGE_MS } from '../../src/lib/ttl-cache.ts';
 import { basic, type Fixture } from './fixture.ts';
 
 export const ADMIN_API = '/admin/api';
