@@ -11,15 +11,12 @@
  * an unknown user or a conflict.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import type { Kysely } from 'kysely';
 import type { TSchema } from 'typebox';
 import { CONFIG_OPTIONS, type ConfigOptions, loadConfig } from '../config.ts';
-import { ensureSiteAndGroups } from '../domain/admin/common.ts';
+import { Administration } from '../domain/admin/administration.ts';
 import { ApiError } from '../domain/errors.ts';
-import type { Secrets } from '../domain/secrets.ts';
 import { schemaProblems } from '../lib/schema-errors.ts';
 import { openRuntime } from '../runtime.ts';
-import type { Database } from '../store/schema.ts';
 
 export class CliUsageError extends Error {}
 
@@ -32,8 +29,8 @@ export interface Invocation {
 }
 
 export interface CommandContext extends Invocation {
-  db: Kysely<Database>;
-  secrets: Secrets;
+  /** The same services /admin/api calls, over --database. */
+  admin: Administration;
   json: boolean;
   print(text: string): void;
 }
@@ -224,9 +221,10 @@ export async function runAdminCommand(command: Command, argv: string[]): Promise
   }
   const { store, secrets } = await openRuntime(loadConfig(options));
   try {
-    await ensureSiteAndGroups(store.db);
+    const admin = new Administration(store.db, secrets);
+    await admin.site.ensure();
     const print = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    await sub.run({ ...invocation, db: store.db, secrets, json: parsed.values.json === true, print }, input);
+    await sub.run({ ...invocation, admin, json: parsed.values.json === true, print }, input);
     return 0;
   } catch (error) {
     if (error instanceof CliUsageError) return usageFailure(command, name!, error.message);

@@ -1,5 +1,4 @@
 /** `userplane site …`: the CLI face of /admin/api/site (docs/behaviour.md §9). */
-import { getAdminSite, updateAdminSite } from '../domain/admin/site.ts';
 import { type AdminSitePatch, AdminSitePatchSchema } from '../schemas/admin.ts';
 import {
   bodyFrom,
@@ -47,7 +46,7 @@ const BASE_URL_FIELD: FieldOption = {
 };
 
 async function show(context: CommandContext): Promise<void> {
-  const site = await getAdminSite(context.db);
+  const site = await context.admin.site.get();
   context.print(context.json ? JSON.stringify(site, null, 2) : record(site));
 }
 
@@ -64,7 +63,7 @@ export const siteCommand: Command = {
       input: ({ values }) =>
         bodyFrom<AdminSitePatch>(values, [BASE_URL_FIELD, ...SETTING_FIELDS], AdminSitePatchSchema),
       async run(context, patch) {
-        await updateAdminSite(context.db, patch);
+        await context.admin.site.update(patch);
         await show(context);
       },
     }),

@@ -2,14 +2,6 @@
 
 import type { TSchema } from 'typebox';
 import Type from 'typebox';
-import {
-  createAdminSpace,
-  deleteAdminSpace,
-  getAdminSpace,
-  listAdminSpaces,
-  updateAdminSpace,
-} from '../domain/admin/spaces.ts';
-import { findAdminUserByRef } from '../domain/admin/users.ts';
 import { schemaProblems } from '../lib/schema-errors.ts';
 import {
   type AdminSpace,
@@ -132,7 +124,7 @@ function printSpace(context: CommandContext, space: AdminSpace): void {
 /** `--owner` may name the user by email, as every user argument of the CLI. */
 async function ownerId(context: CommandContext, owner: string | null | undefined): Promise<string | null | undefined> {
   if (typeof owner !== 'string' || !owner.includes('@')) return owner;
-  return (await findAdminUserByRef(context.db, owner)).accountId;
+  return (await context.admin.users.findByRef(owner)).accountId;
 }
 
 export const spacesCommand: Command = {
@@ -146,7 +138,7 @@ export const spacesCommand: Command = {
       optionHelp: PAGE_HELP,
       input: ({ values }) => pageFrom(values),
       async run(context, page) {
-        const list = await listAdminSpaces(context.db, page);
+        const list = await context.admin.spaces.list(page);
         if (context.json) {
           context.print(JSON.stringify(list, null, 2));
           return;
@@ -164,7 +156,7 @@ export const spacesCommand: Command = {
     show: showSubcommand(
       KEY_ARGUMENT,
       'Show one space with its view permission.',
-      (context, key) => getAdminSpace(context.db, key),
+      (context, key) => context.admin.spaces.get(key),
       printSpace,
     ),
     add: subcommand({
@@ -175,7 +167,7 @@ export const spacesCommand: Command = {
       input: ({ values }) => nestedBodyFrom<AdminSpaceCreate>(values, CREATE_FIELDS, AdminSpaceCreateSchema),
       async run(context, body) {
         const owner = await ownerId(context, body.owner);
-        const space = await createAdminSpace(context.db, { ...body, ...(owner ? { owner } : {}) });
+        const space = await context.admin.spaces.create({ ...body, ...(owner ? { owner } : {}) });
         if (!context.json) context.print(`created space ${space.key}`);
         printSpace(context, space);
       },
@@ -191,7 +183,7 @@ export const spacesCommand: Command = {
         const owner = await ownerId(context, patch.owner);
         printSpace(
           context,
-          await updateAdminSpace(context.db, context.args[0]!, { ...patch, ...(owner === undefined ? {} : { owner }) }),
+          await context.admin.spaces.update(context.args[0]!, { ...patch, ...(owner === undefined ? {} : { owner }) }),
         );
       },
     }),
@@ -200,7 +192,7 @@ export const spacesCommand: Command = {
       'space',
       'Delete a space, its content, and every watch on them.',
       async (context, key) => {
-        await deleteAdminSpace(context.db, key);
+        await context.admin.spaces.delete(key);
         return key;
       },
     ),
