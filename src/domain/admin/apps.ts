@@ -11,16 +11,15 @@ import {
   type AppRecord,
   deleteAppAndBot,
   findAppRecord,
-  insertUser,
   listApps,
-  renameUser,
+  takenAppField,
   updateAppColumns,
-} from '../../store/admin.ts';
-import { takenAppField, upsertApp } from '../../store/apps.ts';
+  upsertApp,
+} from '../../store/apps.ts';
 import { type Db, isUniqueViolation } from '../../store/database.ts';
 import type { Database } from '../../store/schema.ts';
-import { findUser } from '../../store/users.ts';
-import { type App, botAccountId, botUser, MIN_SHARED_SECRET_LENGTH } from '../apps.ts';
+import { findUser, insertUser, renameUser } from '../../store/users.ts';
+import { type App, botAccountId, botUser, MIN_SHARED_SECRET_LENGTH, sealApp } from '../apps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Secrets } from '../secrets.ts';
 import { type AdminList, checkAccountId, listOf, type PageRequest, pageOf } from './common.ts';
@@ -103,7 +102,7 @@ export class AppAdmin {
       await db.transaction().execute(async (trx) => {
         await check(trx);
         await insertUser(trx, botUser(app));
-        await upsertApp(trx, secrets, { ...app, clientSecret: input.clientSecret ?? null });
+        await upsertApp(trx, sealApp(secrets, app, input.clientSecret ?? null));
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;

@@ -6,17 +6,17 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminGroup, AdminUser } from '../../schemas/admin.ts';
+import { isUniqueViolation } from '../../store/database.ts';
+import { groupNamesOfUsers } from '../../store/directory.ts';
 import {
+  addGroupMember,
   deleteGroup,
   findGroup,
-  groupNamesOfUsers,
   insertGroup,
   listGroupMembers,
   listGroups,
   removeGroupMember,
-} from '../../store/admin.ts';
-import { isUniqueViolation } from '../../store/database.ts';
-import { addGroupMember } from '../../store/groups.ts';
+} from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
 import { readSite } from '../../store/site.ts';
 import { findUser } from '../../store/users.ts';

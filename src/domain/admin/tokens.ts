@@ -7,8 +7,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminNewToken, AdminToken, AdminTokenCreate } from '../../schemas/admin.ts';
-import { deleteToken, insertToken, listTokens } from '../../store/admin.ts';
 import type { Database } from '../../store/schema.ts';
+import { deleteToken, insertToken, listTokens } from '../../store/tokens.ts';
 import { findUser } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { newApiToken, type Secrets } from '../secrets.ts';

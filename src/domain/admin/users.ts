@@ -10,11 +10,21 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminUser, AdminUserCreate, AdminUserPatch } from '../../schemas/admin.ts';
-import { findAppByAccountId, groupNamesOfUsers, insertUser, listUsers } from '../../store/admin.ts';
+import { findAppByAccountId } from '../../store/apps.ts';
 import { type Db, isUniqueViolation } from '../../store/database.ts';
+import { groupNamesOfUsers } from '../../store/directory.ts';
 import { addGroupMember, groupExists } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
-import { deleteUser, findUser, findUserByEmail, groupNamesOf, takenUserField, upsertUser } from '../../store/users.ts';
+import {
+  deleteUser,
+  findUser,
+  findUserByEmail,
+  groupNamesOf,
+  insertUser,
+  listUsers,
+  takenUserField,
+  upsertUser,
+} from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { newAccountId, type User } from '../users.ts';
 import {
