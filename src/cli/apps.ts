@@ -8,22 +8,22 @@ import {
 } from '../schemas/admin.ts';
 import {
   bodyFrom,
-  type Command,
-  type CommandContext,
-  deleteSubcommand,
   type FieldOption,
   fieldHelp,
   fieldOptions,
-  listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  record,
+} from './framework/fields.ts';
+import { listFooter, record, table } from './framework/output.ts';
+import {
+  type Command,
+  type CommandContext,
+  deleteSubcommand,
   resourceArgument,
   showSubcommand,
   subcommand,
-  table,
-} from './admin.ts';
+} from './framework/runner.ts';
 
 const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'name', field: 'name', kind: 'string', help: "the app's name, also its bot user's" },

@@ -7,23 +7,23 @@ import {
   AdminContentPatchSchema,
 } from '../schemas/admin-spaces.ts';
 import {
-  type Command,
-  type CommandContext,
-  deleteSubcommand,
   type FieldOption,
   fieldHelp,
   fieldOptions,
-  listFooter,
+  nestedBodyFrom,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  record,
+} from './framework/fields.ts';
+import { listFooter, record, table } from './framework/output.ts';
+import {
+  type Command,
+  type CommandContext,
+  deleteSubcommand,
   resourceArgument,
   showSubcommand,
   subcommand,
-  table,
-} from './admin.ts';
-import { nestedBodyFrom } from './spaces.ts';
+} from './framework/runner.ts';
 
 const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'space', field: 'space', kind: 'string', help: 'the key of the space it is in' },

@@ -1,16 +1,13 @@
 /** `userplane groups …`: the CLI face of /admin/api/groups (docs/behaviour.md §9). */
+import { PAGE_HELP, PAGE_OPTIONS, pageFrom } from './framework/fields.ts';
+import { listFooter, table } from './framework/output.ts';
 import {
   type Command,
   type CommandContext,
   deleteSubcommand,
-  listFooter,
-  PAGE_HELP,
-  PAGE_OPTIONS,
-  pageFrom,
   resourceArgument,
   subcommand,
-  table,
-} from './admin.ts';
+} from './framework/runner.ts';
 import { printUsers, USER_ARGUMENT } from './users.ts';
 
 const GROUP_ARGUMENT = resourceArgument('GROUP', 'the group name');

@@ -1,15 +1,8 @@
 /** `userplane site …`: the CLI face of /admin/api/site (docs/behaviour.md §9). */
 import { type AdminSitePatch, AdminSitePatchSchema } from '../schemas/admin.ts';
-import {
-  bodyFrom,
-  type Command,
-  type CommandContext,
-  type FieldOption,
-  fieldHelp,
-  fieldOptions,
-  record,
-  subcommand,
-} from './admin.ts';
+import { bodyFrom, type FieldOption, fieldHelp, fieldOptions } from './framework/fields.ts';
+import { record } from './framework/output.ts';
+import { type Command, type CommandContext, subcommand } from './framework/runner.ts';
 
 const SETTING_FIELDS: FieldOption[] = [
   {

@@ -1,8 +1,5 @@
 /** `userplane spaces …`: the CLI face of /admin/api/spaces (docs/behaviour.md §9). */
 
-import type { TSchema } from 'typebox';
-import Type from 'typebox';
-import { schemaProblems } from '../lib/schema-errors.ts';
 import {
   type AdminSpace,
   type AdminSpaceCreate,
@@ -11,60 +8,23 @@ import {
   AdminSpacePatchSchema,
 } from '../schemas/admin-spaces.ts';
 import {
-  bodyFrom,
-  CliUsageError,
-  type Command,
-  type CommandContext,
-  deleteSubcommand,
   type FieldOption,
   fieldHelp,
   fieldOptions,
-  type Invocation,
-  listFooter,
+  nestedBodyFrom,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  record,
+} from './framework/fields.ts';
+import { listFooter, record, table } from './framework/output.ts';
+import {
+  type Command,
+  type CommandContext,
+  deleteSubcommand,
   resourceArgument,
   showSubcommand,
   subcommand,
-  table,
-} from './admin.ts';
-
-const ANY_OBJECT = Type.Object({}, { additionalProperties: true });
-
-/**
- * Like `bodyFrom`, for bodies with nested objects: a field named
- * `view.groups` fills `{view: {groups}}`. Checked against the route's
- * schema; problems name the option (`--view-anonymous: must be a boolean`).
- */
-export function nestedBodyFrom<T>(values: Invocation['values'], fields: readonly FieldOption[], schema: TSchema): T {
-  const flat = bodyFrom<Record<string, unknown>>(values, fields, ANY_OBJECT);
-  const body: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(flat)) {
-    const [head, tail] = field.split('.') as [string, string | undefined];
-    if (tail === undefined) body[head] = value;
-    else {
-      body[head] ??= {};
-      (body[head] as Record<string, unknown>)[tail] = value;
-    }
-  }
-  const flagOf = (field: string) => fields.find((f) => f.field === field)?.flag;
-  const problems = schemaProblems(schema, body).map((line) => {
-    const missing = /^is missing (.*)$/.exec(line);
-    if (missing)
-      return `${missing[1]!
-        .split(', ')
-        .map((name) => (flagOf(name) ? `--${flagOf(name)}` : name))
-        .join(', ')} is required`;
-    const f = [...fields]
-      .sort((a, b) => b.field.length - a.field.length)
-      .find((c) => line.startsWith(`${c.field}:`) || line.startsWith(`${c.field}[`));
-    return f ? `--${f.flag}${line.slice(f.field.length)}` : line;
-  });
-  if (problems.length > 0) throw new CliUsageError(problems.join('; '));
-  return body as T;
-}
+} from './framework/runner.ts';
 
 const VIEW_FIELDS: FieldOption[] = [
   {

@@ -3,18 +3,16 @@ import { type AdminTokenCreate, AdminTokenCreateSchema } from '../schemas/admin.
 import {
   bodyFrom,
   CliUsageError,
-  type Command,
   type FieldOption,
   fieldHelp,
   fieldOptions,
   type Invocation,
-  listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  subcommand,
-  table,
-} from './admin.ts';
+} from './framework/fields.ts';
+import { listFooter, table } from './framework/output.ts';
+import { type Command, subcommand } from './framework/runner.ts';
 
 const CREATE_FIELDS: FieldOption[] = [
   { flag: 'name', field: 'name', kind: 'string', help: 'a label for the token; default "API token"' },
