@@ -1,4 +1,4 @@
-/** The administration commands `userplane` dispatches to src/cli/admin.ts (docs/behaviour.md §9). */
+/** The administration commands `userplane` dispatches to cli/framework/runner.ts (docs/behaviour.md §9). */
 import { parseArgs } from 'node:util';
 import { CONFIG_OPTIONS } from '../config.ts';
 import { appsCommand } from './apps.ts';
