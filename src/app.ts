@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
+import { Administration } from './domain/admin/administration.ts';
 import { Authenticator } from './domain/authenticate.ts';
 import { ApiError } from './domain/errors.ts';
 import { TokenIssuer } from './domain/oauth.ts';
@@ -106,7 +107,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { db: options.db });
   await app.register(openApiRoutes);
-  await app.register(adminRoutes, { prefix: ADMIN_API_PREFIX, db: options.db, secrets: options.secrets, sites });
+  await app.register(adminRoutes, {
+    prefix: ADMIN_API_PREFIX,
+    administration: new Administration(options.db, options.secrets),
+    sites,
+  });
   await app.register(avatarRoutes, { db: options.db });
   await app.register(tenantInfoRoutes, { sites });
   await app.register(oauthRoutes, {

@@ -1,35 +1,31 @@
 /**
- * The administration commands as a real child process (docs/behaviour.md §9): `userplane
- * users|groups|tokens|apps|site …` on --database directly, on an embedded
- * SQLite file no server has started on, and on PostgreSQL next to a running
- * app; usage errors exit 2, failures 1, both with readable messages.
+ * The administration commands (docs/behaviour.md §9), in-process with captured output:
+ * `userplane users|groups|tokens|apps|site …` on --database directly, on an
+ * embedded SQLite file no server has started on, and on PostgreSQL next to a
+ * running app; usage errors exit 2, failures 1, both with readable messages.
+ * test/cli.test.ts runs a command as a real process.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
 import { Secrets } from '../src/domain/secrets.ts';
 import { openStore } from '../src/store/database.ts';
 import { findApiTokenByDigest } from '../src/store/tokens.ts';
-import { basicAuth, type CliProcess, cleanEnv, failed, ok, parseBanner, runCli, startCli } from './helpers/process.ts';
-import { freshLocation } from './helpers/stores.ts';
+import { appOn, cli as run } from './helpers/cli.ts';
+import { basicAuth, failed, ok } from './helpers/process.ts';
+import { freshLocation, STORE_KINDS } from './helpers/stores.ts';
 
-const LISTENING = /userplane listening on (http:\/\/[^"\s]+)/;
 function sqliteDatabase(): string {
   return `sqlite:${join(mkdtempSync(join(tmpdir(), 'userplane-cli-admin-')), 'userplane.db')}`;
 }
 
 describe('userplane administration commands', () => {
-  const running: CliProcess[] = [];
-  after(async () => {
-    await Promise.all(running.map((child) => child.stop('SIGKILL')));
-  });
-
   test('on a file no server has started on: users, groups and tokens, then the server honours them', async () => {
     const database = sqliteDatabase();
-    const cli = (...args: string[]) => runCli([...args, '--database', database]);
+    const cli = (...args: string[]) => run([...args, '--database', database]);
 
     const boss = ok(
       await cli(
@@ -120,32 +116,23 @@ describe('userplane administration commands', () => {
     assert.match(users, /712020:mia\s+mia@example\.com\s+Mia Krystof\s+active\s+confluence-users,qa\n/);
     assert.match(ok(await cli('users', 'deactivate', 'mia@example.com')), /^active:\s+false$/m);
 
-    // The CLI made an active admin, so this start is not a first start; the second token works, the revoked one not.
-    const server = startCli(['serve', '--port', '0', '--host', '127.0.0.1', '--database', database], cleanEnv());
-    running.push(server);
-    const url = (await server.waitForStdout(LISTENING))[1]!;
-    assert.equal(parseBanner(server.stdout), undefined);
-    const site = await fetch(`${url}/admin/api/site`, { headers: basicAuth('boss@example.com', second[1]!) });
-    assert.equal(site.status, 200);
-    const revoked = await fetch(`${url}/admin/api/site`, { headers: basicAuth('boss@example.com', first.token) });
-    assert.equal(revoked.status, 401);
-    const miaOverHttp = (await (
-      await fetch(`${url}/admin/api/users/712020:mia`, { headers: basicAuth('boss@example.com', second[1]!) })
-    ).json()) as { active: boolean };
-    assert.equal(miaOverHttp.active, false, "the CLI's deactivation is what the API sees");
-
-    // While the server holds the embedded file, the CLI is refused with a readable message.
-    failed(
-      await cli('users', 'list'),
-      1,
-      /^userplane: the SQLite database .* is in use by another process, such as a running userplane server: stop it first/,
-    );
-    await server.stop('SIGTERM');
+    // The app on the same file: the second token works, the revoked one not.
+    const server = await appOn(database);
+    try {
+      const get = (path: string, token: string) =>
+        server.app.inject({ method: 'GET', url: path, headers: basicAuth('boss@example.com', token) });
+      assert.equal((await get('/admin/api/site', second[1]!)).statusCode, 200);
+      assert.equal((await get('/admin/api/site', first.token)).statusCode, 401);
+      const miaOverHttp = (await get('/admin/api/users/712020:mia', second[1]!)).json() as { active: boolean };
+      assert.equal(miaOverHttp.active, false, "the CLI's deactivation is what the API sees");
+    } finally {
+      await server.close();
+    }
   });
 
   test('apps and site settings; secrets are never printed', async () => {
     const database = sqliteDatabase();
-    const cli = (...args: string[]) => runCli([...args, '--database', database]);
+    const cli = (...args: string[]) => run([...args, '--database', database]);
     const secret = 'cli-shared-secret-of-at-least-32-characters';
     const app = ok(
       await cli(
@@ -226,10 +213,10 @@ describe('userplane administration commands', () => {
 
   test('usage errors exit 2 naming the problem, before the database is opened; failures exit 1; --help exits 0', async () => {
     const database = sqliteDatabase();
-    const cli = (...args: string[]) => runCli([...args, '--database', database]);
+    const cli = (...args: string[]) => run([...args, '--database', database]);
     // A usage error is found before the database is opened: this file must never appear.
     const untouchedPath = join(mkdtempSync(join(tmpdir(), 'userplane-cli-admin-')), 'never.db');
-    const usage = (...args: string[]) => runCli([...args, '--database', `sqlite:${untouchedPath}`]);
+    const usage = (...args: string[]) => run([...args, '--database', `sqlite:${untouchedPath}`]);
     // Independent of each other, so they run side by side.
     const [missing, unknown, none, sub, noUser, noArg, extra, integer, email, page, help, subHelp, topHelp] =
       await Promise.all([
@@ -245,7 +232,7 @@ describe('userplane administration commands', () => {
         usage('groups', 'list', '--limit=-1'),
         usage('users', '--help'),
         usage('tokens', 'create', '--help'),
-        runCli(['--help']),
+        run(['--help']),
       ]);
     assert.equal(existsSync(untouchedPath), false, 'a usage error opened the database');
     failed(
@@ -312,51 +299,55 @@ describe('userplane administration commands', () => {
     failed(await cli('groups', 'delete', 'confluence-admins'), 1, /is named in the site's adminGroups/);
   });
 
-  test('on PostgreSQL, next to a running app: the same rules, and the app accepts the token at once', async () => {
-    const location = await freshLocation('postgres');
-    assert.equal(location.dialect, 'postgres');
-    const url = location.dialect === 'postgres' ? location.url : '';
-    const secretKey = 'cli-admin-test-secret-key-of-32-chars-min';
-    const store = await openStore(location);
-    const secrets = new Secrets(secretKey);
-    const app = await buildApp({ db: store.db, secrets, logLevel: 'silent' });
-    try {
-      const env = cleanEnv({ USERPLANE_SECRET_KEY: secretKey, DATABASE_URL: url });
-      const user = ok(
-        await runCli(
-          [
-            'users',
-            'add',
-            '--email',
-            'pg-admin@example.com',
-            '--display-name',
-            'PG Admin',
-            '--group',
-            'confluence-admins',
-            '--json',
-          ],
-          env,
-        ),
-      );
-      const token = ok(await runCli(['tokens', 'create', '--user', user.accountId, '--json'], env));
-      assert.ok(
-        await findApiTokenByDigest(store.db, secrets.digest(token.token)),
-        'stored as the digest under the shared secret key',
-      );
-      const response = await app.inject({
-        method: 'GET',
-        url: `/admin/api/users/${user.accountId}`,
-        headers: basicAuth('pg-admin@example.com', token.token),
-      });
-      assert.equal(response.statusCode, 200, response.body);
-      assert.equal(response.json().email, 'pg-admin@example.com');
-      // Without the key, a readable configuration error.
-      const keyless = await runCli(['users', 'list', '--database', url]);
-      assert.equal(keyless.code, 2);
-      assert.match(keyless.stderr, /--secret-key \(USERPLANE_SECRET_KEY\): required with PostgreSQL/);
-    } finally {
-      await app.close();
-      await store.close();
-    }
-  });
+  const onPostgres = STORE_KINDS.includes('postgres') ? test : () => {};
+  onPostgres(
+    'on PostgreSQL, next to a running app: the same rules, and the app accepts the token at once',
+    async () => {
+      const location = await freshLocation('postgres');
+      assert.equal(location.dialect, 'postgres');
+      const url = location.dialect === 'postgres' ? location.url : '';
+      const secretKey = 'cli-admin-test-secret-key-of-32-chars-min';
+      const store = await openStore(location);
+      const secrets = new Secrets(secretKey);
+      const app = await buildApp({ db: store.db, secrets, logLevel: 'silent' });
+      try {
+        const env = { USERPLANE_SECRET_KEY: secretKey, DATABASE_URL: url };
+        const user = ok(
+          await run(
+            [
+              'users',
+              'add',
+              '--email',
+              'pg-admin@example.com',
+              '--display-name',
+              'PG Admin',
+              '--group',
+              'confluence-admins',
+              '--json',
+            ],
+            env,
+          ),
+        );
+        const token = ok(await run(['tokens', 'create', '--user', user.accountId, '--json'], env));
+        assert.ok(
+          await findApiTokenByDigest(store.db, secrets.digest(token.token)),
+          'stored as the digest under the shared secret key',
+        );
+        const response = await app.inject({
+          method: 'GET',
+          url: `/admin/api/users/${user.accountId}`,
+          headers: basicAuth('pg-admin@example.com', token.token),
+        });
+        assert.equal(response.statusCode, 200, response.body);
+        assert.equal(response.json().email, 'pg-admin@example.com');
+        // Without the key, a readable configuration error.
+        const keyless = await run(['users', 'list', '--database', url]);
+        assert.equal(keyless.code, 2);
+        assert.match(keyless.stderr, /--secret-key \(USERPLANE_SECRET_KEY\): required with PostgreSQL/);
+      } finally {
+        await app.close();
+        await store.close();
+      }
+    },
+  );
 });

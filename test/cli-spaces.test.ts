@@ -1,26 +1,21 @@
 /**
- * `userplane spaces …` and `userplane content …` as a real child process
- * (docs/behaviour.md §9), on an embedded SQLite file no server has started on, then the
- * server on the same file honours what they made: a watch on the content.
- * Usage errors exit 2 naming the option, failures 1.
+ * `userplane spaces …` and `userplane content …`, in-process with captured
+ * output (docs/behaviour.md §9), on an embedded SQLite file no server has started on,
+ * then the app on the same file honours what they made: a watch on the
+ * content. Usage errors exit 2 naming the option, failures 1.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { basicAuth, type CliProcess, cleanEnv, failed, ok, runCli, startCli } from './helpers/process.ts';
+import { describe, test } from 'node:test';
+import { appOn, cli as run } from './helpers/cli.ts';
+import { basicAuth, failed, ok } from './helpers/process.ts';
 
-const LISTENING = /userplane listening on (http:\/\/[^"\s]+)/;
 describe('userplane spaces and content commands', () => {
-  const running: CliProcess[] = [];
-  after(async () => {
-    await Promise.all(running.map((child) => child.stop('SIGKILL')));
-  });
-
   test('spaces and content on a file no server has started on; the server then serves watches on them', async () => {
     const database = `sqlite:${join(mkdtempSync(join(tmpdir(), 'userplane-cli-spaces-')), 'userplane.db')}`;
-    const cli = (...args: string[]) => runCli([...args, '--database', database]);
+    const cli = (...args: string[]) => run([...args, '--database', database]);
 
     ok(
       await cli(
@@ -168,25 +163,24 @@ describe('userplane spaces and content commands', () => {
     failed(await cli('content', 'update', '1001', '--colour', 'blue'), 2, /Unknown option '--colour'/);
     failed(await cli('content', 'show', '9999'), 1, /No content with id 9999/);
 
-    const server = startCli(['serve', '--port', '0', '--host', '127.0.0.1', '--database', database], cleanEnv());
-    running.push(server);
-    const url = (await server.waitForStdout(LISTENING))[1]!;
-    const mia = basicAuth('mia@example.com', token);
-    const watch = await fetch(`${url}/wiki/rest/api/user/watch/content/1001`, {
-      method: 'POST',
-      headers: { ...mia, 'x-atlassian-token': 'no-check' },
-    });
-    assert.equal(watch.status, 204);
-    assert.deepEqual(await (await fetch(`${url}/wiki/rest/api/user/watch/label/RELEASE`, { headers: mia })).json(), {
-      watching: false,
-    });
-    assert.deepEqual(await (await fetch(`${url}/wiki/rest/api/user/watch/content/1001`, { headers: mia })).json(), {
-      watching: true,
-    });
-    const expanded = (await (
-      await fetch(`${url}/wiki/rest/api/user?accountId=712020:mia&expand=personalSpace`, { headers: mia })
-    ).json()) as { personalSpace?: { key: string } };
-    assert.equal(expanded.personalSpace?.key, '~mia');
-    await server.stop('SIGTERM');
+    const server = await appOn(database);
+    try {
+      const mia = basicAuth('mia@example.com', token);
+      const get = async (url: string) => (await server.app.inject({ method: 'GET', url, headers: mia })).json();
+      const watch = await server.app.inject({
+        method: 'POST',
+        url: '/wiki/rest/api/user/watch/content/1001',
+        headers: { ...mia, 'x-atlassian-token': 'no-check' },
+      });
+      assert.equal(watch.statusCode, 204);
+      assert.deepEqual(await get('/wiki/rest/api/user/watch/label/RELEASE'), { watching: false });
+      assert.deepEqual(await get('/wiki/rest/api/user/watch/content/1001'), { watching: true });
+      const expanded = (await get('/wiki/rest/api/user?accountId=712020:mia&expand=personalSpace')) as {
+        personalSpace?: { key: string };
+      };
+      assert.equal(expanded.personalSpace?.key, '~mia');
+    } finally {
+      await server.close();
+    }
   });
 });

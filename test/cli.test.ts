@@ -1,17 +1,22 @@
 /**
- * The real CLI as a child process (docs/behaviour.md §7): first start, seeding, exit
- * codes and readable start-up errors. Servers listen on port 0 and are found
- * by the address they log; every one is stopped in an `after` hook.
+ * The CLI (docs/behaviour.md §7): first start, seeding, exit codes and
+ * readable start-up errors. Most commands run in-process with captured
+ * output (test/helpers/cli.ts); two smoke tests run the real process: `serve`
+ * printing the first-start banner and answering, and a command's exit code
+ * and stderr on a bad argument. Servers listen on port 0; every one is
+ * stopped in an `after` hook.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import type { RunningServer } from '../src/server.ts';
 import { openStore } from '../src/store/database.ts';
 import { findUser, groupNamesOf } from '../src/store/users.ts';
-import { type CliProcess, cleanEnv, parseBanner, runCli, startCli } from './helpers/process.ts';
-import { freshLocation } from './helpers/stores.ts';
+import { cli, serveInProcess } from './helpers/cli.ts';
+import { type CliProcess, cleanEnv, failed, parseBanner, runCli, startCli } from './helpers/process.ts';
+import { freshLocation, STORE_KINDS } from './helpers/stores.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The log line startServer's caller writes once the server accepts requests. */
@@ -34,8 +39,17 @@ describe('userplane CLI', () => {
     running.push(child);
     return child;
   };
+  const servers: RunningServer[] = [];
+  /** `serve` in-process: it answers 0 once listening; the server is closed in `after`. */
+  const serveHere = async (args: string[]) => {
+    const result = await serveInProcess(args);
+    if (result.server) servers.push(result.server);
+    assert.equal(result.code, 0, result.stderr);
+    return { ...result, server: result.server! };
+  };
   after(async () => {
     await Promise.all(running.map((child) => child.stop('SIGKILL')));
+    await Promise.all(servers.map((server) => server.close()));
   });
 
   test('serve: the first start prints the banner once, and its token manages properties', async () => {
@@ -103,19 +117,36 @@ describe('userplane CLI', () => {
     assert.equal((await fetch(`${property}/cli-test`, { headers: auth })).status, 404);
     assert.equal((await fetch(property, { headers: { authorization: 'Basic bm9ib2R5Om5vdGhpbmc=' } })).status, 401);
 
+    // The embedded file belongs to one server: commands on it are refused with a readable message meanwhile.
+    const seedFile = writeSeed(dir, 'seed.yaml', 'groups: [qa]\n');
+    const inUse =
+      /^userplane: the SQLite database .*userplane\.db is in use by another process, such as a running userplane server: stop it first/;
+    failed(await cli(['seed', seedFile, '--database', database]), 1, inUse);
+    failed(await cli(['users', 'list', '--database', database]), 1, inUse);
+
     const stopped = await first.stop('SIGTERM');
     assert.equal(stopped.code, 0, `a graceful stop on SIGTERM:\n${stopped.stderr}`);
+    const loaded = await cli(['seed', seedFile, '--database', database]);
+    assert.equal(loaded.code, 0, loaded.stderr);
 
     // A second start on the same file: no banner, and the first token still works.
-    const second = serve(['--database', database]);
-    const secondUrl = (await second.waitForStdout(LISTENING))[1]!;
-    assert.equal(parseBanner(second.stdout), undefined);
-    assert.doesNotMatch(second.stdout, /first start|API token/);
-    const again = await fetch(`${secondUrl}/wiki/rest/api/user/${encodeURIComponent(banner.accountId)}/property`, {
-      headers: auth,
-    });
+    const second = await serveHere(['--database', database]);
+    assert.equal(second.stdout, '', 'no banner');
+    const again = await fetch(
+      `${second.server.url}/wiki/rest/api/user/${encodeURIComponent(banner.accountId)}/property`,
+      {
+        headers: auth,
+      },
+    );
     assert.equal(again.status, 200);
-    await second.stop('SIGTERM');
+  });
+
+  test('a command run as a process: exit 2 and the problem on stderr for a bad argument, nothing on stdout', async () => {
+    failed(
+      await runCli(['users', 'add', '--bogus']),
+      2,
+      /^userplane: users add: Unknown option '--bogus'\nRun "userplane users add --help" for its options\.\n$/,
+    );
   });
 
   test('seed FILE loads the file, prints a summary and exits 0; loading again adds nothing', async () => {
@@ -145,7 +176,7 @@ watches:
 `,
     );
 
-    const loaded = await runCli(['seed', file, '--database', database]);
+    const loaded = await cli(['seed', file, '--database', database]);
     assert.equal(loaded.code, 0, loaded.stderr);
     assert.equal(
       loaded.stdout,
@@ -153,7 +184,7 @@ watches:
     );
     assert.equal(loaded.stderr, '');
 
-    const reloaded = await runCli(['seed', file, '--database', database]);
+    const reloaded = await cli(['seed', file, '--database', database]);
     assert.equal(reloaded.code, 0, reloaded.stderr);
     assert.equal(
       reloaded.stdout,
@@ -174,32 +205,12 @@ watches:
     }
 
     // The seed made an active admin, so serving this database is not a first start.
-    const server = serve(['--database', database, '--seed', file]);
-    const url = (await server.waitForStdout(LISTENING))[1]!;
+    const server = await serveHere(['--database', database, '--seed', file]);
     assert.equal(parseBanner(server.stdout), undefined);
     const boss = { authorization: `Basic ${Buffer.from('boss@example.com:boss-token-1').toString('base64')}` };
-    const read = await fetch(`${url}/wiki/rest/api/user/712020:mia/property/layout`, { headers: boss });
+    const read = await fetch(`${server.server.url}/wiki/rest/api/user/712020:mia/property/layout`, { headers: boss });
     assert.equal(read.status, 200);
     assert.deepEqual(((await read.json()) as { value: unknown }).value, { wide: true });
-    await server.stop('SIGTERM');
-  });
-
-  test('the embedded file belongs to one server: seed while it runs fails with a readable message', async () => {
-    const dir = tempDir();
-    const database = `sqlite:${join(dir, 'userplane.db')}`;
-    const server = serve(['--database', database]);
-    await server.waitForStdout(LISTENING);
-    const file = writeSeed(dir, 'seed.yaml', 'groups: [qa]\n');
-    const refused = await runCli(['seed', file, '--database', database]);
-    assert.equal(refused.code, 1);
-    assert.match(
-      refused.stderr,
-      /^userplane: the SQLite database .*userplane\.db is in use by another process, such as a running userplane server: stop it first/,
-    );
-    assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
-    await server.stop('SIGTERM');
-    const loaded = await runCli(['seed', file, '--database', database]);
-    assert.equal(loaded.code, 0, loaded.stderr);
   });
 
   test('a bad seed exits 2 with the offending path on stderr, for seed and serve --seed', async () => {
@@ -219,13 +230,10 @@ users:
       'reference.yaml',
       'properties:\n  - { product: jira, user: "712020:nobody", key: k, value: 1 }\n',
     );
-    // Independent runs, so they run side by side.
-    const [seeded, refused, served, missing] = await Promise.all([
-      runCli(['seed', file, '--database', `sqlite:${join(dir, 'one.db')}`]),
-      runCli(['seed', reference, '--database', `sqlite:${join(dir, 'two.db')}`]),
-      runCli(['serve', '--port', '0', '--database', `sqlite:${join(dir, 'three.db')}`, '--seed', file]),
-      runCli(['seed', '--database', `sqlite:${join(dir, 'four.db')}`]),
-    ]);
+    const seeded = await cli(['seed', file, '--database', `sqlite:${join(dir, 'one.db')}`]);
+    const refused = await cli(['seed', reference, '--database', `sqlite:${join(dir, 'two.db')}`]);
+    const served = await serveInProcess(['--database', `sqlite:${join(dir, 'three.db')}`, '--seed', file]);
+    const missing = await cli(['seed', '--database', `sqlite:${join(dir, 'four.db')}`]);
     assert.equal(seeded.code, 2);
     assert.equal(seeded.stdout, '');
     assert.equal(seeded.stderr, `userplane: ${file}:\n  users[2].email: must be an email address\n`);
@@ -234,6 +242,7 @@ users:
     assert.match(refused.stderr, /properties\[0\]\.user: no user with accountId "712020:nobody"/);
 
     assert.equal(served.code, 2, 'serve refuses to start on a bad seed');
+    assert.equal(served.server, undefined);
     assert.match(served.stderr, /users\[2\]\.email: must be an email address/);
     assert.doesNotMatch(served.stdout, /listening|first start/);
 
@@ -242,11 +251,9 @@ users:
   });
 
   test('a bad --port or PORT exits 2 with a readable message', async () => {
-    const [option, env, baseUrl] = await Promise.all([
-      runCli(['serve', '--port', 'abc']),
-      runCli(['serve'], cleanEnv({ PORT: '70000' })),
-      runCli(['serve', '--base-url', 'localhost:8080']),
-    ]);
+    const option = await cli(['serve', '--port', 'abc']);
+    const env = await cli(['serve'], { PORT: '70000' });
+    const baseUrl = await cli(['serve', '--base-url', 'localhost:8080']);
     assert.equal(option.code, 2);
     assert.equal(option.stderr, 'userplane: invalid configuration:\n  --port: must be an integer\n');
 
@@ -257,16 +264,15 @@ users:
     assert.match(baseUrl.stderr, /--base-url: must be an http:\/\/ or https:\/\/ URL/);
   });
 
-  test('PostgreSQL without a secret key exits non-zero naming USERPLANE_SECRET_KEY', async () => {
+  const onPostgres = STORE_KINDS.includes('postgres') ? test : () => {};
+  onPostgres('PostgreSQL without a secret key exits non-zero naming USERPLANE_SECRET_KEY', async () => {
     const location = await freshLocation('postgres');
     assert.equal(location.dialect, 'postgres');
     const url = location.dialect === 'postgres' ? location.url : '';
 
-    const [serve, migrate, viaEnv] = await Promise.all([
-      runCli(['serve', '--port', '0', '--database', url]),
-      runCli(['migrate', '--database', url]),
-      runCli(['serve', '--port', '0'], cleanEnv({ DATABASE_URL: url })),
-    ]);
+    const serve = await cli(['serve', '--port', '0', '--database', url]);
+    const migrate = await cli(['migrate', '--database', url]);
+    const viaEnv = await cli(['serve', '--port', '0'], { DATABASE_URL: url });
     for (const result of [serve, migrate]) {
       assert.equal(result.code, 2, 'a configuration error');
       assert.match(
@@ -280,16 +286,16 @@ users:
     assert.match(viaEnv.stderr, /USERPLANE_SECRET_KEY/);
 
     // With the key, the same database is usable.
-    const migrated = await runCli(
-      ['migrate', '--database', url],
-      cleanEnv({ USERPLANE_SECRET_KEY: 'cli-test-secret-key-of-at-least-32-chars' }),
-    );
+    const migrated = await cli(['migrate', '--database', url], {
+      USERPLANE_SECRET_KEY: 'cli-test-secret-key-of-at-least-32-chars',
+    });
     assert.equal(migrated.code, 0, migrated.stderr);
     assert.equal(migrated.stdout, 'database schema is up to date\n');
   });
 
   test('usage: --help exits 0; an unknown command exits 2', async () => {
-    const [help, unknown] = await Promise.all([runCli(['--help']), runCli(['frobnicate'])]);
+    const help = await cli(['--help']);
+    const unknown = await cli(['frobnicate']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: userplane /);
     assert.match(help.stdout, /USERPLANE_SECRET_KEY/);

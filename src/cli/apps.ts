@@ -1,5 +1,4 @@
 /** `userplane apps …`: the CLI face of /admin/api/apps (docs/behaviour.md §9). Secrets are never printed. */
-import { createAdminApp, deleteAdminApp, getAdminApp, listAdminApps, updateAdminApp } from '../domain/admin/apps.ts';
 import {
   type AdminApp,
   type AdminAppCreate,
@@ -9,22 +8,22 @@ import {
 } from '../schemas/admin.ts';
 import {
   bodyFrom,
-  type Command,
-  type CommandContext,
-  deleteSubcommand,
   type FieldOption,
   fieldHelp,
   fieldOptions,
-  listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  record,
+} from './framework/fields.ts';
+import { listFooter, record, table } from './framework/output.ts';
+import {
+  type Command,
+  type CommandContext,
+  deleteSubcommand,
   resourceArgument,
   showSubcommand,
   subcommand,
-  table,
-} from './admin.ts';
+} from './framework/runner.ts';
 
 const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'name', field: 'name', kind: 'string', help: "the app's name, also its bot user's" },
@@ -74,7 +73,7 @@ export const appsCommand: Command = {
       optionHelp: PAGE_HELP,
       input: ({ values }) => pageFrom(values),
       async run(context, page) {
-        const list = await listAdminApps(context.db, page);
+        const list = await context.admin.apps.list(page);
         if (context.json) return context.print(JSON.stringify(list, null, 2));
         const rows = list.results.map((a) => [a.key, a.name, a.clientKey, a.accountId, a.scopes.join(',')]);
         context.print(`${table(['KEY', 'NAME', 'CLIENT KEY', 'BOT USER', 'SCOPES'], rows)}\n${listFooter(list)}`);
@@ -83,7 +82,7 @@ export const appsCommand: Command = {
     show: showSubcommand(
       KEY_ARGUMENT,
       'Show one app (never its secrets).',
-      (context, key) => getAdminApp(context.db, key),
+      (context, key) => context.admin.apps.get(key),
       printApp,
     ),
     add: subcommand({
@@ -93,7 +92,7 @@ export const appsCommand: Command = {
       optionHelp: fieldHelp(CREATE_FIELDS),
       input: ({ values }) => bodyFrom<AdminAppCreate>(values, CREATE_FIELDS, AdminAppCreateSchema),
       async run(context, body) {
-        const app = await createAdminApp(context.db, context.secrets, body);
+        const app = await context.admin.apps.create(body);
         if (!context.json) context.print(`created app ${app.key} with bot user ${app.accountId}`);
         printApp(context, app);
       },
@@ -106,7 +105,7 @@ export const appsCommand: Command = {
       optionHelp: [KEY_ARGUMENT.help, ...fieldHelp(CHANGE_FIELDS)],
       input: ({ values }) => bodyFrom<AdminAppPatch>(values, CHANGE_FIELDS, AdminAppPatchSchema),
       async run(context, patch) {
-        printApp(context, await updateAdminApp(context.db, context.secrets, context.args[0]!, patch));
+        printApp(context, await context.admin.apps.update(context.args[0]!, patch));
       },
     }),
     delete: deleteSubcommand(
@@ -114,7 +113,7 @@ export const appsCommand: Command = {
       'app',
       'Delete an app, its bot user and its Confluence properties.',
       async (context, key) => {
-        await deleteAdminApp(context.db, key);
+        await context.admin.apps.delete(key);
         return key;
       },
     ),

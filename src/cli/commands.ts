@@ -1,9 +1,9 @@
-/** The administration commands `userplane` dispatches to src/cli/admin.ts (docs/behaviour.md §9). */
+/** The administration commands `userplane` dispatches to cli/framework/runner.ts (docs/behaviour.md §9). */
 import { parseArgs } from 'node:util';
 import { CONFIG_OPTIONS } from '../config.ts';
-import type { Command } from './admin.ts';
 import { appsCommand } from './apps.ts';
 import { contentCommand } from './content.ts';
+import type { Command } from './framework/runner.ts';
 import { groupsCommand } from './groups.ts';
 import { siteCommand } from './site.ts';
 import { spacesCommand } from './spaces.ts';

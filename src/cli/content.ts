@@ -1,12 +1,5 @@
 /** `userplane content …`: the CLI face of /admin/api/content (docs/behaviour.md §9). */
 import {
-  createAdminContent,
-  deleteAdminContent,
-  getAdminContent,
-  listAdminContent,
-  updateAdminContent,
-} from '../domain/admin/content.ts';
-import {
   type AdminContent,
   type AdminContentCreate,
   AdminContentCreateSchema,
@@ -14,23 +7,23 @@ import {
   AdminContentPatchSchema,
 } from '../schemas/admin-spaces.ts';
 import {
-  type Command,
-  type CommandContext,
-  deleteSubcommand,
   type FieldOption,
   fieldHelp,
   fieldOptions,
-  listFooter,
+  nestedBodyFrom,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  record,
+} from './framework/fields.ts';
+import { listFooter, record, table } from './framework/output.ts';
+import {
+  type Command,
+  type CommandContext,
+  deleteSubcommand,
   resourceArgument,
   showSubcommand,
   subcommand,
-  table,
-} from './admin.ts';
-import { nestedBodyFrom } from './spaces.ts';
+} from './framework/runner.ts';
 
 const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'space', field: 'space', kind: 'string', help: 'the key of the space it is in' },
@@ -81,7 +74,7 @@ export const contentCommand: Command = {
         space: typeof values.space === 'string' ? values.space : undefined,
       }),
       async run(context, request) {
-        const list = await listAdminContent(context.db, request);
+        const list = await context.admin.content.list(request);
         if (context.json) {
           context.print(JSON.stringify(list, null, 2));
           return;
@@ -100,7 +93,7 @@ export const contentCommand: Command = {
     show: showSubcommand(
       ID_ARGUMENT,
       'Show one page or blog post.',
-      (context, id) => getAdminContent(context.db, id),
+      (context, id) => context.admin.content.get(id),
       printContent,
     ),
     add: subcommand({
@@ -110,7 +103,7 @@ export const contentCommand: Command = {
       optionHelp: fieldHelp(CREATE_FIELDS),
       input: ({ values }) => nestedBodyFrom<AdminContentCreate>(values, CREATE_FIELDS, AdminContentCreateSchema),
       async run(context, body) {
-        const content = await createAdminContent(context.db, body);
+        const content = await context.admin.content.create(body);
         if (!context.json) context.print(`created content ${content.id}`);
         printContent(context, content);
       },
@@ -123,7 +116,7 @@ export const contentCommand: Command = {
       optionHelp: [ID_ARGUMENT.help, ...fieldHelp(CHANGE_FIELDS)],
       input: ({ values }) => nestedBodyFrom<AdminContentPatch>(values, CHANGE_FIELDS, AdminContentPatchSchema),
       async run(context, patch) {
-        printContent(context, await updateAdminContent(context.db, context.args[0]!, patch));
+        printContent(context, await context.admin.content.update(context.args[0]!, patch));
       },
     }),
     delete: deleteSubcommand(
@@ -131,7 +124,7 @@ export const contentCommand: Command = {
       'content',
       'Delete a page or blog post and its watches; its labels stay.',
       async (context, id) => {
-        await deleteAdminContent(context.db, id);
+        await context.admin.content.delete(id);
         return id;
       },
     ),

@@ -1,25 +1,13 @@
 /** `userplane groups …`: the CLI face of /admin/api/groups (docs/behaviour.md §9). */
-import {
-  addAdminGroupMember,
-  createAdminGroup,
-  deleteAdminGroup,
-  listAdminGroupMembers,
-  listAdminGroups,
-  removeAdminGroupMember,
-} from '../domain/admin/groups.ts';
-import { findAdminUserByRef } from '../domain/admin/users.ts';
+import { PAGE_HELP, PAGE_OPTIONS, pageFrom } from './framework/fields.ts';
+import { listFooter, table } from './framework/output.ts';
 import {
   type Command,
   type CommandContext,
   deleteSubcommand,
-  listFooter,
-  PAGE_HELP,
-  PAGE_OPTIONS,
-  pageFrom,
   resourceArgument,
   subcommand,
-  table,
-} from './admin.ts';
+} from './framework/runner.ts';
 import { printUsers, USER_ARGUMENT } from './users.ts';
 
 const GROUP_ARGUMENT = resourceArgument('GROUP', 'the group name');
@@ -27,9 +15,9 @@ const ARGUMENTS = [GROUP_ARGUMENT.help, USER_ARGUMENT.help];
 
 async function changeMembership(context: CommandContext, add: boolean): Promise<void> {
   const [group, ref] = context.args as [string, string];
-  const { accountId } = await findAdminUserByRef(context.db, ref);
-  if (add) await addAdminGroupMember(context.db, group, accountId);
-  else await removeAdminGroupMember(context.db, group, accountId);
+  const { accountId } = await context.admin.users.findByRef(ref);
+  if (add) await context.admin.groups.addMember(group, accountId);
+  else await context.admin.groups.removeMember(group, accountId);
   const verb = add ? 'added' : 'removed';
   context.print(
     context.json
@@ -49,7 +37,7 @@ export const groupsCommand: Command = {
       optionHelp: PAGE_HELP,
       input: ({ values }) => pageFrom(values),
       async run(context, page) {
-        const list = await listAdminGroups(context.db, page);
+        const list = await context.admin.groups.list(page);
         if (context.json) return context.print(JSON.stringify(list, null, 2));
         context.print(
           `${table(
@@ -65,12 +53,12 @@ export const groupsCommand: Command = {
       positionals: ['GROUP'],
       optionHelp: [GROUP_ARGUMENT.help],
       async run(context) {
-        const group = await createAdminGroup(context.db, context.args[0]!);
+        const group = await context.admin.groups.create(context.args[0]!);
         context.print(context.json ? JSON.stringify(group, null, 2) : `created group ${group.name} (${group.id})`);
       },
     },
     delete: deleteSubcommand(GROUP_ARGUMENT, 'group', 'Delete a group and its memberships.', async (context, name) => {
-      await deleteAdminGroup(context.db, name);
+      await context.admin.groups.delete(name);
       return name;
     }),
     members: subcommand({
@@ -81,7 +69,7 @@ export const groupsCommand: Command = {
       optionHelp: [GROUP_ARGUMENT.help, ...PAGE_HELP],
       input: ({ values }) => pageFrom(values),
       async run(context, page) {
-        printUsers(context, await listAdminGroupMembers(context.db, context.args[0]!, page));
+        printUsers(context, await context.admin.groups.listMembers(context.args[0]!, page));
       },
     }),
     'add-member': {

@@ -1,16 +1,8 @@
 /** `userplane site …`: the CLI face of /admin/api/site (docs/behaviour.md §9). */
-import { getAdminSite, updateAdminSite } from '../domain/admin/site.ts';
 import { type AdminSitePatch, AdminSitePatchSchema } from '../schemas/admin.ts';
-import {
-  bodyFrom,
-  type Command,
-  type CommandContext,
-  type FieldOption,
-  fieldHelp,
-  fieldOptions,
-  record,
-  subcommand,
-} from './admin.ts';
+import { bodyFrom, type FieldOption, fieldHelp, fieldOptions } from './framework/fields.ts';
+import { record } from './framework/output.ts';
+import { type Command, type CommandContext, subcommand } from './framework/runner.ts';
 
 const SETTING_FIELDS: FieldOption[] = [
   {
@@ -47,7 +39,7 @@ const BASE_URL_FIELD: FieldOption = {
 };
 
 async function show(context: CommandContext): Promise<void> {
-  const site = await getAdminSite(context.db);
+  const site = await context.admin.site.get();
   context.print(context.json ? JSON.stringify(site, null, 2) : record(site));
 }
 
@@ -64,7 +56,7 @@ export const siteCommand: Command = {
       input: ({ values }) =>
         bodyFrom<AdminSitePatch>(values, [BASE_URL_FIELD, ...SETTING_FIELDS], AdminSitePatchSchema),
       async run(context, patch) {
-        await updateAdminSite(context.db, patch);
+        await context.admin.site.update(patch);
         await show(context);
       },
     }),

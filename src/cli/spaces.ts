@@ -1,16 +1,5 @@
 /** `userplane spaces …`: the CLI face of /admin/api/spaces (docs/behaviour.md §9). */
 
-import type { TSchema } from 'typebox';
-import Type from 'typebox';
-import {
-  createAdminSpace,
-  deleteAdminSpace,
-  getAdminSpace,
-  listAdminSpaces,
-  updateAdminSpace,
-} from '../domain/admin/spaces.ts';
-import { findAdminUserByRef } from '../domain/admin/users.ts';
-import { schemaProblems } from '../lib/schema-errors.ts';
 import {
   type AdminSpace,
   type AdminSpaceCreate,
@@ -19,60 +8,23 @@ import {
   AdminSpacePatchSchema,
 } from '../schemas/admin-spaces.ts';
 import {
-  bodyFrom,
-  CliUsageError,
-  type Command,
-  type CommandContext,
-  deleteSubcommand,
   type FieldOption,
   fieldHelp,
   fieldOptions,
-  type Invocation,
-  listFooter,
+  nestedBodyFrom,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  record,
+} from './framework/fields.ts';
+import { listFooter, record, table } from './framework/output.ts';
+import {
+  type Command,
+  type CommandContext,
+  deleteSubcommand,
   resourceArgument,
   showSubcommand,
   subcommand,
-  table,
-} from './admin.ts';
-
-const ANY_OBJECT = Type.Object({}, { additionalProperties: true });
-
-/**
- * Like `bodyFrom`, for bodies with nested objects: a field named
- * `view.groups` fills `{view: {groups}}`. Checked against the route's
- * schema; problems name the option (`--view-anonymous: must be a boolean`).
- */
-export function nestedBodyFrom<T>(values: Invocation['values'], fields: readonly FieldOption[], schema: TSchema): T {
-  const flat = bodyFrom<Record<string, unknown>>(values, fields, ANY_OBJECT);
-  const body: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(flat)) {
-    const [head, tail] = field.split('.') as [string, string | undefined];
-    if (tail === undefined) body[head] = value;
-    else {
-      body[head] ??= {};
-      (body[head] as Record<string, unknown>)[tail] = value;
-    }
-  }
-  const flagOf = (field: string) => fields.find((f) => f.field === field)?.flag;
-  const problems = schemaProblems(schema, body).map((line) => {
-    const missing = /^is missing (.*)$/.exec(line);
-    if (missing)
-      return `${missing[1]!
-        .split(', ')
-        .map((name) => (flagOf(name) ? `--${flagOf(name)}` : name))
-        .join(', ')} is required`;
-    const f = [...fields]
-      .sort((a, b) => b.field.length - a.field.length)
-      .find((c) => line.startsWith(`${c.field}:`) || line.startsWith(`${c.field}[`));
-    return f ? `--${f.flag}${line.slice(f.field.length)}` : line;
-  });
-  if (problems.length > 0) throw new CliUsageError(problems.join('; '));
-  return body as T;
-}
+} from './framework/runner.ts';
 
 const VIEW_FIELDS: FieldOption[] = [
   {
@@ -132,7 +84,7 @@ function printSpace(context: CommandContext, space: AdminSpace): void {
 /** `--owner` may name the user by email, as every user argument of the CLI. */
 async function ownerId(context: CommandContext, owner: string | null | undefined): Promise<string | null | undefined> {
   if (typeof owner !== 'string' || !owner.includes('@')) return owner;
-  return (await findAdminUserByRef(context.db, owner)).accountId;
+  return (await context.admin.users.findByRef(owner)).accountId;
 }
 
 export const spacesCommand: Command = {
@@ -146,7 +98,7 @@ export const spacesCommand: Command = {
       optionHelp: PAGE_HELP,
       input: ({ values }) => pageFrom(values),
       async run(context, page) {
-        const list = await listAdminSpaces(context.db, page);
+        const list = await context.admin.spaces.list(page);
         if (context.json) {
           context.print(JSON.stringify(list, null, 2));
           return;
@@ -164,7 +116,7 @@ export const spacesCommand: Command = {
     show: showSubcommand(
       KEY_ARGUMENT,
       'Show one space with its view permission.',
-      (context, key) => getAdminSpace(context.db, key),
+      (context, key) => context.admin.spaces.get(key),
       printSpace,
     ),
     add: subcommand({
@@ -175,7 +127,7 @@ export const spacesCommand: Command = {
       input: ({ values }) => nestedBodyFrom<AdminSpaceCreate>(values, CREATE_FIELDS, AdminSpaceCreateSchema),
       async run(context, body) {
         const owner = await ownerId(context, body.owner);
-        const space = await createAdminSpace(context.db, { ...body, ...(owner ? { owner } : {}) });
+        const space = await context.admin.spaces.create({ ...body, ...(owner ? { owner } : {}) });
         if (!context.json) context.print(`created space ${space.key}`);
         printSpace(context, space);
       },
@@ -191,7 +143,7 @@ export const spacesCommand: Command = {
         const owner = await ownerId(context, patch.owner);
         printSpace(
           context,
-          await updateAdminSpace(context.db, context.args[0]!, { ...patch, ...(owner === undefined ? {} : { owner }) }),
+          await context.admin.spaces.update(context.args[0]!, { ...patch, ...(owner === undefined ? {} : { owner }) }),
         );
       },
     }),
@@ -200,7 +152,7 @@ export const spacesCommand: Command = {
       'space',
       'Delete a space, its content, and every watch on them.',
       async (context, key) => {
-        await deleteAdminSpace(context.db, key);
+        await context.admin.spaces.delete(key);
         return key;
       },
     ),

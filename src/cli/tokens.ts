@@ -1,22 +1,18 @@
 /** `userplane tokens …`: the CLI face of the API-token routes of /admin/api (docs/behaviour.md §9). */
-import { createAdminToken, listAdminTokens, revokeAdminToken } from '../domain/admin/tokens.ts';
-import { findAdminUserByRef } from '../domain/admin/users.ts';
 import { type AdminTokenCreate, AdminTokenCreateSchema } from '../schemas/admin.ts';
 import {
   bodyFrom,
   CliUsageError,
-  type Command,
   type FieldOption,
   fieldHelp,
   fieldOptions,
   type Invocation,
-  listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  subcommand,
-  table,
-} from './admin.ts';
+} from './framework/fields.ts';
+import { listFooter, table } from './framework/output.ts';
+import { type Command, subcommand } from './framework/runner.ts';
 
 const CREATE_FIELDS: FieldOption[] = [
   { flag: 'name', field: 'name', kind: 'string', help: 'a label for the token; default "API token"' },
@@ -50,8 +46,8 @@ export const tokensCommand: Command = {
         body: bodyFrom<AdminTokenCreate>(invocation.values, CREATE_FIELDS, AdminTokenCreateSchema),
       }),
       async run(context, { user: ref, body }) {
-        const user = await findAdminUserByRef(context.db, ref);
-        const created = await createAdminToken(context.db, context.secrets, user.accountId, body);
+        const user = await context.admin.users.findByRef(ref);
+        const created = await context.admin.tokens.create(user.accountId, body);
         if (context.json) return context.print(JSON.stringify(created, null, 2));
         context.print(
           [
@@ -70,8 +66,8 @@ export const tokensCommand: Command = {
       optionHelp: [USER_OPTION, ...PAGE_HELP],
       input: (invocation) => ({ user: userOption(invocation), page: pageFrom(invocation.values) }),
       async run(context, { user: ref, page }) {
-        const user = await findAdminUserByRef(context.db, ref);
-        const list = await listAdminTokens(context.db, user.accountId, page);
+        const user = await context.admin.users.findByRef(ref);
+        const list = await context.admin.tokens.list(user.accountId, page);
         if (context.json) return context.print(JSON.stringify(list, null, 2));
         const rows = list.results.map((t) => [t.id, t.name, t.createdAt, t.expiresAt ?? 'never']);
         context.print(`${table(['ID', 'NAME', 'CREATED', 'EXPIRES'], rows)}\n${listFooter(list)}`);
@@ -83,7 +79,7 @@ export const tokensCommand: Command = {
       positionals: ['ID'],
       optionHelp: ['  ID           the token id, as "tokens list" shows it'],
       async run(context) {
-        await revokeAdminToken(context.db, context.args[0]!);
+        await context.admin.tokens.revoke(context.args[0]!);
         context.print(context.json ? JSON.stringify({ revoked: context.args[0] }) : `revoked token ${context.args[0]}`);
       },
     },

@@ -1,12 +1,5 @@
 /** `userplane users …`: the CLI face of /admin/api/users (docs/behaviour.md §9). */
 import {
-  createAdminUser,
-  deleteAdminUser,
-  findAdminUserByRef,
-  listAdminUsers,
-  updateAdminUser,
-} from '../domain/admin/users.ts';
-import {
   type AdminUser,
   type AdminUserCreate,
   AdminUserCreateSchema,
@@ -15,22 +8,22 @@ import {
 } from '../schemas/admin.ts';
 import {
   bodyFrom,
-  type Command,
-  type CommandContext,
-  deleteSubcommand,
   type FieldOption,
   fieldHelp,
   fieldOptions,
-  listFooter,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
-  record,
+} from './framework/fields.ts';
+import { listFooter, record, table } from './framework/output.ts';
+import {
+  type Command,
+  type CommandContext,
+  deleteSubcommand,
   resourceArgument,
   showSubcommand,
   subcommand,
-  table,
-} from './admin.ts';
+} from './framework/runner.ts';
 
 const PROFILE_FIELDS: FieldOption[] = [
   { flag: 'email', field: 'email', kind: 'string', help: 'email address; unique, case-insensitively' },
@@ -89,8 +82,8 @@ export function printUsers(
 export const USER_ARGUMENT = resourceArgument('USER', 'an accountId or an email address');
 
 async function setActive(context: CommandContext, active: boolean): Promise<void> {
-  const user = await findAdminUserByRef(context.db, context.args[0]!);
-  printUser(context, await updateAdminUser(context.db, user.accountId, { active }));
+  const user = await context.admin.users.findByRef(context.args[0]!);
+  printUser(context, await context.admin.users.update(user.accountId, { active }));
 }
 
 export const usersCommand: Command = {
@@ -107,13 +100,13 @@ export const usersCommand: Command = {
         query: typeof values.query === 'string' ? values.query : undefined,
       }),
       async run(context, request) {
-        printUsers(context, await listAdminUsers(context.db, request));
+        printUsers(context, await context.admin.users.list(request));
       },
     }),
     show: showSubcommand(
       USER_ARGUMENT,
       'Show one user, with their groups.',
-      (context, ref) => findAdminUserByRef(context.db, ref),
+      (context, ref) => context.admin.users.findByRef(ref),
       printUser,
     ),
     add: subcommand({
@@ -126,7 +119,7 @@ export const usersCommand: Command = {
         return bodyFrom<AdminUserCreate>(values, CREATE_FIELDS, AdminUserCreateSchema, groups ? { groups } : {});
       },
       async run(context, body) {
-        const user = await createAdminUser(context.db, body);
+        const user = await context.admin.users.create(body);
         if (!context.json) context.print(`created user ${user.accountId}`);
         printUser(context, user);
       },
@@ -139,8 +132,8 @@ export const usersCommand: Command = {
       optionHelp: [USER_ARGUMENT.help, ...fieldHelp(PROFILE_FIELDS)],
       input: ({ values }) => bodyFrom<AdminUserPatch>(values, PROFILE_FIELDS, AdminUserPatchSchema),
       async run(context, patch) {
-        const user = await findAdminUserByRef(context.db, context.args[0]!);
-        printUser(context, await updateAdminUser(context.db, user.accountId, patch));
+        const user = await context.admin.users.findByRef(context.args[0]!);
+        printUser(context, await context.admin.users.update(user.accountId, patch));
       },
     }),
     deactivate: {
@@ -162,8 +155,8 @@ export const usersCommand: Command = {
       'user',
       'Delete a user with their memberships, API tokens and properties.',
       async (context, ref) => {
-        const user = await findAdminUserByRef(context.db, ref);
-        await deleteAdminUser(context.db, user.accountId);
+        const user = await context.admin.users.findByRef(ref);
+        await context.admin.users.delete(user.accountId);
         return user.accountId;
       },
     ),

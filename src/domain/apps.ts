@@ -1,5 +1,13 @@
 /** Connect / OAuth apps (docs/behaviour.md §2). */
 import { v5 as uuidv5 } from 'uuid';
+import {
+  findSealedAppByIssuer,
+  findSealedAppByKey,
+  findSealedAppByOAuthClientId,
+  type SealedApp,
+} from '../store/apps.ts';
+import type { Db } from '../store/database.ts';
+import type { Secrets } from './secrets.ts';
 import type { User } from './users.ts';
 
 export interface App {
@@ -39,4 +47,43 @@ export function botUser(app: { accountId: string; name: string }): User {
     externalCollaborator: false,
     active: true,
   };
+}
+
+// ---------------------------------------------------------------- secrets in and out of the store
+
+/** The stored form of an app: the shared secret encrypted (it is read back to verify HS256 JWTs), the client secret digested. */
+export function sealApp(secrets: Secrets, app: App, clientSecret: string | null): SealedApp {
+  const { sharedSecret, ...rest } = app;
+  return {
+    ...rest,
+    sharedSecretSealed: secrets.encrypt(sharedSecret),
+    clientSecretDigest: clientSecret ? secrets.digest(clientSecret) : null,
+  };
+}
+
+/** The app with its shared secret in plain text, in memory only. */
+export function openApp(secrets: Secrets, sealed: SealedApp): App {
+  const { sharedSecretSealed, clientSecretDigest: _digest, ...rest } = sealed;
+  return { ...rest, sharedSecret: secrets.decrypt(sharedSecretSealed) };
+}
+
+/** The app a Connect JWT names in `iss`: its key, or its clientKey (docs/behaviour.md §3). */
+export async function findAppByIssuer(db: Db, secrets: Secrets, issuer: string): Promise<App | undefined> {
+  const sealed = await findSealedAppByIssuer(db, issuer);
+  return sealed && openApp(secrets, sealed);
+}
+
+export async function findAppByKey(db: Db, secrets: Secrets, key: string): Promise<App | undefined> {
+  const sealed = await findSealedAppByKey(db, key);
+  return sealed && openApp(secrets, sealed);
+}
+
+/** The app holding an OAuth `client_id` (docs/behaviour.md §2: `oauthClientId`), with its client secret's digest. */
+export async function findAppByOAuthClientId(
+  db: Db,
+  secrets: Secrets,
+  clientId: string,
+): Promise<{ app: App; clientSecretDigest: string | null } | undefined> {
+  const sealed = await findSealedAppByOAuthClientId(db, clientId);
+  return sealed && { app: openApp(secrets, sealed), clientSecretDigest: sealed.clientSecretDigest };
 }

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import { addGroupMember, ensureGroup } from '../store/groups.ts';
 import type { Database } from '../store/schema.ts';
 import { ensureSite, lockSite } from '../store/site.ts';
-import { insertApiToken } from '../store/tokens.ts';
+import { insertToken } from '../store/tokens.ts';
 import { countActiveMembers, findUserByEmail, upsertUser } from '../store/users.ts';
 import { newApiToken, type Secrets } from './secrets.ts';
 import { newAccountId } from './users.ts';
@@ -49,7 +49,7 @@ export async function bootstrap(db: Kysely<Database>, secrets: Secrets): Promise
       await addGroupMember(trx, group, accountId);
     }
     const apiToken = newApiToken();
-    await insertApiToken(trx, { accountId, name: 'first start', digest: secrets.digest(apiToken) });
+    await insertToken(trx, { accountId, name: 'first start', digest: secrets.digest(apiToken), expiresAt: null });
     return { email, accountId, apiToken, cloudId: site.cloudId };
   });
 }

@@ -10,11 +10,10 @@
  */
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
-import { findAppByOAuthClientId } from '../store/apps.ts';
 import { deleteExpiredOAuthTokens, insertOAuthToken } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
 import { findUser } from '../store/users.ts';
-import type { App } from './apps.ts';
+import { type App, findAppByOAuthClientId } from './apps.ts';
 import { describeJoseError, JWT_CLOCK_TOLERANCE_S } from './authenticate.ts';
 import { ApiError, oauthError } from './errors.ts';
 import { ACT_AS_USER, grantScopes, heldSpelling } from './scopes.ts';

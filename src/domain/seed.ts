@@ -11,14 +11,14 @@ import type { Kysely } from 'kysely';
 import { parse as parseYaml } from 'yaml';
 import { schemaProblems } from '../lib/schema-errors.ts';
 import { type SeedFile, SeedFileSchema } from '../schemas/seed.ts';
-import { takenAppField, upsertApp } from '../store/apps.ts';
+import { appExists, takenAppField, upsertApp } from '../store/apps.ts';
 import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
 import { insertProperty, propertyExists } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
 import { ensureSite, readSite, updateSite } from '../store/site.ts';
 import { ensureApiToken } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
-import { type App, botAccountId, botUser } from './apps.ts';
+import { type App, botAccountId, botUser, sealApp } from './apps.ts';
 import { ApiError } from './errors.ts';
 import type { Secrets } from './secrets.ts';
 import { type ContentSummary, checkContentSections, loadContentSections } from './seed-content.ts';
@@ -175,13 +175,11 @@ export async function loadSeed(
         continue;
       }
       await upsertUser(trx, botUser(record));
-      await upsertApp(trx, secrets, { ...record, clientSecret: app.clientSecret ?? null });
+      await upsertApp(trx, sealApp(secrets, record, app.clientSecret ?? null));
       appKeys.add(app.key);
       summary.apps++;
     }
-    const knownApp = async (key: string) =>
-      appKeys.has(key) ||
-      (await trx.selectFrom('apps').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
+    const knownApp = async (key: string) => appKeys.has(key) || (await appExists(trx, key));
 
     await checkContentSections(trx, rest, knownGroup, knownUser, problems);
 

@@ -1,15 +1,28 @@
+/**
+ * Connect / OAuth apps (docs/behaviour.md §2). The store keeps secrets as it is
+ * handed them: the shared secret sealed (encrypted) and the OAuth client
+ * secret digested, both by the domain (domain/apps.ts, domain/secrets.ts).
+ * Nothing here encrypts, decrypts or digests.
+ */
 import type { App } from '../domain/apps.ts';
-import type { Secrets } from '../domain/secrets.ts';
 import type { Db } from './database.ts';
+import { type Page, paged } from './paging.ts';
 import type { AppRow } from './schema.ts';
 
-function toApp(row: AppRow, secrets: Secrets): App {
+/** An app as stored: its shared secret sealed, its OAuth client secret (if any) digested. */
+export interface SealedApp extends Omit<App, 'sharedSecret'> {
+  sharedSecretSealed: string;
+  clientSecretDigest: string | null;
+}
+
+function toSealedApp(row: AppRow): SealedApp {
   return {
     key: row.key,
     name: row.name,
     clientKey: row.client_key,
-    sharedSecret: secrets.decrypt(row.shared_secret),
+    sharedSecretSealed: row.shared_secret,
     oauthClientId: row.oauth_client_id,
+    clientSecretDigest: row.client_secret_digest,
     scopes: JSON.parse(row.scopes) as string[],
     emailAccess: row.email_access === 1,
     accountId: row.account_id,
@@ -17,13 +30,13 @@ function toApp(row: AppRow, secrets: Secrets): App {
 }
 
 /** Inserts or replaces an app by key. Its bot user must exist already. */
-export async function upsertApp(db: Db, secrets: Secrets, app: App & { clientSecret?: string | null }): Promise<void> {
+export async function upsertApp(db: Db, app: SealedApp): Promise<void> {
   const values = {
     name: app.name,
     client_key: app.clientKey,
-    shared_secret: secrets.encrypt(app.sharedSecret),
+    shared_secret: app.sharedSecretSealed,
     oauth_client_id: app.oauthClientId,
-    client_secret_digest: app.clientSecret ? secrets.digest(app.clientSecret) : null,
+    client_secret_digest: app.clientSecretDigest,
     scopes: JSON.stringify(app.scopes),
     email_access: app.emailAccess ? 1 : 0,
     account_id: app.accountId,
@@ -36,34 +49,34 @@ export async function upsertApp(db: Db, secrets: Secrets, app: App & { clientSec
 }
 
 /** The app a Connect JWT names in `iss`: its key, or its clientKey (docs/behaviour.md §3). */
-export async function findAppByIssuer(db: Db, secrets: Secrets, issuer: string): Promise<App | undefined> {
+export async function findSealedAppByIssuer(db: Db, issuer: string): Promise<SealedApp | undefined> {
   const row = await db
     .selectFrom('apps')
     .selectAll()
     .where((eb) => eb.or([eb('key', '=', issuer), eb('client_key', '=', issuer)]))
     .executeTakeFirst();
-  return row && toApp(row, secrets);
+  return row && toSealedApp(row);
 }
 
-/** The app holding an OAuth `client_id` (docs/behaviour.md §2: `oauthClientId`), with its client secret's digest. */
-export async function findAppByOAuthClientId(
-  db: Db,
-  secrets: Secrets,
-  clientId: string,
-): Promise<{ app: App; clientSecretDigest: string | null } | undefined> {
+/** The app holding an OAuth `client_id` (docs/behaviour.md §2: `oauthClientId`). */
+export async function findSealedAppByOAuthClientId(db: Db, clientId: string): Promise<SealedApp | undefined> {
   const row = await db.selectFrom('apps').selectAll().where('oauth_client_id', '=', clientId).executeTakeFirst();
-  return row && { app: toApp(row, secrets), clientSecretDigest: row.client_secret_digest };
+  return row && toSealedApp(row);
 }
 
-export async function findAppByKey(db: Db, secrets: Secrets, key: string): Promise<App | undefined> {
+export async function findSealedAppByKey(db: Db, key: string): Promise<SealedApp | undefined> {
   const row = await db.selectFrom('apps').selectAll().where('key', '=', key).executeTakeFirst();
-  return row && toApp(row, secrets);
+  return row && toSealedApp(row);
+}
+
+export async function appExists(db: Db, key: string): Promise<boolean> {
+  return (await db.selectFrom('apps').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
 }
 
 /** The unique field (clientKey, oauthClientId or bot accountId) another app already holds, if any. */
 export async function takenAppField(
   db: Db,
-  app: App,
+  app: Pick<App, 'key' | 'clientKey' | 'oauthClientId' | 'accountId'>,
 ): Promise<'clientKey' | 'oauthClientId' | 'accountId' | undefined> {
   const row = await db
     .selectFrom('apps')
@@ -80,4 +93,100 @@ export async function takenAppField(
   if (!row) return undefined;
   if (row.client_key === app.clientKey) return 'clientKey';
   return row.account_id === app.accountId ? 'accountId' : 'oauthClientId';
+}
+
+export interface AppRecord {
+  key: string;
+  name: string;
+  clientKey: string;
+  oauthClientId: string | null;
+  hasClientSecret: boolean;
+  scopes: string[];
+  emailAccess: boolean;
+  accountId: string;
+}
+
+/** The app as the admin API shows it: no secret, not even encrypted. */
+function toAppRecord(row: Omit<AppRow, 'shared_secret' | 'created_at'>): AppRecord {
+  return {
+    key: row.key,
+    name: row.name,
+    clientKey: row.client_key,
+    oauthClientId: row.oauth_client_id,
+    hasClientSecret: row.client_secret_digest !== null,
+    scopes: JSON.parse(row.scopes) as string[],
+    emailAccess: row.email_access === 1,
+    accountId: row.account_id,
+  };
+}
+
+const APP_COLUMNS = [
+  'key',
+  'name',
+  'client_key',
+  'oauth_client_id',
+  'client_secret_digest',
+  'scopes',
+  'email_access',
+  'account_id',
+] as const;
+
+export async function findAppRecord(db: Db, key: string): Promise<AppRecord | undefined> {
+  const row = await db.selectFrom('apps').select(APP_COLUMNS).where('key', '=', key).executeTakeFirst();
+  return row && toAppRecord(row);
+}
+
+/** The app whose bot user this is, if any. */
+export async function findAppByAccountId(db: Db, accountId: string): Promise<AppRecord | undefined> {
+  const row = await db.selectFrom('apps').select(APP_COLUMNS).where('account_id', '=', accountId).executeTakeFirst();
+  return row && toAppRecord(row);
+}
+
+export async function listApps(db: Db, page: Page): Promise<{ items: AppRecord[]; more: boolean }> {
+  const rows = await db
+    .selectFrom('apps')
+    .select(APP_COLUMNS)
+    .orderBy('key')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
+  const { items, more } = paged(rows, page);
+  return { items: items.map(toAppRecord), more };
+}
+
+/** Only the columns given change. Secrets arrive already encrypted or digested. */
+export async function updateAppColumns(
+  db: Db,
+  key: string,
+  change: Partial<{
+    name: string;
+    clientKey: string;
+    sharedSecretSealed: string;
+    oauthClientId: string | null;
+    clientSecretDigest: string | null;
+    scopes: string[];
+    emailAccess: boolean;
+  }>,
+): Promise<void> {
+  const values = {
+    ...(change.name !== undefined && { name: change.name }),
+    ...(change.clientKey !== undefined && { client_key: change.clientKey }),
+    ...(change.sharedSecretSealed !== undefined && { shared_secret: change.sharedSecretSealed }),
+    ...(change.oauthClientId !== undefined && { oauth_client_id: change.oauthClientId }),
+    ...(change.clientSecretDigest !== undefined && { client_secret_digest: change.clientSecretDigest }),
+    ...(change.scopes !== undefined && { scopes: JSON.stringify(change.scopes) }),
+    ...(change.emailAccess !== undefined && { email_access: change.emailAccess ? 1 : 0 }),
+  };
+  if (Object.keys(values).length === 0) return;
+  await db.updateTable('apps').set(values).where('key', '=', key).execute();
+}
+
+/**
+ * Deletes an app (docs/behaviour.md §2): its Confluence namespace's properties, the app,
+ * then its bot user, whose memberships, tokens and properties cascade.
+ */
+export async function deleteAppAndBot(db: Db, app: { key: string; accountId: string }): Promise<void> {
+  await db.deleteFrom('properties').where('product', '=', 'confluence').where('namespace', '=', app.key).execute();
+  await db.deleteFrom('apps').where('key', '=', app.key).execute();
+  await db.deleteFrom('users').where('account_id', '=', app.accountId).execute();
 }

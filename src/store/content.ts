@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import type { Content, Restrictions } from '../domain/spaces.ts';
 import type { Db } from './database.ts';
-import type { Page } from './spaces.ts';
+import type { Page } from './paging.ts';
 
 interface ContentRow {
   id: string;

@@ -6,12 +6,8 @@
  */
 import type { Space, ViewPermission } from '../domain/spaces.ts';
 import type { Db } from './database.ts';
+import type { Page } from './paging.ts';
 import type { SpaceTable } from './schema.ts';
-
-export interface Page {
-  start: number;
-  limit: number;
-}
 
 type SpaceRow = Pick<SpaceTable, 'key' | 'name' | 'type' | 'owner_account_id' | 'view_anonymous'> & { id: number };
 

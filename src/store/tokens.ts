@@ -1,5 +1,7 @@
+/** API tokens (docs/behaviour.md §2): stored by digest only; the digest is made in the domain (domain/secrets.ts). */
 import { randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
+import { type Page, paged } from './paging.ts';
 
 export interface StoredToken {
   id: string;
@@ -8,23 +10,71 @@ export interface StoredToken {
   expiresAt: string | null;
 }
 
-export async function insertApiToken(
+/** A token as the administration API lists it: never the digest. */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  accountId: string;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+export async function insertToken(
   db: Db,
-  token: { accountId: string; name: string; digest: string; expiresAt?: string | null },
-): Promise<string> {
-  const id = randomUUID();
+  token: { accountId: string; name: string; digest: string; expiresAt: string | null },
+): Promise<TokenRecord> {
+  const record: TokenRecord = {
+    id: randomUUID(),
+    name: token.name,
+    accountId: token.accountId,
+    createdAt: new Date().toISOString(),
+    expiresAt: token.expiresAt,
+  };
   await db
     .insertInto('api_tokens')
     .values({
-      id,
-      account_id: token.accountId,
-      name: token.name,
+      id: record.id,
+      account_id: record.accountId,
+      name: record.name,
       digest: token.digest,
-      created_at: new Date().toISOString(),
-      expires_at: token.expiresAt ?? null,
+      created_at: record.createdAt,
+      expires_at: record.expiresAt,
     })
     .execute();
-  return id;
+  return record;
+}
+
+/** A user's tokens, oldest first. Never the digest. */
+export async function listTokens(
+  db: Db,
+  accountId: string,
+  page: Page,
+): Promise<{ items: TokenRecord[]; more: boolean }> {
+  const rows = await db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'account_id', 'created_at', 'expires_at'])
+    .where('account_id', '=', accountId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
+  const { items, more } = paged(rows, page);
+  return {
+    items: items.map((r) => ({
+      id: r.id,
+      name: r.name,
+      accountId: r.account_id,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+    })),
+    more,
+  };
+}
+
+export async function deleteToken(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('api_tokens').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }
 
 /** Adds a token unless one with the same digest exists (seed tokens are add-only). */

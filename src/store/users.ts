@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import type { User } from '../domain/users.ts';
 import type { Db } from './database.ts';
+import { type Page, paged } from './paging.ts';
 import { preparedQuery } from './prepared.ts';
 import type { NewUserRow, UserRow } from './schema.ts';
 
@@ -116,4 +118,52 @@ export async function takenUserField(db: Db, user: User): Promise<'email' | 'use
   if (!row) return undefined;
   if (row.email_lower === user.email.toLowerCase()) return 'email';
   return row.username !== null && row.username === user.username ? 'username' : 'userKey';
+}
+
+export async function insertUser(db: Db, user: User): Promise<void> {
+  await db
+    .insertInto('users')
+    .values({ ...toUserRow(user), created_at: new Date().toISOString() })
+    .execute();
+}
+
+/** `%`, `_` and the escape character itself match literally in a LIKE pattern. */
+function likeContaining(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Users by display name (code-point order), then accountId. `query` matches
+ * a case-insensitive substring of the display name, public name or email;
+ * SQLite's lower() folds ASCII letters only.
+ */
+export async function listUsers(db: Db, page: Page, query?: string): Promise<{ items: User[]; more: boolean }> {
+  let select = db.selectFrom('users').selectAll();
+  if (query !== undefined && query !== '') {
+    const pattern = likeContaining(query);
+    select = select.where((eb) =>
+      eb.or(
+        (['display_name', 'public_name', 'email'] as const).map(
+          (column) => sql<boolean>`lower(${eb.ref(column)}) like ${pattern} escape '\\'`,
+        ),
+      ),
+    );
+  }
+  const rows = await select
+    .orderBy('display_name')
+    .orderBy('account_id')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
+  const { items, more } = paged(rows, page);
+  return { items: items.map(toUser), more };
+}
+
+/** Renames an app's bot user along with the app (docs/behaviour.md §2: displayName = the app's name). */
+export async function renameUser(db: Db, accountId: string, name: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ display_name: name, public_name: name })
+    .where('account_id', '=', accountId)
+    .execute();
 }

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { findAppByIssuer } from '../../src/domain/apps.ts';
 import {
   currentUser,
   type DirectoryContext,
@@ -21,7 +22,6 @@ import type { Member, Principal } from '../../src/domain/principal.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { loadSeed } from '../../src/domain/seed.ts';
 import type { Site } from '../../src/domain/site.ts';
-import { findAppByIssuer } from '../../src/store/apps.ts';
 import type { Store } from '../../src/store/database.ts';
 import { readSite } from '../../src/store/site.ts';
 import { findUser, groupNamesOf } from '../../src/store/users.ts';

@@ -11,16 +11,15 @@ import {
   type AppRecord,
   deleteAppAndBot,
   findAppRecord,
-  insertUser,
   listApps,
-  renameUser,
+  takenAppField,
   updateAppColumns,
-} from '../../store/admin.ts';
-import { takenAppField, upsertApp } from '../../store/apps.ts';
+  upsertApp,
+} from '../../store/apps.ts';
 import { type Db, isUniqueViolation } from '../../store/database.ts';
 import type { Database } from '../../store/schema.ts';
-import { findUser } from '../../store/users.ts';
-import { type App, botAccountId, botUser, MIN_SHARED_SECRET_LENGTH } from '../apps.ts';
+import { findUser, insertUser, renameUser } from '../../store/users.ts';
+import { type App, botAccountId, botUser, MIN_SHARED_SECRET_LENGTH, sealApp } from '../apps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Secrets } from '../secrets.ts';
 import { type AdminList, checkAccountId, listOf, type PageRequest, pageOf } from './common.ts';
@@ -59,98 +58,103 @@ function explainTaken(
   return conflict(`${field} "${app[field]}" already belongs to another app${field === 'accountId' ? ' or user' : ''}`);
 }
 
-export async function listAdminApps(db: Kysely<Database>, request: PageRequest = {}): Promise<AdminList<AdminApp>> {
-  const page = pageOf(request);
-  return listOf((await listApps(db, page)).items, page);
-}
+/** The administration API's apps (docs/behaviour.md §9); the CLI's `apps` command uses it too. */
+export class AppAdmin {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: Secrets,
+  ) {}
 
-export async function getAdminApp(db: Kysely<Database>, key: string): Promise<AdminApp> {
-  const app = await findAppRecord(db, key);
-  if (!app) throw noSuchApp(key);
-  return app;
-}
-
-export async function createAdminApp(db: Kysely<Database>, secrets: Secrets, input: AdminAppCreate): Promise<AdminApp> {
-  checkAppKey(input.key);
-  checkSharedSecret(input.sharedSecret);
-  if (input.accountId !== undefined) checkAccountId(input.accountId);
-  const app: App = {
-    key: input.key,
-    name: input.name,
-    clientKey: input.clientKey,
-    sharedSecret: input.sharedSecret,
-    oauthClientId: input.oauthClientId ?? null,
-    scopes: checkScopes(input.scopes) ?? DEFAULT_APP_SCOPES,
-    emailAccess: input.emailAccess ?? false,
-    accountId: input.accountId ?? botAccountId(input.key),
-  };
-  const check = async (trx: Db) => {
-    if (await findAppRecord(trx, app.key)) throw conflict(`An app with key ${app.key} already exists`);
-    const taken = await takenAppField(trx, app);
-    if (taken) throw explainTaken(taken, app);
-    // The bot user is new: an existing account of that id is someone else's.
-    if (await findUser(trx, app.accountId)) throw explainTaken('accountId', app);
-  };
-  try {
-    await db.transaction().execute(async (trx) => {
-      await check(trx);
-      await insertUser(trx, botUser(app));
-      await upsertApp(trx, secrets, { ...app, clientSecret: input.clientSecret ?? null });
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    await check(db);
-    throw conflict(`App ${app.key} conflicts with another app created at the same time`);
+  async list(request: PageRequest = {}): Promise<AdminList<AdminApp>> {
+    const page = pageOf(request);
+    return listOf((await listApps(this.db, page)).items, page);
   }
-  return getAdminApp(db, app.key);
-}
 
-export async function updateAdminApp(
-  db: Kysely<Database>,
-  secrets: Secrets,
-  key: string,
-  patch: AdminAppPatch,
-): Promise<AdminApp> {
-  checkSharedSecret(patch.sharedSecret);
-  const scopes = checkScopes(patch.scopes);
-  const current: AppRecord = await getAdminApp(db, key);
-  const next = {
-    clientKey: patch.clientKey ?? current.clientKey,
-    oauthClientId: patch.oauthClientId === undefined ? current.oauthClientId : patch.oauthClientId,
-    accountId: current.accountId,
-  };
-  const taken = await takenAppField(db, { ...next, key } as App);
-  if (taken) throw explainTaken(taken, next);
-  try {
-    await db.transaction().execute(async (trx) => {
-      await updateAppColumns(trx, key, {
-        name: patch.name,
-        clientKey: patch.clientKey,
-        sharedSecretSealed: patch.sharedSecret === undefined ? undefined : secrets.encrypt(patch.sharedSecret),
-        oauthClientId: patch.oauthClientId,
-        clientSecretDigest:
-          patch.clientSecret === undefined
-            ? undefined
-            : patch.clientSecret === null
-              ? null
-              : secrets.digest(patch.clientSecret),
-        scopes,
-        emailAccess: patch.emailAccess,
+  async get(key: string): Promise<AdminApp> {
+    const app = await findAppRecord(this.db, key);
+    if (!app) throw noSuchApp(key);
+    return app;
+  }
+
+  async create(input: AdminAppCreate): Promise<AdminApp> {
+    const { db, secrets } = this;
+    checkAppKey(input.key);
+    checkSharedSecret(input.sharedSecret);
+    if (input.accountId !== undefined) checkAccountId(input.accountId);
+    const app: App = {
+      key: input.key,
+      name: input.name,
+      clientKey: input.clientKey,
+      sharedSecret: input.sharedSecret,
+      oauthClientId: input.oauthClientId ?? null,
+      scopes: checkScopes(input.scopes) ?? DEFAULT_APP_SCOPES,
+      emailAccess: input.emailAccess ?? false,
+      accountId: input.accountId ?? botAccountId(input.key),
+    };
+    const check = async (trx: Db) => {
+      if (await findAppRecord(trx, app.key)) throw conflict(`An app with key ${app.key} already exists`);
+      const taken = await takenAppField(trx, app);
+      if (taken) throw explainTaken(taken, app);
+      // The bot user is new: an existing account of that id is someone else's.
+      if (await findUser(trx, app.accountId)) throw explainTaken('accountId', app);
+    };
+    try {
+      await db.transaction().execute(async (trx) => {
+        await check(trx);
+        await insertUser(trx, botUser(app));
+        await upsertApp(trx, sealApp(secrets, app, input.clientSecret ?? null));
       });
-      if (patch.name !== undefined) await renameUser(trx, current.accountId, patch.name);
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    const again = await takenAppField(db, { ...next, key } as App);
-    throw again
-      ? explainTaken(again, next)
-      : conflict(`App ${key} conflicts with another app changed at the same time`);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await check(db);
+      throw conflict(`App ${app.key} conflicts with another app created at the same time`);
+    }
+    return this.get(app.key);
   }
-  return getAdminApp(db, key);
-}
 
-/** docs/behaviour.md §2: removes the app's bot user (with its memberships and tokens) and its Confluence namespace's properties. */
-export async function deleteAdminApp(db: Kysely<Database>, key: string): Promise<void> {
-  const app = await getAdminApp(db, key);
-  await db.transaction().execute((trx) => deleteAppAndBot(trx, app));
+  async update(key: string, patch: AdminAppPatch): Promise<AdminApp> {
+    const { db, secrets } = this;
+    checkSharedSecret(patch.sharedSecret);
+    const scopes = checkScopes(patch.scopes);
+    const current: AppRecord = await this.get(key);
+    const next = {
+      clientKey: patch.clientKey ?? current.clientKey,
+      oauthClientId: patch.oauthClientId === undefined ? current.oauthClientId : patch.oauthClientId,
+      accountId: current.accountId,
+    };
+    const taken = await takenAppField(db, { ...next, key } as App);
+    if (taken) throw explainTaken(taken, next);
+    try {
+      await db.transaction().execute(async (trx) => {
+        await updateAppColumns(trx, key, {
+          name: patch.name,
+          clientKey: patch.clientKey,
+          sharedSecretSealed: patch.sharedSecret === undefined ? undefined : secrets.encrypt(patch.sharedSecret),
+          oauthClientId: patch.oauthClientId,
+          clientSecretDigest:
+            patch.clientSecret === undefined
+              ? undefined
+              : patch.clientSecret === null
+                ? null
+                : secrets.digest(patch.clientSecret),
+          scopes,
+          emailAccess: patch.emailAccess,
+        });
+        if (patch.name !== undefined) await renameUser(trx, current.accountId, patch.name);
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const again = await takenAppField(db, { ...next, key } as App);
+      throw again
+        ? explainTaken(again, next)
+        : conflict(`App ${key} conflicts with another app changed at the same time`);
+    }
+    return this.get(key);
+  }
+
+  /** docs/behaviour.md §2: removes the app's bot user (with its memberships and tokens) and its Confluence namespace's properties. */
+  async delete(key: string): Promise<void> {
+    const app = await this.get(key);
+    await this.db.transaction().execute((trx) => deleteAppAndBot(trx, app));
+  }
 }

@@ -6,7 +6,6 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { ADMIN_PAGE } from '../../schemas/admin.ts';
-import { ensureGroup } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
 import { ensureSite, lockSite, readSite } from '../../store/site.ts';
 import { countActiveMembers } from '../../store/users.ts';
@@ -75,17 +74,6 @@ export function checkMemberNames(names: MemberNames, field: string): MemberNames
     out.groups = sortedDistinct(names.groups);
   }
   return out;
-}
-
-/**
- * The site row and the groups its settings name, as first start makes them
- * (domain/bootstrap.ts), so the CLI can manage users on a database no
- * server has started on yet.
- */
-export async function ensureSiteAndGroups(db: Kysely<Database>): Promise<void> {
-  const site = await ensureSite(db);
-  for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups]))
-    await ensureGroup(db, name);
 }
 
 /**

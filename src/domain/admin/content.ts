@@ -79,85 +79,83 @@ async function applyRestrictions(
   await updateContentColumns(db, id, { restricted: users.length + groups.length > 0 });
 }
 
-export async function listAdminContent(
-  db: Kysely<Database>,
-  request: PageRequest & { space?: string } = {},
-): Promise<AdminList<AdminContent>> {
-  const page = pageOf(request);
-  let spaceId: number | undefined;
-  if (request.space !== undefined) {
-    checkSpaceKey(request.space, 'space');
-    const space = await findSpaceByKey(db, request.space);
-    if (!space) throw noSuchSpace(request.space);
-    spaceId = space.id;
+/** The administration API's content (docs/behaviour.md §9); the CLI's `content` command uses it too. */
+export class ContentAdmin {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async list(request: PageRequest & { space?: string } = {}): Promise<AdminList<AdminContent>> {
+    const page = pageOf(request);
+    let spaceId: number | undefined;
+    if (request.space !== undefined) {
+      checkSpaceKey(request.space, 'space');
+      const space = await findSpaceByKey(this.db, request.space);
+      if (!space) throw noSuchSpace(request.space);
+      spaceId = space.id;
+    }
+    return listOf((await listContent(this.db, page, spaceId)).items.map(toAdminContent), page);
   }
-  return listOf((await listContent(db, page, spaceId)).items.map(toAdminContent), page);
-}
 
-export async function getAdminContent(db: Db, id: string): Promise<AdminContent> {
-  checkContentId(id, 'id');
-  const content = await findContent(db, id);
-  if (!content) throw noSuchContent(id);
-  return toAdminContent(content);
-}
+  async get(id: string): Promise<AdminContent> {
+    checkContentId(id, 'id');
+    const content = await findContent(this.db, id);
+    if (!content) throw noSuchContent(id);
+    return toAdminContent(content);
+  }
 
-export async function createAdminContent(db: Kysely<Database>, input: AdminContentCreate): Promise<AdminContent> {
-  if (input.id !== undefined) checkContentId(input.id, 'id');
-  checkSpaceKey(input.space, 'space');
-  checkText(input.title, 'title');
-  const labels = checkLabels(input.labels) ?? [];
-  const restrictions = checkRestrictionsChange(input.restrictions);
-  const duplicate = (id: string) => conflict(`Content with id ${id} already exists`);
+  async create(input: AdminContentCreate): Promise<AdminContent> {
+    if (input.id !== undefined) checkContentId(input.id, 'id');
+    checkSpaceKey(input.space, 'space');
+    checkText(input.title, 'title');
+    const labels = checkLabels(input.labels) ?? [];
+    const restrictions = checkRestrictionsChange(input.restrictions);
+    const duplicate = (id: string) => conflict(`Content with id ${id} already exists`);
 
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const id = await db.transaction().execute(async (trx) => {
-        const spaceId = await spaceIdOf(trx, input.space);
-        await checkReferences(trx, 'restrictions', restrictions);
-        const id = input.id ?? (await nextContentId(trx));
-        if (!CONTENT_ID_PATTERN.test(id))
-          throw conflict('No content id is left: the largest has 18 digits; give an id');
-        if (await findContent(trx, id)) throw duplicate(id);
-        await insertContent(trx, id, { spaceId, type: input.type ?? 'page', title: input.title, restricted: false });
-        await setContentLabels(trx, id, labels);
-        await applyRestrictions(trx, id, { users: [], groups: [] }, restrictions);
-        return id;
-      });
-      return getAdminContent(db, id);
-    } catch (error) {
-      // A concurrent create took the id between the check and the insert.
-      if (!isUniqueViolation(error)) throw error;
-      if (input.id !== undefined) throw duplicate(input.id);
-      if (attempt >= ID_ATTEMPTS)
-        throw conflict('Content conflicts with other content created at the same time: try again');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const id = await this.db.transaction().execute(async (trx) => {
+          const spaceId = await spaceIdOf(trx, input.space);
+          await checkReferences(trx, 'restrictions', restrictions);
+          const id = input.id ?? (await nextContentId(trx));
+          if (!CONTENT_ID_PATTERN.test(id))
+            throw conflict('No content id is left: the largest has 18 digits; give an id');
+          if (await findContent(trx, id)) throw duplicate(id);
+          await insertContent(trx, id, { spaceId, type: input.type ?? 'page', title: input.title, restricted: false });
+          await setContentLabels(trx, id, labels);
+          await applyRestrictions(trx, id, { users: [], groups: [] }, restrictions);
+          return id;
+        });
+        return this.get(id);
+      } catch (error) {
+        // A concurrent create took the id between the check and the insert.
+        if (!isUniqueViolation(error)) throw error;
+        if (input.id !== undefined) throw duplicate(input.id);
+        if (attempt >= ID_ATTEMPTS)
+          throw conflict('Content conflicts with other content created at the same time: try again');
+      }
     }
   }
-}
 
-export async function updateAdminContent(
-  db: Kysely<Database>,
-  id: string,
-  patch: AdminContentPatch,
-): Promise<AdminContent> {
-  checkContentId(id, 'id');
-  if (patch.space !== undefined) checkSpaceKey(patch.space, 'space');
-  if (patch.title !== undefined) checkText(patch.title, 'title');
-  const labels = checkLabels(patch.labels);
-  const restrictions = checkRestrictionsChange(patch.restrictions);
-  await db.transaction().execute(async (trx) => {
-    const current = await findContent(trx, id);
-    if (!current) throw noSuchContent(id);
-    const spaceId = patch.space === undefined ? undefined : await spaceIdOf(trx, patch.space);
-    await checkReferences(trx, 'restrictions', restrictions);
-    await updateContentColumns(trx, id, { spaceId, type: patch.type, title: patch.title });
-    if (labels !== undefined) await setContentLabels(trx, id, labels);
-    await applyRestrictions(trx, id, current.restrictions, restrictions);
-  });
-  return getAdminContent(db, id);
-}
+  async update(id: string, patch: AdminContentPatch): Promise<AdminContent> {
+    checkContentId(id, 'id');
+    if (patch.space !== undefined) checkSpaceKey(patch.space, 'space');
+    if (patch.title !== undefined) checkText(patch.title, 'title');
+    const labels = checkLabels(patch.labels);
+    const restrictions = checkRestrictionsChange(patch.restrictions);
+    await this.db.transaction().execute(async (trx) => {
+      const current = await findContent(trx, id);
+      if (!current) throw noSuchContent(id);
+      const spaceId = patch.space === undefined ? undefined : await spaceIdOf(trx, patch.space);
+      await checkReferences(trx, 'restrictions', restrictions);
+      await updateContentColumns(trx, id, { spaceId, type: patch.type, title: patch.title });
+      if (labels !== undefined) await setContentLabels(trx, id, labels);
+      await applyRestrictions(trx, id, current.restrictions, restrictions);
+    });
+    return this.get(id);
+  }
 
-/** docs/behaviour.md §2: removes the content and its watches; its labels stay, and so do their watches. */
-export async function deleteAdminContent(db: Kysely<Database>, id: string): Promise<void> {
-  await getAdminContent(db, id);
-  await deleteContent(db, id);
+  /** docs/behaviour.md §2: removes the content and its watches; its labels stay, and so do their watches. */
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    await deleteContent(this.db, id);
+  }
 }

@@ -6,17 +6,17 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminGroup, AdminUser } from '../../schemas/admin.ts';
+import { isUniqueViolation } from '../../store/database.ts';
+import { groupNamesOfUsers } from '../../store/directory.ts';
 import {
+  addGroupMember,
   deleteGroup,
   findGroup,
-  groupNamesOfUsers,
   insertGroup,
   listGroupMembers,
   listGroups,
   removeGroupMember,
-} from '../../store/admin.ts';
-import { isUniqueViolation } from '../../store/database.ts';
-import { addGroupMember } from '../../store/groups.ts';
+} from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
 import { readSite } from '../../store/site.ts';
 import { findUser } from '../../store/users.ts';
@@ -41,52 +41,6 @@ async function existingGroup(db: Kysely<Database>, name: string): Promise<AdminG
   return group;
 }
 
-export async function listAdminGroups(db: Kysely<Database>, request: PageRequest = {}): Promise<AdminList<AdminGroup>> {
-  const page = pageOf(request);
-  return listOf((await listGroups(db, page)).items, page);
-}
-
-export async function createAdminGroup(db: Kysely<Database>, name: string): Promise<AdminGroup> {
-  checkGroupName(name);
-  const duplicate = () => conflict(`A group named "${name}" already exists`);
-  if (await findGroup(db, name)) throw duplicate();
-  try {
-    return await insertGroup(db, name);
-  } catch (error) {
-    if (isUniqueViolation(error)) throw duplicate();
-    throw error;
-  }
-}
-
-export async function deleteAdminGroup(db: Kysely<Database>, name: string): Promise<void> {
-  const group = await existingGroup(db, name);
-  const { settings } = (await readSite(db)) ?? { settings: undefined };
-  for (const setting of ['adminGroups', 'canUseGroups'] as const) {
-    if (settings?.[setting].includes(name)) {
-      throw conflict(`Group "${name}" is named in the site's ${setting}: change the site settings before deleting it`);
-    }
-  }
-  await keepingAnAdmin(db, `Deleting group "${name}"`, (trx) => deleteGroup(trx, group.id));
-}
-
-export async function listAdminGroupMembers(
-  db: Kysely<Database>,
-  name: string,
-  request: PageRequest = {},
-): Promise<AdminList<AdminUser>> {
-  const group = await existingGroup(db, name);
-  const page = pageOf(request);
-  const { items } = await listGroupMembers(db, group.id, page);
-  const groups = await groupNamesOfUsers(
-    db,
-    items.map((u) => u.accountId),
-  );
-  return listOf(
-    items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
-    page,
-  );
-}
-
 /** Both checks of a membership change: syntax of both names first, then existence. */
 async function membership(db: Kysely<Database>, name: string, accountId: string) {
   checkGroupName(name);
@@ -97,16 +51,66 @@ async function membership(db: Kysely<Database>, name: string, accountId: string)
   return { group, user };
 }
 
-export async function addAdminGroupMember(db: Kysely<Database>, name: string, accountId: string): Promise<void> {
-  const { user } = await membership(db, name, accountId);
-  // docs/behaviour.md §2: an app's bot user has no groups.
-  if (user.accountType === 'app') throw conflict(`User ${accountId} is an app's bot user, which belongs to no groups`);
-  await addGroupMember(db, name, accountId);
-}
+/** The administration API's groups and memberships (docs/behaviour.md §9); the CLI's `groups` command uses it too. */
+export class GroupAdmin {
+  constructor(private readonly db: Kysely<Database>) {}
 
-export async function removeAdminGroupMember(db: Kysely<Database>, name: string, accountId: string): Promise<void> {
-  const { group } = await membership(db, name, accountId);
-  await keepingAnAdmin(db, `Removing user ${accountId} from group "${name}"`, (trx) =>
-    removeGroupMember(trx, group.id, accountId),
-  );
+  async list(request: PageRequest = {}): Promise<AdminList<AdminGroup>> {
+    const page = pageOf(request);
+    return listOf((await listGroups(this.db, page)).items, page);
+  }
+
+  async create(name: string): Promise<AdminGroup> {
+    checkGroupName(name);
+    const duplicate = () => conflict(`A group named "${name}" already exists`);
+    if (await findGroup(this.db, name)) throw duplicate();
+    try {
+      return await insertGroup(this.db, name);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicate();
+      throw error;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    const group = await existingGroup(this.db, name);
+    const { settings } = (await readSite(this.db)) ?? { settings: undefined };
+    for (const setting of ['adminGroups', 'canUseGroups'] as const) {
+      if (settings?.[setting].includes(name)) {
+        throw conflict(
+          `Group "${name}" is named in the site's ${setting}: change the site settings before deleting it`,
+        );
+      }
+    }
+    await keepingAnAdmin(this.db, `Deleting group "${name}"`, (trx) => deleteGroup(trx, group.id));
+  }
+
+  async listMembers(name: string, request: PageRequest = {}): Promise<AdminList<AdminUser>> {
+    const group = await existingGroup(this.db, name);
+    const page = pageOf(request);
+    const { items } = await listGroupMembers(this.db, group.id, page);
+    const groups = await groupNamesOfUsers(
+      this.db,
+      items.map((u) => u.accountId),
+    );
+    return listOf(
+      items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
+      page,
+    );
+  }
+
+  async addMember(name: string, accountId: string): Promise<void> {
+    const { user } = await membership(this.db, name, accountId);
+    // docs/behaviour.md §2: an app's bot user has no groups.
+    if (user.accountType === 'app')
+      throw conflict(`User ${accountId} is an app's bot user, which belongs to no groups`);
+    await addGroupMember(this.db, name, accountId);
+  }
+
+  async removeMember(name: string, accountId: string): Promise<void> {
+    const { group } = await membership(this.db, name, accountId);
+    await keepingAnAdmin(this.db, `Removing user ${accountId} from group "${name}"`, (trx) =>
+      removeGroupMember(trx, group.id, accountId),
+    );
+  }
 }

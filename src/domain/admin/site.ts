@@ -14,33 +14,50 @@ import { checkGroupName, keepingAnAdmin } from './common.ts';
 /** The same rule as --base-url (config.ts): http(s), a host, an optional path; no query or fragment. */
 const BASE_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 
-export async function getAdminSite(db: Kysely<Database>, effectiveBaseUrl?: string): Promise<AdminSite> {
-  const site = await ensureSite(db);
-  return {
-    cloudId: site.cloudId,
-    baseUrl: site.baseUrl,
-    ...(effectiveBaseUrl !== undefined && { effectiveBaseUrl }),
-    ...site.settings,
-  };
-}
+/** The administration API's site settings (docs/behaviour.md §9); the CLI's `site` command uses it too. */
+export class SiteAdmin {
+  constructor(private readonly db: Kysely<Database>) {}
 
-export async function updateAdminSite(db: Kysely<Database>, patch: AdminSitePatch): Promise<void> {
-  const { baseUrl, ...settings } = patch;
-  if (baseUrl !== undefined && !BASE_URL.test(baseUrl)) {
-    throw badRequest(
-      `baseUrl "${baseUrl}" must be an http:// or https:// URL with no query or fragment, e.g. https://confluence.example.com`,
-    );
+  /** `effectiveBaseUrl`: the base URL requests see, when there are requests (not in the CLI). */
+  async get(effectiveBaseUrl?: string): Promise<AdminSite> {
+    const site = await ensureSite(this.db);
+    return {
+      cloudId: site.cloudId,
+      baseUrl: site.baseUrl,
+      ...(effectiveBaseUrl !== undefined && { effectiveBaseUrl }),
+      ...site.settings,
+    };
   }
-  for (const field of ['canUseGroups', 'adminGroups'] as const) {
-    const names = settings[field];
-    if (names === undefined) continue;
-    if (names.length === 0) throw badRequest(`${field} must name at least one group`);
-    for (const [i, name] of names.entries()) checkGroupName(name, `${field}[${i}]`);
-    settings[field] = [...new Set(names)];
+
+  async update(patch: AdminSitePatch): Promise<void> {
+    const { baseUrl, ...settings } = patch;
+    if (baseUrl !== undefined && !BASE_URL.test(baseUrl)) {
+      throw badRequest(
+        `baseUrl "${baseUrl}" must be an http:// or https:// URL with no query or fragment, e.g. https://confluence.example.com`,
+      );
+    }
+    for (const field of ['canUseGroups', 'adminGroups'] as const) {
+      const names = settings[field];
+      if (names === undefined) continue;
+      if (names.length === 0) throw badRequest(`${field} must name at least one group`);
+      for (const [i, name] of names.entries()) checkGroupName(name, `${field}[${i}]`);
+      settings[field] = [...new Set(names)];
+    }
+    await keepingAnAdmin(this.db, 'This change of adminGroups', async (trx) => {
+      for (const name of new Set([...(settings.canUseGroups ?? []), ...(settings.adminGroups ?? [])]))
+        await ensureGroup(trx, name);
+      await updateSite(trx, { baseUrl: baseUrl?.replace(/\/+$/, ''), settings });
+    });
   }
-  await keepingAnAdmin(db, 'This change of adminGroups', async (trx) => {
-    for (const name of new Set([...(settings.canUseGroups ?? []), ...(settings.adminGroups ?? [])]))
-      await ensureGroup(trx, name);
-    await updateSite(trx, { baseUrl: baseUrl?.replace(/\/+$/, ''), settings });
-  });
+
+  /**
+   * The site row and the groups its settings name, as first start makes them
+   * (domain/bootstrap.ts), so the CLI can manage users on a database no
+   * server has started on yet.
+   */
+  async ensure(): Promise<void> {
+    const site = await ensureSite(this.db);
+    for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups]))
+      await ensureGroup(this.db, name);
+  }
 }

@@ -76,76 +76,83 @@ async function applyView(db: Db, spaceId: number, view: ViewChange): Promise<voi
   if (view.users !== undefined) await setSpaceViewUsers(db, spaceId, view.users);
 }
 
-export async function listAdminSpaces(db: Kysely<Database>, request: PageRequest = {}): Promise<AdminList<AdminSpace>> {
-  const page = pageOf(request);
-  return listOf((await listSpaces(db, page)).items.map(toAdminSpace), page);
-}
+/** The administration API's spaces (docs/behaviour.md §9); the CLI's `spaces` command uses it too. */
+export class SpaceAdmin {
+  constructor(private readonly db: Kysely<Database>) {}
 
-export async function getAdminSpace(db: Db, key: string): Promise<AdminSpace> {
-  checkSpaceKey(key, 'key');
-  const space = await findSpaceByKey(db, key);
-  if (!space) throw noSuchSpace(key);
-  return toAdminSpace(space);
-}
+  async list(request: PageRequest = {}): Promise<AdminList<AdminSpace>> {
+    const page = pageOf(request);
+    return listOf((await listSpaces(this.db, page)).items.map(toAdminSpace), page);
+  }
 
-export async function createAdminSpace(db: Kysely<Database>, input: AdminSpaceCreate): Promise<AdminSpace> {
-  checkSpaceKey(input.key, 'key');
-  checkText(input.name, 'name');
-  const type: SpaceType = input.type ?? 'global';
-  if (type === 'personal' && input.owner === undefined)
-    throw badRequest('owner is required: a personal space has an owner');
-  if (type === 'global' && input.owner !== undefined) throw badRequest('owner: only a personal space has an owner');
-  if (input.owner !== undefined) checkAccountId(input.owner, 'owner');
-  const view = checkViewChange(input.view);
-  const duplicate = () => conflict(`A space with key ${input.key} already exists`);
-  try {
-    await db.transaction().execute(async (trx) => {
-      await checkReferences(trx, 'view', view);
-      if (await findSpaceByKey(trx, input.key)) throw duplicate();
-      if (input.owner !== undefined) await checkOwner(trx, input.owner, input.key);
-      const id = await insertSpace(trx, input.key, {
-        name: input.name,
-        type,
-        owner: input.owner ?? null,
-        anonymous: view.anonymous ?? false,
+  async get(key: string): Promise<AdminSpace> {
+    checkSpaceKey(key, 'key');
+    const space = await findSpaceByKey(this.db, key);
+    if (!space) throw noSuchSpace(key);
+    return toAdminSpace(space);
+  }
+
+  async create(input: AdminSpaceCreate): Promise<AdminSpace> {
+    checkSpaceKey(input.key, 'key');
+    checkText(input.name, 'name');
+    const type: SpaceType = input.type ?? 'global';
+    if (type === 'personal' && input.owner === undefined)
+      throw badRequest('owner is required: a personal space has an owner');
+    if (type === 'global' && input.owner !== undefined) throw badRequest('owner: only a personal space has an owner');
+    if (input.owner !== undefined) checkAccountId(input.owner, 'owner');
+    const view = checkViewChange(input.view);
+    const duplicate = () => conflict(`A space with key ${input.key} already exists`);
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await checkReferences(trx, 'view', view);
+        if (await findSpaceByKey(trx, input.key)) throw duplicate();
+        if (input.owner !== undefined) await checkOwner(trx, input.owner, input.key);
+        const id = await insertSpace(trx, input.key, {
+          name: input.name,
+          type,
+          owner: input.owner ?? null,
+          anonymous: view.anonymous ?? false,
+        });
+        await applyView(trx, id, view);
       });
-      await applyView(trx, id, view);
-    });
-  } catch (error) {
-    // A concurrent create took the key or the owner between the checks and the insert.
-    if (!isUniqueViolation(error)) throw error;
-    if (await findSpaceByKey(db, input.key)) throw duplicate();
-    throw conflict(`Space ${input.key} conflicts with another space created at the same time (its owner has one now)`);
+    } catch (error) {
+      // A concurrent create took the key or the owner between the checks and the insert.
+      if (!isUniqueViolation(error)) throw error;
+      if (await findSpaceByKey(this.db, input.key)) throw duplicate();
+      throw conflict(
+        `Space ${input.key} conflicts with another space created at the same time (its owner has one now)`,
+      );
+    }
+    return this.get(input.key);
   }
-  return getAdminSpace(db, input.key);
-}
 
-export async function updateAdminSpace(db: Kysely<Database>, key: string, patch: AdminSpacePatch): Promise<AdminSpace> {
-  checkSpaceKey(key, 'key');
-  if (patch.name !== undefined) checkText(patch.name, 'name');
-  if (patch.owner !== undefined && patch.owner !== null) checkAccountId(patch.owner, 'owner');
-  const view = checkViewChange(patch.view);
-  try {
-    await db.transaction().execute(async (trx) => {
-      const space = await findSpaceByKey(trx, key);
-      if (!space) throw noSuchSpace(key);
-      if (patch.owner !== undefined) {
-        if (space.type === 'global') throw badRequest(`owner: space ${key} is a global space, which has no owner`);
-        if (patch.owner !== null) await checkOwner(trx, patch.owner, key);
-      }
-      await checkReferences(trx, 'view', view);
-      await updateSpaceColumns(trx, space.id, { name: patch.name, owner: patch.owner, anonymous: view.anonymous });
-      await applyView(trx, space.id, view);
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    throw conflict(`User ${patch.owner} already owns a personal space; a user has at most one`);
+  async update(key: string, patch: AdminSpacePatch): Promise<AdminSpace> {
+    checkSpaceKey(key, 'key');
+    if (patch.name !== undefined) checkText(patch.name, 'name');
+    if (patch.owner !== undefined && patch.owner !== null) checkAccountId(patch.owner, 'owner');
+    const view = checkViewChange(patch.view);
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        const space = await findSpaceByKey(trx, key);
+        if (!space) throw noSuchSpace(key);
+        if (patch.owner !== undefined) {
+          if (space.type === 'global') throw badRequest(`owner: space ${key} is a global space, which has no owner`);
+          if (patch.owner !== null) await checkOwner(trx, patch.owner, key);
+        }
+        await checkReferences(trx, 'view', view);
+        await updateSpaceColumns(trx, space.id, { name: patch.name, owner: patch.owner, anonymous: view.anonymous });
+        await applyView(trx, space.id, view);
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      throw conflict(`User ${patch.owner} already owns a personal space; a user has at most one`);
+    }
+    return this.get(key);
   }
-  return getAdminSpace(db, key);
-}
 
-/** docs/behaviour.md §2: removes the space, its content, and every watch on either (cascades). */
-export async function deleteAdminSpace(db: Kysely<Database>, key: string): Promise<void> {
-  const space = await getAdminSpace(db, key);
-  await deleteSpace(db, space.id);
+  /** docs/behaviour.md §2: removes the space, its content, and every watch on either (cascades). */
+  async delete(key: string): Promise<void> {
+    const space = await this.get(key);
+    await deleteSpace(this.db, space.id);
+  }
 }

@@ -10,11 +10,21 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminUser, AdminUserCreate, AdminUserPatch } from '../../schemas/admin.ts';
-import { findAppByAccountId, groupNamesOfUsers, insertUser, listUsers } from '../../store/admin.ts';
+import { findAppByAccountId } from '../../store/apps.ts';
 import { type Db, isUniqueViolation } from '../../store/database.ts';
+import { groupNamesOfUsers } from '../../store/directory.ts';
 import { addGroupMember, groupExists } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
-import { deleteUser, findUser, findUserByEmail, groupNamesOf, takenUserField, upsertUser } from '../../store/users.ts';
+import {
+  deleteUser,
+  findUser,
+  findUserByEmail,
+  groupNamesOf,
+  insertUser,
+  listUsers,
+  takenUserField,
+  upsertUser,
+} from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { newAccountId, type User } from '../users.ts';
 import {
@@ -64,100 +74,103 @@ async function explainTaken(db: Db, user: User): Promise<void> {
   }
 }
 
-export async function listAdminUsers(
-  db: Kysely<Database>,
-  request: PageRequest & { query?: string },
-): Promise<AdminList<AdminUser>> {
-  const page = pageOf(request);
-  const { items } = await listUsers(db, page, request.query);
-  const groups = await groupNamesOfUsers(
-    db,
-    items.map((u) => u.accountId),
-  );
-  return listOf(
-    items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
-    page,
-  );
-}
+/** The administration API's users (docs/behaviour.md §9); the CLI's `users` command uses it too. */
+export class UserAdmin {
+  constructor(private readonly db: Kysely<Database>) {}
 
-export async function getAdminUser(db: Kysely<Database>, accountId: string): Promise<AdminUser> {
-  checkAccountId(accountId);
-  const user = await findUser(db, accountId);
-  if (!user) throw noSuchUser(accountId);
-  return toAdminUser(user, await groupNamesOf(db, accountId));
-}
-
-/** `ref` is an accountId, or an email (accountIds never contain "@"): for the CLI. */
-export async function findAdminUserByRef(db: Kysely<Database>, ref: string): Promise<AdminUser> {
-  if (!ref.includes('@')) return getAdminUser(db, ref);
-  const user = await findUserByEmail(db, ref);
-  if (!user) throw notFound(`No user with email ${ref}`);
-  return toAdminUser(user, await groupNamesOf(db, user.accountId));
-}
-
-export async function createAdminUser(db: Kysely<Database>, input: AdminUserCreate): Promise<AdminUser> {
-  if (input.accountId !== undefined) checkAccountId(input.accountId);
-  if (input.timeZone !== undefined) checkTimeZone(input.timeZone);
-  const groups = [...new Set(input.groups ?? [])];
-  for (const [i, name] of groups.entries()) checkGroupName(name, `groups[${i}]`);
-
-  const user: User = {
-    accountId: input.accountId ?? newAccountId(),
-    accountType: 'atlassian',
-    email: input.email,
-    displayName: input.displayName,
-    publicName: input.publicName ?? input.displayName,
-    timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
-    emailVisibility: input.emailVisibility ?? 'admins',
-    username: input.username ?? null,
-    userKey: input.userKey ?? null,
-    externalCollaborator: input.externalCollaborator ?? false,
-    active: input.active ?? true,
-  };
-  for (const name of groups) {
-    if (!(await groupExists(db, name))) throw badRequest(`groups: group "${name}" does not exist; create it first`);
+  async list(request: PageRequest & { query?: string }): Promise<AdminList<AdminUser>> {
+    const page = pageOf(request);
+    const { items } = await listUsers(this.db, page, request.query);
+    const groups = await groupNamesOfUsers(
+      this.db,
+      items.map((u) => u.accountId),
+    );
+    return listOf(
+      items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
+      page,
+    );
   }
-  try {
-    await db.transaction().execute(async (trx) => {
-      if (await findUser(trx, user.accountId)) throw conflict(`A user with accountId ${user.accountId} already exists`);
-      await explainTaken(trx, user);
-      await insertUser(trx, user);
-      for (const name of groups) await addGroupMember(trx, name, user.accountId);
-    });
-  } catch (error) {
-    // A concurrent create took a unique value between the check and the insert.
-    if (!isUniqueViolation(error)) throw error;
-    if (await findUser(db, user.accountId)) throw conflict(`A user with accountId ${user.accountId} already exists`);
-    await explainTaken(db, user);
-    throw conflict('The user conflicts with another user created at the same time');
-  }
-  return getAdminUser(db, user.accountId);
-}
 
-export async function updateAdminUser(
-  db: Kysely<Database>,
-  accountId: string,
-  patch: AdminUserPatch,
-): Promise<AdminUser> {
-  if (patch.timeZone !== undefined) checkTimeZone(patch.timeZone);
-  const current = await existingPerson(db, accountId, 'change');
-  const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Partial<User>;
-  const next: User = { ...current, ...defined };
-  await explainTaken(db, next);
-  const change =
-    patch.active === false && current.active ? `Deactivating user ${accountId}` : `Changing user ${accountId}`;
-  try {
-    await keepingAnAdmin(db, change, (trx) => upsertUser(trx, next));
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
+  async get(accountId: string): Promise<AdminUser> {
+    checkAccountId(accountId);
+    const user = await findUser(this.db, accountId);
+    if (!user) throw noSuchUser(accountId);
+    return toAdminUser(user, await groupNamesOf(this.db, accountId));
+  }
+
+  /** `ref` is an accountId, or an email (accountIds never contain "@"): for the CLI. */
+  async findByRef(ref: string): Promise<AdminUser> {
+    if (!ref.includes('@')) return this.get(ref);
+    const user = await findUserByEmail(this.db, ref);
+    if (!user) throw notFound(`No user with email ${ref}`);
+    return toAdminUser(user, await groupNamesOf(this.db, user.accountId));
+  }
+
+  async create(input: AdminUserCreate): Promise<AdminUser> {
+    const db = this.db;
+    if (input.accountId !== undefined) checkAccountId(input.accountId);
+    if (input.timeZone !== undefined) checkTimeZone(input.timeZone);
+    const groups = [...new Set(input.groups ?? [])];
+    for (const [i, name] of groups.entries()) checkGroupName(name, `groups[${i}]`);
+
+    const user: User = {
+      accountId: input.accountId ?? newAccountId(),
+      accountType: 'atlassian',
+      email: input.email,
+      displayName: input.displayName,
+      publicName: input.publicName ?? input.displayName,
+      timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+      emailVisibility: input.emailVisibility ?? 'admins',
+      username: input.username ?? null,
+      userKey: input.userKey ?? null,
+      externalCollaborator: input.externalCollaborator ?? false,
+      active: input.active ?? true,
+    };
+    for (const name of groups) {
+      if (!(await groupExists(db, name))) throw badRequest(`groups: group "${name}" does not exist; create it first`);
+    }
+    try {
+      await db.transaction().execute(async (trx) => {
+        if (await findUser(trx, user.accountId))
+          throw conflict(`A user with accountId ${user.accountId} already exists`);
+        await explainTaken(trx, user);
+        await insertUser(trx, user);
+        for (const name of groups) await addGroupMember(trx, name, user.accountId);
+      });
+    } catch (error) {
+      // A concurrent create took a unique value between the check and the insert.
+      if (!isUniqueViolation(error)) throw error;
+      if (await findUser(db, user.accountId)) throw conflict(`A user with accountId ${user.accountId} already exists`);
+      await explainTaken(db, user);
+      throw conflict('The user conflicts with another user created at the same time');
+    }
+    return this.get(user.accountId);
+  }
+
+  async update(accountId: string, patch: AdminUserPatch): Promise<AdminUser> {
+    const db = this.db;
+    if (patch.timeZone !== undefined) checkTimeZone(patch.timeZone);
+    const current = await existingPerson(db, accountId, 'change');
+    const defined = Object.fromEntries(
+      Object.entries(patch).filter(([, value]) => value !== undefined),
+    ) as Partial<User>;
+    const next: User = { ...current, ...defined };
     await explainTaken(db, next);
-    throw conflict(`User ${accountId} conflicts with another user changed at the same time`);
+    const change =
+      patch.active === false && current.active ? `Deactivating user ${accountId}` : `Changing user ${accountId}`;
+    try {
+      await keepingAnAdmin(db, change, (trx) => upsertUser(trx, next));
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await explainTaken(db, next);
+      throw conflict(`User ${accountId} conflicts with another user changed at the same time`);
+    }
+    return this.get(accountId);
   }
-  return getAdminUser(db, accountId);
-}
 
-/** docs/behaviour.md §2: deleting removes memberships, tokens and properties (cascades); nothing else of theirs is kept. */
-export async function deleteAdminUser(db: Kysely<Database>, accountId: string): Promise<void> {
-  await existingPerson(db, accountId, 'delete');
-  await keepingAnAdmin(db, `Deleting user ${accountId}`, (trx) => deleteUser(trx, accountId));
+  /** docs/behaviour.md §2: deleting removes memberships, tokens and properties (cascades); nothing else of theirs is kept. */
+  async delete(accountId: string): Promise<void> {
+    await existingPerson(this.db, accountId, 'delete');
+    await keepingAnAdmin(this.db, `Deleting user ${accountId}`, (trx) => deleteUser(trx, accountId));
+  }
 }

@@ -1,6 +1,5 @@
 /** Apps (docs/behaviour.md §9): secrets are write-only; the bot user comes and goes with the app. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createAdminApp, deleteAdminApp, getAdminApp, listAdminApps, updateAdminApp } from '../../domain/admin/apps.ts';
 import {
   AdminAppCreateSchema,
   AdminAppListSchema,
@@ -15,7 +14,7 @@ import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common
 
 const TAGS = ['Administration: apps'];
 
-export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, secrets }) => {
+export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration }) => {
   app.get(
     '/apps',
     {
@@ -27,7 +26,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => listAdminApps(db, request.query),
+    async (request) => administration.apps.list(request.query),
   );
 
   app.post(
@@ -45,7 +44,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const created = await createAdminApp(db, secrets, request.body);
+      const created = await administration.apps.create(request.body);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/apps/${segment(created.key)}`)
@@ -64,7 +63,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => getAdminApp(db, request.params.key),
+    async (request) => administration.apps.get(request.params.key),
   );
 
   app.patch(
@@ -82,7 +81,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => updateAdminApp(db, secrets, request.params.key, request.body),
+    async (request) => administration.apps.update(request.params.key, request.body),
   );
 
   app.delete(
@@ -97,7 +96,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await deleteAdminApp(db, request.params.key);
+      await administration.apps.delete(request.params.key);
       return reply.code(204).send();
     },
   );

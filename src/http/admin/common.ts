@@ -1,14 +1,11 @@
 /** What every administration route shares. */
-import type { Kysely } from 'kysely';
-import type { Secrets } from '../../domain/secrets.ts';
+import type { Administration } from '../../domain/admin/administration.ts';
 import type { SiteService } from '../../domain/site.ts';
-import type { Database } from '../../store/schema.ts';
 
 export const ADMIN_API_PREFIX = '/admin/api';
 
 export interface AdminRouteOptions {
-  db: Kysely<Database>;
-  secrets: Secrets;
+  administration: Administration;
   sites: SiteService;
 }
 

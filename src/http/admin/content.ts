@@ -1,13 +1,6 @@
 /** Content (pages and blog posts) with labels and view restrictions (docs/behaviour.md §9). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  createAdminContent,
-  deleteAdminContent,
-  getAdminContent,
-  listAdminContent,
-  updateAdminContent,
-} from '../../domain/admin/content.ts';
-import {
   AdminContentCreateSchema,
   AdminContentListQuerySchema,
   AdminContentListSchema,
@@ -21,7 +14,7 @@ import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common
 
 const TAGS = ['Administration: content'];
 
-export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db }) => {
+export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration }) => {
   app.get(
     '/content',
     {
@@ -36,7 +29,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => listAdminContent(db, request.query),
+    async (request) => administration.content.list(request.query),
   );
 
   app.post(
@@ -51,7 +44,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const content = await createAdminContent(db, request.body);
+      const content = await administration.content.create(request.body);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/content/${segment(content.id)}`)
@@ -70,7 +63,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => getAdminContent(db, request.params.id),
+    async (request) => administration.content.get(request.params.id),
   );
 
   app.patch(
@@ -85,7 +78,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => updateAdminContent(db, request.params.id, request.body),
+    async (request) => administration.content.update(request.params.id, request.body),
   );
 
   app.delete(
@@ -100,7 +93,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await deleteAdminContent(db, request.params.id);
+      await administration.content.delete(request.params.id);
       return reply.code(204).send();
     },
   );

@@ -1,14 +1,6 @@
 /** Groups and memberships (docs/behaviour.md §9). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  addAdminGroupMember,
-  createAdminGroup,
-  deleteAdminGroup,
-  listAdminGroupMembers,
-  listAdminGroups,
-  removeAdminGroupMember,
-} from '../../domain/admin/groups.ts';
-import {
   AdminGroupCreateSchema,
   AdminGroupListSchema,
   AdminGroupSchema,
@@ -23,7 +15,7 @@ import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common
 
 const TAGS = ['Administration: groups'];
 
-export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db }) => {
+export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration }) => {
   app.get(
     '/groups',
     {
@@ -35,7 +27,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => listAdminGroups(db, request.query),
+    async (request) => administration.groups.list(request.query),
   );
 
   app.post(
@@ -50,7 +42,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const group = await createAdminGroup(db, request.body.name);
+      const group = await administration.groups.create(request.body.name);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/groups/${segment(group.name)}`)
@@ -73,7 +65,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await deleteAdminGroup(db, request.params.name);
+      await administration.groups.delete(request.params.name);
       return reply.code(204).send();
     },
   );
@@ -90,7 +82,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => listAdminGroupMembers(db, request.params.name, request.query),
+    async (request) => administration.groups.listMembers(request.params.name, request.query),
   );
 
   app.put(
@@ -111,7 +103,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await addAdminGroupMember(db, request.params.name, request.params.accountId);
+      await administration.groups.addMember(request.params.name, request.params.accountId);
       return reply.code(204).send();
     },
   );
@@ -134,7 +126,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await removeAdminGroupMember(db, request.params.name, request.params.accountId);
+      await administration.groups.removeMember(request.params.name, request.params.accountId);
       return reply.code(204).send();
     },
   );

@@ -16,7 +16,7 @@ import { adminUserRoutes } from './users.ts';
 
 export { ADMIN_API_PREFIX } from './common.ts';
 
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, secrets, sites }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration, sites }) => {
   // Not the options object itself: its `prefix` would apply a second time.
   for (const routes of [
     adminSiteRoutes,
@@ -27,6 +27,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminSpaceRoutes,
     adminContentRoutes,
   ]) {
-    await app.register(routes, { db, secrets, sites });
+    await app.register(routes, { administration, sites });
   }
 };

@@ -1,20 +1,19 @@
 /** `GET PATCH /admin/api/site` (docs/behaviour.md §9): settings and cloudId. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { getAdminSite, updateAdminSite } from '../../domain/admin/site.ts';
 import { AdminSitePatchSchema, AdminSiteSchema } from '../../schemas/admin.ts';
 import { errorResponses } from '../../schemas/errors.ts';
 import { ADMIN_ACCESS, type AdminRouteOptions } from './common.ts';
 
 const TAGS = ['Administration: site'];
 
-export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, sites }) => {
+export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration, sites }) => {
   app.get(
     '/site',
     {
       schema: { tags: TAGS, summary: 'Get the site settings', response: { 200: AdminSiteSchema } },
       config: ADMIN_ACCESS,
     },
-    async (request) => getAdminSite(db, request.site.baseUrl),
+    async (request) => administration.site.get(request.site.baseUrl),
   );
 
   app.patch(
@@ -32,10 +31,10 @@ export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       config: ADMIN_ACCESS,
     },
     async (request) => {
-      await updateAdminSite(db, request.body);
+      await administration.site.update(request.body);
       // This process sees the change at once; other instances within a second (docs/behaviour.md §7).
       sites.invalidate();
-      return getAdminSite(db, (await sites.current()).baseUrl);
+      return administration.site.get((await sites.current()).baseUrl);
     },
   );
 };

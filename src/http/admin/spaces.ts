@@ -1,12 +1,5 @@
 /** Spaces with their view permission (docs/behaviour.md §9). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import {
-  createAdminSpace,
-  deleteAdminSpace,
-  getAdminSpace,
-  listAdminSpaces,
-  updateAdminSpace,
-} from '../../domain/admin/spaces.ts';
 import { AdminPageQuerySchema } from '../../schemas/admin.ts';
 import {
   AdminSpaceCreateSchema,
@@ -21,7 +14,7 @@ import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common
 
 const TAGS = ['Administration: spaces'];
 
-export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db }) => {
+export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration }) => {
   app.get(
     '/spaces',
     {
@@ -33,7 +26,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => listAdminSpaces(db, request.query),
+    async (request) => administration.spaces.list(request.query),
   );
 
   app.post(
@@ -51,7 +44,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const space = await createAdminSpace(db, request.body);
+      const space = await administration.spaces.create(request.body);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/spaces/${segment(space.key)}`)
@@ -70,7 +63,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => getAdminSpace(db, request.params.key),
+    async (request) => administration.spaces.get(request.params.key),
   );
 
   app.patch(
@@ -91,7 +84,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => updateAdminSpace(db, request.params.key, request.body),
+    async (request) => administration.spaces.update(request.params.key, request.body),
   );
 
   app.delete(
@@ -106,7 +99,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await deleteAdminSpace(db, request.params.key);
+      await administration.spaces.delete(request.params.key);
       return reply.code(204).send();
     },
   );

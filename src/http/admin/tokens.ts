@@ -1,6 +1,5 @@
 /** API tokens (docs/behaviour.md §9): issued per user, shown once, listed without secrets, revoked by id. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../domain/admin/tokens.ts';
 import {
   AccountIdParamsSchema,
   AdminNewTokenSchema,
@@ -14,7 +13,7 @@ import { ADMIN_ACCESS, type AdminRouteOptions } from './common.ts';
 
 const TAGS = ['Administration: API tokens'];
 
-export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db, secrets }) => {
+export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration }) => {
   app.post(
     '/users/:accountId/tokens',
     {
@@ -36,7 +35,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
     },
     async (request, reply) => {
-      const created = await createAdminToken(db, secrets, request.params.accountId, request.body);
+      const created = await administration.tokens.create(request.params.accountId, request.body);
       // The token is a credential: no cache may keep this answer.
       return reply.code(201).header('cache-control', 'no-store').send(created);
     },
@@ -57,7 +56,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => listAdminTokens(db, request.params.accountId, request.query),
+    async (request) => administration.tokens.list(request.params.accountId, request.query),
   );
 
   app.delete(
@@ -72,7 +71,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await revokeAdminToken(db, request.params.id);
+      await administration.tokens.revoke(request.params.id);
       return reply.code(204).send();
     },
   );

@@ -1,13 +1,6 @@
 /** `/admin/api/users…` (docs/behaviour.md §9): list, create, read, change, deactivate and delete users. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  createAdminUser,
-  deleteAdminUser,
-  getAdminUser,
-  listAdminUsers,
-  updateAdminUser,
-} from '../../domain/admin/users.ts';
-import {
   AccountIdParamsSchema,
   AdminUserCreateSchema,
   AdminUserListQuerySchema,
@@ -21,7 +14,7 @@ import { ADMIN_ACCESS, ADMIN_API_PREFIX, type AdminRouteOptions } from './common
 
 const TAGS = ['Administration: users'];
 
-export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { db }) => {
+export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration }) => {
   app.get(
     '/users',
     {
@@ -33,7 +26,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => listAdminUsers(db, request.query),
+    async (request) => administration.users.list(request.query),
   );
 
   app.post(
@@ -51,7 +44,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const user = await createAdminUser(db, request.body);
+      const user = await administration.users.create(request.body);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/users/${segment(user.accountId)}`)
@@ -70,7 +63,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => getAdminUser(db, request.params.accountId),
+    async (request) => administration.users.get(request.params.accountId),
   );
 
   app.patch(
@@ -91,7 +84,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => updateAdminUser(db, request.params.accountId, request.body),
+    async (request) => administration.users.update(request.params.accountId, request.body),
   );
 
   app.delete(
@@ -112,7 +105,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await deleteAdminUser(db, request.params.accountId);
+      await administration.users.delete(request.params.accountId);
       return reply.code(204).send();
     },
   );

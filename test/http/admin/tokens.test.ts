@@ -1,7 +1,7 @@
 /** Contract tests for the API-token routes of /admin/api (docs/behaviour.md §2, §9), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createAdminToken } from '../../../src/domain/admin/tokens.ts';
+import { TokenAdmin } from '../../../src/domain/admin/tokens.ts';
 import { adminCaller, basicFor, pastAuthCache, UUID } from '../../helpers/admin.ts';
 import { type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
@@ -204,9 +204,7 @@ for (const kind of STORE_KINDS) {
       const user = await newUser();
       // Issued "a second ago" with an expiry half a second after that: already expired.
       const past = Date.now() - 1000;
-      const expired = await createAdminToken(
-        fx.store.db,
-        fx.secrets,
+      const expired = await new TokenAdmin(fx.store.db, fx.secrets).create(
         user.accountId,
         { expiresAt: new Date(past + 500).toISOString() },
         new Date(past),

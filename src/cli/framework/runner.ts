@@ -10,30 +10,24 @@
  * missing argument, a value the schema refuses); 1 anything else, such as
  * an unknown user or a conflict.
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
-import type { Kysely } from 'kysely';
-import type { TSchema } from 'typebox';
-import { CONFIG_OPTIONS, type ConfigOptions, loadConfig } from '../config.ts';
-import { ensureSiteAndGroups } from '../domain/admin/common.ts';
-import { ApiError } from '../domain/errors.ts';
-import type { Secrets } from '../domain/secrets.ts';
-import { schemaProblems } from '../lib/schema-errors.ts';
-import { openRuntime } from '../runtime.ts';
-import type { Database } from '../store/schema.ts';
+import { parseArgs } from 'node:util';
+import { CONFIG_OPTIONS, type ConfigOptions, loadConfig } from '../../config.ts';
+import { Administration } from '../../domain/admin/administration.ts';
+import { ApiError } from '../../domain/errors.ts';
+import { openRuntime } from '../../runtime.ts';
+import { CliUsageError, type Invocation, type OptionSpec } from './fields.ts';
 
-export class CliUsageError extends Error {}
-
-type OptionSpec = NonNullable<ParseArgsConfig['options']>[string];
-
-/** What was typed: option values by name, and the positional arguments after the subcommand. */
-export interface Invocation {
-  values: Record<string, string | boolean | string[] | undefined>;
-  args: string[];
+/** Where a command prints and what environment it reads: the process's, or a test's. */
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** The environment settings are read from; config.ts reads the process's when absent. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface CommandContext extends Invocation {
-  db: Kysely<Database>;
-  secrets: Secrets;
+  /** The same services /admin/api calls, over --database. */
+  admin: Administration;
   json: boolean;
   print(text: string): void;
 }
@@ -170,22 +164,22 @@ function firstPositional(argv: string[]): string | undefined {
 }
 
 /** Runs `userplane <command> …argv`; answers the exit code. */
-export async function runAdminCommand(command: Command, argv: string[]): Promise<number> {
+export async function runCommand(command: Command, argv: string[], io: CliIo): Promise<number> {
   const name = firstPositional(argv);
   const sub = name === undefined ? undefined : command.subcommands[name];
   const wantsHelp = argv.includes('--help') || argv.includes('-h');
   if (!sub) {
     if (name === undefined && wantsHelp) {
-      process.stdout.write(commandUsage(command));
+      io.stdout.write(commandUsage(command));
       return 0;
     }
     const problem =
       name === undefined ? `${command.name}: name a subcommand` : `${command.name}: unknown subcommand "${name}"`;
-    process.stderr.write(`userplane: ${problem}\n\n${commandUsage(command)}`);
+    io.stderr.write(`userplane: ${problem}\n\n${commandUsage(command)}`);
     return 2;
   }
   if (wantsHelp) {
-    process.stdout.write(subcommandUsage(command, name!, sub));
+    io.stdout.write(subcommandUsage(command, name!, sub));
     return 0;
   }
 
@@ -199,21 +193,21 @@ export async function runAdminCommand(command: Command, argv: string[]): Promise
     });
   } catch (error) {
     // parseArgs appends advice about '--' that does not apply here.
-    return usageFailure(command, name!, (error as Error).message.split('. To specify')[0]!);
+    return usageFailure(io, command, name!, (error as Error).message.split('. To specify')[0]!);
   }
   const args = parsed.positionals.slice(1);
   const expected = sub.positionals ?? [];
   if (args.length < expected.length)
-    return usageFailure(command, name!, `missing ${expected.slice(args.length).join(' ')}`);
+    return usageFailure(io, command, name!, `missing ${expected.slice(args.length).join(' ')}`);
   if (args.length > expected.length)
-    return usageFailure(command, name!, `unexpected argument "${args[expected.length]}"`);
+    return usageFailure(io, command, name!, `unexpected argument "${args[expected.length]}"`);
 
   const invocation: Invocation = { values: parsed.values as Invocation['values'], args };
   let input: unknown;
   try {
     input = sub.input?.(invocation);
   } catch (error) {
-    if (error instanceof CliUsageError) return usageFailure(command, name!, error.message);
+    if (error instanceof CliUsageError) return usageFailure(io, command, name!, error.message);
     throw error;
   }
 
@@ -222,16 +216,17 @@ export async function runAdminCommand(command: Command, argv: string[]): Promise
     const value = (parsed.values as Record<string, unknown>)[option];
     if (typeof value === 'string') options[setting] = value;
   }
-  const { store, secrets } = await openRuntime(loadConfig(options));
+  const { store, secrets } = await openRuntime(loadConfig(options, io.env));
   try {
-    await ensureSiteAndGroups(store.db);
-    const print = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    await sub.run({ ...invocation, db: store.db, secrets, json: parsed.values.json === true, print }, input);
+    const admin = new Administration(store.db, secrets);
+    await admin.site.ensure();
+    const print = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    await sub.run({ ...invocation, admin, json: parsed.values.json === true, print }, input);
     return 0;
   } catch (error) {
-    if (error instanceof CliUsageError) return usageFailure(command, name!, error.message);
+    if (error instanceof CliUsageError) return usageFailure(io, command, name!, error.message);
     if (error instanceof ApiError) {
-      process.stderr.write(`userplane: ${command.name} ${name}: ${error.message}\n`);
+      io.stderr.write(`userplane: ${command.name} ${name}: ${error.message}\n`);
       return error.code === 'bad_request' ? 2 : 1;
     }
     throw error;
@@ -240,130 +235,9 @@ export async function runAdminCommand(command: Command, argv: string[]): Promise
   }
 }
 
-function usageFailure(command: Command, name: string, message: string): number {
-  process.stderr.write(
+function usageFailure(io: CliIo, command: Command, name: string, message: string): number {
+  io.stderr.write(
     `userplane: ${command.name} ${name}: ${message}\nRun "userplane ${command.name} ${name} --help" for its options.\n`,
   );
   return 2;
-}
-
-// ---------------------------------------------------------------- option → body
-
-export type FieldKind = 'string' | 'nullable-string' | 'boolean' | 'integer' | 'list';
-
-export interface FieldOption {
-  /** The option, without dashes: `display-name`. */
-  flag: string;
-  /** The body field: `displayName`. */
-  field: string;
-  kind: FieldKind;
-  help: string;
-}
-
-/** The parseArgs declaration of some field options. */
-export function fieldOptions(fields: readonly FieldOption[]): Record<string, OptionSpec> {
-  return Object.fromEntries(fields.map((f) => [f.flag, { type: 'string' as const }]));
-}
-
-/** Aligned help lines for field options, plus `extra` [label, help] pairs. */
-export function fieldHelp(fields: readonly FieldOption[], extra: Array<[string, string]> = []): string[] {
-  const label = (f: FieldOption) =>
-    `--${f.flag} ${f.kind === 'boolean' ? 'true|false' : f.kind === 'integer' ? 'N' : f.kind === 'list' ? 'A,B' : 'VALUE'}`;
-  const lines: Array<[string, string]> = [...fields.map((f): [string, string] => [label(f), f.help]), ...extra];
-  const width = Math.max(...lines.map(([l]) => l.length));
-  return lines.map(([l, help]) => `  ${l.padEnd(width)}  ${help}`);
-}
-
-/**
- * The request body the given options describe, checked against the same
- * TypeBox schema as the HTTP route. Values are converted only when they are
- * unambiguous; anything else stays a string and the schema names it.
- */
-export function bodyFrom<T>(
-  values: Invocation['values'],
-  fields: readonly FieldOption[],
-  schema: TSchema,
-  extra: Record<string, unknown> = {},
-): T {
-  const body: Record<string, unknown> = { ...extra };
-  for (const f of fields) {
-    const raw = values[f.flag];
-    if (typeof raw !== 'string') continue;
-    body[f.field] = convert(f.kind, raw);
-  }
-  const flagOf = (field: string) => {
-    const f = fields.find((candidate) => candidate.field === field);
-    return f ? `--${f.flag}` : field;
-  };
-  const problems = schemaProblems(schema, body).map((line) => {
-    const missing = /^is missing (.*)$/.exec(line);
-    if (missing) return `${missing[1]!.split(', ').map(flagOf).join(', ')} is required`;
-    const f = fields.find(
-      (candidate) => line.startsWith(`${candidate.field}:`) || line.startsWith(`${candidate.field}[`),
-    );
-    return f ? `--${f.flag}${line.slice(f.field.length)}` : line;
-  });
-  if (problems.length > 0) throw new CliUsageError(problems.join('; '));
-  return body as T;
-}
-
-function convert(kind: FieldKind, raw: string): unknown {
-  switch (kind) {
-    case 'string':
-      return raw;
-    case 'nullable-string':
-      // An empty value removes the field: --username ''.
-      return raw === '' ? null : raw;
-    case 'boolean':
-      return raw === 'true' ? true : raw === 'false' ? false : raw;
-    case 'integer':
-      return /^-?\d{1,15}$/.test(raw) ? Number(raw) : raw;
-    case 'list':
-      return raw === '' ? [] : raw.split(',').map((item) => item.trim());
-  }
-}
-
-// ---------------------------------------------------------------- output
-
-/** Aligned columns, for lists. */
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
-}
-
-/** `key: value` lines, for one record. */
-export function record(fields: Record<string, unknown>): string {
-  const width = Math.max(...Object.keys(fields).map((k) => k.length));
-  return Object.entries(fields)
-    .map(([k, v]) => `${`${k}:`.padEnd(width + 1)} ${Array.isArray(v) ? v.join(', ') : v === null ? '-' : String(v)}`)
-    .join('\n');
-}
-
-export function listFooter(list: { start: number; size: number; limit: number }): string {
-  return list.size === list.limit
-    ? `(${list.size} shown from ${list.start}; more may follow: use --start ${list.start + list.size})`
-    : `(${list.size})`;
-}
-
-export const PAGE_OPTIONS: Record<string, OptionSpec> = { start: { type: 'string' }, limit: { type: 'string' } };
-export const PAGE_HELP = [
-  '  --start N    index of the first result (default 0)',
-  '  --limit N    results per page (default 100, at most 1000)',
-];
-
-export function pageFrom(values: Invocation['values']): { start?: number; limit?: number } {
-  const page: { start?: number; limit?: number } = {};
-  for (const name of ['start', 'limit'] as const) {
-    const raw = values[name];
-    if (raw === undefined) continue;
-    if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw))
-      throw new CliUsageError(`--${name}: must be a non-negative integer`);
-    page[name] = Number(raw);
-  }
-  return page;
 }

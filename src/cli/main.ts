@@ -1,0 +1,114 @@
+/**
+ * `userplane <command>`, callable in-process: `runCli` parses the arguments,
+ * runs the command, writes to the streams it is given and answers the exit
+ * code; src/cli.ts hands it the process's. Administration commands run
+ * through cli/framework/runner.ts.
+ *   serve            start the HTTP server (the default command)
+ *   seed FILE        load a seed file into --database, then exit
+ *   migrate          bring --database's schema up to date, then exit
+ *   users | groups | tokens | apps | site …   administration (src/cli/commands.ts)
+ *
+ * Exit codes: 0 done (for serve: listening); 2 a usage or configuration
+ * error, or a bad seed; 1 anything else.
+ */
+import { parseArgs } from 'node:util';
+import { CONFIG_OPTIONS, ConfigError, type ConfigOptions, loadConfig } from '../config.ts';
+import { loadSeed, readSeedFile, SeedError } from '../domain/seed.ts';
+import { openRuntime } from '../runtime.ts';
+import { firstStartBanner, type RunningServer, startServer } from '../server.ts';
+import { ADMIN_USAGE, findAdminCommand } from './commands.ts';
+import { type CliIo, runCommand } from './framework/runner.ts';
+
+export interface CliOptions extends CliIo {
+  /**
+   * `serve` hands over the server it started and answers 0 while it keeps
+   * running: the process entry stops it on a signal, a test when it is done.
+   */
+  serving?(server: RunningServer): void;
+}
+
+const USAGE = `usage: userplane [serve|seed FILE|migrate] [options]
+       userplane users|groups|tokens|apps|spaces|content|site <subcommand> [options]
+
+administration (works on --database directly; run "userplane users --help" and so on):
+${ADMIN_USAGE}
+
+options (each also read from the environment variable shown):
+  --port N            PORT           default 8080
+  --host HOST         HOST           default 127.0.0.1
+  --database URL      DATABASE_URL   sqlite:PATH, sqlite::memory: or postgres://…; default sqlite:./data/userplane.db
+  --base-url URL      BASE_URL       the URL clients use; default http://HOST:PORT
+  --seed FILE         SEED           a YAML or JSON seed file to load at start
+  --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL
+  --log-level LEVEL   LOG_LEVEL      fatal|error|warn|info|debug|trace|silent; default info
+`;
+
+class UsageError extends Error {}
+
+/** Runs `userplane …argv`; answers the exit code. Errors are reported on `io.stderr`, never thrown. */
+export async function runCli(argv: string[], io: CliOptions): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    const known = error instanceof ConfigError || error instanceof SeedError || error instanceof UsageError;
+    const message = known || error instanceof Error ? (error as Error).message : String(error);
+    io.stderr.write(`userplane: ${message}\n`);
+    return known ? 2 : 1;
+  }
+}
+
+async function run(argv: string[], io: CliOptions): Promise<number> {
+  const admin = findAdminCommand(argv);
+  if (admin) return runCommand(admin.command, admin.argv, io);
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...Object.fromEntries(Object.values(CONFIG_OPTIONS).map((name) => [name, { type: 'string' as const }])),
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const options: ConfigOptions = {};
+  for (const [name, option] of Object.entries(CONFIG_OPTIONS) as Array<[keyof ConfigOptions, string]>) {
+    const value = (values as Record<string, unknown>)[option];
+    if (typeof value === 'string') options[name] = value;
+  }
+
+  const [command = 'serve', ...rest] = positionals;
+  switch (command) {
+    case 'serve': {
+      const server = await startServer(loadConfig(options, io.env));
+      if (server.firstStart) io.stdout.write(firstStartBanner(server.firstStart, server.url));
+      server.app.log.info(`userplane listening on ${server.url}`);
+      io.serving?.(server);
+      return 0;
+    }
+    case 'seed': {
+      const file = rest[0] ?? options.seed;
+      if (!file) throw new UsageError('seed: name the seed file, e.g. userplane seed seed.yaml');
+      const { store, secrets } = await openRuntime(loadConfig(options, io.env));
+      try {
+        const summary = await loadSeed(store.db, secrets, await readSeedFile(file), file);
+        io.stdout.write(
+          `seeded ${file}: ${summary.users} users, ${summary.groups} groups, ${summary.apps} apps, ${summary.propertiesAdded} new properties, ` +
+            `${summary.spaces} spaces, ${summary.content} content, ${summary.labels} labels, ${summary.watchesAdded} new watches\n`,
+        );
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    case 'migrate': {
+      const { store } = await openRuntime(loadConfig(options, io.env));
+      await store.close();
+      io.stdout.write('database schema is up to date\n');
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
