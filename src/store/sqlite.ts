@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { type QueryResult, SqliteDialect } from 'kysely';
+import type { DirectRunner } from './database.ts';
 import { type RawRows, ReadMemo } from './read-memo.ts';
 
 export interface SqliteConnection {
@@ -14,7 +15,7 @@ export interface SqliteConnection {
    * uncommitted work. Reads run at once, through the read memo
    * (store/read-memo.ts); writes are group-committed.
    */
-  runNow(sql: string, parameters: readonly unknown[]): QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
+  runNow: DirectRunner;
 }
 
 export function openSqlite(path: string): SqliteConnection {
