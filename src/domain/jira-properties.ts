@@ -5,7 +5,6 @@
  * order of docs/behaviour.md §3: syntax (400) → access rule (403) → existence (404) →
  * state (the property limit's 400).
  */
-import type { SiteSettings } from '../schemas/site.ts';
 import { isUniqueViolation, lockUser } from '../store/database.ts';
 import { findUsersByLegacyId } from '../store/directory.ts';
 import {
@@ -20,8 +19,8 @@ import {
 import { userExists } from '../store/users.ts';
 import { mayReachUserData } from './access.ts';
 import { badRequest, forbidden, notFound } from './errors.ts';
+import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
 import type { PropertyContext } from './user-properties.ts';
-import { MAX_VALUE_DEPTH } from './user-properties.ts';
 
 /** docs/behaviour.md §2: Jira properties are not app-isolated; every caller shares this namespace. */
 export const JIRA_NAMESPACE = '';
@@ -61,50 +60,6 @@ function parseSelector(selector: JiraUserSelector): { field: SelectorField; valu
   if (given(selector.userKey)) return { field: 'userKey', value: selector.userKey };
   if (given(selector.username)) return { field: 'username', value: selector.username };
   throw badRequest('accountId is missing: name the user with the accountId query parameter');
-}
-
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
-/** docs/behaviour.md §6: 1..maxPropertyKeyLength Unicode code points, no control characters. */
-export function checkJiraPropertyKey(key: string, settings: SiteSettings): void {
-  const length = [...key].length;
-  if (length === 0) throw badRequest('propertyKey is missing');
-  if (length > settings.maxPropertyKeyLength) {
-    throw badRequest(`propertyKey is too long: at most ${settings.maxPropertyKeyLength} characters`);
-  }
-  if (CONTROL_CHARACTER.test(key)) throw badRequest('propertyKey must not contain control characters');
-}
-
-/**
- * Validates a PUT body, already parsed from JSON, and returns its stored
- * text. Any JSON value is a value (`{}`, `""`, `0`, `false`, `[]`); `null`
- * and no body at all are not. The size is that of the compact JSON, which is
- * what is stored (as for Confluence, docs/behaviour.md §5).
- */
-export function serializeJiraValue(body: unknown, settings: SiteSettings): string {
-  if (body === undefined) throw badRequest('The property value is empty: send a JSON value as the request body');
-  if (body === null) throw badRequest('The property value must not be null');
-  if (depthOf(body) > MAX_VALUE_DEPTH)
-    throw badRequest(`The property value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
-  const text = JSON.stringify(body);
-  if (Buffer.byteLength(text, 'utf8') > settings.maxPropertyValueBytes) {
-    throw badRequest(`The property value is too long: at most ${settings.maxPropertyValueBytes} bytes of JSON`);
-  }
-  return text;
-}
-
-/** Nesting depth of a JSON value (a scalar is 0), stopping once past the limit. */
-function depthOf(root: unknown): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[root, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > deepest) deepest = depth;
-    if (deepest > MAX_VALUE_DEPTH) break;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return deepest;
 }
 
 /**
@@ -159,7 +114,7 @@ export async function getJiraProperty(
   selector: JiraUserSelector,
   key: string,
 ): Promise<JiraProperty> {
-  checkJiraPropertyKey(key, ctx.settings);
+  checkPropertyKey('jira', key, ctx.settings);
   const at = address(await reachableUser(ctx, selector), key);
   const found = await findProperty(ctx.db, at);
   if (!found) throw await missing(ctx, at);
@@ -178,8 +133,8 @@ export async function setJiraProperty(
   key: string,
   body: unknown,
 ): Promise<'created' | 'updated'> {
-  checkJiraPropertyKey(key, ctx.settings);
-  const value = serializeJiraValue(body, ctx.settings);
+  checkPropertyKey('jira', key, ctx.settings);
+  const value = serializePropertyValue('jira', body, ctx.settings);
   const at = address(await reachableUser(ctx, selector), key);
   if (await replacePropertyValue(ctx.db, at, value)) return 'updated';
   try {
@@ -187,12 +142,7 @@ export async function setJiraProperty(
       if (!(await lockUser(trx, at.accountId))) throw noSuchUser(at.accountId);
       // Another request may have created it since the first attempt.
       if (await replacePropertyValue(trx, at, value)) return 'updated';
-      const limit = ctx.settings.maxPropertiesPerUser;
-      if ((await countProperties(trx, at)) >= limit) {
-        throw badRequest(
-          `User ${at.accountId} already has the maximum of ${limit} Jira properties (maxPropertiesPerUser)`,
-        );
-      }
+      checkPropertyAllowance('jira', at.accountId, await countProperties(trx, at), ctx.settings);
       await insertProperty(trx, at, value);
       return 'created';
     });
@@ -205,7 +155,7 @@ export async function setJiraProperty(
 }
 
 export async function deleteJiraProperty(ctx: PropertyContext, selector: JiraUserSelector, key: string): Promise<void> {
-  checkJiraPropertyKey(key, ctx.settings);
+  checkPropertyKey('jira', key, ctx.settings);
   const at = address(await reachableUser(ctx, selector), key);
   if (await deleteProperty(ctx.db, at)) return;
   throw await missing(ctx, at);

@@ -13,16 +13,16 @@ import { schemaProblems } from '../lib/schema-errors.ts';
 import { type SeedFile, SeedFileSchema } from '../schemas/seed.ts';
 import { appExists, takenAppField, upsertApp } from '../store/apps.ts';
 import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
-import { insertProperty, propertyExists } from '../store/properties.ts';
+import { countProperties, insertProperty, propertyExists } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
 import { ensureSite, readSite, updateSite } from '../store/site.ts';
 import { ensureApiToken } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
 import { type App, botAccountId, botUser, sealApp } from './apps.ts';
 import { ApiError } from './errors.ts';
+import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
 import type { Secrets } from './secrets.ts';
 import { type ContentSummary, checkContentSections, loadContentSections } from './seed-content.ts';
-import { serializeValue } from './user-properties.ts';
 import { newAccountId, type User } from './users.ts';
 
 export class SeedError extends Error {
@@ -183,36 +183,51 @@ export async function loadSeed(
 
     await checkContentSections(trx, rest, knownGroup, knownUser, problems);
 
+    // The API's own property rules (domain/property-rules.ts), so a seed
+    // cannot create a property the API would refuse or could not address.
+    const limits = site.settings;
+    /** Per product, namespace and user: how many properties they will hold. */
+    const held = new Map<string, number>();
+    /** Properties this file adds, by address; a repeat of one is already there. */
+    const adding = new Set<string>();
     for (const [i, property] of (rest.properties ?? []).entries()) {
       const path = `properties[${i}]`;
+      const before = problems.length;
       if (!(await knownUser(property.user))) problems.push(`${path}.user: no user with accountId "${property.user}"`);
       if (property.app !== undefined && !(await knownApp(property.app)))
         problems.push(`${path}.app: no app with key "${property.app}"`);
       if (property.app !== undefined && property.product === 'jira') {
         problems.push(`${path}.app: Jira properties are not app-isolated; leave app out`);
       }
-      let value: string;
-      try {
-        value =
-          property.product === 'confluence'
-            ? serializeValue(property, site.settings)
-            : serializeJiraValue(property.value);
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        problems.push(`${path}.value: ${error.message}`);
-        continue;
-      }
-      if (problems.length > 0) continue;
+      const keyProblem = brokenRule(() => checkPropertyKey(property.product, property.key, limits));
+      if (keyProblem !== undefined) problems.push(`${path}.key: ${keyProblem}`);
+      let value = '';
+      const valueProblem = brokenRule(() => {
+        value = serializePropertyValue(property.product, property.value, limits);
+      });
+      if (valueProblem !== undefined) problems.push(`${path}.value: ${valueProblem}`);
+      if (problems.length > before) continue;
       const at = {
         product: property.product,
         namespace: property.app ?? '',
         accountId: property.user,
         key: property.key,
       };
-      if (!(await propertyExists(trx, at))) {
-        await insertProperty(trx, at, value);
-        summary.propertiesAdded++;
+      // Only ever added: a property that exists keeps its value.
+      const address = JSON.stringify([at.product, at.namespace, at.accountId, at.key]);
+      if (adding.has(address) || (await propertyExists(trx, at))) continue;
+      const owner = JSON.stringify([at.product, at.namespace, at.accountId]);
+      const count = held.get(owner) ?? (await countProperties(trx, at));
+      const limitProblem = brokenRule(() => checkPropertyAllowance(at.product, at.accountId, count, limits));
+      if (limitProblem !== undefined) {
+        problems.push(`${path}: ${limitProblem}`);
+        continue;
       }
+      held.set(owner, count + 1);
+      adding.add(address);
+      if (problems.length > 0) continue;
+      await insertProperty(trx, at, value);
+      summary.propertiesAdded++;
     }
 
     if (problems.length === 0) Object.assign(summary, await loadContentSections(trx, rest));
@@ -224,7 +239,13 @@ export async function loadSeed(
   return summary;
 }
 
-function serializeJiraValue(value: unknown): string {
-  if (value === undefined || value === null) throw new ApiError('bad_request', 'value is empty');
-  return JSON.stringify(value);
+/** The message of the rule `check` finds broken (a 400 of the API), or undefined when it holds. */
+function brokenRule(check: () => void): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    if (error instanceof ApiError) return error.message;
+    throw error;
+  }
 }

@@ -21,10 +21,9 @@ import { userExists } from '../store/users.ts';
 import { assertMayReachUserData, confluenceNamespace } from './access.ts';
 import { ApiError, badRequest, conflict, notFound } from './errors.ts';
 import type { Principal } from './principal.ts';
+import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
 import { isWellFormedAccountId } from './users.ts';
 
-export const PROPERTY_KEY_PATTERN = /^[-_a-zA-Z0-9]+$/;
-export const MAX_VALUE_DEPTH = 64;
 export const PROPERTY_PAGE = { defaultLimit: 5, maxLimit: 25 } as const;
 
 export interface PropertyContext {
@@ -48,40 +47,9 @@ export function checkUserId(userId: string): void {
   }
 }
 
-export function checkPropertyKey(key: string, settings: SiteSettings): void {
-  if (key.length > settings.maxPropertyKeyLength) {
-    throw badRequest(`key is too long: at most ${settings.maxPropertyKeyLength} characters`);
-  }
-  if (!PROPERTY_KEY_PATTERN.test(key)) {
-    throw badRequest(`key "${key}" is invalid: use only letters, digits, '-' and '_'`);
-  }
-}
-
 /** Validates a `{"value": …}` body and returns the value's stored text. */
 export function serializeValue(body: unknown, settings: SiteSettings): string {
-  const value = (body as { value?: unknown } | null)?.value;
-  if (value === undefined || value === null) throw badRequest('value is empty');
-  if (typeof value !== 'object' || Array.isArray(value)) throw badRequest('value must be a JSON object');
-  if (depthOf(value) > MAX_VALUE_DEPTH) throw badRequest(`value is nested deeper than ${MAX_VALUE_DEPTH} levels`);
-  const text = JSON.stringify(value);
-  if (Buffer.byteLength(text, 'utf8') > settings.maxPropertyValueBytes) {
-    throw badRequest(`value is too long: at most ${settings.maxPropertyValueBytes} bytes of JSON`);
-  }
-  return text;
-}
-
-function depthOf(root: object): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[root, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (depth > deepest) deepest = depth;
-    if (deepest > MAX_VALUE_DEPTH) break;
-    for (const child of Object.values(node as object)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
-  }
-  return deepest;
+  return serializePropertyValue('confluence', (body as { value?: unknown } | null)?.value, settings);
 }
 
 /**
@@ -102,7 +70,7 @@ export function parseIfMatch(header: string | undefined): number[] | undefined {
 /** Steps 4 and 6 of docs/behaviour.md §3, shared by every operation. */
 function address(ctx: PropertyContext, userId: string, key: string | undefined): PropertyAddress {
   checkUserId(userId);
-  if (key !== undefined) checkPropertyKey(key, ctx.settings);
+  if (key !== undefined) checkPropertyKey('confluence', key, ctx.settings);
   assertMayReachUserData(ctx.principal, ctx.settings, userId);
   return { product: 'confluence', namespace: confluenceNamespace(ctx.principal), accountId: userId, key: key ?? '' };
 }
@@ -166,10 +134,7 @@ export async function createUserProperty(
       // concurrent creates cannot pass the limit together.
       if (!(await lockUser(trx, userId))) throw noSuchUser(userId);
       if (await propertyExists(trx, at)) throw duplicate(at);
-      const limit = ctx.settings.maxPropertiesPerUser;
-      if ((await countProperties(trx, at)) >= limit) {
-        throw badRequest(`User ${userId} already has the maximum of ${limit} properties (maxPropertiesPerUser)`);
-      }
+      checkPropertyAllowance('confluence', userId, await countProperties(trx, at), ctx.settings);
       return insertProperty(trx, at, value);
     });
   } catch (error) {

@@ -1,25 +1,54 @@
 /**
  * Opens a store from a database URL and migrates it. Everything outside
- * `sqlite.ts` and `postgres.ts` works on the `Kysely<Database>` it returns,
- * whichever dialect is behind it.
+ * `sqlite.ts` and `postgres.ts` works on the `StoreDb` it returns (a
+ * `Kysely<Database>`), whichever dialect is behind it.
  */
-import { Kysely, type Migration, Migrator, sql, type Transaction } from 'kysely';
+import { Kysely, type KyselyConfig, type Migration, Migrator, type QueryResult, sql, type Transaction } from 'kysely';
+import type { MaybePromise } from '../lib/maybe-promise.ts';
 import { initial } from './migrations/2026-11-24-0001-initial.ts';
 import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
 import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-content-watches.ts';
 import { isPostgresUniqueViolation, postgresDialect } from './postgres.ts';
-import { runDirectly } from './prepared.ts';
 import type { Database } from './schema.ts';
 import { isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
 
 export type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Runs one compiled statement outside Kysely's connection queue and answers
+ * its result (a read, at once; a write, once committed), or answers
+ * undefined when it cannot right now (a transaction holds the connection),
+ * and the caller then queues through Kysely instead.
+ */
+export type DirectRunner = (
+  sql: string,
+  parameters: readonly unknown[],
+) => MaybePromise<QueryResult<unknown>> | undefined;
+
+/**
+ * The database handle `openStore` hands out: Kysely, plus the store's
+ * direct runner where the dialect has one (SQLite; PostgreSQL has none).
+ * Prepared queries (store/prepared.ts) run through `runDirect` when they are
+ * given this handle. Its transactions are plain Kysely `Transaction`s and
+ * carry no runner, so statements inside one run in order through Kysely, on
+ * the transaction's connection; so does any handle derived from it
+ * (`withPlugin` and the like), which is merely slower.
+ */
+export class StoreDb extends Kysely<Database> {
+  constructor(
+    config: KyselyConfig,
+    readonly runDirect?: DirectRunner,
+  ) {
+    super(config);
+  }
+}
 
 export type DatabaseLocation =
   | { dialect: 'sqlite'; path: string } // ':memory:' for an in-memory database
   | { dialect: 'postgres'; url: string };
 
 export interface Store {
-  db: Kysely<Database>;
+  db: StoreDb;
   location: DatabaseLocation;
   close(): Promise<void>;
 }
@@ -34,14 +63,15 @@ export function parseDatabaseUrl(value: string): DatabaseLocation {
 
 export async function openStore(location: DatabaseLocation): Promise<Store> {
   const sqlite = location.dialect === 'sqlite' ? openSqlite(location.path) : undefined;
-  const db = new Kysely<Database>({ dialect: sqlite?.dialect ?? postgresDialect((location as { url: string }).url) });
+  const db = sqlite
+    ? new StoreDb({ dialect: sqlite.dialect }, sqlite.runNow)
+    : new StoreDb({ dialect: postgresDialect((location as { url: string }).url) });
   try {
     await migrate(db, location.dialect);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  if (sqlite) runDirectly(db, sqlite.runNow);
   return { db, location, close: () => db.destroy() };
 }
 

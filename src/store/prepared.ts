@@ -9,36 +9,32 @@
  * other value is fixed at compile time. Only scalar values can be params (a
  * list for `in` compiles to one placeholder per item).
  *
- * A query the store ran at once (a SQLite read outside a transaction) is
- * answered without a promise, so a hot read can reach the response in the
- * same turn; `await` takes either answer.
+ * Where the store has a direct runner (SQLite: `StoreDb.runDirect`, from
+ * `openStore`), a prepared query given the store's own handle runs through
+ * it, skipping Kysely's one-query-at-a-time connection queue: each prepared
+ * query is one statement, atomic on its own. A read the store ran at once (a
+ * SQLite read outside a transaction) is answered without a promise, so a hot
+ * read can reach the response in the same turn; `await` takes either answer.
+ * Given a transaction, or when the runner declines (a transaction holds the
+ * connection), the query goes through Kysely like any other.
+ *
+ * The runner travels on the handle rather than as another argument so that
+ * store functions keep the executor as their one first argument (a
+ * `Kysely` or a `Transaction`, so transactions compose) and their callers
+ * need not know which path a query takes. A transaction cannot carry the
+ * runner by construction, which is exactly the rule: its statements must
+ * run in order on its connection.
  */
 import { type Compilable, CompiledQuery, type Kysely, type QueryResult } from 'kysely';
-import type { Db } from './database.ts';
+import type { MaybePromise } from '../lib/maybe-promise.ts';
+import { type Db, StoreDb } from './database.ts';
 import type { Database } from './schema.ts';
 
 type Slot = { param: string } | { value: unknown };
 
-/** Runs a statement outside Kysely, or answers undefined when it cannot right now. */
-type DirectRun = (
-  sql: string,
-  parameters: readonly unknown[],
-) => QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
-const directRuns = new WeakMap<object, DirectRun>();
-
-/**
- * Lets a database's prepared queries skip Kysely's connection queue
- * (store/sqlite.ts): each is one statement, atomic on its own. Only the
- * database itself: its transactions run their statements through Kysely, in
- * order.
- */
-export function runDirectly(db: Kysely<Database>, run: DirectRun): void {
-  directRuns.set(db, run);
-}
-
 export function preparedQuery<P extends object, R>(
   build: (db: Kysely<Database>, param: <K extends keyof P & string>(name: K) => P[K]) => Compilable<R>,
-): (db: Db, params: P) => QueryResult<R> | Promise<QueryResult<R>> {
+): (db: Db, params: P) => MaybePromise<QueryResult<R>> {
   // Keyed by the dialect's adapter, which a database and its transactions share.
   const plans = new WeakMap<object, { sql: string; slots: Slot[] }>();
   return (db, params) => {
@@ -59,8 +55,8 @@ export function preparedQuery<P extends object, R>(
       plans.set(adapter, plan);
     }
     const values = plan.slots.map((slot) => ('param' in slot ? params[slot.param as keyof P] : slot.value));
-    const result = directRuns.get(db)?.(plan.sql, values);
-    if (result) return result as QueryResult<R> | Promise<QueryResult<R>>;
+    const result = db instanceof StoreDb ? db.runDirect?.(plan.sql, values) : undefined;
+    if (result) return result as MaybePromise<QueryResult<R>>;
     return db.executeQuery<R>(CompiledQuery.raw(plan.sql, values));
   };
 }

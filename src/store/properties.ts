@@ -3,6 +3,7 @@
  * (product, namespace, accountId, key); see docs/behaviour.md §2.
  */
 import type { ExpressionBuilder, QueryResult } from 'kysely';
+import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import type { Db } from './database.ts';
 import { preparedQuery } from './prepared.ts';
 import type { Database, PropertyRow } from './schema.ts';
@@ -70,12 +71,8 @@ const selectProperty = preparedQuery<PropertyAddress, Pick<PropertyRow, (typeof 
 );
 
 /** Without a promise when the store answered at once (store/prepared.ts): this is the hot read. */
-export function findProperty(
-  db: Db,
-  address: PropertyAddress,
-): StoredProperty | undefined | Promise<StoredProperty | undefined> {
-  const result = selectProperty(db, address);
-  return result instanceof Promise ? result.then(firstProperty) : firstProperty(result);
+export function findProperty(db: Db, address: PropertyAddress): MaybePromise<StoredProperty | undefined> {
+  return andThen(selectProperty(db, address), firstProperty);
 }
 
 function firstProperty({
@@ -149,6 +146,15 @@ export async function insertProperty(db: Db, address: PropertyAddress, value: st
   return toStoredProperty(row);
 }
 
+/*
+ * The UPDATE and the DELETE below are each spelled twice, in one function:
+ * without If-Match as a prepared query (the hot PUT and DELETE: compiled
+ * once, and run on SQLite's direct path with group commit), and with
+ * If-Match through Kysely's builder, since the If-Match list puts a variable
+ * number of versions in `version in (…)` and a prepared statement has a
+ * fixed number of placeholders.
+ */
+
 const replaceValue = preparedQuery<
   PropertyAddress & { value: string; now: string },
   Pick<PropertyRow, (typeof COLUMNS)[number]>
@@ -172,17 +178,15 @@ export async function replacePropertyValue(
   versions?: readonly number[],
 ): Promise<StoredProperty | undefined> {
   const now = new Date().toISOString();
-  if (!versions) {
-    const [row] = (await replaceValue(db, { ...address, value, now })).rows;
-    return row && toStoredProperty(row);
-  }
-  const row = await db
-    .updateTable('properties')
-    .set((eb) => ({ value, version: eb('version', '+', 1), updated_at: now }))
-    .where(at(address))
-    .where(atVersion(versions))
-    .returning(COLUMNS)
-    .executeTakeFirst();
+  const [row] = versions
+    ? await db
+        .updateTable('properties')
+        .set((eb) => ({ value, version: eb('version', '+', 1), updated_at: now }))
+        .where(at(address))
+        .where(atVersion(versions))
+        .returning(COLUMNS)
+        .execute()
+    : (await replaceValue(db, { ...address, value, now })).rows;
   return row && toStoredProperty(row);
 }
 
@@ -190,7 +194,7 @@ const removeProperty = preparedQuery<PropertyAddress, never>((db, param) =>
   db.deleteFrom('properties').where(at(addressParam(param))),
 );
 
-/** Deletes the property (only at one of `versions`, when given). Returns whether a row went. */
+/** Deletes the property (only at one of `versions`, when given: If-Match). Returns whether a row went. */
 export async function deleteProperty(db: Db, address: PropertyAddress, versions?: readonly number[]): Promise<boolean> {
   const deleted = versions
     ? (await db.deleteFrom('properties').where(at(address)).where(atVersion(versions)).executeTakeFirst())

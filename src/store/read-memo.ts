@@ -3,8 +3,9 @@
  * (store/sqlite.ts), kept until the next write on the connection.
  *
  * It is coherent by construction, not by expiry. The server holds the SQLite
- * file under an exclusive lock, so every change to it goes through the one
- * connection, and that connection forgets every memoized result before any
+ * file under an exclusive lock (store/sqlite.ts refuses to start the memo on
+ * a connection that does not read `locking_mode=EXCLUSIVE` back), so every
+ * change to it goes through the one connection, and that connection forgets every memoized result before any
  * statement that may write runs (store/sqlite.ts). A result is only ever
  * memoized outside a transaction, so it is always committed state.
  * PostgreSQL has no memo: instances share it, and only the database knows

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { type QueryResult, SqliteDialect } from 'kysely';
+import type { DirectRunner } from './database.ts';
 import { type RawRows, ReadMemo } from './read-memo.ts';
 
 export interface SqliteConnection {
@@ -14,7 +15,7 @@ export interface SqliteConnection {
    * uncommitted work. Reads run at once, through the read memo
    * (store/read-memo.ts); writes are group-committed.
    */
-  runNow(sql: string, parameters: readonly unknown[]): QueryResult<unknown> | Promise<QueryResult<unknown>> | undefined;
+  runNow: DirectRunner;
 }
 
 export function openSqlite(path: string): SqliteConnection {
@@ -43,6 +44,32 @@ export function openSqlite(path: string): SqliteConnection {
       );
     }
     throw error;
+  }
+  try {
+    return connectSqlite(database);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}
+
+/**
+ * The store's connection over an open, configured database: the dialect for
+ * Kysely, and the direct path with its read memo and group commit.
+ *
+ * The memo is coherent only because this connection is the only one that
+ * can change the file (store/read-memo.ts), so it refuses to start unless
+ * the connection reads `locking_mode=EXCLUSIVE` back for its main database.
+ * `main.locking_mode` is that database's own mode; a bare `locking_mode`
+ * reads the default for databases attached later, which can say
+ * `exclusive` while the main database is `normal`.
+ */
+export function connectSqlite(database: SQLite.Database): SqliteConnection {
+  const lockingMode = database.pragma('main.locking_mode', { simple: true });
+  if (lockingMode !== 'exclusive') {
+    throw new Error(
+      `the SQLite read memo needs its connection to hold the database with locking_mode=EXCLUSIVE, but main.locking_mode reads back "${String(lockingMode)}": another connection could change the file behind the memo`,
+    );
   }
   // Every statement that may write, on either path, first empties the memo.
   const memo = new ReadMemo();

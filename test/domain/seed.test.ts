@@ -197,6 +197,9 @@ function connectJwt(iss: string, secret: string, method: string, url: string): R
   return { authorization: `JWT ${jwt}` };
 }
 
+/** A JSON object nested `depth` levels deep. */
+const nested = (depth: number): string => `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
+
 const propertyUrl = (user: string, key?: string) =>
   `/wiki/rest/api/user/${user}/property${key === undefined ? '' : `/${key}`}`;
 
@@ -594,6 +597,38 @@ users:
       assert.equal((await findUser(db, '712020:ivy'))!.active, true, 'a file that says active: true reactivates');
     });
 
+    test('properties at every limit load, and the API addresses each of them', async () => {
+      const db = await fresh();
+      await load(db, EXAMPLE);
+      const longKey = 'k'.repeat(255);
+      const jiraKey = 'é'.repeat(255);
+      const largest = JSON.stringify({ s: 'x'.repeat(32768 - '{"s":""}'.length) });
+      await load(
+        db,
+        `site: { maxPropertiesPerUser: 3 }
+properties:
+  - { product: confluence, user: "712020:mia", key: ${longKey}, value: ${nested(64)} }
+  - { product: confluence, user: "712020:mia", key: largest, value: ${largest} }
+  - { product: jira, user: "712020:mia", key: ${jiraKey}, value: ${'['.repeat(64)}${']'.repeat(64)} }
+`,
+      );
+      const mia = basicAuth('mia@example.com', MIA_TOKEN);
+      for (const key of [longKey, 'largest']) {
+        assert.equal((await request(db, 'GET', propertyUrl(MIA, key), mia)).statusCode, 200, key);
+      }
+      const jira = await request(
+        db,
+        'GET',
+        `/rest/api/3/user/properties/${encodeURIComponent(jiraKey)}?accountId=${MIA}`,
+        mia,
+      );
+      assert.equal(jira.statusCode, 200);
+      // Her own namespace is full (layout and the two above), as the API counts it too.
+      const fourth = await request(db, 'POST', propertyUrl(MIA, 'fourth'), mia, { value: {} });
+      assert.equal(fourth.statusCode, 400);
+      assert.match(fourth.body, /already has the maximum of 3 properties/);
+    });
+
     describe('a bad file names the offending path and changes nothing', () => {
       let db: Kysely<Database>;
       let snapshot: Record<string, unknown[]>;
@@ -696,8 +731,107 @@ ${NEW_PROPERTY}  - { product: confluence, user: "712020:mia", key: k, value: [1,
   - { product: jira, user: "712020:mia", key: k, value: null }
 `,
           'properties[1].value: value must be a JSON object',
-          'properties[2].value: value is empty',
+          'properties[2].value: The property value must not be null',
         );
+      });
+
+      test('a Confluence property value that is not a JSON object', async () => {
+        await refused(
+          `${ADDS}properties:
+${NEW_PROPERTY}  - { product: confluence, user: "712020:mia", key: k1, value: 5 }
+  - { product: confluence, user: "712020:mia", key: k2, value: "text" }
+  - { product: confluence, user: "712020:mia", key: k3, value: null }
+  - { product: jira, user: "712020:mia", key: k4, value: 5 }
+`,
+          'properties[1].value: value must be a JSON object',
+          'properties[2].value: value must be a JSON object',
+          'properties[3].value: value is empty',
+        );
+      });
+
+      test('a property key with characters the API refuses', async () => {
+        const problems = await refused(
+          `${ADDS}properties:
+${NEW_PROPERTY}  - { product: confluence, user: "712020:mia", key: "two words", value: {} }
+  - { product: confluence, user: "712020:mia", key: "dotted.key", value: {} }
+  - { product: jira, user: "712020:mia", key: "tab\there", value: {} }
+  - { product: jira, user: "712020:mia", key: "two words/and more", value: {} }
+`,
+          `properties[1].key: key "two words" is invalid: use only letters, digits, '-' and '_'`,
+          `properties[2].key: key "dotted.key" is invalid: use only letters, digits, '-' and '_'`,
+          'properties[3].key: propertyKey must not contain control characters',
+        );
+        assert.equal(problems.length, 3, 'a Jira key may hold spaces and slashes');
+      });
+
+      test('a property key longer than maxPropertyKeyLength', async () => {
+        await refused(
+          `${ADDS}properties:
+${NEW_PROPERTY}  - { product: confluence, user: "712020:mia", key: ${'k'.repeat(256)}, value: {} }
+  - { product: jira, user: "712020:mia", key: ${'é'.repeat(256)}, value: {} }
+`,
+          'properties[1].key: key is too long: at most 255 characters',
+          'properties[2].key: propertyKey is too long: at most 255 characters',
+        );
+        await refused(
+          `site: { maxPropertyKeyLength: 4 }
+${ADDS}properties:
+${NEW_PROPERTY}  - { product: confluence, user: "712020:mia", key: kkkkk, value: {} }
+`,
+          'properties[1].key: key is too long: at most 4 characters',
+        );
+      });
+
+      test('a property value over maxPropertyValueBytes of compact JSON', async () => {
+        const large = JSON.stringify({ s: 'x'.repeat(32768) });
+        await refused(
+          `${ADDS}properties:
+${NEW_PROPERTY}  - { product: confluence, user: "712020:mia", key: large, value: ${large} }
+  - { product: jira, user: "712020:mia", key: large, value: ${large} }
+`,
+          'properties[1].value: value is too long: at most 32768 bytes of JSON',
+          'properties[2].value: The property value is too long: at most 32768 bytes of JSON',
+        );
+        await refused(
+          `site: { maxPropertyValueBytes: 8 }
+${ADDS}properties:
+  - { product: jira, user: "712020:mia", key: small, value: "seven" }
+  - { product: jira, user: "712020:mia", key: larger, value: "eight!!" }
+`,
+          'properties[1].value: The property value is too long: at most 8 bytes of JSON',
+        );
+      });
+
+      test('a property value nested deeper than 64 levels', async () => {
+        await refused(
+          `${ADDS}properties:
+${NEW_PROPERTY}  - { product: confluence, user: "712020:mia", key: deep, value: ${nested(65)} }
+  - { product: jira, user: "712020:mia", key: deep, value: ${nested(65)} }
+  - { product: jira, user: "712020:mia", key: deep-list, value: ${'['.repeat(65)}${']'.repeat(65)} }
+`,
+          'properties[1].value: value is nested deeper than 64 levels',
+          'properties[2].value: The property value is nested deeper than 64 levels',
+          'properties[3].value: The property value is nested deeper than 64 levels',
+        );
+      });
+
+      test('more properties than maxPropertiesPerUser for one user in one namespace', async () => {
+        // Mia already holds one property in each of her three namespaces (the example).
+        const problems = await refused(
+          `site: { maxPropertiesPerUser: 2 }
+${ADDS}properties:
+${NEW_PROPERTY}  - { product: confluence, user: "712020:mia", key: layout, value: { again: true } }
+  - { product: confluence, user: "712020:mia", key: second, value: {} }
+  - { product: confluence, user: "712020:mia", key: second, value: {} }
+  - { product: confluence, user: "712020:mia", key: third, value: {} }
+  - { product: confluence, app: com.example.notes, user: "712020:mia", key: second, value: {} }
+  - { product: jira, user: "712020:mia", key: second, value: 2 }
+  - { product: jira, user: "712020:mia", key: third, value: 3 }
+`,
+          'properties[4]: User 712020:mia already has the maximum of 2 properties (maxPropertiesPerUser)',
+          'properties[7]: User 712020:mia already has the maximum of 2 Jira properties (maxPropertiesPerUser)',
+        );
+        assert.equal(problems.length, 2, 'each namespace has its own allowance; a key already there is no new one');
       });
 
       test('watches and content that refer to undefined spaces, content, labels or users', async () => {

@@ -50,6 +50,21 @@ for (const kind of STORE_KINDS) {
       assert.equal(await findProperty(store.db, { ...at('p-a'), product: 'jira' }), undefined);
     });
 
+    test("the store's handle carries the direct runner on SQLite only; a transaction never does", async () => {
+      assert.equal(typeof store.db.runDirect, kind === 'sqlite' ? 'function' : 'undefined');
+      await insertProperty(store.db, at('direct'), '{"d":1}');
+      const read = findProperty(store.db, at('direct'));
+      // SQLite answers a read outside a transaction at once, without a promise.
+      assert.equal(read instanceof Promise, kind === 'postgres');
+      assert.equal((await read)?.value, '{"d":1}');
+      await store.db.transaction().execute(async (trx) => {
+        assert.equal('runDirect' in trx, false);
+        const inside = findProperty(trx, at('direct'));
+        assert.ok(inside instanceof Promise, 'inside a transaction the query queues through Kysely');
+        assert.equal((await inside)?.value, '{"d":1}');
+      });
+    });
+
     test('concurrent single-statement writes each get their own answer', async () => {
       const keys = Array.from({ length: 40 }, (_, i) => `c-${i}`);
       for (const key of keys) await insertProperty(store.db, at(key), '{}');

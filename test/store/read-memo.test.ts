@@ -5,7 +5,11 @@
  * concurrent writes: a read never goes back in time.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import SQLite from 'better-sqlite3';
 import type { Store } from '../../src/store/database.ts';
 import { preparedQuery } from '../../src/store/prepared.ts';
 import {
@@ -16,6 +20,7 @@ import {
   replacePropertyValue,
 } from '../../src/store/properties.ts';
 import { type RawRows, ReadMemo } from '../../src/store/read-memo.ts';
+import { connectSqlite } from '../../src/store/sqlite.ts';
 import { deleteUser, upsertUser, userExists } from '../../src/store/users.ts';
 import { basic, type Fixture, startFixture } from '../helpers/fixture.ts';
 import { freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
@@ -89,6 +94,48 @@ describe('ReadMemo', () => {
       most = Math.max(most, memo.size);
     }
     assert.ok(most > 1 && most < 40, `held at most ${most} results of about 2 KB in a 64 KiB budget`);
+  });
+});
+
+describe('the read memo starts only on a connection that holds the file exclusively', () => {
+  /** A real SQLite database on a fresh file, in SQLite's default locking mode (normal). */
+  function openFile(): SQLite.Database {
+    return new SQLite(join(mkdtempSync(join(tmpdir(), 'userplane-memo-')), 'memo.db'));
+  }
+  const refusal =
+    /read memo needs its connection to hold the database with locking_mode=EXCLUSIVE.*reads back "normal"/;
+
+  test('a connection in normal locking mode is refused', () => {
+    const database = openFile();
+    try {
+      assert.throws(() => connectSqlite(database), refusal);
+    } finally {
+      database.close();
+    }
+  });
+
+  test("only the main database's own mode counts, not the default for attached ones", () => {
+    const database = openFile();
+    try {
+      // A bare `locking_mode` then reads back exclusive, but the main database is not held.
+      database.pragma('locking_mode = EXCLUSIVE');
+      database.pragma('main.locking_mode = NORMAL');
+      assert.equal(database.pragma('locking_mode', { simple: true }), 'exclusive');
+      assert.throws(() => connectSqlite(database), refusal);
+    } finally {
+      database.close();
+    }
+  });
+
+  test('in exclusive locking mode it starts, and answers reads at once', () => {
+    const database = openFile();
+    try {
+      database.pragma('locking_mode = EXCLUSIVE');
+      const connection = connectSqlite(database);
+      assert.deepEqual(connection.runNow('select 1 as one', []), { rows: [{ one: 1 }] });
+    } finally {
+      database.close();
+    }
   });
 });
 
