@@ -7,13 +7,21 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { Authenticator } from './domain/authenticate.ts';
+import { AvatarService } from './domain/avatars.ts';
+import { DirectoryService } from './domain/directory.ts';
+import { EmailService } from './domain/email.ts';
 import { ApiError } from './domain/errors.ts';
+import { JiraPropertyService } from './domain/jira-properties.ts';
 import { TokenIssuer } from './domain/oauth.ts';
+import { ReadinessCheck } from './domain/readiness.ts';
 import type { Secrets } from './domain/secrets.ts';
 import { SiteService } from './domain/site.ts';
+import { ConfluencePropertyService } from './domain/user-properties.ts';
+import { WatchService } from './domain/watches.ts';
 import { ADMIN_API_PREFIX, adminRoutes } from './http/admin/index.ts';
 import { registerAuth } from './http/auth.ts';
 import { avatarRoutes } from './http/avatars.ts';
+import { emailRoutes } from './http/confluence/email.ts';
 import { userPropertyRoutes } from './http/confluence/user-properties.ts';
 import { userDirectoryRoutes } from './http/confluence/users.ts';
 import { watchRoutes } from './http/confluence/watches.ts';
@@ -96,6 +104,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Without a configured or stored base URL, links name the address the server listens on (docs/behaviour.md §7).
   const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app));
   const authenticator = new Authenticator(options.db, options.secrets);
+  const confluenceProperties = new ConfluencePropertyService(options.db);
+  const jiraProperties = new JiraPropertyService(options.db);
+  const directory = new DirectoryService(options.db);
+  const email = new EmailService(options.db);
+  const watches = new WatchService(options.db);
 
   // First: the document generator collects every route registered after it.
   await registerOpenApi(app);
@@ -104,10 +117,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerGateway(app, { sites });
   registerAuth(app, { authenticator, sites, publicPrefixes: [DOCS_PREFIX] });
 
-  await app.register(healthRoutes, { db: options.db });
+  await app.register(healthRoutes, { readiness: new ReadinessCheck(options.db) });
   await app.register(openApiRoutes);
   await app.register(adminRoutes, { prefix: ADMIN_API_PREFIX, db: options.db, secrets: options.secrets, sites });
-  await app.register(avatarRoutes, { db: options.db });
+  await app.register(avatarRoutes, { avatars: new AvatarService(options.db) });
   await app.register(tenantInfoRoutes, { sites });
   await app.register(oauthRoutes, {
     prefix: OAUTH_PREFIX,
@@ -115,12 +128,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sites,
   });
   for (const { prefix, version } of JIRA_PREFIXES) {
-    await app.register(jiraUserPropertyRoutes, { prefix, db: options.db, version });
+    await app.register(jiraUserPropertyRoutes, { prefix, properties: jiraProperties, version });
   }
   for (const prefix of CONFLUENCE_PREFIXES) {
-    await app.register(userPropertyRoutes, { prefix, db: options.db });
-    await app.register(userDirectoryRoutes, { prefix, db: options.db });
-    await app.register(watchRoutes, { prefix, db: options.db });
+    await app.register(userPropertyRoutes, { prefix, properties: confluenceProperties });
+    await app.register(userDirectoryRoutes, { prefix, directory });
+    await app.register(emailRoutes, { prefix, email });
+    await app.register(watchRoutes, { prefix, watches });
   }
   return app;
 }

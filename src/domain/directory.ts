@@ -1,8 +1,8 @@
 /**
  * The Confluence user directory (docs/behaviour.md §1 `/user…`, §3, §4): looking users
- * up, who may see which email, what `expand` adds, memberships, the legacy
- * migration lookup and the email API. No HTTP and no SQL: routes shape what
- * this returns, the store answers the queries.
+ * up, who may see which email, what `expand` adds, memberships and the legacy
+ * migration lookup (the email API is domain/email.ts). No HTTP and no SQL:
+ * routes shape what this returns, the store answers the queries.
  */
 import type { Kysely } from 'kysely';
 import type { SiteSettings } from '../schemas/site.ts';
@@ -14,19 +14,13 @@ import {
   groupNamesOfUsers,
   type LegacyField,
   listGroupsOfUser,
-  type StoredPersonalSpace,
 } from '../store/directory.ts';
 import type { Database } from '../store/schema.ts';
 import { ApiError, badRequest } from './errors.ts';
 import { canUse, isAdmin, type Principal } from './principal.ts';
 import type { Site } from './site.ts';
+import type { PersonalSpace } from './spaces.ts';
 import { DEPRECATION_WARNING, isWellFormedAccountId, type User } from './users.ts';
-
-export interface DirectoryContext {
-  db: Kysely<Database>;
-  principal: Principal;
-  site: Site;
-}
 
 /** docs/behaviour.md §4 paging: defaults and maxima (larger limits are clamped, not refused). */
 export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
@@ -63,7 +57,7 @@ export function splitList(values: readonly string[] | string | undefined): strin
 }
 
 /** Distinct values in first-seen order. */
-function distinct(values: readonly string[]): string[] {
+export function distinct(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
@@ -83,7 +77,7 @@ export interface DirectoryEntry {
   operations?: Operation[];
   details?: { personal?: { email?: string }; business?: Record<string, never> };
   /** Present only when expanded and the user owns one. */
-  personalSpace?: StoredPersonalSpace;
+  personalSpace?: PersonalSpace;
 }
 
 /** A site admin calling with their own credentials: the one caller `admins` visibility opens to. */
@@ -139,14 +133,15 @@ function operationsOf(user: User, groups: string[], settings: SiteSettings): Ope
 
 /** Builds what the caller sees of each user, with one query per expansion for the whole list. */
 async function entriesFor(
-  ctx: DirectoryContext,
+  db: Kysely<Database>,
+  principal: Principal,
+  site: Site,
   users: User[],
   expand: ReadonlySet<Expansion>,
 ): Promise<DirectoryEntry[]> {
-  const { principal, site } = ctx;
   const ids = users.map((u) => u.accountId);
-  const groups = expand.has('operations') ? await groupNamesOfUsers(ctx.db, ids) : undefined;
-  const spaces = expand.has('personalSpace') ? await findPersonalSpaces(ctx.db, ids) : undefined;
+  const groups = expand.has('operations') ? await groupNamesOfUsers(db, ids) : undefined;
+  const spaces = expand.has('personalSpace') ? await findPersonalSpaces(db, ids) : undefined;
   return users.map((user) => {
     const entry: DirectoryEntry = { user, email: visibleEmail(principal, site.settings, user), expand };
     if (groups) entry.operations = operationsOf(user, groups.get(user.accountId) ?? [], site.settings);
@@ -198,7 +193,7 @@ function requireAccountId(query: UserQuery): { accountId: string; legacyUsed: bo
   return { accountId, legacyUsed: legacy.length > 0 };
 }
 
-function checkAccountId(accountId: string, headers: Record<string, string> = {}): void {
+export function checkAccountId(accountId: string, headers: Record<string, string> = {}): void {
   if (!isWellFormedAccountId(accountId)) {
     throw new ApiError(
       'bad_request',
@@ -208,58 +203,22 @@ function checkAccountId(accountId: string, headers: Record<string, string> = {})
   }
 }
 
-const noSuchUser = (accountId: string, headers: Record<string, string> = {}) =>
+export const noSuchUser = (accountId: string, headers: Record<string, string> = {}) =>
   new ApiError('not_found', `No user with accountId ${accountId}`, headers);
 
-async function findOne(ctx: DirectoryContext, accountId: string, headers: Record<string, string> = {}): Promise<User> {
-  const user = (await findUsersByAccountId(ctx.db, [accountId])).get(accountId);
+export async function findOne(
+  db: Kysely<Database>,
+  accountId: string,
+  headers: Record<string, string> = {},
+): Promise<User> {
+  const user = (await findUsersByAccountId(db, [accountId])).get(accountId);
   if (!user) throw noSuchUser(accountId, headers);
   return user;
-}
-
-/** `GET /user`. Deactivated users are still returned (docs/behaviour.md §2). */
-export async function lookUpUser(
-  ctx: DirectoryContext,
-  query: UserQuery,
-  expand: ReadonlySet<Expansion>,
-): Promise<{ entry: DirectoryEntry; legacyUsed: boolean }> {
-  const { accountId, legacyUsed } = requireAccountId(query);
-  const user = await findOne(ctx, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
-  const [entry] = await entriesFor(ctx, [user], expand);
-  return { entry: entry!, legacyUsed };
-}
-
-/**
- * `GET /user/current`: the caller's own record — the user, the impersonated
- * user, or an app's bot user (`accountType: app`) — or `anonymous` for an
- * anonymous caller on a site that allows them.
- */
-export async function currentUser(
-  ctx: DirectoryContext,
-  expand: ReadonlySet<Expansion>,
-): Promise<DirectoryEntry | 'anonymous'> {
-  const { principal } = ctx;
-  if (principal.kind === 'anonymous') return 'anonymous';
-  // A user was just read to authenticate them (at most a second ago); a bot is read now.
-  const user = principal.kind === 'app' ? await findOne(ctx, principal.app.accountId) : principal.user;
-  const [entry] = await entriesFor(ctx, [user], expand);
-  return entry!;
 }
 
 /** `GET /user/anonymous?expand=operations`: anonymous callers may use the site only where it allows them. */
 export function anonymousOperations(settings: SiteSettings): Operation[] {
   return settings.anonymousAccess ? [{ operation: 'use', targetType: 'application' }] : [];
-}
-
-/** `GET /user/memberof`: a page of the user's groups, ordered by name. */
-export async function groupsOfUser(
-  ctx: DirectoryContext,
-  query: UserQuery,
-  page: { start: number; limit: number },
-): Promise<{ groups: GroupRef[]; more: boolean; legacyUsed: boolean }> {
-  const { accountId, legacyUsed } = requireAccountId(query);
-  await findOne(ctx, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
-  return { ...(await listGroupsOfUser(ctx.db, accountId, page)), legacyUsed };
 }
 
 // ── Bulk lookups ───────────────────────────────────────────────────────────
@@ -273,116 +232,102 @@ function pageOfIds(ids: string[], page: { start: number; limit: number }): { ids
   return { ids: unique.slice(page.start, page.start + page.limit), more: unique.length > page.start + page.limit };
 }
 
-/** `GET /user/bulk`: the first `limit` distinct ids, unknown ones omitted. Apps are refused by the route. */
-export async function lookUpUsers(
-  ctx: DirectoryContext,
-  accountIdParams: readonly string[] | undefined,
-  limit: number,
-  expand: ReadonlySet<Expansion>,
-): Promise<DirectoryEntry[]> {
-  const requested = splitList(accountIdParams);
-  if (requested.length === 0)
-    throw badRequest('accountId is required: give one or more accountIds, comma-joined or repeated');
-  const { ids } = pageOfIds(requested, { start: 0, limit });
-  const found = await findUsersByAccountId(ctx.db, ids);
-  const users = ids.map((id) => found.get(id)).filter((u): u is User => u !== undefined);
-  return entriesFor(ctx, users, expand);
-}
-
 export interface MigratedUser {
   username: string | null;
   key: string | null;
   accountId: string;
 }
 
-/**
- * `GET /user/bulk/migration`: accountIds for legacy user keys or usernames
- * — one kind per request, never both, never neither. Unknown ones are
- * omitted after paging.
- */
-export async function migrateUsers(
-  ctx: DirectoryContext,
-  params: { key?: readonly string[]; username?: readonly string[] },
-  page: { start: number; limit: number },
-): Promise<{ users: MigratedUser[]; more: boolean }> {
-  const keys = splitList(params.key);
-  const usernames = splitList(params.username);
-  if (keys.length > 0 && usernames.length > 0) {
-    throw migrationError('Give key or username, not both: one kind of legacy identifier per request');
-  }
-  if (keys.length === 0 && usernames.length === 0) {
-    throw migrationError('key or username is required: give one or more legacy user keys or usernames');
-  }
-  const field: LegacyField = keys.length > 0 ? 'userKey' : 'username';
-  const { ids, more } = pageOfIds(keys.length > 0 ? keys : usernames, page);
-  const found = await findUsersByLegacyId(ctx.db, field, ids);
-  const users = ids
-    .map((value) => found.get(value))
-    .filter((u): u is User => u !== undefined)
-    .map((u) => ({ username: u.username, key: u.userKey, accountId: u.accountId }));
-  return { users, more };
-}
-
 const migrationError = (message: string) => new ApiError('bad_request', message, { Warning: DEPRECATION_WARNING });
 
-// ── The email API ──────────────────────────────────────────────────────────
-
-export interface EmailRecord {
-  accountId: string;
-  email: string;
-}
-
 /**
- * docs/behaviour.md §3 "Email", after the route's scope check (403): `accountId`
- * missing 400 → `emailApi: disabled` 501 → caller not approved 400. Only
- * an app acting as itself with `emailAccess` is approved; visibility
- * settings do not apply to it.
+ * The directory, for one caller at a time: methods that show users take the
+ * principal and the site of the request, since both decide what is shown.
  */
-function emailGates(ctx: DirectoryContext, accountIds: string[]): void {
-  if (accountIds.length === 0)
-    throw badRequest('accountId is required: name the user (or users) whose email address to return');
-  if (ctx.site.settings.emailApi === 'disabled') {
-    throw new ApiError(
-      'not_implemented_by_site',
-      'The email API is not enabled on this site: its emailApi setting is disabled',
-    );
+export class DirectoryService {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** `GET /user`. Deactivated users are still returned (docs/behaviour.md §2). */
+  async lookUpUser(
+    principal: Principal,
+    site: Site,
+    query: UserQuery,
+    expand: ReadonlySet<Expansion>,
+  ): Promise<{ entry: DirectoryEntry; legacyUsed: boolean }> {
+    const { accountId, legacyUsed } = requireAccountId(query);
+    const user = await findOne(this.db, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
+    const [entry] = await entriesFor(this.db, principal, site, [user], expand);
+    return { entry: entry!, legacyUsed };
   }
-  const { principal } = ctx;
-  if (principal.kind === 'app') {
-    if (!principal.app.emailAccess) {
-      throw badRequest(
-        `App ${principal.app.key} is not approved to read email addresses: its emailAccess setting is off`,
-      );
+
+  /**
+   * `GET /user/current`: the caller's own record — the user, the impersonated
+   * user, or an app's bot user (`accountType: app`) — or `anonymous` for an
+   * anonymous caller on a site that allows them.
+   */
+  async currentUser(
+    principal: Principal,
+    site: Site,
+    expand: ReadonlySet<Expansion>,
+  ): Promise<DirectoryEntry | 'anonymous'> {
+    if (principal.kind === 'anonymous') return 'anonymous';
+    // A user was just read to authenticate them (at most a second ago); a bot is read now.
+    const user = principal.kind === 'app' ? await findOne(this.db, principal.app.accountId) : principal.user;
+    const [entry] = await entriesFor(this.db, principal, site, [user], expand);
+    return entry!;
+  }
+
+  /** `GET /user/memberof`: a page of the user's groups, ordered by name. */
+  async groupsOfUser(
+    query: UserQuery,
+    page: { start: number; limit: number },
+  ): Promise<{ groups: GroupRef[]; more: boolean; legacyUsed: boolean }> {
+    const { accountId, legacyUsed } = requireAccountId(query);
+    await findOne(this.db, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
+    return { ...(await listGroupsOfUser(this.db, accountId, page)), legacyUsed };
+  }
+
+  /** `GET /user/bulk`: the first `limit` distinct ids, unknown ones omitted. Apps are refused by the route. */
+  async lookUpUsers(
+    principal: Principal,
+    site: Site,
+    accountIdParams: readonly string[] | undefined,
+    limit: number,
+    expand: ReadonlySet<Expansion>,
+  ): Promise<DirectoryEntry[]> {
+    const requested = splitList(accountIdParams);
+    if (requested.length === 0)
+      throw badRequest('accountId is required: give one or more accountIds, comma-joined or repeated');
+    const { ids } = pageOfIds(requested, { start: 0, limit });
+    const found = await findUsersByAccountId(this.db, ids);
+    const users = ids.map((id) => found.get(id)).filter((u): u is User => u !== undefined);
+    return entriesFor(this.db, principal, site, users, expand);
+  }
+
+  /**
+   * `GET /user/bulk/migration`: accountIds for legacy user keys or usernames
+   * — one kind per request, never both, never neither. Unknown ones are
+   * omitted after paging.
+   */
+  async migrateUsers(
+    params: { key?: readonly string[]; username?: readonly string[] },
+    page: { start: number; limit: number },
+  ): Promise<{ users: MigratedUser[]; more: boolean }> {
+    const keys = splitList(params.key);
+    const usernames = splitList(params.username);
+    if (keys.length > 0 && usernames.length > 0) {
+      throw migrationError('Give key or username, not both: one kind of legacy identifier per request');
     }
-    return;
+    if (keys.length === 0 && usernames.length === 0) {
+      throw migrationError('key or username is required: give one or more legacy user keys or usernames');
+    }
+    const field: LegacyField = keys.length > 0 ? 'userKey' : 'username';
+    const { ids, more } = pageOfIds(keys.length > 0 ? keys : usernames, page);
+    const found = await findUsersByLegacyId(this.db, field, ids);
+    const users = ids
+      .map((value) => found.get(value))
+      .filter((u): u is User => u !== undefined)
+      .map((u) => ({ username: u.username, key: u.userKey, accountId: u.accountId }));
+    return { users, more };
   }
-  if (principal.kind === 'asUser') {
-    throw badRequest(
-      `Only apps acting as themselves may read email addresses: app ${principal.app.key} is acting as a user`,
-    );
-  }
-  throw badRequest('Only approved apps may read email addresses: users cannot use the email API');
-}
-
-/** `GET /user/email`. */
-export async function emailOf(ctx: DirectoryContext, accountId: string | undefined): Promise<EmailRecord> {
-  const id = accountId ?? '';
-  if (id !== '') checkAccountId(id);
-  emailGates(ctx, id === '' ? [] : [id]);
-  const user = await findOne(ctx, id);
-  return { accountId: user.accountId, email: user.email };
-}
-
-/** `GET /user/email/bulk`: in request order, duplicates removed, unknown users omitted. */
-export async function emailsOf(
-  ctx: DirectoryContext,
-  accountIdParams: readonly string[] | undefined,
-): Promise<EmailRecord[]> {
-  const ids = distinct(splitList(accountIdParams));
-  emailGates(ctx, ids);
-  const found = await findUsersByAccountId(ctx.db, ids);
-  return ids
-    .map((id) => found.get(id))
-    .filter((u): u is User => u !== undefined)
-    .map((u) => ({ accountId: u.accountId, email: u.email }));
 }

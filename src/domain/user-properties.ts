@@ -27,12 +27,6 @@ export const PROPERTY_KEY_PATTERN = /^[-_a-zA-Z0-9]+$/;
 export const MAX_VALUE_DEPTH = 64;
 export const PROPERTY_PAGE = { defaultLimit: 5, maxLimit: 25 } as const;
 
-export interface PropertyContext {
-  db: Kysely<Database>;
-  principal: Principal;
-  settings: SiteSettings;
-}
-
 /**
  * A property as stored. Its value stays the compact JSON text that
  * serializeValue wrote: a response embeds it as it is, since parsing it only
@@ -100,11 +94,16 @@ export function parseIfMatch(header: string | undefined): number[] | undefined {
 }
 
 /** Steps 4 and 6 of docs/behaviour.md §3, shared by every operation. */
-function address(ctx: PropertyContext, userId: string, key: string | undefined): PropertyAddress {
+function address(
+  principal: Principal,
+  settings: SiteSettings,
+  userId: string,
+  key: string | undefined,
+): PropertyAddress {
   checkUserId(userId);
-  if (key !== undefined) checkPropertyKey(key, ctx.settings);
-  assertMayReachUserData(ctx.principal, ctx.settings, userId);
-  return { product: 'confluence', namespace: confluenceNamespace(ctx.principal), accountId: userId, key: key ?? '' };
+  if (key !== undefined) checkPropertyKey(key, settings);
+  assertMayReachUserData(principal, settings, userId);
+  return { product: 'confluence', namespace: confluenceNamespace(principal), accountId: userId, key: key ?? '' };
 }
 
 const noSuchUser = (userId: string) => notFound(`No user with accountId ${userId}`);
@@ -112,101 +111,104 @@ const noSuchProperty = (at: PropertyAddress) =>
   notFound(`Property "${at.key}" does not exist for user ${at.accountId}`);
 const preconditionFailed = (at: PropertyAddress) =>
   new ApiError('precondition_failed', `Property "${at.key}" has changed: If-Match does not match its current ETag`);
-
-export async function listUserPropertyKeys(
-  ctx: PropertyContext,
-  userId: string,
-  page: { start: number; limit: number },
-): Promise<{ keys: string[]; more: boolean }> {
-  const at = address(ctx, userId, undefined);
-  if (!(await userExists(ctx.db, userId))) throw noSuchUser(userId);
-  return listPropertyKeys(ctx.db, at, page);
-}
-
-/**
- * Without a promise when the store answered at once: the hottest route
- * (docs/behaviour.md §5) then answers in the turn its request arrived in. Invalid input
- * throws at once.
- */
-export function getUserProperty(
-  ctx: PropertyContext,
-  userId: string,
-  key: string,
-): UserProperty | Promise<UserProperty> {
-  const at = address(ctx, userId, key);
-  const found = findProperty(ctx.db, at);
-  return found instanceof Promise
-    ? found.then((stored) => foundOrMissing(ctx, at, stored))
-    : foundOrMissing(ctx, at, found);
-}
-
-function foundOrMissing(
-  ctx: PropertyContext,
-  at: PropertyAddress,
-  found: StoredProperty | undefined,
-): UserProperty | Promise<never> {
-  return found ?? missing(ctx, at);
-}
-
-async function missing(ctx: PropertyContext, at: PropertyAddress): Promise<never> {
-  throw (await userExists(ctx.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
-}
-
-export async function createUserProperty(
-  ctx: PropertyContext,
-  userId: string,
-  key: string,
-  body: unknown,
-): Promise<UserProperty> {
-  const value = serializeValue(body, ctx.settings);
-  const at = address(ctx, userId, key);
-  try {
-    return await ctx.db.transaction().execute(async (trx) => {
-      // The user's row lock makes the count and the insert one step, so
-      // concurrent creates cannot pass the limit together.
-      if (!(await lockUser(trx, userId))) throw noSuchUser(userId);
-      if (await propertyExists(trx, at)) throw duplicate(at);
-      const limit = ctx.settings.maxPropertiesPerUser;
-      if ((await countProperties(trx, at)) >= limit) {
-        throw badRequest(`User ${userId} already has the maximum of ${limit} properties (maxPropertiesPerUser)`);
-      }
-      return insertProperty(trx, at, value);
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw duplicate(at);
-    throw error;
-  }
-}
-
 const duplicate = (at: PropertyAddress) => conflict(`Property "${at.key}" already exists for user ${at.accountId}`);
 
-export async function updateUserProperty(
-  ctx: PropertyContext,
-  userId: string,
-  key: string,
-  body: unknown,
-  ifMatch: string | undefined,
-): Promise<UserProperty> {
-  const value = serializeValue(body, ctx.settings);
-  const at = address(ctx, userId, key);
-  const updated = await replacePropertyValue(ctx.db, at, value, parseIfMatch(ifMatch));
-  if (updated) return updated;
-  throw await explainMiss(ctx, at);
-}
+/**
+ * Confluence user properties, for one caller at a time: every method takes
+ * the principal and the site's settings of the request.
+ */
+export class ConfluencePropertyService {
+  constructor(private readonly db: Kysely<Database>) {}
 
-export async function deleteUserProperty(
-  ctx: PropertyContext,
-  userId: string,
-  key: string,
-  ifMatch: string | undefined,
-): Promise<void> {
-  const at = address(ctx, userId, key);
-  if (await deleteProperty(ctx.db, at, parseIfMatch(ifMatch))) return;
-  throw await explainMiss(ctx, at);
-}
+  async listKeys(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    page: { start: number; limit: number },
+  ): Promise<{ keys: string[]; more: boolean }> {
+    const at = address(principal, settings, userId, undefined);
+    if (!(await userExists(this.db, userId))) throw noSuchUser(userId);
+    return listPropertyKeys(this.db, at, page);
+  }
 
-/** A conditional write that changed nothing: absent user or property (404) comes before 412. */
-async function explainMiss(ctx: PropertyContext, at: PropertyAddress): Promise<ApiError> {
-  if (await propertyExists(ctx.db, at)) return preconditionFailed(at);
-  return (await userExists(ctx.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+  /**
+   * Without a promise when the store answered at once: the hottest route
+   * (docs/behaviour.md §5) then answers in the turn its request arrived in. Invalid input
+   * throws at once.
+   */
+  get(principal: Principal, settings: SiteSettings, userId: string, key: string): UserProperty | Promise<UserProperty> {
+    const at = address(principal, settings, userId, key);
+    const found = findProperty(this.db, at);
+    return found instanceof Promise
+      ? found.then((stored) => this.#foundOrMissing(at, stored))
+      : this.#foundOrMissing(at, found);
+  }
+
+  #foundOrMissing(at: PropertyAddress, found: StoredProperty | undefined): UserProperty | Promise<never> {
+    return found ?? this.#missing(at);
+  }
+
+  async #missing(at: PropertyAddress): Promise<never> {
+    throw (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+  }
+
+  async create(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    key: string,
+    body: unknown,
+  ): Promise<UserProperty> {
+    const value = serializeValue(body, settings);
+    const at = address(principal, settings, userId, key);
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        // The user's row lock makes the count and the insert one step, so
+        // concurrent creates cannot pass the limit together.
+        if (!(await lockUser(trx, userId))) throw noSuchUser(userId);
+        if (await propertyExists(trx, at)) throw duplicate(at);
+        const limit = settings.maxPropertiesPerUser;
+        if ((await countProperties(trx, at)) >= limit) {
+          throw badRequest(`User ${userId} already has the maximum of ${limit} properties (maxPropertiesPerUser)`);
+        }
+        return insertProperty(trx, at, value);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicate(at);
+      throw error;
+    }
+  }
+
+  async update(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    key: string,
+    body: unknown,
+    ifMatch: string | undefined,
+  ): Promise<UserProperty> {
+    const value = serializeValue(body, settings);
+    const at = address(principal, settings, userId, key);
+    const updated = await replacePropertyValue(this.db, at, value, parseIfMatch(ifMatch));
+    if (updated) return updated;
+    throw await this.#explainMiss(at);
+  }
+
+  async delete(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    key: string,
+    ifMatch: string | undefined,
+  ): Promise<void> {
+    const at = address(principal, settings, userId, key);
+    if (await deleteProperty(this.db, at, parseIfMatch(ifMatch))) return;
+    throw await this.#explainMiss(at);
+  }
+
+  /** A conditional write that changed nothing: absent user or property (404) comes before 412. */
+  async #explainMiss(at: PropertyAddress): Promise<ApiError> {
+    if (await propertyExists(this.db, at)) return preconditionFailed(at);
+    return (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+  }
 }

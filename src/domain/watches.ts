@@ -24,7 +24,8 @@ import { callerAccountId, isAdmin, type Principal } from './principal.ts';
 import { canViewContent, canViewSpace, checkContentId, checkLabel, checkSpaceKey, type Viewer } from './spaces.ts';
 import { DEPRECATION_WARNING, isWellFormedAccountId, type User } from './users.ts';
 
-export interface WatchContext {
+/** One request's view of the store: the caller, the site's settings, and the database. */
+interface WatchContext {
   db: Kysely<Database>;
   principal: Principal;
   settings: SiteSettings;
@@ -189,32 +190,57 @@ async function prepare(ctx: WatchContext, kind: WatchKind, value: string, query:
   return { accountId: user.accountId, target: await resolveTarget(ctx, kind, name, user) };
 }
 
-/** `GET /user/watch/{kind}/{value}` → `{watching}`. */
-export async function getWatchStatus(
-  ctx: WatchContext,
-  kind: WatchKind,
-  value: string,
-  query: WatchUserQuery,
-): Promise<{ watching: boolean }> {
-  const { accountId, target } = await prepare(ctx, kind, value, query);
-  return { watching: await isWatching(ctx.db, accountId, target) };
-}
+/**
+ * Watches, for one caller at a time: every method takes the principal and the
+ * site's settings of the request, the kind of target, its id, key or name as
+ * given in the path, and the user as the query named them.
+ */
+export class WatchService {
+  constructor(private readonly db: Kysely<Database>) {}
 
-/** `POST`: idempotent; watching twice is watching. */
-export async function watch(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery): Promise<void> {
-  const { accountId, target } = await prepare(ctx, kind, value, query);
-  try {
-    await addWatch(ctx.db, accountId, target);
-  } catch (error) {
-    // A foreign key refused the insert: the target or the user was removed
-    // since the checks. Checking again answers that with its 403 or 404.
-    await prepare(ctx, kind, value, query);
-    throw error;
+  /** `GET /user/watch/{kind}/{value}` → `{watching}`. */
+  async status(
+    principal: Principal,
+    settings: SiteSettings,
+    kind: WatchKind,
+    value: string,
+    query: WatchUserQuery,
+  ): Promise<{ watching: boolean }> {
+    const ctx: WatchContext = { db: this.db, principal, settings };
+    const { accountId, target } = await prepare(ctx, kind, value, query);
+    return { watching: await isWatching(this.db, accountId, target) };
   }
-}
 
-/** `DELETE`: idempotent; removing an absent watch changes nothing. */
-export async function unwatch(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery): Promise<void> {
-  const { accountId, target } = await prepare(ctx, kind, value, query);
-  await removeWatch(ctx.db, accountId, target);
+  /** `POST`: idempotent; watching twice is watching. */
+  async watch(
+    principal: Principal,
+    settings: SiteSettings,
+    kind: WatchKind,
+    value: string,
+    query: WatchUserQuery,
+  ): Promise<void> {
+    const ctx: WatchContext = { db: this.db, principal, settings };
+    const { accountId, target } = await prepare(ctx, kind, value, query);
+    try {
+      await addWatch(this.db, accountId, target);
+    } catch (error) {
+      // A foreign key refused the insert: the target or the user was removed
+      // since the checks. Checking again answers that with its 403 or 404.
+      await prepare(ctx, kind, value, query);
+      throw error;
+    }
+  }
+
+  /** `DELETE`: idempotent; removing an absent watch changes nothing. */
+  async unwatch(
+    principal: Principal,
+    settings: SiteSettings,
+    kind: WatchKind,
+    value: string,
+    query: WatchUserQuery,
+  ): Promise<void> {
+    const ctx: WatchContext = { db: this.db, principal, settings };
+    const { accountId, target } = await prepare(ctx, kind, value, query);
+    await removeWatch(this.db, accountId, target);
+  }
 }

@@ -4,6 +4,7 @@
  * Dialect-agnostic; group names sort by code point on both stores (the
  * column is `COLLATE "C"` on PostgreSQL).
  */
+import type { PersonalSpace } from '../domain/spaces.ts';
 import type { User } from '../domain/users.ts';
 import type { Db } from './database.ts';
 import { personalSpacesOf } from './spaces.ts';
@@ -88,19 +89,12 @@ export async function groupNamesOfUsers(db: Db, accountIds: readonly string[]): 
   return names;
 }
 
-/** A personal space as the directory shows it (docs/behaviour.md §2 Space, §4 `personalSpace`). */
-export interface StoredPersonalSpace {
-  id: number;
-  key: string;
-  name: string;
-}
-
 /**
  * The personal spaces the given users own, keyed by owner (docs/behaviour.md §2: at most
  * one each). A personal space whose owner was deleted belongs to nobody.
  */
-export async function findPersonalSpaces(db: Db, owners: readonly string[]): Promise<Map<string, StoredPersonalSpace>> {
-  const found = new Map<string, StoredPersonalSpace>();
+export async function findPersonalSpaces(db: Db, owners: readonly string[]): Promise<Map<string, PersonalSpace>> {
+  const found = new Map<string, PersonalSpace>();
   for (const part of chunks(owners)) {
     for (const [owner, space] of await personalSpacesOf(db, part)) found.set(owner, space);
   }

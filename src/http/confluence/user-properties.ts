@@ -1,18 +1,8 @@
 /** `/user/{userId}/property…` (docs/behaviour.md §5): parse → domain → shape. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import Type from 'typebox';
-import {
-  createUserProperty,
-  deleteUserProperty,
-  getUserProperty,
-  listUserPropertyKeys,
-  PROPERTY_PAGE,
-  type PropertyContext,
-  type UserProperty,
-  updateUserProperty,
-} from '../../domain/user-properties.ts';
+import { type ConfluencePropertyService, PROPERTY_PAGE, type UserProperty } from '../../domain/user-properties.ts';
 import type { Links } from '../../schemas/common.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
@@ -23,17 +13,15 @@ import {
   UserPropertyKeyArraySchema,
   UserPropertySchema,
 } from '../../schemas/user-properties.ts';
-import type { Database } from '../../store/schema.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
 
 const TAGS = ['Confluence user properties'];
 
-export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): PropertyContext => ({
-    db,
-    principal: request.principal,
-    settings: request.site.settings,
-  });
+export interface UserPropertyRoutesOptions {
+  properties: ConfluencePropertyService;
+}
+
+export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOptions> = async (app, { properties }) => {
   const propertyPath = (userId: string, key: string) => `/rest/api/user/${segment(userId)}/property/${segment(key)}`;
   /** A UserPropertySchema body, with its ETag, as JSON text (see propertyJson). */
   const sendProperty = (request: FastifyRequest, reply: FastifyReply, userId: string, property: UserProperty): void => {
@@ -60,7 +48,10 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
       const { userId } = request.params;
       const start = request.query.start ?? 0;
       const limit = Math.min(request.query.limit ?? PROPERTY_PAGE.defaultLimit, PROPERTY_PAGE.maxLimit);
-      const { keys, more } = await listUserPropertyKeys(context(request), userId, { start, limit });
+      const { keys, more } = await properties.listKeys(request.principal, request.site.settings, userId, {
+        start,
+        limit,
+      });
       return {
         results: keys.map((key) => ({ key })),
         start,
@@ -91,7 +82,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     // Not async: when the store answers at once, so does the route (see getUserProperty).
     (request, reply) => {
       const { userId, key } = request.params;
-      const property = getUserProperty(context(request), userId, key);
+      const property = properties.get(request.principal, request.site.settings, userId, key);
       if (property instanceof Promise) return property.then((found) => sendProperty(request, reply, userId, found));
       sendProperty(request, reply, userId, property);
     },
@@ -120,7 +111,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      const property = await createUserProperty(context(request), userId, key, request.body);
+      const property = await properties.create(request.principal, request.site.settings, userId, key, request.body);
       return sendProperty(request, reply.code(201), userId, property);
     },
   );
@@ -148,8 +139,9 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      const property = await updateUserProperty(
-        context(request),
+      const property = await properties.update(
+        request.principal,
+        request.site.settings,
         userId,
         key,
         request.body,
@@ -181,7 +173,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      await deleteUserProperty(context(request), userId, key, request.headers['if-match']);
+      await properties.delete(request.principal, request.site.settings, userId, key, request.headers['if-match']);
       return reply.code(204).send();
     },
   );

@@ -1,44 +1,33 @@
 /**
  * The Confluence user directory, `/user…` (docs/behaviour.md §1): parse → domain/directory.ts → shape.
- * Anonymous callers may use every route here but the email API, on sites
- * that allow them (docs/behaviour.md §3); `/user/bulk` is closed to apps.
+ * Anonymous callers may use every route here, on sites that allow them
+ * (docs/behaviour.md §3); `/user/bulk` is closed to apps. The email API is http/confluence/email.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
-import type { Kysely } from 'kysely';
 import Type from 'typebox';
 import {
   anonymousOperations,
   BULK_PAGE,
-  currentUser,
-  type DirectoryContext,
   type DirectoryEntry,
+  type DirectoryService,
   type Expansion,
-  emailOf,
-  emailsOf,
-  groupsOfUser,
-  lookUpUser,
-  lookUpUsers,
   MEMBEROF_PAGE,
   MIGRATION_PAGE,
-  migrateUsers,
   type Operation,
   parseExpand,
 } from '../../domain/directory.ts';
 import { forbidden } from '../../domain/errors.ts';
 import type { Site } from '../../domain/site.ts';
+import type { PersonalSpace } from '../../domain/spaces.ts';
 import { DEPRECATION_WARNING } from '../../domain/users.ts';
 import { errorResponses } from '../../schemas/errors.ts';
 import {
-  AccountIdEmailRecordArraySchema,
-  AccountIdEmailRecordSchema,
   type AnonymousUserBody,
   AnonymousUserSchema,
   BulkQuerySchema,
   BulkUserLookupArraySchema,
   CurrentUserSchema,
-  EmailBulkQuerySchema,
-  EmailQuerySchema,
   ExpandQuerySchema,
   GetUserQuerySchema,
   GroupArrayWithLinksSchema,
@@ -48,8 +37,6 @@ import {
   type UserBody,
   UserSchema,
 } from '../../schemas/users.ts';
-import type { StoredPersonalSpace } from '../../store/directory.ts';
-import type { Database } from '../../store/schema.ts';
 import { ANONYMOUS_AVATAR, userAvatar } from '../avatars.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
 
@@ -61,7 +48,7 @@ export function userSelfPath(accountId: string): string {
   return `/rest/api/user?accountId=${segment(accountId)}`;
 }
 
-function spaceBody(site: Site, space: StoredPersonalSpace) {
+function spaceBody(site: Site, space: PersonalSpace) {
   return {
     id: space.id,
     key: space.key,
@@ -145,12 +132,14 @@ const deprecated: onSendHookHandler = (_request, reply, payload, done) => {
 
 // ── Routes ─────────────────────────────────────────────────────────────────
 
-export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): DirectoryContext => ({
-    db,
-    principal: request.principal,
-    site: request.site,
-  });
+export interface UserDirectoryRoutesOptions {
+  directory: DirectoryService;
+}
+
+export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesOptions> = async (
+  app,
+  { directory },
+) => {
   const expandOf = (values: string[] | undefined): Set<Expansion> => parseExpand(values);
 
   app.get(
@@ -165,7 +154,12 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
       config: { access: { kind: 'product', operation: 'confluence.getUser', anonymous: true } },
     },
     async (request, reply) => {
-      const { entry, legacyUsed } = await lookUpUser(context(request), request.query, expandOf(request.query.expand));
+      const { entry, legacyUsed } = await directory.lookUpUser(
+        request.principal,
+        request.site,
+        request.query,
+        expandOf(request.query.expand),
+      );
       if (legacyUsed) reply.header('warning', DEPRECATION_WARNING);
       return userBody(request.site, entry);
     },
@@ -204,7 +198,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
     },
     async (request) => {
       const expand = expandOf(request.query.expand);
-      const current = await currentUser(context(request), expand);
+      const current = await directory.currentUser(request.principal, request.site, expand);
       if (current === 'anonymous') {
         return anonymousBody(
           request.site,
@@ -232,7 +226,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
     async (request, reply) => {
       const start = request.query.start ?? 0;
       const limit = Math.min(request.query.limit ?? MEMBEROF_PAGE.defaultLimit, MEMBEROF_PAGE.maxLimit);
-      const { groups, more, legacyUsed } = await groupsOfUser(context(request), request.query, { start, limit });
+      const { groups, more, legacyUsed } = await directory.groupsOfUser(request.query, { start, limit });
       if (legacyUsed) reply.header('warning', DEPRECATION_WARNING);
       const base = confluenceLinks(request.site, '').base;
       return {
@@ -264,8 +258,9 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
     },
     async (request) => {
       const limit = Math.min(request.query.limit ?? BULK_PAGE.defaultLimit, BULK_PAGE.maxLimit);
-      const entries = await lookUpUsers(
-        context(request),
+      const entries = await directory.lookUpUsers(
+        request.principal,
+        request.site,
         request.query.accountId,
         limit,
         expandOf(request.query.expand),
@@ -305,7 +300,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
     async (request) => {
       const start = request.query.start ?? 0;
       const limit = Math.min(request.query.limit ?? MIGRATION_PAGE.defaultLimit, MIGRATION_PAGE.maxLimit);
-      const { users, more } = await migrateUsers(context(request), request.query, { start, limit });
+      const { users, more } = await directory.migrateUsers(request.query, { start, limit });
       return {
         results: users.map((u) => ({
           ...(u.username === null ? {} : { username: u.username }),
@@ -318,46 +313,5 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
         _links: listLinks(request, '/rest/api/user/bulk/migration', { start, limit, more }),
       };
     },
-  );
-
-  app.get(
-    '/user/email',
-    {
-      schema: {
-        tags: TAGS,
-        summary: 'Get user email address',
-        querystring: EmailQuerySchema,
-        response: {
-          200: AccountIdEmailRecordSchema,
-          ...errorResponses('confluence', {
-            400: 'Only apps with emailAccess may read email addresses.',
-            404: 'No user has this accountId.',
-            501: "The site's emailApi setting is disabled.",
-          }),
-        },
-      },
-      config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmail' } },
-    },
-    async (request) => emailOf(context(request), request.query.accountId),
-  );
-
-  app.get(
-    '/user/email/bulk',
-    {
-      schema: {
-        tags: TAGS,
-        summary: 'Get user email addresses in batch',
-        querystring: EmailBulkQuerySchema,
-        response: {
-          200: AccountIdEmailRecordArraySchema,
-          ...errorResponses('confluence', {
-            400: 'Only apps with emailAccess may read email addresses.',
-            501: "The site's emailApi setting is disabled.",
-          }),
-        },
-      },
-      config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmailBulk' } },
-    },
-    async (request) => emailsOf(context(request), request.query.accountId),
   );
 };

@@ -9,20 +9,11 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { Kysely } from 'kysely';
 import Type from 'typebox';
 import { ApiError, badRequest } from '../../domain/errors.ts';
 import type { OperationId } from '../../domain/scopes.ts';
 import { DEPRECATION_WARNING } from '../../domain/users.ts';
-import {
-  checkXsrf,
-  getWatchStatus,
-  unwatch,
-  usesLegacyParameter,
-  type WatchContext,
-  type WatchKind,
-  watch,
-} from '../../domain/watches.ts';
+import { checkXsrf, usesLegacyParameter, type WatchKind, type WatchService } from '../../domain/watches.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   ContentWatchParamsSchema,
@@ -32,7 +23,6 @@ import {
   type WatchUserQuery,
   WatchUserQuerySchema,
 } from '../../schemas/watches.ts';
-import type { Database } from '../../store/schema.ts';
 
 const TAGS = ['Confluence watches'];
 
@@ -113,23 +103,22 @@ const WATCH_CHANGES = [
     operation: 'post',
     summary: (noun: string) => `Add ${noun} watcher`,
     answer: 'Watching; also when already watching.',
-    run: watch,
+    run: 'watch',
   },
   {
     method: 'DELETE',
     operation: 'delete',
     summary: (noun: string) => `Remove ${noun} watcher`,
     answer: 'Not watching; also when not watching before.',
-    run: unwatch,
+    run: 'unwatch',
   },
 ] as const;
 
-export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): WatchContext => ({
-    db,
-    principal: request.principal,
-    settings: request.site.settings,
-  });
+export interface WatchRoutesOptions {
+  watches: WatchService;
+}
+
+export const watchRoutes: FastifyPluginAsyncTypebox<WatchRoutesOptions> = async (app, { watches }) => {
   /** A legacy `key`/`username` earns the deprecation Warning (docs/behaviour.md §4), errors included. */
   const userQuery = (request: FastifyRequest, reply: FastifyReply): WatchUserQuery => {
     const query = request.query as WatchUserQuery;
@@ -164,7 +153,8 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
         },
         config: { access: { kind: 'product', operation: operations.get } },
       },
-      async (request, reply) => getWatchStatus(context(request), kind, target(request), userQuery(request, reply)),
+      async (request, reply) =>
+        watches.status(request.principal, request.site.settings, kind, target(request), userQuery(request, reply)),
     );
 
     for (const change of WATCH_CHANGES) {
@@ -184,7 +174,13 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
         },
         onRequest: xsrfProtected,
         handler: async (request, reply) => {
-          await change.run(context(request), kind, target(request), userQuery(request, reply));
+          await watches[change.run](
+            request.principal,
+            request.site.settings,
+            kind,
+            target(request),
+            userQuery(request, reply),
+          );
           return reply.code(204).send();
         },
       });

@@ -5,18 +5,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, preParsingHookHandler } from 'fastify';
-import type { Kysely } from 'kysely';
 import { ApiError, badRequest } from '../../domain/errors.ts';
-import {
-  deleteJiraProperty,
-  getJiraProperty,
-  type JiraUserSelector,
-  listJiraPropertyKeys,
-  setJiraProperty,
-  usesLegacyParameter,
-} from '../../domain/jira-properties.ts';
+import { type JiraPropertyService, type JiraUserSelector, usesLegacyParameter } from '../../domain/jira-properties.ts';
 import { callerAccountId } from '../../domain/principal.ts';
-import type { PropertyContext } from '../../domain/user-properties.ts';
 import { DEPRECATION_WARNING } from '../../domain/users.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
@@ -27,23 +18,19 @@ import {
   type PropertyKeys,
   PropertyKeysSchema,
 } from '../../schemas/jira-properties.ts';
-import type { Database } from '../../store/schema.ts';
 
 const TAGS = ['Jira user properties'];
 
 export interface JiraRoutesOptions {
-  db: Kysely<Database>;
+  properties: JiraPropertyService;
   /** The REST API version this prefix serves, for `self` links. */
   version: 2 | 3;
 }
 
-export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions> = async (app, { db, version }) => {
-  const context = (request: FastifyRequest): PropertyContext => ({
-    db,
-    principal: request.principal,
-    settings: request.site.settings,
-  });
-
+export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions> = async (
+  app,
+  { properties, version },
+) => {
   // docs/behaviour.md §3, §4: every Jira response to an authenticated caller names them,
   // errors included (a 403 from the auth hook too: the principal is known by then).
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -71,7 +58,11 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     request: FastifyRequest<{ Querystring: JiraUserSelector }>,
     reply: FastifyReply,
   ): Promise<PropertyKeys> => {
-    const { accountId, keys } = await listJiraPropertyKeys(context(request), selector(request, reply));
+    const { accountId, keys } = await properties.listKeys(
+      request.principal,
+      request.site.settings,
+      selector(request, reply),
+    );
     const base = `${request.site.baseUrl}/rest/api/${version}/user/properties`;
     const user = `?accountId=${encodeURIComponent(accountId)}`;
     return { keys: keys.map((key) => ({ key, self: `${base}/${encodeURIComponent(key)}${user}` })) };
@@ -110,7 +101,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     async (request, reply) => {
       const { propertyKey } = request.params;
       if (propertyKey === '') return listKeys(request, reply);
-      return getJiraProperty(context(request), selector(request, reply), propertyKey);
+      return properties.get(request.principal, request.site.settings, selector(request, reply), propertyKey);
     },
   );
 
@@ -136,8 +127,9 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     async (request, reply) => {
       // Without a Content-Type there was no body (a body without one is refused while parsing).
       const body = request.headers['content-type'] === undefined ? undefined : request.body;
-      const outcome = await setJiraProperty(
-        context(request),
+      const outcome = await properties.set(
+        request.principal,
+        request.site.settings,
         selector(request, reply),
         request.params.propertyKey,
         body,
@@ -165,7 +157,12 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
       config: { access: { kind: 'product', operation: 'jira.deleteUserProperty' } },
     },
     async (request, reply) => {
-      await deleteJiraProperty(context(request), selector(request, reply), request.params.propertyKey);
+      await properties.delete(
+        request.principal,
+        request.site.settings,
+        selector(request, reply),
+        request.params.propertyKey,
+      );
       return reply.code(204).send();
     },
   );
