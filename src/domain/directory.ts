@@ -10,7 +10,6 @@ import {
   findPersonalSpaces,
   findUsersByAccountId,
   findUsersByLegacyId,
-  type GroupRef,
   groupNamesOfUsers,
   type LegacyField,
   listGroupsOfUser,
@@ -20,7 +19,7 @@ import { ApiError, badRequest } from './errors.ts';
 import { canUse, isAdmin, type Principal } from './principal.ts';
 import type { Site } from './site.ts';
 import type { PersonalSpace } from './spaces.ts';
-import { DEPRECATION_WARNING, isWellFormedAccountId, type User } from './users.ts';
+import { DEPRECATION_WARNING, type Group, isWellFormedAccountId, type User } from './users.ts';
 
 /** docs/behaviour.md §4 paging: defaults and maxima (larger limits are clamped, not refused). */
 export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
@@ -281,7 +280,7 @@ export class DirectoryService {
   async groupsOfUser(
     query: UserQuery,
     page: { start: number; limit: number },
-  ): Promise<{ groups: GroupRef[]; more: boolean; legacyUsed: boolean }> {
+  ): Promise<{ groups: Group[]; more: boolean; legacyUsed: boolean }> {
     const { accountId, legacyUsed } = requireAccountId(query);
     await findOne(this.db, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
     return { ...(await listGroupsOfUser(this.db, accountId, page)), legacyUsed };

@@ -149,7 +149,7 @@ export class JiraPropertyService {
     const at = address(await this.#reachableUser(principal, settings, selector), key);
     const found = await findProperty(this.db, at);
     if (!found) throw await this.#missing(at);
-    return { key: found.key, value: JSON.parse(found.value) as unknown };
+    return { key: found.key, value: JSON.parse(found.valueJson) as unknown };
   }
 
   /**

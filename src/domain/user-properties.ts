@@ -14,25 +14,18 @@ import {
   type PropertyAddress,
   propertyExists,
   replacePropertyValue,
-  type StoredProperty,
 } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
 import { userExists } from '../store/users.ts';
 import { assertMayReachUserData, confluenceNamespace } from './access.ts';
 import { ApiError, badRequest, conflict, notFound } from './errors.ts';
 import type { Principal } from './principal.ts';
+import type { PropertyWithJsonValue } from './properties.ts';
 import { isWellFormedAccountId } from './users.ts';
 
 export const PROPERTY_KEY_PATTERN = /^[-_a-zA-Z0-9]+$/;
 export const MAX_VALUE_DEPTH = 64;
 export const PROPERTY_PAGE = { defaultLimit: 5, maxLimit: 25 } as const;
-
-/**
- * A property as stored. Its value stays the compact JSON text that
- * serializeValue wrote: a response embeds it as it is, since parsing it only
- * to serialize it again gives the same bytes at a cost.
- */
-export type UserProperty = StoredProperty;
 
 export function checkUserId(userId: string): void {
   if (!isWellFormedAccountId(userId)) {
@@ -136,7 +129,12 @@ export class ConfluencePropertyService {
    * (docs/behaviour.md §5) then answers in the turn its request arrived in. Invalid input
    * throws at once.
    */
-  get(principal: Principal, settings: SiteSettings, userId: string, key: string): UserProperty | Promise<UserProperty> {
+  get(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    key: string,
+  ): PropertyWithJsonValue | Promise<PropertyWithJsonValue> {
     const at = address(principal, settings, userId, key);
     const found = findProperty(this.db, at);
     return found instanceof Promise
@@ -144,7 +142,10 @@ export class ConfluencePropertyService {
       : this.#foundOrMissing(at, found);
   }
 
-  #foundOrMissing(at: PropertyAddress, found: StoredProperty | undefined): UserProperty | Promise<never> {
+  #foundOrMissing(
+    at: PropertyAddress,
+    found: PropertyWithJsonValue | undefined,
+  ): PropertyWithJsonValue | Promise<never> {
     return found ?? this.#missing(at);
   }
 
@@ -158,7 +159,7 @@ export class ConfluencePropertyService {
     userId: string,
     key: string,
     body: unknown,
-  ): Promise<UserProperty> {
+  ): Promise<PropertyWithJsonValue> {
     const value = serializeValue(body, settings);
     const at = address(principal, settings, userId, key);
     try {
@@ -186,7 +187,7 @@ export class ConfluencePropertyService {
     key: string,
     body: unknown,
     ifMatch: string | undefined,
-  ): Promise<UserProperty> {
+  ): Promise<PropertyWithJsonValue> {
     const value = serializeValue(body, settings);
     const at = address(principal, settings, userId, key);
     const updated = await replacePropertyValue(this.db, at, value, parseIfMatch(ifMatch));

@@ -17,6 +17,12 @@ export interface User {
   active: boolean;
 }
 
+/** A group, as a user's memberships list it (docs/behaviour.md §2). */
+export interface Group {
+  id: string;
+  name: string;
+}
+
 /** docs/behaviour.md §2: an accountId is well-formed when it matches this. */
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9:_-]{1,128}$/;
 

@@ -5,7 +5,7 @@
  * column is `COLLATE "C"` on PostgreSQL).
  */
 import type { PersonalSpace } from '../domain/spaces.ts';
-import type { User } from '../domain/users.ts';
+import type { Group, User } from '../domain/users.ts';
 import type { Db } from './database.ts';
 import { personalSpacesOf } from './spaces.ts';
 import { toUser } from './users.ts';
@@ -49,17 +49,12 @@ export async function findUsersByLegacyId(
   return found;
 }
 
-export interface GroupRef {
-  id: string;
-  name: string;
-}
-
 /** One page of a user's groups, ordered by name; `more` when groups follow it. */
 export async function listGroupsOfUser(
   db: Db,
   accountId: string,
   page: { start: number; limit: number },
-): Promise<{ groups: GroupRef[]; more: boolean }> {
+): Promise<{ groups: Group[]; more: boolean }> {
   if (page.limit === 0) return { groups: [], more: false };
   const rows = await db
     .selectFrom('group_members')

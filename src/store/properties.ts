@@ -3,6 +3,7 @@
  * (product, namespace, accountId, key); see docs/behaviour.md §2.
  */
 import type { ExpressionBuilder, QueryResult } from 'kysely';
+import type { PropertyWithJsonValue } from '../domain/properties.ts';
 import type { Db } from './database.ts';
 import { preparedQuery } from './prepared.ts';
 import type { Database, PropertyRow } from './schema.ts';
@@ -16,23 +17,13 @@ export interface PropertyAddress {
   key: string;
 }
 
-export interface StoredProperty {
-  id: string;
-  key: string;
-  /** Compact JSON text, exactly as stored. */
-  value: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
 function toStoredProperty(
   row: Pick<PropertyRow, 'id' | 'key' | 'value' | 'version' | 'created_at' | 'updated_at'>,
-): StoredProperty {
+): PropertyWithJsonValue {
   return {
     id: String(row.id),
     key: row.key,
-    value: row.value,
+    valueJson: row.value,
     version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -73,14 +64,14 @@ const selectProperty = preparedQuery<PropertyAddress, Pick<PropertyRow, (typeof 
 export function findProperty(
   db: Db,
   address: PropertyAddress,
-): StoredProperty | undefined | Promise<StoredProperty | undefined> {
+): PropertyWithJsonValue | undefined | Promise<PropertyWithJsonValue | undefined> {
   const result = selectProperty(db, address);
   return result instanceof Promise ? result.then(firstProperty) : firstProperty(result);
 }
 
 function firstProperty({
   rows: [row],
-}: QueryResult<Pick<PropertyRow, (typeof COLUMNS)[number]>>): StoredProperty | undefined {
+}: QueryResult<Pick<PropertyRow, (typeof COLUMNS)[number]>>): PropertyWithJsonValue | undefined {
   return row && toStoredProperty(row);
 }
 
@@ -130,7 +121,7 @@ export async function countProperties(db: Db, owner: Owner): Promise<number> {
   return Number(row.n);
 }
 
-export async function insertProperty(db: Db, address: PropertyAddress, value: string): Promise<StoredProperty> {
+export async function insertProperty(db: Db, address: PropertyAddress, value: string): Promise<PropertyWithJsonValue> {
   const now = new Date().toISOString();
   const row = await db
     .insertInto('properties')
@@ -170,7 +161,7 @@ export async function replacePropertyValue(
   address: PropertyAddress,
   value: string,
   versions?: readonly number[],
-): Promise<StoredProperty | undefined> {
+): Promise<PropertyWithJsonValue | undefined> {
   const now = new Date().toISOString();
   if (!versions) {
     const [row] = (await replaceValue(db, { ...address, value, now })).rows;

@@ -335,10 +335,10 @@ for (const kind of STORE_KINDS) {
         findProperty(db, { product, namespace, accountId: MIA, key });
       const theme = await at('confluence', 'com.example.notes', 'theme');
       assert.ok(theme);
-      assert.equal(theme.value, '{"dark":true}');
+      assert.equal(theme.valueJson, '{"dark":true}');
       assert.equal(theme.version, 1);
-      assert.equal((await at('confluence', '', 'layout'))?.value, '{"wide":true}');
-      assert.equal((await at('jira', '', 'onboarding'))?.value, '{"done":false}');
+      assert.equal((await at('confluence', '', 'layout'))?.valueJson, '{"wide":true}');
+      assert.equal((await at('jira', '', 'onboarding'))?.valueJson, '{"done":false}');
       assert.equal(await at('confluence', '', 'theme'), undefined, 'an app namespace is not namespace ""');
       assert.equal(await at('confluence', 'com.example.notes', 'layout'), undefined);
       assert.equal(await at('confluence', '', 'onboarding'), undefined, 'Jira and Confluence are separate stores');
@@ -504,7 +504,7 @@ watches:`,
           await at('confluence', '', 'layout'),
           await at('confluence', 'com.example.notes', 'theme'),
           await at('jira', '', 'onboarding'),
-        ].map((p) => [p?.value, p?.version]),
+        ].map((p) => [p?.valueJson, p?.version]),
         [
           ['{"wide":false}', 2],
           ['{"dark":false}', 2],

@@ -2,7 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { type ConfluencePropertyService, PROPERTY_PAGE, type UserProperty } from '../../domain/user-properties.ts';
+import type { PropertyWithJsonValue } from '../../domain/properties.ts';
+import { type ConfluencePropertyService, PROPERTY_PAGE } from '../../domain/user-properties.ts';
 import type { Links } from '../../schemas/common.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
@@ -24,7 +25,12 @@ export interface UserPropertyRoutesOptions {
 export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOptions> = async (app, { properties }) => {
   const propertyPath = (userId: string, key: string) => `/rest/api/user/${segment(userId)}/property/${segment(key)}`;
   /** A UserPropertySchema body, with its ETag, as JSON text (see propertyJson). */
-  const sendProperty = (request: FastifyRequest, reply: FastifyReply, userId: string, property: UserProperty): void => {
+  const sendProperty = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    userId: string,
+    property: PropertyWithJsonValue,
+  ): void => {
     const links = confluenceLinks(request.site, propertyPath(userId, property.key));
     reply.header('etag', etag(property)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
   };
@@ -79,7 +85,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
         documented: { responseHeaders: ETAG },
       },
     },
-    // Not async: when the store answers at once, so does the route (see getUserProperty).
+    // Not async: when the store answers at once, so does the route (see getPropertyWithJsonValue).
     (request, reply) => {
       const { userId, key } = request.params;
       const property = properties.get(request.principal, request.site.settings, userId, key);
@@ -189,9 +195,9 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  * parsing and serializing it again would, for much less work on the hottest
  * route. The schema still documents the body, and tests hold the two equal.
  */
-function propertyJson(property: UserProperty, links: Links): string {
+function propertyJson(property: PropertyWithJsonValue, links: Links): string {
   return (
-    `{"key":${JSON.stringify(property.key)},"value":${property.value},"id":${JSON.stringify(property.id)},` +
+    `{"key":${JSON.stringify(property.key)},"value":${property.valueJson},"id":${JSON.stringify(property.id)},` +
     `"createdDate":${JSON.stringify(property.createdAt)},"lastModifiedDate":${JSON.stringify(property.updatedAt)},` +
     `"_links":${JSON.stringify(links)}}`
   );
