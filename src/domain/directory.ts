@@ -15,11 +15,11 @@ import {
   listGroupsOfUser,
 } from '../store/directory.ts';
 import type { Database } from '../store/schema.ts';
-import { ApiError, badRequest } from './errors.ts';
+import { badRequest, notFound } from './errors.ts';
 import { canUse, isAdmin, type Principal } from './principal.ts';
 import type { Site } from './site.ts';
 import type { PersonalSpace } from './spaces.ts';
-import { DEPRECATION_WARNING, type Group, isWellFormedAccountId, type User } from './users.ts';
+import { type Group, given, isWellFormedAccountId, type User } from './users.ts';
 
 /** docs/behaviour.md §4 paging: defaults and maxima (larger limits are clamped, not refused). */
 export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
@@ -172,46 +172,36 @@ export interface UserQuery {
  * docs/behaviour.md §4 "Legacy parameters": on `/user` and `/user/memberof` a legacy
  * `key`/`userKey`/`username` without an `accountId` is a 400 naming
  * accountId; beside one, accountId wins. Either way the answer carries the
- * deprecation `Warning`. Empty values count as absent.
+ * deprecation `Warning` (the route adds it). Empty values count as absent.
  */
-function requireAccountId(query: UserQuery): { accountId: string; legacyUsed: boolean } {
-  const legacy = (['key', 'userKey', 'username'] as const).filter((name) => (query[name] ?? '') !== '');
+function requireAccountId(query: UserQuery): string {
+  const legacy = (['key', 'userKey', 'username'] as const).filter((name) => given(query[name]));
   const accountId = query.accountId ?? '';
-  const warning: Record<string, string> = legacy.length > 0 ? { Warning: DEPRECATION_WARNING } : {};
   if (accountId === '') {
     if (legacy.length > 0) {
-      throw new ApiError(
-        'bad_request',
+      throw badRequest(
         `accountId is required: the legacy ${legacy.join(' and ')} parameter${legacy.length > 1 ? 's are' : ' is'} no longer supported, name the user by accountId`,
-        warning,
       );
     }
     throw badRequest('accountId is required: name the user by accountId');
   }
-  checkAccountId(accountId, warning);
-  return { accountId, legacyUsed: legacy.length > 0 };
+  checkAccountId(accountId);
+  return accountId;
 }
 
-export function checkAccountId(accountId: string, headers: Record<string, string> = {}): void {
+export function checkAccountId(accountId: string): void {
   if (!isWellFormedAccountId(accountId)) {
-    throw new ApiError(
-      'bad_request',
+    throw badRequest(
       `accountId "${accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
-      headers,
     );
   }
 }
 
-export const noSuchUser = (accountId: string, headers: Record<string, string> = {}) =>
-  new ApiError('not_found', `No user with accountId ${accountId}`, headers);
+export const noSuchUser = (accountId: string) => notFound(`No user with accountId ${accountId}`);
 
-export async function findOne(
-  db: Kysely<Database>,
-  accountId: string,
-  headers: Record<string, string> = {},
-): Promise<User> {
+export async function findOne(db: Kysely<Database>, accountId: string): Promise<User> {
   const user = (await findUsersByAccountId(db, [accountId])).get(accountId);
-  if (!user) throw noSuchUser(accountId, headers);
+  if (!user) throw noSuchUser(accountId);
   return user;
 }
 
@@ -237,8 +227,6 @@ export interface MigratedUser {
   accountId: string;
 }
 
-const migrationError = (message: string) => new ApiError('bad_request', message, { Warning: DEPRECATION_WARNING });
-
 /**
  * The directory, for one caller at a time: methods that show users take the
  * principal and the site of the request, since both decide what is shown.
@@ -252,11 +240,10 @@ export class DirectoryService {
     site: Site,
     query: UserQuery,
     expand: ReadonlySet<Expansion>,
-  ): Promise<{ entry: DirectoryEntry; legacyUsed: boolean }> {
-    const { accountId, legacyUsed } = requireAccountId(query);
-    const user = await findOne(this.db, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
+  ): Promise<DirectoryEntry> {
+    const user = await findOne(this.db, requireAccountId(query));
     const [entry] = await entriesFor(this.db, principal, site, [user], expand);
-    return { entry: entry!, legacyUsed };
+    return entry!;
   }
 
   /**
@@ -280,10 +267,10 @@ export class DirectoryService {
   async groupsOfUser(
     query: UserQuery,
     page: { start: number; limit: number },
-  ): Promise<{ groups: Group[]; more: boolean; legacyUsed: boolean }> {
-    const { accountId, legacyUsed } = requireAccountId(query);
-    await findOne(this.db, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
-    return { ...(await listGroupsOfUser(this.db, accountId, page)), legacyUsed };
+  ): Promise<{ groups: Group[]; more: boolean }> {
+    const accountId = requireAccountId(query);
+    await findOne(this.db, accountId);
+    return listGroupsOfUser(this.db, accountId, page);
   }
 
   /** `GET /user/bulk`: the first `limit` distinct ids, unknown ones omitted. Apps are refused by the route. */
@@ -315,10 +302,10 @@ export class DirectoryService {
     const keys = splitList(params.key);
     const usernames = splitList(params.username);
     if (keys.length > 0 && usernames.length > 0) {
-      throw migrationError('Give key or username, not both: one kind of legacy identifier per request');
+      throw badRequest('Give key or username, not both: one kind of legacy identifier per request');
     }
     if (keys.length === 0 && usernames.length === 0) {
-      throw migrationError('key or username is required: give one or more legacy user keys or usernames');
+      throw badRequest('key or username is required: give one or more legacy user keys or usernames');
     }
     const field: LegacyField = keys.length > 0 ? 'userKey' : 'username';
     const { ids, more } = pageOfIds(keys.length > 0 ? keys : usernames, page);

@@ -24,6 +24,7 @@ import { mayReachUserData } from './access.ts';
 import { badRequest, forbidden, notFound } from './errors.ts';
 import type { Principal } from './principal.ts';
 import { MAX_VALUE_DEPTH } from './user-properties.ts';
+import { given } from './users.ts';
 
 /** docs/behaviour.md §2: Jira properties are not app-isolated; every caller shares this namespace. */
 export const JIRA_NAMESPACE = '';
@@ -43,14 +44,6 @@ type SelectorField = keyof JiraUserSelector;
 export interface JiraProperty {
   key: string;
   value: unknown;
-}
-
-/** An empty value counts as absent (docs/behaviour.md §4). */
-const given = (value: string | undefined): value is string => value !== undefined && value !== '';
-
-/** Whether the request used `userKey` or `username` (it then gets the deprecation Warning). */
-export function usesLegacyParameter(selector: JiraUserSelector): boolean {
-  return given(selector.userKey) || given(selector.username);
 }
 
 function parseSelector(selector: JiraUserSelector): { field: SelectorField; value: string } {

@@ -51,9 +51,6 @@ export interface IssuedToken {
   scope: string;
 }
 
-/** RFC 6749 §5.2: a client that authenticated with HTTP Basic is told the scheme again on failure. */
-export const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="userplane", charset="UTF-8"' };
-
 const GRANTS = `${CLIENT_CREDENTIALS_GRANT} or ${JWT_BEARER_GRANT}`;
 const invalidRequest = (message: string) => oauthError('invalid_request', message);
 const invalidGrant = (message: string) => oauthError('invalid_grant', message);
@@ -115,11 +112,7 @@ export class TokenIssuer {
       const digest = this.secrets.digest(secret);
       if (found?.clientSecretDigest && safeEqual(digest, found.clientSecretDigest)) return found.app;
     }
-    throw oauthError(
-      'invalid_client',
-      'Client authentication failed: the client_id or client_secret is not valid',
-      basic ? BASIC_CHALLENGE : {},
-    );
+    throw oauthError('invalid_client', 'Client authentication failed: the client_id or client_secret is not valid');
   }
 
   /** The Connect user-impersonation assertion (docs/behaviour.md §3), checked claim by claim. */

@@ -71,21 +71,6 @@ function depthOf(root: object): number {
   return deepest;
 }
 
-/**
- * `If-Match` (userplane's own, docs/behaviour.md §5): undefined when absent or `*`,
- * otherwise the versions a change may apply to. Weak tags never match
- * (RFC 9110 uses strong comparison for If-Match).
- */
-export function parseIfMatch(header: string | undefined): number[] | undefined {
-  if (header === undefined || header.trim() === '*') return undefined;
-  const versions: number[] = [];
-  for (const tag of header.split(',')) {
-    const match = /^"(\d{1,15})"$/.exec(tag.trim());
-    if (match) versions.push(Number(match[1]));
-  }
-  return versions;
-}
-
 /** Steps 4 and 6 of docs/behaviour.md §3, shared by every operation. */
 function address(
   principal: Principal,
@@ -108,7 +93,8 @@ const duplicate = (at: PropertyAddress) => conflict(`Property "${at.key}" alread
 
 /**
  * Confluence user properties, for one caller at a time: every method takes
- * the principal and the site's settings of the request.
+ * the principal and the site's settings of the request. A change's `ifMatch`
+ * lists the versions it may apply to; undefined lets it apply to any.
  */
 export class ConfluencePropertyService {
   constructor(private readonly db: Kysely<Database>) {}
@@ -186,11 +172,11 @@ export class ConfluencePropertyService {
     userId: string,
     key: string,
     body: unknown,
-    ifMatch: string | undefined,
+    ifMatch: readonly number[] | undefined,
   ): Promise<PropertyWithJsonValue> {
     const value = serializeValue(body, settings);
     const at = address(principal, settings, userId, key);
-    const updated = await replacePropertyValue(this.db, at, value, parseIfMatch(ifMatch));
+    const updated = await replacePropertyValue(this.db, at, value, ifMatch);
     if (updated) return updated;
     throw await this.#explainMiss(at);
   }
@@ -200,10 +186,10 @@ export class ConfluencePropertyService {
     settings: SiteSettings,
     userId: string,
     key: string,
-    ifMatch: string | undefined,
+    ifMatch: readonly number[] | undefined,
   ): Promise<void> {
     const at = address(principal, settings, userId, key);
-    if (await deleteProperty(this.db, at, parseIfMatch(ifMatch))) return;
+    if (await deleteProperty(this.db, at, ifMatch)) return;
     throw await this.#explainMiss(at);
   }
 

@@ -34,5 +34,17 @@ export function newAccountId(): string {
   return `712020:${randomUUID()}`;
 }
 
-/** docs/behaviour.md §4: on every migration answer, and wherever a legacy `key`/`userKey`/`username` was used. */
-export const DEPRECATION_WARNING = '299 - "Deprecated API"';
+/** An empty parameter counts as absent (docs/behaviour.md §4). */
+export const given = (value: string | undefined): value is string => value !== undefined && value !== '';
+
+/** The legacy ways a request may name a user (docs/behaviour.md §4); each route accepts some of them. */
+export interface LegacyUserParameters {
+  key?: string;
+  userKey?: string;
+  username?: string;
+}
+
+/** Whether the request named a user by a legacy parameter: its answer then carries the deprecation warning. */
+export function usesLegacyUserParameter(query: LegacyUserParameters): boolean {
+  return given(query.key) || given(query.userKey) || given(query.username);
+}

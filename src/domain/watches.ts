@@ -22,7 +22,7 @@ import { addWatch, isWatching, removeWatch, type WatchTarget } from '../store/wa
 import { ApiError, badRequest, forbidden } from './errors.ts';
 import { callerAccountId, isAdmin, type Principal } from './principal.ts';
 import { canViewContent, canViewSpace, checkContentId, checkLabel, checkSpaceKey, type Viewer } from './spaces.ts';
-import { DEPRECATION_WARNING, isWellFormedAccountId, type User } from './users.ts';
+import { given, isWellFormedAccountId, type User } from './users.ts';
 
 /** One request's view of the store: the caller, the site's settings, and the database. */
 interface WatchContext {
@@ -38,37 +38,6 @@ export interface WatchUserQuery {
   accountId?: string;
   key?: string;
   username?: string;
-}
-
-/** An empty value counts as absent (docs/behaviour.md §4). */
-const given = (value: string | undefined): value is string => value !== undefined && value !== '';
-
-/** Whether the request named its user with a legacy parameter (it then gets the deprecation Warning, docs/behaviour.md §4). */
-export function usesLegacyParameter(query: WatchUserQuery): boolean {
-  return given(query.key) || given(query.username);
-}
-
-// ── XSRF ───────────────────────────────────────────────────────────────────
-
-/** `no-check`, or `nocheck`, in any case (docs/behaviour.md §3). */
-const NO_CHECK = /^no-?check$/i;
-
-/**
- * docs/behaviour.md §3: `POST`/`DELETE` need `X-Atlassian-Token: no-check` unless the
- * site's `xsrfCheck` is off. A step-3 check (403), before any parameter.
- */
-export function checkXsrf(method: string, header: string | string[] | undefined, settings: SiteSettings): void {
-  if (!settings.xsrfCheck || (method !== 'POST' && method !== 'DELETE')) return;
-  const values = [header ?? []]
-    .flat()
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim());
-  if (values.some((v) => NO_CHECK.test(v))) return;
-  throw forbidden(
-    header === undefined
-      ? `XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check (confluence.js: noCheckAtlassianToken: true)`
-      : `XSRF check failed: X-Atlassian-Token must be no-check, not "${[header].flat().join(', ')}"`,
-  );
 }
 
 // ── The target user ────────────────────────────────────────────────────────
@@ -124,8 +93,7 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
     throw forbidden(`Only site admins and apps may manage another user's watches: you may not name user ${who}`);
   }
   // Step 7: the target user exists.
-  if (accountId === undefined)
-    throw new ApiError('not_found', `No user with ${legacy!.name} ${legacy!.value}`, { Warning: DEPRECATION_WARNING });
+  if (accountId === undefined) throw new ApiError('not_found', `No user with ${legacy!.name} ${legacy!.value}`);
   user ??= await findUser(ctx.db, accountId);
   if (!user) throw new ApiError('not_found', `No user with accountId ${accountId}`);
   return { accountId, user };

@@ -67,7 +67,7 @@ for (const kind of STORE_KINDS) {
         mia.email,
       );
 
-      const { entry } = await directory().lookUpUser(
+      const entry = await directory().lookUpUser(
         asAdmin,
         site,
         { accountId: mia.accountId },

@@ -151,7 +151,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
         userId,
         key,
         request.body,
-        request.headers['if-match'],
+        parseIfMatch(request.headers['if-match']),
       );
       return reply.code(204).header('etag', etag(property)).send();
     },
@@ -179,7 +179,13 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      await properties.delete(request.principal, request.site.settings, userId, key, request.headers['if-match']);
+      await properties.delete(
+        request.principal,
+        request.site.settings,
+        userId,
+        key,
+        parseIfMatch(request.headers['if-match']),
+      );
       return reply.code(204).send();
     },
   );
@@ -201,6 +207,21 @@ function propertyJson(property: PropertyWithJsonValue, links: Links): string {
     `"createdDate":${JSON.stringify(property.createdAt)},"lastModifiedDate":${JSON.stringify(property.updatedAt)},` +
     `"_links":${JSON.stringify(links)}}`
   );
+}
+
+/**
+ * `If-Match` (userplane's own, docs/behaviour.md §5): undefined when absent or `*`,
+ * otherwise the versions a change may apply to. Weak tags never match
+ * (RFC 9110 uses strong comparison for If-Match).
+ */
+export function parseIfMatch(header: string | undefined): number[] | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const versions: number[] = [];
+  for (const tag of header.split(',')) {
+    const match = /^"(\d{1,15})"$/.exec(tag.trim());
+    if (match) versions.push(Number(match[1]));
+  }
+  return versions;
 }
 
 /** userplane's own addition (docs/behaviour.md §5): the version as a strong ETag. */

@@ -4,7 +4,7 @@
  * (docs/behaviour.md §3); `/user/bulk` is closed to apps. The email API is http/confluence/email.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import Type from 'typebox';
 import {
   anonymousOperations,
@@ -20,7 +20,7 @@ import {
 import { forbidden } from '../../domain/errors.ts';
 import type { Site } from '../../domain/site.ts';
 import type { PersonalSpace } from '../../domain/spaces.ts';
-import { DEPRECATION_WARNING } from '../../domain/users.ts';
+import { usesLegacyUserParameter } from '../../domain/users.ts';
 import { errorResponses } from '../../schemas/errors.ts';
 import {
   type AnonymousUserBody,
@@ -38,6 +38,7 @@ import {
   UserSchema,
 } from '../../schemas/users.ts';
 import { ANONYMOUS_AVATAR, userAvatar } from '../avatars.ts';
+import { DEPRECATION_WARNING, deprecatedRoute, warnDeprecated } from '../deprecation.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
 
 const TAGS = ['Confluence users'];
@@ -124,12 +125,6 @@ const closedToApps: onRequestHookHandler = async (request) => {
   }
 };
 
-/** docs/behaviour.md §4: every migration answer, errors included, carries the deprecation warning. */
-const deprecated: onSendHookHandler = (_request, reply, payload, done) => {
-  reply.header('warning', DEPRECATION_WARNING);
-  done(null, payload);
-};
-
 // ── Routes ─────────────────────────────────────────────────────────────────
 
 export interface UserDirectoryRoutesOptions {
@@ -154,13 +149,13 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
       config: { access: { kind: 'product', operation: 'confluence.getUser', anonymous: true } },
     },
     async (request, reply) => {
-      const { entry, legacyUsed } = await directory.lookUpUser(
+      if (usesLegacyUserParameter(request.query)) warnDeprecated(reply);
+      const entry = await directory.lookUpUser(
         request.principal,
         request.site,
         request.query,
         expandOf(request.query.expand),
       );
-      if (legacyUsed) reply.header('warning', DEPRECATION_WARNING);
       return userBody(request.site, entry);
     },
   );
@@ -226,8 +221,8 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
     async (request, reply) => {
       const start = request.query.start ?? 0;
       const limit = Math.min(request.query.limit ?? MEMBEROF_PAGE.defaultLimit, MEMBEROF_PAGE.maxLimit);
-      const { groups, more, legacyUsed } = await directory.groupsOfUser(request.query, { start, limit });
-      if (legacyUsed) reply.header('warning', DEPRECATION_WARNING);
+      if (usesLegacyUserParameter(request.query)) warnDeprecated(reply);
+      const { groups, more } = await directory.groupsOfUser(request.query, { start, limit });
       const base = confluenceLinks(request.site, '').base;
       return {
         results: groups.map((group) => ({
@@ -295,7 +290,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
           },
         },
       },
-      onSend: deprecated,
+      onSend: deprecatedRoute,
     },
     async (request) => {
       const start = request.query.start ?? 0;

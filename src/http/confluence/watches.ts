@@ -10,10 +10,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import Type from 'typebox';
-import { ApiError, badRequest } from '../../domain/errors.ts';
+import { ApiError, badRequest, forbidden } from '../../domain/errors.ts';
 import type { OperationId } from '../../domain/scopes.ts';
-import { DEPRECATION_WARNING } from '../../domain/users.ts';
-import { checkXsrf, usesLegacyParameter, type WatchKind, type WatchService } from '../../domain/watches.ts';
+import { usesLegacyUserParameter } from '../../domain/users.ts';
+import type { WatchKind, WatchService } from '../../domain/watches.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   ContentWatchParamsSchema,
@@ -23,6 +23,7 @@ import {
   type WatchUserQuery,
   WatchUserQuerySchema,
 } from '../../schemas/watches.ts';
+import { warnDeprecated } from '../deprecation.ts';
 
 const TAGS = ['Confluence watches'];
 
@@ -78,9 +79,27 @@ const emptySegmentIsUnknown: onRequestHookHandler = (request, _reply, done) => {
   done(new ApiError('not_found', `No resource at ${request.method} ${path}: the ${empty} is missing`));
 };
 
-/** Step 3, after the auth hook's scope check: the XSRF header (docs/behaviour.md §3). */
+/** `no-check`, or `nocheck`, in any case (docs/behaviour.md §3). */
+const NO_CHECK = /^no-?check$/i;
+
+/**
+ * Step 3, after the auth hook's scope check (docs/behaviour.md §3): `POST`/`DELETE` need
+ * `X-Atlassian-Token: no-check` unless the site's `xsrfCheck` is off; else 403, before any parameter.
+ */
 const xsrfProtected: onRequestHookHandler = async (request) => {
-  checkXsrf(request.method, request.headers['x-atlassian-token'], request.site.settings);
+  const { method } = request;
+  if (!request.site.settings.xsrfCheck || (method !== 'POST' && method !== 'DELETE')) return;
+  const header = request.headers['x-atlassian-token'];
+  const values = [header ?? []]
+    .flat()
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim());
+  if (values.some((v) => NO_CHECK.test(v))) return;
+  throw forbidden(
+    header === undefined
+      ? `XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check (confluence.js: noCheckAtlassianToken: true)`
+      : `XSRF check failed: X-Atlassian-Token must be no-check, not "${[header].flat().join(', ')}"`,
+  );
 };
 
 /** docs/behaviour.md §3: a missing or hidden target is a 403 (the auth hook's), an unknown named user or an empty segment a 404. */
@@ -121,9 +140,10 @@ export interface WatchRoutesOptions {
 export const watchRoutes: FastifyPluginAsyncTypebox<WatchRoutesOptions> = async (app, { watches }) => {
   /** A legacy `key`/`username` earns the deprecation Warning (docs/behaviour.md §4), errors included. */
   const userQuery = (request: FastifyRequest, reply: FastifyReply): WatchUserQuery => {
-    const query = request.query as WatchUserQuery;
-    if (usesLegacyParameter(query)) reply.header('warning', DEPRECATION_WARNING);
-    return { accountId: query.accountId, key: query.key, username: query.username };
+    const { accountId, key, username } = request.query as WatchUserQuery;
+    const query = { accountId, key, username };
+    if (usesLegacyUserParameter(query)) warnDeprecated(reply);
+    return query;
   };
 
   app.addHook('onRequest', emptySegmentIsUnknown);

@@ -6,9 +6,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, preParsingHookHandler } from 'fastify';
 import { ApiError, badRequest } from '../../domain/errors.ts';
-import { type JiraPropertyService, type JiraUserSelector, usesLegacyParameter } from '../../domain/jira-properties.ts';
+import type { JiraPropertyService, JiraUserSelector } from '../../domain/jira-properties.ts';
 import { callerAccountId } from '../../domain/principal.ts';
-import { DEPRECATION_WARNING } from '../../domain/users.ts';
+import { usesLegacyUserParameter } from '../../domain/users.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   EntityPropertyOrKeysSchema,
@@ -18,6 +18,7 @@ import {
   type PropertyKeys,
   PropertyKeysSchema,
 } from '../../schemas/jira-properties.ts';
+import { warnDeprecated } from '../deprecation.ts';
 
 const TAGS = ['Jira user properties'];
 
@@ -50,7 +51,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   ): JiraUserSelector => {
     const { accountId, userKey, username } = request.query;
     const chosen = { accountId, userKey, username };
-    if (usesLegacyParameter(chosen)) reply.header('warning', DEPRECATION_WARNING);
+    if (usesLegacyUserParameter(chosen)) warnDeprecated(reply);
     return chosen;
   };
 
