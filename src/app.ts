@@ -18,7 +18,7 @@ import type { Secrets } from './domain/secrets.ts';
 import { SiteService } from './domain/site.ts';
 import { ConfluencePropertyService } from './domain/user-properties.ts';
 import { WatchService } from './domain/watches.ts';
-import { ADMIN_API_PREFIX, adminRoutes } from './http/admin/index.ts';
+import { adminRoutes } from './http/admin/index.ts';
 import { registerAuth } from './http/auth.ts';
 import { avatarRoutes } from './http/avatars.ts';
 import { emailRoutes } from './http/confluence/email.ts';
@@ -30,29 +30,14 @@ import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
 import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
 import { registerJsonBody } from './http/json-body.ts';
-import { OAUTH_PREFIX, oauthRoutes } from './http/oauth.ts';
-import { DOCS_PREFIX, openApiRoutes, registerOpenApi } from './http/openapi.ts';
+import { oauthRoutes } from './http/oauth.ts';
+import { openApiRoutes, registerOpenApi } from './http/openapi.ts';
+import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Database } from './store/schema.ts';
 
 /** docs/behaviour.md §5: request bodies over 1 MiB → 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-
-/**
- * Confluence is served under both prefixes (docs/behaviour.md §1: confluence.js uses `/rest/api`),
- * and under the OAuth gateway (http/gateway.ts checks the cloudId).
- */
-const CONFLUENCE_PREFIXES = [
-  '/wiki/rest/api',
-  '/rest/api',
-  '/ex/confluence/:cloudId/wiki/rest/api',
-  '/ex/confluence/:cloudId/rest/api',
-];
-
-/** Jira's two versions behave identically (docs/behaviour.md §1), directly and under the OAuth gateway. */
-const JIRA_PREFIXES = ([2, 3] as const).flatMap((version) =>
-  [`/rest/api/${version}`, `/ex/jira/:cloudId/rest/api/${version}`].map((prefix) => ({ prefix, version })),
-);
 
 export interface AppOptions {
   db: Kysely<Database>;

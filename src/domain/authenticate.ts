@@ -18,6 +18,7 @@ import { ApiError, unauthenticated } from './errors.ts';
 import type { Member, Principal } from './principal.ts';
 import { ACT_AS_USER, heldSpelling, stillHeld } from './scopes.ts';
 import { BEARER_TOKEN_PATTERN, type Secrets, safeEqual } from './secrets.ts';
+import { WIKI_CONTEXT } from './site.ts';
 
 /** docs/behaviour.md §3: at most 30 s of clock skew. */
 export const JWT_CLOCK_TOLERANCE_S = 30;
@@ -175,7 +176,9 @@ function basicPrincipal(outcome: Outcome<Principal>): Principal {
  */
 function qshCandidates(method: string, pathAndQuery: string): string[] {
   const hash = (target: string) => createQueryStringHash(fromMethodAndUrl(method, target));
-  const other = pathAndQuery.startsWith('/wiki/') ? pathAndQuery.slice('/wiki'.length) : `/wiki${pathAndQuery}`;
+  const other = pathAndQuery.startsWith(`${WIKI_CONTEXT}/`)
+    ? pathAndQuery.slice(WIKI_CONTEXT.length)
+    : `${WIKI_CONTEXT}${pathAndQuery}`;
   return [hash(pathAndQuery), hash(other)];
 }
 

@@ -19,7 +19,7 @@ import { describeJoseError, JWT_CLOCK_TOLERANCE_S } from './authenticate.ts';
 import { ApiError, oauthError } from './errors.ts';
 import { ACT_AS_USER, grantScopes, heldSpelling } from './scopes.ts';
 import { newBearerToken, type Secrets, safeEqual } from './secrets.ts';
-import type { Site } from './site.ts';
+import { type Site, WIKI_CONTEXT } from './site.ts';
 
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -167,9 +167,9 @@ export class TokenIssuer {
 
     const tenant = claims.tnt;
     const base = site.baseUrl;
-    if (typeof tenant !== 'string' || ![base, `${base}/wiki`].includes(withoutTrailingSlash(tenant))) {
+    if (typeof tenant !== 'string' || ![base, `${base}${WIKI_CONTEXT}`].includes(withoutTrailingSlash(tenant))) {
       throw invalidGrant(
-        `The assertion's tnt ${JSON.stringify(tenant)} is not this site: use ${base} (or ${base}/wiki)`,
+        `The assertion's tnt ${JSON.stringify(tenant)} is not this site: use ${base} (or ${base}${WIKI_CONTEXT})`,
       );
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];

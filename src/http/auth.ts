@@ -10,6 +10,7 @@ import { forbidden, unauthenticated } from '../domain/errors.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
 import type { Site, SiteService } from '../domain/site.ts';
+import { withoutGatewayPrefix } from './paths.ts';
 
 /** What a route declares in `config.access`. */
 export type RouteAccess =
@@ -41,9 +42,6 @@ declare module 'fastify' {
     routeAccess: readonly RouteAccessEntry[];
   }
 }
-
-/** `/ex/{product}/{cloudId}` gateway prefix (docs/behaviour.md §1), removed before a qsh is computed. */
-const GATEWAY_PREFIX = /^\/ex\/[^/]+\/[^/]+(?=\/)/;
 
 export interface AuthOptions {
   authenticator: Authenticator;
@@ -145,7 +143,7 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
   }
   if (queryJwt !== undefined) {
     if (typeof queryJwt !== 'string') throw unauthenticated('Send one jwt query parameter');
-    return authenticator.connectJwt(queryJwt, request.method, request.url.replace(GATEWAY_PREFIX, ''));
+    return authenticator.connectJwt(queryJwt, request.method, withoutGatewayPrefix(request.url));
   }
   if (header === undefined) return ANONYMOUS;
 
@@ -156,7 +154,7 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
     case 'basic':
       return authenticator.basic(credential);
     case 'jwt':
-      return authenticator.connectJwt(credential, request.method, request.url.replace(GATEWAY_PREFIX, ''));
+      return authenticator.connectJwt(credential, request.method, withoutGatewayPrefix(request.url));
     case 'bearer':
       return authenticator.bearer(credential);
     default:

@@ -9,15 +9,16 @@ import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import type { Avatar, AvatarService } from '../domain/avatars.ts';
 import type { Icon } from '../schemas/users.ts';
+import { WIKI_CONTEXT } from './paths.ts';
 
 export const AVATAR_SIZE = 48;
-const AVATAR_PREFIX = '/wiki/aa-avatar/';
+const AVATAR_PREFIX = `${WIKI_CONTEXT}/aa-avatar/`;
 
 /**
  * Atlassian serves it from a versioned static path (`/wiki/s/<build>/…/_/images/…`);
  * `userplane` stands in for the build.
  */
-export const ANONYMOUS_AVATAR_PATH = '/wiki/s/userplane/_/images/icons/profilepics/anonymous.svg';
+export const ANONYMOUS_AVATAR_PATH = `${WIKI_CONTEXT}/s/userplane/_/images/icons/profilepics/anonymous.svg`;
 
 /** `isDefault: false`: the initials picture is the user's own, as Atlassian reports for aa-avatar paths. */
 export function userAvatar(accountId: string): Icon {

@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../domain/errors.ts';
 import { describeIssue, formatPath, type SchemaIssue } from '../lib/schema-errors.ts';
+import { isJiraPath, isOAuthPath } from './paths.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -22,13 +23,11 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-const JIRA_PATH = /^(\/ex\/jira\/[^/]+)?\/rest\/api\/(2|3)(\/|$)/;
-
 export type Envelope = 'confluence' | 'jira' | 'oauth';
 
 export function envelopeFor(url: string): Envelope {
-  if (JIRA_PATH.test(url)) return 'jira';
-  if (url.startsWith('/oauth2/')) return 'oauth';
+  if (isJiraPath(url)) return 'jira';
+  if (isOAuthPath(url)) return 'oauth';
   return 'confluence';
 }
 

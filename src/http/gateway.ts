@@ -12,23 +12,23 @@ import type { FastifyInstance } from 'fastify';
 import { notFound } from '../domain/errors.ts';
 import type { Site, SiteService } from '../domain/site.ts';
 import { TenantInfoSchema } from '../schemas/gateway.ts';
+import { GATEWAY_PREFIX, isGatewayPath } from './paths.ts';
 
-/** `/ex/{product}/{cloudId}`, the prefix http/auth.ts strips before a Connect qsh is computed. */
-const GATEWAY_PREFIX = /^\/ex\/[^/?#]+\/([^/?#]*)/;
+const TENANT_INFO_PATH = '/_edge/tenant_info';
 
 export function registerGateway(app: FastifyInstance, deps: { sites: SiteService }): void {
   // Callback style: this hook runs on every request, and most are not gateway requests.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!request.url.startsWith('/ex/')) return done();
+    if (!isGatewayPath(request.url)) return done();
     const match = GATEWAY_PREFIX.exec(request.url);
     if (!match) return done();
-    const cloudId = decoded(match[1]!);
+    const cloudId = decoded(match[2]!);
     const check = (site: Site) => {
       if (cloudId === site.cloudId) return done();
       const path = request.url.split('?')[0];
       done(
         notFound(
-          `No resource at ${request.method} ${path}: "${cloudId ?? match[1]}" is not this site's cloudId (see /_edge/tenant_info)`,
+          `No resource at ${request.method} ${path}: "${cloudId ?? match[2]}" is not this site's cloudId (see ${TENANT_INFO_PATH})`,
         ),
       );
     };
@@ -48,7 +48,7 @@ function decoded(segment: string): string | undefined {
 
 export const tenantInfoRoutes: FastifyPluginAsyncTypebox<{ sites: SiteService }> = async (app, { sites }) => {
   app.get(
-    '/_edge/tenant_info',
+    TENANT_INFO_PATH,
     {
       schema: { tags: ['Site'], summary: "This site's cloudId", response: { 200: TenantInfoSchema } },
       config: { access: { kind: 'public' } },

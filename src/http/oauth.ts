@@ -14,8 +14,6 @@ import type { SiteService } from '../domain/site.ts';
 import { errorResponses } from '../schemas/errors.ts';
 import { TokenRequestSchema, TokenResponseSchema } from '../schemas/oauth.ts';
 
-export const OAUTH_PREFIX = '/oauth2';
-
 const CONTENT_TYPES = 'application/x-www-form-urlencoded or application/json';
 const invalidRequest = (message: string) => oauthError('invalid_request', message);
 

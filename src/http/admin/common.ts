@@ -4,7 +4,7 @@ import type { Secrets } from '../../domain/secrets.ts';
 import type { SiteService } from '../../domain/site.ts';
 import type { Database } from '../../store/schema.ts';
 
-export const ADMIN_API_PREFIX = '/admin/api';
+export { ADMIN_API_PREFIX } from '../paths.ts';
 
 export interface AdminRouteOptions {
   db: Kysely<Database>;

@@ -15,15 +15,19 @@ import {
   UserPropertySchema,
 } from '../../schemas/user-properties.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
+import { CONFLUENCE_REST } from '../paths.ts';
 
 const TAGS = ['Confluence user properties'];
+
+/** Links name the canonical path (docs/behaviour.md §4), whichever prefix was called. */
+const USER_PATH = `${CONFLUENCE_REST}/user/`;
 
 export interface UserPropertyRoutesOptions {
   properties: ConfluencePropertyService;
 }
 
 export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOptions> = async (app, { properties }) => {
-  const propertyPath = (userId: string, key: string) => `/rest/api/user/${segment(userId)}/property/${segment(key)}`;
+  const propertyPath = (userId: string, key: string) => `${USER_PATH}${segment(userId)}/property/${segment(key)}`;
   /** A UserPropertySchema body, with its ETag, as JSON text (see propertyJson). */
   const sendProperty = (
     request: FastifyRequest,
@@ -63,7 +67,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
         start,
         limit,
         size: keys.length,
-        _links: pageLinks(request, request.site, `/rest/api/user/${segment(userId)}/property`, { start, limit, more }),
+        _links: pageLinks(request, request.site, `${USER_PATH}${segment(userId)}/property`, { start, limit, more }),
       };
     },
   );

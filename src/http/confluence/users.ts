@@ -40,13 +40,14 @@ import {
 import { ANONYMOUS_AVATAR, userAvatar } from '../avatars.ts';
 import { DEPRECATION_WARNING, deprecatedRoute, warnDeprecated } from '../deprecation.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
+import { CONFLUENCE_REST } from '../paths.ts';
 
 const TAGS = ['Confluence users'];
 
 // ── Shapes ─────────────────────────────────────────────────────────────────
 
 export function userSelfPath(accountId: string): string {
-  return `/rest/api/user?accountId=${segment(accountId)}`;
+  return `${CONFLUENCE_REST}/user?accountId=${segment(accountId)}`;
 }
 
 function spaceBody(site: Site, space: PersonalSpace) {
@@ -57,7 +58,7 @@ function spaceBody(site: Site, space: PersonalSpace) {
     type: 'personal',
     status: 'current',
     _expandable: {},
-    _links: confluenceLinks(site, `/rest/api/space/${segment(space.key)}`),
+    _links: confluenceLinks(site, `${CONFLUENCE_REST}/space/${segment(space.key)}`),
   };
 }
 
@@ -93,7 +94,7 @@ function anonymousBody(site: Site, operations: Operation[] | undefined): Anonymo
     displayName: 'Anonymous',
     profilePicture: ANONYMOUS_AVATAR,
     ...(operations ? { operations } : {}),
-    _links: confluenceLinks(site, '/rest/api/user/anonymous'),
+    _links: confluenceLinks(site, `${CONFLUENCE_REST}/user/anonymous`),
   };
 }
 
@@ -229,12 +230,12 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
           type: 'group',
           name: group.name,
           id: group.id,
-          _links: { self: `${base}/rest/api/group/by-id?id=${segment(group.id)}` },
+          _links: { self: `${base}${CONFLUENCE_REST}/group/by-id?id=${segment(group.id)}` },
         })),
         start,
         limit,
         size: groups.length,
-        _links: listLinks(request, '/rest/api/user/memberof', { start, limit, more }),
+        _links: listLinks(request, `${CONFLUENCE_REST}/user/memberof`, { start, limit, more }),
       };
     },
   );
@@ -265,7 +266,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
         start: 0,
         limit,
         size: entries.length,
-        _links: listLinks(request, '/rest/api/user/bulk', { start: 0, limit, more: false }),
+        _links: listLinks(request, `${CONFLUENCE_REST}/user/bulk`, { start: 0, limit, more: false }),
       };
     },
   );
@@ -305,7 +306,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
         start,
         limit,
         size: users.length,
-        _links: listLinks(request, '/rest/api/user/bulk/migration', { start, limit, more }),
+        _links: listLinks(request, `${CONFLUENCE_REST}/user/bulk/migration`, { start, limit, more }),
       };
     },
   );

@@ -19,13 +19,14 @@ import {
   PropertyKeysSchema,
 } from '../../schemas/jira-properties.ts';
 import { warnDeprecated } from '../deprecation.ts';
+import { type JiraApiVersion, jiraApi } from '../paths.ts';
 
 const TAGS = ['Jira user properties'];
 
 export interface JiraRoutesOptions {
   properties: JiraPropertyService;
   /** The REST API version this prefix serves, for `self` links. */
-  version: 2 | 3;
+  version: JiraApiVersion;
 }
 
 export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions> = async (
@@ -64,7 +65,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
       request.site.settings,
       selector(request, reply),
     );
-    const base = `${request.site.baseUrl}/rest/api/${version}/user/properties`;
+    const base = `${request.site.baseUrl}${jiraApi(version)}/user/properties`;
     const user = `?accountId=${encodeURIComponent(accountId)}`;
     return { keys: keys.map((key) => ({ key, self: `${base}/${encodeURIComponent(key)}${user}` })) };
   };
