@@ -29,15 +29,12 @@ import { registerErrorHandling, sendError } from './http/errors.ts';
 import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
 import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
-import { registerJsonBody } from './http/json-body.ts';
+import { BODY_LIMIT_BYTES, registerJsonBody } from './http/json-body.ts';
 import { oauthRoutes } from './http/oauth.ts';
 import { openApiRoutes, registerOpenApi } from './http/openapi.ts';
 import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Database } from './store/schema.ts';
-
-/** docs/behaviour.md §5: request bodies over 1 MiB → 413. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface AppOptions {
   db: Kysely<Database>;

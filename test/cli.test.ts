@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { openStore } from '../src/store/database.ts';
-import { findUser, groupNamesOf } from '../src/store/users.ts';
+import { groupNamesOf } from '../src/store/groups.ts';
+import { findUser } from '../src/store/users.ts';
 import { type CliProcess, cleanEnv, parseBanner, runCli, startCli } from './helpers/process.ts';
 import { freshLocation } from './helpers/stores.ts';
 

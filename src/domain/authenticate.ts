@@ -9,10 +9,11 @@ import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors
 import type { Kysely } from 'kysely';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { findAppByIssuer, findAppByKey } from '../store/apps.ts';
+import { groupNamesOf } from '../store/groups.ts';
 import { findOAuthTokenByDigest } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
 import { findApiTokenByDigest } from '../store/tokens.ts';
-import { findUser, groupNamesOf } from '../store/users.ts';
+import { findUser } from '../store/users.ts';
 import type { App } from './apps.ts';
 import { ApiError, unauthenticated } from './errors.ts';
 import type { Member, Principal } from './principal.ts';

@@ -6,25 +6,20 @@
  */
 import type { Kysely } from 'kysely';
 import type { SiteSettings } from '../schemas/site.ts';
-import {
-  findPersonalSpaces,
-  findUsersByAccountId,
-  findUsersByLegacyId,
-  groupNamesOfUsers,
-  type LegacyField,
-  listGroupsOfUser,
-} from '../store/directory.ts';
+import { findPersonalSpaces, findUsersByAccountId, findUsersByLegacyId, type LegacyField } from '../store/directory.ts';
+import { groupNamesOfUsers, listGroupsOfUser } from '../store/groups.ts';
 import type { Database } from '../store/schema.ts';
-import { badRequest, notFound } from './errors.ts';
+import { badRequest } from './errors.ts';
+import type { Page, PageSize } from './paging.ts';
 import { canUse, isAdmin, type Principal } from './principal.ts';
 import type { Site } from './site.ts';
 import type { PersonalSpace } from './spaces.ts';
-import { type Group, given, isWellFormedAccountId, type User } from './users.ts';
+import { checkAccountId, type Group, given, noSuchUser, type User } from './users.ts';
 
-/** docs/behaviour.md §4 paging: defaults and maxima (larger limits are clamped, not refused). */
-export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
-export const BULK_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
-export const MIGRATION_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
+/** docs/behaviour.md §4 paging: each list's default and maximum `limit`. */
+export const MEMBEROF_PAGE: PageSize = { defaultLimit: 200, maxLimit: 200 };
+export const BULK_PAGE: PageSize = { defaultLimit: 200, maxLimit: 200 };
+export const MIGRATION_PAGE: PageSize = { defaultLimit: 200, maxLimit: 200 };
 
 // ── expand ─────────────────────────────────────────────────────────────────
 
@@ -189,16 +184,6 @@ function requireAccountId(query: UserQuery): string {
   return accountId;
 }
 
-export function checkAccountId(accountId: string): void {
-  if (!isWellFormedAccountId(accountId)) {
-    throw badRequest(
-      `accountId "${accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
-    );
-  }
-}
-
-export const noSuchUser = (accountId: string) => notFound(`No user with accountId ${accountId}`);
-
 export async function findOne(db: Kysely<Database>, accountId: string): Promise<User> {
   const user = (await findUsersByAccountId(db, [accountId])).get(accountId);
   if (!user) throw noSuchUser(accountId);
@@ -216,7 +201,7 @@ export function anonymousOperations(settings: SiteSettings): Operation[] {
  * docs/behaviour.md §4 bulk ordering: duplicates removed, request order kept, cut to the
  * page, then unknown ids dropped — so a page never fills up from beyond it.
  */
-function pageOfIds(ids: string[], page: { start: number; limit: number }): { ids: string[]; more: boolean } {
+function pageOfIds(ids: string[], page: Page): { ids: string[]; more: boolean } {
   const unique = distinct(ids);
   return { ids: unique.slice(page.start, page.start + page.limit), more: unique.length > page.start + page.limit };
 }
@@ -264,10 +249,7 @@ export class DirectoryService {
   }
 
   /** `GET /user/memberof`: a page of the user's groups, ordered by name. */
-  async groupsOfUser(
-    query: UserQuery,
-    page: { start: number; limit: number },
-  ): Promise<{ groups: Group[]; more: boolean }> {
+  async groupsOfUser(query: UserQuery, page: Page): Promise<{ groups: Group[]; more: boolean }> {
     const accountId = requireAccountId(query);
     await findOne(this.db, accountId);
     return listGroupsOfUser(this.db, accountId, page);
@@ -297,7 +279,7 @@ export class DirectoryService {
    */
   async migrateUsers(
     params: { key?: readonly string[]; username?: readonly string[] },
-    page: { start: number; limit: number },
+    page: Page,
   ): Promise<{ users: MigratedUser[]; more: boolean }> {
     const keys = splitList(params.key);
     const usernames = splitList(params.username);

@@ -7,10 +7,10 @@ import type { Kysely } from 'kysely';
 import type { SiteSettings } from '../schemas/site.ts';
 import { findUsersByAccountId } from '../store/directory.ts';
 import type { Database } from '../store/schema.ts';
-import { checkAccountId, distinct, findOne, splitList } from './directory.ts';
+import { distinct, findOne, splitList } from './directory.ts';
 import { ApiError, badRequest } from './errors.ts';
 import type { Principal } from './principal.ts';
-import type { User } from './users.ts';
+import { checkAccountId, type User } from './users.ts';
 
 export interface EmailRecord {
   accountId: string;

@@ -24,13 +24,10 @@ import { mayReachUserData } from './access.ts';
 import { badRequest, forbidden, notFound } from './errors.ts';
 import type { Principal } from './principal.ts';
 import { MAX_VALUE_DEPTH } from './user-properties.ts';
-import { given } from './users.ts';
+import { given, MAX_ACCOUNT_ID_LENGTH, noSuchUser } from './users.ts';
 
 /** docs/behaviour.md §2: Jira properties are not app-isolated; every caller shares this namespace. */
 export const JIRA_NAMESPACE = '';
-
-/** The public schema's `maxLength` for `accountId` (reference/jira-user-properties.openapi.json). */
-export const MAX_ACCOUNT_ID_LENGTH = 128;
 
 /** How a request names the user: `accountId`, else the legacy `userKey`, else `username`. */
 export interface JiraUserSelector {
@@ -102,7 +99,6 @@ function depthOf(root: unknown): number {
   return deepest;
 }
 
-const noSuchUser = (named: string) => notFound(`The user ${named} does not exist`);
 const noSuchProperty = (at: PropertyAddress) =>
   notFound(`The property "${at.key}" does not exist for user ${at.accountId}`);
 const address = (accountId: string, key: string): PropertyAddress => ({
@@ -208,7 +204,7 @@ export class JiraPropertyService {
         `You may not access the properties of user ${named}: only your own, unless you are a site admin or an app`,
       );
     }
-    if (accountId === undefined) throw noSuchUser(named);
+    if (accountId === undefined) throw noSuchUser(value, field);
     return accountId;
   }
 

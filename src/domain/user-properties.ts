@@ -19,21 +19,15 @@ import type { Database } from '../store/schema.ts';
 import { userExists } from '../store/users.ts';
 import { assertMayReachUserData, confluenceNamespace } from './access.ts';
 import { ApiError, badRequest, conflict, notFound } from './errors.ts';
+import type { Page, PageSize } from './paging.ts';
 import type { Principal } from './principal.ts';
 import type { PropertyWithJsonValue } from './properties.ts';
-import { isWellFormedAccountId } from './users.ts';
+import { checkAccountId, noSuchUser } from './users.ts';
 
 export const PROPERTY_KEY_PATTERN = /^[-_a-zA-Z0-9]+$/;
 export const MAX_VALUE_DEPTH = 64;
-export const PROPERTY_PAGE = { defaultLimit: 5, maxLimit: 25 } as const;
-
-export function checkUserId(userId: string): void {
-  if (!isWellFormedAccountId(userId)) {
-    throw badRequest(
-      `userId "${userId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
-    );
-  }
-}
+/** `GET /user/{userId}/property` (docs/behaviour.md §5). */
+export const PROPERTY_PAGE: PageSize = { defaultLimit: 5, maxLimit: 25 };
 
 export function checkPropertyKey(key: string, settings: SiteSettings): void {
   if (key.length > settings.maxPropertyKeyLength) {
@@ -78,13 +72,12 @@ function address(
   userId: string,
   key: string | undefined,
 ): PropertyAddress {
-  checkUserId(userId);
+  checkAccountId(userId, 'userId');
   if (key !== undefined) checkPropertyKey(key, settings);
   assertMayReachUserData(principal, settings, userId);
   return { product: 'confluence', namespace: confluenceNamespace(principal), accountId: userId, key: key ?? '' };
 }
 
-const noSuchUser = (userId: string) => notFound(`No user with accountId ${userId}`);
 const noSuchProperty = (at: PropertyAddress) =>
   notFound(`Property "${at.key}" does not exist for user ${at.accountId}`);
 const preconditionFailed = (at: PropertyAddress) =>
@@ -103,7 +96,7 @@ export class ConfluencePropertyService {
     principal: Principal,
     settings: SiteSettings,
     userId: string,
-    page: { start: number; limit: number },
+    page: Page,
   ): Promise<{ keys: string[]; more: boolean }> {
     const at = address(principal, settings, userId, undefined);
     if (!(await userExists(this.db, userId))) throw noSuchUser(userId);

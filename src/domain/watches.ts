@@ -15,14 +15,15 @@ import type { Kysely } from 'kysely';
 import type { SiteSettings } from '../schemas/site.ts';
 import { findContent, labelExists } from '../store/content.ts';
 import { findUsersByLegacyId } from '../store/directory.ts';
+import { groupNamesOf } from '../store/groups.ts';
 import type { Database } from '../store/schema.ts';
 import { findSpaceByKey } from '../store/spaces.ts';
-import { findUser, groupNamesOf } from '../store/users.ts';
+import { findUser } from '../store/users.ts';
 import { addWatch, isWatching, removeWatch, type WatchTarget } from '../store/watches.ts';
-import { ApiError, badRequest, forbidden } from './errors.ts';
+import { ApiError, forbidden } from './errors.ts';
 import { callerAccountId, isAdmin, type Principal } from './principal.ts';
 import { canViewContent, canViewSpace, checkContentId, checkLabel, checkSpaceKey, type Viewer } from './spaces.ts';
-import { given, isWellFormedAccountId, type User } from './users.ts';
+import { checkAccountId, given, noSuchUser, type User } from './users.ts';
 
 /** One request's view of the store: the caller, the site's settings, and the database. */
 interface WatchContext {
@@ -69,11 +70,7 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
   let user: User | undefined;
   let legacy: { field: 'userKey' | 'username'; name: string; value: string } | undefined;
   if (given(query.accountId)) {
-    if (!isWellFormedAccountId(query.accountId)) {
-      throw badRequest(
-        `accountId "${query.accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
-      );
-    }
+    checkAccountId(query.accountId);
     accountId = query.accountId;
   } else if (given(query.key)) {
     legacy = { field: 'userKey', name: 'key', value: query.key };
@@ -93,9 +90,9 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
     throw forbidden(`Only site admins and apps may manage another user's watches: you may not name user ${who}`);
   }
   // Step 7: the target user exists.
-  if (accountId === undefined) throw new ApiError('not_found', `No user with ${legacy!.name} ${legacy!.value}`);
+  if (accountId === undefined) throw noSuchUser(legacy!.value, legacy!.name);
   user ??= await findUser(ctx.db, accountId);
-  if (!user) throw new ApiError('not_found', `No user with accountId ${accountId}`);
+  if (!user) throw noSuchUser(accountId);
   return { accountId, user };
 }
 

@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../domain/errors.ts';
 import { describeIssue, formatPath, type SchemaIssue } from '../lib/schema-errors.ts';
+import { BODY_LIMIT_TEXT } from './json-body.ts';
 import { isJiraPath, isOAuthPath } from './paths.ts';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -71,7 +72,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
 function translate(error: FastifyError, request: FastifyRequest): ApiError | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('payload_too_large', 'The request body is larger than the 1 MiB limit');
+      return new ApiError('payload_too_large', `The request body is larger than the ${BODY_LIMIT_TEXT} limit`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
       // docs/behaviour.md §4: a non-JSON content type is a 400 naming it, never a 415.
       const type = request.headers['content-type'];

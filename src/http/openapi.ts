@@ -18,6 +18,7 @@ import { COMPONENT_NAME } from '../schemas/common.ts';
 import { ERROR_SCHEMAS, type ErrorStatuses, errorResponses } from '../schemas/errors.ts';
 import type { RouteAccess } from './auth.ts';
 import { envelopeFor } from './errors.ts';
+import { BODY_LIMIT_TEXT } from './json-body.ts';
 import {
   CONFLUENCE_API,
   CONFLUENCE_API_ALIAS,
@@ -240,7 +241,7 @@ function sharedErrors(
         : 'The caller may not use the site, or lacks the scope the message names.';
   }
   if (isGatewayPath(route.url)) errors[404] = "The cloudId is not this site's.";
-  if (route.body) errors[413] = 'The body is larger than 1 MiB.';
+  if (route.body) errors[413] = `The body is larger than ${BODY_LIMIT_TEXT}.`;
   return errors;
 }
 

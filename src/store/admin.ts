@@ -61,21 +61,6 @@ export async function listUsers(db: Db, page: Page, query?: string): Promise<{ i
   return { items: items.map(toUser), more };
 }
 
-/** Group names per user, for a page of users: one query. */
-export async function groupNamesOfUsers(db: Db, accountIds: readonly string[]): Promise<Map<string, string[]>> {
-  const names = new Map<string, string[]>(accountIds.map((id) => [id, []]));
-  if (accountIds.length === 0) return names;
-  const rows = await db
-    .selectFrom('group_members')
-    .innerJoin('groups', 'groups.id', 'group_members.group_id')
-    .select(['group_members.account_id', 'groups.name'])
-    .where('group_members.account_id', 'in', accountIds)
-    .orderBy('groups.name')
-    .execute();
-  for (const row of rows) names.get(row.account_id)?.push(row.name);
-  return names;
-}
-
 // ---------------------------------------------------------------- API tokens
 
 export interface TokenRecord {

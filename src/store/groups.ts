@@ -1,5 +1,11 @@
+/**
+ * Groups and memberships. Every query for a user's groups is here; group
+ * names sort by code point on both stores (the column is `COLLATE "C"` on
+ * PostgreSQL).
+ */
 import { randomUUID } from 'node:crypto';
-import type { Db } from './database.ts';
+import type { Group } from '../domain/users.ts';
+import { type Db, inListChunks } from './database.ts';
 
 /** Creates the group if absent; returns its id. */
 export async function ensureGroup(db: Db, name: string): Promise<string> {
@@ -23,4 +29,44 @@ export async function addGroupMember(db: Db, groupName: string, accountId: strin
 
 export async function groupExists(db: Db, name: string): Promise<boolean> {
   return (await db.selectFrom('groups').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
+}
+
+/** Names of each user's groups, in code-point order; users without groups map to []. */
+export async function groupNamesOfUsers(db: Db, accountIds: readonly string[]): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>(accountIds.map((id) => [id, []]));
+  for (const part of inListChunks(accountIds)) {
+    const rows = await db
+      .selectFrom('group_members')
+      .innerJoin('groups', 'groups.id', 'group_members.group_id')
+      .select(['group_members.account_id', 'groups.name'])
+      .where('group_members.account_id', 'in', part)
+      .orderBy('groups.name')
+      .execute();
+    for (const row of rows) names.get(row.account_id)?.push(row.name);
+  }
+  return names;
+}
+
+/** Names of the groups a user belongs to, in code-point order. */
+export async function groupNamesOf(db: Db, accountId: string): Promise<string[]> {
+  return (await groupNamesOfUsers(db, [accountId])).get(accountId)!;
+}
+
+/** One page of a user's groups, ordered by name; `more` when groups follow it. */
+export async function listGroupsOfUser(
+  db: Db,
+  accountId: string,
+  page: { start: number; limit: number },
+): Promise<{ groups: Group[]; more: boolean }> {
+  if (page.limit === 0) return { groups: [], more: false };
+  const rows = await db
+    .selectFrom('group_members')
+    .innerJoin('groups', 'groups.id', 'group_members.group_id')
+    .select(['groups.id', 'groups.name'])
+    .where('group_members.account_id', '=', accountId)
+    .orderBy('groups.name')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
+  return { groups: rows.slice(0, page.limit).map((r) => ({ id: r.id, name: r.name })), more: rows.length > page.limit };
 }

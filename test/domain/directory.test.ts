@@ -15,8 +15,9 @@ import { loadSeed } from '../../src/domain/seed.ts';
 import type { Site } from '../../src/domain/site.ts';
 import { findAppByIssuer } from '../../src/store/apps.ts';
 import type { Store } from '../../src/store/database.ts';
+import { groupNamesOf } from '../../src/store/groups.ts';
 import { readSite } from '../../src/store/site.ts';
-import { findUser, groupNamesOf } from '../../src/store/users.ts';
+import { findUser } from '../../src/store/users.ts';
 import {
   APPS,
   BASE_URL,

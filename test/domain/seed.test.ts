@@ -11,10 +11,11 @@ import { botAccountId } from '../../src/domain/apps.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { loadSeed, readSeedFile, SeedError, type SeedSummary } from '../../src/domain/seed.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
+import { groupNamesOf } from '../../src/store/groups.ts';
 import { findProperty, replacePropertyValue } from '../../src/store/properties.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { readSite } from '../../src/store/site.ts';
-import { findUser, groupNamesOf } from '../../src/store/users.ts';
+import { findUser } from '../../src/store/users.ts';
 import { freshLocation, freshStore, STORE_KINDS, type StoreKind } from '../helpers/stores.ts';
 
 const SECRET_KEY = 'seed-test-secret-key-of-at-least-32-chars';

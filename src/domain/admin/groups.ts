@@ -9,14 +9,13 @@ import type { AdminGroup, AdminUser } from '../../schemas/admin.ts';
 import {
   deleteGroup,
   findGroup,
-  groupNamesOfUsers,
   insertGroup,
   listGroupMembers,
   listGroups,
   removeGroupMember,
 } from '../../store/admin.ts';
 import { isUniqueViolation } from '../../store/database.ts';
-import { addGroupMember } from '../../store/groups.ts';
+import { addGroupMember, groupNamesOfUsers } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
 import { readSite } from '../../store/site.ts';
 import { findUser } from '../../store/users.ts';

@@ -10,11 +10,11 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminUser, AdminUserCreate, AdminUserPatch } from '../../schemas/admin.ts';
-import { findAppByAccountId, groupNamesOfUsers, insertUser, listUsers } from '../../store/admin.ts';
+import { findAppByAccountId, insertUser, listUsers } from '../../store/admin.ts';
 import { type Db, isUniqueViolation } from '../../store/database.ts';
-import { addGroupMember, groupExists } from '../../store/groups.ts';
+import { addGroupMember, groupExists, groupNamesOf, groupNamesOfUsers } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
-import { deleteUser, findUser, findUserByEmail, groupNamesOf, takenUserField, upsertUser } from '../../store/users.ts';
+import { deleteUser, findUser, findUserByEmail, takenUserField, upsertUser } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { newAccountId, type User } from '../users.ts';
 import {

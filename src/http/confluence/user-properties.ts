@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
+import { requestedPage } from '../../domain/paging.ts';
 import type { PropertyWithJsonValue } from '../../domain/properties.ts';
 import { type ConfluencePropertyService, PROPERTY_PAGE } from '../../domain/user-properties.ts';
 import type { Links } from '../../schemas/common.ts';
@@ -56,8 +57,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     },
     async (request) => {
       const { userId } = request.params;
-      const start = request.query.start ?? 0;
-      const limit = Math.min(request.query.limit ?? PROPERTY_PAGE.defaultLimit, PROPERTY_PAGE.maxLimit);
+      const { start, limit } = requestedPage(request.query, PROPERTY_PAGE);
       const { keys, more } = await properties.listKeys(request.principal, request.site.settings, userId, {
         start,
         limit,

@@ -18,6 +18,7 @@ import {
   parseExpand,
 } from '../../domain/directory.ts';
 import { forbidden } from '../../domain/errors.ts';
+import { requestedPage } from '../../domain/paging.ts';
 import type { Site } from '../../domain/site.ts';
 import type { PersonalSpace } from '../../domain/spaces.ts';
 import { usesLegacyUserParameter } from '../../domain/users.ts';
@@ -220,8 +221,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
       config: { access: { kind: 'product', operation: 'confluence.getGroupMembershipsForUser', anonymous: true } },
     },
     async (request, reply) => {
-      const start = request.query.start ?? 0;
-      const limit = Math.min(request.query.limit ?? MEMBEROF_PAGE.defaultLimit, MEMBEROF_PAGE.maxLimit);
+      const { start, limit } = requestedPage(request.query, MEMBEROF_PAGE);
       if (usesLegacyUserParameter(request.query)) warnDeprecated(reply);
       const { groups, more } = await directory.groupsOfUser(request.query, { start, limit });
       const base = confluenceLinks(request.site, '').base;
@@ -253,7 +253,8 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
       onRequest: closedToApps,
     },
     async (request) => {
-      const limit = Math.min(request.query.limit ?? BULK_PAGE.defaultLimit, BULK_PAGE.maxLimit);
+      // No paging but the limit: `start` is always 0 (docs/decisions.md).
+      const { limit } = requestedPage({ limit: request.query.limit }, BULK_PAGE);
       const entries = await directory.lookUpUsers(
         request.principal,
         request.site,
@@ -294,8 +295,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
       onSend: deprecatedRoute,
     },
     async (request) => {
-      const start = request.query.start ?? 0;
-      const limit = Math.min(request.query.limit ?? MIGRATION_PAGE.defaultLimit, MIGRATION_PAGE.maxLimit);
+      const { start, limit } = requestedPage(request.query, MIGRATION_PAGE);
       const { users, more } = await directory.migrateUsers(request.query, { start, limit });
       return {
         results: users.map((u) => ({
