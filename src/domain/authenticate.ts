@@ -7,6 +7,7 @@ import { hash } from 'node:crypto';
 import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
+import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { findAppByIssuer, findAppByKey } from '../store/apps.ts';
 import { groupNamesOf } from '../store/groups.ts';
@@ -46,13 +47,13 @@ export class Authenticator {
   ) {}
 
   /** `Authorization: Basic <credential>`, the credential being base64(email:apiToken). */
-  basic(credential: string): Principal | Promise<Principal> {
+  basic(credential: string): MaybePromise<Principal> {
     // Keyed by a SHA-256 of the credential, never the credential itself.
     // Failures are cached too, so a flood of one bad token costs one query a second.
     // A cached answer comes back without a promise, and as the same principal
     // while it lasts: this runs on every request.
     const outcome = this.#basic.get(hash('sha256', credential, 'base64'), () => this.#checkBasic(credential));
-    return outcome instanceof Promise ? outcome.then(basicPrincipal) : basicPrincipal(outcome);
+    return andThen(outcome, basicPrincipal);
   }
 
   async #checkBasic(credential: string): Promise<Outcome<Principal>> {
@@ -126,9 +127,9 @@ export class Authenticator {
    * deleted app, a deleted or deactivated user, or an app that lost
    * ACT_AS_USER ends the token on every instance within a second (docs/behaviour.md §7).
    */
-  bearer(token: string): Principal | Promise<Principal> {
+  bearer(token: string): MaybePromise<Principal> {
     const outcome = this.#bearer.get(hash('sha256', token, 'base64'), () => this.#checkBearer(token));
-    return outcome instanceof Promise ? outcome.then(bearerPrincipal) : bearerPrincipal(outcome);
+    return andThen(outcome, bearerPrincipal);
   }
 
   async #checkBearer(token: string): Promise<Outcome<BearerGrant>> {

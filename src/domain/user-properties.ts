@@ -3,6 +3,7 @@
  * syntax (400) → access rule (403) → existence (404) → state (409/412/400).
  */
 import type { Kysely } from 'kysely';
+import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import type { SiteSettings } from '../schemas/site.ts';
 import { isUniqueViolation, lockUser } from '../store/database.ts';
 import {
@@ -108,25 +109,16 @@ export class ConfluencePropertyService {
    * (docs/behaviour.md §5) then answers in the turn its request arrived in. Invalid input
    * throws at once.
    */
-  get(
-    principal: Principal,
-    settings: SiteSettings,
-    userId: string,
-    key: string,
-  ): PropertyWithJsonValue | Promise<PropertyWithJsonValue> {
+  get(principal: Principal, settings: SiteSettings, userId: string, key: string): MaybePromise<PropertyWithJsonValue> {
     const at = address(principal, settings, userId, key);
-    const found = findProperty(this.db, at);
-    return found instanceof Promise
-      ? found.then((stored) => this.#foundOrMissing(at, stored))
-      : this.#foundOrMissing(at, found);
+    return andThen(findProperty(this.db, at), this.#foundOrMissing, at);
   }
 
-  #foundOrMissing(
-    at: PropertyAddress,
+  /** Made once per service, so that a read makes no closure. */
+  readonly #foundOrMissing = (
     found: PropertyWithJsonValue | undefined,
-  ): PropertyWithJsonValue | Promise<never> {
-    return found ?? this.#missing(at);
-  }
+    at: PropertyAddress,
+  ): MaybePromise<PropertyWithJsonValue> => found ?? this.#missing(at);
 
   async #missing(at: PropertyAddress): Promise<never> {
     throw (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);

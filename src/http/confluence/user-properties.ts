@@ -1,10 +1,11 @@
 /** `/user/{userId}/property…` (docs/behaviour.md §5): parse → domain → shape. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import { requestedPage } from '../../domain/paging.ts';
 import type { PropertyWithJsonValue } from '../../domain/properties.ts';
 import { type ConfluencePropertyService, PROPERTY_PAGE } from '../../domain/user-properties.ts';
+import { andThen } from '../../lib/maybe-promise.ts';
 import type { Links } from '../../schemas/common.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
@@ -28,18 +29,6 @@ export interface UserPropertyRoutesOptions {
 }
 
 export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOptions> = async (app, { properties }) => {
-  const propertyPath = (userId: string, key: string) => `${USER_PATH}${segment(userId)}/property/${segment(key)}`;
-  /** A UserPropertySchema body, with its ETag, as JSON text (see propertyJson). */
-  const sendProperty = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    userId: string,
-    property: PropertyWithJsonValue,
-  ): void => {
-    const links = confluenceLinks(request.site, propertyPath(userId, property.key));
-    reply.header('etag', etag(property)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
-  };
-
   app.get(
     '/user/:userId/property',
     {
@@ -89,12 +78,10 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
         documented: { responseHeaders: ETAG },
       },
     },
-    // Not async: when the store answers at once, so does the route (see getPropertyWithJsonValue).
+    // Not async: when the store answers at once, so does the route (ConfluencePropertyService.get).
     (request, reply) => {
       const { userId, key } = request.params;
-      const property = properties.get(request.principal, request.site.settings, userId, key);
-      if (property instanceof Promise) return property.then((found) => sendProperty(request, reply, userId, found));
-      sendProperty(request, reply, userId, property);
+      return andThen(properties.get(request.principal, request.site.settings, userId, key), sendProperty, reply);
     },
   );
 
@@ -122,7 +109,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     async (request, reply) => {
       const { userId, key } = request.params;
       const property = await properties.create(request.principal, request.site.settings, userId, key, request.body);
-      return sendProperty(request, reply.code(201), userId, property);
+      sendProperty(property, reply.code(201));
     },
   );
 
@@ -196,6 +183,19 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
 };
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+const propertyPath = (userId: string, key: string) => `${USER_PATH}${segment(userId)}/property/${segment(key)}`;
+
+/**
+ * Answers with a UserPropertySchema body, with its ETag, as JSON text (see
+ * propertyJson). The reply's request names the property's user: its `userId`.
+ */
+function sendProperty(property: PropertyWithJsonValue, reply: FastifyReply): void {
+  const { request } = reply;
+  const { userId } = request.params as { userId: string };
+  const links = confluenceLinks(request.site, propertyPath(userId, property.key));
+  reply.header('etag', etag(property)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
+}
 
 /**
  * The UserPropertySchema body as JSON text, fields in the schema's order.
