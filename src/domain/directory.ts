@@ -277,7 +277,7 @@ export class DirectoryService {
    * — one kind per request, never both, never neither. Unknown ones are
    * omitted after paging.
    */
-  async migrateUsers(
+  async lookUpLegacyUsers(
     params: { key?: readonly string[]; username?: readonly string[] },
     page: Page,
   ): Promise<{ users: MigratedUser[]; more: boolean }> {

@@ -101,7 +101,8 @@ function depthOf(root: unknown): number {
 
 const noSuchProperty = (at: PropertyAddress) =>
   notFound(`The property "${at.key}" does not exist for user ${at.accountId}`);
-const address = (accountId: string, key: string): PropertyAddress => ({
+/** Where a Jira property lives: the one namespace every caller shares. */
+const jiraPropertyAddress = (accountId: string, key: string): PropertyAddress => ({
   product: 'jira',
   namespace: JIRA_NAMESPACE,
   accountId,
@@ -135,7 +136,7 @@ export class JiraPropertyService {
     key: string,
   ): Promise<JiraProperty> {
     checkJiraPropertyKey(key, settings);
-    const at = address(await this.#reachableUser(principal, settings, selector), key);
+    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
     const found = await findProperty(this.db, at);
     if (!found) throw await this.#missing(at);
     return { key: found.key, value: JSON.parse(found.valueJson) as unknown };
@@ -156,7 +157,7 @@ export class JiraPropertyService {
   ): Promise<'created' | 'updated'> {
     checkJiraPropertyKey(key, settings);
     const value = serializeJiraValue(body, settings);
-    const at = address(await this.#reachableUser(principal, settings, selector), key);
+    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
     if (await replacePropertyValue(this.db, at, value)) return 'updated';
     try {
       return await this.db.transaction().execute(async (trx) => {
@@ -182,7 +183,7 @@ export class JiraPropertyService {
 
   async delete(principal: Principal, settings: SiteSettings, selector: JiraUserSelector, key: string): Promise<void> {
     checkJiraPropertyKey(key, settings);
-    const at = address(await this.#reachableUser(principal, settings, selector), key);
+    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
     if (await deleteProperty(this.db, at)) return;
     throw await this.#missing(at);
   }

@@ -66,8 +66,12 @@ function depthOf(root: object): number {
   return deepest;
 }
 
-/** Steps 4 and 6 of docs/behaviour.md §3, shared by every operation. */
-function address(
+/**
+ * Steps 4 and 6 of docs/behaviour.md §3, shared by every operation: the ids are
+ * well-formed and the caller may reach the user's data; then the property's
+ * address in the caller's namespace (the user's own, or the calling app's).
+ */
+function authorizedAddress(
   principal: Principal,
   settings: SiteSettings,
   userId: string,
@@ -99,7 +103,7 @@ export class ConfluencePropertyService {
     userId: string,
     page: Page,
   ): Promise<{ keys: string[]; more: boolean }> {
-    const at = address(principal, settings, userId, undefined);
+    const at = authorizedAddress(principal, settings, userId, undefined);
     if (!(await userExists(this.db, userId))) throw noSuchUser(userId);
     return listPropertyKeys(this.db, at, page);
   }
@@ -110,7 +114,7 @@ export class ConfluencePropertyService {
    * throws at once.
    */
   get(principal: Principal, settings: SiteSettings, userId: string, key: string): MaybePromise<PropertyWithJsonValue> {
-    const at = address(principal, settings, userId, key);
+    const at = authorizedAddress(principal, settings, userId, key);
     return andThen(findProperty(this.db, at), this.#foundOrMissing, at);
   }
 
@@ -132,7 +136,7 @@ export class ConfluencePropertyService {
     body: unknown,
   ): Promise<PropertyWithJsonValue> {
     const value = serializeValue(body, settings);
-    const at = address(principal, settings, userId, key);
+    const at = authorizedAddress(principal, settings, userId, key);
     try {
       return await this.db.transaction().execute(async (trx) => {
         // The user's row lock makes the count and the insert one step, so
@@ -160,7 +164,7 @@ export class ConfluencePropertyService {
     ifMatch: readonly number[] | undefined,
   ): Promise<PropertyWithJsonValue> {
     const value = serializeValue(body, settings);
-    const at = address(principal, settings, userId, key);
+    const at = authorizedAddress(principal, settings, userId, key);
     const updated = await replacePropertyValue(this.db, at, value, ifMatch);
     if (updated) return updated;
     throw await this.#explainMiss(at);
@@ -173,7 +177,7 @@ export class ConfluencePropertyService {
     key: string,
     ifMatch: readonly number[] | undefined,
   ): Promise<void> {
-    const at = address(principal, settings, userId, key);
+    const at = authorizedAddress(principal, settings, userId, key);
     if (await deleteProperty(this.db, at, ifMatch)) return;
     throw await this.#explainMiss(at);
   }

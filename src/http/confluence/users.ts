@@ -296,7 +296,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
     },
     async (request) => {
       const { start, limit } = requestedPage(request.query, MIGRATION_PAGE);
-      const { users, more } = await directory.migrateUsers(request.query, { start, limit });
+      const { users, more } = await directory.lookUpLegacyUsers(request.query, { start, limit });
       return {
         results: users.map((u) => ({
           ...(u.username === null ? {} : { username: u.username }),

@@ -45,8 +45,11 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   // `…/user/properties` (docs/behaviour.md §6), and like every 405 it comes before credentials (§3 step 1).
   app.addHook('onRequest', noKeyIsWrongMethod);
 
-  /** Selects the user; a legacy parameter earns the deprecation Warning (docs/behaviour.md §4), errors included. */
-  const selector = (
+  /**
+   * How the query names the user (accountId, userKey, username); a legacy
+   * parameter earns the deprecation Warning (docs/behaviour.md §4), errors included.
+   */
+  const readUserSelector = (
     request: FastifyRequest<{ Querystring: JiraUserSelector }>,
     reply: FastifyReply,
   ): JiraUserSelector => {
@@ -63,7 +66,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     const { accountId, keys } = await properties.listKeys(
       request.principal,
       request.site.settings,
-      selector(request, reply),
+      readUserSelector(request, reply),
     );
     const base = `${request.site.baseUrl}${jiraApi(version)}/user/properties`;
     const user = `?accountId=${encodeURIComponent(accountId)}`;
@@ -103,7 +106,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     async (request, reply) => {
       const { propertyKey } = request.params;
       if (propertyKey === '') return listKeys(request, reply);
-      return properties.get(request.principal, request.site.settings, selector(request, reply), propertyKey);
+      return properties.get(request.principal, request.site.settings, readUserSelector(request, reply), propertyKey);
     },
   );
 
@@ -132,7 +135,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
       const outcome = await properties.set(
         request.principal,
         request.site.settings,
-        selector(request, reply),
+        readUserSelector(request, reply),
         request.params.propertyKey,
         body,
       );
@@ -162,7 +165,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
       await properties.delete(
         request.principal,
         request.site.settings,
-        selector(request, reply),
+        readUserSelector(request, reply),
         request.params.propertyKey,
       );
       return reply.code(204).send();
