@@ -14,7 +14,7 @@ import type { Page, PageSize } from './paging.ts';
 import { canUse, isAdmin, type Principal } from './principal.ts';
 import type { Site } from './site.ts';
 import type { PersonalSpace } from './spaces.ts';
-import { checkAccountId, type Group, given, noSuchUser, type User } from './users.ts';
+import { checkAccountId, type Group, given, type LegacyUserParameters, noSuchUser, type User } from './users.ts';
 
 /** docs/behaviour.md §4 paging: each list's default and maximum `limit`. */
 export const MEMBEROF_PAGE: PageSize = { defaultLimit: 200, maxLimit: 200 };
@@ -156,11 +156,9 @@ async function entriesFor(
 
 // ── Single-user lookups ────────────────────────────────────────────────────
 
-export interface UserQuery {
+/** How `/user` and `/user/memberof` name the user: `accountId`, or a legacy parameter that earns a 400. */
+export interface UserQuery extends LegacyUserParameters {
   accountId?: string;
-  key?: string;
-  userKey?: string;
-  username?: string;
 }
 
 /**
@@ -184,6 +182,7 @@ function requireAccountId(query: UserQuery): string {
   return accountId;
 }
 
+/** The user with this accountId, deactivated or not; else the 404 (the email API's too). */
 export async function findOne(db: Kysely<Database>, accountId: string): Promise<User> {
   const user = (await findUsersByAccountId(db, [accountId])).get(accountId);
   if (!user) throw noSuchUser(accountId);

@@ -115,7 +115,7 @@ const XSRF_HEADER = {
   },
 };
 
-/** POST and DELETE: idempotent, 204 either way. */
+/** POST and DELETE: idempotent, 204 either way. `run` names the WatchService method. */
 const WATCH_CHANGES = [
   {
     method: 'POST',
