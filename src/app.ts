@@ -8,13 +8,21 @@ import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { Administration } from './domain/admin/administration.ts';
 import { Authenticator } from './domain/authenticate.ts';
+import { AvatarService } from './domain/avatars.ts';
+import { DirectoryService } from './domain/directory.ts';
+import { EmailService } from './domain/email.ts';
 import { ApiError } from './domain/errors.ts';
+import { JiraPropertyService } from './domain/jira-properties.ts';
 import { TokenIssuer } from './domain/oauth.ts';
+import { ReadinessCheck } from './domain/readiness.ts';
 import type { Secrets } from './domain/secrets.ts';
 import { SiteService } from './domain/site.ts';
-import { ADMIN_API_PREFIX, adminRoutes } from './http/admin/index.ts';
+import { ConfluencePropertyService } from './domain/user-properties.ts';
+import { WatchService } from './domain/watches.ts';
+import { adminRoutes } from './http/admin/index.ts';
 import { registerAuth } from './http/auth.ts';
 import { avatarRoutes } from './http/avatars.ts';
+import { emailRoutes } from './http/confluence/email.ts';
 import { userPropertyRoutes } from './http/confluence/user-properties.ts';
 import { userDirectoryRoutes } from './http/confluence/users.ts';
 import { watchRoutes } from './http/confluence/watches.ts';
@@ -22,30 +30,12 @@ import { registerErrorHandling, sendError } from './http/errors.ts';
 import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
 import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
-import { registerJsonBody } from './http/json-body.ts';
-import { OAUTH_PREFIX, oauthRoutes } from './http/oauth.ts';
-import { DOCS_PREFIX, openApiRoutes, registerOpenApi } from './http/openapi.ts';
+import { BODY_LIMIT_BYTES, registerJsonBody } from './http/json-body.ts';
+import { oauthRoutes } from './http/oauth.ts';
+import { openApiRoutes, registerOpenApi } from './http/openapi.ts';
+import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Database } from './store/schema.ts';
-
-/** docs/behaviour.md §5: request bodies over 1 MiB → 413. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
-
-/**
- * Confluence is served under both prefixes (docs/behaviour.md §1: confluence.js uses `/rest/api`),
- * and under the OAuth gateway (http/gateway.ts checks the cloudId).
- */
-const CONFLUENCE_PREFIXES = [
-  '/wiki/rest/api',
-  '/rest/api',
-  '/ex/confluence/:cloudId/wiki/rest/api',
-  '/ex/confluence/:cloudId/rest/api',
-];
-
-/** Jira's two versions behave identically (docs/behaviour.md §1), directly and under the OAuth gateway. */
-const JIRA_PREFIXES = ([2, 3] as const).flatMap((version) =>
-  [`/rest/api/${version}`, `/ex/jira/:cloudId/rest/api/${version}`].map((prefix) => ({ prefix, version })),
-);
 
 export interface AppOptions {
   db: Kysely<Database>;
@@ -97,6 +87,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Without a configured or stored base URL, links name the address the server listens on (docs/behaviour.md §7).
   const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app));
   const authenticator = new Authenticator(options.db, options.secrets);
+  const confluenceProperties = new ConfluencePropertyService(options.db);
+  const jiraProperties = new JiraPropertyService(options.db);
+  const directory = new DirectoryService(options.db);
+  const email = new EmailService(options.db);
+  const watches = new WatchService(options.db);
 
   // First: the document generator collects every route registered after it.
   await registerOpenApi(app);
@@ -105,14 +100,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerGateway(app, { sites });
   registerAuth(app, { authenticator, sites, publicPrefixes: [DOCS_PREFIX] });
 
-  await app.register(healthRoutes, { db: options.db });
+  await app.register(healthRoutes, { readiness: new ReadinessCheck(options.db) });
   await app.register(openApiRoutes);
   await app.register(adminRoutes, {
     prefix: ADMIN_API_PREFIX,
     administration: new Administration(options.db, options.secrets),
     sites,
   });
-  await app.register(avatarRoutes, { db: options.db });
+  await app.register(avatarRoutes, { avatars: new AvatarService(options.db) });
   await app.register(tenantInfoRoutes, { sites });
   await app.register(oauthRoutes, {
     prefix: OAUTH_PREFIX,
@@ -120,12 +115,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sites,
   });
   for (const { prefix, version } of JIRA_PREFIXES) {
-    await app.register(jiraUserPropertyRoutes, { prefix, db: options.db, version });
+    await app.register(jiraUserPropertyRoutes, { prefix, properties: jiraProperties, version });
   }
   for (const prefix of CONFLUENCE_PREFIXES) {
-    await app.register(userPropertyRoutes, { prefix, db: options.db });
-    await app.register(userDirectoryRoutes, { prefix, db: options.db });
-    await app.register(watchRoutes, { prefix, db: options.db });
+    await app.register(userPropertyRoutes, { prefix, properties: confluenceProperties });
+    await app.register(userDirectoryRoutes, { prefix, directory });
+    await app.register(emailRoutes, { prefix, email });
+    await app.register(watchRoutes, { prefix, watches });
   }
   return app;
 }

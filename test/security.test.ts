@@ -9,6 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { OPERATION_SCOPES, type OperationId, scopesAllow } from '../src/domain/scopes.ts';
 import { envelopeFor } from '../src/http/errors.ts';
+import {
+  CONFLUENCE_API,
+  CONFLUENCE_API_ALIAS,
+  CONFLUENCE_PREFIXES,
+  isGatewayPath,
+  JIRA_PREFIXES,
+} from '../src/http/paths.ts';
 import { adminCaller } from './helpers/admin.ts';
 import {
   APPS,
@@ -98,7 +105,7 @@ const CONFLUENCE_ROUTES: Array<Omit<RouteRow, 'pattern'> & { path: string }> = [
   },
 ];
 
-const ROUTES: RouteRow[] = ['/wiki/rest/api', '/rest/api'].flatMap((prefix) =>
+const ROUTES: RouteRow[] = [CONFLUENCE_API, CONFLUENCE_API_ALIAS].flatMap((prefix) =>
   CONFLUENCE_ROUTES.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
 );
 
@@ -161,12 +168,7 @@ const DIRECTORY_PATHS: Array<Omit<DirectoryRouteRow, 'pattern' | 'method'> & { p
 ];
 
 /** Directly, under the alias, and under the OAuth gateway (`:cloudId` is the fixture site's). */
-const DIRECTORY_PREFIXES = [
-  '/wiki/rest/api',
-  '/rest/api',
-  '/ex/confluence/:cloudId/wiki/rest/api',
-  '/ex/confluence/:cloudId/rest/api',
-];
+const DIRECTORY_PREFIXES = CONFLUENCE_PREFIXES;
 
 const DIRECTORY_ROUTES: DirectoryRouteRow[] = DIRECTORY_PREFIXES.flatMap((prefix) =>
   DIRECTORY_PATHS.map(({ path, ...row }) => ({ ...row, method: 'GET' as const, pattern: `${prefix}${path}` })),
@@ -214,18 +216,14 @@ const JIRA_PATHS: Array<Omit<JiraRouteRow, 'pattern'> & { path: string }> = [
   },
 ];
 
-const JIRA_ROUTES: JiraRouteRow[] = [
-  '/rest/api/2',
-  '/rest/api/3',
-  '/ex/jira/:cloudId/rest/api/2',
-  '/ex/jira/:cloudId/rest/api/3',
-].flatMap((prefix) => JIRA_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })));
+const JIRA_ROUTES: JiraRouteRow[] = JIRA_PREFIXES.flatMap(({ prefix }) =>
+  JIRA_PATHS.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
+);
 
 /** Confluence user properties under the OAuth gateway (docs/behaviour.md §1), tested by the gateway suite at the end of this file. */
-const CONFLUENCE_GATEWAY_ROUTES: RouteRow[] = [
-  '/ex/confluence/:cloudId/wiki/rest/api',
-  '/ex/confluence/:cloudId/rest/api',
-].flatMap((prefix) => CONFLUENCE_ROUTES.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })));
+const CONFLUENCE_GATEWAY_ROUTES: RouteRow[] = CONFLUENCE_PREFIXES.filter(isGatewayPath).flatMap((prefix) =>
+  CONFLUENCE_ROUTES.map(({ path, ...row }) => ({ ...row, pattern: `${prefix}${path}` })),
+);
 
 /**
  * The administration API (docs/behaviour.md §9): site admins only. Anonymous callers get

@@ -7,16 +7,19 @@ import { hash } from 'node:crypto';
 import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
+import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
+import { groupNamesOf } from '../store/groups.ts';
 import { findOAuthTokenByDigest } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
 import { findApiTokenByDigest } from '../store/tokens.ts';
-import { findUser, groupNamesOf } from '../store/users.ts';
+import { findUser } from '../store/users.ts';
 import { type App, findAppByIssuer, findAppByKey } from './apps.ts';
 import { ApiError, unauthenticated } from './errors.ts';
 import type { Member, Principal } from './principal.ts';
 import { ACT_AS_USER, heldSpelling, stillHeld } from './scopes.ts';
 import { BEARER_TOKEN_PATTERN, type Secrets, safeEqual } from './secrets.ts';
+import { WIKI_CONTEXT } from './site.ts';
 
 /** docs/behaviour.md §3: at most 30 s of clock skew. */
 export const JWT_CLOCK_TOLERANCE_S = 30;
@@ -43,13 +46,13 @@ export class Authenticator {
   ) {}
 
   /** `Authorization: Basic <credential>`, the credential being base64(email:apiToken). */
-  basic(credential: string): Principal | Promise<Principal> {
+  basic(credential: string): MaybePromise<Principal> {
     // Keyed by a SHA-256 of the credential, never the credential itself.
     // Failures are cached too, so a flood of one bad token costs one query a second.
     // A cached answer comes back without a promise, and as the same principal
     // while it lasts: this runs on every request.
     const outcome = this.#basic.get(hash('sha256', credential, 'base64'), () => this.#checkBasic(credential));
-    return outcome instanceof Promise ? outcome.then(basicPrincipal) : basicPrincipal(outcome);
+    return andThen(outcome, basicPrincipal);
   }
 
   async #checkBasic(credential: string): Promise<Outcome<Principal>> {
@@ -123,9 +126,9 @@ export class Authenticator {
    * deleted app, a deleted or deactivated user, or an app that lost
    * ACT_AS_USER ends the token on every instance within a second (docs/behaviour.md §7).
    */
-  bearer(token: string): Principal | Promise<Principal> {
+  bearer(token: string): MaybePromise<Principal> {
     const outcome = this.#bearer.get(hash('sha256', token, 'base64'), () => this.#checkBearer(token));
-    return outcome instanceof Promise ? outcome.then(bearerPrincipal) : bearerPrincipal(outcome);
+    return andThen(outcome, bearerPrincipal);
   }
 
   async #checkBearer(token: string): Promise<Outcome<BearerGrant>> {
@@ -174,7 +177,9 @@ function basicPrincipal(outcome: Outcome<Principal>): Principal {
  */
 function qshCandidates(method: string, pathAndQuery: string): string[] {
   const hash = (target: string) => createQueryStringHash(fromMethodAndUrl(method, target));
-  const other = pathAndQuery.startsWith('/wiki/') ? pathAndQuery.slice('/wiki'.length) : `/wiki${pathAndQuery}`;
+  const other = pathAndQuery.startsWith(`${WIKI_CONTEXT}/`)
+    ? pathAndQuery.slice(WIKI_CONTEXT.length)
+    : `${WIKI_CONTEXT}${pathAndQuery}`;
   return [hash(pathAndQuery), hash(other)];
 }
 

@@ -1,37 +1,25 @@
 /**
  * The Confluence user directory (docs/behaviour.md §1 `/user…`, §3, §4): looking users
- * up, who may see which email, what `expand` adds, memberships, the legacy
- * migration lookup and the email API. No HTTP and no SQL: routes shape what
- * this returns, the store answers the queries.
+ * up, who may see which email, what `expand` adds, memberships and the legacy
+ * migration lookup (the email API is domain/email.ts). No HTTP and no SQL:
+ * routes shape what this returns, the store answers the queries.
  */
 import type { Kysely } from 'kysely';
 import type { SiteSettings } from '../schemas/site.ts';
-import {
-  findPersonalSpaces,
-  findUsersByAccountId,
-  findUsersByLegacyId,
-  type GroupRef,
-  groupNamesOfUsers,
-  type LegacyField,
-  listGroupsOfUser,
-  type StoredPersonalSpace,
-} from '../store/directory.ts';
+import { findPersonalSpaces, findUsersByAccountId, findUsersByLegacyId, type LegacyField } from '../store/directory.ts';
+import { groupNamesOfUsers, listGroupsOfUser } from '../store/groups.ts';
 import type { Database } from '../store/schema.ts';
-import { ApiError, badRequest } from './errors.ts';
+import { badRequest } from './errors.ts';
+import type { Page, PageSize } from './paging.ts';
 import { canUse, isAdmin, type Principal } from './principal.ts';
 import type { Site } from './site.ts';
-import { DEPRECATION_WARNING, isWellFormedAccountId, type User } from './users.ts';
+import type { PersonalSpace } from './spaces.ts';
+import { checkAccountId, type Group, given, type LegacyUserParameters, noSuchUser, type User } from './users.ts';
 
-export interface DirectoryContext {
-  db: Kysely<Database>;
-  principal: Principal;
-  site: Site;
-}
-
-/** docs/behaviour.md §4 paging: defaults and maxima (larger limits are clamped, not refused). */
-export const MEMBEROF_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
-export const BULK_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
-export const MIGRATION_PAGE = { defaultLimit: 200, maxLimit: 200 } as const;
+/** docs/behaviour.md §4 paging: each list's default and maximum `limit`. */
+export const MEMBEROF_PAGE: PageSize = { defaultLimit: 200, maxLimit: 200 };
+export const BULK_PAGE: PageSize = { defaultLimit: 200, maxLimit: 200 };
+export const MIGRATION_PAGE: PageSize = { defaultLimit: 200, maxLimit: 200 };
 
 // ── expand ─────────────────────────────────────────────────────────────────
 
@@ -63,7 +51,7 @@ export function splitList(values: readonly string[] | string | undefined): strin
 }
 
 /** Distinct values in first-seen order. */
-function distinct(values: readonly string[]): string[] {
+export function distinct(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
@@ -83,7 +71,7 @@ export interface DirectoryEntry {
   operations?: Operation[];
   details?: { personal?: { email?: string }; business?: Record<string, never> };
   /** Present only when expanded and the user owns one. */
-  personalSpace?: StoredPersonalSpace;
+  personalSpace?: PersonalSpace;
 }
 
 /** A site admin calling with their own credentials: the one caller `admins` visibility opens to. */
@@ -139,14 +127,15 @@ function operationsOf(user: User, groups: string[], settings: SiteSettings): Ope
 
 /** Builds what the caller sees of each user, with one query per expansion for the whole list. */
 async function entriesFor(
-  ctx: DirectoryContext,
+  db: Kysely<Database>,
+  principal: Principal,
+  site: Site,
   users: User[],
   expand: ReadonlySet<Expansion>,
 ): Promise<DirectoryEntry[]> {
-  const { principal, site } = ctx;
   const ids = users.map((u) => u.accountId);
-  const groups = expand.has('operations') ? await groupNamesOfUsers(ctx.db, ids) : undefined;
-  const spaces = expand.has('personalSpace') ? await findPersonalSpaces(ctx.db, ids) : undefined;
+  const groups = expand.has('operations') ? await groupNamesOfUsers(db, ids) : undefined;
+  const spaces = expand.has('personalSpace') ? await findPersonalSpaces(db, ids) : undefined;
   return users.map((user) => {
     const entry: DirectoryEntry = { user, email: visibleEmail(principal, site.settings, user), expand };
     if (groups) entry.operations = operationsOf(user, groups.get(user.accountId) ?? [], site.settings);
@@ -167,99 +156,42 @@ async function entriesFor(
 
 // ── Single-user lookups ────────────────────────────────────────────────────
 
-export interface UserQuery {
+/** How `/user` and `/user/memberof` name the user: `accountId`, or a legacy parameter that earns a 400. */
+export interface UserQuery extends LegacyUserParameters {
   accountId?: string;
-  key?: string;
-  userKey?: string;
-  username?: string;
 }
 
 /**
  * docs/behaviour.md §4 "Legacy parameters": on `/user` and `/user/memberof` a legacy
  * `key`/`userKey`/`username` without an `accountId` is a 400 naming
  * accountId; beside one, accountId wins. Either way the answer carries the
- * deprecation `Warning`. Empty values count as absent.
+ * deprecation `Warning` (the route adds it). Empty values count as absent.
  */
-function requireAccountId(query: UserQuery): { accountId: string; legacyUsed: boolean } {
-  const legacy = (['key', 'userKey', 'username'] as const).filter((name) => (query[name] ?? '') !== '');
+function requireAccountId(query: UserQuery): string {
+  const legacy = (['key', 'userKey', 'username'] as const).filter((name) => given(query[name]));
   const accountId = query.accountId ?? '';
-  const warning: Record<string, string> = legacy.length > 0 ? { Warning: DEPRECATION_WARNING } : {};
   if (accountId === '') {
     if (legacy.length > 0) {
-      throw new ApiError(
-        'bad_request',
+      throw badRequest(
         `accountId is required: the legacy ${legacy.join(' and ')} parameter${legacy.length > 1 ? 's are' : ' is'} no longer supported, name the user by accountId`,
-        warning,
       );
     }
     throw badRequest('accountId is required: name the user by accountId');
   }
-  checkAccountId(accountId, warning);
-  return { accountId, legacyUsed: legacy.length > 0 };
+  checkAccountId(accountId);
+  return accountId;
 }
 
-function checkAccountId(accountId: string, headers: Record<string, string> = {}): void {
-  if (!isWellFormedAccountId(accountId)) {
-    throw new ApiError(
-      'bad_request',
-      `accountId "${accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
-      headers,
-    );
-  }
-}
-
-const noSuchUser = (accountId: string, headers: Record<string, string> = {}) =>
-  new ApiError('not_found', `No user with accountId ${accountId}`, headers);
-
-async function findOne(ctx: DirectoryContext, accountId: string, headers: Record<string, string> = {}): Promise<User> {
-  const user = (await findUsersByAccountId(ctx.db, [accountId])).get(accountId);
-  if (!user) throw noSuchUser(accountId, headers);
+/** The user with this accountId, deactivated or not; else the 404 (the email API's too). */
+export async function findOne(db: Kysely<Database>, accountId: string): Promise<User> {
+  const user = (await findUsersByAccountId(db, [accountId])).get(accountId);
+  if (!user) throw noSuchUser(accountId);
   return user;
-}
-
-/** `GET /user`. Deactivated users are still returned (docs/behaviour.md §2). */
-export async function lookUpUser(
-  ctx: DirectoryContext,
-  query: UserQuery,
-  expand: ReadonlySet<Expansion>,
-): Promise<{ entry: DirectoryEntry; legacyUsed: boolean }> {
-  const { accountId, legacyUsed } = requireAccountId(query);
-  const user = await findOne(ctx, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
-  const [entry] = await entriesFor(ctx, [user], expand);
-  return { entry: entry!, legacyUsed };
-}
-
-/**
- * `GET /user/current`: the caller's own record — the user, the impersonated
- * user, or an app's bot user (`accountType: app`) — or `anonymous` for an
- * anonymous caller on a site that allows them.
- */
-export async function currentUser(
-  ctx: DirectoryContext,
-  expand: ReadonlySet<Expansion>,
-): Promise<DirectoryEntry | 'anonymous'> {
-  const { principal } = ctx;
-  if (principal.kind === 'anonymous') return 'anonymous';
-  // A user was just read to authenticate them (at most a second ago); a bot is read now.
-  const user = principal.kind === 'app' ? await findOne(ctx, principal.app.accountId) : principal.user;
-  const [entry] = await entriesFor(ctx, [user], expand);
-  return entry!;
 }
 
 /** `GET /user/anonymous?expand=operations`: anonymous callers may use the site only where it allows them. */
 export function anonymousOperations(settings: SiteSettings): Operation[] {
   return settings.anonymousAccess ? [{ operation: 'use', targetType: 'application' }] : [];
-}
-
-/** `GET /user/memberof`: a page of the user's groups, ordered by name. */
-export async function groupsOfUser(
-  ctx: DirectoryContext,
-  query: UserQuery,
-  page: { start: number; limit: number },
-): Promise<{ groups: GroupRef[]; more: boolean; legacyUsed: boolean }> {
-  const { accountId, legacyUsed } = requireAccountId(query);
-  await findOne(ctx, accountId, legacyUsed ? { Warning: DEPRECATION_WARNING } : {});
-  return { ...(await listGroupsOfUser(ctx.db, accountId, page)), legacyUsed };
 }
 
 // ── Bulk lookups ───────────────────────────────────────────────────────────
@@ -268,25 +200,9 @@ export async function groupsOfUser(
  * docs/behaviour.md §4 bulk ordering: duplicates removed, request order kept, cut to the
  * page, then unknown ids dropped — so a page never fills up from beyond it.
  */
-function pageOfIds(ids: string[], page: { start: number; limit: number }): { ids: string[]; more: boolean } {
+function pageOfIds(ids: string[], page: Page): { ids: string[]; more: boolean } {
   const unique = distinct(ids);
   return { ids: unique.slice(page.start, page.start + page.limit), more: unique.length > page.start + page.limit };
-}
-
-/** `GET /user/bulk`: the first `limit` distinct ids, unknown ones omitted. Apps are refused by the route. */
-export async function lookUpUsers(
-  ctx: DirectoryContext,
-  accountIdParams: readonly string[] | undefined,
-  limit: number,
-  expand: ReadonlySet<Expansion>,
-): Promise<DirectoryEntry[]> {
-  const requested = splitList(accountIdParams);
-  if (requested.length === 0)
-    throw badRequest('accountId is required: give one or more accountIds, comma-joined or repeated');
-  const { ids } = pageOfIds(requested, { start: 0, limit });
-  const found = await findUsersByAccountId(ctx.db, ids);
-  const users = ids.map((id) => found.get(id)).filter((u): u is User => u !== undefined);
-  return entriesFor(ctx, users, expand);
 }
 
 export interface MigratedUser {
@@ -296,93 +212,89 @@ export interface MigratedUser {
 }
 
 /**
- * `GET /user/bulk/migration`: accountIds for legacy user keys or usernames
- * — one kind per request, never both, never neither. Unknown ones are
- * omitted after paging.
+ * The directory, for one caller at a time: methods that show users take the
+ * principal and the site of the request, since both decide what is shown.
  */
-export async function migrateUsers(
-  ctx: DirectoryContext,
-  params: { key?: readonly string[]; username?: readonly string[] },
-  page: { start: number; limit: number },
-): Promise<{ users: MigratedUser[]; more: boolean }> {
-  const keys = splitList(params.key);
-  const usernames = splitList(params.username);
-  if (keys.length > 0 && usernames.length > 0) {
-    throw migrationError('Give key or username, not both: one kind of legacy identifier per request');
+export class DirectoryService {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** `GET /user`. Deactivated users are still returned (docs/behaviour.md §2). */
+  async lookUpUser(
+    principal: Principal,
+    site: Site,
+    query: UserQuery,
+    expand: ReadonlySet<Expansion>,
+  ): Promise<DirectoryEntry> {
+    const user = await findOne(this.db, requireAccountId(query));
+    const [entry] = await entriesFor(this.db, principal, site, [user], expand);
+    return entry!;
   }
-  if (keys.length === 0 && usernames.length === 0) {
-    throw migrationError('key or username is required: give one or more legacy user keys or usernames');
+
+  /**
+   * `GET /user/current`: the caller's own record — the user, the impersonated
+   * user, or an app's bot user (`accountType: app`) — or `anonymous` for an
+   * anonymous caller on a site that allows them.
+   */
+  async currentUser(
+    principal: Principal,
+    site: Site,
+    expand: ReadonlySet<Expansion>,
+  ): Promise<DirectoryEntry | 'anonymous'> {
+    if (principal.kind === 'anonymous') return 'anonymous';
+    // A user was just read to authenticate them (at most a second ago); a bot is read now.
+    const user = principal.kind === 'app' ? await findOne(this.db, principal.app.accountId) : principal.user;
+    const [entry] = await entriesFor(this.db, principal, site, [user], expand);
+    return entry!;
   }
-  const field: LegacyField = keys.length > 0 ? 'userKey' : 'username';
-  const { ids, more } = pageOfIds(keys.length > 0 ? keys : usernames, page);
-  const found = await findUsersByLegacyId(ctx.db, field, ids);
-  const users = ids
-    .map((value) => found.get(value))
-    .filter((u): u is User => u !== undefined)
-    .map((u) => ({ username: u.username, key: u.userKey, accountId: u.accountId }));
-  return { users, more };
-}
 
-const migrationError = (message: string) => new ApiError('bad_request', message, { Warning: DEPRECATION_WARNING });
-
-// ── The email API ──────────────────────────────────────────────────────────
-
-export interface EmailRecord {
-  accountId: string;
-  email: string;
-}
-
-/**
- * docs/behaviour.md §3 "Email", after the route's scope check (403): `accountId`
- * missing 400 → `emailApi: disabled` 501 → caller not approved 400. Only
- * an app acting as itself with `emailAccess` is approved; visibility
- * settings do not apply to it.
- */
-function emailGates(ctx: DirectoryContext, accountIds: string[]): void {
-  if (accountIds.length === 0)
-    throw badRequest('accountId is required: name the user (or users) whose email address to return');
-  if (ctx.site.settings.emailApi === 'disabled') {
-    throw new ApiError(
-      'not_implemented_by_site',
-      'The email API is not enabled on this site: its emailApi setting is disabled',
-    );
+  /** `GET /user/memberof`: a page of the user's groups, ordered by name. */
+  async groupsOfUser(query: UserQuery, page: Page): Promise<{ groups: Group[]; more: boolean }> {
+    const accountId = requireAccountId(query);
+    await findOne(this.db, accountId);
+    return listGroupsOfUser(this.db, accountId, page);
   }
-  const { principal } = ctx;
-  if (principal.kind === 'app') {
-    if (!principal.app.emailAccess) {
-      throw badRequest(
-        `App ${principal.app.key} is not approved to read email addresses: its emailAccess setting is off`,
-      );
+
+  /** `GET /user/bulk`: the first `limit` distinct ids, unknown ones omitted. Apps are refused by the route. */
+  async lookUpUsers(
+    principal: Principal,
+    site: Site,
+    accountIdParams: readonly string[] | undefined,
+    limit: number,
+    expand: ReadonlySet<Expansion>,
+  ): Promise<DirectoryEntry[]> {
+    const requested = splitList(accountIdParams);
+    if (requested.length === 0)
+      throw badRequest('accountId is required: give one or more accountIds, comma-joined or repeated');
+    const { ids } = pageOfIds(requested, { start: 0, limit });
+    const found = await findUsersByAccountId(this.db, ids);
+    const users = ids.map((id) => found.get(id)).filter((u): u is User => u !== undefined);
+    return entriesFor(this.db, principal, site, users, expand);
+  }
+
+  /**
+   * `GET /user/bulk/migration`: accountIds for legacy user keys or usernames
+   * — one kind per request, never both, never neither. Unknown ones are
+   * omitted after paging.
+   */
+  async lookUpLegacyUsers(
+    params: { key?: readonly string[]; username?: readonly string[] },
+    page: Page,
+  ): Promise<{ users: MigratedUser[]; more: boolean }> {
+    const keys = splitList(params.key);
+    const usernames = splitList(params.username);
+    if (keys.length > 0 && usernames.length > 0) {
+      throw badRequest('Give key or username, not both: one kind of legacy identifier per request');
     }
-    return;
+    if (keys.length === 0 && usernames.length === 0) {
+      throw badRequest('key or username is required: give one or more legacy user keys or usernames');
+    }
+    const field: LegacyField = keys.length > 0 ? 'userKey' : 'username';
+    const { ids, more } = pageOfIds(keys.length > 0 ? keys : usernames, page);
+    const found = await findUsersByLegacyId(this.db, field, ids);
+    const users = ids
+      .map((value) => found.get(value))
+      .filter((u): u is User => u !== undefined)
+      .map((u) => ({ username: u.username, key: u.userKey, accountId: u.accountId }));
+    return { users, more };
   }
-  if (principal.kind === 'asUser') {
-    throw badRequest(
-      `Only apps acting as themselves may read email addresses: app ${principal.app.key} is acting as a user`,
-    );
-  }
-  throw badRequest('Only approved apps may read email addresses: users cannot use the email API');
-}
-
-/** `GET /user/email`. */
-export async function emailOf(ctx: DirectoryContext, accountId: string | undefined): Promise<EmailRecord> {
-  const id = accountId ?? '';
-  if (id !== '') checkAccountId(id);
-  emailGates(ctx, id === '' ? [] : [id]);
-  const user = await findOne(ctx, id);
-  return { accountId: user.accountId, email: user.email };
-}
-
-/** `GET /user/email/bulk`: in request order, duplicates removed, unknown users omitted. */
-export async function emailsOf(
-  ctx: DirectoryContext,
-  accountIdParams: readonly string[] | undefined,
-): Promise<EmailRecord[]> {
-  const ids = distinct(splitList(accountIdParams));
-  emailGates(ctx, ids);
-  const found = await findUsersByAccountId(ctx.db, ids);
-  return ids
-    .map((id) => found.get(id))
-    .filter((u): u is User => u !== undefined)
-    .map((u) => ({ accountId: u.accountId, email: u.email }));
 }

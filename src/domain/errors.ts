@@ -50,8 +50,8 @@ export const conflict = (message: string) => new ApiError('conflict', message);
 
 /**
  * An error of the token endpoint (RFC 6749 §5.2): `invalid_client` is a 401,
- * every other code a 400. `headers` carries `WWW-Authenticate` when the
- * client authenticated with HTTP Basic.
+ * every other code a 400. `headers` is for http/oauth.ts, which adds
+ * `WWW-Authenticate` when the client authenticated with HTTP Basic.
  */
 export function oauthError(error: OAuthErrorCode, message: string, headers: Record<string, string> = {}): ApiError {
   return new ApiError(error === 'invalid_client' ? 'unauthenticated' : 'bad_request', message, headers, error);

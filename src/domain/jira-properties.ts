@@ -5,6 +5,8 @@
  * order of docs/behaviour.md §3: syntax (400) → access rule (403) → existence (404) →
  * state (the property limit's 400).
  */
+import type { Kysely } from 'kysely';
+import type { SiteSettings } from '../schemas/site.ts';
 import { isUniqueViolation, lockUser } from '../store/database.ts';
 import { findUsersByLegacyId } from '../store/directory.ts';
 import {
@@ -16,17 +18,16 @@ import {
   type PropertyAddress,
   replacePropertyValue,
 } from '../store/properties.ts';
+import type { Database } from '../store/schema.ts';
 import { userExists } from '../store/users.ts';
 import { mayReachUserData } from './access.ts';
 import { badRequest, forbidden, notFound } from './errors.ts';
+import type { Principal } from './principal.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
-import type { PropertyContext } from './user-properties.ts';
+import { given, MAX_ACCOUNT_ID_LENGTH, noSuchUser } from './users.ts';
 
 /** docs/behaviour.md §2: Jira properties are not app-isolated; every caller shares this namespace. */
 export const JIRA_NAMESPACE = '';
-
-/** The public schema's `maxLength` for `accountId` (reference/jira-user-properties.openapi.json). */
-export const MAX_ACCOUNT_ID_LENGTH = 128;
 
 /** How a request names the user: `accountId`, else the legacy `userKey`, else `username`. */
 export interface JiraUserSelector {
@@ -42,14 +43,6 @@ export interface JiraProperty {
   value: unknown;
 }
 
-/** An empty value counts as absent (docs/behaviour.md §4). */
-const given = (value: string | undefined): value is string => value !== undefined && value !== '';
-
-/** Whether the request used `userKey` or `username` (it then gets the deprecation Warning). */
-export function usesLegacyParameter(selector: JiraUserSelector): boolean {
-  return given(selector.userKey) || given(selector.username);
-}
-
 function parseSelector(selector: JiraUserSelector): { field: SelectorField; value: string } {
   if (given(selector.accountId)) {
     if ([...selector.accountId].length > MAX_ACCOUNT_ID_LENGTH) {
@@ -62,101 +55,113 @@ function parseSelector(selector: JiraUserSelector): { field: SelectorField; valu
   throw badRequest('accountId is missing: name the user with the accountId query parameter');
 }
 
-/**
- * Steps 4, 6 and part of 7 of docs/behaviour.md §3 for the named user: the selector's
- * syntax, the access rule, then whether a legacy name names anyone. A
- * legacy name that matches no account is nobody's own record, so a caller
- * who may only reach their own gets 403 there too: no account existence leaks.
- */
-async function reachableUser(ctx: PropertyContext, selector: JiraUserSelector): Promise<string> {
-  const { field, value } = parseSelector(selector);
-  const accountId =
-    field === 'accountId' ? value : (await findUsersByLegacyId(ctx.db, field, [value])).get(value)?.accountId;
-  const named = field === 'accountId' ? value : `with ${field} ${value}`;
-  // '' is no account's id: only callers who may reach any user pass with it.
-  if (!mayReachUserData(ctx.principal, ctx.settings, accountId ?? '')) {
-    throw forbidden(
-      `You may not access the properties of user ${named}: only your own, unless you are a site admin or an app`,
-    );
-  }
-  if (accountId === undefined) throw noSuchUser(named);
-  return accountId;
-}
-
-const noSuchUser = (named: string) => notFound(`The user ${named} does not exist`);
 const noSuchProperty = (at: PropertyAddress) =>
   notFound(`The property "${at.key}" does not exist for user ${at.accountId}`);
-const address = (accountId: string, key: string): PropertyAddress => ({
+/** Where a Jira property lives: the one namespace every caller shares. */
+const jiraPropertyAddress = (accountId: string, key: string): PropertyAddress => ({
   product: 'jira',
   namespace: JIRA_NAMESPACE,
   accountId,
   key,
 });
 
-/** Absent: the user's 404 when there is no such user, else the property's. */
-async function missing(ctx: PropertyContext, at: PropertyAddress): Promise<Error> {
-  return (await userExists(ctx.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
-}
-
-/** `GET /user/properties`: every key, in code-point order, and whose they are. */
-export async function listJiraPropertyKeys(
-  ctx: PropertyContext,
-  selector: JiraUserSelector,
-): Promise<{ accountId: string; keys: string[] }> {
-  const accountId = await reachableUser(ctx, selector);
-  const keys = await listAllPropertyKeys(ctx.db, { product: 'jira', namespace: JIRA_NAMESPACE, accountId });
-  if (keys.length === 0 && !(await userExists(ctx.db, accountId))) throw noSuchUser(accountId);
-  return { accountId, keys };
-}
-
-export async function getJiraProperty(
-  ctx: PropertyContext,
-  selector: JiraUserSelector,
-  key: string,
-): Promise<JiraProperty> {
-  checkPropertyKey('jira', key, ctx.settings);
-  const at = address(await reachableUser(ctx, selector), key);
-  const found = await findProperty(ctx.db, at);
-  if (!found) throw await missing(ctx, at);
-  return { key: found.key, value: JSON.parse(found.value) as unknown };
-}
-
 /**
- * `PUT`: creates or replaces (Jira's set). Replacing is one statement; only
- * when nothing was replaced does a transaction lock the user, so the
- * property limit and a concurrent create of the same key are decided one
- * writer at a time.
+ * Jira user properties, for one caller at a time: every method takes the
+ * principal and the site's settings of the request, and the user as the
+ * request named them.
  */
-export async function setJiraProperty(
-  ctx: PropertyContext,
-  selector: JiraUserSelector,
-  key: string,
-  body: unknown,
-): Promise<'created' | 'updated'> {
-  checkPropertyKey('jira', key, ctx.settings);
-  const value = serializePropertyValue('jira', body, ctx.settings);
-  const at = address(await reachableUser(ctx, selector), key);
-  if (await replacePropertyValue(ctx.db, at, value)) return 'updated';
-  try {
-    return await ctx.db.transaction().execute(async (trx) => {
-      if (!(await lockUser(trx, at.accountId))) throw noSuchUser(at.accountId);
-      // Another request may have created it since the first attempt.
-      if (await replacePropertyValue(trx, at, value)) return 'updated';
-      checkPropertyAllowance('jira', at.accountId, await countProperties(trx, at), ctx.settings);
-      await insertProperty(trx, at, value);
-      return 'created';
-    });
-  } catch (error) {
-    // A create that raced past the lock (it cannot on either store today):
-    // the other request's row is there, so this one replaces it.
-    if (isUniqueViolation(error) && (await replacePropertyValue(ctx.db, at, value))) return 'updated';
-    throw error;
-  }
-}
+export class JiraPropertyService {
+  constructor(private readonly db: Kysely<Database>) {}
 
-export async function deleteJiraProperty(ctx: PropertyContext, selector: JiraUserSelector, key: string): Promise<void> {
-  checkPropertyKey('jira', key, ctx.settings);
-  const at = address(await reachableUser(ctx, selector), key);
-  if (await deleteProperty(ctx.db, at)) return;
-  throw await missing(ctx, at);
+  /** `GET /user/properties`: every key, in code-point order, and whose they are. */
+  async listKeys(
+    principal: Principal,
+    settings: SiteSettings,
+    selector: JiraUserSelector,
+  ): Promise<{ accountId: string; keys: string[] }> {
+    const accountId = await this.#reachableUser(principal, settings, selector);
+    const keys = await listAllPropertyKeys(this.db, { product: 'jira', namespace: JIRA_NAMESPACE, accountId });
+    if (keys.length === 0 && !(await userExists(this.db, accountId))) throw noSuchUser(accountId);
+    return { accountId, keys };
+  }
+
+  async get(
+    principal: Principal,
+    settings: SiteSettings,
+    selector: JiraUserSelector,
+    key: string,
+  ): Promise<JiraProperty> {
+    checkPropertyKey('jira', key, settings);
+    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
+    const found = await findProperty(this.db, at);
+    if (!found) throw await this.#missing(at);
+    return { key: found.key, value: JSON.parse(found.valueJson) as unknown };
+  }
+
+  /**
+   * `PUT`: creates or replaces (Jira's set). Replacing is one statement; only
+   * when nothing was replaced does a transaction lock the user, so the
+   * property limit and a concurrent create of the same key are decided one
+   * writer at a time.
+   */
+  async set(
+    principal: Principal,
+    settings: SiteSettings,
+    selector: JiraUserSelector,
+    key: string,
+    body: unknown,
+  ): Promise<'created' | 'updated'> {
+    checkPropertyKey('jira', key, settings);
+    const value = serializePropertyValue('jira', body, settings);
+    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
+    if (await replacePropertyValue(this.db, at, value)) return 'updated';
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        if (!(await lockUser(trx, at.accountId))) throw noSuchUser(at.accountId);
+        // Another request may have created it since the first attempt.
+        if (await replacePropertyValue(trx, at, value)) return 'updated';
+        checkPropertyAllowance('jira', at.accountId, await countProperties(trx, at), settings);
+        await insertProperty(trx, at, value);
+        return 'created';
+      });
+    } catch (error) {
+      // A create that raced past the lock (it cannot on either store today):
+      // the other request's row is there, so this one replaces it.
+      if (isUniqueViolation(error) && (await replacePropertyValue(this.db, at, value))) return 'updated';
+      throw error;
+    }
+  }
+
+  async delete(principal: Principal, settings: SiteSettings, selector: JiraUserSelector, key: string): Promise<void> {
+    checkPropertyKey('jira', key, settings);
+    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
+    if (await deleteProperty(this.db, at)) return;
+    throw await this.#missing(at);
+  }
+
+  /**
+   * Steps 4, 6 and part of 7 of docs/behaviour.md §3 for the named user: the selector's
+   * syntax, the access rule, then whether a legacy name names anyone. A
+   * legacy name that matches no account is nobody's own record, so a caller
+   * who may only reach their own gets 403 there too: no account existence leaks.
+   */
+  async #reachableUser(principal: Principal, settings: SiteSettings, selector: JiraUserSelector): Promise<string> {
+    const { field, value } = parseSelector(selector);
+    const accountId =
+      field === 'accountId' ? value : (await findUsersByLegacyId(this.db, field, [value])).get(value)?.accountId;
+    const named = field === 'accountId' ? value : `with ${field} ${value}`;
+    // '' is no account's id: only callers who may reach any user pass with it.
+    if (!mayReachUserData(principal, settings, accountId ?? '')) {
+      throw forbidden(
+        `You may not access the properties of user ${named}: only your own, unless you are a site admin or an app`,
+      );
+    }
+    if (accountId === undefined) throw noSuchUser(value, field);
+    return accountId;
+  }
+
+  /** Absent: the user's 404 when there is no such user, else the property's. */
+  async #missing(at: PropertyAddress): Promise<Error> {
+    return (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+  }
 }

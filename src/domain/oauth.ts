@@ -18,7 +18,7 @@ import { describeJoseError, JWT_CLOCK_TOLERANCE_S } from './authenticate.ts';
 import { ApiError, oauthError } from './errors.ts';
 import { ACT_AS_USER, grantScopes, heldSpelling } from './scopes.ts';
 import { newBearerToken, type Secrets, safeEqual } from './secrets.ts';
-import type { Site } from './site.ts';
+import { type Site, WIKI_CONTEXT } from './site.ts';
 
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -49,9 +49,6 @@ export interface IssuedToken {
   /** The granted scopes, space-separated. */
   scope: string;
 }
-
-/** RFC 6749 §5.2: a client that authenticated with HTTP Basic is told the scheme again on failure. */
-export const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="userplane", charset="UTF-8"' };
 
 const GRANTS = `${CLIENT_CREDENTIALS_GRANT} or ${JWT_BEARER_GRANT}`;
 const invalidRequest = (message: string) => oauthError('invalid_request', message);
@@ -114,11 +111,7 @@ export class TokenIssuer {
       const digest = this.secrets.digest(secret);
       if (found?.clientSecretDigest && safeEqual(digest, found.clientSecretDigest)) return found.app;
     }
-    throw oauthError(
-      'invalid_client',
-      'Client authentication failed: the client_id or client_secret is not valid',
-      basic ? BASIC_CHALLENGE : {},
-    );
+    throw oauthError('invalid_client', 'Client authentication failed: the client_id or client_secret is not valid');
   }
 
   /** The Connect user-impersonation assertion (docs/behaviour.md §3), checked claim by claim. */
@@ -173,9 +166,9 @@ export class TokenIssuer {
 
     const tenant = claims.tnt;
     const base = site.baseUrl;
-    if (typeof tenant !== 'string' || ![base, `${base}/wiki`].includes(withoutTrailingSlash(tenant))) {
+    if (typeof tenant !== 'string' || ![base, `${base}${WIKI_CONTEXT}`].includes(withoutTrailingSlash(tenant))) {
       throw invalidGrant(
-        `The assertion's tnt ${JSON.stringify(tenant)} is not this site: use ${base} (or ${base}/wiki)`,
+        `The assertion's tnt ${JSON.stringify(tenant)} is not this site: use ${base} (or ${base}${WIKI_CONTEXT})`,
       );
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];

@@ -5,6 +5,14 @@ import type { SiteSettings } from '../schemas/site.ts';
 import type { Database } from '../store/schema.ts';
 import { readSite } from '../store/site.ts';
 
+/**
+ * Confluence's context path: Confluence answers under `{baseUrl}/wiki`, its
+ * links are relative to it (docs/behaviour.md §4), Connect computes query-string
+ * hashes with or without it and names the tenant with it (docs/behaviour.md §3).
+ * http/paths.ts builds every Confluence prefix on it.
+ */
+export const WIKI_CONTEXT = '/wiki';
+
 export interface Site {
   cloudId: string;
   /** No trailing slash. */

@@ -39,6 +39,9 @@ export interface Space {
   view: ViewPermission;
 }
 
+/** A personal space as the directory shows it (docs/behaviour.md §2 Space, §4 `personalSpace`). */
+export type PersonalSpace = Pick<Space, 'id' | 'key' | 'name'>;
+
 export interface Restrictions {
   users: string[];
   groups: string[];

@@ -3,6 +3,7 @@
  * syntax (400) → access rule (403) → existence (404) → state (409/412/400).
  */
 import type { Kysely } from 'kysely';
+import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import type { SiteSettings } from '../schemas/site.ts';
 import { isUniqueViolation, lockUser } from '../store/database.ts';
 import {
@@ -14,38 +15,19 @@ import {
   type PropertyAddress,
   propertyExists,
   replacePropertyValue,
-  type StoredProperty,
 } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
 import { userExists } from '../store/users.ts';
 import { assertMayReachUserData, confluenceNamespace } from './access.ts';
-import { ApiError, badRequest, conflict, notFound } from './errors.ts';
+import { ApiError, conflict, notFound } from './errors.ts';
+import type { Page, PageSize } from './paging.ts';
 import type { Principal } from './principal.ts';
+import type { PropertyWithJsonValue } from './properties.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
-import { isWellFormedAccountId } from './users.ts';
+import { checkAccountId, noSuchUser } from './users.ts';
 
-export const PROPERTY_PAGE = { defaultLimit: 5, maxLimit: 25 } as const;
-
-export interface PropertyContext {
-  db: Kysely<Database>;
-  principal: Principal;
-  settings: SiteSettings;
-}
-
-/**
- * A property as stored. Its value stays the compact JSON text that
- * serializeValue wrote: a response embeds it as it is, since parsing it only
- * to serialize it again gives the same bytes at a cost.
- */
-export type UserProperty = StoredProperty;
-
-export function checkUserId(userId: string): void {
-  if (!isWellFormedAccountId(userId)) {
-    throw badRequest(
-      `userId "${userId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
-    );
-  }
-}
+/** `GET /user/{userId}/property` (docs/behaviour.md §5). */
+export const PROPERTY_PAGE: PageSize = { defaultLimit: 5, maxLimit: 25 };
 
 /** Validates a `{"value": …}` body and returns the value's stored text. */
 export function serializeValue(body: unknown, settings: SiteSettings): string {
@@ -53,125 +35,121 @@ export function serializeValue(body: unknown, settings: SiteSettings): string {
 }
 
 /**
- * `If-Match` (userplane's own, docs/behaviour.md §5): undefined when absent or `*`,
- * otherwise the versions a change may apply to. Weak tags never match
- * (RFC 9110 uses strong comparison for If-Match).
+ * Steps 4 and 6 of docs/behaviour.md §3, shared by every operation: the ids are
+ * well-formed and the caller may reach the user's data; then the property's
+ * address in the caller's namespace (the user's own, or the calling app's).
  */
-export function parseIfMatch(header: string | undefined): number[] | undefined {
-  if (header === undefined || header.trim() === '*') return undefined;
-  const versions: number[] = [];
-  for (const tag of header.split(',')) {
-    const match = /^"(\d{1,15})"$/.exec(tag.trim());
-    if (match) versions.push(Number(match[1]));
-  }
-  return versions;
+function authorizedAddress(
+  principal: Principal,
+  settings: SiteSettings,
+  userId: string,
+  key: string | undefined,
+): PropertyAddress {
+  checkAccountId(userId, 'userId');
+  if (key !== undefined) checkPropertyKey('confluence', key, settings);
+  assertMayReachUserData(principal, settings, userId);
+  return { product: 'confluence', namespace: confluenceNamespace(principal), accountId: userId, key: key ?? '' };
 }
 
-/** Steps 4 and 6 of docs/behaviour.md §3, shared by every operation. */
-function address(ctx: PropertyContext, userId: string, key: string | undefined): PropertyAddress {
-  checkUserId(userId);
-  if (key !== undefined) checkPropertyKey('confluence', key, ctx.settings);
-  assertMayReachUserData(ctx.principal, ctx.settings, userId);
-  return { product: 'confluence', namespace: confluenceNamespace(ctx.principal), accountId: userId, key: key ?? '' };
-}
-
-const noSuchUser = (userId: string) => notFound(`No user with accountId ${userId}`);
 const noSuchProperty = (at: PropertyAddress) =>
   notFound(`Property "${at.key}" does not exist for user ${at.accountId}`);
 const preconditionFailed = (at: PropertyAddress) =>
   new ApiError('precondition_failed', `Property "${at.key}" has changed: If-Match does not match its current ETag`);
-
-export async function listUserPropertyKeys(
-  ctx: PropertyContext,
-  userId: string,
-  page: { start: number; limit: number },
-): Promise<{ keys: string[]; more: boolean }> {
-  const at = address(ctx, userId, undefined);
-  if (!(await userExists(ctx.db, userId))) throw noSuchUser(userId);
-  return listPropertyKeys(ctx.db, at, page);
-}
-
-/**
- * Without a promise when the store answered at once: the hottest route
- * (docs/behaviour.md §5) then answers in the turn its request arrived in. Invalid input
- * throws at once.
- */
-export function getUserProperty(
-  ctx: PropertyContext,
-  userId: string,
-  key: string,
-): UserProperty | Promise<UserProperty> {
-  const at = address(ctx, userId, key);
-  const found = findProperty(ctx.db, at);
-  return found instanceof Promise
-    ? found.then((stored) => foundOrMissing(ctx, at, stored))
-    : foundOrMissing(ctx, at, found);
-}
-
-function foundOrMissing(
-  ctx: PropertyContext,
-  at: PropertyAddress,
-  found: StoredProperty | undefined,
-): UserProperty | Promise<never> {
-  return found ?? missing(ctx, at);
-}
-
-async function missing(ctx: PropertyContext, at: PropertyAddress): Promise<never> {
-  throw (await userExists(ctx.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
-}
-
-export async function createUserProperty(
-  ctx: PropertyContext,
-  userId: string,
-  key: string,
-  body: unknown,
-): Promise<UserProperty> {
-  const value = serializeValue(body, ctx.settings);
-  const at = address(ctx, userId, key);
-  try {
-    return await ctx.db.transaction().execute(async (trx) => {
-      // The user's row lock makes the count and the insert one step, so
-      // concurrent creates cannot pass the limit together.
-      if (!(await lockUser(trx, userId))) throw noSuchUser(userId);
-      if (await propertyExists(trx, at)) throw duplicate(at);
-      checkPropertyAllowance('confluence', userId, await countProperties(trx, at), ctx.settings);
-      return insertProperty(trx, at, value);
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw duplicate(at);
-    throw error;
-  }
-}
-
 const duplicate = (at: PropertyAddress) => conflict(`Property "${at.key}" already exists for user ${at.accountId}`);
 
-export async function updateUserProperty(
-  ctx: PropertyContext,
-  userId: string,
-  key: string,
-  body: unknown,
-  ifMatch: string | undefined,
-): Promise<UserProperty> {
-  const value = serializeValue(body, ctx.settings);
-  const at = address(ctx, userId, key);
-  const updated = await replacePropertyValue(ctx.db, at, value, parseIfMatch(ifMatch));
-  if (updated) return updated;
-  throw await explainMiss(ctx, at);
-}
+/**
+ * Confluence user properties, for one caller at a time: every method takes
+ * the principal and the site's settings of the request. A change's `ifMatch`
+ * lists the versions it may apply to; undefined lets it apply to any.
+ */
+export class ConfluencePropertyService {
+  constructor(private readonly db: Kysely<Database>) {}
 
-export async function deleteUserProperty(
-  ctx: PropertyContext,
-  userId: string,
-  key: string,
-  ifMatch: string | undefined,
-): Promise<void> {
-  const at = address(ctx, userId, key);
-  if (await deleteProperty(ctx.db, at, parseIfMatch(ifMatch))) return;
-  throw await explainMiss(ctx, at);
-}
+  async listKeys(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    page: Page,
+  ): Promise<{ keys: string[]; more: boolean }> {
+    const at = authorizedAddress(principal, settings, userId, undefined);
+    if (!(await userExists(this.db, userId))) throw noSuchUser(userId);
+    return listPropertyKeys(this.db, at, page);
+  }
 
-/** A conditional write that changed nothing: absent user or property (404) comes before 412. */
-async function explainMiss(ctx: PropertyContext, at: PropertyAddress): Promise<ApiError> {
-  if (await propertyExists(ctx.db, at)) return preconditionFailed(at);
-  return (await userExists(ctx.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+  /**
+   * Without a promise when the store answered at once: the hottest route
+   * (docs/behaviour.md §5) then answers in the turn its request arrived in. Invalid input
+   * throws at once.
+   */
+  get(principal: Principal, settings: SiteSettings, userId: string, key: string): MaybePromise<PropertyWithJsonValue> {
+    const at = authorizedAddress(principal, settings, userId, key);
+    return andThen(findProperty(this.db, at), this.#foundOrMissing, at);
+  }
+
+  /** Made once per service, so that a read makes no closure. */
+  readonly #foundOrMissing = (
+    found: PropertyWithJsonValue | undefined,
+    at: PropertyAddress,
+  ): MaybePromise<PropertyWithJsonValue> => found ?? this.#missing(at);
+
+  async #missing(at: PropertyAddress): Promise<never> {
+    throw (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+  }
+
+  async create(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    key: string,
+    body: unknown,
+  ): Promise<PropertyWithJsonValue> {
+    const value = serializeValue(body, settings);
+    const at = authorizedAddress(principal, settings, userId, key);
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        // The user's row lock makes the count and the insert one step, so
+        // concurrent creates cannot pass the limit together.
+        if (!(await lockUser(trx, userId))) throw noSuchUser(userId);
+        if (await propertyExists(trx, at)) throw duplicate(at);
+        checkPropertyAllowance('confluence', userId, await countProperties(trx, at), settings);
+        return insertProperty(trx, at, value);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicate(at);
+      throw error;
+    }
+  }
+
+  async update(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    key: string,
+    body: unknown,
+    ifMatch: readonly number[] | undefined,
+  ): Promise<PropertyWithJsonValue> {
+    const value = serializeValue(body, settings);
+    const at = authorizedAddress(principal, settings, userId, key);
+    const updated = await replacePropertyValue(this.db, at, value, ifMatch);
+    if (updated) return updated;
+    throw await this.#explainMiss(at);
+  }
+
+  async delete(
+    principal: Principal,
+    settings: SiteSettings,
+    userId: string,
+    key: string,
+    ifMatch: readonly number[] | undefined,
+  ): Promise<void> {
+    const at = authorizedAddress(principal, settings, userId, key);
+    if (await deleteProperty(this.db, at, ifMatch)) return;
+    throw await this.#explainMiss(at);
+  }
+
+  /** A conditional write that changed nothing: absent user or property (404) comes before 412. */
+  async #explainMiss(at: PropertyAddress): Promise<ApiError> {
+    if (await propertyExists(this.db, at)) return preconditionFailed(at);
+    return (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+  }
 }

@@ -15,16 +15,18 @@ import type { Kysely } from 'kysely';
 import type { SiteSettings } from '../schemas/site.ts';
 import { findContent, labelExists } from '../store/content.ts';
 import { findUsersByLegacyId } from '../store/directory.ts';
+import { groupNamesOf } from '../store/groups.ts';
 import type { Database } from '../store/schema.ts';
 import { findSpaceByKey } from '../store/spaces.ts';
-import { findUser, groupNamesOf } from '../store/users.ts';
+import { findUser } from '../store/users.ts';
 import { addWatch, isWatching, removeWatch, type WatchTarget } from '../store/watches.ts';
-import { ApiError, badRequest, forbidden } from './errors.ts';
+import { ApiError, forbidden } from './errors.ts';
 import { callerAccountId, isAdmin, type Principal } from './principal.ts';
 import { canViewContent, canViewSpace, checkContentId, checkLabel, checkSpaceKey, type Viewer } from './spaces.ts';
-import { DEPRECATION_WARNING, isWellFormedAccountId, type User } from './users.ts';
+import { checkAccountId, given, noSuchUser, type User } from './users.ts';
 
-export interface WatchContext {
+/** One request's view of the store: the caller, the site's settings, and the database. */
+interface WatchContext {
   db: Kysely<Database>;
   principal: Principal;
   settings: SiteSettings;
@@ -37,37 +39,6 @@ export interface WatchUserQuery {
   accountId?: string;
   key?: string;
   username?: string;
-}
-
-/** An empty value counts as absent (docs/behaviour.md §4). */
-const given = (value: string | undefined): value is string => value !== undefined && value !== '';
-
-/** Whether the request named its user with a legacy parameter (it then gets the deprecation Warning, docs/behaviour.md §4). */
-export function usesLegacyParameter(query: WatchUserQuery): boolean {
-  return given(query.key) || given(query.username);
-}
-
-// ── XSRF ───────────────────────────────────────────────────────────────────
-
-/** `no-check`, or `nocheck`, in any case (docs/behaviour.md §3). */
-const NO_CHECK = /^no-?check$/i;
-
-/**
- * docs/behaviour.md §3: `POST`/`DELETE` need `X-Atlassian-Token: no-check` unless the
- * site's `xsrfCheck` is off. A step-3 check (403), before any parameter.
- */
-export function checkXsrf(method: string, header: string | string[] | undefined, settings: SiteSettings): void {
-  if (!settings.xsrfCheck || (method !== 'POST' && method !== 'DELETE')) return;
-  const values = [header ?? []]
-    .flat()
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim());
-  if (values.some((v) => NO_CHECK.test(v))) return;
-  throw forbidden(
-    header === undefined
-      ? `XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check (confluence.js: noCheckAtlassianToken: true)`
-      : `XSRF check failed: X-Atlassian-Token must be no-check, not "${[header].flat().join(', ')}"`,
-  );
 }
 
 // ── The target user ────────────────────────────────────────────────────────
@@ -99,11 +70,7 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
   let user: User | undefined;
   let legacy: { field: 'userKey' | 'username'; name: string; value: string } | undefined;
   if (given(query.accountId)) {
-    if (!isWellFormedAccountId(query.accountId)) {
-      throw badRequest(
-        `accountId "${query.accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
-      );
-    }
+    checkAccountId(query.accountId);
     accountId = query.accountId;
   } else if (given(query.key)) {
     legacy = { field: 'userKey', name: 'key', value: query.key };
@@ -123,10 +90,9 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
     throw forbidden(`Only site admins and apps may manage another user's watches: you may not name user ${who}`);
   }
   // Step 7: the target user exists.
-  if (accountId === undefined)
-    throw new ApiError('not_found', `No user with ${legacy!.name} ${legacy!.value}`, { Warning: DEPRECATION_WARNING });
+  if (accountId === undefined) throw noSuchUser(legacy!.value, legacy!.name);
   user ??= await findUser(ctx.db, accountId);
-  if (!user) throw new ApiError('not_found', `No user with accountId ${accountId}`);
+  if (!user) throw noSuchUser(accountId);
   return { accountId, user };
 }
 
@@ -189,32 +155,57 @@ async function prepare(ctx: WatchContext, kind: WatchKind, value: string, query:
   return { accountId: user.accountId, target: await resolveTarget(ctx, kind, name, user) };
 }
 
-/** `GET /user/watch/{kind}/{value}` → `{watching}`. */
-export async function getWatchStatus(
-  ctx: WatchContext,
-  kind: WatchKind,
-  value: string,
-  query: WatchUserQuery,
-): Promise<{ watching: boolean }> {
-  const { accountId, target } = await prepare(ctx, kind, value, query);
-  return { watching: await isWatching(ctx.db, accountId, target) };
-}
+/**
+ * Watches, for one caller at a time: every method takes the principal and the
+ * site's settings of the request, the kind of target, its id, key or name as
+ * given in the path, and the user as the query named them.
+ */
+export class WatchService {
+  constructor(private readonly db: Kysely<Database>) {}
 
-/** `POST`: idempotent; watching twice is watching. */
-export async function watch(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery): Promise<void> {
-  const { accountId, target } = await prepare(ctx, kind, value, query);
-  try {
-    await addWatch(ctx.db, accountId, target);
-  } catch (error) {
-    // A foreign key refused the insert: the target or the user was removed
-    // since the checks. Checking again answers that with its 403 or 404.
-    await prepare(ctx, kind, value, query);
-    throw error;
+  /** `GET /user/watch/{kind}/{value}` → `{watching}`. */
+  async status(
+    principal: Principal,
+    settings: SiteSettings,
+    kind: WatchKind,
+    value: string,
+    query: WatchUserQuery,
+  ): Promise<{ watching: boolean }> {
+    const ctx: WatchContext = { db: this.db, principal, settings };
+    const { accountId, target } = await prepare(ctx, kind, value, query);
+    return { watching: await isWatching(this.db, accountId, target) };
   }
-}
 
-/** `DELETE`: idempotent; removing an absent watch changes nothing. */
-export async function unwatch(ctx: WatchContext, kind: WatchKind, value: string, query: WatchUserQuery): Promise<void> {
-  const { accountId, target } = await prepare(ctx, kind, value, query);
-  await removeWatch(ctx.db, accountId, target);
+  /** `POST`: idempotent; watching twice is watching. */
+  async watch(
+    principal: Principal,
+    settings: SiteSettings,
+    kind: WatchKind,
+    value: string,
+    query: WatchUserQuery,
+  ): Promise<void> {
+    const ctx: WatchContext = { db: this.db, principal, settings };
+    const { accountId, target } = await prepare(ctx, kind, value, query);
+    try {
+      await addWatch(this.db, accountId, target);
+    } catch (error) {
+      // A foreign key refused the insert: the target or the user was removed
+      // since the checks. Checking again answers that with its 403 or 404.
+      await prepare(ctx, kind, value, query);
+      throw error;
+    }
+  }
+
+  /** `DELETE`: idempotent; removing an absent watch changes nothing. */
+  async unwatch(
+    principal: Principal,
+    settings: SiteSettings,
+    kind: WatchKind,
+    value: string,
+    query: WatchUserQuery,
+  ): Promise<void> {
+    const ctx: WatchContext = { db: this.db, principal, settings };
+    const { accountId, target } = await prepare(ctx, kind, value, query);
+    await removeWatch(this.db, accountId, target);
+  }
 }

@@ -4,12 +4,14 @@
  * the route's declared access is enforced — in docs/behaviour.md §3's order: 401 for
  * credentials, then 403 for can-use and scopes — before any body is read.
  */
-import type { FastifyInstance, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
 import { forbidden, unauthenticated } from '../domain/errors.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
 import type { Site, SiteService } from '../domain/site.ts';
+import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
+import { withoutGatewayPrefix } from './paths.ts';
 
 /** What a route declares in `config.access`. */
 export type RouteAccess =
@@ -41,9 +43,6 @@ declare module 'fastify' {
     routeAccess: readonly RouteAccessEntry[];
   }
 }
-
-/** `/ex/{product}/{cloudId}` gateway prefix (docs/behaviour.md §1), removed before a qsh is computed. */
-const GATEWAY_PREFIX = /^\/ex\/[^/]+\/[^/]+(?=\/)/;
 
 export interface AuthOptions {
   authenticator: Authenticator;
@@ -82,62 +81,41 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
 }
 
 /**
- * The hook for one route: credentials → principal, then the route's access rule.
+ * The hook for one route: the site, then credentials → principal, then the
+ * route's access rule.
  *
- * Callback style, and synchronous while the site and the credential's
- * outcome are cached, as they are for nearly every request: an async hook
- * would cost a promise and two trips through the microtask queue on every
- * protected request. The steps are module functions, not closures made per
- * request (tsx names every such closure, at a cost, on each creation).
+ * A hot path (lib/maybe-promise.ts): callback style, and synchronous while
+ * the site and the credential's outcome are cached, as they are for nearly
+ * every request; an async hook would cost a promise and two trips through
+ * the microtask queue on every protected request. The steps are made once
+ * per route and get the request as `andThen`'s context, so no closure is
+ * made per request (tsx names every such closure, at a cost, on each creation).
  */
 function admitter(
   access: ProtectedAccess,
-  deps: { authenticator: Authenticator; sites: SiteService },
+  { authenticator, sites }: { authenticator: Authenticator; sites: SiteService },
 ): onRequestHookHandler {
+  const identify = (site: Site, request: FastifyRequest): MaybePromise<Principal> => {
+    request.site = site;
+    return resolvePrincipal(request, authenticator);
+  };
+  const admit = (principal: Principal, request: FastifyRequest): void => {
+    request.principal = principal;
+    enforce(access, principal, request.site);
+  };
   return (request, _reply, done) => {
-    const site = deps.sites.current();
-    if (site instanceof Promise)
-      site.then((current) => identify(request, current, access, deps.authenticator, done), done);
-    else identify(request, site, access, deps.authenticator, done);
+    let admitted: MaybePromise<void>;
+    try {
+      admitted = andThen(andThen(sites.current(), identify, request), admit, request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    settle(admitted, done);
   };
 }
 
-function identify(
-  request: FastifyRequest,
-  site: Site,
-  access: ProtectedAccess,
-  authenticator: Authenticator,
-  done: HookHandlerDoneFunction,
-): void {
-  request.site = site;
-  let principal: Principal | Promise<Principal>;
-  try {
-    principal = resolvePrincipal(request, authenticator);
-  } catch (error) {
-    done(error as Error);
-    return;
-  }
-  if (principal instanceof Promise) principal.then((resolved) => admit(request, resolved, access, done), done);
-  else admit(request, principal, access, done);
-}
-
-function admit(
-  request: FastifyRequest,
-  principal: Principal,
-  access: ProtectedAccess,
-  done: HookHandlerDoneFunction,
-): void {
-  request.principal = principal;
-  try {
-    enforce(access, principal, request.site);
-  } catch (error) {
-    done(error as Error);
-    return;
-  }
-  done();
-}
-
-function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator): Principal | Promise<Principal> {
+function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator): MaybePromise<Principal> {
   const header = request.headers.authorization;
   const queryJwt = (request.query as Record<string, unknown> | undefined)?.jwt;
   if (header !== undefined && queryJwt !== undefined) {
@@ -145,7 +123,7 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
   }
   if (queryJwt !== undefined) {
     if (typeof queryJwt !== 'string') throw unauthenticated('Send one jwt query parameter');
-    return authenticator.connectJwt(queryJwt, request.method, request.url.replace(GATEWAY_PREFIX, ''));
+    return authenticator.connectJwt(queryJwt, request.method, withoutGatewayPrefix(request.url));
   }
   if (header === undefined) return ANONYMOUS;
 
@@ -156,7 +134,7 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
     case 'basic':
       return authenticator.basic(credential);
     case 'jwt':
-      return authenticator.connectJwt(credential, request.method, request.url.replace(GATEWAY_PREFIX, ''));
+      return authenticator.connectJwt(credential, request.method, withoutGatewayPrefix(request.url));
     case 'bearer':
       return authenticator.bearer(credential);
     default:

@@ -1,27 +1,24 @@
 /**
  * Avatar images (docs/behaviour.md §1, §3 "Always public"), so every `profilePicture.path`
  * resolves: `/wiki/aa-avatar/{accountId}` is an SVG with the user's initials,
- * and the anonymous picture is a silhouette. Unknown or malformed ids get the
- * silhouette too, with the same 200, so the status tells nobody whether an
- * account exists.
+ * and the anonymous picture is a silhouette. Which picture an id gets is
+ * domain/avatars.ts's decision; this file draws it.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
-import type { Kysely } from 'kysely';
 import Type from 'typebox';
-import { isWellFormedAccountId } from '../domain/users.ts';
+import type { Avatar, AvatarService } from '../domain/avatars.ts';
 import type { Icon } from '../schemas/users.ts';
-import type { Database } from '../store/schema.ts';
-import { findUser } from '../store/users.ts';
+import { WIKI_CONTEXT } from './paths.ts';
 
 export const AVATAR_SIZE = 48;
-const AVATAR_PREFIX = '/wiki/aa-avatar/';
+const AVATAR_PREFIX = `${WIKI_CONTEXT}/aa-avatar/`;
 
 /**
  * Atlassian serves it from a versioned static path (`/wiki/s/<build>/…/_/images/…`);
  * `userplane` stands in for the build.
  */
-export const ANONYMOUS_AVATAR_PATH = '/wiki/s/userplane/_/images/icons/profilepics/anonymous.svg';
+export const ANONYMOUS_AVATAR_PATH = `${WIKI_CONTEXT}/s/userplane/_/images/icons/profilepics/anonymous.svg`;
 
 /** `isDefault: false`: the initials picture is the user's own, as Atlassian reports for aa-avatar paths. */
 export function userAvatar(accountId: string): Icon {
@@ -105,7 +102,15 @@ const TAGS = ['Avatars'];
 
 const SVG_IMAGE = { description: 'An SVG image.', content: { 'image/svg+xml': { schema: Type.String() } } };
 
-export const avatarRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
+function svgOf(avatar: Avatar): string {
+  return avatar.kind === 'initials' ? initialsSvg(avatar.accountId, avatar.publicName) : GENERIC_AVATAR_SVG;
+}
+
+export interface AvatarRoutesOptions {
+  avatars: AvatarService;
+}
+
+export const avatarRoutes: FastifyPluginAsyncTypebox<AvatarRoutesOptions> = async (app, { avatars }) => {
   app.get(
     `${AVATAR_PREFIX}:accountId`,
     {
@@ -117,12 +122,7 @@ export const avatarRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> =
       },
       config: { access: { kind: 'public' } },
     },
-    async (request, reply) => {
-      const { accountId } = request.params;
-      const user = isWellFormedAccountId(accountId) ? await findUser(db, accountId) : undefined;
-      // The public name: avatars are public, and the public name is the one meant for everyone.
-      return sendSvg(reply, user ? initialsSvg(user.accountId, user.publicName) : GENERIC_AVATAR_SVG);
-    },
+    async (request, reply) => sendSvg(reply, svgOf(await avatars.avatarOf(request.params.accountId))),
   );
 
   app.get(

@@ -7,6 +7,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../domain/errors.ts';
 import { describeIssue, formatPath, type SchemaIssue } from '../lib/schema-errors.ts';
+import type { Envelope } from '../schemas/errors.ts';
+import { BODY_LIMIT_TEXT } from './json-body.ts';
+import { isJiraPath, isOAuthPath } from './paths.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -22,13 +25,9 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-const JIRA_PATH = /^(\/ex\/jira\/[^/]+)?\/rest\/api\/(2|3)(\/|$)/;
-
-export type Envelope = 'confluence' | 'jira' | 'oauth';
-
 export function envelopeFor(url: string): Envelope {
-  if (JIRA_PATH.test(url)) return 'jira';
-  if (url.startsWith('/oauth2/')) return 'oauth';
+  if (isJiraPath(url)) return 'jira';
+  if (isOAuthPath(url)) return 'oauth';
   return 'confluence';
 }
 
@@ -72,7 +71,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
 function translate(error: FastifyError, request: FastifyRequest): ApiError | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError('payload_too_large', 'The request body is larger than the 1 MiB limit');
+      return new ApiError('payload_too_large', `The request body is larger than the ${BODY_LIMIT_TEXT} limit`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
       // docs/behaviour.md §4: a non-JSON content type is a 400 naming it, never a 415.
       const type = request.headers['content-type'];

@@ -8,34 +8,39 @@
  * Also `/_edge/tenant_info`, where Atlassian tells clients a site's cloudId.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound } from '../domain/errors.ts';
 import type { Site, SiteService } from '../domain/site.ts';
+import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
 import { TenantInfoSchema } from '../schemas/gateway.ts';
+import { GATEWAY_PREFIX, isGatewayPath } from './paths.ts';
 
-/** `/ex/{product}/{cloudId}`, the prefix http/auth.ts strips before a Connect qsh is computed. */
-const GATEWAY_PREFIX = /^\/ex\/[^/?#]+\/([^/?#]*)/;
+const TENANT_INFO_PATH = '/_edge/tenant_info';
 
-export function registerGateway(app: FastifyInstance, deps: { sites: SiteService }): void {
+export function registerGateway(app: FastifyInstance, { sites }: { sites: SiteService }): void {
   // Callback style: this hook runs on every request, and most are not gateway requests.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!request.url.startsWith('/ex/')) return done();
-    const match = GATEWAY_PREFIX.exec(request.url);
-    if (!match) return done();
-    const cloudId = decoded(match[1]!);
-    const check = (site: Site) => {
-      if (cloudId === site.cloudId) return done();
-      const path = request.url.split('?')[0];
-      done(
-        notFound(
-          `No resource at ${request.method} ${path}: "${cloudId ?? match[1]}" is not this site's cloudId (see /_edge/tenant_info)`,
-        ),
-      );
-    };
-    const site = deps.sites.current();
-    if (site instanceof Promise) site.then(check, done);
-    else check(site);
+    if (!isGatewayPath(request.url) || !GATEWAY_PREFIX.test(request.url)) return done();
+    let checked: MaybePromise<void>;
+    try {
+      checked = andThen(sites.current(), checkCloudId, request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    settle(checked, done);
   });
+}
+
+/** A gateway path's cloudId must be the site's: any other is an unknown path. */
+function checkCloudId(site: Site, request: FastifyRequest): void {
+  const match = GATEWAY_PREFIX.exec(request.url)!;
+  const cloudId = decoded(match[2]!);
+  if (cloudId === site.cloudId) return;
+  const path = request.url.split('?')[0];
+  throw notFound(
+    `No resource at ${request.method} ${path}: "${cloudId ?? match[2]}" is not this site's cloudId (see ${TENANT_INFO_PATH})`,
+  );
 }
 
 function decoded(segment: string): string | undefined {
@@ -48,7 +53,7 @@ function decoded(segment: string): string | undefined {
 
 export const tenantInfoRoutes: FastifyPluginAsyncTypebox<{ sites: SiteService }> = async (app, { sites }) => {
   app.get(
-    '/_edge/tenant_info',
+    TENANT_INFO_PATH,
     {
       schema: { tags: ['Site'], summary: "This site's cloudId", response: { 200: TenantInfoSchema } },
       config: { access: { kind: 'public' } },

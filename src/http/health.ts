@@ -1,15 +1,17 @@
 /** `/healthz` (the process is up) and `/readyz` (the database answers), docs/behaviour.md §7. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Kysely } from 'kysely';
 import Type from 'typebox';
 import { ApiError } from '../domain/errors.ts';
+import type { ReadinessCheck } from '../domain/readiness.ts';
 import { errorResponses } from '../schemas/errors.ts';
-import { ping } from '../store/database.ts';
-import type { Database } from '../store/schema.ts';
 
 const StatusSchema = Type.Object({ status: Type.String() });
 
-export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
+export interface HealthRoutesOptions {
+  readiness: ReadinessCheck;
+}
+
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readiness }) => {
   const config = { access: { kind: 'public' as const } };
 
   app.get(
@@ -25,7 +27,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> =
   };
   app.get('/readyz', { schema: readySchema, config }, async (request) => {
     try {
-      await ping(db);
+      await readiness.check();
     } catch (error) {
       request.log.warn({ err: error, reqId: request.id }, 'readiness check failed');
       throw new ApiError('unavailable', 'The database is not answering');

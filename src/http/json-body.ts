@@ -9,6 +9,12 @@ import { badRequest } from '../domain/errors.ts';
 /** A raw NUL, or a `\u0000` escape that is not itself an escaped backslash. */
 const NUL_IN_JSON = /\0|(?<!\\)(?:\\\\)*\\u0000/i;
 
+/** docs/behaviour.md §5: request bodies over 1 MiB → 413 (Fastify's `bodyLimit`, set in app.ts). */
+const BODY_LIMIT_MIB = 1;
+export const BODY_LIMIT_BYTES = BODY_LIMIT_MIB * 1024 * 1024;
+/** The limit as the 413's message and the OpenAPI document state it. */
+export const BODY_LIMIT_TEXT = `${BODY_LIMIT_MIB} MiB`;
+
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 export const NUL_IN_URL = /%00/i;

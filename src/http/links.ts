@@ -2,13 +2,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { Site } from '../domain/site.ts';
 import type { Links } from '../schemas/common.ts';
+import { WIKI_CONTEXT } from './paths.ts';
 
-export const CONFLUENCE_CONTEXT = '/wiki';
-
-/** `path` is relative to the Confluence base, e.g. `/rest/api/user/…`. */
+/** `path` is relative to the Confluence base, e.g. `/rest/api/user/…` (paths.ts: CONFLUENCE_REST). */
 export function confluenceLinks(site: Site, path: string): Links {
-  const base = `${site.baseUrl}${CONFLUENCE_CONTEXT}`;
-  return { base, context: CONFLUENCE_CONTEXT, self: `${base}${path}` };
+  const base = `${site.baseUrl}${WIKI_CONTEXT}`;
+  return { base, context: WIKI_CONTEXT, self: `${base}${path}` };
 }
 
 /** A page of a list: its links, with `next` while more results exist. */

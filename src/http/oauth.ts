@@ -8,16 +8,24 @@
  * answering a form body with 400 (http/json-body.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { oauthError } from '../domain/errors.ts';
-import { BASIC_CHALLENGE, TOKEN_PARAMETERS, type TokenIssuer, type TokenRequest } from '../domain/oauth.ts';
+import { ApiError, oauthError } from '../domain/errors.ts';
+import { type IssuedToken, TOKEN_PARAMETERS, type TokenIssuer, type TokenRequest } from '../domain/oauth.ts';
 import type { SiteService } from '../domain/site.ts';
 import { errorResponses } from '../schemas/errors.ts';
 import { TokenRequestSchema, TokenResponseSchema } from '../schemas/oauth.ts';
 
-export const OAUTH_PREFIX = '/oauth2';
-
 const CONTENT_TYPES = 'application/x-www-form-urlencoded or application/json';
 const invalidRequest = (message: string) => oauthError('invalid_request', message);
+
+/** RFC 6749 §5.2: a client that authenticated with the Authorization header is told the scheme again on failure. */
+const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="userplane", charset="UTF-8"' };
+
+/** A failed client authentication, with the Basic challenge when the client sent an Authorization header. */
+function challenged(error: unknown, authorization: string | undefined): unknown {
+  if (!(error instanceof ApiError) || error.oauthError !== 'invalid_client' || authorization === undefined)
+    return error;
+  return new ApiError(error.code, error.message, { ...error.headers, ...BASIC_CHALLENGE }, error.oauthError);
+}
 
 /** A form body, with repeated names kept as arrays so they can be refused (RFC 6749 §3.1). */
 type FormBody = Record<string, string | string[]>;
@@ -79,7 +87,12 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites
       const tokenRequest: TokenRequest = { params: readParameters(request.body) };
       const basic = basicCredentials(request.headers.authorization);
       if (basic) tokenRequest.basic = basic;
-      const token = await issuer.issue(tokenRequest, await sites.current());
+      let token: IssuedToken;
+      try {
+        token = await issuer.issue(tokenRequest, await sites.current());
+      } catch (error) {
+        throw challenged(error, request.headers.authorization);
+      }
       return {
         access_token: token.accessToken,
         token_type: 'Bearer' as const,

@@ -18,9 +18,17 @@ import { COMPONENT_NAME } from '../schemas/common.ts';
 import { ERROR_SCHEMAS, type ErrorStatuses, errorResponses } from '../schemas/errors.ts';
 import type { RouteAccess } from './auth.ts';
 import { envelopeFor } from './errors.ts';
-
-const OPENAPI_PATH = '/openapi.json';
-export const DOCS_PREFIX = '/docs';
+import { BODY_LIMIT_TEXT } from './json-body.ts';
+import {
+  CONFLUENCE_API,
+  CONFLUENCE_API_ALIAS,
+  CONFLUENCE_GATEWAY,
+  DOCS_PREFIX,
+  isGatewayPath,
+  isJiraPath,
+  JIRA_GATEWAY,
+  OPENAPI_PATH,
+} from './paths.ts';
 
 /** A header the document names: what it carries. */
 export interface DocumentedHeader {
@@ -49,11 +57,19 @@ const JIRA_RESPONSE_HEADERS: Record<string, DocumentedHeader> = {
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
+const asDocumented = (pattern: string) => pattern.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
 /** Tags for the aliases of the canonical paths, so each operation is listed once per family in /docs. */
-const ALIASES: Array<{ pattern: RegExp; tag: string }> = [
-  { pattern: /^\/ex\/confluence\//, tag: 'Gateway: /ex/confluence/{cloudId}' },
-  { pattern: /^\/ex\/jira\//, tag: 'Gateway: /ex/jira/{cloudId}' },
-  { pattern: /^\/rest\/api\/user/, tag: 'Confluence at /rest/api (alias of /wiki/rest/api)' },
+const ALIASES: Array<{ matches: (url: string) => boolean; tag: string }> = [
+  {
+    matches: (url) => url.startsWith(`${CONFLUENCE_GATEWAY}/`),
+    tag: `Gateway: ${asDocumented(CONFLUENCE_GATEWAY)}`,
+  },
+  { matches: (url) => url.startsWith(`${JIRA_GATEWAY}/`), tag: `Gateway: ${asDocumented(JIRA_GATEWAY)}` },
+  {
+    matches: (url) => url.startsWith(`${CONFLUENCE_API_ALIAS}/`) && !isJiraPath(url),
+    tag: `Confluence at ${CONFLUENCE_API_ALIAS} (alias of ${CONFLUENCE_API})`,
+  },
 ];
 
 /** Registers the document generator; call it before any route, so it sees them all. */
@@ -130,7 +146,7 @@ const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
 function documentRoute({ schema, url, route }: { schema: RouteOptions['schema']; url: string; route: RouteOptions }) {
   const access = route.config?.access;
   const documented = route.config?.documented ?? {};
-  const alias = ALIASES.find((a) => a.pattern.test(url));
+  const alias = ALIASES.find((a) => a.matches(url));
   const body = schema?.body ?? documented.body?.schema;
   const envelope = envelopeFor(url);
   const shared = sharedErrors(access, {
@@ -224,8 +240,8 @@ function sharedErrors(
         ? 'The caller is not a site admin.'
         : 'The caller may not use the site, or lacks the scope the message names.';
   }
-  if (route.url.startsWith('/ex/')) errors[404] = "The cloudId is not this site's.";
-  if (route.body) errors[413] = 'The body is larger than 1 MiB.';
+  if (isGatewayPath(route.url)) errors[404] = "The cloudId is not this site's.";
+  if (route.body) errors[413] = `The body is larger than ${BODY_LIMIT_TEXT}.`;
   return errors;
 }
 

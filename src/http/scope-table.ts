@@ -7,6 +7,7 @@
  */
 import { OPERATION_SCOPES, type OperationId, type OperationScopes } from '../domain/scopes.ts';
 import type { RouteAccessEntry } from './auth.ts';
+import { CONFLUENCE_API_ALIAS, isJiraPath, jiraApi, WIKI_CONTEXT, withoutGatewayPrefix } from './paths.ts';
 
 const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -16,9 +17,10 @@ const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
  * no trailing slash, `:param` (with any pattern) as `{param}`.
  */
 export function canonicalPath(url: string): string {
-  let path = url.replace(/^\/ex\/(confluence|jira)\/:[^/]+(?=\/)/, '').replace(/(.)\/$/, '$1');
-  path = path.replace(/^\/rest\/api\/[23](?=\/|$)/, '/rest/api/{2,3}');
-  if (path.startsWith('/rest/api/') && !path.startsWith('/rest/api/{2,3}')) path = `/wiki${path}`;
+  let path = withoutGatewayPrefix(url).replace(/(.)\/$/, '$1');
+  // Both versions' prefixes have the same length.
+  if (isJiraPath(path)) path = `${jiraApi('{2,3}')}${path.slice(jiraApi(2).length)}`;
+  else if (path.startsWith(`${CONFLUENCE_API_ALIAS}/`)) path = `${WIKI_CONTEXT}${path}`;
   return path.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}');
 }
 

@@ -7,7 +7,30 @@
  */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** `then` for a MaybePromise: applies `next` at once to a value, or after the promise settles. */
-export function andThen<T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R> {
-  return value instanceof Promise ? value.then(next) : next(value);
+/**
+ * `then` for a MaybePromise: applies `next` at once to a value, or after the
+ * promise settles. `context` is handed to `next` as its second argument, so
+ * `next` can be a function made once rather than a closure made per call.
+ */
+export function andThen<T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R>;
+export function andThen<T, C, R>(
+  value: MaybePromise<T>,
+  next: (value: T, context: C) => MaybePromise<R>,
+  context: C,
+): MaybePromise<R>;
+export function andThen<T, C, R>(
+  value: MaybePromise<T>,
+  next: (value: T, context?: C) => MaybePromise<R>,
+  context?: C,
+): MaybePromise<R> {
+  return value instanceof Promise ? value.then((settled) => next(settled, context)) : next(value, context);
+}
+
+/**
+ * Ends a callback-style Fastify hook on a MaybePromise: `done()` at once for
+ * a value, or once the promise settles (`done(error)` when it rejects).
+ */
+export function settle(value: MaybePromise<unknown>, done: (error?: Error) => void): void {
+  if (value instanceof Promise) value.then(() => done(), done);
+  else done();
 }

@@ -4,7 +4,6 @@
  * http/openapi.ts adds the ones every route of a kind shares.
  */
 import Type, { type TSchema } from 'typebox';
-import type { Envelope } from '../http/errors.ts';
 
 export const ConfluenceErrorSchema = Type.Object(
   {
@@ -50,6 +49,9 @@ export const OAuthErrorSchema = Type.Object(
 
 /** Added to the app once (http/openapi.ts), so routes and the document refer to them by `$id`. */
 export const ERROR_SCHEMAS = [ConfluenceErrorSchema, JiraErrorSchema, OAuthErrorSchema];
+
+/** The three error bodies; which one a path gets is decided in http/errors.ts. */
+export type Envelope = 'confluence' | 'jira' | 'oauth';
 
 const ENVELOPE_IDS: Record<Envelope, string> = {
   confluence: 'ConfluenceError',

@@ -95,6 +95,16 @@ async function migrate(db: Kysely<Database>, dialect: DatabaseLocation['dialect'
   }
 }
 
+/** Ids per `IN (…)` list: far below SQLite's and PostgreSQL's parameter limits. */
+const IN_LIST_CHUNK = 500;
+
+/** `items` cut into lists short enough for one `IN (…)` each. */
+export function inListChunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IN_LIST_CHUNK) out.push(items.slice(i, i + IN_LIST_CHUNK));
+  return out;
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   return isSqliteUniqueViolation(error) || isPostgresUniqueViolation(error);
 }

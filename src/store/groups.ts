@@ -1,7 +1,11 @@
-/** Groups and memberships (docs/behaviour.md §2). Names sort by code point on both stores. */
+/**
+ * Groups and memberships. Every query for a user's groups is here; group
+ * names sort by code point on both stores (the column is `COLLATE "C"` on
+ * PostgreSQL).
+ */
 import { randomUUID } from 'node:crypto';
-import type { User } from '../domain/users.ts';
-import type { Db } from './database.ts';
+import type { Group, User } from '../domain/users.ts';
+import { type Db, inListChunks } from './database.ts';
 import { type Page, paged } from './paging.ts';
 import { toUser } from './users.ts';
 
@@ -29,23 +33,18 @@ export async function groupExists(db: Db, name: string): Promise<boolean> {
   return (await db.selectFrom('groups').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
 }
 
-export interface GroupRecord {
-  id: string;
-  name: string;
-}
-
-export async function findGroup(db: Db, name: string): Promise<GroupRecord | undefined> {
+export async function findGroup(db: Db, name: string): Promise<Group | undefined> {
   return db.selectFrom('groups').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
 }
 
-export async function insertGroup(db: Db, name: string): Promise<GroupRecord> {
+export async function insertGroup(db: Db, name: string): Promise<Group> {
   const group = { id: randomUUID(), name };
   await db.insertInto('groups').values(group).execute();
   return group;
 }
 
 /** Groups in code-point order of their names. */
-export async function listGroups(db: Db, page: Page): Promise<{ items: GroupRecord[]; more: boolean }> {
+export async function listGroups(db: Db, page: Page): Promise<{ items: Group[]; more: boolean }> {
   const rows = await db
     .selectFrom('groups')
     .select(['id', 'name'])
@@ -78,4 +77,44 @@ export async function listGroupMembers(db: Db, groupId: string, page: Page): Pro
 
 export async function removeGroupMember(db: Db, groupId: string, accountId: string): Promise<void> {
   await db.deleteFrom('group_members').where('group_id', '=', groupId).where('account_id', '=', accountId).execute();
+}
+
+/** Names of each user's groups, in code-point order; users without groups map to []. */
+export async function groupNamesOfUsers(db: Db, accountIds: readonly string[]): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>(accountIds.map((id) => [id, []]));
+  for (const part of inListChunks(accountIds)) {
+    const rows = await db
+      .selectFrom('group_members')
+      .innerJoin('groups', 'groups.id', 'group_members.group_id')
+      .select(['group_members.account_id', 'groups.name'])
+      .where('group_members.account_id', 'in', part)
+      .orderBy('groups.name')
+      .execute();
+    for (const row of rows) names.get(row.account_id)?.push(row.name);
+  }
+  return names;
+}
+
+/** Names of the groups a user belongs to, in code-point order. */
+export async function groupNamesOf(db: Db, accountId: string): Promise<string[]> {
+  return (await groupNamesOfUsers(db, [accountId])).get(accountId)!;
+}
+
+/** One page of a user's groups, ordered by name; `more` when groups follow it. */
+export async function listGroupsOfUser(
+  db: Db,
+  accountId: string,
+  page: { start: number; limit: number },
+): Promise<{ groups: Group[]; more: boolean }> {
+  if (page.limit === 0) return { groups: [], more: false };
+  const rows = await db
+    .selectFrom('group_members')
+    .innerJoin('groups', 'groups.id', 'group_members.group_id')
+    .select(['groups.id', 'groups.name'])
+    .where('group_members.account_id', '=', accountId)
+    .orderBy('groups.name')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
+  return { groups: rows.slice(0, page.limit).map((r) => ({ id: r.id, name: r.name })), more: rows.length > page.limit };
 }

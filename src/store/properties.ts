@@ -3,6 +3,7 @@
  * (product, namespace, accountId, key); see docs/behaviour.md §2.
  */
 import type { ExpressionBuilder, QueryResult } from 'kysely';
+import type { PropertyWithJsonValue } from '../domain/properties.ts';
 import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import type { Db } from './database.ts';
 import { preparedQuery } from './prepared.ts';
@@ -17,23 +18,13 @@ export interface PropertyAddress {
   key: string;
 }
 
-export interface StoredProperty {
-  id: string;
-  key: string;
-  /** Compact JSON text, exactly as stored. */
-  value: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
 function toStoredProperty(
   row: Pick<PropertyRow, 'id' | 'key' | 'value' | 'version' | 'created_at' | 'updated_at'>,
-): StoredProperty {
+): PropertyWithJsonValue {
   return {
     id: String(row.id),
     key: row.key,
-    value: row.value,
+    valueJson: row.value,
     version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -71,13 +62,13 @@ const selectProperty = preparedQuery<PropertyAddress, Pick<PropertyRow, (typeof 
 );
 
 /** Without a promise when the store answered at once (store/prepared.ts): this is the hot read. */
-export function findProperty(db: Db, address: PropertyAddress): MaybePromise<StoredProperty | undefined> {
+export function findProperty(db: Db, address: PropertyAddress): MaybePromise<PropertyWithJsonValue | undefined> {
   return andThen(selectProperty(db, address), firstProperty);
 }
 
 function firstProperty({
   rows: [row],
-}: QueryResult<Pick<PropertyRow, (typeof COLUMNS)[number]>>): StoredProperty | undefined {
+}: QueryResult<Pick<PropertyRow, (typeof COLUMNS)[number]>>): PropertyWithJsonValue | undefined {
   return row && toStoredProperty(row);
 }
 
@@ -127,7 +118,7 @@ export async function countProperties(db: Db, owner: Owner): Promise<number> {
   return Number(row.n);
 }
 
-export async function insertProperty(db: Db, address: PropertyAddress, value: string): Promise<StoredProperty> {
+export async function insertProperty(db: Db, address: PropertyAddress, value: string): Promise<PropertyWithJsonValue> {
   const now = new Date().toISOString();
   const row = await db
     .insertInto('properties')
@@ -176,7 +167,7 @@ export async function replacePropertyValue(
   address: PropertyAddress,
   value: string,
   versions?: readonly number[],
-): Promise<StoredProperty | undefined> {
+): Promise<PropertyWithJsonValue | undefined> {
   const now = new Date().toISOString();
   const [row] = versions
     ? await db

@@ -75,18 +75,6 @@ export async function deleteUser(db: Db, accountId: string): Promise<void> {
   await db.deleteFrom('users').where('account_id', '=', accountId).execute();
 }
 
-/** Names of the groups a user belongs to, ordered by code point. */
-export async function groupNamesOf(db: Db, accountId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('group_members')
-    .innerJoin('groups', 'groups.id', 'group_members.group_id')
-    .select('groups.name')
-    .where('group_members.account_id', '=', accountId)
-    .orderBy('groups.name')
-    .execute();
-  return rows.map((r) => r.name);
-}
-
 /** Active members of any of the given groups, for "is there an admin yet?". */
 export async function countActiveMembers(db: Db, groupNames: readonly string[]): Promise<number> {
   if (groupNames.length === 0) return 0;

@@ -217,7 +217,7 @@ for (const kind of STORE_KINDS) {
         const admin = basicClient(Client, USERS.admin);
         const nobody = await rejection(admin.userProperties.getUserPropertyKeys({ accountId: '712020:nobody' }));
         assert.equal(nobody.status, 404);
-        assert.match(nobody.errorMessages[0]!, /The user 712020:nobody does not exist/);
+        assert.match(nobody.errorMessages[0]!, /No user with accountId 712020:nobody$/);
       });
 
       test(`${name}: legacy userKey and username select the user`, async () => {

@@ -7,9 +7,10 @@ import { bootstrap } from '../../src/domain/bootstrap.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
+import { groupNamesOf } from '../../src/store/groups.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { readSite } from '../../src/store/site.ts';
-import { findUser, groupNamesOf } from '../../src/store/users.ts';
+import { findUser } from '../../src/store/users.ts';
 import { freshLocation, freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets('bootstrap-test-secret-key-of-32-characters');

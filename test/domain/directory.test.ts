@@ -7,24 +7,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { findAppByIssuer } from '../../src/domain/apps.ts';
-import {
-  currentUser,
-  type DirectoryContext,
-  emailOf,
-  emailsOf,
-  lookUpUser,
-  parseExpand,
-  splitList,
-  visibleEmail,
-} from '../../src/domain/directory.ts';
+import { DirectoryService, parseExpand, splitList, visibleEmail } from '../../src/domain/directory.ts';
+import { EmailService } from '../../src/domain/email.ts';
 import type { ApiError } from '../../src/domain/errors.ts';
 import type { Member, Principal } from '../../src/domain/principal.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { loadSeed } from '../../src/domain/seed.ts';
 import type { Site } from '../../src/domain/site.ts';
 import type { Store } from '../../src/store/database.ts';
+import { groupNamesOf } from '../../src/store/groups.ts';
 import { readSite } from '../../src/store/site.ts';
-import { findUser, groupNamesOf } from '../../src/store/users.ts';
+import { findUser } from '../../src/store/users.ts';
 import {
   APPS,
   BASE_URL,
@@ -60,7 +53,8 @@ for (const kind of STORE_KINDS) {
       const app = (await findAppByIssuer(store.db, secrets, appKey))!;
       return { kind: 'asUser', app, user: await member(accountId), scopes: app.scopes };
     }
-    const ctx = (principal: Principal): DirectoryContext => ({ db: store.db, principal, site });
+    const directory = () => new DirectoryService(store.db);
+    const email = () => new EmailService(store.db);
 
     test('asUser: the impersonated user sees their own email; an impersonated admin is no Basic-auth admin', async () => {
       const grace = (await findUser(store.db, DIRECTORY_USERS.grace.accountId))!;
@@ -74,12 +68,21 @@ for (const kind of STORE_KINDS) {
         mia.email,
       );
 
-      const { entry } = await lookUpUser(ctx(asAdmin), { accountId: mia.accountId }, parseExpand(['details.personal']));
+      const entry = await directory().lookUpUser(
+        asAdmin,
+        site,
+        { accountId: mia.accountId },
+        parseExpand(['details.personal']),
+      );
       assert.deepEqual(entry.details, { personal: {} });
     });
 
     test("asUser: /user/current is the impersonated user, not the app's bot", async () => {
-      const current = await currentUser(ctx(await asUser(APPS.notes.key, USERS.mia.accountId)), parseExpand(undefined));
+      const current = await directory().currentUser(
+        await asUser(APPS.notes.key, USERS.mia.accountId),
+        site,
+        parseExpand(undefined),
+      );
       assert.notEqual(current, 'anonymous');
       if (current === 'anonymous') return;
       assert.equal(current.user.accountId, USERS.mia.accountId);
@@ -89,8 +92,8 @@ for (const kind of STORE_KINDS) {
     test('asUser: the email API refuses it with 400, even for an approved app', async () => {
       const principal = await asUser(DIRECTORY_APPS.mailer.key, USERS.mia.accountId);
       for (const call of [
-        () => emailOf(ctx(principal), USERS.mia.accountId),
-        () => emailsOf(ctx(principal), [USERS.mia.accountId]),
+        () => email().emailOf(principal, site.settings, USERS.mia.accountId),
+        () => email().emailsOf(principal, site.settings, [USERS.mia.accountId]),
       ]) {
         await assert.rejects(call(), (error: ApiError) => {
           assert.equal(error.code, 'bad_request');

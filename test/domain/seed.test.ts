@@ -11,10 +11,11 @@ import { botAccountId } from '../../src/domain/apps.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { loadSeed, readSeedFile, SeedError, type SeedSummary } from '../../src/domain/seed.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
+import { groupNamesOf } from '../../src/store/groups.ts';
 import { findProperty, replacePropertyValue } from '../../src/store/properties.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { readSite } from '../../src/store/site.ts';
-import { findUser, groupNamesOf } from '../../src/store/users.ts';
+import { findUser } from '../../src/store/users.ts';
 import { freshLocation, freshStore, STORE_KINDS, type StoreKind } from '../helpers/stores.ts';
 
 const SECRET_KEY = 'seed-test-secret-key-of-at-least-32-chars';
@@ -338,10 +339,10 @@ for (const kind of STORE_KINDS) {
         findProperty(db, { product, namespace, accountId: MIA, key });
       const theme = await at('confluence', 'com.example.notes', 'theme');
       assert.ok(theme);
-      assert.equal(theme.value, '{"dark":true}');
+      assert.equal(theme.valueJson, '{"dark":true}');
       assert.equal(theme.version, 1);
-      assert.equal((await at('confluence', '', 'layout'))?.value, '{"wide":true}');
-      assert.equal((await at('jira', '', 'onboarding'))?.value, '{"done":false}');
+      assert.equal((await at('confluence', '', 'layout'))?.valueJson, '{"wide":true}');
+      assert.equal((await at('jira', '', 'onboarding'))?.valueJson, '{"done":false}');
       assert.equal(await at('confluence', '', 'theme'), undefined, 'an app namespace is not namespace ""');
       assert.equal(await at('confluence', 'com.example.notes', 'layout'), undefined);
       assert.equal(await at('confluence', '', 'onboarding'), undefined, 'Jira and Confluence are separate stores');
@@ -507,7 +508,7 @@ watches:`,
           await at('confluence', '', 'layout'),
           await at('confluence', 'com.example.notes', 'theme'),
           await at('jira', '', 'onboarding'),
-        ].map((p) => [p?.value, p?.version]),
+        ].map((p) => [p?.valueJson, p?.version]),
         [
           ['{"wide":false}', 2],
           ['{"dark":false}', 2],

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
+import { CONFLUENCE_API, CONFLUENCE_API_ALIAS } from '../../src/http/paths.ts';
 import { APPS, basic, cloudIdOf, type Fixture, jwtHeader, startFixture, USERS } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertJiraError } from '../helpers/security.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
@@ -119,7 +120,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('/ex/confluence/{cloudId} serves Confluence under /wiki/rest/api and /rest/api', async () => {
-      for (const base of ['/wiki/rest/api', '/rest/api']) {
+      for (const base of [CONFLUENCE_API, CONFLUENCE_API_ALIAS]) {
         const key = `gw${base.replace(/\//g, '-')}`;
         const gateway = `/ex/confluence/${cloudId}${base}/user/${MIA}/property/${key}`;
         const created = await send('POST', gateway, basic('mia'), '{"value":{"via":"gateway"}}');

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeSymmetric } from 'atlassian-jwt';
+import { BODY_LIMIT_BYTES } from '../../src/http/json-body.ts';
 import { adminCaller, pastAuthCache } from '../helpers/admin.ts';
 import {
   APPS,
@@ -667,7 +668,7 @@ for (const kind of STORE_KINDS) {
           method: 'POST',
           url: '/oauth2/token',
           headers: FORM,
-          payload: `grant_type=client_credentials&pad=${'x'.repeat(1024 * 1024)}`,
+          payload: `grant_type=client_credentials&pad=${'x'.repeat(BODY_LIMIT_BYTES)}`,
         });
         assertOAuthError(huge, 413, 'invalid_request', /larger than the 1 MiB limit/);
       });

@@ -118,7 +118,7 @@ users:
           assert.equal(found, undefined, `${key} stays deleted`);
         } else {
           assert.ok(found, `${key} survived`);
-          assert.deepEqual([JSON.parse(found.value), found.version], want, key);
+          assert.deepEqual([JSON.parse(found.valueJson), found.version], want, key);
         }
       }
       const count = await store.db

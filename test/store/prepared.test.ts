@@ -44,8 +44,8 @@ for (const kind of STORE_KINDS) {
     test('parameters are bound by name on every call; fixed values stay fixed', async () => {
       await insertProperty(store.db, at('p-a'), '{"a":1}');
       await insertProperty(store.db, at('p-b'), '{"b":2}');
-      assert.equal((await findProperty(store.db, at('p-a')))?.value, '{"a":1}');
-      assert.equal((await findProperty(store.db, at('p-b')))?.value, '{"b":2}');
+      assert.equal((await findProperty(store.db, at('p-a')))?.valueJson, '{"a":1}');
+      assert.equal((await findProperty(store.db, at('p-b')))?.valueJson, '{"b":2}');
       assert.equal(await findProperty(store.db, { ...at('p-a'), namespace: 'other' }), undefined);
       assert.equal(await findProperty(store.db, { ...at('p-a'), product: 'jira' }), undefined);
     });
@@ -56,12 +56,12 @@ for (const kind of STORE_KINDS) {
       const read = findProperty(store.db, at('direct'));
       // SQLite answers a read outside a transaction at once, without a promise.
       assert.equal(read instanceof Promise, kind === 'postgres');
-      assert.equal((await read)?.value, '{"d":1}');
+      assert.equal((await read)?.valueJson, '{"d":1}');
       await store.db.transaction().execute(async (trx) => {
         assert.equal('runDirect' in trx, false);
         const inside = findProperty(trx, at('direct'));
         assert.ok(inside instanceof Promise, 'inside a transaction the query queues through Kysely');
-        assert.equal((await inside)?.value, '{"d":1}');
+        assert.equal((await inside)?.valueJson, '{"d":1}');
       });
     });
 
@@ -86,7 +86,7 @@ for (const kind of STORE_KINDS) {
       for (const [i, key] of keys.entries()) {
         const found = await findProperty(store.db, at(key));
         if (i === 0) assert.equal(found, undefined);
-        else assert.equal(found?.value, i === 1 ? '{"again":true}' : JSON.stringify({ i }));
+        else assert.equal(found?.valueJson, i === 1 ? '{"again":true}' : JSON.stringify({ i }));
       }
     });
 
@@ -113,7 +113,7 @@ for (const kind of STORE_KINDS) {
       const didInsert = new Promise<void>((resolve) => (inserted = resolve));
       const transaction = store.db.transaction().execute(async (trx) => {
         await insertProperty(trx, at('t-1'), '{"t":1}');
-        assert.equal((await findProperty(trx, at('t-1')))?.value, '{"t":1}');
+        assert.equal((await findProperty(trx, at('t-1')))?.valueJson, '{"t":1}');
         inserted();
         await held;
         throw new Error('roll back');

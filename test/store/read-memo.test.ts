@@ -158,7 +158,7 @@ describe('the SQLite read memo stays coherent with every write', () => {
   /** Reads twice (the second from the memo, where one is kept) and returns the value. */
   async function read(key: string): Promise<string | undefined> {
     await findProperty(store.db, at(key));
-    return (await findProperty(store.db, at(key)))?.value;
+    return (await findProperty(store.db, at(key)))?.valueJson;
   }
 
   test('direct writes (group commit): update and delete', async () => {

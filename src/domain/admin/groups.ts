@@ -7,11 +7,11 @@
 import type { Kysely } from 'kysely';
 import type { AdminGroup, AdminUser } from '../../schemas/admin.ts';
 import { isUniqueViolation } from '../../store/database.ts';
-import { groupNamesOfUsers } from '../../store/directory.ts';
 import {
   addGroupMember,
   deleteGroup,
   findGroup,
+  groupNamesOfUsers,
   insertGroup,
   listGroupMembers,
   listGroups,

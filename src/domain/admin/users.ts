@@ -12,14 +12,12 @@ import type { Kysely } from 'kysely';
 import type { AdminUser, AdminUserCreate, AdminUserPatch } from '../../schemas/admin.ts';
 import { findAppByAccountId } from '../../store/apps.ts';
 import { type Db, isUniqueViolation } from '../../store/database.ts';
-import { groupNamesOfUsers } from '../../store/directory.ts';
-import { addGroupMember, groupExists } from '../../store/groups.ts';
+import { addGroupMember, groupExists, groupNamesOf, groupNamesOfUsers } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
 import {
   deleteUser,
   findUser,
   findUserByEmail,
-  groupNamesOf,
   insertUser,
   listUsers,
   takenUserField,

@@ -2,7 +2,7 @@
 import type { Administration } from '../../domain/admin/administration.ts';
 import type { SiteService } from '../../domain/site.ts';
 
-export const ADMIN_API_PREFIX = '/admin/api';
+export { ADMIN_API_PREFIX } from '../paths.ts';
 
 export interface AdminRouteOptions {
   administration: Administration;

@@ -1,18 +1,11 @@
 /** `/user/{userId}/property…` (docs/behaviour.md §5): parse → domain → shape. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
-import {
-  createUserProperty,
-  deleteUserProperty,
-  getUserProperty,
-  listUserPropertyKeys,
-  PROPERTY_PAGE,
-  type PropertyContext,
-  type UserProperty,
-  updateUserProperty,
-} from '../../domain/user-properties.ts';
+import { requestedPage } from '../../domain/paging.ts';
+import type { PropertyWithJsonValue } from '../../domain/properties.ts';
+import { type ConfluencePropertyService, PROPERTY_PAGE } from '../../domain/user-properties.ts';
+import { andThen } from '../../lib/maybe-promise.ts';
 import type { Links } from '../../schemas/common.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
@@ -23,24 +16,19 @@ import {
   UserPropertyKeyArraySchema,
   UserPropertySchema,
 } from '../../schemas/user-properties.ts';
-import type { Database } from '../../store/schema.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
+import { CONFLUENCE_REST } from '../paths.ts';
 
 const TAGS = ['Confluence user properties'];
 
-export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): PropertyContext => ({
-    db,
-    principal: request.principal,
-    settings: request.site.settings,
-  });
-  const propertyPath = (userId: string, key: string) => `/rest/api/user/${segment(userId)}/property/${segment(key)}`;
-  /** A UserPropertySchema body, with its ETag, as JSON text (see propertyJson). */
-  const sendProperty = (request: FastifyRequest, reply: FastifyReply, userId: string, property: UserProperty): void => {
-    const links = confluenceLinks(request.site, propertyPath(userId, property.key));
-    reply.header('etag', etag(property)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
-  };
+/** Links name the canonical path (docs/behaviour.md §4), whichever prefix was called. */
+const USER_PATH = `${CONFLUENCE_REST}/user/`;
 
+export interface UserPropertyRoutesOptions {
+  properties: ConfluencePropertyService;
+}
+
+export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOptions> = async (app, { properties }) => {
   app.get(
     '/user/:userId/property',
     {
@@ -58,15 +46,17 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     },
     async (request) => {
       const { userId } = request.params;
-      const start = request.query.start ?? 0;
-      const limit = Math.min(request.query.limit ?? PROPERTY_PAGE.defaultLimit, PROPERTY_PAGE.maxLimit);
-      const { keys, more } = await listUserPropertyKeys(context(request), userId, { start, limit });
+      const { start, limit } = requestedPage(request.query, PROPERTY_PAGE);
+      const { keys, more } = await properties.listKeys(request.principal, request.site.settings, userId, {
+        start,
+        limit,
+      });
       return {
         results: keys.map((key) => ({ key })),
         start,
         limit,
         size: keys.length,
-        _links: pageLinks(request, request.site, `/rest/api/user/${segment(userId)}/property`, { start, limit, more }),
+        _links: pageLinks(request, request.site, `${USER_PATH}${segment(userId)}/property`, { start, limit, more }),
       };
     },
   );
@@ -88,12 +78,10 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
         documented: { responseHeaders: ETAG },
       },
     },
-    // Not async: when the store answers at once, so does the route (see getUserProperty).
+    // Not async: when the store answers at once, so does the route (ConfluencePropertyService.get).
     (request, reply) => {
       const { userId, key } = request.params;
-      const property = getUserProperty(context(request), userId, key);
-      if (property instanceof Promise) return property.then((found) => sendProperty(request, reply, userId, found));
-      sendProperty(request, reply, userId, property);
+      return andThen(properties.get(request.principal, request.site.settings, userId, key), sendProperty, reply);
     },
   );
 
@@ -120,8 +108,8 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      const property = await createUserProperty(context(request), userId, key, request.body);
-      return sendProperty(request, reply.code(201), userId, property);
+      const property = await properties.create(request.principal, request.site.settings, userId, key, request.body);
+      sendProperty(property, reply.code(201));
     },
   );
 
@@ -148,12 +136,13 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      const property = await updateUserProperty(
-        context(request),
+      const property = await properties.update(
+        request.principal,
+        request.site.settings,
         userId,
         key,
         request.body,
-        request.headers['if-match'],
+        parseIfMatch(request.headers['if-match']),
       );
       return reply.code(204).header('etag', etag(property)).send();
     },
@@ -181,13 +170,32 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      await deleteUserProperty(context(request), userId, key, request.headers['if-match']);
+      await properties.delete(
+        request.principal,
+        request.site.settings,
+        userId,
+        key,
+        parseIfMatch(request.headers['if-match']),
+      );
       return reply.code(204).send();
     },
   );
 };
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+const propertyPath = (userId: string, key: string) => `${USER_PATH}${segment(userId)}/property/${segment(key)}`;
+
+/**
+ * Answers with a UserPropertySchema body, with its ETag, as JSON text (see
+ * propertyJson). The reply's request names the property's user: its `userId`.
+ */
+function sendProperty(property: PropertyWithJsonValue, reply: FastifyReply): void {
+  const { request } = reply;
+  const { userId } = request.params as { userId: string };
+  const links = confluenceLinks(request.site, propertyPath(userId, property.key));
+  reply.header('etag', etag(property)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
+}
 
 /**
  * The UserPropertySchema body as JSON text, fields in the schema's order.
@@ -197,12 +205,27 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  * parsing and serializing it again would, for much less work on the hottest
  * route. The schema still documents the body, and tests hold the two equal.
  */
-function propertyJson(property: UserProperty, links: Links): string {
+function propertyJson(property: PropertyWithJsonValue, links: Links): string {
   return (
-    `{"key":${JSON.stringify(property.key)},"value":${property.value},"id":${JSON.stringify(property.id)},` +
+    `{"key":${JSON.stringify(property.key)},"value":${property.valueJson},"id":${JSON.stringify(property.id)},` +
     `"createdDate":${JSON.stringify(property.createdAt)},"lastModifiedDate":${JSON.stringify(property.updatedAt)},` +
     `"_links":${JSON.stringify(links)}}`
   );
+}
+
+/**
+ * `If-Match` (userplane's own, docs/behaviour.md §5): undefined when absent or `*`,
+ * otherwise the versions a change may apply to. Weak tags never match
+ * (RFC 9110 uses strong comparison for If-Match).
+ */
+export function parseIfMatch(header: string | undefined): number[] | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const versions: number[] = [];
+  for (const tag of header.split(',')) {
+    const match = /^"(\d{1,15})"$/.exec(tag.trim());
+    if (match) versions.push(Number(match[1]));
+  }
+  return versions;
 }
 
 /** userplane's own addition (docs/behaviour.md §5): the version as a strong ETag. */

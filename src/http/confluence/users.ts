@@ -1,44 +1,34 @@
 /**
  * The Confluence user directory, `/user…` (docs/behaviour.md §1): parse → domain/directory.ts → shape.
- * Anonymous callers may use every route here but the email API, on sites
- * that allow them (docs/behaviour.md §3); `/user/bulk` is closed to apps.
+ * Anonymous callers may use every route here, on sites that allow them
+ * (docs/behaviour.md §3); `/user/bulk` is closed to apps. The email API is http/confluence/email.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import Type from 'typebox';
 import {
   anonymousOperations,
   BULK_PAGE,
-  currentUser,
-  type DirectoryContext,
   type DirectoryEntry,
+  type DirectoryService,
   type Expansion,
-  emailOf,
-  emailsOf,
-  groupsOfUser,
-  lookUpUser,
-  lookUpUsers,
   MEMBEROF_PAGE,
   MIGRATION_PAGE,
-  migrateUsers,
   type Operation,
   parseExpand,
 } from '../../domain/directory.ts';
 import { forbidden } from '../../domain/errors.ts';
+import { requestedPage } from '../../domain/paging.ts';
 import type { Site } from '../../domain/site.ts';
-import { DEPRECATION_WARNING } from '../../domain/users.ts';
+import type { PersonalSpace } from '../../domain/spaces.ts';
+import { usesLegacyUserParameter } from '../../domain/users.ts';
 import { errorResponses } from '../../schemas/errors.ts';
 import {
-  AccountIdEmailRecordArraySchema,
-  AccountIdEmailRecordSchema,
   type AnonymousUserBody,
   AnonymousUserSchema,
   BulkQuerySchema,
   BulkUserLookupArraySchema,
   CurrentUserSchema,
-  EmailBulkQuerySchema,
-  EmailQuerySchema,
   ExpandQuerySchema,
   GetUserQuerySchema,
   GroupArrayWithLinksSchema,
@@ -48,20 +38,20 @@ import {
   type UserBody,
   UserSchema,
 } from '../../schemas/users.ts';
-import type { StoredPersonalSpace } from '../../store/directory.ts';
-import type { Database } from '../../store/schema.ts';
 import { ANONYMOUS_AVATAR, userAvatar } from '../avatars.ts';
+import { DEPRECATION_WARNING, deprecatedRoute, warnDeprecated } from '../deprecation.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
+import { CONFLUENCE_REST } from '../paths.ts';
 
 const TAGS = ['Confluence users'];
 
 // ── Shapes ─────────────────────────────────────────────────────────────────
 
 export function userSelfPath(accountId: string): string {
-  return `/rest/api/user?accountId=${segment(accountId)}`;
+  return `${CONFLUENCE_REST}/user?accountId=${segment(accountId)}`;
 }
 
-function spaceBody(site: Site, space: StoredPersonalSpace) {
+function spaceBody(site: Site, space: PersonalSpace) {
   return {
     id: space.id,
     key: space.key,
@@ -69,7 +59,7 @@ function spaceBody(site: Site, space: StoredPersonalSpace) {
     type: 'personal',
     status: 'current',
     _expandable: {},
-    _links: confluenceLinks(site, `/rest/api/space/${segment(space.key)}`),
+    _links: confluenceLinks(site, `${CONFLUENCE_REST}/space/${segment(space.key)}`),
   };
 }
 
@@ -105,7 +95,7 @@ function anonymousBody(site: Site, operations: Operation[] | undefined): Anonymo
     displayName: 'Anonymous',
     profilePicture: ANONYMOUS_AVATAR,
     ...(operations ? { operations } : {}),
-    _links: confluenceLinks(site, '/rest/api/user/anonymous'),
+    _links: confluenceLinks(site, `${CONFLUENCE_REST}/user/anonymous`),
   };
 }
 
@@ -137,20 +127,16 @@ const closedToApps: onRequestHookHandler = async (request) => {
   }
 };
 
-/** docs/behaviour.md §4: every migration answer, errors included, carries the deprecation warning. */
-const deprecated: onSendHookHandler = (_request, reply, payload, done) => {
-  reply.header('warning', DEPRECATION_WARNING);
-  done(null, payload);
-};
-
 // ── Routes ─────────────────────────────────────────────────────────────────
 
-export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): DirectoryContext => ({
-    db,
-    principal: request.principal,
-    site: request.site,
-  });
+export interface UserDirectoryRoutesOptions {
+  directory: DirectoryService;
+}
+
+export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesOptions> = async (
+  app,
+  { directory },
+) => {
   const expandOf = (values: string[] | undefined): Set<Expansion> => parseExpand(values);
 
   app.get(
@@ -165,8 +151,13 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
       config: { access: { kind: 'product', operation: 'confluence.getUser', anonymous: true } },
     },
     async (request, reply) => {
-      const { entry, legacyUsed } = await lookUpUser(context(request), request.query, expandOf(request.query.expand));
-      if (legacyUsed) reply.header('warning', DEPRECATION_WARNING);
+      if (usesLegacyUserParameter(request.query)) warnDeprecated(reply);
+      const entry = await directory.lookUpUser(
+        request.principal,
+        request.site,
+        request.query,
+        expandOf(request.query.expand),
+      );
       return userBody(request.site, entry);
     },
   );
@@ -204,7 +195,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
     },
     async (request) => {
       const expand = expandOf(request.query.expand);
-      const current = await currentUser(context(request), expand);
+      const current = await directory.currentUser(request.principal, request.site, expand);
       if (current === 'anonymous') {
         return anonymousBody(
           request.site,
@@ -230,22 +221,21 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
       config: { access: { kind: 'product', operation: 'confluence.getGroupMembershipsForUser', anonymous: true } },
     },
     async (request, reply) => {
-      const start = request.query.start ?? 0;
-      const limit = Math.min(request.query.limit ?? MEMBEROF_PAGE.defaultLimit, MEMBEROF_PAGE.maxLimit);
-      const { groups, more, legacyUsed } = await groupsOfUser(context(request), request.query, { start, limit });
-      if (legacyUsed) reply.header('warning', DEPRECATION_WARNING);
+      const { start, limit } = requestedPage(request.query, MEMBEROF_PAGE);
+      if (usesLegacyUserParameter(request.query)) warnDeprecated(reply);
+      const { groups, more } = await directory.groupsOfUser(request.query, { start, limit });
       const base = confluenceLinks(request.site, '').base;
       return {
         results: groups.map((group) => ({
           type: 'group',
           name: group.name,
           id: group.id,
-          _links: { self: `${base}/rest/api/group/by-id?id=${segment(group.id)}` },
+          _links: { self: `${base}${CONFLUENCE_REST}/group/by-id?id=${segment(group.id)}` },
         })),
         start,
         limit,
         size: groups.length,
-        _links: listLinks(request, '/rest/api/user/memberof', { start, limit, more }),
+        _links: listLinks(request, `${CONFLUENCE_REST}/user/memberof`, { start, limit, more }),
       };
     },
   );
@@ -263,9 +253,11 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
       onRequest: closedToApps,
     },
     async (request) => {
-      const limit = Math.min(request.query.limit ?? BULK_PAGE.defaultLimit, BULK_PAGE.maxLimit);
-      const entries = await lookUpUsers(
-        context(request),
+      // No paging but the limit: `start` is always 0 (docs/decisions.md).
+      const { limit } = requestedPage({ limit: request.query.limit }, BULK_PAGE);
+      const entries = await directory.lookUpUsers(
+        request.principal,
+        request.site,
         request.query.accountId,
         limit,
         expandOf(request.query.expand),
@@ -275,7 +267,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
         start: 0,
         limit,
         size: entries.length,
-        _links: listLinks(request, '/rest/api/user/bulk', { start: 0, limit, more: false }),
+        _links: listLinks(request, `${CONFLUENCE_REST}/user/bulk`, { start: 0, limit, more: false }),
       };
     },
   );
@@ -300,12 +292,11 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
           },
         },
       },
-      onSend: deprecated,
+      onSend: deprecatedRoute,
     },
     async (request) => {
-      const start = request.query.start ?? 0;
-      const limit = Math.min(request.query.limit ?? MIGRATION_PAGE.defaultLimit, MIGRATION_PAGE.maxLimit);
-      const { users, more } = await migrateUsers(context(request), request.query, { start, limit });
+      const { start, limit } = requestedPage(request.query, MIGRATION_PAGE);
+      const { users, more } = await directory.lookUpLegacyUsers(request.query, { start, limit });
       return {
         results: users.map((u) => ({
           ...(u.username === null ? {} : { username: u.username }),
@@ -315,49 +306,8 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Databas
         start,
         limit,
         size: users.length,
-        _links: listLinks(request, '/rest/api/user/bulk/migration', { start, limit, more }),
+        _links: listLinks(request, `${CONFLUENCE_REST}/user/bulk/migration`, { start, limit, more }),
       };
     },
-  );
-
-  app.get(
-    '/user/email',
-    {
-      schema: {
-        tags: TAGS,
-        summary: 'Get user email address',
-        querystring: EmailQuerySchema,
-        response: {
-          200: AccountIdEmailRecordSchema,
-          ...errorResponses('confluence', {
-            400: 'Only apps with emailAccess may read email addresses.',
-            404: 'No user has this accountId.',
-            501: "The site's emailApi setting is disabled.",
-          }),
-        },
-      },
-      config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmail' } },
-    },
-    async (request) => emailOf(context(request), request.query.accountId),
-  );
-
-  app.get(
-    '/user/email/bulk',
-    {
-      schema: {
-        tags: TAGS,
-        summary: 'Get user email addresses in batch',
-        querystring: EmailBulkQuerySchema,
-        response: {
-          200: AccountIdEmailRecordArraySchema,
-          ...errorResponses('confluence', {
-            400: 'Only apps with emailAccess may read email addresses.',
-            501: "The site's emailApi setting is disabled.",
-          }),
-        },
-      },
-      config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmailBulk' } },
-    },
-    async (request) => emailsOf(context(request), request.query.accountId),
   );
 };

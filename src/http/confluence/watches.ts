@@ -9,20 +9,11 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { Kysely } from 'kysely';
 import Type from 'typebox';
-import { ApiError, badRequest } from '../../domain/errors.ts';
+import { ApiError, badRequest, forbidden } from '../../domain/errors.ts';
 import type { OperationId } from '../../domain/scopes.ts';
-import { DEPRECATION_WARNING } from '../../domain/users.ts';
-import {
-  checkXsrf,
-  getWatchStatus,
-  unwatch,
-  usesLegacyParameter,
-  type WatchContext,
-  type WatchKind,
-  watch,
-} from '../../domain/watches.ts';
+import { usesLegacyUserParameter } from '../../domain/users.ts';
+import type { WatchKind, WatchService } from '../../domain/watches.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   ContentWatchParamsSchema,
@@ -32,7 +23,7 @@ import {
   type WatchUserQuery,
   WatchUserQuerySchema,
 } from '../../schemas/watches.ts';
-import type { Database } from '../../store/schema.ts';
+import { warnDeprecated } from '../deprecation.ts';
 
 const TAGS = ['Confluence watches'];
 
@@ -88,9 +79,27 @@ const emptySegmentIsUnknown: onRequestHookHandler = (request, _reply, done) => {
   done(new ApiError('not_found', `No resource at ${request.method} ${path}: the ${empty} is missing`));
 };
 
-/** Step 3, after the auth hook's scope check: the XSRF header (docs/behaviour.md §3). */
+/** `no-check`, or `nocheck`, in any case (docs/behaviour.md §3). */
+const NO_CHECK = /^no-?check$/i;
+
+/**
+ * Step 3, after the auth hook's scope check (docs/behaviour.md §3): `POST`/`DELETE` need
+ * `X-Atlassian-Token: no-check` unless the site's `xsrfCheck` is off; else 403, before any parameter.
+ */
 const xsrfProtected: onRequestHookHandler = async (request) => {
-  checkXsrf(request.method, request.headers['x-atlassian-token'], request.site.settings);
+  const { method } = request;
+  if (!request.site.settings.xsrfCheck || (method !== 'POST' && method !== 'DELETE')) return;
+  const header = request.headers['x-atlassian-token'];
+  const values = [header ?? []]
+    .flat()
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim());
+  if (values.some((v) => NO_CHECK.test(v))) return;
+  throw forbidden(
+    header === undefined
+      ? `XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check (confluence.js: noCheckAtlassianToken: true)`
+      : `XSRF check failed: X-Atlassian-Token must be no-check, not "${[header].flat().join(', ')}"`,
+  );
 };
 
 /** docs/behaviour.md §3: a missing or hidden target is a 403 (the auth hook's), an unknown named user or an empty segment a 404. */
@@ -106,35 +115,35 @@ const XSRF_HEADER = {
   },
 };
 
-/** POST and DELETE: idempotent, 204 either way. */
+/** POST and DELETE: idempotent, 204 either way. `run` names the WatchService method. */
 const WATCH_CHANGES = [
   {
     method: 'POST',
     operation: 'post',
     summary: (noun: string) => `Add ${noun} watcher`,
     answer: 'Watching; also when already watching.',
-    run: watch,
+    run: 'watch',
   },
   {
     method: 'DELETE',
     operation: 'delete',
     summary: (noun: string) => `Remove ${noun} watcher`,
     answer: 'Not watching; also when not watching before.',
-    run: unwatch,
+    run: 'unwatch',
   },
 ] as const;
 
-export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = async (app, { db }) => {
-  const context = (request: FastifyRequest): WatchContext => ({
-    db,
-    principal: request.principal,
-    settings: request.site.settings,
-  });
+export interface WatchRoutesOptions {
+  watches: WatchService;
+}
+
+export const watchRoutes: FastifyPluginAsyncTypebox<WatchRoutesOptions> = async (app, { watches }) => {
   /** A legacy `key`/`username` earns the deprecation Warning (docs/behaviour.md §4), errors included. */
   const userQuery = (request: FastifyRequest, reply: FastifyReply): WatchUserQuery => {
-    const query = request.query as WatchUserQuery;
-    if (usesLegacyParameter(query)) reply.header('warning', DEPRECATION_WARNING);
-    return { accountId: query.accountId, key: query.key, username: query.username };
+    const { accountId, key, username } = request.query as WatchUserQuery;
+    const query = { accountId, key, username };
+    if (usesLegacyUserParameter(query)) warnDeprecated(reply);
+    return query;
   };
 
   app.addHook('onRequest', emptySegmentIsUnknown);
@@ -164,7 +173,8 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
         },
         config: { access: { kind: 'product', operation: operations.get } },
       },
-      async (request, reply) => getWatchStatus(context(request), kind, target(request), userQuery(request, reply)),
+      async (request, reply) =>
+        watches.status(request.principal, request.site.settings, kind, target(request), userQuery(request, reply)),
     );
 
     for (const change of WATCH_CHANGES) {
@@ -184,7 +194,13 @@ export const watchRoutes: FastifyPluginAsyncTypebox<{ db: Kysely<Database> }> = 
         },
         onRequest: xsrfProtected,
         handler: async (request, reply) => {
-          await change.run(context(request), kind, target(request), userQuery(request, reply));
+          await watches[change.run](
+            request.principal,
+            request.site.settings,
+            kind,
+            target(request),
+            userQuery(request, reply),
+          );
           return reply.code(204).send();
         },
       });

@@ -5,19 +5,10 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler, preParsingHookHandler } from 'fastify';
-import type { Kysely } from 'kysely';
 import { ApiError, badRequest } from '../../domain/errors.ts';
-import {
-  deleteJiraProperty,
-  getJiraProperty,
-  type JiraUserSelector,
-  listJiraPropertyKeys,
-  setJiraProperty,
-  usesLegacyParameter,
-} from '../../domain/jira-properties.ts';
+import type { JiraPropertyService, JiraUserSelector } from '../../domain/jira-properties.ts';
 import { callerAccountId } from '../../domain/principal.ts';
-import type { PropertyContext } from '../../domain/user-properties.ts';
-import { DEPRECATION_WARNING } from '../../domain/users.ts';
+import { usesLegacyUserParameter } from '../../domain/users.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   EntityPropertyOrKeysSchema,
@@ -27,23 +18,21 @@ import {
   type PropertyKeys,
   PropertyKeysSchema,
 } from '../../schemas/jira-properties.ts';
-import type { Database } from '../../store/schema.ts';
+import { warnDeprecated } from '../deprecation.ts';
+import { type JiraApiVersion, jiraApi } from '../paths.ts';
 
 const TAGS = ['Jira user properties'];
 
 export interface JiraRoutesOptions {
-  db: Kysely<Database>;
+  properties: JiraPropertyService;
   /** The REST API version this prefix serves, for `self` links. */
-  version: 2 | 3;
+  version: JiraApiVersion;
 }
 
-export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions> = async (app, { db, version }) => {
-  const context = (request: FastifyRequest): PropertyContext => ({
-    db,
-    principal: request.principal,
-    settings: request.site.settings,
-  });
-
+export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions> = async (
+  app,
+  { properties, version },
+) => {
   // docs/behaviour.md §3, §4: every Jira response to an authenticated caller names them,
   // errors included (a 403 from the auth hook too: the principal is known by then).
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -56,14 +45,17 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   // `…/user/properties` (docs/behaviour.md §6), and like every 405 it comes before credentials (§3 step 1).
   app.addHook('onRequest', noKeyIsWrongMethod);
 
-  /** Selects the user; a legacy parameter earns the deprecation Warning (docs/behaviour.md §4), errors included. */
-  const selector = (
+  /**
+   * How the query names the user (accountId, userKey, username); a legacy
+   * parameter earns the deprecation Warning (docs/behaviour.md §4), errors included.
+   */
+  const readUserSelector = (
     request: FastifyRequest<{ Querystring: JiraUserSelector }>,
     reply: FastifyReply,
   ): JiraUserSelector => {
     const { accountId, userKey, username } = request.query;
     const chosen = { accountId, userKey, username };
-    if (usesLegacyParameter(chosen)) reply.header('warning', DEPRECATION_WARNING);
+    if (usesLegacyUserParameter(chosen)) warnDeprecated(reply);
     return chosen;
   };
 
@@ -71,8 +63,12 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     request: FastifyRequest<{ Querystring: JiraUserSelector }>,
     reply: FastifyReply,
   ): Promise<PropertyKeys> => {
-    const { accountId, keys } = await listJiraPropertyKeys(context(request), selector(request, reply));
-    const base = `${request.site.baseUrl}/rest/api/${version}/user/properties`;
+    const { accountId, keys } = await properties.listKeys(
+      request.principal,
+      request.site.settings,
+      readUserSelector(request, reply),
+    );
+    const base = `${request.site.baseUrl}${jiraApi(version)}/user/properties`;
     const user = `?accountId=${encodeURIComponent(accountId)}`;
     return { keys: keys.map((key) => ({ key, self: `${base}/${encodeURIComponent(key)}${user}` })) };
   };
@@ -110,7 +106,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     async (request, reply) => {
       const { propertyKey } = request.params;
       if (propertyKey === '') return listKeys(request, reply);
-      return getJiraProperty(context(request), selector(request, reply), propertyKey);
+      return properties.get(request.principal, request.site.settings, readUserSelector(request, reply), propertyKey);
     },
   );
 
@@ -136,9 +132,10 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     async (request, reply) => {
       // Without a Content-Type there was no body (a body without one is refused while parsing).
       const body = request.headers['content-type'] === undefined ? undefined : request.body;
-      const outcome = await setJiraProperty(
-        context(request),
-        selector(request, reply),
+      const outcome = await properties.set(
+        request.principal,
+        request.site.settings,
+        readUserSelector(request, reply),
         request.params.propertyKey,
         body,
       );
@@ -165,7 +162,12 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
       config: { access: { kind: 'product', operation: 'jira.deleteUserProperty' } },
     },
     async (request, reply) => {
-      await deleteJiraProperty(context(request), selector(request, reply), request.params.propertyKey);
+      await properties.delete(
+        request.principal,
+        request.site.settings,
+        readUserSelector(request, reply),
+        request.params.propertyKey,
+      );
       return reply.code(204).send();
     },
   );

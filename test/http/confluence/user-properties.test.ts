@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Compile } from 'typebox/compile';
+import { BODY_LIMIT_BYTES } from '../../../src/http/json-body.ts';
 import { UserPropertySchema } from '../../../src/schemas/user-properties.ts';
 import { basic, type Fixture, jwtHeader, startFixture } from '../../helpers/fixture.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
@@ -256,7 +257,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test('413: bodies over 1 MiB', async () => {
-      const big = JSON.stringify({ value: { s: 'x'.repeat(1024 * 1024) } });
+      const big = JSON.stringify({ value: { s: 'x'.repeat(BODY_LIMIT_BYTES) } });
       const response = await fx.app.inject({
         method: 'POST',
         url: path(MIA, 'big'),

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadSeed } from '../../../src/domain/seed.ts';
 import { initialsOf } from '../../../src/http/avatars.ts';
+import { CONFLUENCE_API, CONFLUENCE_API_ALIAS } from '../../../src/http/paths.ts';
 import {
   APPS,
   basic,
@@ -25,7 +26,7 @@ import { assertConfluenceError, assertNoStackTrace } from '../../helpers/securit
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
 const BASE = 'http://userplane.test/wiki';
-const API = '/wiki/rest/api';
+const API = CONFLUENCE_API;
 const WARNING = '299 - "Deprecated API"';
 const { ada, grace } = DIRECTORY_USERS;
 const { mailer, unapproved, emailOnly } = DIRECTORY_APPS;
@@ -734,7 +735,7 @@ for (const kind of STORE_KINDS) {
       ];
 
       test('with anonymousAccess on, anonymous callers read users and groups under both prefixes, and nothing else', async () => {
-        for (const prefix of [API, '/rest/api']) {
+        for (const prefix of [API, CONFLUENCE_API_ALIAS]) {
           for (const path of readable) {
             const response = await get(`${prefix}${path}`, {}, open);
             assert.equal(response.statusCode, 200, `${prefix}${path}: ${response.body}`);

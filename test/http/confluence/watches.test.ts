@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { CONFLUENCE_API, CONFLUENCE_API_ALIAS } from '../../../src/http/paths.ts';
 import { adminCaller } from '../../helpers/admin.ts';
 import {
   APPS,
@@ -27,7 +28,7 @@ import {
 import { assertConfluenceError, type Reply } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
-const API = '/wiki/rest/api';
+const API = CONFLUENCE_API;
 const MIA = USERS.mia.accountId;
 const NOAH = USERS.noah.accountId;
 const ADMIN = USERS.admin.accountId;
@@ -584,7 +585,7 @@ for (const kind of STORE_KINDS) {
       test('404: an empty path segment, before credentials', async () => {
         for (const what of ['content', 'label', 'space'] as const) {
           for (const method of ['GET', 'POST', 'DELETE'] as const) {
-            for (const prefix of ['/wiki/rest/api', '/rest/api']) {
+            for (const prefix of [CONFLUENCE_API, CONFLUENCE_API_ALIAS]) {
               for (const headers of [{}, basic('mia'), { authorization: 'Digest x' }]) {
                 const response = await fx.app.inject({ method, url: `${prefix}/user/watch/${what}/`, headers });
                 assertConfluenceError(

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkSeed, loadSeed } from '../../../src/domain/seed.ts';
+import { BODY_LIMIT_BYTES } from '../../../src/http/json-body.ts';
 import { deleteUser } from '../../../src/store/users.ts';
 import { basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertJiraError, type Reply } from '../../helpers/security.ts';
@@ -202,7 +203,7 @@ for (const kind of STORE_KINDS) {
         assertJiraError(
           await get(url(v, 'k', `accountId=${'a'.repeat(128)}`), basic('admin')),
           404,
-          /The user a{128} does not exist/,
+          /No user with accountId a{128}$/,
         );
         assertJiraError(await get(url(v, 'k', `accountId=${'a'.repeat(128)}`)), 403, /only your own/);
         // Repeated parameters are not one user.
@@ -309,7 +310,7 @@ for (const kind of STORE_KINDS) {
         assertEmpty(await put(url(v, `deep-${v}`), JSON.stringify(fitsDepth)), 201);
         // Over 1 MiB: 413, the server's body limit.
         assertJiraError(
-          await put(url(v, key), JSON.stringify('x'.repeat(1024 * 1024))),
+          await put(url(v, key), JSON.stringify('x'.repeat(BODY_LIMIT_BYTES))),
           413,
           /larger than the 1 MiB limit/,
         );
@@ -365,39 +366,39 @@ for (const kind of STORE_KINDS) {
           assertJiraError(
             await get(url(v, 'k', 'accountId=712020:nobody'), headers),
             404,
-            /The user 712020:nobody does not exist/,
+            /No user with accountId 712020:nobody$/,
           );
         }
         assertJiraError(
           await get(url(v, undefined, 'accountId=712020:nobody'), basic('admin')),
           404,
-          /The user 712020:nobody does not exist/,
+          /No user with accountId 712020:nobody$/,
         );
         assertJiraError(
           await put(url(v, 'k', 'accountId=712020:nobody'), '{}', basic('admin')),
           404,
-          /The user 712020:nobody does not exist/,
+          /No user with accountId 712020:nobody$/,
         );
         assertJiraError(
           await del(url(v, 'k', 'accountId=712020:nobody'), basic('admin')),
           404,
-          /The user 712020:nobody does not exist/,
+          /No user with accountId 712020:nobody$/,
         );
         // An accountId that is not even well-formed names nobody.
         assertJiraError(
           await get(url(v, 'k', 'accountId=not%20an%20id'), basic('admin')),
           404,
-          /The user not an id does not exist/,
+          /No user with accountId not an id$/,
         );
         assertJiraError(
           await get(url(v, 'k', 'userKey=no-such-key'), basic('admin')),
           404,
-          /The user with userKey no-such-key does not exist/,
+          /No user with userKey no-such-key$/,
         );
         assertJiraError(
           await get(url(v, 'k', 'username=nobody'), basic('admin')),
           404,
-          /The user with username nobody does not exist/,
+          /No user with username nobody$/,
         );
       });
 
@@ -632,7 +633,7 @@ for (const kind of STORE_KINDS) {
       const target = url(3, 'soon-gone', `accountId=${doomed.accountId}`);
       assertEmpty(await put(target, '{}', basic('admin')), 201, USERS.admin.accountId);
       await deleteUser(fx.store.db, doomed.accountId);
-      assertJiraError(await get(target, basic('admin')), 404, /The user 712020:doomed does not exist/);
+      assertJiraError(await get(target, basic('admin')), 404, /No user with accountId 712020:doomed$/);
       await loadSeed(
         fx.store.db,
         fx.secrets,
