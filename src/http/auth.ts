@@ -87,8 +87,7 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
  * Callback style, and synchronous while the site and the credential's
  * outcome are cached, as they are for nearly every request: an async hook
  * would cost a promise and two trips through the microtask queue on every
- * protected request. The steps are module functions, not closures made per
- * request (tsx names every such closure, at a cost, on each creation).
+ * protected request.
  */
 function admitter(
   access: ProtectedAccess,
