@@ -25,6 +25,7 @@ import { registerJsonBody } from './http/json-body.ts';
 import { OAUTH_PREFIX, oauthRoutes } from './http/oauth.ts';
 import { DOCS_PREFIX, openApiRoutes, registerOpenApi } from './http/openapi.ts';
 import { validatorCompiler } from './http/validation.ts';
+import type { Clock } from './lib/ttl-cache.ts';
 import type { Database } from './store/schema.ts';
 
 /** docs/behaviour.md §5: request bodies over 1 MiB → 413. */
@@ -52,6 +53,8 @@ export interface AppOptions {
   /** From --base-url / BASE_URL, when given. */
   baseUrl?: string;
   logLevel?: string;
+  /** What the one-second caches of the site and of credentials read the time from (tests move it by hand). */
+  clock?: Clock;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -94,8 +97,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.log = log;
 
   // Without a configured or stored base URL, links name the address the server listens on (docs/behaviour.md §7).
-  const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app));
-  const authenticator = new Authenticator(options.db, options.secrets);
+  const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app), options.clock);
+  const authenticator = new Authenticator(options.db, options.secrets, options.clock);
 
   // First: the document generator collects every route registered after it.
   await registerOpenApi(app);

@@ -12,6 +12,7 @@ import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import type { Store } from '../../src/store/database.ts';
 import { readSite } from '../../src/store/site.ts';
+import { TestClock } from './clock.ts';
 import { freshStore, type StoreKind } from './stores.ts';
 
 export const BASE_URL = 'http://userplane.test';
@@ -89,6 +90,8 @@ export interface Fixture {
   app: FastifyInstance;
   store: Store;
   secrets: Secrets;
+  /** The app's cache clock: `fx.clock.pastCacheLifetime()` instead of waiting a second. */
+  clock: TestClock;
   close(): Promise<void>;
 }
 
@@ -96,11 +99,13 @@ export async function startFixture(kind: StoreKind, site: SeedFile['site'] = {})
   const store = await freshStore(kind);
   const secrets = new Secrets(SECRET_KEY);
   await loadSeed(store.db, secrets, fixtureSeed(site));
-  const app = await buildApp({ db: store.db, secrets, logLevel: 'silent' });
+  const clock = new TestClock();
+  const app = await buildApp({ db: store.db, secrets, logLevel: 'silent', clock });
   return {
     app,
     store,
     secrets,
+    clock,
     async close() {
       await app.close();
       await store.close();

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeSymmetric } from 'atlassian-jwt';
-import { adminCaller, pastAuthCache } from '../helpers/admin.ts';
+import { adminCaller } from '../helpers/admin.ts';
 import {
   APPS,
   BASE_URL,
@@ -688,7 +688,7 @@ for (const kind of STORE_KINDS) {
 
       test('the token lifetime is the site setting oauthTokenLifetimeSeconds', async () => {
         assert.equal((await admin('PATCH', '/site', { oauthTokenLifetimeSeconds: 600 })).statusCode, 200);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         try {
           const before = Date.now();
           const token = await assertIssued(
@@ -712,7 +712,7 @@ for (const kind of STORE_KINDS) {
           }
         } finally {
           assert.equal((await admin('PATCH', '/site', { oauthTokenLifetimeSeconds: 3600 })).statusCode, 200);
-          await pastAuthCache();
+          fx.clock.pastCacheLifetime();
         }
         // The seed file sets it too.
         const seeded = await startFixture(kind, { oauthTokenLifetimeSeconds: 120 });
@@ -984,16 +984,16 @@ for (const kind of STORE_KINDS) {
         // Used once, so its outcome is cached: revocation must still end it within a second (docs/behaviour.md §7).
         assert.equal((await get('/wiki/rest/api/user/current', asTemp)).statusCode, 200);
         assert.equal((await admin('PATCH', `/users/${temp}`, { active: false })).statusCode, 200);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         await rejectedEverywhere(asTemp, new RegExp(`^Bearer token rejected: user ${temp} is deactivated$`));
         // The app acting as itself is unaffected.
         assert.equal((await get('/wiki/rest/api/user/current', asApp)).statusCode, 200);
         // Reactivated: the same token works again until it expires (deactivation keeps data).
         assert.equal((await admin('PATCH', `/users/${temp}`, { active: true })).statusCode, 200);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         assert.equal((await get('/wiki/rest/api/user/current', asTemp)).statusCode, 200);
         assert.equal((await admin('DELETE', `/users/${temp}`)).statusCode, 204);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         await rejectedEverywhere(asTemp, /^Bearer token rejected: it is not valid or has expired$/);
         const stored = await fx.store.db
           .selectFrom('oauth_tokens')
@@ -1039,7 +1039,7 @@ for (const kind of STORE_KINDS) {
 
         // Without ACT_AS_USER, the asUser token ends; without WRITE, writes are refused.
         assert.equal((await admin('PATCH', `/apps/${app.key}`, { scopes: ['READ'] })).statusCode, 200);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         await rejectedEverywhere(
           asMia,
           /^Bearer token rejected: app com\.example\.doomed no longer holds the ACT_AS_USER scope$/,
@@ -1052,7 +1052,7 @@ for (const kind of STORE_KINDS) {
         );
 
         assert.equal((await admin('DELETE', `/apps/${app.key}`)).statusCode, 204);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         await rejectedEverywhere(asApp, /^Bearer token rejected: it is not valid or has expired$/);
         const stored = await fx.store.db
           .selectFrom('oauth_tokens')

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { botAccountId } from '../../../src/domain/apps.ts';
 import { insertProperty } from '../../../src/store/properties.ts';
-import { adminCaller, pastAuthCache } from '../../helpers/admin.ts';
+import { adminCaller } from '../../helpers/admin.ts';
 import { APPS, basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
@@ -217,7 +217,7 @@ for (const kind of STORE_KINDS) {
       assert.ok(!response.body.includes(rotated));
       assert.equal((await call('GET', `/users/${botAccountId(key)}`)).json().displayName, 'Renamed');
 
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(
         await fx.app.inject({ method: 'GET', url: propertyList, headers: jwtFor(key, SECRET, 'GET', propertyList) }),
         401,
@@ -325,7 +325,7 @@ for (const kind of STORE_KINDS) {
         [],
       );
 
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(
         await fx.app.inject({ method: 'GET', url, headers: jwtFor(key, SECRET, 'GET', url) }),
         401,

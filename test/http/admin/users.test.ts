@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { insertProperty } from '../../../src/store/properties.ts';
-import { ACCOUNT_ID, adminCaller, basicFor, pastAuthCache } from '../../helpers/admin.ts';
+import { ACCOUNT_ID, adminCaller, basicFor } from '../../helpers/admin.ts';
 import { basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
@@ -386,7 +386,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(deactivated.statusCode, 200);
       assert.equal(deactivated.json().active, false);
       assert.deepEqual(deactivated.json().groups, ['confluence-users'], 'memberships are kept');
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(
         await ownProperties(user.accountId, user.auth),
         401,
@@ -408,7 +408,7 @@ for (const kind of STORE_KINDS) {
 
       const reactivated = await call('PATCH', `/users/${user.accountId}`, { active: true });
       assert.equal(reactivated.json().active, true);
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       const again = await fx.app.inject({ method: 'GET', url: property, headers: user.auth });
       assert.equal(again.statusCode, 200, again.body);
       assert.deepEqual(again.json().value, { kept: true });
@@ -481,7 +481,7 @@ for (const kind of STORE_KINDS) {
 
       assertConfluenceError(await call('GET', `/users/${user.accountId}`), 404, /No user with accountId/);
       assertConfluenceError(await call('DELETE', `/users/${user.accountId}`), 404, /No user with accountId/);
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(await ownProperties(user.accountId, user.auth), 401, /email or API token is not valid/);
       // The email is free again.
       assert.equal((await call('POST', '/users', { email: user.email, displayName: 'Again' })).statusCode, 201);
