@@ -20,6 +20,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { basicAuth } from '../test/helpers/credentials.ts';
 import { freePort } from '../test/helpers/net.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -61,7 +62,7 @@ async function main(): Promise<number> {
   await waitUntilReady(`${yardstickUrl}/fixed`, yardstick);
   await waitUntilReady(`${url}/readyz`, userplane?.child);
 
-  const auth = { authorization: `Basic ${Buffer.from(`${args.email}:${args.token}`).toString('base64')}` };
+  const auth = basicAuth(args.email, args.token);
   const json = { ...auth, 'content-type': 'application/json' };
   // accountIds are [A-Za-z0-9:_-] (src/schemas/seed.ts), so they need no percent-encoding.
   const properties = `${url}/wiki/rest/api/user/${args['account-id']}/property`;

@@ -6,24 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
+import { encodeSymmetric } from 'atlassian-jwt';
 import { OPERATION_SCOPES, type OperationId, scopesAllow } from '../src/domain/scopes.ts';
 import { envelopeFor } from '../src/http/errors.ts';
 import { adminCaller } from './helpers/admin.ts';
+import { base64, basicAuth, bearer, connectJwt, connectJwtToken, queryStringHash } from './helpers/credentials.ts';
 import {
   APPS,
   type AppName,
   basic,
-  basicFor,
-  bearerHeader,
   bearerToken,
   cloudIdOf,
-  connectJwt,
   DIRECTORY_APPS,
   DIRECTORY_USERS,
   type Fixture,
-  jwtHeader,
-  jwtHeaderFor,
   loadDirectoryFixture,
   loadOAuthFixture,
   loadWatchFixture,
@@ -358,7 +354,6 @@ const WATCH_ROUTES: WatchRouteRow[] = DIRECTORY_PREFIXES.flatMap((prefix) =>
 
 const MIA = USERS.mia.accountId;
 const json = { 'content-type': 'application/json' };
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const now = () => Math.floor(Date.now() / 1000);
 
 let counter = 0;
@@ -409,7 +404,7 @@ for (const kind of STORE_KINDS) {
       const user = (Object.keys(USERS) as Array<keyof typeof USERS>).find(
         (name) => USERS[name].accountId === accountId,
       )!;
-      const headers = owner === 'user' ? basic(user) : jwtHeader(owner, 'POST', url);
+      const headers = owner === 'user' ? basic(user) : connectJwt(APPS[owner], 'POST', url);
       const response = await fx.app.inject({
         method: 'POST',
         url,
@@ -461,7 +456,7 @@ for (const kind of STORE_KINDS) {
         const method = route.method as Method | 'HEAD';
         const credentials: Array<Record<string, string>> = [
           {},
-          { authorization: `Basic ${b64('mia@example.com:not-the-token')}` },
+          basicAuth('mia@example.com', 'not-the-token'),
           { authorization: 'JWT not-a-token' },
           { authorization: 'Bearer not-a-token' },
         ];
@@ -490,28 +485,16 @@ for (const kind of STORE_KINDS) {
           );
 
           const invalid = /Basic authentication failed: the email or API token is not valid/;
-          assertCredentialRejected(
-            await call(row, key, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }),
-            invalid,
-          );
-          assertCredentialRejected(
-            await call(row, key, { authorization: `Basic ${b64(`${USERS.noah.email}:${USERS.mia.token}`)}` }),
-            invalid,
-          );
-          assertCredentialRejected(
-            await call(row, key, { authorization: `Basic ${b64(`unknown@example.com:${USERS.mia.token}`)}` }),
-            invalid,
-          );
+          assertCredentialRejected(await call(row, key, basicAuth(USERS.mia.email, 'wrong-token-000')), invalid);
+          assertCredentialRejected(await call(row, key, basicAuth(USERS.noah.email, USERS.mia.token)), invalid);
+          assertCredentialRejected(await call(row, key, basicAuth('unknown@example.com', USERS.mia.token)), invalid);
 
           const malformed = /Basic authentication failed: expected base64\(email:apiToken\)/;
           assertCredentialRejected(
-            await call(row, key, { authorization: `Basic ${b64(`${USERS.mia.email}${USERS.mia.token}`)}` }),
+            await call(row, key, { authorization: `Basic ${base64(`${USERS.mia.email}${USERS.mia.token}`)}` }),
             malformed,
           );
-          assertCredentialRejected(
-            await call(row, key, { authorization: `Basic ${b64(`:${USERS.mia.token}`)}` }),
-            malformed,
-          );
+          assertCredentialRejected(await call(row, key, basicAuth('', USERS.mia.token)), malformed);
           assertCredentialRejected(await call(row, key, { authorization: 'Basic' }), malformed);
 
           // A deactivated user's valid token (docs/behaviour.md §2), on their own data.
@@ -520,7 +503,7 @@ for (const kind of STORE_KINDS) {
             /the account is deactivated/,
           );
 
-          const token = connectJwt('notes', row.method, urlOf(row, key));
+          const token = connectJwtToken(APPS.notes, row.method, urlOf(row, key));
           assertCredentialRejected(
             await call(row, key, basic('mia'), { query: `?jwt=${token}` }),
             /Send one credential: both an Authorization header and a jwt query parameter/,
@@ -539,9 +522,8 @@ for (const kind of STORE_KINDS) {
         test('401: Connect JWTs that are expired, for another request, forged or malformed', async () => {
           const key = await prepare(row, 'notes');
           const url = urlOf(row, key);
-          const jwt = (claims: Record<string, unknown>, secret?: string) => ({
-            authorization: `JWT ${connectJwt('notes', row.method, url, claims, secret)}`,
-          });
+          const jwt = (claims: Record<string, unknown>, secret?: string) =>
+            connectJwt(APPS.notes, row.method, url, claims, secret);
           const rejected = async (headers: Record<string, string>, pattern: RegExp, query?: string) =>
             assertCredentialRejected(await call(row, key, headers, { query }), pattern);
 
@@ -550,19 +532,19 @@ for (const kind of STORE_KINDS) {
           await rejected(
             {},
             /JWT rejected: the token has expired/,
-            `?jwt=${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 90 })}`,
+            `?jwt=${connectJwtToken(APPS.notes, row.method, url, { iat: now() - 300, exp: now() - 90 })}`,
           );
           await rejected(jwt({ exp: undefined }), /JWT rejected: the exp claim is missing or invalid/);
 
           // A qsh for another path, another method, or no qsh at all.
           await rejected(
             jwt({
-              qsh: createQueryStringHash(fromMethodAndUrl(row.method, urlOf(row, 'other-key', USERS.noah.accountId))),
+              qsh: queryStringHash(row.method, urlOf(row, 'other-key', USERS.noah.accountId)),
             }),
             /the qsh claim does not match this request/,
           );
           await rejected(
-            jwt({ qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', url)) }),
+            jwt({ qsh: queryStringHash(row.method === 'GET' ? 'DELETE' : 'GET', url) }),
             /the qsh claim does not match this request/,
           );
           await rejected(jwt({ qsh: 'deadbeef' }), /the qsh claim does not match this request/);
@@ -592,7 +574,7 @@ for (const kind of STORE_KINDS) {
             iss: APPS.notes.key,
             iat: now(),
             exp: now() + 180,
-            qsh: createQueryStringHash(fromMethodAndUrl(row.method, url)),
+            qsh: queryStringHash(row.method, url),
           };
           await rejected({ authorization: `JWT ${unsignedJwt(payload)}` }, /only HS256 is accepted/);
           await rejected(
@@ -603,9 +585,13 @@ for (const kind of STORE_KINDS) {
           await rejected({ authorization: 'JWT a.b.c' }, /the token is malformed/);
           await rejected({ authorization: 'JWT' }, /the token is malformed/);
           await rejected({}, /the token is malformed/, '?jwt=garbage');
-          await rejected({}, /Send one jwt query parameter/, `?jwt=${connectJwt('notes', row.method, url)}&jwt=x`);
+          await rejected(
+            {},
+            /Send one jwt query parameter/,
+            `?jwt=${connectJwtToken(APPS.notes, row.method, url)}&jwt=x`,
+          );
           // A tampered payload no longer matches its signature.
-          const [head, , signature] = connectJwt('notes', row.method, url).split('.');
+          const [head, , signature] = connectJwtToken(APPS.notes, row.method, url).split('.');
           const tampered = Buffer.from(
             JSON.stringify({ ...payload, iss: APPS.notes.key, exp: now() + 99999 }),
           ).toString('base64url');
@@ -624,24 +610,24 @@ for (const kind of STORE_KINDS) {
           };
           const header = (token: string) => ({ headers: { authorization: `JWT ${token}` } });
 
-          await accepted('a fresh JWT', (url) => header(connectJwt('notes', row.method, url)));
+          await accepted('a fresh JWT', (url) => header(connectJwtToken(APPS.notes, row.method, url)));
           await accepted('expired 10 s ago, within the 30 s leeway', (url) =>
-            header(connectJwt('notes', row.method, url, { iat: now() - 200, exp: now() - 10 })),
+            header(connectJwtToken(APPS.notes, row.method, url, { iat: now() - 200, exp: now() - 10 })),
           );
           await accepted('qsh on the other context path', (url) =>
-            header(connectJwt('notes', row.method, otherContext(url))),
+            header(connectJwtToken(APPS.notes, row.method, otherContext(url))),
           );
           await accepted('the jwt query parameter', (url) => ({
-            query: `?jwt=${connectJwt('notes', row.method, url)}`,
+            query: `?jwt=${connectJwtToken(APPS.notes, row.method, url)}`,
           }));
           await accepted('iss = clientKey', (url) =>
-            header(connectJwt('notes', row.method, url, { iss: APPS.notes.clientKey })),
+            header(connectJwtToken(APPS.notes, row.method, url, { iss: APPS.notes.clientKey })),
           );
           await accepted('aud = clientKey', (url) =>
-            header(connectJwt('notes', row.method, url, { aud: APPS.notes.clientKey })),
+            header(connectJwtToken(APPS.notes, row.method, url, { aud: APPS.notes.clientKey })),
           );
           await accepted('aud lists the clientKey', (url) =>
-            header(connectJwt('notes', row.method, url, { aud: ['other', APPS.notes.clientKey] })),
+            header(connectJwtToken(APPS.notes, row.method, url, { aud: ['other', APPS.notes.clientKey] })),
           );
         });
 
@@ -651,7 +637,7 @@ for (const kind of STORE_KINDS) {
           await createProperty('notes', key, { marker });
 
           const others: Array<[string, Record<string, string>]> = [
-            ['tasks', jwtHeader('tasks', row.method, urlOf(row, key))],
+            ['tasks', connectJwt(APPS.tasks, row.method, urlOf(row, key))],
             ['mia without an app', basic('mia')],
             // An admin shares mia's namespace "", where the create above already made the key.
             ...(row.needs === 'absent'
@@ -674,7 +660,7 @@ for (const kind of STORE_KINDS) {
             }
           }
           const own = `/wiki/rest/api/user/${MIA}/property/${key}`;
-          const notes = await fx.app.inject({ method: 'GET', url: own, headers: jwtHeader('notes', 'GET', own) });
+          const notes = await fx.app.inject({ method: 'GET', url: own, headers: connectJwt(APPS.notes, 'GET', own) });
           assert.equal(notes.statusCode, 200);
           assert.deepEqual(notes.json().value, { marker }, "the notes app's property is untouched");
         });
@@ -701,7 +687,7 @@ for (const kind of STORE_KINDS) {
 
         test(`scopes: an app holding only READ ${scopes.connect === 'READ' ? 'may call' : 'is refused'} this ${scopes.connect} operation`, async () => {
           const key = freshKey('scope');
-          const response = await call(row, key, jwtHeader('reader', row.method, urlOf(row, key)));
+          const response = await call(row, key, connectJwt(APPS.reader, row.method, urlOf(row, key)));
           if (scopes.connect === 'READ') {
             // The reader app cannot create, so its namespace is empty: 404 or an empty list.
             if (row.needs === 'existing') assertConfluenceError(response, 404, /does not exist/);
@@ -715,7 +701,7 @@ for (const kind of STORE_KINDS) {
             for (const scope of scopes.oauth) assert.ok(body.message.includes(scope), `the message names ${scope}`);
           }
           // Connect's nesting: WRITE covers READ, so the tasks app (WRITE only) passes every property operation.
-          const tasks = await call(row, key, jwtHeader('tasks', row.method, urlOf(row, key)));
+          const tasks = await call(row, key, connectJwt(APPS.tasks, row.method, urlOf(row, key)));
           assert.notEqual(tasks.statusCode, 403, tasks.body);
           assert.notEqual(tasks.statusCode, 401, tasks.body);
         });
@@ -743,18 +729,16 @@ for (const kind of STORE_KINDS) {
         // Properties are not among the routes anonymous callers may read (docs/behaviour.md §3).
         assertConfluenceError(await send({}), 401, /anonymous callers may only read users and groups/);
         assertCredentialRejected(
-          await send({ authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }),
+          await send(basicAuth('mia@example.com', 'wrong-token-000')),
           /email or API token is not valid/,
         );
         assertCredentialRejected(await send(basic('gone')), /deactivated/);
         assertCredentialRejected(
-          await send({
-            authorization: `JWT ${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 60 })}`,
-          }),
+          await send(connectJwt(APPS.notes, row.method, url, { iat: now() - 300, exp: now() - 60 })),
           /expired/,
         );
         assertCredentialRejected(
-          await send({}, `?jwt=${connectJwt('notes', row.method, url, { iat: now() - 300, exp: now() - 60 })}`),
+          await send({}, `?jwt=${connectJwtToken(APPS.notes, row.method, url, { iat: now() - 300, exp: now() - 60 })}`),
           /expired/,
         );
         assertCredentialRejected(await send({ authorization: 'JWT garbage' }), /malformed/);
@@ -793,7 +777,7 @@ for (const kind of STORE_KINDS) {
       row: DirectoryRouteRow,
       claims: Record<string, unknown> = {},
       url = qshTarget(urlOf(row)),
-    ) => jwtHeaderFor(app, row.method, url, claims);
+    ) => connectJwt(app, row.method, url, claims);
     /** The app that may call the row: any READ app, or the email-approved one. */
     const allowedApp = (row: DirectoryRouteRow) =>
       row.apps === 'email' ? mailer : { key: APPS.notes.key, sharedSecret: APPS.notes.sharedSecret };
@@ -817,7 +801,7 @@ for (const kind of STORE_KINDS) {
           );
           for (const on of [fx, open]) {
             assertCredentialRejected(
-              await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }, on),
+              await send(row, basicAuth(USERS.mia.email, 'wrong-token-000'), on),
               /the email or API token is not valid/,
             );
             assertCredentialRejected(await send(row, basic('gone'), on), /the account is deactivated/);
@@ -829,7 +813,7 @@ for (const kind of STORE_KINDS) {
               await send(row, { authorization: 'Bearer anything' }, on),
               /Bearer token rejected/,
             );
-            const token = connectJwt('notes', row.method, qshTarget(urlOf(row, on)));
+            const token = connectJwtToken(APPS.notes, row.method, qshTarget(urlOf(row, on)));
             const both = `${row.query}${row.query === '' ? '?' : '&'}jwt=${token}`;
             assertCredentialRejected(await send(row, basic('mia'), on, both), /Send one credential/);
           }
@@ -842,12 +826,12 @@ for (const kind of STORE_KINDS) {
           await rejected(jwtFor(app, row, { iat: now() - 300, exp: now() - 60 }), /the token has expired/);
           await rejected(
             jwtFor(app, row, {
-              qsh: createQueryStringHash(fromMethodAndUrl('GET', `${qshTarget(urlOf(row, fx, ''))}?other=1`)),
+              qsh: queryStringHash('GET', `${qshTarget(urlOf(row, fx, ''))}?other=1`),
             }),
             /the qsh claim does not match/,
           );
           await rejected(
-            jwtHeaderFor({ key: app.key, sharedSecret: APPS.tasks.sharedSecret }, row.method, qshTarget(urlOf(row))),
+            connectJwt({ key: app.key, sharedSecret: APPS.tasks.sharedSecret }, row.method, qshTarget(urlOf(row))),
             /the signature does not verify/,
           );
           await rejected(
@@ -921,7 +905,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(await read(DIRECTORY_USERS.ada.accountId, basic('noah')), DIRECTORY_USERS.ada.email);
       assert.equal(await read(DIRECTORY_USERS.grace.accountId, basic('admin')), '');
       assert.equal(
-        await read(DIRECTORY_USERS.grace.accountId, basicFor(DIRECTORY_USERS.grace)),
+        await read(
+          DIRECTORY_USERS.grace.accountId,
+          basicAuth(DIRECTORY_USERS.grace.email, DIRECTORY_USERS.grace.token),
+        ),
         DIRECTORY_USERS.grace.email,
       );
     });
@@ -963,7 +950,7 @@ for (const kind of STORE_KINDS) {
         payload: '{"active":false}',
       });
       assert.equal(deactivated.statusCode, 200, deactivated.body);
-      formerAdmin = { authorization: `Basic ${b64(`former-admin@example.com:${token.json().token}`)}` };
+      formerAdmin = basicAuth('former-admin@example.com', token.json().token);
     });
     after(() => Promise.all([fx, open].map((f) => f.close())));
 
@@ -999,11 +986,11 @@ for (const kind of STORE_KINDS) {
               /^Authentication required: the administration API is for site admins$/,
             );
             assertCredentialRejected(
-              await send(row, { authorization: `Basic ${b64(`${USERS.admin.email}:wrong-token-000`)}` }, on),
+              await send(row, basicAuth(USERS.admin.email, 'wrong-token-000'), on),
               /the email or API token is not valid/,
             );
             assertCredentialRejected(
-              await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:${USERS.admin.token}`)}` }, on),
+              await send(row, basicAuth(USERS.mia.email, USERS.admin.token), on),
               /the email or API token is not valid/,
             );
             assertCredentialRejected(
@@ -1019,7 +1006,7 @@ for (const kind of STORE_KINDS) {
           assertCredentialRejected(await send(row, formerAdmin), /the account is deactivated/);
           const both = await fx.app.inject({
             method: row.method,
-            url: `${urlOf(row)}?jwt=${connectJwt('notes', row.method, urlOf(row))}`,
+            url: `${urlOf(row)}?jwt=${connectJwtToken(APPS.notes, row.method, urlOf(row))}`,
             headers: basic('admin'),
           });
           assertCredentialRejected(both, /Send one credential/);
@@ -1030,11 +1017,11 @@ for (const kind of STORE_KINDS) {
           for (const user of ['mia', 'noah', 'outsider'] as const)
             assertConfluenceError(await send(row, basic(user)), 403, refused);
           for (const app of Object.keys(APPS) as AppName[]) {
-            assertConfluenceError(await send(row, jwtHeader(app, row.method, urlOf(row))), 403, refused);
+            assertConfluenceError(await send(row, connectJwt(APPS[app], row.method, urlOf(row))), 403, refused);
             // Also through the jwt query parameter.
             const viaQuery = await fx.app.inject({
               method: row.method,
-              url: `${urlOf(row)}?jwt=${connectJwt(app, row.method, urlOf(row))}`,
+              url: `${urlOf(row)}?jwt=${connectJwtToken(APPS[app], row.method, urlOf(row))}`,
             });
             assertConfluenceError(viaQuery, 403, refused);
           }
@@ -1088,7 +1075,7 @@ for (const kind of STORE_KINDS) {
           payload: row.body,
         });
       const jwtAs = (app: AppName, row: JiraRouteRow, url: string, claims: Record<string, unknown> = {}) =>
-        jwtHeader(app, row.method, qshTarget(url), claims);
+        connectJwt(APPS[app], row.method, qshTarget(url), claims);
 
       /** A key in the state the row needs, written by `writer` (Jira's namespace is the same for every writer). */
       async function prepare(
@@ -1102,7 +1089,7 @@ for (const kind of STORE_KINDS) {
         const user = (Object.keys(USERS) as Array<keyof typeof USERS>).find(
           (name) => USERS[name].accountId === accountId,
         )!;
-        const headers = writer === 'user' ? basic(user) : jwtHeader(writer, 'PUT', url);
+        const headers = writer === 'user' ? basic(user) : connectJwt(APPS[writer], 'PUT', url);
         const response = await fx.app.inject({
           method: 'PUT',
           url,
@@ -1143,11 +1130,11 @@ for (const kind of STORE_KINDS) {
             assertJiraError(anonymous, 401, /Authentication required: this site does not allow anonymous access/);
             assert.equal(anonymous.headers['x-aaccountid'], undefined);
             assertJiraCredentialRejected(
-              await call(row, url, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }),
+              await call(row, url, basicAuth(USERS.mia.email, 'wrong-token-000')),
               /the email or API token is not valid/,
             );
             assertJiraCredentialRejected(
-              await call(row, url, { authorization: `Basic ${b64(`${USERS.noah.email}:${USERS.mia.token}`)}` }),
+              await call(row, url, basicAuth(USERS.noah.email, USERS.mia.token)),
               /the email or API token is not valid/,
             );
             assertJiraCredentialRejected(
@@ -1159,7 +1146,7 @@ for (const kind of STORE_KINDS) {
               /the account is deactivated/,
             );
             assertJiraCredentialRejected(
-              await call(row, `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url))}`, basic('mia')),
+              await call(row, `${url}&jwt=${connectJwtToken(APPS.notes, row.method, qshTarget(url))}`, basic('mia')),
               /Send one credential/,
             );
             assertJiraCredentialRejected(
@@ -1181,7 +1168,7 @@ for (const kind of STORE_KINDS) {
             await rejected(
               {},
               /the token has expired/,
-              `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url), { iat: now() - 300, exp: now() - 90 })}`,
+              `${url}&jwt=${connectJwtToken(APPS.notes, row.method, qshTarget(url), { iat: now() - 300, exp: now() - 90 })}`,
             );
             // The user is in the query: a token for another user's record does not fit this one.
             await rejected(
@@ -1190,12 +1177,12 @@ for (const kind of STORE_KINDS) {
             );
             await rejected(
               jwtAs('notes', row, url, {
-                qsh: createQueryStringHash(fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(url))),
+                qsh: queryStringHash(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(url)),
               }),
               /the qsh claim does not match/,
             );
             await rejected(
-              { authorization: `JWT ${connectJwt('notes', row.method, qshTarget(url), {}, APPS.tasks.sharedSecret)}` },
+              connectJwt(APPS.notes, row.method, qshTarget(url), {}, APPS.tasks.sharedSecret),
               /the signature does not verify/,
             );
             await rejected(jwtAs('notes', row, url, { iss: 'com.example.unknown' }), /no app is installed/);
@@ -1203,7 +1190,7 @@ for (const kind of STORE_KINDS) {
             await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
             if (isGateway(row.pattern)) {
               // The qsh covers the path without the gateway prefix; one over the full path names another request.
-              await rejected(jwtHeader('notes', row.method, url), /the qsh claim does not match this request/);
+              await rejected(connectJwt(APPS.notes, row.method, url), /the qsh claim does not match this request/);
             }
           });
 
@@ -1218,7 +1205,7 @@ for (const kind of STORE_KINDS) {
                 'the jwt parameter',
                 (url: string) => ({
                   headers: {},
-                  target: `${url}&jwt=${connectJwt('notes', row.method, qshTarget(url))}`,
+                  target: `${url}&jwt=${connectJwtToken(APPS.notes, row.method, qshTarget(url))}`,
                 }),
               ],
             ] as Array<[string, (url: string) => { headers: Record<string, string>; target: string }]>) {
@@ -1306,7 +1293,7 @@ for (const kind of STORE_KINDS) {
             const url = `${row.pattern.replace(':cloudId', openCloudId).replace(':propertyKey', 'anon')}?accountId=${MIA}`;
             assertJiraError(await call(row, url, {}, open), 401, /anonymous callers may only read users and groups/);
             assertJiraCredentialRejected(
-              await call(row, url, { authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }, open),
+              await call(row, url, basicAuth('mia@example.com', 'wrong-token-000'), open),
               /email or API token is not valid/,
             );
             assertJiraCredentialRejected(await call(row, url, basic('gone'), open), /deactivated/);
@@ -1341,7 +1328,7 @@ for (const kind of STORE_KINDS) {
         const key = freshKey('gw-sec');
         if (row.needs !== 'existing') return key;
         const url = `/wiki/rest/api/user/${MIA}/property/${key}`;
-        const headers = owner === 'user' ? basic('mia') : jwtHeader('notes', 'POST', url);
+        const headers = owner === 'user' ? basic('mia') : connectJwt(APPS.notes, 'POST', url);
         const response = await fx.app.inject({
           method: 'POST',
           url,
@@ -1377,7 +1364,7 @@ for (const kind of STORE_KINDS) {
             const url = gatewayUrl(row, key);
             assertConfluenceError(await call(row, url, {}), 401, /does not allow anonymous access/);
             assertConfluenceError(
-              await call(row, url, { authorization: `Basic ${b64('mia@example.com:wrong-token-000')}` }),
+              await call(row, url, basicAuth('mia@example.com', 'wrong-token-000')),
               401,
               /email or API token is not valid/,
             );
@@ -1391,18 +1378,18 @@ for (const kind of STORE_KINDS) {
             const key = await prepare(row, 'notes');
             const url = gatewayUrl(row, key);
             assertConfluenceError(
-              await call(row, url, jwtHeader('notes', row.method, url)),
+              await call(row, url, connectJwt(APPS.notes, row.method, url)),
               401,
               /the qsh claim does not match this request/,
             );
-            const response = await call(row, url, jwtHeader('notes', row.method, qshTarget(url)));
+            const response = await call(row, url, connectJwt(APPS.notes, row.method, qshTarget(url)));
             assert.equal(response.statusCode, row.ok, response.body);
             // Another app's namespace does not hold the notes app's key.
             if (row.needs === 'existing') {
               const other = await prepare(row, 'notes');
               const otherUrl = gatewayUrl(row, other);
               assertConfluenceError(
-                await call(row, otherUrl, jwtHeader('tasks', row.method, qshTarget(otherUrl))),
+                await call(row, otherUrl, connectJwt(APPS.tasks, row.method, qshTarget(otherUrl))),
                 404,
                 /does not exist/,
               );
@@ -1412,7 +1399,7 @@ for (const kind of STORE_KINDS) {
           test('scopes: the reader app (READ) is refused anything more', async () => {
             const key = freshKey('gw-scope');
             const url = gatewayUrl(row, key);
-            const response = await call(row, url, jwtHeader('reader', row.method, qshTarget(url)));
+            const response = await call(row, url, connectJwt(APPS.reader, row.method, qshTarget(url)));
             if (OPERATION_SCOPES[row.operation].connect === 'READ')
               assert.notEqual(response.statusCode, 403, response.body);
             else assertConfluenceError(response, 403, /App com\.example\.reader lacks the scope for this operation/);
@@ -1456,7 +1443,7 @@ for (const kind of STORE_KINDS) {
         await expire(token);
         dead.push({
           label: `an expired ${label} token`,
-          headers: bearerHeader(token),
+          headers: bearer(token),
           pattern: /^Bearer token rejected: it has expired$/,
         });
       }
@@ -1500,17 +1487,17 @@ for (const kind of STORE_KINDS) {
       dead.push(
         {
           label: 'a token of a deleted app',
-          headers: bearerHeader(doomedApp),
+          headers: bearer(doomedApp),
           pattern: /^Bearer token rejected: it is not valid or has expired$/,
         },
         {
           label: 'an asUser token of a deactivated user',
-          headers: bearerHeader(asDeactivated),
+          headers: bearer(asDeactivated),
           pattern: new RegExp(`^Bearer token rejected: user ${deactivated} is deactivated$`),
         },
         {
           label: 'an asUser token of a deleted user',
-          headers: bearerHeader(asDeleted),
+          headers: bearer(asDeleted),
           pattern: /^Bearer token rejected: it is not valid or has expired$/,
         },
       );
@@ -1523,7 +1510,7 @@ for (const kind of STORE_KINDS) {
       const cacheKey = `${grant} ${scopes.join(' ')}`;
       let headers = tokens.get(cacheKey);
       if (!headers) {
-        headers = bearerHeader(
+        headers = bearer(
           await bearerToken(fx, 'oauth', { scope: scopes.join(' '), ...(grant === 'asUser' && { asUser: MIA }) }),
         );
         tokens.set(cacheKey, headers);
@@ -1601,7 +1588,7 @@ for (const kind of STORE_KINDS) {
     });
 
     test("the administration API refuses every bearer token with 403, an impersonated admin's included", async () => {
-      const asAdmin = bearerHeader(await bearerToken(fx, 'oauth', { asUser: USERS.admin.accountId }));
+      const asAdmin = bearer(await bearerToken(fx, 'oauth', { asUser: USERS.admin.accountId }));
       const asApp = await tokenFor('asApp', OAUTH_APPS.oauth.scopes);
       for (const { method, url: pattern, access } of fx.app.routeAccess) {
         if (access.kind !== 'admin' || method === 'HEAD') continue;
@@ -1651,7 +1638,7 @@ for (const kind of STORE_KINDS) {
         headers: row.method !== 'GET' && options.xsrf !== false ? { ...XSRF, ...headers } : headers,
       });
     const jwtAs = (app: AppName, row: WatchRouteRow, query = '', claims: Record<string, unknown> = {}) =>
-      jwtHeader(app, row.method, qshTarget(urlOf(row, query)), claims);
+      connectJwt(APPS[app], row.method, qshTarget(urlOf(row, query)), claims);
     const assertOk = (row: WatchRouteRow, response: Reply, who: string) => {
       assert.equal(response.statusCode, row.ok, `${who}: ${response.body}`);
       if (row.ok === 200) assert.equal(typeof response.json().watching, 'boolean', who);
@@ -1683,7 +1670,7 @@ for (const kind of STORE_KINDS) {
           // Before the XSRF check, too.
           assertConfluenceError(await send(row, {}, { xsrf: false }), 401, /does not allow anonymous access/);
           assertCredentialRejected(
-            await send(row, { authorization: `Basic ${b64(`${USERS.mia.email}:wrong-token-000`)}` }),
+            await send(row, basicAuth(USERS.mia.email, 'wrong-token-000')),
             /the email or API token is not valid/,
           );
           assertCredentialRejected(await send(row, basic('gone')), /the account is deactivated/);
@@ -1692,7 +1679,7 @@ for (const kind of STORE_KINDS) {
             /Unsupported Authorization scheme "digest"/,
           );
           assertCredentialRejected(await send(row, { authorization: 'Bearer anything' }), /Bearer token rejected/);
-          const token = connectJwt('notes', row.method, qshTarget(urlOf(row)));
+          const token = connectJwtToken(APPS.notes, row.method, qshTarget(urlOf(row)));
           assertCredentialRejected(await send(row, basic('mia'), { query: `?jwt=${token}` }), /Send one credential/);
         });
 
@@ -1702,27 +1689,23 @@ for (const kind of STORE_KINDS) {
           await rejected(jwtAs('notes', row, '', { iat: now() - 300, exp: now() - 60 }), /the token has expired/);
           // A token for mia's watch does not fit the caller's own (the query is in the qsh).
           await rejected(
-            jwtHeader('notes', row.method, qshTarget(urlOf(row, `?accountId=${MIA}`))),
+            connectJwt(APPS.notes, row.method, qshTarget(urlOf(row, `?accountId=${MIA}`))),
             /the qsh claim does not match this request/,
           );
           await rejected(
             jwtAs('notes', row, '', {
-              qsh: createQueryStringHash(
-                fromMethodAndUrl(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(urlOf(row))),
-              ),
+              qsh: queryStringHash(row.method === 'GET' ? 'DELETE' : 'GET', qshTarget(urlOf(row))),
             }),
             /the qsh claim does not match/,
           );
           await rejected(
-            {
-              authorization: `JWT ${connectJwt('notes', row.method, qshTarget(urlOf(row)), {}, APPS.tasks.sharedSecret)}`,
-            },
+            connectJwt(APPS.notes, row.method, qshTarget(urlOf(row)), {}, APPS.tasks.sharedSecret),
             /the signature does not verify/,
           );
           await rejected(jwtAs('notes', row, '', { iss: 'com.example.unknown' }), /no app is installed/);
           await rejected({ authorization: 'JWT garbage' }, /the token is malformed/);
           if (row.pattern.startsWith('/ex/')) {
-            await rejected(jwtHeader('notes', row.method, urlOf(row)), /the qsh claim does not match this request/);
+            await rejected(connectJwt(APPS.notes, row.method, urlOf(row)), /the qsh claim does not match this request/);
           }
         });
 
@@ -1730,10 +1713,10 @@ for (const kind of STORE_KINDS) {
           const url = qshTarget(urlOf(row));
           const other = url.startsWith('/wiki/') ? url.slice('/wiki'.length) : `/wiki${url}`;
           assertOk(row, await send(row, jwtAs('notes', row)), 'the header');
-          assertOk(row, await send(row, jwtHeader('notes', row.method, other)), 'the other context path');
+          assertOk(row, await send(row, connectJwt(APPS.notes, row.method, other)), 'the other context path');
           assertOk(
             row,
-            await send(row, {}, { query: `?jwt=${connectJwt('notes', row.method, url)}` }),
+            await send(row, {}, { query: `?jwt=${connectJwtToken(APPS.notes, row.method, url)}` }),
             'the jwt parameter',
           );
         });

@@ -26,9 +26,5 @@ export function adminCaller(fx: () => Fixture): Call {
     });
 }
 
-export function basicFor(email: string, token: string): Record<string, string> {
-  return { authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}` };
-}
-
 export const ACCOUNT_ID = /^712020:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -40,10 +40,15 @@ export function connectJwtToken(
     iss: app.key,
     iat: now,
     exp: now + 180,
-    qsh: createQueryStringHash(fromMethodAndUrl(method, url)),
+    qsh: queryStringHash(method, url),
     ...claims,
   };
   return encodeSymmetric(payload, secret);
+}
+
+/** A request's `qsh` claim: a JWT bound to one request, or (as a claim override) to another. */
+export function queryStringHash(method: string, url: string): string {
+  return createQueryStringHash(fromMethodAndUrl(method, url));
 }
 
 /** The `Authorization: JWT …` header for this exact request (see `connectJwtToken`). */

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createAdminToken } from '../../../src/domain/admin/tokens.ts';
 import { MAX_CACHE_AGE_MS } from '../../../src/lib/ttl-cache.ts';
-import { adminCaller, basicFor, UUID } from '../../helpers/admin.ts';
+import { adminCaller, UUID } from '../../helpers/admin.ts';
+import { basicAuth } from '../../helpers/credentials.ts';
 import { type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
@@ -32,7 +33,7 @@ for (const kind of STORE_KINDS) {
       fx.app.inject({
         method: 'GET',
         url: `/wiki/rest/api/user/${user.accountId}/property`,
-        headers: basicFor(user.email, token),
+        headers: basicAuth(user.email, token),
       });
 
     test('POST …/tokens: 201 with the token shown once, no-store, and only its digest stored', async () => {
@@ -62,7 +63,7 @@ for (const kind of STORE_KINDS) {
       const bare = await fx.app.inject({
         method: 'POST',
         url: `/admin/api/users/${user.accountId}/tokens`,
-        headers: basicFor(USERS.admin.email, USERS.admin.token),
+        headers: basicAuth(USERS.admin.email, USERS.admin.token),
       });
       assert.equal(bare.statusCode, 201, bare.body);
       assert.equal(bare.json().name, 'API token');
