@@ -4,7 +4,7 @@
  * compiled one that production runs: the bench runs `npm run build` first), and
  * read against a yardstick (bench/yardstick.ts, bare Fastify) measured in the
  * same run, so the ratios mean something on any machine. A report only: no
- * test asserts timings (STYLE.md). Exits non-zero when a run saw connection
+ * test asserts timings. Exits non-zero when a run saw connection
  * errors or non-2xx responses, since its figures then measure the wrong thing.
  *
  *   npm run bench [-- --duration SECONDS --connections N]

@@ -15,6 +15,11 @@ export interface ConnectApp {
   sharedSecret: string;
 }
 
+/** Now in seconds since the epoch, as JWT claims count time. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
 export function basicAuth(email: string, token: string): Headers {
   return { authorization: `Basic ${base64(`${email}:${token}`)}` };
 }
@@ -35,7 +40,7 @@ export function connectJwtToken(
   claims: Record<string, unknown> = {},
   secret: string = app.sharedSecret,
 ): string {
-  const now = Math.floor(Date.now() / 1000);
+  const now = nowSeconds();
   const payload = {
     iss: app.key,
     iat: now,
