@@ -4,7 +4,7 @@
  * declared (src/http/auth.ts). A part of the suite takes the routes whose
  * operation its table below names, so a new prefix for an operation is walked
  * without a new row; a protected route whose operation is in no table fails
- * test/security/routes.test.ts until a row says how to call it.
+ * test/security/every-route.test.ts until a row says how to call it.
  */
 import { buildApp } from '../../src/app.ts';
 import type { OperationId } from '../../src/domain/scopes.ts';
@@ -59,7 +59,7 @@ export type Row<T> = T & { method: Method; pattern: string; operation: Operation
 
 /**
  * The served routes of the table's operations, in registration order. HEAD
- * is left out: Fastify serves it beside every GET, and routes.test.ts walks
+ * is left out: Fastify serves it beside every GET, and every-route.test.ts walks
  * it with the rest.
  */
 export function rowsOf<T>(served: readonly RouteAccessEntry[], table: OperationTable<T>): Array<Row<T>> {

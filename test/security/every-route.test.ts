@@ -1,18 +1,23 @@
 /**
- * The security suite for OAuth 2.0 bearer tokens (docs/behaviour.md §3) on EVERY
- * protected route the app serves, read from the routes' own declarations
- * (`app.routeAccess`), so a new route is walked without a new row: a token of
- * either grant lacking the route's scope is a 403 naming the scopes that would
- * have sufficed, a token holding any one of them passes the scope check, and
- * expired or revoked tokens are 401s. The administration API refuses every
- * bearer token with 403.
+ * The security suite (docs/behaviour.md §3) on EVERY protected route, read from the
+ * app's own route table (`app.routeAccess`), so a new route is walked
+ * without a new row:
+ * - the suite's reach: every protected route is walked by a part of
+ *   test/security/, the routes declared public are exactly the always-public
+ *   ones, and each table's operations are served under every prefix;
+ * - anonymous callers and bad credentials get 401, HEAD included;
+ * - OAuth 2.0 bearer tokens: a token of either grant lacking the route's
+ *   scope is a 403 naming the scopes that would have sufficed, a token
+ *   holding any one of them passes the scope check, expired or revoked
+ *   tokens are 401s, and the administration API refuses every bearer token
+ *   with 403.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OPERATION_SCOPES, scopesAllow } from '../../src/domain/scopes.ts';
 import { envelopeFor } from '../../src/http/errors.ts';
 import { adminCaller } from '../helpers/admin.ts';
-import { bearer } from '../helpers/credentials.ts';
+import { basicAuth, bearer } from '../helpers/credentials.ts';
 import {
   bearerToken,
   cloudIdOf,
@@ -22,11 +27,81 @@ import {
   startFixture,
   USERS,
 } from '../helpers/fixture.ts';
-import { assertConfluenceError, assertJiraError, assertNoStackTrace } from '../helpers/security.ts';
-import type { Method } from '../helpers/security-routes.ts';
+import { assertConfluenceError, assertJiraError, assertNoStackTrace, isPublicRoute } from '../helpers/security.ts';
+import { type Method, OPERATION_TABLES, routeTable } from '../helpers/security-routes.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
+const served = await routeTable();
 const MIA = USERS.mia.accountId;
+const describeRoute = ({ method, url }: { method: string; url: string }) => `${method} ${url}`;
+
+test('every protected route is walked: admin routes by admin.test.ts, product routes by a table', () => {
+  assert.ok(served.some(({ access }) => access.kind === 'admin'));
+  const unwalked = served
+    .filter(({ access }) => {
+      if (access.kind !== 'product') return access.kind !== 'public' && access.kind !== 'admin';
+      return !OPERATION_TABLES.some(({ table }) => access.operation in table);
+    })
+    .map(describeRoute);
+  assert.deepEqual(unwalked, [], 'give each operation a row in a table of test/helpers/security-routes.ts');
+});
+
+test('the routes declared public are exactly the always-public ones (docs/behaviour.md §3)', () => {
+  assert.ok(served.some(({ access }) => access.kind === 'public'));
+  const mismatched = served
+    .filter(({ method, url, access }) => (access.kind === 'public') !== isPublicRoute({ method, pattern: url }))
+    .map((route) => `${describeRoute(route)} declares ${route.access.kind}`);
+  assert.deepEqual(mismatched, []);
+});
+
+for (const { name, table, prefixes } of OPERATION_TABLES) {
+  test(`${name}: every operation is served under each of its prefixes`, () => {
+    for (const [operation, row] of Object.entries(table)) {
+      const patterns = served
+        .filter(
+          ({ method, access }) => method !== 'HEAD' && access.kind === 'product' && access.operation === operation,
+        )
+        .map(({ url }) => url);
+      assert.deepEqual(patterns.sort(), prefixes.map((prefix) => `${prefix}${row!.path}`).sort(), operation);
+    }
+  });
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`every protected route on ${kind}`, () => {
+    let fx: Fixture;
+    before(async () => {
+      fx = await startFixture(kind);
+    });
+    after(() => fx.close());
+
+    test('every protected route, HEAD included, is 401 for anonymous callers and bad credentials', async () => {
+      const cloudId = await cloudIdOf(fx);
+      for (const route of fx.app.routeAccess.filter(({ access }) => access.kind !== 'public')) {
+        const url = route.url
+          .replace(':cloudId', cloudId)
+          .replace(':userId', MIA)
+          .replace(/:[A-Za-z0-9_]+/g, 'x');
+        const method = route.method as Method | 'HEAD';
+        const credentials: Array<Record<string, string>> = [
+          {},
+          basicAuth('mia@example.com', 'not-the-token'),
+          { authorization: 'JWT not-a-token' },
+          { authorization: 'Bearer not-a-token' },
+        ];
+        for (const headers of credentials) {
+          const response = await fx.app.inject({ method, url, headers });
+          assert.equal(response.statusCode, 401, `${method} ${url} with ${JSON.stringify(headers)}: ${response.body}`);
+          const assertError = envelopeFor(url) === 'jira' ? assertJiraError : assertConfluenceError;
+          const anonymous = url.startsWith('/admin/api/')
+            ? /the administration API is for site admins/
+            : /does not allow anonymous access/;
+          if (method !== 'HEAD') assertError(response, 401, headers.authorization ? /./ : anonymous);
+        }
+      }
+    });
+  });
+}
 
 for (const kind of STORE_KINDS) {
   describe(`bearer tokens on every protected route on ${kind}`, () => {
