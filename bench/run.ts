@@ -1,16 +1,17 @@
 /**
  * `npm run bench`: throughput and latency of the hot user-property routes,
- * loaded with autocannon over loopback against a real server process, and
+ * loaded with autocannon over loopback against a real server process (the
+ * compiled one that production runs: the bench runs `npm run build` first), and
  * read against a yardstick (bench/yardstick.ts, bare Fastify) measured in the
  * same run, so the ratios mean something on any machine. A report only: no
- * test asserts timings (STYLE.md). Exits non-zero when a run saw connection
+ * test asserts timings. Exits non-zero when a run saw connection
  * errors or non-2xx responses, since its figures then measure the wrong thing.
  *
  *   npm run bench [-- --duration SECONDS --connections N]
  *   npm run bench -- --url URL [--email E --token T --account-id ID]   bench a running server
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { basicAuth } from '../test/helpers/credentials.ts';
 import { freePort } from '../test/helpers/net.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -53,14 +55,14 @@ async function main(): Promise<number> {
   const connections = positiveInteger(args.connections, '--connections');
 
   const yardstickPort = await freePort();
-  const yardstick = startChild(['bench/yardstick.ts', String(yardstickPort)]);
+  const yardstick = startChild(['--import', 'tsx', 'bench/yardstick.ts', String(yardstickPort)]);
   const yardstickUrl = `http://127.0.0.1:${yardstickPort}`;
   const userplane = args.url === undefined ? await startUserplane() : undefined;
   const url = userplane?.url ?? args.url!;
   await waitUntilReady(`${yardstickUrl}/fixed`, yardstick);
   await waitUntilReady(`${url}/readyz`, userplane?.child);
 
-  const auth = { authorization: `Basic ${Buffer.from(`${args.email}:${args.token}`).toString('base64')}` };
+  const auth = basicAuth(args.email, args.token);
   const json = { ...auth, 'content-type': 'application/json' };
   // accountIds are [A-Za-z0-9:_-] (src/schemas/seed.ts), so they need no percent-encoding.
   const properties = `${url}/wiki/rest/api/user/${args['account-id']}/property`;
@@ -121,8 +123,9 @@ async function startUserplane(): Promise<{ url: string; child: ChildProcess }> {
       ],
     }),
   );
+  build();
   const child = startChild([
-    'src/cli.ts',
+    'dist/cli.js',
     'serve',
     ...['--port', String(port), '--host', '127.0.0.1', '--base-url', url, '--log-level', 'warn'],
     ...['--database', `sqlite:${join(tmpDir, 'bench.db')}`, '--seed', seed],
@@ -130,9 +133,17 @@ async function startUserplane(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
+/** Compiles src/ to dist/, so the figures are those of the JavaScript production runs. */
+function build(): void {
+  process.stderr.write('bench: npm run build…\n');
+  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  if (result.status !== 0) throw new Error(`npm run build failed (${result.error ?? `exit ${result.status}`})`);
+}
+
+/** `args`: node's arguments. */
 function startChild(args: string[]): ChildProcess {
   // Its own process group: a Ctrl-C reaches only us, and we stop the children once, in cleanUp.
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,

@@ -35,6 +35,7 @@ import { oauthRoutes } from './http/oauth.ts';
 import { openApiRoutes, registerOpenApi } from './http/openapi.ts';
 import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
 import { validatorCompiler } from './http/validation.ts';
+import type { Clock } from './lib/ttl-cache.ts';
 import type { Database } from './store/schema.ts';
 
 export interface AppOptions {
@@ -43,6 +44,8 @@ export interface AppOptions {
   /** From --base-url / BASE_URL, when given. */
   baseUrl?: string;
   logLevel?: string;
+  /** What the one-second caches of the site and of credentials read the time from (tests move it by hand). */
+  clock?: Clock;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -85,8 +88,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.log = log;
 
   // Without a configured or stored base URL, links name the address the server listens on (docs/behaviour.md §7).
-  const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app));
-  const authenticator = new Authenticator(options.db, options.secrets);
+  const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app), options.clock);
+  const authenticator = new Authenticator(options.db, options.secrets, options.clock);
   const confluenceProperties = new ConfluencePropertyService(options.db);
   const jiraProperties = new JiraPropertyService(options.db);
   const directory = new DirectoryService(options.db);

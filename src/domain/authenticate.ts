@@ -8,7 +8,7 @@ import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
-import { TtlCache } from '../lib/ttl-cache.ts';
+import { type Clock, systemClock, TtlCache } from '../lib/ttl-cache.ts';
 import { groupNamesOf } from '../store/groups.ts';
 import { findOAuthTokenByDigest } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
@@ -36,14 +36,20 @@ const BEARER_INVALID = 'Bearer token rejected: it is not valid or has expired';
 const BEARER_EXPIRED = 'Bearer token rejected: it has expired';
 
 export class Authenticator {
-  readonly #basic = new TtlCache<string, Outcome<Principal>>();
-  readonly #bearer = new TtlCache<string, Outcome<BearerGrant>>();
-  readonly #apps = new TtlCache<string, App | undefined>();
+  readonly #basic: TtlCache<string, Outcome<Principal>>;
+  readonly #bearer: TtlCache<string, Outcome<BearerGrant>>;
+  readonly #apps: TtlCache<string, App | undefined>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: Secrets,
-  ) {}
+    /** The caches' clock; a token's own expiry is always checked against real time. */
+    clock: Clock = systemClock,
+  ) {
+    this.#basic = new TtlCache(clock);
+    this.#bearer = new TtlCache(clock);
+    this.#apps = new TtlCache(clock);
+  }
 
   /** `Authorization: Basic <credential>`, the credential being base64(email:apiToken). */
   basic(credential: string): MaybePromise<Principal> {

@@ -1,6 +1,6 @@
 /** The site (tenant) as requests see it, read at most once a second (docs/behaviour.md §7). */
 import type { Kysely } from 'kysely';
-import { TtlCache } from '../lib/ttl-cache.ts';
+import { type Clock, systemClock, TtlCache } from '../lib/ttl-cache.ts';
 import type { SiteSettings } from '../schemas/site.ts';
 import type { Database } from '../store/schema.ts';
 import { readSite } from '../store/site.ts';
@@ -21,7 +21,7 @@ export interface Site {
 }
 
 export class SiteService {
-  readonly #cache = new TtlCache<'site', Site>();
+  readonly #cache: TtlCache<'site', Site>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -29,7 +29,10 @@ export class SiteService {
     private readonly configuredBaseUrl: string | undefined,
     /** `http://HOST:PORT` of the listening server, when neither is set. */
     private readonly defaultBaseUrl: () => string,
-  ) {}
+    clock: Clock = systemClock,
+  ) {
+    this.#cache = new TtlCache(clock);
+  }
 
   current(): Site | Promise<Site> {
     return this.#cache.get('site', async () => {

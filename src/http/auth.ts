@@ -88,8 +88,7 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
  * the site and the credential's outcome are cached, as they are for nearly
  * every request; an async hook would cost a promise and two trips through
  * the microtask queue on every protected request. The steps are made once
- * per route and get the request as `andThen`'s context, so no closure is
- * made per request (tsx names every such closure, at a cost, on each creation).
+ * per route and get the request as `andThen`'s context.
  */
 function admitter(
   access: ProtectedAccess,

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { ConfluenceClient } from '../helpers/clients.ts';
+import { basicAuth } from '../helpers/credentials.ts';
 import { DIRECTORY_APPS, DIRECTORY_USERS, directorySeed, fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
@@ -118,7 +119,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(first.size, 4);
       assert.ok(first._links?.next, 'a next link while groups remain');
       const next = await (
-        await fetch(`${first._links!.base}${first._links!.next}`, { headers: { authorization: basicHeader() } })
+        await fetch(`${first._links!.base}${first._links!.next}`, { headers: basicAuth(mia.email, mia.token) })
       ).json();
       assert.deepEqual(
         next.results.map((g: { name: string }) => g.name),
@@ -177,9 +178,5 @@ for (const kind of STORE_KINDS) {
         ],
       );
     });
-
-    function basicHeader(): string {
-      return `Basic ${Buffer.from(`${mia.email}:${mia.token}`).toString('base64')}`;
-    }
   });
 }

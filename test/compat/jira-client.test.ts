@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { HttpException } from 'jira.js';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { Version2Client, Version3Client } from '../helpers/clients.ts';
+import { basicAuth } from '../helpers/credentials.ts';
 import { APPS, fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
@@ -128,7 +129,7 @@ for (const kind of STORE_KINDS) {
         // jira.js resolves to the body; the statuses are read here with fetch, on the same requests.
         const url = `${server.url}/rest/api/${version}/user/properties/status?accountId=${mia.accountId}`;
         const headers = {
-          authorization: `Basic ${Buffer.from(`${mia.email}:${mia.token}`).toString('base64')}`,
+          ...basicAuth(mia.email, mia.token),
           'content-type': 'application/json',
         };
         const created = await fetch(url, { method: 'PUT', headers, body: '{"n":1}' });

@@ -9,8 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import { basicAuth, connectJwt, connectJwtToken, type Headers } from '../helpers/credentials.ts';
 import { APPS, fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
@@ -34,63 +34,56 @@ for (const kind of STORE_KINDS) {
 
     const mia = USERS.mia;
     const propertyPath = (key: string) => `/wiki/rest/api/user/${mia.accountId}/property/${key}`;
-    const basicAuth = `Basic ${Buffer.from(`${mia.email}:${mia.token}`).toString('base64')}`;
-    function jwtFor(method: string, pathAndQuery: string): string {
-      const now = Math.floor(Date.now() / 1000);
-      const qsh = createQueryStringHash(fromMethodAndUrl(method, pathAndQuery));
-      return encodeSymmetric({ iss: APPS.notes.key, iat: now, exp: now + 60, qsh }, APPS.notes.sharedSecret);
-    }
-    const call = (method: string, path: string, authorization: string | undefined, body?: unknown) =>
+    const asMia = basicAuth(mia.email, mia.token);
+    const asNotes = (method: string, pathAndQuery: string) => connectJwt(APPS.notes, method, pathAndQuery);
+    const call = (method: string, path: string, credentials: Headers, body?: unknown) =>
       fetch(`${server.url}${path}`, {
         method,
-        headers: {
-          ...(authorization ? { authorization } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
+        headers: { ...credentials, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
 
     test('Basic auth: create, read, list, update and delete', async () => {
-      const created = await call('POST', propertyPath('live'), basicAuth, { value: { step: 1 } });
+      const created = await call('POST', propertyPath('live'), asMia, { value: { step: 1 } });
       assert.equal(created.status, 201);
       const body = await created.json();
       // With no base URL configured, links name the address the server listens on.
       assert.equal(body._links.base, `${server.url}/wiki`);
 
-      assert.deepEqual((await (await call('GET', propertyPath('live'), basicAuth)).json()).value, { step: 1 });
-      const list = await (await call('GET', `/wiki/rest/api/user/${mia.accountId}/property`, basicAuth)).json();
+      assert.deepEqual((await (await call('GET', propertyPath('live'), asMia)).json()).value, { step: 1 });
+      const list = await (await call('GET', `/wiki/rest/api/user/${mia.accountId}/property`, asMia)).json();
       assert.deepEqual(list.results, [{ key: 'live' }]);
-      assert.equal((await call('PUT', propertyPath('live'), basicAuth, { value: { step: 2 } })).status, 204);
-      assert.deepEqual((await (await call('GET', propertyPath('live'), basicAuth)).json()).value, { step: 2 });
-      assert.equal((await call('DELETE', propertyPath('live'), basicAuth)).status, 204);
-      assert.equal((await call('GET', propertyPath('live'), basicAuth)).status, 404);
+      assert.equal((await call('PUT', propertyPath('live'), asMia, { value: { step: 2 } })).status, 204);
+      assert.deepEqual((await (await call('GET', propertyPath('live'), asMia)).json()).value, { step: 2 });
+      assert.equal((await call('DELETE', propertyPath('live'), asMia)).status, 204);
+      assert.equal((await call('GET', propertyPath('live'), asMia)).status, 404);
     });
 
     test('Connect JWT from atlassian-jwt: the same calls land in the app namespace', async () => {
       const path = propertyPath('shared-key');
-      assert.equal((await call('POST', path, basicAuth, { value: { owner: 'mia' } })).status, 201);
+      assert.equal((await call('POST', path, asMia, { value: { owner: 'mia' } })).status, 201);
 
-      const created = await call('POST', path, `JWT ${jwtFor('POST', path)}`, { value: { owner: 'notes' } });
+      const created = await call('POST', path, asNotes('POST', path), { value: { owner: 'notes' } });
       assert.equal(created.status, 201);
-      const read = await call('GET', path, `JWT ${jwtFor('GET', path)}`);
+      const read = await call('GET', path, asNotes('GET', path));
       assert.deepEqual((await read.json()).value, { owner: 'notes' });
 
       const listPath = `/wiki/rest/api/user/${mia.accountId}/property?limit=10`;
-      const list = await (await call('GET', listPath, `JWT ${jwtFor('GET', listPath)}`)).json();
+      const list = await (await call('GET', listPath, asNotes('GET', listPath))).json();
       assert.deepEqual(list.results, [{ key: 'shared-key' }]);
 
       // The jwt query parameter, as Connect iframes and some clients send it.
-      const viaQuery = `${path}?jwt=${jwtFor('PUT', path)}`;
-      assert.equal((await call('PUT', viaQuery, undefined, { value: { owner: 'notes', v: 2 } })).status, 204);
-      assert.deepEqual((await (await call('GET', path, `JWT ${jwtFor('GET', path)}`)).json()).value, {
+      const viaQuery = `${path}?jwt=${connectJwtToken(APPS.notes, 'PUT', path)}`;
+      assert.equal((await call('PUT', viaQuery, {}, { value: { owner: 'notes', v: 2 } })).status, 204);
+      assert.deepEqual((await (await call('GET', path, asNotes('GET', path))).json()).value, {
         owner: 'notes',
         v: 2,
       });
 
       // The user's own property is untouched by the app's writes.
-      assert.deepEqual((await (await call('GET', path, basicAuth)).json()).value, { owner: 'mia' });
-      assert.equal((await call('DELETE', path, `JWT ${jwtFor('DELETE', path)}`)).status, 204);
-      assert.equal((await call('GET', path, basicAuth)).status, 200);
+      assert.deepEqual((await (await call('GET', path, asMia)).json()).value, { owner: 'mia' });
+      assert.equal((await call('DELETE', path, asNotes('DELETE', path))).status, 204);
+      assert.equal((await call('GET', path, asMia)).status, 200);
     });
   });
 }

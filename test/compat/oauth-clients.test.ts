@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { HttpException } from 'jira.js';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { ConfluenceClient, oauth2, Version2Client, Version3Client } from '../helpers/clients.ts';
+import { basicAuth } from '../helpers/credentials.ts';
 import { fixtureSeed, OAUTH_APPS, oauthSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { databaseUrl, freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
@@ -54,7 +55,7 @@ for (const kind of STORE_KINDS) {
       const response = await fetch(`${server.url}/oauth2/token`, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${Buffer.from(`${oauth.oauthClientId}:${oauth.clientSecret}`).toString('base64')}`,
+          ...basicAuth(oauth.oauthClientId, oauth.clientSecret),
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },

@@ -11,6 +11,7 @@ import { groupNamesOf } from '../../src/store/groups.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { readSite } from '../../src/store/site.ts';
 import { findUser } from '../../src/store/users.ts';
+import { basicAuth } from '../helpers/credentials.ts';
 import { freshLocation, freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets('bootstrap-test-secret-key-of-32-characters');
@@ -28,10 +29,6 @@ async function counts(db: Kysely<Database>): Promise<Record<string, number>> {
   }
   return out;
 }
-
-const basicAuth = (email: string, token: string) => ({
-  authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}`,
-});
 
 async function get(db: Kysely<Database>, url: string, headers: Record<string, string>) {
   const app = await buildApp({ db, secrets, logLevel: 'silent' });

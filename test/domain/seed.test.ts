@@ -4,7 +4,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import type { Kysely } from 'kysely';
 import { buildApp } from '../../src/app.ts';
 import { botAccountId } from '../../src/domain/apps.ts';
@@ -16,6 +15,7 @@ import { findProperty, replacePropertyValue } from '../../src/store/properties.t
 import type { Database } from '../../src/store/schema.ts';
 import { readSite } from '../../src/store/site.ts';
 import { findUser } from '../../src/store/users.ts';
+import { basicAuth, connectJwt } from '../helpers/credentials.ts';
 import { freshLocation, freshStore, STORE_KINDS, type StoreKind } from '../helpers/stores.ts';
 
 const SECRET_KEY = 'seed-test-secret-key-of-at-least-32-chars';
@@ -185,19 +185,6 @@ async function request(
   }
 }
 
-const basicAuth = (email: string, token: string) => ({
-  authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}`,
-});
-
-function connectJwt(iss: string, secret: string, method: string, url: string): Record<string, string> {
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = encodeSymmetric(
-    { iss, iat: now, exp: now + 180, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) },
-    secret,
-  );
-  return { authorization: `JWT ${jwt}` };
-}
-
 /** A JSON object nested `depth` levels deep. */
 const nested = (depth: number): string => `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
 
@@ -326,7 +313,12 @@ for (const kind of STORE_KINDS) {
 
       // The seeded shared secret verifies the app's Connect JWTs.
       const url = propertyUrl(MIA, 'theme');
-      const read = await request(db, 'GET', url, connectJwt('com.example.notes', NOTES_SECRET, 'GET', url));
+      const read = await request(
+        db,
+        'GET',
+        url,
+        connectJwt({ key: 'com.example.notes', sharedSecret: NOTES_SECRET }, 'GET', url),
+      );
       assert.equal(read.statusCode, 200);
       assert.deepEqual(read.json().value, { dark: true });
     });
@@ -485,7 +477,7 @@ watches:`,
         firstRun.db,
         'PUT',
         theme,
-        connectJwt('com.example.notes', NOTES_SECRET, 'PUT', theme),
+        connectJwt({ key: 'com.example.notes', sharedSecret: NOTES_SECRET }, 'PUT', theme),
         { value: { dark: false } },
       );
       assert.equal(byApp.statusCode, 204);

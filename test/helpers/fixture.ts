@@ -1,9 +1,9 @@
 /**
  * A site with known users and apps, loaded through the real seed loader,
  * and the real app built on it. Credentials are made the way clients make
- * them: Basic from email:token, Connect JWTs with the atlassian-jwt package.
+ * them, by test/helpers/credentials.ts.
  */
-import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
+import { encodeSymmetric } from 'atlassian-jwt';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { knownOAuthScopes } from '../../src/domain/scopes.ts';
@@ -12,6 +12,8 @@ import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import type { Store } from '../../src/store/database.ts';
 import { readSite } from '../../src/store/site.ts';
+import { TestClock } from './clock.ts';
+import { basicAuth, type Headers } from './credentials.ts';
 import { freshStore, type StoreKind } from './stores.ts';
 
 export const BASE_URL = 'http://userplane.test';
@@ -89,6 +91,8 @@ export interface Fixture {
   app: FastifyInstance;
   store: Store;
   secrets: Secrets;
+  /** The app's cache clock: `fx.clock.pastCacheLifetime()` instead of waiting a second. */
+  clock: TestClock;
   close(): Promise<void>;
 }
 
@@ -96,11 +100,13 @@ export async function startFixture(kind: StoreKind, site: SeedFile['site'] = {})
   const store = await freshStore(kind);
   const secrets = new Secrets(SECRET_KEY);
   await loadSeed(store.db, secrets, fixtureSeed(site));
-  const app = await buildApp({ db: store.db, secrets, logLevel: 'silent' });
+  const clock = new TestClock();
+  const app = await buildApp({ db: store.db, secrets, logLevel: 'silent', clock });
   return {
     app,
     store,
     secrets,
+    clock,
     async close() {
       await app.close();
       await store.close();
@@ -108,37 +114,9 @@ export async function startFixture(kind: StoreKind, site: SeedFile['site'] = {})
   };
 }
 
-export function basic(user: UserName): Record<string, string> {
-  const u = USERS[user];
-  return { authorization: `Basic ${Buffer.from(`${u.email}:${u.token}`).toString('base64')}` };
-}
-
-/** A Connect JWT for this exact request, as atlassian-connect-express builds one. */
-export function connectJwt(
-  app: AppName,
-  method: string,
-  url: string,
-  claims: Record<string, unknown> = {},
-  secret: string = APPS[app].sharedSecret,
-): string {
-  const now = Math.floor(Date.now() / 1000);
-  const payload = {
-    iss: APPS[app].key,
-    iat: now,
-    exp: now + 180,
-    qsh: createQueryStringHash(fromMethodAndUrl(method, url)),
-    ...claims,
-  };
-  return encodeSymmetric(payload, secret);
-}
-
-export function jwtHeader(
-  app: AppName,
-  method: string,
-  url: string,
-  claims: Record<string, unknown> = {},
-): Record<string, string> {
-  return { authorization: `JWT ${connectJwt(app, method, url, claims)}` };
+/** A fixture user's Basic header. */
+export function basic(user: UserName): Headers {
+  return basicAuth(USERS[user].email, USERS[user].token);
 }
 
 /**
@@ -223,28 +201,6 @@ export async function loadDirectoryFixture(fx: Fixture): Promise<void> {
   await loadSeed(fx.store.db, fx.secrets, directorySeed());
 }
 
-export function basicFor(user: { email: string; token: string }): Record<string, string> {
-  return { authorization: `Basic ${Buffer.from(`${user.email}:${user.token}`).toString('base64')}` };
-}
-
-/** A Connect JWT header for any app, such as those of DIRECTORY_APPS. */
-export function jwtHeaderFor(
-  app: { key: string; sharedSecret: string },
-  method: string,
-  url: string,
-  claims: Record<string, unknown> = {},
-): Record<string, string> {
-  const now = Math.floor(Date.now() / 1000);
-  const payload = {
-    iss: app.key,
-    iat: now,
-    exp: now + 180,
-    qsh: createQueryStringHash(fromMethodAndUrl(method, url)),
-    ...claims,
-  };
-  return { authorization: `JWT ${encodeSymmetric(payload, app.sharedSecret)}` };
-}
-
 /** The fixture site's cloudId, for the `/ex/{product}/{cloudId}` gateway paths (docs/behaviour.md §1). */
 export async function cloudIdOf(fx: Fixture): Promise<string> {
   const site = await readSite(fx.store.db);
@@ -300,16 +256,18 @@ export async function loadOAuthFixture(fx: Fixture): Promise<void> {
  * library atlassian-connect-express calls) builds it: HS256 with the shared
  * secret, `iss`/`sub` URNs, `tnt` = the site, `aud` = the authorization
  * server, 60 s of life. `claims` overrides or (with undefined) removes any.
+ * `appOrName`: a fixture app, or any app with an OAuth client id.
  */
 export function impersonationAssertion(
-  app: OAuthAppName,
+  appOrName: OAuthAppName | { oauthClientId: string; sharedSecret: string },
   accountId: string,
   claims: Record<string, unknown> = {},
-  secret: string = OAUTH_APPS[app].sharedSecret,
+  secret?: string,
 ): string {
+  const app = typeof appOrName === 'string' ? OAUTH_APPS[appOrName] : appOrName;
   const now = Math.floor(Date.now() / 1000);
   const payload: Record<string, unknown> = {
-    iss: `urn:atlassian:connect:clientid:${OAUTH_APPS[app].oauthClientId}`,
+    iss: `urn:atlassian:connect:clientid:${app.oauthClientId}`,
     tnt: BASE_URL,
     sub: `urn:atlassian:connect:useraccountid:${accountId}`,
     aud: 'https://oauth-2-authorization-server.services.atlassian.com',
@@ -318,7 +276,7 @@ export function impersonationAssertion(
     ...claims,
   };
   for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
-  return encodeSymmetric(payload, secret);
+  return encodeSymmetric(payload, secret ?? app.sharedSecret);
 }
 
 /** A bearer token from the fixture's token endpoint: asApp (client_credentials) or, with `asUser`, for that user. */
@@ -349,10 +307,6 @@ export async function bearerToken(
   if (response.statusCode !== 200)
     throw new Error(`POST /oauth2/token answered ${response.statusCode}: ${response.body}`);
   return response.json().access_token;
-}
-
-export function bearerHeader(token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}` };
 }
 
 /**

@@ -45,23 +45,22 @@ export interface CliResult {
   stderr: string;
 }
 
+/** How a child runs the CLI unless told otherwise: the TypeScript sources through tsx. */
+const SOURCE_CLI = ['--import', 'tsx', '--import', './test/helpers/response-check.ts', 'src/cli.ts'];
+
 export class CliProcess {
   stdout = '';
   stderr = '';
   readonly exited: Promise<CliResult>;
   readonly #child: ChildProcess;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    // The same schema check and response record as in the test process itself (test/run.ts).
-    this.#child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--import', './test/helpers/response-check.ts', 'src/cli.ts', ...args],
-      {
-        cwd: PROJECT_ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+  /** `cli`: node's arguments before the command's (default: the sources, with the same schema check as test/run.ts). */
+  constructor(args: string[], env: NodeJS.ProcessEnv, cli: string[] = SOURCE_CLI) {
+    this.#child = spawn(process.execPath, [...cli, ...args], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.#child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = once(this.#child, 'close').then(([code, signal]) => ({
@@ -108,8 +107,8 @@ export class CliProcess {
   }
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): CliProcess {
-  return new CliProcess(args, env);
+export function startCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), cli?: string[]): CliProcess {
+  return new CliProcess(args, env, cli);
 }
 
 /** Runs a command that should exit by itself; kills it and fails if it does not within `timeoutMs`. */
@@ -170,6 +169,4 @@ export function failed(result: CliResult, code: 1 | 2, pattern: RegExp): void {
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
 }
 
-export const basicAuth = (email: string, token: string) => ({
-  authorization: `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}`,
-});
+export { basicAuth } from './credentials.ts';

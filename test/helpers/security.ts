@@ -1,7 +1,7 @@
 /**
  * Helpers for the security and error-envelope suites: envelope assertions
- * (docs/behaviour.md §4), the stack-trace guard, the list of routes an app serves, and
- * the hand-made Connect JWTs atlassian-jwt refuses to build.
+ * (docs/behaviour.md §4), the stack-trace guard, the list of routes an app serves, the
+ * always-public routes, and the hand-made Connect JWTs atlassian-jwt refuses to build.
  */
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
@@ -76,24 +76,9 @@ export interface ServedRoute {
   pattern: string;
 }
 
-/**
- * Every method and path the app serves, read from `printRoutes()`: Fastify
- * has no other public way to list routes once they are registered, and
- * buildApp registers them before a test can add an `onRoute` hook.
- */
+/** Every method and path the app serves, from its own route table (`app.routeAccess`, src/http/auth.ts). */
 export function servedRoutes(app: FastifyInstance): ServedRoute[] {
-  const routes: ServedRoute[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^((?:[│ ] {3})*)[├└]── (.*?)(?: \(([^)]*)\))?$/.exec(line);
-    if (!match) continue;
-    const depth = match[1]!.length / 4;
-    stack.length = depth;
-    stack.push(match[2]!);
-    const pattern = stack.join('');
-    for (const method of match[3]?.split(', ') ?? []) routes.push({ method, pattern });
-  }
-  return routes;
+  return app.routeAccess.map(({ method, url }) => ({ method, pattern: url }));
 }
 
 /**
@@ -116,6 +101,22 @@ const PUBLIC_ROUTES = [
 
 export function isPublicRoute(route: ServedRoute): boolean {
   return PUBLIC_ROUTES.some((pattern) => pattern.test(route.pattern));
+}
+
+/** A 401 about a credential, in the Confluence envelope; none may read like the anonymous refusal (no fallback to anonymous). */
+export function assertCredentialRejected(response: Reply, pattern: RegExp): void {
+  const body = assertConfluenceError(response, 401, pattern);
+  assert.doesNotMatch(body.message, /anonymous/i, 'a bad credential was treated as no credential');
+}
+
+/** What a Connect qsh covers: the path without the gateway prefix (docs/behaviour.md §3). */
+export function qshTarget(url: string): string {
+  return url.replace(/^\/ex\/[^/]+\/[^/]+(?=\/)/, '');
+}
+
+/** The same request target with the `/wiki` context path toggled (docs/behaviour.md §3 accepts both in a qsh). */
+export function otherContext(url: string): string {
+  return url.startsWith('/wiki/') ? url.slice('/wiki'.length) : `/wiki${url}`;
 }
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { CONFLUENCE_API, CONFLUENCE_API_ALIAS } from '../../src/http/paths.ts';
-import { APPS, basic, cloudIdOf, type Fixture, jwtHeader, startFixture, USERS } from '../helpers/fixture.ts';
+import { connectJwt, connectJwtToken } from '../helpers/credentials.ts';
+import { APPS, basic, cloudIdOf, type Fixture, startFixture, USERS } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertJiraError } from '../helpers/security.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
@@ -240,24 +240,20 @@ for (const kind of STORE_KINDS) {
         const jira = gateway.includes('/ex/jira/');
         const method = jira ? 'PUT' : 'POST';
         const payload = jira ? '{"by":"notes"}' : '{"value":{"by":"notes"}}';
-        const created = await send(method, gateway, jwtHeader('notes', method, bare), payload);
+        const created = await send(method, gateway, connectJwt(APPS.notes, method, bare), payload);
         assert.equal(created.statusCode, 201, created.body);
-        const read = await send('GET', `${gateway}${gateway.includes('?') ? '&' : '?'}jwt=${jwt('GET', bare)}`, {});
+        const read = await send(
+          'GET',
+          `${gateway}${gateway.includes('?') ? '&' : '?'}jwt=${connectJwtToken(APPS.notes, 'GET', bare)}`,
+          {},
+        );
         assert.equal(read.statusCode, 200, read.body);
         // A qsh over the full gateway path names another request.
-        const full = await send('GET', gateway, jwtHeader('notes', 'GET', gateway));
+        const full = await send('GET', gateway, connectJwt(APPS.notes, 'GET', gateway));
         if (jira) assertJiraError(full, 401, /the qsh claim does not match this request/);
         else assertConfluenceError(full, 401, /the qsh claim does not match this request/);
-        assert.equal((await send('DELETE', gateway, jwtHeader('notes', 'DELETE', bare))).statusCode, 204);
+        assert.equal((await send('DELETE', gateway, connectJwt(APPS.notes, 'DELETE', bare))).statusCode, 204);
       }
     });
   });
-}
-
-function jwt(method: string, url: string): string {
-  const now = Math.floor(Date.now() / 1000);
-  return encodeSymmetric(
-    { iss: APPS.notes.key, iat: now, exp: now + 60, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) },
-    APPS.notes.sharedSecret,
-  );
 }

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeSymmetric } from 'atlassian-jwt';
 import { BODY_LIMIT_BYTES } from '../../src/http/json-body.ts';
-import { adminCaller, pastAuthCache } from '../helpers/admin.ts';
+import { adminCaller } from '../helpers/admin.ts';
+import { base64, basicAuth, bearer } from '../helpers/credentials.ts';
 import {
   APPS,
   BASE_URL,
   basic,
-  bearerHeader,
   bearerToken,
   cloudIdOf,
   type Fixture,
@@ -42,7 +42,6 @@ const MIA = USERS.mia.accountId;
 const NOAH = USERS.noah.accountId;
 const ADMIN = USERS.admin.accountId;
 const now = () => Math.floor(Date.now() / 1000);
-const b64 = (text: string) => Buffer.from(text).toString('base64');
 const { oauth, noImpersonation } = OAUTH_APPS;
 const credentials = (app: OAuthAppName) => ({
   client_id: OAUTH_APPS[app].oauthClientId,
@@ -160,14 +159,14 @@ for (const kind of STORE_KINDS) {
         await assertIssued(
           await form(
             { grant_type: 'client_credentials' },
-            { authorization: `Basic ${b64(`${noImpersonation.oauthClientId}:${noImpersonation.clientSecret}`)}` },
+            basicAuth(noImpersonation.oauthClientId, noImpersonation.clientSecret),
           ),
           'READ',
         );
         await assertIssued(
           await jsonBody(
             { grant_type: 'client_credentials' },
-            { authorization: `Basic ${b64(`${noImpersonation.oauthClientId}:${noImpersonation.clientSecret}`)}` },
+            basicAuth(noImpersonation.oauthClientId, noImpersonation.clientSecret),
           ),
           'READ',
         );
@@ -185,7 +184,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(created.statusCode, 201, created.body);
         const encoded = `${encodeURIComponent('acme:tools')}:${encodeURIComponent('s3cret+/= %')}`;
         await assertIssued(
-          await form({ grant_type: 'client_credentials' }, { authorization: `Basic ${b64(encoded)}` }),
+          await form({ grant_type: 'client_credentials' }, { authorization: `Basic ${base64(encoded)}` }),
           'READ',
         );
         await assertIssued(
@@ -278,12 +277,12 @@ for (const kind of STORE_KINDS) {
         );
         const both = await form(
           { grant_type: 'client_credentials', ...credentials('oauth') },
-          { authorization: `Basic ${b64(`${oauth.oauthClientId}:${oauth.clientSecret}`)}` },
+          basicAuth(oauth.oauthClientId, oauth.clientSecret),
         );
         assertTokenError(both, 400, 'invalid_request', /as HTTP Basic or as client_id and client_secret, not both/);
         const half = await form(
           { grant_type: 'client_credentials', client_id: oauth.oauthClientId },
-          { authorization: `Basic ${b64(`${oauth.oauthClientId}:${oauth.clientSecret}`)}` },
+          basicAuth(oauth.oauthClientId, oauth.clientSecret),
         );
         assertTokenError(half, 400, 'invalid_request', /not both/);
       });
@@ -306,7 +305,7 @@ for (const kind of STORE_KINDS) {
           // With HTTP Basic, the answer names the scheme (RFC 6749 §5.2).
           const viaBasic = await form(
             { grant_type: 'client_credentials' },
-            { authorization: `Basic ${b64(`${params.client_id}:${params.client_secret}`)}` },
+            basicAuth(params.client_id, params.client_secret),
           );
           assertTokenError(viaBasic, 401, 'invalid_client', failed, true);
         }
@@ -354,7 +353,7 @@ for (const kind of STORE_KINDS) {
 
       test('invalid_client 401 with WWW-Authenticate: malformed Basic, other Authorization schemes', async () => {
         assertTokenError(
-          await form({ grant_type: 'client_credentials' }, { authorization: `Basic ${b64('no-colon')}` }),
+          await form({ grant_type: 'client_credentials' }, { authorization: `Basic ${base64('no-colon')}` }),
           401,
           'invalid_client',
           /must be base64\(client_id:client_secret\)/,
@@ -414,7 +413,7 @@ for (const kind of STORE_KINDS) {
         await assertIssued(
           await form(
             { grant_type: JWT_BEARER, assertion: impersonationAssertion('oauth', MIA) },
-            { authorization: `Basic ${b64(`${oauth.oauthClientId}:${oauth.clientSecret}`)}` },
+            basicAuth(oauth.oauthClientId, oauth.clientSecret),
           ),
           allScopes('oauth'),
         );
@@ -689,7 +688,7 @@ for (const kind of STORE_KINDS) {
 
       test('the token lifetime is the site setting oauthTokenLifetimeSeconds', async () => {
         assert.equal((await admin('PATCH', '/site', { oauthTokenLifetimeSeconds: 600 })).statusCode, 200);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         try {
           const before = Date.now();
           const token = await assertIssued(
@@ -713,7 +712,7 @@ for (const kind of STORE_KINDS) {
           }
         } finally {
           assert.equal((await admin('PATCH', '/site', { oauthTokenLifetimeSeconds: 3600 })).statusCode, 200);
-          await pastAuthCache();
+          fx.clock.pastCacheLifetime();
         }
         // The seed file sets it too.
         const seeded = await startFixture(kind, { oauthTokenLifetimeSeconds: 120 });
@@ -752,12 +751,12 @@ for (const kind of STORE_KINDS) {
         assert.equal(await left(recent), 1);
         assert.equal(await left(old), 0);
         assertConfluenceError(
-          await get(`/wiki/rest/api/user/${MIA}/property`, bearerHeader(recent)),
+          await get(`/wiki/rest/api/user/${MIA}/property`, bearer(recent)),
           401,
           /^Bearer token rejected: it has expired$/,
         );
         assertConfluenceError(
-          await get(`/wiki/rest/api/user/${MIA}/property`, bearerHeader(old)),
+          await get(`/wiki/rest/api/user/${MIA}/property`, bearer(old)),
           401,
           /^Bearer token rejected: it is not valid or has expired$/,
         );
@@ -766,7 +765,7 @@ for (const kind of STORE_KINDS) {
 
     describe('an asApp token (client_credentials) on both products', () => {
       test("Confluence: the app's own namespace, any user's properties; the caller is the app's bot", async () => {
-        const token = bearerHeader(await bearerToken(fx, 'oauth'));
+        const token = bearer(await bearerToken(fx, 'oauth'));
         assert.equal((await createProperty(token, MIA, 'as-app')).statusCode, 201);
         assert.equal((await createProperty(token, ADMIN, 'as-app')).statusCode, 201);
         const read = await get(propertyUrl(MIA, 'as-app'), token);
@@ -789,7 +788,7 @@ for (const kind of STORE_KINDS) {
       });
 
       test("Jira: any user's properties, X-AAccountId is the bot", async () => {
-        const token = bearerHeader(await bearerToken(fx, 'oauth'));
+        const token = bearer(await bearerToken(fx, 'oauth'));
         const put = await putJira(token, NOAH, 'as-app');
         assert.equal(put.statusCode, 201, put.body);
         assert.equal(put.headers['x-aaccountid'], oauth.accountId);
@@ -800,7 +799,7 @@ for (const kind of STORE_KINDS) {
       });
 
       test("the email API answers an approved app's asApp token; /user/bulk refuses every app", async () => {
-        const token = bearerHeader(await bearerToken(fx, 'oauth'));
+        const token = bearer(await bearerToken(fx, 'oauth'));
         const email = await get(`/wiki/rest/api/user/email?accountId=${MIA}`, token);
         assert.equal(email.statusCode, 200, email.body);
         assert.equal(email.json().email, USERS.mia.email);
@@ -812,7 +811,7 @@ for (const kind of STORE_KINDS) {
       });
 
       test('scopes: only those granted at issue count, and the message names what would have sufficed', async () => {
-        const reading = bearerHeader(await bearerToken(fx, 'oauth', { scope: 'read:user.property:confluence' }));
+        const reading = bearer(await bearerToken(fx, 'oauth', { scope: 'read:user.property:confluence' }));
         assert.equal((await get(`/wiki/rest/api/user/${MIA}/property`, reading)).statusCode, 200);
         const refused = await createProperty(reading, MIA, 'narrow');
         assertConfluenceError(
@@ -830,17 +829,17 @@ for (const kind of STORE_KINDS) {
 
     describe('an asUser token (JWT-bearer) on both products', () => {
       test("Confluence: the user's own properties in the app's namespace; never another user's, an admin's included", async () => {
-        const asMia = bearerHeader(await bearerToken(fx, 'oauth', { asUser: MIA }));
+        const asMia = bearer(await bearerToken(fx, 'oauth', { asUser: MIA }));
         assert.equal((await createProperty(asMia, MIA, 'as-user')).statusCode, 201);
         // The app's namespace: the app acting as itself sees it, mia without an app does not.
-        const asApp = bearerHeader(await bearerToken(fx, 'oauth'));
+        const asApp = bearer(await bearerToken(fx, 'oauth'));
         assert.equal((await get(propertyUrl(MIA, 'as-user'), asApp)).statusCode, 200);
         assertConfluenceError(await get(propertyUrl(MIA, 'as-user'), basic('mia')), 404, /does not exist/);
         const onlyOwn = /You may not access the properties of user 712020:(noah|admin): only your own/;
         assertConfluenceError(await createProperty(asMia, NOAH, 'as-user'), 403, onlyOwn);
         assertConfluenceError(await get(`/wiki/rest/api/user/${ADMIN}/property`, asMia), 403, onlyOwn);
         // Impersonating an admin does not make the app an admin (docs/behaviour.md §3).
-        const asAdmin = bearerHeader(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
+        const asAdmin = bearer(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
         assertConfluenceError(
           await createProperty(asAdmin, NOAH, 'as-user'),
           403,
@@ -852,7 +851,7 @@ for (const kind of STORE_KINDS) {
       });
 
       test("Jira: the user's own record only; X-AAccountId is the user", async () => {
-        const asMia = bearerHeader(await bearerToken(fx, 'oauth', { asUser: MIA }));
+        const asMia = bearer(await bearerToken(fx, 'oauth', { asUser: MIA }));
         const own = await putJira(asMia, MIA, 'as-user');
         assert.equal(own.statusCode, 201, own.body);
         assert.equal(own.headers['x-aaccountid'], MIA);
@@ -863,19 +862,19 @@ for (const kind of STORE_KINDS) {
         const other = await putJira(asMia, NOAH, 'as-user');
         assertJiraError(other, 403, /You may not access the properties of user 712020:noah: only your own/);
         assert.equal(other.headers['x-aaccountid'], MIA);
-        const asAdmin = bearerHeader(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
+        const asAdmin = bearer(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
         assertJiraError(await get(jiraUrl(NOAH, 'as-user'), asAdmin), 403, /only your own/);
       });
 
       test('the impersonated user must be allowed to use the site; the email API refuses asUser with 400', async () => {
-        const asOutsider = bearerHeader(await bearerToken(fx, 'oauth', { asUser: USERS.outsider.accountId }));
+        const asOutsider = bearer(await bearerToken(fx, 'oauth', { asUser: USERS.outsider.accountId }));
         assertConfluenceError(
           await get('/wiki/rest/api/user/current', asOutsider),
           403,
           /User 712020:outsider may not use this site/,
         );
         assertJiraError(await get(jiraUrl(USERS.outsider.accountId, 'x'), asOutsider), 403, /may not use this site/);
-        const asMia = bearerHeader(await bearerToken(fx, 'oauth', { asUser: MIA }));
+        const asMia = bearer(await bearerToken(fx, 'oauth', { asUser: MIA }));
         assertConfluenceError(await get(`/wiki/rest/api/user/email?accountId=${MIA}`, asMia), 400, /./);
         assertConfluenceError(
           await get(`/wiki/rest/api/user/bulk?accountId=${MIA}`, asMia),
@@ -898,7 +897,7 @@ for (const kind of STORE_KINDS) {
       };
 
       test('asUser watches for that user: their own watches; naming another user needs them to be an admin', async () => {
-        const asMia = bearerHeader(await bearerToken(fx, 'oauth', { asUser: MIA }));
+        const asMia = bearer(await bearerToken(fx, 'oauth', { asUser: MIA }));
         const content = watchUrl('content', '1001');
         assert.equal((await send('POST', content, asMia)).statusCode, 204);
         assert.equal(await watching(content, asMia), true);
@@ -910,7 +909,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(await watching(content, basic('mia')), false);
 
         // An impersonated admin may name another user, as the admin could.
-        const asAdmin = bearerHeader(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
+        const asAdmin = bearer(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
         assert.equal((await send('POST', watchUrl('label', 'release', `?accountId=${NOAH}`), asAdmin)).statusCode, 204);
         assert.equal(await watching(watchUrl('label', 'release'), basic('noah')), true);
         assert.equal(
@@ -920,7 +919,7 @@ for (const kind of STORE_KINDS) {
       });
 
       test('asApp counts as admin: it may name any user; XSRF and scopes still apply', async () => {
-        const asApp = bearerHeader(await bearerToken(fx, 'oauth'));
+        const asApp = bearer(await bearerToken(fx, 'oauth'));
         const label = watchUrl('label', 'onboarding', `?accountId=${NOAH}`);
         assert.equal((await send('POST', label, asApp)).statusCode, 204);
         assert.equal(await watching(label, asApp), true);
@@ -933,7 +932,7 @@ for (const kind of STORE_KINDS) {
         );
         assert.equal((await send('DELETE', label, asApp)).statusCode, 204);
         // A token without a write scope may read watches, not change them.
-        const reading = bearerHeader(await bearerToken(fx, 'oauth', { scope: 'read:watcher:confluence' }));
+        const reading = bearer(await bearerToken(fx, 'oauth', { scope: 'read:watcher:confluence' }));
         assert.equal(await watching(label, reading), false);
         assertConfluenceError(
           await send('POST', label, reading),
@@ -954,7 +953,7 @@ for (const kind of STORE_KINDS) {
         for (const options of [{}, { asUser: MIA }]) {
           const token = await bearerToken(fx, 'oauth', options);
           await expire(token);
-          await rejectedEverywhere(bearerHeader(token), /^Bearer token rejected: it has expired$/);
+          await rejectedEverywhere(bearer(token), /^Bearer token rejected: it has expired$/);
         }
       });
 
@@ -962,14 +961,11 @@ for (const kind of STORE_KINDS) {
         const token = await bearerToken(fx, 'oauth');
         const tampered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
         for (const value of [tampered, `upb_${'A'.repeat(43)}`, token.slice(4), `${token}x`, 'garbage', '']) {
-          await rejectedEverywhere(
-            { authorization: `Bearer ${value}` },
-            /^Bearer token rejected: it is not valid or has expired$/,
-          );
+          await rejectedEverywhere(bearer(value), /^Bearer token rejected: it is not valid or has expired$/);
         }
         // A Bearer token and a jwt parameter at once.
         const url = `/wiki/rest/api/user/${MIA}/property`;
-        assertConfluenceError(await get(`${url}?jwt=x`, bearerHeader(token)), 401, /Send one credential/);
+        assertConfluenceError(await get(`${url}?jwt=x`, bearer(token)), 401, /Send one credential/);
       });
 
       test('revoked: the user deactivated or deleted, the app deleted or stripped of ACT_AS_USER; a used token ends within a second', async () => {
@@ -980,21 +976,21 @@ for (const kind of STORE_KINDS) {
         });
         assert.equal(created.statusCode, 201, created.body);
         const temp = created.json().accountId as string;
-        const asTemp = bearerHeader(await bearerToken(fx, 'oauth', { asUser: temp }));
-        const asApp = bearerHeader(await bearerToken(fx, 'oauth'));
+        const asTemp = bearer(await bearerToken(fx, 'oauth', { asUser: temp }));
+        const asApp = bearer(await bearerToken(fx, 'oauth'));
         // Used once, so its outcome is cached: revocation must still end it within a second (docs/behaviour.md §7).
         assert.equal((await get('/wiki/rest/api/user/current', asTemp)).statusCode, 200);
         assert.equal((await admin('PATCH', `/users/${temp}`, { active: false })).statusCode, 200);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         await rejectedEverywhere(asTemp, new RegExp(`^Bearer token rejected: user ${temp} is deactivated$`));
         // The app acting as itself is unaffected.
         assert.equal((await get('/wiki/rest/api/user/current', asApp)).statusCode, 200);
         // Reactivated: the same token works again until it expires (deactivation keeps data).
         assert.equal((await admin('PATCH', `/users/${temp}`, { active: true })).statusCode, 200);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         assert.equal((await get('/wiki/rest/api/user/current', asTemp)).statusCode, 200);
         assert.equal((await admin('DELETE', `/users/${temp}`)).statusCode, 204);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         await rejectedEverywhere(asTemp, /^Bearer token rejected: it is not valid or has expired$/);
         const stored = await fx.store.db
           .selectFrom('oauth_tokens')
@@ -1016,31 +1012,21 @@ for (const kind of STORE_KINDS) {
         };
         assert.equal((await admin('POST', '/apps', app)).statusCode, 201);
         const tokenOf = async (params: Record<string, string>) => (await form(params)).json().access_token as string;
-        const asApp = bearerHeader(
+        const asApp = bearer(
           await tokenOf({
             grant_type: 'client_credentials',
             client_id: app.oauthClientId,
             client_secret: app.clientSecret,
           }),
         );
-        const assertion = encodeSymmetric(
-          {
-            iss: `urn:atlassian:connect:clientid:${app.oauthClientId}`,
-            sub: `urn:atlassian:connect:useraccountid:${MIA}`,
-            tnt: BASE_URL,
-            aud: AUTH_SERVER,
-            iat: now(),
-            exp: now() + 60,
-          },
-          app.sharedSecret,
-        );
-        const asMia = bearerHeader(await tokenOf({ grant_type: JWT_BEARER, assertion }));
+        const assertion = impersonationAssertion(app, MIA);
+        const asMia = bearer(await tokenOf({ grant_type: JWT_BEARER, assertion }));
         assert.equal((await createProperty(asApp, MIA, 'doomed-1')).statusCode, 201);
         assert.equal((await createProperty(asMia, MIA, 'doomed-2')).statusCode, 201);
 
         // Without ACT_AS_USER, the asUser token ends; without WRITE, writes are refused.
         assert.equal((await admin('PATCH', `/apps/${app.key}`, { scopes: ['READ'] })).statusCode, 200);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         await rejectedEverywhere(
           asMia,
           /^Bearer token rejected: app com\.example\.doomed no longer holds the ACT_AS_USER scope$/,
@@ -1053,7 +1039,7 @@ for (const kind of STORE_KINDS) {
         );
 
         assert.equal((await admin('DELETE', `/apps/${app.key}`)).statusCode, 204);
-        await pastAuthCache();
+        fx.clock.pastCacheLifetime();
         await rejectedEverywhere(asApp, /^Bearer token rejected: it is not valid or has expired$/);
         const stored = await fx.store.db
           .selectFrom('oauth_tokens')

@@ -11,10 +11,11 @@ import { after, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { openStore } from '../../src/store/database.ts';
 import { findProperty, type Product } from '../../src/store/properties.ts';
+import { basicAuth } from '../helpers/credentials.ts';
 import { type CliProcess, startCli } from '../helpers/process.ts';
 
 const MIA = '712020:mia';
-const auth = { authorization: `Basic ${Buffer.from('mia@example.com:mia-durable-token').toString('base64')}` };
+const auth = basicAuth('mia@example.com', 'mia-durable-token');
 const json = { ...auth, 'content-type': 'application/json' };
 
 describe('SQLite durability', () => {

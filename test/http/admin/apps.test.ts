@@ -1,11 +1,11 @@
 /** Contract tests for /admin/api/apps (docs/behaviour.md §2, §9), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createQueryStringHash, encodeSymmetric, fromMethodAndUrl } from 'atlassian-jwt';
 import { botAccountId } from '../../../src/domain/apps.ts';
 import { insertProperty } from '../../../src/store/properties.ts';
-import { adminCaller, pastAuthCache } from '../../helpers/admin.ts';
-import { APPS, basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
+import { adminCaller } from '../../helpers/admin.ts';
+import { connectJwt } from '../../helpers/credentials.ts';
+import { APPS, basic, type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
@@ -14,14 +14,8 @@ const SECRET = 'a-brand-new-shared-secret-of-32-chars-or-more';
 const MIA = USERS.mia.accountId;
 
 /** A Connect JWT for `url`, signed with any secret: for apps the fixture does not know. */
-function jwtFor(iss: string, secret: string, method: string, url: string): Record<string, string> {
-  const now = Math.floor(Date.now() / 1000);
-  const token = encodeSymmetric(
-    { iss, iat: now, exp: now + 180, qsh: createQueryStringHash(fromMethodAndUrl(method, url)) },
-    secret,
-  );
-  return { authorization: `JWT ${token}` };
-}
+const jwtFor = (key: string, sharedSecret: string, method: string, url: string) =>
+  connectJwt({ key, sharedSecret }, method, url);
 
 for (const kind of STORE_KINDS) {
   describe(`admin API: apps on ${kind}`, () => {
@@ -217,7 +211,7 @@ for (const kind of STORE_KINDS) {
       assert.ok(!response.body.includes(rotated));
       assert.equal((await call('GET', `/users/${botAccountId(key)}`)).json().displayName, 'Renamed');
 
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(
         await fx.app.inject({ method: 'GET', url: propertyList, headers: jwtFor(key, SECRET, 'GET', propertyList) }),
         401,
@@ -281,7 +275,7 @@ for (const kind of STORE_KINDS) {
           await fx.app.inject({
             method: 'POST',
             url,
-            headers: { ...jwtHeader('notes', 'POST', url), ...json },
+            headers: { ...connectJwt(APPS.notes, 'POST', url), ...json },
             payload: '{"value":{"by":"notes"}}',
           })
         ).statusCode,
@@ -325,7 +319,7 @@ for (const kind of STORE_KINDS) {
         [],
       );
 
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(
         await fx.app.inject({ method: 'GET', url, headers: jwtFor(key, SECRET, 'GET', url) }),
         401,

@@ -1,7 +1,7 @@
 /** Contract tests for /admin/api/groups and memberships (docs/behaviour.md §2, §9), on both stores. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { adminCaller, pastAuthCache, UUID } from '../../helpers/admin.ts';
+import { adminCaller, UUID } from '../../helpers/admin.ts';
 import { basic, type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
@@ -157,14 +157,14 @@ for (const kind of STORE_KINDS) {
         (await call('PUT', `/groups/confluence-admins/members/${USERS.outsider.accountId}`)).statusCode,
         204,
       );
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assert.equal((await fx.app.inject({ method: 'GET', url, headers: basic('outsider') })).statusCode, 200);
       assert.equal((await call('GET', '/site', undefined, basic('outsider'))).statusCode, 200);
       assert.equal(
         (await call('DELETE', `/groups/confluence-admins/members/${USERS.outsider.accountId}`)).statusCode,
         204,
       );
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(await call('GET', '/site', undefined, basic('outsider')), 403, /Only site admins/);
     });
 

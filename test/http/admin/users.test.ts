@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { insertProperty } from '../../../src/store/properties.ts';
-import { ACCOUNT_ID, adminCaller, basicFor, pastAuthCache } from '../../helpers/admin.ts';
-import { basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
+import { ACCOUNT_ID, adminCaller } from '../../helpers/admin.ts';
+import { basicAuth, connectJwt } from '../../helpers/credentials.ts';
+import { APPS, basic, type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
@@ -47,7 +48,7 @@ for (const kind of STORE_KINDS) {
       const user = created.json();
       const token = await call('POST', `/users/${user.accountId}/tokens`, {});
       assert.equal(token.statusCode, 201, token.body);
-      return { ...user, auth: basicFor(email, token.json().token) };
+      return { ...user, auth: basicAuth(email, token.json().token) };
     }
 
     const ownProperties = (accountId: string, headers: Record<string, string>) =>
@@ -386,7 +387,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(deactivated.statusCode, 200);
       assert.equal(deactivated.json().active, false);
       assert.deepEqual(deactivated.json().groups, ['confluence-users'], 'memberships are kept');
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(
         await ownProperties(user.accountId, user.auth),
         401,
@@ -401,14 +402,15 @@ for (const kind of STORE_KINDS) {
       assert.equal(tokens.json().size, 1, 'tokens are kept');
       const appUrl = `/wiki/rest/api/user/${user.accountId}/property`;
       assert.equal(
-        (await fx.app.inject({ method: 'GET', url: appUrl, headers: jwtHeader('notes', 'GET', appUrl) })).statusCode,
+        (await fx.app.inject({ method: 'GET', url: appUrl, headers: connectJwt(APPS.notes, 'GET', appUrl) }))
+          .statusCode,
         200,
       );
       assert.equal((await call('GET', `/users/${user.accountId}`)).json().active, false);
 
       const reactivated = await call('PATCH', `/users/${user.accountId}`, { active: true });
       assert.equal(reactivated.json().active, true);
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       const again = await fx.app.inject({ method: 'GET', url: property, headers: user.auth });
       assert.equal(again.statusCode, 200, again.body);
       assert.deepEqual(again.json().value, { kept: true });
@@ -430,7 +432,7 @@ for (const kind of STORE_KINDS) {
           await fx.app.inject({
             method: 'POST',
             url: byApp,
-            headers: { ...jwtHeader('notes', 'POST', byApp), ...json },
+            headers: { ...connectJwt(APPS.notes, 'POST', byApp), ...json },
             payload: '{"value":{}}',
           })
         ).statusCode,
@@ -481,7 +483,7 @@ for (const kind of STORE_KINDS) {
 
       assertConfluenceError(await call('GET', `/users/${user.accountId}`), 404, /No user with accountId/);
       assertConfluenceError(await call('DELETE', `/users/${user.accountId}`), 404, /No user with accountId/);
-      await pastAuthCache();
+      fx.clock.pastCacheLifetime();
       assertConfluenceError(await ownProperties(user.accountId, user.auth), 401, /email or API token is not valid/);
       // The email is free again.
       assert.equal((await call('POST', '/users', { email: user.email, displayName: 'Again' })).statusCode, 201);

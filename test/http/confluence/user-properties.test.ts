@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { Compile } from 'typebox/compile';
 import { BODY_LIMIT_BYTES } from '../../../src/http/json-body.ts';
 import { UserPropertySchema } from '../../../src/schemas/user-properties.ts';
-import { basic, type Fixture, jwtHeader, startFixture } from '../../helpers/fixture.ts';
+import { connectJwt } from '../../helpers/credentials.ts';
+import { APPS, basic, type Fixture, startFixture } from '../../helpers/fixture.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
 const MIA = '712020:mia';
@@ -344,7 +345,7 @@ for (const kind of STORE_KINDS) {
 
     test('app isolation: the same key in two apps and in "" is three properties', async () => {
       const url = path(MIA, 'theme');
-      const asApp = (app: 'notes' | 'tasks', method: string) => jwtHeader(app, method, url);
+      const asApp = (app: 'notes' | 'tasks', method: string) => connectJwt(APPS[app], method, url);
       assert.equal((await send('POST', url, { value: { by: 'notes' } }, asApp('notes', 'POST'))).statusCode, 201);
       assert.equal((await send('POST', url, { value: { by: 'tasks' } }, asApp('tasks', 'POST'))).statusCode, 201);
       assert.equal((await send('POST', url, { value: { by: 'mia' } })).statusCode, 201);
@@ -380,17 +381,17 @@ for (const kind of STORE_KINDS) {
       assert.equal((await get(noahKey, basic('admin'))).statusCode, 200);
       assert.equal((await send('PUT', noahKey, { value: { by: 'admin' } }, basic('admin'))).statusCode, 204);
       assert.equal(
-        (await get(path('712020:noah', 'x'), jwtHeader('notes', 'GET', path('712020:noah', 'x')))).statusCode,
+        (await get(path('712020:noah', 'x'), connectJwt(APPS.notes, 'GET', path('712020:noah', 'x')))).statusCode,
         404,
       );
       assertConfluenceError(
-        await get(path('712020:nobody', 'x'), jwtHeader('notes', 'GET', path('712020:nobody', 'x'))),
+        await get(path('712020:nobody', 'x'), connectJwt(APPS.notes, 'GET', path('712020:nobody', 'x'))),
         404,
         /No user with accountId/,
       );
       const deactivated = path('712020:gone', 'kept');
       assert.equal(
-        (await send('POST', deactivated, { value: {} }, jwtHeader('notes', 'POST', deactivated))).statusCode,
+        (await send('POST', deactivated, { value: {} }, connectJwt(APPS.notes, 'POST', deactivated))).statusCode,
         201,
         "apps still write a deactivated user's properties",
       );

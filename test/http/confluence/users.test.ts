@@ -9,15 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { loadSeed } from '../../../src/domain/seed.ts';
 import { initialsOf } from '../../../src/http/avatars.ts';
 import { CONFLUENCE_API, CONFLUENCE_API_ALIAS } from '../../../src/http/paths.ts';
+import { basicAuth, connectJwt } from '../../helpers/credentials.ts';
 import {
   APPS,
   basic,
-  basicFor,
   DIRECTORY_APPS,
   DIRECTORY_USERS,
   type Fixture,
-  jwtHeader,
-  jwtHeaderFor,
   loadDirectoryFixture,
   startFixture,
   USERS,
@@ -103,7 +101,7 @@ for (const kind of STORE_KINDS) {
     const get = (url: string, headers: Headers = basic('mia'), on: Fixture = fx) =>
       on.app.inject({ method: 'GET', url, headers });
     /** A Connect JWT for exactly this request. */
-    const asApp = (app: { key: string; sharedSecret: string }, url: string) => jwtHeaderFor(app, 'GET', url);
+    const asApp = (app: { key: string; sharedSecret: string }, url: string) => connectJwt(app, 'GET', url);
     async function ok(url: string, headers: Headers = basic('mia'), on: Fixture = fx) {
       const response = await get(url, headers, on);
       assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
@@ -139,11 +137,12 @@ for (const kind of STORE_KINDS) {
       test('email visibility: own record, anyone, admins (Basic-auth admins only), private', async () => {
         const emailOf = async (target: string, headers: Headers, on: Fixture = fx) => {
           const url = `${API}/user?accountId=${target}`;
-          return (await ok(url, headers.authorization === 'app' ? jwtHeader('notes', 'GET', url) : headers, on)).email;
+          return (await ok(url, headers.authorization === 'app' ? connectJwt(APPS.notes, 'GET', url) : headers, on))
+            .email;
         };
         const app = { authorization: 'app' };
         // ada: anyone. Everybody but anonymous callers sees it.
-        for (const caller of [basic('mia'), basic('admin'), basicFor(ada), app])
+        for (const caller of [basic('mia'), basic('admin'), basicAuth(ada.email, ada.token), app])
           assert.equal(await emailOf(ada.accountId, caller), ada.email);
         assert.equal(await emailOf(ada.accountId, {}, open), '');
         // mia: admins (the default). Herself and Basic-auth admins.
@@ -153,7 +152,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(await emailOf(MIA, app), '');
         assert.equal(await emailOf(MIA, {}, open), '');
         // grace: private. Only herself, not even an admin.
-        assert.equal(await emailOf(grace.accountId, basicFor(grace)), grace.email);
+        assert.equal(await emailOf(grace.accountId, basicAuth(grace.email, grace.token)), grace.email);
         for (const caller of [basic('admin'), basic('noah'), app])
           assert.equal(await emailOf(grace.accountId, caller), '');
         assert.equal(await emailOf(grace.accountId, {}, open), '');
@@ -177,7 +176,9 @@ for (const kind of STORE_KINDS) {
       test('expand: details.personal holds the email for the user or an admin only; details.business is empty', async () => {
         const details = async (target: string, headers: Headers, expand = 'details.personal') =>
           (await ok(`${API}/user?accountId=${target}&expand=${expand}`, headers)).details;
-        assert.deepEqual(await details(ada.accountId, basicFor(ada)), { personal: { email: ada.email } });
+        assert.deepEqual(await details(ada.accountId, basicAuth(ada.email, ada.token)), {
+          personal: { email: ada.email },
+        });
         assert.deepEqual(await details(grace.accountId, basic('admin')), { personal: { email: grace.email } });
         // Visibility `anyone` shows `email`, but the deprecated personal details stay the user's and admins'.
         assert.deepEqual(await details(ada.accountId, basic('noah')), { personal: {} });
@@ -193,7 +194,10 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual(space._expandable, { operations: '', details: '' });
 
         assert.deepEqual(
-          await ok(`${API}/user?accountId=${grace.accountId}&expand=isExternalCollaborator`, basicFor(grace)),
+          await ok(
+            `${API}/user?accountId=${grace.accountId}&expand=isExternalCollaborator`,
+            basicAuth(grace.email, grace.token),
+          ),
           expectedUser(grace, grace.email),
         );
         assert.deepEqual(
@@ -280,7 +284,7 @@ for (const kind of STORE_KINDS) {
         );
         // READ, or anything that nests it, suffices; the email scope alone does not.
         const url = `${API}/user?accountId=${MIA}`;
-        assert.equal((await get(url, jwtHeader('tasks', 'GET', url))).statusCode, 200);
+        assert.equal((await get(url, connectJwt(APPS.tasks, 'GET', url))).statusCode, 200);
         assertConfluenceError(
           await get(url, asApp(emailOnly, url)),
           403,
@@ -320,7 +324,10 @@ for (const kind of STORE_KINDS) {
     describe('GET /user/current', () => {
       test('200: the caller, whose own email is always visible', async () => {
         assert.deepEqual(await ok(`${API}/user/current`), expectedUser(fixtureUser('mia'), USERS.mia.email));
-        assert.deepEqual(await ok(`${API}/user/current`, basicFor(grace)), expectedUser(grace, grace.email));
+        assert.deepEqual(
+          await ok(`${API}/user/current`, basicAuth(grace.email, grace.token)),
+          expectedUser(grace, grace.email),
+        );
         const admin = await ok(`${API}/user/current?expand=operations`, basic('admin'));
         assert.deepEqual(admin.operations, [
           { operation: 'use', targetType: 'application' },
@@ -330,7 +337,7 @@ for (const kind of STORE_KINDS) {
 
       test("asApp: the app's bot user", async () => {
         const url = `${API}/user/current`;
-        const bot = await ok(url, jwtHeader('notes', 'GET', url));
+        const bot = await ok(url, connectJwt(APPS.notes, 'GET', url));
         assert.deepEqual(bot, expectedUser({ accountId: APPS.notes.accountId, displayName: 'Notes' }, '', 'app'));
         const mailerBot = await ok(`/rest/api/user/current`, asApp(mailer, '/rest/api/user/current'));
         assert.equal(mailerBot.accountId, mailer.accountId);
@@ -350,7 +357,7 @@ for (const kind of STORE_KINDS) {
         for (const on of [fx, open]) {
           assertConfluenceError(await get(`${API}/user/current`, basic('gone'), on), 401, /the account is deactivated/);
           assertConfluenceError(
-            await get(`${API}/user/current`, basicFor({ email: ada.email, token: 'wrong-token-00' }), on),
+            await get(`${API}/user/current`, basicAuth(ada.email, 'wrong-token-00'), on),
             401,
             /not valid/,
           );
@@ -409,7 +416,7 @@ for (const kind of STORE_KINDS) {
 
       test('the jwt parameter never reaches _links', async () => {
         const path = `${API}/user/memberof?accountId=${ada.accountId}&limit=1`;
-        const token = jwtHeader('notes', 'GET', path).authorization!.slice('JWT '.length);
+        const token = connectJwt(APPS.notes, 'GET', path).authorization!.slice('JWT '.length);
         const body = await ok(`${path}&jwt=${token}`, {});
         assert.doesNotMatch(JSON.stringify(body._links), /jwt/);
         assert.equal(body._links.next, '/rest/api/user/memberof?accountId=712020%3Aada&limit=1&start=1');
@@ -525,7 +532,7 @@ for (const kind of STORE_KINDS) {
       test('403: apps acting as themselves, before any parameter is read; users outside "Can use"', async () => {
         for (const url of [`${API}/user/bulk?accountId=${MIA}`, `/rest/api/user/bulk`, `${API}/user/bulk?limit=-1`]) {
           assertConfluenceError(
-            await get(url, jwtHeader('notes', 'GET', url)),
+            await get(url, connectJwt(APPS.notes, 'GET', url)),
             403,
             /^Apps cannot use GET \/user\/bulk: app com\.example\.notes/,
           );
@@ -683,7 +690,7 @@ for (const kind of STORE_KINDS) {
         for (const url of [single(MIA), many(`accountId=${MIA}`), `${API}/user/email`]) {
           for (const app of ['reader', 'notes'] as const) {
             assertConfluenceError(
-              await get(url, jwtHeader(app, 'GET', url)),
+              await get(url, connectJwt(APPS[app], 'GET', url)),
               403,
               new RegExp(
                 `^App ${APPS[app].key.replace(/\./g, '\\.')} lacks the scope for this operation: it needs ACCESS_EMAIL_ADDRESSES or read:email-address:confluence`,
@@ -714,7 +721,7 @@ for (const kind of STORE_KINDS) {
           assertConfluenceError(await get(url, asApp(unapproved, url), noEmail), 501, disabled);
           assertConfluenceError(await get(url, basic('mia'), noEmail), 501, disabled);
           // The scope's 403 comes first.
-          assertConfluenceError(await get(url, jwtHeader('reader', 'GET', url), noEmail), 403, /lacks the scope/);
+          assertConfluenceError(await get(url, connectJwt(APPS.reader, 'GET', url), noEmail), 403, /lacks the scope/);
         }
         // A missing accountId comes before the 501.
         const missing = `${API}/user/email`;

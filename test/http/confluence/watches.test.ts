@@ -8,16 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CONFLUENCE_API, CONFLUENCE_API_ALIAS } from '../../../src/http/paths.ts';
 import { adminCaller } from '../../helpers/admin.ts';
+import { basicAuth, bearer, connectJwt } from '../../helpers/credentials.ts';
 import {
   APPS,
   basic,
-  basicFor,
-  bearerHeader,
   bearerToken,
   cloudIdOf,
   DIRECTORY_USERS,
   type Fixture,
-  jwtHeader,
   loadDirectoryFixture,
   loadOAuthFixture,
   loadWatchFixture,
@@ -202,11 +200,11 @@ for (const kind of STORE_KINDS) {
       test('an app acting as itself counts as admin, and watches as its bot user when it names nobody', async () => {
         const id = await freshContent();
         const target = url('content', id, `?accountId=${MIA}`);
-        noContent(await send('POST', target, jwtHeader('notes', 'POST', target)));
+        noContent(await send('POST', target, connectJwt(APPS.notes, 'POST', target)));
         assert.equal(await watching('content', id), true);
         const own = url('content', id);
-        noContent(await send('POST', own, jwtHeader('notes', 'POST', own)));
-        const status = await send('GET', own, jwtHeader('notes', 'GET', own));
+        noContent(await send('POST', own, connectJwt(APPS.notes, 'POST', own)));
+        const status = await send('GET', own, connectJwt(APPS.notes, 'GET', own));
         assert.deepEqual(status.json(), { watching: true });
         assert.equal(
           await watching('content', id, basic('admin'), `?accountId=${encodeURIComponent(APPS.notes.accountId)}`),
@@ -214,15 +212,15 @@ for (const kind of STORE_KINDS) {
           'the bot watches',
         );
         // Another app's bot does not.
-        const tasks = await send('GET', own, jwtHeader('tasks', 'GET', own));
+        const tasks = await send('GET', own, connectJwt(APPS.tasks, 'GET', own));
         assert.deepEqual(tasks.json(), { watching: false });
       });
 
       test('bearer tokens: asUser counts as admin only when the impersonated user is one; asApp always does', async () => {
         const id = await freshContent();
-        const asMia = bearerHeader(await bearerToken(fx, 'oauth', { asUser: MIA }));
-        const asAdmin = bearerHeader(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
-        const asApp = bearerHeader(await bearerToken(fx, 'oauth'));
+        const asMia = bearer(await bearerToken(fx, 'oauth', { asUser: MIA }));
+        const asAdmin = bearer(await bearerToken(fx, 'oauth', { asUser: ADMIN }));
+        const asApp = bearer(await bearerToken(fx, 'oauth'));
         // asUser without a named user: the impersonated user's own watch.
         noContent(await send('POST', url('content', id), asMia));
         assert.equal(await watching('content', id), true);
@@ -242,7 +240,7 @@ for (const kind of STORE_KINDS) {
           new RegExp(`^Content ${id} does not exist, or user ${ADMIN} may not view it$`),
         );
         // The impersonated user must be allowed to use the site.
-        const asOutsider = bearerHeader(await bearerToken(fx, 'oauth', { asUser: USERS.outsider.accountId }));
+        const asOutsider = bearer(await bearerToken(fx, 'oauth', { asUser: USERS.outsider.accountId }));
         assertConfluenceError(await send('GET', url('space', 'QA'), asOutsider), 403, /may not use this site/);
       });
 
@@ -255,7 +253,7 @@ for (const kind of STORE_KINDS) {
         const byName = await send('GET', url('content', id, `?username=${ada.username}`), basic('admin'));
         assert.deepEqual(byName.json(), { watching: true });
         assert.equal(byName.headers.warning, DEPRECATED);
-        assert.equal(await watching('content', id, basicFor(ada)), true);
+        assert.equal(await watching('content', id, basicAuth(ada.email, ada.token)), true);
         // key beats username; accountId beats both.
         assert.deepEqual(
           (await send('GET', url('content', id, `?key=${ada.userKey}&username=grace`), basic('admin'))).json(),
@@ -288,7 +286,7 @@ for (const kind of STORE_KINDS) {
         const own = await send(
           'GET',
           url('content', id, `?username=${DIRECTORY_USERS.ada.username}`),
-          basicFor(DIRECTORY_USERS.ada),
+          basicAuth(DIRECTORY_USERS.ada.email, DIRECTORY_USERS.ada.token),
         );
         assert.deepEqual(own.json(), { watching: false });
       });
@@ -352,7 +350,7 @@ for (const kind of STORE_KINDS) {
         );
         const scoped = url('content', '1001');
         assertConfluenceError(
-          await bare('POST', scoped, jwtHeader('reader', 'POST', scoped)),
+          await bare('POST', scoped, connectJwt(APPS.reader, 'POST', scoped)),
           403,
           /App com\.example\.reader lacks the scope for this operation: it needs WRITE/,
         );
@@ -478,7 +476,11 @@ for (const kind of STORE_KINDS) {
         assert.equal(await watching('space', 'QA', basic('admin'), `?accountId=${outsider}`), true);
         // An app naming mia is held to mia's view too.
         const sec = url('space', 'SEC', `?accountId=${MIA}`);
-        assertConfluenceError(await send('GET', sec, jwtHeader('notes', 'GET', sec)), 403, hidden('Space SEC', MIA));
+        assertConfluenceError(
+          await send('GET', sec, connectJwt(APPS.notes, 'GET', sec)),
+          403,
+          hidden('Space SEC', MIA),
+        );
       });
 
       test('an app acting as itself views every space and content item', async () => {
@@ -489,13 +491,13 @@ for (const kind of STORE_KINDS) {
           url('content', '2001'),
           url('content', '5001'),
         ]) {
-          noContent(await send('POST', target, jwtHeader('notes', 'POST', target)));
+          noContent(await send('POST', target, connectJwt(APPS.notes, 'POST', target)));
           assert.deepEqual(
-            (await send('GET', target, jwtHeader('notes', 'GET', target))).json(),
+            (await send('GET', target, connectJwt(APPS.notes, 'GET', target))).json(),
             { watching: true },
             target,
           );
-          noContent(await send('DELETE', target, jwtHeader('notes', 'DELETE', target)));
+          noContent(await send('DELETE', target, connectJwt(APPS.notes, 'DELETE', target)));
         }
       });
 
@@ -575,7 +577,7 @@ for (const kind of STORE_KINDS) {
           );
           const target = url('content', '999999999');
           assertConfluenceError(
-            await send(method, target, jwtHeader('notes', method, target)),
+            await send(method, target, connectJwt(APPS.notes, method, target)),
             403,
             /^Content 999999999 does not exist/,
           );

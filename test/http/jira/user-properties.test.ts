@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { checkSeed, loadSeed } from '../../../src/domain/seed.ts';
 import { BODY_LIMIT_BYTES } from '../../../src/http/json-body.ts';
 import { deleteUser } from '../../../src/store/users.ts';
-import { basic, type Fixture, jwtHeader, startFixture, USERS } from '../../helpers/fixture.ts';
+import { basicAuth, connectJwt } from '../../helpers/credentials.ts';
+import { APPS, basic, type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertJiraError, type Reply } from '../../helpers/security.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
 
@@ -22,10 +23,10 @@ const LENA = {
   username: 'lena',
   userKey: 'lena-key-0001',
 };
-const lenaAuth = { authorization: `Basic ${Buffer.from(`${LENA.email}:${LENA.token}`).toString('base64')}` };
+const lenaAuth = basicAuth(LENA.email, LENA.token);
 /** A user whose key list only the listing test touches. */
 const LISTER = { accountId: '712020:lister', email: 'lister@example.com', token: 'lister-token-01' };
-const listerAuth = { authorization: `Basic ${Buffer.from(`${LISTER.email}:${LISTER.token}`).toString('base64')}` };
+const listerAuth = basicAuth(LISTER.email, LISTER.token);
 
 /** `/rest/api/{v}/user/properties[/key][?query]`; the key is percent-encoded, the query is taken as written. */
 function url(version: Version, key?: string, query: string = `accountId=${MIA}`): string {
@@ -362,7 +363,7 @@ for (const kind of STORE_KINDS) {
           /The property "nothing-here" does not exist for user 712020:mia/,
         );
         assertJiraError(await del(url(v, 'nothing-here')), 404, /The property "nothing-here" does not exist/);
-        for (const headers of [basic('admin'), jwtHeader('notes', 'GET', url(v, 'k', 'accountId=712020:nobody'))]) {
+        for (const headers of [basic('admin'), connectJwt(APPS.notes, 'GET', url(v, 'k', 'accountId=712020:nobody'))]) {
           assertJiraError(
             await get(url(v, 'k', 'accountId=712020:nobody'), headers),
             404,
@@ -434,14 +435,14 @@ for (const kind of STORE_KINDS) {
           USERS.admin.accountId,
         );
         const asNotes = url(v, key, `accountId=${NOAH}`);
-        const read = await get(asNotes, jwtHeader('notes', 'GET', asNotes));
+        const read = await get(asNotes, connectJwt(APPS.notes, 'GET', asNotes));
         assert.equal(read.statusCode, 200);
         assert.equal(read.headers['x-aaccountid'], '557058:notes-bot');
         assert.deepEqual(read.json().value, { by: 'admin' });
 
         // A deactivated user's properties stay reachable for apps and admins (docs/behaviour.md §2).
         const gone = url(v, `kept-${v}`, `accountId=${USERS.gone.accountId}`);
-        assertEmpty(await put(gone, '{}', jwtHeader('notes', 'PUT', gone)), 201, '557058:notes-bot');
+        assertEmpty(await put(gone, '{}', connectJwt(APPS.notes, 'PUT', gone)), 201, '557058:notes-bot');
         assert.equal((await get(gone, basic('admin'))).statusCode, 200);
         assertEmpty(await del(gone, basic('admin')), 204, USERS.admin.accountId);
       });
@@ -503,12 +504,20 @@ for (const kind of STORE_KINDS) {
       test(`v${v}: one namespace per user, shared by every caller and apart from Confluence's`, async () => {
         const key = `shared-${v}`;
         const target = url(v, key);
-        assertEmpty(await put(target, '{"by":"notes"}', jwtHeader('notes', 'PUT', target)), 201, '557058:notes-bot');
+        assertEmpty(
+          await put(target, '{"by":"notes"}', connectJwt(APPS.notes, 'PUT', target)),
+          201,
+          '557058:notes-bot',
+        );
         // The tasks app, the user and an admin all see the notes app's write: Jira is not app-isolated.
-        assert.deepEqual((await get(target, jwtHeader('tasks', 'GET', target))).json().value, { by: 'notes' });
+        assert.deepEqual((await get(target, connectJwt(APPS.tasks, 'GET', target))).json().value, { by: 'notes' });
         assert.deepEqual((await get(target)).json().value, { by: 'notes' });
         assert.deepEqual((await get(target, basic('admin'))).json().value, { by: 'notes' });
-        assertEmpty(await put(target, '{"by":"tasks"}', jwtHeader('tasks', 'PUT', target)), 200, '557058:tasks-bot');
+        assertEmpty(
+          await put(target, '{"by":"tasks"}', connectJwt(APPS.tasks, 'PUT', target)),
+          200,
+          '557058:tasks-bot',
+        );
         assert.deepEqual((await get(target)).json().value, { by: 'tasks' });
 
         // The same key as a Confluence property is another property.
@@ -542,8 +551,8 @@ for (const kind of STORE_KINDS) {
       for (const [headers, caller] of [
         [basic('mia'), MIA],
         [basic('admin'), USERS.admin.accountId],
-        [jwtHeader('notes', 'GET', target), '557058:notes-bot'],
-        [jwtHeader('reader', 'GET', target), '557058:reader-bot'],
+        [connectJwt(APPS.notes, 'GET', target), '557058:notes-bot'],
+        [connectJwt(APPS.reader, 'GET', target), '557058:reader-bot'],
       ] as Array<[Record<string, string>, string]>) {
         const response = await get(target, headers);
         assertJiraError(response, 404, /does not exist/);
@@ -553,7 +562,7 @@ for (const kind of STORE_KINDS) {
       const outsider = await get(target, basic('outsider'));
       assertJiraError(outsider, 403, /may not use this site/);
       assert.equal(outsider.headers['x-aaccountid'], USERS.outsider.accountId);
-      const scoped = await del(target, jwtHeader('reader', 'DELETE', target));
+      const scoped = await del(target, connectJwt(APPS.reader, 'DELETE', target));
       assertJiraError(scoped, 403, /lacks the scope/);
       assert.equal(scoped.headers['x-aaccountid'], '557058:reader-bot');
       // No authenticated caller, no header.
