@@ -22,7 +22,8 @@ import { findUser, insertUser, renameUser } from '../../store/users.ts';
 import { type App, botAccountId, botUser, MIN_SHARED_SECRET_LENGTH, sealApp } from '../apps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Secrets } from '../secrets.ts';
-import { type AdminList, checkAccountId, listOf, type PageRequest, pageOf } from './common.ts';
+import { checkAccountId } from '../users.ts';
+import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
 
 /** Atlassian's rule for a Connect descriptor's key. */
 const APP_KEY = /^[A-Za-z0-9._-]{1,64}$/;

@@ -10,8 +10,9 @@ import type { Database } from '../../store/schema.ts';
 import { ensureSite, lockSite, readSite } from '../../store/site.ts';
 import { countActiveMembers } from '../../store/users.ts';
 import { badRequest, conflict } from '../errors.ts';
+import { type Page, requestedPage } from '../paging.ts';
 import { sortedDistinct } from '../spaces.ts';
-import { isWellFormedAccountId } from '../users.ts';
+import { checkAccountId } from '../users.ts';
 
 export interface AdminList<T> {
   results: T[];
@@ -26,20 +27,12 @@ export interface PageRequest {
 }
 
 /** Defaults and clamping of docs/behaviour.md §4: limits above the maximum are clamped, not rejected. */
-export function pageOf(request: PageRequest): { start: number; limit: number } {
-  return { start: request.start ?? 0, limit: Math.min(request.limit ?? ADMIN_PAGE.defaultLimit, ADMIN_PAGE.maxLimit) };
+export function pageOf(request: PageRequest): Page {
+  return requestedPage(request, ADMIN_PAGE);
 }
 
 export function listOf<T>(items: T[], page: { start: number; limit: number }): AdminList<T> {
   return { results: items, start: page.start, limit: page.limit, size: items.length };
-}
-
-export function checkAccountId(accountId: string, field = 'accountId'): void {
-  if (!isWellFormedAccountId(accountId)) {
-    throw badRequest(
-      `${field} "${accountId}" is not a well-formed accountId: use 1 to 128 letters, digits, ':', '_' or '-'`,
-    );
-  }
 }
 
 export const MAX_GROUP_NAME_LENGTH = 255;

@@ -21,16 +21,9 @@ import type { Database } from '../../store/schema.ts';
 import { readSite } from '../../store/site.ts';
 import { findUser } from '../../store/users.ts';
 import { conflict, notFound } from '../errors.ts';
-import {
-  type AdminList,
-  checkAccountId,
-  checkGroupName,
-  keepingAnAdmin,
-  listOf,
-  type PageRequest,
-  pageOf,
-} from './common.ts';
-import { noSuchUser, toAdminUser } from './users.ts';
+import { checkAccountId, noSuchUser } from '../users.ts';
+import { type AdminList, checkGroupName, keepingAnAdmin, listOf, type PageRequest, pageOf } from './common.ts';
+import { toAdminUser } from './users.ts';
 
 const noSuchGroup = (name: string) => notFound(`No group named "${name}"`);
 

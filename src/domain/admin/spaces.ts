@@ -24,15 +24,8 @@ import {
 import { findUser } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { checkSpaceKey, checkText, type Space, type SpaceType } from '../spaces.ts';
-import {
-  type AdminList,
-  checkAccountId,
-  checkMemberNames,
-  listOf,
-  type MemberNames,
-  type PageRequest,
-  pageOf,
-} from './common.ts';
+import { checkAccountId } from '../users.ts';
+import { type AdminList, checkMemberNames, listOf, type MemberNames, type PageRequest, pageOf } from './common.ts';
 
 export const noSuchSpace = (key: string) => notFound(`No space with key ${key}`);
 

@@ -12,8 +12,8 @@ import { deleteToken, insertToken, listTokens } from '../../store/tokens.ts';
 import { findUser } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { newApiToken, type Secrets } from '../secrets.ts';
-import { type AdminList, checkAccountId, listOf, type PageRequest, pageOf } from './common.ts';
-import { noSuchUser } from './users.ts';
+import { checkAccountId, noSuchUser } from '../users.ts';
+import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
 
 export const DEFAULT_TOKEN_NAME = 'API token';
 const TOKEN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -24,24 +24,14 @@ import {
   upsertUser,
 } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { newAccountId, type User } from '../users.ts';
-import {
-  type AdminList,
-  checkAccountId,
-  checkGroupName,
-  keepingAnAdmin,
-  listOf,
-  type PageRequest,
-  pageOf,
-} from './common.ts';
+import { checkAccountId, newAccountId, noSuchUser, type User } from '../users.ts';
+import { type AdminList, checkGroupName, keepingAnAdmin, listOf, type PageRequest, pageOf } from './common.ts';
 
 export const DEFAULT_TIME_ZONE = 'UTC';
 
 export function toAdminUser(user: User, groups: string[]): AdminUser {
   return { ...user, groups };
 }
-
-export const noSuchUser = (accountId: string) => notFound(`No user with accountId ${accountId}`);
 
 /** An IANA time zone name, as the runtime's Intl knows them. */
 export function checkTimeZone(timeZone: string): void {
