@@ -11,7 +11,6 @@ import {
   addGroupMember,
   deleteGroup,
   findGroup,
-  groupNamesOfUsers,
   insertGroup,
   listGroupMembers,
   listGroups,
@@ -23,7 +22,7 @@ import { findUser } from '../../store/users.ts';
 import { conflict, notFound } from '../errors.ts';
 import { checkAccountId, noSuchUser } from '../users.ts';
 import { type AdminList, checkGroupName, keepingAnAdmin, listOf, type PageRequest, pageOf } from './common.ts';
-import { toAdminUser } from './users.ts';
+import { adminUserList } from './users.ts';
 
 const noSuchGroup = (name: string) => notFound(`No group named "${name}"`);
 
@@ -82,14 +81,7 @@ export class GroupAdmin {
     const group = await existingGroup(this.db, name);
     const page = pageOf(request);
     const { items } = await listGroupMembers(this.db, group.id, page);
-    const groups = await groupNamesOfUsers(
-      this.db,
-      items.map((u) => u.accountId),
-    );
-    return listOf(
-      items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
-      page,
-    );
+    return adminUserList(this.db, items, page);
   }
 
   async addMember(name: string, accountId: string): Promise<void> {

@@ -24,6 +24,7 @@ import {
   upsertUser,
 } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import type { Page } from '../paging.ts';
 import { checkAccountId, newAccountId, noSuchUser, type User } from '../users.ts';
 import { type AdminList, checkGroupName, keepingAnAdmin, listOf, type PageRequest, pageOf } from './common.ts';
 
@@ -31,6 +32,18 @@ export const DEFAULT_TIME_ZONE = 'UTC';
 
 export function toAdminUser(user: User, groups: string[]): AdminUser {
   return { ...user, groups };
+}
+
+/** One page of users as the administration API lists them, each with their groups. */
+export async function adminUserList(db: Db, users: User[], page: Page): Promise<AdminList<AdminUser>> {
+  const groups = await groupNamesOfUsers(
+    db,
+    users.map((u) => u.accountId),
+  );
+  return listOf(
+    users.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
+    page,
+  );
 }
 
 /** An IANA time zone name, as the runtime's Intl knows them. */
@@ -69,14 +82,7 @@ export class UserAdmin {
   async list(request: PageRequest & { query?: string }): Promise<AdminList<AdminUser>> {
     const page = pageOf(request);
     const { items } = await listUsers(this.db, page, request.query);
-    const groups = await groupNamesOfUsers(
-      this.db,
-      items.map((u) => u.accountId),
-    );
-    return listOf(
-      items.map((user) => toAdminUser(user, groups.get(user.accountId) ?? [])),
-      page,
-    );
+    return adminUserList(this.db, items, page);
   }
 
   async get(accountId: string): Promise<AdminUser> {
