@@ -8,6 +8,7 @@ import type { MaybePromise } from '../lib/maybe-promise.ts';
 import { initial } from './migrations/2026-11-24-0001-initial.ts';
 import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
 import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-content-watches.ts';
+import { firstStartMark } from './migrations/2026-12-01-0001-first-start-mark.ts';
 import { type ConnectionErrorListener, connectPostgres, isPostgresUniqueViolation } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
@@ -91,6 +92,7 @@ function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migrat
     '2026-11-24-0001-initial': initial(dialect),
     '2026-11-24-0002-oauth-tokens': oauthTokens(),
     '2026-11-24-0003-spaces-content-watches': spacesContentWatches(dialect),
+    '2026-12-01-0001-first-start-mark': firstStartMark(),
   };
 }
 
