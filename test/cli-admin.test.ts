@@ -173,6 +173,39 @@ describe('userplane administration commands', () => {
       { name: 'Renamed', hasClientSecret: false },
     );
     assert.match(ok(await cli('apps', 'list')), /com\.example\.cli\s+Renamed\s+cli-client/);
+    // Keys and clientKeys are one namespace (a JWT's iss may name either).
+    failed(
+      await cli(
+        'apps',
+        'add',
+        '--key',
+        'cli-client',
+        '--name',
+        'Clash',
+        '--client-key',
+        'clash',
+        '--shared-secret',
+        secret,
+      ),
+      1,
+      /^userplane: apps add: key "cli-client" already belongs to another app, as its clientKey: keys and clientKeys share one namespace/,
+    );
+    failed(
+      await cli(
+        'apps',
+        'add',
+        '--key',
+        'com.example.clash',
+        '--name',
+        'Clash',
+        '--client-key',
+        'com.example.cli',
+        '--shared-secret',
+        secret,
+      ),
+      1,
+      /^userplane: apps add: clientKey "com\.example\.cli" already belongs to another app, as its key or clientKey/,
+    );
     for (const result of [shown])
       assert.ok(!result.stdout.includes(secret) && !result.stdout.includes('cli-client-secret'));
 
