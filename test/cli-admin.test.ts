@@ -6,7 +6,7 @@
  * test/cli.test.ts runs a command as a real process.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -173,6 +173,49 @@ describe('userplane administration commands', () => {
       { name: 'Renamed', hasClientSecret: false },
     );
     assert.match(ok(await cli('apps', 'list')), /com\.example\.cli\s+Renamed\s+cli-client/);
+    // Secrets from a file (or "-" for standard input), so they never show in ps.
+    const secretFile = join(mkdtempSync(join(tmpdir(), 'userplane-cli-secret-')), 'shared-secret');
+    writeFileSync(secretFile, 'file-shared-secret-of-at-least-32-characters\n', { mode: 0o600 });
+    const fromFile = ok(
+      await cli(
+        'apps',
+        'add',
+        '--key',
+        'com.example.file',
+        '--name',
+        'File',
+        '--client-key',
+        'file-client',
+        '--shared-secret-file',
+        secretFile,
+        '--client-secret-file',
+        secretFile,
+        '--json',
+      ),
+    );
+    assert.equal(fromFile.hasClientSecret, true);
+    assert.equal(
+      ok(await cli('apps', 'update', 'com.example.file', '--shared-secret-file', secretFile, '--json')).key,
+      'com.example.file',
+    );
+    failed(
+      await cli('apps', 'update', 'com.example.file', '--shared-secret-file', join(secretFile, 'missing')),
+      2,
+      /--shared-secret-file: cannot read .*missing \(ENOTDIR\)/,
+    );
+    failed(
+      await cli(
+        'apps',
+        'update',
+        'com.example.file',
+        '--shared-secret-file',
+        secretFile,
+        '--shared-secret',
+        'x'.repeat(40),
+      ),
+      2,
+      /--shared-secret-file and --shared-secret: give one, not both/,
+    );
     // Keys and clientKeys are one namespace (a JWT's iss may name either).
     failed(
       await cli(

@@ -1,5 +1,5 @@
 /** The embedded store: better-sqlite3 in WAL mode. SQLite-specific code lives here only. */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { type QueryResult, SqliteDialect } from 'kysely';
@@ -18,8 +18,21 @@ export interface SqliteConnection {
   runNow: DirectRunner;
 }
 
+/**
+ * Folders this creates for the database, and the database file itself, are
+ * for the server's user only (0700, 0600): they hold every user's data and
+ * token digests. SQLite gives the WAL the database file's mode. Existing
+ * files and folders keep theirs.
+ */
+export const DATA_FOLDER_MODE = 0o700;
+export const DATABASE_FILE_MODE = 0o600;
+
 export function openSqlite(path: string): SqliteConnection {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: DATA_FOLDER_MODE });
+    // Created here, before SQLite would create it with the umask's mode.
+    closeSync(openSync(path, 'a', DATABASE_FILE_MODE));
+  }
   const database = new SQLite(path);
   try {
     // The lock is never released by its holder, so waiting long is pointless.
