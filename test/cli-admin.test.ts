@@ -194,6 +194,13 @@ describe('userplane administration commands', () => {
       ),
     );
     assert.equal(fromFile.hasClientSecret, true);
+    const appsHelp = await cli('apps', 'add', '--help');
+    assert.match(
+      appsHelp.stdout,
+      /--shared-secret-file PATH\s+read --shared-secret from a file, or "-" for standard input/,
+    );
+    assert.match(appsHelp.stdout, /--client-secret-file PATH/);
+    assert.match(appsHelp.stdout, /--secret-key-file PATH/);
     assert.equal(
       ok(await cli('apps', 'update', 'com.example.file', '--shared-secret-file', secretFile, '--json')).key,
       'com.example.file',

@@ -328,6 +328,10 @@ users:
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: userplane /);
     assert.match(help.stdout, /USERPLANE_SECRET_KEY/);
+    assert.match(
+      help.stdout,
+      /--secret-key-file PATH\s+USERPLANE_SECRET_KEY_FILE\s+the key from a file, or "-" for standard input/,
+    );
 
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^userplane: unknown command "frobnicate"/);

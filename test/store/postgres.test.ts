@@ -78,6 +78,22 @@ if (STORE_KINDS.includes('postgres')) {
       ]);
     });
 
+    test('a statement past its timeout fails with a clear error, and the store works on', async () => {
+      const store = await openStore(await freshLocation('postgres'));
+      stores.push(store);
+      // The same server-side mechanism as STATEMENT_TIMEOUT_MS, shortened for this one transaction.
+      await assert.rejects(
+        store.db.transaction().execute(async (trx) => {
+          await sql`set local statement_timeout = '50ms'`.execute(trx);
+          await sql`select pg_sleep(5)`.execute(trx);
+        }),
+        (error: { code?: string; message: string }) =>
+          error.code === '57014' && /canceling statement due to statement timeout/.test(error.message),
+      );
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(store.db);
+      assert.deepEqual(rows, [{ one: 1 }]);
+    });
+
     test('with every connection busy and the queue full, a request is refused at once, and the ping still answers', async () => {
       const store = await openStore(await freshLocation('postgres'));
       stores.push(store);
