@@ -64,16 +64,21 @@ export function connectPostgres(
   // Without a listener, an idle client's error is an unhandled 'error'
   // event, which ends the process.
   pool.on('error', onConnectionError);
+  let closed = false;
   const bounded: PostgresPool = {
     connect() {
       if (pool.waitingCount >= POOL_MAX_WAITING) return Promise.reject(new DatabaseBusyError());
       return pool.connect();
     },
-    end: () => pool.end(),
+    end() {
+      closed = true;
+      return pool.end();
+    },
   };
   return {
     dialect: new PostgresDialect({ pool: bounded }),
-    ping: () => pingOnce(connectionString),
+    // A closed store is not ready, however well the server answers.
+    ping: () => (closed ? Promise.reject(new Error('the store is closed')) : pingOnce(connectionString)),
   };
 }
 
