@@ -6,16 +6,19 @@
  * test/cli.test.ts runs a command as a real process.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
 import { Secrets } from '../src/domain/secrets.ts';
+import { findSealedAppByKey } from '../src/store/apps.ts';
 import { openStore } from '../src/store/database.ts';
 import { findApiTokenByDigest } from '../src/store/tokens.ts';
 import { appOn, cli as run } from './helpers/cli.ts';
-import { basicAuth, failed, ok } from './helpers/process.ts';
+import { basicAuth, cleanEnv, failed, ok, PROJECT_ROOT } from './helpers/process.ts';
 import { freshLocation, STORE_KINDS } from './helpers/stores.ts';
 
 function sqliteDatabase(): string {
@@ -292,6 +295,64 @@ describe('userplane administration commands', () => {
     assert.match(ok(await cli('groups', 'list')), /^guests\s+[0-9a-f-]{36}$/m);
     assert.equal(ok(await cli('apps', 'delete', 'com.example.cli')), 'deleted app com.example.cli\n');
     failed(await cli('users', 'show', app.accountId), 1, /No user with accountId/);
+  });
+
+  test('secrets from standard input: "-" reads the secret key and an app secret from stdin', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'userplane-cli-stdin-'));
+    const path = join(dir, 'userplane.db');
+    const secretKey = 'stdin-secret-key-of-at-least-32-characters';
+    const sharedSecret = 'stdin-shared-secret-of-at-least-32-characters';
+    /** `userplane …args` as a process, with `input` on its standard input. */
+    const withInput = async (args: string[], input: string) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+        cwd: PROJECT_ROOT,
+        env: cleanEnv(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stdin.end(input);
+      const [code] = await once(child, 'close');
+      return { code: code as number | null, stdout, stderr };
+    };
+
+    const migrated = await withInput(
+      ['migrate', '--database', `sqlite:${path}`, '--secret-key-file', '-'],
+      `${secretKey}\n`,
+    );
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.equal(existsSync(`${path}.secret-key`), false, 'the key from stdin is used; none is generated');
+
+    const added = await withInput(
+      [
+        'apps',
+        'add',
+        '--key',
+        'com.example.stdin',
+        '--name',
+        'Stdin',
+        '--client-key',
+        'stdin-client',
+        '--shared-secret-file',
+        '-',
+        '--database',
+        `sqlite:${path}`,
+        '--secret-key',
+        secretKey,
+      ],
+      `${sharedSecret}\n`,
+    );
+    assert.equal(added.code, 0, added.stderr);
+    assert.ok(!added.stdout.includes(sharedSecret), 'the secret is never printed');
+    const store = await openStore({ dialect: 'sqlite', path });
+    try {
+      const sealed = await findSealedAppByKey(store.db, 'com.example.stdin');
+      assert.equal(new Secrets(secretKey).decrypt(sealed!.sharedSecretSealed), sharedSecret);
+    } finally {
+      await store.close();
+    }
   });
 
   test('usage errors exit 2 naming the problem, before the database is opened; failures exit 1; --help exits 0', async () => {
