@@ -79,7 +79,19 @@ export async function openStore(location: DatabaseLocation, options: StoreOption
     db = new StoreDb({ dialect: postgres.dialect }, undefined, postgres.ping);
   }
   try {
-    await migrate(db, location.dialect);
+    if (location.dialect === 'sqlite') await migrate(db, location.dialect);
+    else {
+      // Migrations run without the serving pool's statement timeout: one may
+      // rewrite a large table once. Their own pool closes when they are done.
+      const migrating = new Kysely<Database>({
+        dialect: connectPostgres(location.url, options.onConnectionError, 0).dialect,
+      });
+      try {
+        await migrate(migrating, location.dialect);
+      } finally {
+        await migrating.destroy();
+      }
+    }
   } catch (error) {
     await db.destroy();
     throw error;

@@ -50,15 +50,20 @@ export interface PostgresConnection {
   ping(): Promise<void>;
 }
 
+/**
+ * `statementTimeoutMs`: 0 for none, for migrations only, which may rewrite
+ * a large table once (store/database.ts).
+ */
 export function connectPostgres(
   connectionString: string,
   onConnectionError: ConnectionErrorListener = logConnectionError,
+  statementTimeoutMs = STATEMENT_TIMEOUT_MS,
 ): PostgresConnection {
   const pool = new pg.Pool({
     connectionString,
     max: POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
+    statement_timeout: statementTimeoutMs,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
   });
   // Without a listener, an idle client's error is an unhandled 'error'
