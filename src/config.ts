@@ -4,6 +4,7 @@
  * the environment, then the default; the seed and the stored site come after
  * these, where they apply (the base URL).
  */
+import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { schemaProblems } from './lib/schema-errors.ts';
 
@@ -16,6 +17,8 @@ export const ConfigSchema = Type.Object({
   baseUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$' })),
   seed: Type.Optional(Type.String({ minLength: 1 })),
   secretKey: Type.Optional(Type.String({ minLength: 32 })),
+  /** Where to read the secret key from instead (`-`: standard input); resolved into `secretKey` by loadConfig. */
+  secretKeyFile: Type.Optional(Type.String({ minLength: 1 })),
   logLevel: Type.Enum([...LOG_LEVELS]),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -28,6 +31,7 @@ const SETTINGS = {
   baseUrl: { option: '--base-url', env: 'BASE_URL', fallback: undefined },
   seed: { option: '--seed', env: 'SEED', fallback: undefined },
   secretKey: { option: '--secret-key', env: 'USERPLANE_SECRET_KEY', fallback: undefined },
+  secretKeyFile: { option: '--secret-key-file', env: 'USERPLANE_SECRET_KEY_FILE', fallback: undefined },
   logLevel: { option: '--log-level', env: 'LOG_LEVEL', fallback: 'info' },
 } as const satisfies Record<keyof Config, { option: string; env: string; fallback: string | undefined }>;
 
@@ -70,6 +74,41 @@ export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = proc
         : line.slice(name.length);
     return origin[name] ? `${origin[name]}${rest}` : `${name}${rest}`;
   });
+  if (problems.length === 0 && raw.secretKeyFile !== undefined) {
+    // A key on the command line is visible to every local user in `ps`; a file or standard input is not.
+    if (raw.secretKey !== undefined) {
+      problems.push(`${origin.secretKeyFile} and ${origin.secretKey}: give the secret key one way, not both`);
+    } else {
+      try {
+        const key = readSecretFile(raw.secretKeyFile as string);
+        if (key.length < 32) problems.push(`${origin.secretKeyFile}: the key must not have fewer than 32 characters`);
+        raw.secretKey = key;
+      } catch (error) {
+        problems.push(`${origin.secretKeyFile}: ${(error as Error).message}`);
+      }
+    }
+    delete raw.secretKeyFile;
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return raw as Config;
+}
+
+/**
+ * A secret read from a file, or from standard input when `path` is `-`, so
+ * it never appears on a command line; trailing line breaks are dropped.
+ * Throws an Error saying what is wrong, without the secret.
+ */
+export function readSecretFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new Error(
+      `cannot read ${path === '-' ? 'standard input' : path}${typeof code === 'string' ? ` (${code})` : ''}`,
+    );
+  }
+  const secret = text.replace(/[\r\n]+$/, '');
+  if (secret === '') throw new Error(`${path === '-' ? 'standard input' : path} is empty`);
+  return secret;
 }

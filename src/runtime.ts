@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { type Config, ConfigError } from './config.ts';
 import { newSecretKey, Secrets } from './domain/secrets.ts';
 import { type DatabaseLocation, openStore, parseDatabaseUrl, type Store } from './store/database.ts';
+import { DATA_FOLDER_MODE } from './store/sqlite.ts';
 
 export interface Runtime {
   store: Store;
@@ -32,7 +33,7 @@ function embeddedSecretKey(location: DatabaseLocation): string {
     ]);
   }
   if (location.path === ':memory:') return newSecretKey();
-  mkdirSync(dirname(location.path), { recursive: true });
+  mkdirSync(dirname(location.path), { recursive: true, mode: DATA_FOLDER_MODE });
   const file = `${location.path}.secret-key`;
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   writeFileSync(file, `${newSecretKey()}\n`, { mode: 0o600, flag: 'wx' });

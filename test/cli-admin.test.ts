@@ -6,16 +6,19 @@
  * test/cli.test.ts runs a command as a real process.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
 import { Secrets } from '../src/domain/secrets.ts';
+import { findSealedAppByKey } from '../src/store/apps.ts';
 import { openStore } from '../src/store/database.ts';
 import { findApiTokenByDigest } from '../src/store/tokens.ts';
 import { appOn, cli as run } from './helpers/cli.ts';
-import { basicAuth, failed, ok } from './helpers/process.ts';
+import { basicAuth, cleanEnv, failed, ok, PROJECT_ROOT } from './helpers/process.ts';
 import { freshLocation, STORE_KINDS } from './helpers/stores.ts';
 
 function sqliteDatabase(): string {
@@ -173,6 +176,89 @@ describe('userplane administration commands', () => {
       { name: 'Renamed', hasClientSecret: false },
     );
     assert.match(ok(await cli('apps', 'list')), /com\.example\.cli\s+Renamed\s+cli-client/);
+    // Secrets from a file (or "-" for standard input), so they never show in ps.
+    const secretFile = join(mkdtempSync(join(tmpdir(), 'userplane-cli-secret-')), 'shared-secret');
+    writeFileSync(secretFile, 'file-shared-secret-of-at-least-32-characters\n', { mode: 0o600 });
+    const fromFile = ok(
+      await cli(
+        'apps',
+        'add',
+        '--key',
+        'com.example.file',
+        '--name',
+        'File',
+        '--client-key',
+        'file-client',
+        '--shared-secret-file',
+        secretFile,
+        '--client-secret-file',
+        secretFile,
+        '--json',
+      ),
+    );
+    assert.equal(fromFile.hasClientSecret, true);
+    const appsHelp = await cli('apps', 'add', '--help');
+    assert.match(
+      appsHelp.stdout,
+      /--shared-secret-file PATH\s+read --shared-secret from a file, or "-" for standard input/,
+    );
+    assert.match(appsHelp.stdout, /--client-secret-file PATH/);
+    assert.match(appsHelp.stdout, /--secret-key-file PATH/);
+    assert.equal(
+      ok(await cli('apps', 'update', 'com.example.file', '--shared-secret-file', secretFile, '--json')).key,
+      'com.example.file',
+    );
+    failed(
+      await cli('apps', 'update', 'com.example.file', '--shared-secret-file', join(secretFile, 'missing')),
+      2,
+      /--shared-secret-file: cannot read .*missing \(ENOTDIR\)/,
+    );
+    failed(
+      await cli(
+        'apps',
+        'update',
+        'com.example.file',
+        '--shared-secret-file',
+        secretFile,
+        '--shared-secret',
+        'x'.repeat(40),
+      ),
+      2,
+      /--shared-secret-file and --shared-secret: give one, not both/,
+    );
+    // Keys and clientKeys are one namespace (a JWT's iss may name either).
+    failed(
+      await cli(
+        'apps',
+        'add',
+        '--key',
+        'cli-client',
+        '--name',
+        'Clash',
+        '--client-key',
+        'clash',
+        '--shared-secret',
+        secret,
+      ),
+      1,
+      /^userplane: apps add: key "cli-client" already belongs to another app, as its clientKey: keys and clientKeys share one namespace/,
+    );
+    failed(
+      await cli(
+        'apps',
+        'add',
+        '--key',
+        'com.example.clash',
+        '--name',
+        'Clash',
+        '--client-key',
+        'com.example.cli',
+        '--shared-secret',
+        secret,
+      ),
+      1,
+      /^userplane: apps add: clientKey "com\.example\.cli" already belongs to another app, as its key or clientKey/,
+    );
     for (const result of [shown])
       assert.ok(!result.stdout.includes(secret) && !result.stdout.includes('cli-client-secret'));
 
@@ -209,6 +295,64 @@ describe('userplane administration commands', () => {
     assert.match(ok(await cli('groups', 'list')), /^guests\s+[0-9a-f-]{36}$/m);
     assert.equal(ok(await cli('apps', 'delete', 'com.example.cli')), 'deleted app com.example.cli\n');
     failed(await cli('users', 'show', app.accountId), 1, /No user with accountId/);
+  });
+
+  test('secrets from standard input: "-" reads the secret key and an app secret from stdin', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'userplane-cli-stdin-'));
+    const path = join(dir, 'userplane.db');
+    const secretKey = 'stdin-secret-key-of-at-least-32-characters';
+    const sharedSecret = 'stdin-shared-secret-of-at-least-32-characters';
+    /** `userplane …args` as a process, with `input` on its standard input. */
+    const withInput = async (args: string[], input: string) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+        cwd: PROJECT_ROOT,
+        env: cleanEnv(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stdin.end(input);
+      const [code] = await once(child, 'close');
+      return { code: code as number | null, stdout, stderr };
+    };
+
+    const migrated = await withInput(
+      ['migrate', '--database', `sqlite:${path}`, '--secret-key-file', '-'],
+      `${secretKey}\n`,
+    );
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.equal(existsSync(`${path}.secret-key`), false, 'the key from stdin is used; none is generated');
+
+    const added = await withInput(
+      [
+        'apps',
+        'add',
+        '--key',
+        'com.example.stdin',
+        '--name',
+        'Stdin',
+        '--client-key',
+        'stdin-client',
+        '--shared-secret-file',
+        '-',
+        '--database',
+        `sqlite:${path}`,
+        '--secret-key',
+        secretKey,
+      ],
+      `${sharedSecret}\n`,
+    );
+    assert.equal(added.code, 0, added.stderr);
+    assert.ok(!added.stdout.includes(sharedSecret), 'the secret is never printed');
+    const store = await openStore({ dialect: 'sqlite', path });
+    try {
+      const sealed = await findSealedAppByKey(store.db, 'com.example.stdin');
+      assert.equal(new Secrets(secretKey).decrypt(sealed!.sharedSecretSealed), sharedSecret);
+    } finally {
+      await store.close();
+    }
   });
 
   test('usage errors exit 2 naming the problem, before the database is opened; failures exit 1; --help exits 0', async () => {

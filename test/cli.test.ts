@@ -142,6 +142,35 @@ describe('userplane CLI', () => {
     assert.equal(again.status, 200);
   });
 
+  test('serve: no banner and no new admin on a restart when no active admin is left', async () => {
+    const path = join(tempDir(), 'userplane.db');
+    const first = await serveHere(['--database', `sqlite:${path}`]);
+    const banner = parseBanner(first.stdout);
+    assert.ok(banner, `a banner in:\n${first.stdout}`);
+    await first.server.close();
+    servers.splice(servers.indexOf(first.server), 1);
+
+    // The admin is deactivated behind the API's back, and a seed points adminGroups elsewhere.
+    const store = await openStore({ dialect: 'sqlite', path });
+    await store.db.updateTable('users').set({ active: 0 }).where('account_id', '=', banner.accountId).execute();
+    await store.close();
+    const seed = writeSeed(tempDir(), 'seed.yaml', 'site: { adminGroups: [site-admins] }\n');
+    const seeded = await cli(['seed', seed, '--database', `sqlite:${path}`]);
+    assert.equal(seeded.code, 0, seeded.stderr);
+
+    const second = await serveHere(['--database', `sqlite:${path}`]);
+    assert.equal(second.stdout, '', 'no banner');
+    await second.server.close();
+    servers.splice(servers.indexOf(second.server), 1);
+    const reopened = await openStore({ dialect: 'sqlite', path });
+    try {
+      const users = await reopened.db.selectFrom('users').select('account_id').execute();
+      assert.deepEqual(users, [{ account_id: banner.accountId }], 'no admin was created');
+    } finally {
+      await reopened.close();
+    }
+  });
+
   test('a command run as a process: exit 2 and the problem on stderr for a bad argument, nothing on stdout', async () => {
     failed(
       await runCli(['users', 'add', '--bogus']),
@@ -300,6 +329,10 @@ users:
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: userplane /);
     assert.match(help.stdout, /USERPLANE_SECRET_KEY/);
+    assert.match(
+      help.stdout,
+      /--secret-key-file PATH\s+USERPLANE_SECRET_KEY_FILE\s+the key from a file, or "-" for standard input/,
+    );
 
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^userplane: unknown command "frobnicate"/);

@@ -1,5 +1,8 @@
 /** Settings from options and the environment (docs/behaviour.md §7), and database URLs. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { type Config, ConfigError, type ConfigOptions, loadConfig } from '../src/config.ts';
 import { parseDatabaseUrl } from '../src/store/database.ts';
@@ -166,6 +169,31 @@ describe('loadConfig', () => {
       'USERPLANE_SECRET_KEY: must not have fewer than 32 characters',
     ]);
     assert.equal(loadConfig({}, { USERPLANE_SECRET_KEY: 'x'.repeat(32) }).secretKey, 'x'.repeat(32));
+  });
+
+  test('the secret key from a file: --secret-key-file or USERPLANE_SECRET_KEY_FILE, kept off the command line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'userplane-config-'));
+    const file = join(dir, 'secret-key');
+    writeFileSync(file, `${SECRET}\n`, { mode: 0o600 });
+    const fromOption = loadConfig({ secretKeyFile: file }, {});
+    assert.equal(fromOption.secretKey, SECRET, 'the trailing line break is dropped');
+    assert.equal('secretKeyFile' in fromOption, false);
+    assert.equal(loadConfig({}, { USERPLANE_SECRET_KEY_FILE: file }).secretKey, SECRET);
+
+    assert.deepEqual(problemsOf({ secretKeyFile: file, secretKey: SECRET }), [
+      '--secret-key-file and --secret-key: give the secret key one way, not both',
+    ]);
+    assert.deepEqual(problemsOf({ secretKeyFile: join(dir, 'missing') }), [
+      `--secret-key-file: cannot read ${join(dir, 'missing')} (ENOENT)`,
+    ]);
+    const short = join(dir, 'short');
+    writeFileSync(short, 'short\n');
+    assert.deepEqual(problemsOf({}, { USERPLANE_SECRET_KEY_FILE: short }), [
+      'USERPLANE_SECRET_KEY_FILE: the key must not have fewer than 32 characters',
+    ]);
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '\n');
+    assert.deepEqual(problemsOf({ secretKeyFile: empty }), [`--secret-key-file: ${empty} is empty`]);
   });
 
   test('a bad log level lists the allowed ones', () => {

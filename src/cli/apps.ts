@@ -1,4 +1,5 @@
 /** `userplane apps …`: the CLI face of /admin/api/apps (docs/behaviour.md §9). Secrets are never printed. */
+import { readSecretFile } from '../config.ts';
 import {
   type AdminApp,
   type AdminAppCreate,
@@ -8,9 +9,11 @@ import {
 } from '../schemas/admin.ts';
 import {
   bodyFrom,
+  CliUsageError,
   type FieldOption,
   fieldHelp,
   fieldOptions,
+  type Invocation,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
@@ -58,6 +61,37 @@ const CREATE_FIELDS: FieldOption[] = [
 ];
 const KEY_ARGUMENT = resourceArgument('KEY', 'the app key');
 
+/**
+ * Secrets typed as options are visible to every local user in `ps`: each
+ * may be read from a file instead, or from standard input with `-`.
+ */
+const SECRET_FILES = [
+  { flag: 'shared-secret-file', instead: 'shared-secret' },
+  { flag: 'client-secret-file', instead: 'client-secret' },
+] as const;
+const SECRET_FILE_OPTIONS = Object.fromEntries(SECRET_FILES.map((f) => [f.flag, { type: 'string' as const }]));
+const SECRET_FILE_HELP: Array<[string, string]> = SECRET_FILES.map((f) => [
+  `--${f.flag} PATH`,
+  `read --${f.instead} from a file, or "-" for standard input (not shown in ps)`,
+]);
+
+/** The options with each secret file read into the option it stands for. */
+function withSecretFiles(values: Invocation['values']): Invocation['values'] {
+  const out = { ...values };
+  for (const { flag, instead } of SECRET_FILES) {
+    const path = values[flag];
+    if (typeof path !== 'string') continue;
+    if (values[instead] !== undefined) throw new CliUsageError(`--${flag} and --${instead}: give one, not both`);
+    try {
+      out[instead] = readSecretFile(path);
+    } catch (error) {
+      throw new CliUsageError(`--${flag}: ${(error as Error).message}`);
+    }
+    delete out[flag];
+  }
+  return out;
+}
+
 function printApp(context: CommandContext, app: AdminApp): void {
   context.print(context.json ? JSON.stringify(app, null, 2) : record(app));
 }
@@ -86,11 +120,11 @@ export const appsCommand: Command = {
       printApp,
     ),
     add: subcommand({
-      usage: 'add --key KEY --name NAME --client-key KEY --shared-secret SECRET [options]',
+      usage: 'add --key KEY --name NAME --client-key KEY --shared-secret-file PATH|--shared-secret SECRET [options]',
       summary: 'Install an app and create its bot user.',
-      options: fieldOptions(CREATE_FIELDS),
-      optionHelp: fieldHelp(CREATE_FIELDS),
-      input: ({ values }) => bodyFrom<AdminAppCreate>(values, CREATE_FIELDS, AdminAppCreateSchema),
+      options: { ...fieldOptions(CREATE_FIELDS), ...SECRET_FILE_OPTIONS },
+      optionHelp: fieldHelp(CREATE_FIELDS, SECRET_FILE_HELP),
+      input: ({ values }) => bodyFrom<AdminAppCreate>(withSecretFiles(values), CREATE_FIELDS, AdminAppCreateSchema),
       async run(context, body) {
         const app = await context.admin.apps.create(body);
         if (!context.json) context.print(`created app ${app.key} with bot user ${app.accountId}`);
@@ -101,9 +135,9 @@ export const appsCommand: Command = {
       usage: 'update KEY [options]',
       summary: 'Change an app; options not given keep their values.',
       positionals: ['KEY'],
-      options: fieldOptions(CHANGE_FIELDS),
-      optionHelp: [KEY_ARGUMENT.help, ...fieldHelp(CHANGE_FIELDS)],
-      input: ({ values }) => bodyFrom<AdminAppPatch>(values, CHANGE_FIELDS, AdminAppPatchSchema),
+      options: { ...fieldOptions(CHANGE_FIELDS), ...SECRET_FILE_OPTIONS },
+      optionHelp: [KEY_ARGUMENT.help, ...fieldHelp(CHANGE_FIELDS, SECRET_FILE_HELP)],
+      input: ({ values }) => bodyFrom<AdminAppPatch>(withSecretFiles(values), CHANGE_FIELDS, AdminAppPatchSchema),
       async run(context, patch) {
         printApp(context, await context.admin.apps.update(context.args[0]!, patch));
       },

@@ -39,7 +39,8 @@ options (each also read from the environment variable shown):
   --database URL      DATABASE_URL   sqlite:PATH, sqlite::memory: or postgres://…; default sqlite:./data/userplane.db
   --base-url URL      BASE_URL       the URL clients use; default http://HOST:PORT
   --seed FILE         SEED           a YAML or JSON seed file to load at start
-  --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL
+  --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL; visible to local users in ps, so prefer
+  --secret-key-file PATH  USERPLANE_SECRET_KEY_FILE   the key from a file, or "-" for standard input
   --log-level LEVEL   LOG_LEVEL      fatal|error|warn|info|debug|trace|silent; default info
 `;
 

@@ -49,6 +49,29 @@ export function botUser(app: { accountId: string; name: string }): User {
   };
 }
 
+/** An identifier of an app that another app (or user) may already hold (store/apps.ts `takenAppField`). */
+export type TakenAppField = 'key' | 'clientKey' | 'oauthClientId' | 'accountId';
+
+/**
+ * Why an app's field is refused, to follow its name or path. Keys and
+ * clientKeys are one namespace: a Connect JWT's `iss` may name either, so no
+ * value may be one app's key and another's clientKey (docs/decisions.md,
+ * "Administration API and CLI").
+ */
+export function whyTaken(field: TakenAppField): string {
+  const namespace = "keys and clientKeys share one namespace, as a JWT's iss may name either";
+  switch (field) {
+    case 'key':
+      return `already belongs to another app, as its clientKey: ${namespace}`;
+    case 'clientKey':
+      return `already belongs to another app, as its key or clientKey: ${namespace}`;
+    case 'accountId':
+      return 'already belongs to another app or user';
+    default:
+      return 'already belongs to another app';
+  }
+}
+
 // ---------------------------------------------------------------- secrets in and out of the store
 
 /** The stored form of an app: the shared secret encrypted (it is read back to verify HS256 JWTs), the client secret digested. */

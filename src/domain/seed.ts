@@ -18,7 +18,7 @@ import type { Database } from '../store/schema.ts';
 import { ensureSite, readSite, updateSite } from '../store/site.ts';
 import { ensureApiToken } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
-import { type App, botAccountId, botUser, sealApp } from './apps.ts';
+import { type App, botAccountId, botUser, sealApp, whyTaken } from './apps.ts';
 import { ApiError } from './errors.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
 import type { Secrets } from './secrets.ts';
@@ -171,7 +171,7 @@ export async function loadSeed(
         seededUsers.has(record.accountId) || (await findUser(trx, record.accountId))?.accountType === 'atlassian';
       const taken = (await takenAppField(trx, record)) ?? (person ? 'accountId' : undefined);
       if (taken) {
-        problems.push(`apps[${i}].${taken}: already belongs to another app or user`);
+        problems.push(`apps[${i}].${taken}: ${whyTaken(taken)}`);
         continue;
       }
       await upsertUser(trx, botUser(record));

@@ -54,6 +54,9 @@ export async function findSealedAppByIssuer(db: Db, issuer: string): Promise<Sea
     .selectFrom('apps')
     .selectAll()
     .where((eb) => eb.or([eb('key', '=', issuer), eb('client_key', '=', issuer)]))
+    // Keys and clientKeys are one namespace now; should a database from
+    // before that hold both, the app whose key it is wins, every time.
+    .orderBy((eb) => eb.case().when('key', '=', issuer).then(0).else(1).end())
     .executeTakeFirst();
   return row && toSealedApp(row);
 }
@@ -73,25 +76,34 @@ export async function appExists(db: Db, key: string): Promise<boolean> {
   return (await db.selectFrom('apps').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
 }
 
-/** The unique field (clientKey, oauthClientId or bot accountId) another app already holds, if any. */
+/**
+ * What another app already holds of this one's identifiers, if anything:
+ * its clientKey, OAuth client_id or bot accountId. Keys and clientKeys are
+ * one namespace, since a Connect JWT's `iss` may be either
+ * (docs/decisions.md, "Administration API and CLI"): `clientKey` when another app's key or
+ * clientKey is this clientKey, `key` when another app's clientKey is this key.
+ */
 export async function takenAppField(
   db: Db,
   app: Pick<App, 'key' | 'clientKey' | 'oauthClientId' | 'accountId'>,
-): Promise<'clientKey' | 'oauthClientId' | 'accountId' | undefined> {
+): Promise<'key' | 'clientKey' | 'oauthClientId' | 'accountId' | undefined> {
   const row = await db
     .selectFrom('apps')
-    .select(['client_key', 'oauth_client_id', 'account_id'])
+    .select(['key', 'client_key', 'oauth_client_id', 'account_id'])
     .where('key', '!=', app.key)
     .where((eb) =>
       eb.or([
         eb('client_key', '=', app.clientKey),
+        eb('key', '=', app.clientKey),
+        eb('client_key', '=', app.key),
         eb('account_id', '=', app.accountId),
         ...(app.oauthClientId ? [eb('oauth_client_id', '=', app.oauthClientId)] : []),
       ]),
     )
     .executeTakeFirst();
   if (!row) return undefined;
-  if (row.client_key === app.clientKey) return 'clientKey';
+  if (row.client_key === app.clientKey || row.key === app.clientKey) return 'clientKey';
+  if (row.client_key === app.key) return 'key';
   return row.account_id === app.accountId ? 'accountId' : 'oauthClientId';
 }
 

@@ -8,7 +8,8 @@ import type { MaybePromise } from '../lib/maybe-promise.ts';
 import { initial } from './migrations/2026-11-24-0001-initial.ts';
 import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
 import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-content-watches.ts';
-import { isPostgresUniqueViolation, postgresDialect } from './postgres.ts';
+import { firstStartMark } from './migrations/2026-12-01-0001-first-start-mark.ts';
+import { type ConnectionErrorListener, connectPostgres, isPostgresUniqueViolation } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
 
@@ -38,9 +39,16 @@ export class StoreDb extends Kysely<Database> {
   constructor(
     config: KyselyConfig,
     readonly runDirect?: DirectRunner,
+    /** The readiness check's own path to the database, where it has one (PostgreSQL). */
+    readonly pingDirect?: () => Promise<void>,
   ) {
     super(config);
   }
+}
+
+export interface StoreOptions {
+  /** PostgreSQL: told when an idle pooled connection is lost; it is replaced (store/postgres.ts). */
+  onConnectionError?: ConnectionErrorListener;
 }
 
 export type DatabaseLocation =
@@ -61,13 +69,29 @@ export function parseDatabaseUrl(value: string): DatabaseLocation {
   return { dialect: 'sqlite', path };
 }
 
-export async function openStore(location: DatabaseLocation): Promise<Store> {
-  const sqlite = location.dialect === 'sqlite' ? openSqlite(location.path) : undefined;
-  const db = sqlite
-    ? new StoreDb({ dialect: sqlite.dialect }, sqlite.runNow)
-    : new StoreDb({ dialect: postgresDialect((location as { url: string }).url) });
+export async function openStore(location: DatabaseLocation, options: StoreOptions = {}): Promise<Store> {
+  let db: StoreDb;
+  if (location.dialect === 'sqlite') {
+    const sqlite = openSqlite(location.path);
+    db = new StoreDb({ dialect: sqlite.dialect }, sqlite.runNow);
+  } else {
+    const postgres = connectPostgres(location.url, options.onConnectionError);
+    db = new StoreDb({ dialect: postgres.dialect }, undefined, postgres.ping);
+  }
   try {
-    await migrate(db, location.dialect);
+    if (location.dialect === 'sqlite') await migrate(db, location.dialect);
+    else {
+      // Migrations run without the serving pool's statement timeout: one may
+      // rewrite a large table once. Their own pool closes when they are done.
+      const migrating = new Kysely<Database>({
+        dialect: connectPostgres(location.url, options.onConnectionError, 0).dialect,
+      });
+      try {
+        await migrate(migrating, location.dialect);
+      } finally {
+        await migrating.destroy();
+      }
+    }
   } catch (error) {
     await db.destroy();
     throw error;
@@ -80,6 +104,7 @@ function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migrat
     '2026-11-24-0001-initial': initial(dialect),
     '2026-11-24-0002-oauth-tokens': oauthTokens(),
     '2026-11-24-0003-spaces-content-watches': spacesContentWatches(dialect),
+    '2026-12-01-0001-first-start-mark': firstStartMark(),
   };
 }
 
@@ -109,8 +134,13 @@ export function isUniqueViolation(error: unknown): boolean {
   return isSqliteUniqueViolation(error) || isPostgresUniqueViolation(error);
 }
 
-/** A cheap round trip, for /readyz. */
+/**
+ * A cheap round trip, for /readyz. On PostgreSQL it takes a connection of
+ * its own with a short deadline (store/postgres.ts), so it neither waits in
+ * the pool's queue behind requests nor hangs with a hung server.
+ */
 export async function ping(db: Kysely<Database>): Promise<void> {
+  if (db instanceof StoreDb && db.pingDirect) return db.pingDirect();
   await sql`select 1`.execute(db);
 }
 

@@ -1,10 +1,124 @@
 /** The shared store: PostgreSQL through `pg`. PostgreSQL-specific code lives here only. */
 
-import { PostgresDialect } from 'kysely';
+import { PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
 
-export function postgresDialect(connectionString: string): PostgresDialect {
-  return new PostgresDialect({ pool: new pg.Pool({ connectionString, max: 10 }) });
+/** Connections per instance. */
+export const POOL_SIZE = 10;
+/**
+ * Requests that may wait for a connection once all are busy; one more is
+ * refused at once (`DatabaseBusyError`) instead of queueing without bound
+ * (docs/decisions.md, "The PostgreSQL pool").
+ */
+export const POOL_MAX_WAITING = 200;
+/** How long a request waits for a connection, a new one included, before it fails. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+/** The longest any one statement may run on the server (`statement_timeout`). */
+export const STATEMENT_TIMEOUT_MS = 10_000;
+/** A transaction left idle this long is ended by the server (`idle_in_transaction_session_timeout`). */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+/** `/readyz`'s own connection: connect, `select 1` and all, within this. */
+export const PING_TIMEOUT_MS = 2_000;
+
+/** The pool is full and its queue too: the request is refused rather than left waiting. */
+export class DatabaseBusyError extends Error {
+  readonly code = 'USERPLANE_DATABASE_BUSY';
+  constructor() {
+    super(`the database is busy: all ${POOL_SIZE} connections are in use and ${POOL_MAX_WAITING} requests wait`);
+    this.name = 'DatabaseBusyError';
+  }
+}
+
+/**
+ * Called when an idle connection fails (the server restarted or failed over,
+ * or `pg_terminate_backend` ended it). The pool drops that connection and
+ * opens another when one is next needed; the default writes one line,
+ * without the connection string.
+ */
+export type ConnectionErrorListener = (error: Error) => void;
+
+const logConnectionError: ConnectionErrorListener = (error) => {
+  const code = (error as { code?: unknown }).code;
+  process.stderr.write(
+    `userplane: a PostgreSQL connection was lost${typeof code === 'string' ? ` (${code})` : ''}: ${error.message}; it will be replaced\n`,
+  );
+};
+
+export interface PostgresConnection {
+  dialect: PostgresDialect;
+  /** A round trip on a connection of its own, outside the pool's queue, failing within `PING_TIMEOUT_MS`. */
+  ping(): Promise<void>;
+}
+
+/**
+ * `statementTimeoutMs`: 0 for none, for migrations only, which may rewrite
+ * a large table once (store/database.ts).
+ */
+export function connectPostgres(
+  connectionString: string,
+  onConnectionError: ConnectionErrorListener = logConnectionError,
+  statementTimeoutMs = STATEMENT_TIMEOUT_MS,
+): PostgresConnection {
+  const pool = new pg.Pool({
+    connectionString,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: statementTimeoutMs,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  });
+  // Without a listener, an idle client's error is an unhandled 'error'
+  // event, which ends the process.
+  pool.on('error', onConnectionError);
+  let closed = false;
+  const bounded: PostgresPool = {
+    connect() {
+      if (pool.waitingCount >= POOL_MAX_WAITING) return Promise.reject(new DatabaseBusyError());
+      return pool.connect();
+    },
+    end() {
+      closed = true;
+      return pool.end();
+    },
+  };
+  return {
+    dialect: new PostgresDialect({ pool: bounded }),
+    // A closed store is not ready, however well the server answers.
+    ping: () => (closed ? Promise.reject(new Error('the store is closed')) : pingOnce(connectionString)),
+  };
+}
+
+/**
+ * Opens a connection of its own, runs `select 1` and closes it. A hung
+ * server or a full pool cannot hold it past the deadline.
+ */
+async function pingOnce(connectionString: string): Promise<void> {
+  const client = new pg.Client({
+    connectionString,
+    connectionTimeoutMillis: PING_TIMEOUT_MS,
+    query_timeout: PING_TIMEOUT_MS,
+    statement_timeout: PING_TIMEOUT_MS,
+  });
+  // A connection lost while pinging is reported by the ping's own rejection.
+  client.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`PostgreSQL did not answer within ${PING_TIMEOUT_MS} ms`)),
+      PING_TIMEOUT_MS,
+    );
+  });
+  try {
+    const roundTrip = (async () => {
+      await client.connect();
+      await client.query('select 1');
+    })();
+    // Past the deadline its failure has no one left to hear it.
+    roundTrip.catch(() => {});
+    await Promise.race([roundTrip, deadline]);
+  } finally {
+    clearTimeout(timer);
+    client.end().catch(() => {});
+  }
 }
 
 /** PostgreSQL's unique_violation, by SQLSTATE. */

@@ -13,6 +13,8 @@ export interface SiteTable {
   /** JSON text of the `SiteSettings` minus baseUrl (domain/site.ts). */
   settings: string;
   created_at: string;
+  /** When first start ran; null until then (docs/behaviour.md §7). */
+  first_started_at: string | null;
 }
 
 export interface UserTable {

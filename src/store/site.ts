@@ -63,3 +63,19 @@ export async function lockSite(db: Db): Promise<void> {
     .where('id', '=', SITE_ID)
     .execute();
 }
+
+/** Whether first start has run on this database (docs/behaviour.md §7). */
+export async function hasFirstStarted(db: Db): Promise<boolean> {
+  const row = await db.selectFrom('site').select('first_started_at').where('id', '=', SITE_ID).executeTakeFirst();
+  return row?.first_started_at != null;
+}
+
+/** Records that first start has run; it never runs again on this database. */
+export async function markFirstStarted(db: Db): Promise<void> {
+  await db
+    .updateTable('site')
+    .set({ first_started_at: new Date().toISOString() })
+    .where('id', '=', SITE_ID)
+    .where('first_started_at', 'is', null)
+    .execute();
+}

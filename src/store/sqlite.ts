@@ -1,5 +1,5 @@
 /** The embedded store: better-sqlite3 in WAL mode. SQLite-specific code lives here only. */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { type QueryResult, SqliteDialect } from 'kysely';
@@ -18,8 +18,21 @@ export interface SqliteConnection {
   runNow: DirectRunner;
 }
 
+/**
+ * Folders this creates for the database, and the database file itself, are
+ * for the server's user only (0700, 0600): they hold every user's data and
+ * token digests. SQLite gives the WAL the database file's mode. Existing
+ * files and folders keep theirs.
+ */
+export const DATA_FOLDER_MODE = 0o700;
+export const DATABASE_FILE_MODE = 0o600;
+
 export function openSqlite(path: string): SqliteConnection {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: DATA_FOLDER_MODE });
+    // Created here, before SQLite would create it with the umask's mode.
+    closeSync(openSync(path, 'a', DATABASE_FILE_MODE));
+  }
   const database = new SQLite(path);
   try {
     // The lock is never released by its holder, so waiting long is pointless.
@@ -82,8 +95,17 @@ export function connectSqlite(database: SQLite.Database): SqliteConnection {
   );
   const commits = new GroupCommit(database, memo);
   return {
-    dialect: new SqliteDialect({ database: { close: () => database.close(), prepare } }),
+    dialect: new SqliteDialect({
+      database: {
+        close: () => database.close(),
+        prepare(sql) {
+          commits.ensureClear();
+          return prepare(sql);
+        },
+      },
+    }),
     runNow(sql, parameters) {
+      commits.ensureClear();
       if (database.inTransaction) return undefined;
       const statement = prepareDirect(sql);
       return 'read' in statement ? { rows: statement.read(parameters) } : commits.run(statement.write, parameters);
@@ -181,7 +203,24 @@ class GroupCommit {
     });
   }
 
+  /**
+   * Throws while a failed batch's transaction is still open on the
+   * connection and cannot be rolled back, so no other statement runs (and
+   * is later undone) inside it.
+   */
+  ensureClear(): void {
+    if (this.#rollbackOwed && !this.#settleRollback()) throw this.#rollbackError;
+  }
+
   #flush(): void {
+    if (this.#rollbackOwed && !this.#settleRollback()) {
+      // The connection still holds a batch it could not roll back: nothing
+      // can commit on it until that succeeds.
+      const batch = this.#pending;
+      this.#pending = [];
+      for (const pending of batch) pending.reject(this.#rollbackError);
+      return;
+    }
     // A transaction Kysely opened is still running: commit after it.
     if (this.database.inTransaction) {
       this.#schedule();
@@ -204,7 +243,14 @@ class GroupCommit {
       }
       this.database.exec('COMMIT');
     } catch (error) {
-      if (this.database.inTransaction) this.database.exec('ROLLBACK');
+      // Every caller hears of the failure, even when ROLLBACK fails too:
+      // this runs in a setImmediate callback, where an escaping error would
+      // end the process and leave the batch's callers waiting forever.
+      if (this.database.inTransaction) {
+        this.#rollbackOwed = true;
+        this.#settleRollback();
+      }
+      this.memo.forget();
       for (const pending of batch) pending.reject(error);
       return;
     }
@@ -213,6 +259,32 @@ class GroupCommit {
       if (outcome.ok) pending.resolve(outcome.result);
       else pending.reject(outcome.error);
     });
+  }
+
+  /** A failed batch's transaction still open on the connection. */
+  #rollbackOwed = false;
+  #rollbackError: Error | undefined;
+
+  /**
+   * Rolls back the failed batch's transaction; answers whether the
+   * connection is clear of it. When ROLLBACK fails, the next batch tries
+   * again before it begins, and is refused while it still fails.
+   */
+  #settleRollback(): boolean {
+    try {
+      if (this.database.inTransaction) this.database.exec('ROLLBACK');
+      this.#rollbackOwed = false;
+      this.#rollbackError = undefined;
+      return true;
+    } catch (error) {
+      this.#rollbackError = new Error(
+        `the SQLite connection could not roll back a failed group commit: ${(error as Error).message}`,
+        { cause: error },
+      );
+      return false;
+    } finally {
+      this.memo.forget();
+    }
   }
 }
 

@@ -71,6 +71,33 @@ export async function upsertUser(db: Db, user: User): Promise<void> {
     .execute();
 }
 
+/** The fields of a person an admin may change. */
+export type UserChange = Partial<Omit<User, 'accountId' | 'accountType'>>;
+
+/**
+ * Changes only the given columns of an existing user; answers whether the
+ * user exists. Never inserts: a user deleted meanwhile stays deleted.
+ */
+export async function updateUserColumns(db: Db, accountId: string, change: UserChange): Promise<boolean> {
+  const values = {
+    ...(change.email !== undefined && {
+      email: change.email,
+      email_lower: change.email === '' ? null : change.email.toLowerCase(),
+    }),
+    ...(change.displayName !== undefined && { display_name: change.displayName }),
+    ...(change.publicName !== undefined && { public_name: change.publicName }),
+    ...(change.timeZone !== undefined && { time_zone: change.timeZone }),
+    ...(change.emailVisibility !== undefined && { email_visibility: change.emailVisibility }),
+    ...(change.username !== undefined && { username: change.username }),
+    ...(change.userKey !== undefined && { user_key: change.userKey }),
+    ...(change.externalCollaborator !== undefined && { external_collaborator: change.externalCollaborator ? 1 : 0 }),
+    ...(change.active !== undefined && { active: change.active ? 1 : 0 }),
+  };
+  if (Object.keys(values).length === 0) return userExists(db, accountId);
+  const result = await db.updateTable('users').set(values).where('account_id', '=', accountId).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 export async function deleteUser(db: Db, accountId: string): Promise<void> {
   await db.deleteFrom('users').where('account_id', '=', accountId).execute();
 }

@@ -169,6 +169,33 @@ for (const kind of STORE_KINDS) {
       assert.equal(await bootstrap(db, secrets), undefined);
     });
 
+    test('a later start creates no admin, even when the admin was deactivated or adminGroups moved', async () => {
+      const db = await fresh();
+      const first = await bootstrap(db, secrets);
+      assert.ok(first);
+      await db.updateTable('users').set({ active: 0 }).where('account_id', '=', first.accountId).execute();
+      const deactivated = await counts(db);
+      assert.equal(await bootstrap(db, secrets), undefined, 'no first start after the admin was deactivated');
+      assert.deepEqual(await counts(db), deactivated);
+
+      await loadSeed(db, secrets, checkSeed({ site: { adminGroups: ['site-admins'] } }));
+      const moved = await counts(db);
+      assert.equal(await bootstrap(db, secrets), undefined, 'no first start after adminGroups moved');
+      assert.deepEqual(await counts(db), moved);
+    });
+
+    test('a seed loaded before the first start does not count as one', async () => {
+      const db = await fresh();
+      await loadSeed(
+        db,
+        secrets,
+        checkSeed({ users: [{ accountId: '712020:pat', email: 'pat@example.com', displayName: 'Pat' }] }),
+      );
+      const first = await bootstrap(db, secrets);
+      assert.ok(first, 'the seed made no admin, so first start makes one');
+      assert.equal(await bootstrap(db, secrets), undefined);
+    });
+
     if (kind === 'postgres') {
       test('four instances starting together on one database: one site, one admin', async () => {
         const location = await freshLocation(kind);

@@ -634,6 +634,9 @@ properties:
       });
 
       /** Refused with exactly `expected` among its problems, and the database untouched. */
+      const CLIENT_KEY_TAKEN =
+        "already belongs to another app, as its key or clientKey: keys and clientKeys share one namespace, as a JWT's iss may name either";
+
       async function refused(text: string, ...expected: string[]): Promise<string[]> {
         const { problems } = await problemsOf(db, text);
         for (const line of expected)
@@ -908,7 +911,25 @@ ${NEW_PROPERTY}`,
       test('an app whose clientKey another app holds', async () => {
         await refused(
           `apps:\n  - { key: com.example.copy, name: Copy, clientKey: notes-client, sharedSecret: copy-shared-secret-of-at-least-32-chars }\n`,
-          'apps[0].clientKey: already belongs to another app or user',
+          `apps[0].clientKey: ${CLIENT_KEY_TAKEN}`,
+        );
+      });
+
+      test("an app's clientKey and another app's key are one namespace", async () => {
+        await refused(
+          `apps:\n  - { key: com.example.copy, name: Copy, clientKey: com.example.notes, sharedSecret: copy-shared-secret-of-at-least-32-chars }\n`,
+          `apps[0].clientKey: ${CLIENT_KEY_TAKEN}`,
+        );
+        await refused(
+          `apps:\n  - { key: notes-client, name: Copy, clientKey: copy-client, sharedSecret: copy-shared-secret-of-at-least-32-chars }\n`,
+          "apps[0].key: already belongs to another app, as its clientKey: keys and clientKeys share one namespace, as a JWT's iss may name either",
+        );
+        await refused(
+          `apps:
+  - { key: com.example.one, name: One, clientKey: one-client, sharedSecret: one-shared-secret-of-at-least-32-chars }
+  - { key: com.example.two, name: Two, clientKey: com.example.one, sharedSecret: two-shared-secret-of-at-least-32-chars }
+`,
+          `apps[1].clientKey: ${CLIENT_KEY_TAKEN}`,
         );
       });
 

@@ -109,7 +109,8 @@ export interface Command {
 
 const GLOBAL_HELP = [
   '  --database URL      DATABASE_URL   sqlite:PATH, sqlite::memory: or postgres://…; default sqlite:./data/userplane.db',
-  '  --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL',
+  '  --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL; visible to local users in ps, so prefer',
+  '  --secret-key-file PATH  USERPLANE_SECRET_KEY_FILE   the key from a file, or "-" for standard input',
   '  --json              print the result as JSON, as /admin/api answers it',
   '  -h, --help          show this help',
 ];

@@ -8,7 +8,6 @@
 import type { Kysely } from 'kysely';
 import type { AdminApp, AdminAppCreate, AdminAppPatch } from '../../schemas/admin.ts';
 import {
-  type AppRecord,
   deleteAppAndBot,
   findAppRecord,
   listApps,
@@ -18,8 +17,17 @@ import {
 } from '../../store/apps.ts';
 import { type Db, isUniqueViolation } from '../../store/database.ts';
 import type { Database } from '../../store/schema.ts';
+import { ensureSite, lockSite } from '../../store/site.ts';
 import { findUser, insertUser, renameUser } from '../../store/users.ts';
-import { type App, botAccountId, botUser, MIN_SHARED_SECRET_LENGTH, sealApp } from '../apps.ts';
+import {
+  type App,
+  botAccountId,
+  botUser,
+  MIN_SHARED_SECRET_LENGTH,
+  sealApp,
+  type TakenAppField,
+  whyTaken,
+} from '../apps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkAccountId } from '../users.ts';
@@ -52,11 +60,9 @@ function checkScopes(scopes: readonly string[] | undefined): string[] | undefine
   return [...new Set(scopes)];
 }
 
-function explainTaken(
-  field: 'clientKey' | 'oauthClientId' | 'accountId',
-  app: Pick<App, 'clientKey' | 'oauthClientId' | 'accountId'>,
-) {
-  return conflict(`${field} "${app[field]}" already belongs to another app${field === 'accountId' ? ' or user' : ''}`);
+/** The 409 for an identifier another app (or user) already holds (store/apps.ts `takenAppField`). */
+function explainTaken(field: TakenAppField, app: Pick<App, 'key' | 'clientKey' | 'oauthClientId' | 'accountId'>) {
+  return conflict(`${field} "${app[field]}" ${whyTaken(field)}`);
 }
 
 /** The administration API's apps (docs/behaviour.md §9); the CLI's `apps` command uses it too. */
@@ -101,6 +107,9 @@ export class AppAdmin {
     };
     try {
       await db.transaction().execute(async (trx) => {
+        // Serialises changes to apps' identifiers: no unique index spans a key and a clientKey.
+        await ensureSite(trx);
+        await lockSite(trx);
         await check(trx);
         await insertUser(trx, botUser(app));
         await upsertApp(trx, sealApp(secrets, app, input.clientSecret ?? null));
@@ -113,20 +122,30 @@ export class AppAdmin {
     return this.get(app.key);
   }
 
+  /**
+   * Reads, checks and writes in one transaction under the site row's lock
+   * (which also serialises changes to apps' identifiers), writing only the
+   * fields given: an app deleted meanwhile stays deleted (404).
+   */
   async update(key: string, patch: AdminAppPatch): Promise<AdminApp> {
     const { db, secrets } = this;
     checkSharedSecret(patch.sharedSecret);
     const scopes = checkScopes(patch.scopes);
-    const current: AppRecord = await this.get(key);
-    const next = {
-      clientKey: patch.clientKey ?? current.clientKey,
-      oauthClientId: patch.oauthClientId === undefined ? current.oauthClientId : patch.oauthClientId,
-      accountId: current.accountId,
-    };
-    const taken = await takenAppField(db, { ...next, key } as App);
-    if (taken) throw explainTaken(taken, next);
+    let next: Pick<App, 'key' | 'clientKey' | 'oauthClientId' | 'accountId'> | undefined;
     try {
       await db.transaction().execute(async (trx) => {
+        await ensureSite(trx);
+        await lockSite(trx);
+        const current = await findAppRecord(trx, key);
+        if (!current) throw noSuchApp(key);
+        next = {
+          key,
+          clientKey: patch.clientKey ?? current.clientKey,
+          oauthClientId: patch.oauthClientId === undefined ? current.oauthClientId : patch.oauthClientId,
+          accountId: current.accountId,
+        };
+        const taken = await takenAppField(trx, next);
+        if (taken) throw explainTaken(taken, next);
         await updateAppColumns(trx, key, {
           name: patch.name,
           clientKey: patch.clientKey,
@@ -144,8 +163,8 @@ export class AppAdmin {
         if (patch.name !== undefined) await renameUser(trx, current.accountId, patch.name);
       });
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const again = await takenAppField(db, { ...next, key } as App);
+      if (!isUniqueViolation(error) || !next) throw error;
+      const again = await takenAppField(db, next);
       throw again
         ? explainTaken(again, next)
         : conflict(`App ${key} conflicts with another app changed at the same time`);

@@ -11,7 +11,7 @@
 import type { Kysely } from 'kysely';
 import type { AdminUser, AdminUserCreate, AdminUserPatch } from '../../schemas/admin.ts';
 import { findAppByAccountId } from '../../store/apps.ts';
-import { type Db, isUniqueViolation } from '../../store/database.ts';
+import { type Db, isUniqueViolation, lockUser } from '../../store/database.ts';
 import { addGroupMember, groupExists, groupNamesOf, groupNamesOfUsers } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
 import {
@@ -21,7 +21,8 @@ import {
   insertUser,
   listUsers,
   takenUserField,
-  upsertUser,
+  type UserChange,
+  updateUserColumns,
 } from '../../store/users.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Page } from '../paging.ts';
@@ -56,7 +57,7 @@ export function checkTimeZone(timeZone: string): void {
 }
 
 /** The user to change, which must exist and be a person: bots change with their app. */
-async function existingPerson(db: Kysely<Database>, accountId: string, action: string): Promise<User> {
+async function existingPerson(db: Db, accountId: string, action: string): Promise<User> {
   checkAccountId(accountId);
   const user = await findUser(db, accountId);
   if (!user) throw noSuchUser(accountId);
@@ -141,21 +142,27 @@ export class UserAdmin {
     return this.get(user.accountId);
   }
 
+  /**
+   * Reads, checks and writes in one transaction, with the user's row locked
+   * first, and writes only the fields given: a concurrent PATCH of other
+   * fields keeps its change, and a user deleted meanwhile stays deleted (404).
+   */
   async update(accountId: string, patch: AdminUserPatch): Promise<AdminUser> {
     const db = this.db;
+    checkAccountId(accountId);
     if (patch.timeZone !== undefined) checkTimeZone(patch.timeZone);
-    const current = await existingPerson(db, accountId, 'change');
-    const defined = Object.fromEntries(
-      Object.entries(patch).filter(([, value]) => value !== undefined),
-    ) as Partial<User>;
-    const next: User = { ...current, ...defined };
-    await explainTaken(db, next);
-    const change =
-      patch.active === false && current.active ? `Deactivating user ${accountId}` : `Changing user ${accountId}`;
+    const change = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as UserChange;
+    const action = patch.active === false ? `Deactivating user ${accountId}` : `Changing user ${accountId}`;
+    let next: User | undefined;
     try {
-      await keepingAnAdmin(db, change, (trx) => upsertUser(trx, next));
+      await keepingAnAdmin(db, action, async (trx) => {
+        if (!(await lockUser(trx, accountId))) throw noSuchUser(accountId);
+        next = { ...(await existingPerson(trx, accountId, 'change')), ...change };
+        await explainTaken(trx, next);
+        if (!(await updateUserColumns(trx, accountId, change))) throw noSuchUser(accountId);
+      });
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error) || !next) throw error;
       await explainTaken(db, next);
       throw conflict(`User ${accountId} conflicts with another user changed at the same time`);
     }

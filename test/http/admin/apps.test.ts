@@ -258,6 +258,57 @@ for (const kind of STORE_KINDS) {
       assert.equal((await call('GET', `/apps/${key}`)).json().clientKey, `${key}-client`);
     });
 
+    test("keys and clientKeys are one namespace: 409 for a clientKey that is another app's key, and the reverse", async () => {
+      const namespace = /keys and clientKeys share one namespace, as a JWT's iss may name either/;
+      assertConfluenceError(
+        await newApp(fresh(), { clientKey: 'com.example.notes' }),
+        409,
+        /clientKey "com\.example\.notes" already belongs to another app, as its key or clientKey/,
+      );
+      assertConfluenceError(await newApp(fresh(), { clientKey: 'com.example.notes' }), 409, namespace);
+      assertConfluenceError(
+        await newApp('notes-client'),
+        409,
+        /key "notes-client" already belongs to another app, as its clientKey/,
+      );
+      assertConfluenceError(await call('GET', '/apps/notes-client'), 404, /No app with key/);
+
+      const key = fresh();
+      assert.equal((await newApp(key)).statusCode, 201);
+      assertConfluenceError(
+        await call('PATCH', `/apps/${key}`, { clientKey: 'com.example.tasks' }),
+        409,
+        /clientKey "com\.example\.tasks" already belongs to another app, as its key or clientKey/,
+      );
+      assert.equal((await call('GET', `/apps/${key}`)).json().clientKey, `${key}-client`);
+      // An app's clientKey may be its own key.
+      assert.equal((await call('PATCH', `/apps/${key}`, { clientKey: key })).statusCode, 200);
+    });
+
+    test('PATCH racing DELETE: the app stays deleted; concurrent PATCHes of different fields both survive', async () => {
+      for (let round = 0; round < 3; round++) {
+        const key = fresh();
+        assert.equal((await newApp(key)).statusCode, 201);
+        const [renamed, scoped] = await Promise.all([
+          call('PATCH', `/apps/${key}`, { name: `Renamed ${round}` }),
+          call('PATCH', `/apps/${key}`, { scopes: ['READ', 'WRITE'] }),
+        ]);
+        assert.equal(renamed.statusCode, 200, renamed.body);
+        assert.equal(scoped.statusCode, 200, scoped.body);
+        const both = (await call('GET', `/apps/${key}`)).json();
+        assert.deepEqual([both.name, both.scopes], [`Renamed ${round}`, ['READ', 'WRITE']]);
+
+        const [patched, deleted] = await Promise.all([
+          call('PATCH', `/apps/${key}`, { name: 'Back from the dead' }),
+          call('DELETE', `/apps/${key}`),
+        ]);
+        assert.equal(deleted.statusCode, 204, deleted.body);
+        assert.ok([200, 404].includes(patched.statusCode), patched.body);
+        assertConfluenceError(await call('GET', `/apps/${key}`), 404, /No app with key/);
+        assertConfluenceError(await call('GET', `/users/${both.accountId}`), 404, /No user/);
+      }
+    });
+
     test("DELETE /apps/{key}: removes the bot user and the app's namespace; other namespaces stay; its JWTs stop working", async () => {
       const key = fresh();
       assert.equal((await newApp(key, { scopes: ['READ', 'WRITE'] })).statusCode, 201);

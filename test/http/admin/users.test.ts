@@ -54,6 +54,37 @@ for (const kind of STORE_KINDS) {
     const ownProperties = (accountId: string, headers: Record<string, string>) =>
       fx.app.inject({ method: 'GET', url: `/wiki/rest/api/user/${accountId}/property`, headers });
 
+    test('PATCH /users/{accountId}: concurrent changes of different fields all survive', async () => {
+      for (let round = 0; round < 5; round++) {
+        const user = await newUser(`both-${round}`);
+        const [renamed, deactivated, zoned] = await Promise.all([
+          call('PATCH', `/users/${user.accountId}`, { displayName: `Renamed ${round}` }),
+          call('PATCH', `/users/${user.accountId}`, { active: false }),
+          call('PATCH', `/users/${user.accountId}`, { timeZone: 'Europe/Berlin' }),
+        ]);
+        assert.equal(renamed.statusCode, 200, renamed.body);
+        assert.equal(deactivated.statusCode, 200, deactivated.body);
+        assert.equal(zoned.statusCode, 200, zoned.body);
+        const after = (await call('GET', `/users/${user.accountId}`)).json();
+        assert.equal(after.displayName, `Renamed ${round}`);
+        assert.equal(after.active, false, 'the acknowledged deactivation stays');
+        assert.equal(after.timeZone, 'Europe/Berlin');
+      }
+    });
+
+    test('PATCH racing DELETE: the user stays deleted, never re-created', async () => {
+      for (let round = 0; round < 5; round++) {
+        const user = await newUser(`race-${round}`);
+        const [patched, deleted] = await Promise.all([
+          call('PATCH', `/users/${user.accountId}`, { displayName: 'Back from the dead' }),
+          call('DELETE', `/users/${user.accountId}`),
+        ]);
+        assert.equal(deleted.statusCode, 204, deleted.body);
+        assert.ok([200, 404].includes(patched.statusCode), patched.body);
+        assertConfluenceError(await call('GET', `/users/${user.accountId}`), 404, /No user with accountId/);
+      }
+    });
+
     test('GET /users/{accountId}: the exact shape, groups in code-point order', async () => {
       const response = await call('GET', `/users/${USERS.mia.accountId}`);
       assert.equal(response.statusCode, 200);
