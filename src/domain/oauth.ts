@@ -11,7 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
-import { deleteExpiredOAuthTokens, insertOAuthToken } from '../store/oauth-tokens.ts';
+import { findSealedAppByKey } from '../store/apps.ts';
+import type { Db } from '../store/database.ts';
+import { deleteAppOAuthTokens, deleteExpiredOAuthTokens, insertOAuthToken } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
 import { findUser } from '../store/users.ts';
 import { type App, findAppByOAuthClientId } from './apps.ts';
@@ -234,6 +236,38 @@ export class TokenIssuer {
     });
     return { accessToken: token, expiresIn: lifetime, scope: grant.scopes.join(' ') };
   }
+}
+
+/** An app's secrets as a change would leave them: undefined keeps one, null removes the client secret. */
+export interface AppSecretsChange {
+  sharedSecret?: string;
+  clientSecret?: string | null;
+}
+
+/**
+ * docs/behaviour.md §9: rotating an app's shared secret or client secret ends all
+ * of its bearer tokens (asApp and asUser), whichever way the change is made
+ * (the administration API, the CLI, a seed). Call it in the change's
+ * transaction, before the new secrets are written: it compares them with the
+ * stored ones, so writing the same secret again (a seed loaded at every
+ * start) ends nothing. Returns how many tokens ended.
+ */
+export async function endTokensOnRotation(
+  db: Db,
+  secrets: Secrets,
+  appKey: string,
+  change: AppSecretsChange,
+): Promise<number> {
+  const current = await findSealedAppByKey(db, appKey);
+  if (!current) return 0;
+  const sharedChanged =
+    change.sharedSecret !== undefined && !safeEqual(secrets.decrypt(current.sharedSecretSealed), change.sharedSecret);
+  const clientChanged =
+    change.clientSecret !== undefined &&
+    (change.clientSecret === null || current.clientSecretDigest === null
+      ? change.clientSecret !== current.clientSecretDigest
+      : !safeEqual(secrets.digest(change.clientSecret), current.clientSecretDigest));
+  return sharedChanged || clientChanged ? deleteAppOAuthTokens(db, appKey) : 0;
 }
 
 /** Linear: a regular expression such as `/\/+$/` backtracks quadratically on a long run of slashes. */

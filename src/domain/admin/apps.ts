@@ -21,6 +21,7 @@ import type { Database } from '../../store/schema.ts';
 import { findUser, insertUser, renameUser } from '../../store/users.ts';
 import { type App, botAccountId, botUser, MIN_SHARED_SECRET_LENGTH, sealApp } from '../apps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { endTokensOnRotation } from '../oauth.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkAccountId } from '../users.ts';
 import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
@@ -127,6 +128,8 @@ export class AppAdmin {
     if (taken) throw explainTaken(taken, next);
     try {
       await db.transaction().execute(async (trx) => {
+        // docs/behaviour.md §9: a new shared or client secret ends the app's bearer tokens.
+        await endTokensOnRotation(trx, secrets, key, patch);
         await updateAppColumns(trx, key, {
           name: patch.name,
           clientKey: patch.clientKey,
