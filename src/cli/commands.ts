@@ -5,6 +5,7 @@ import { appsCommand } from './apps.ts';
 import { contentCommand } from './content.ts';
 import type { Command } from './framework/runner.ts';
 import { groupsCommand } from './groups.ts';
+import { oauthTokensCommand } from './oauth-tokens.ts';
 import { siteCommand } from './site.ts';
 import { spacesCommand } from './spaces.ts';
 import { tokensCommand } from './tokens.ts';
@@ -15,6 +16,7 @@ export const ADMIN_COMMANDS: readonly Command[] = [
   groupsCommand,
   tokensCommand,
   appsCommand,
+  oauthTokensCommand,
   spacesCommand,
   contentCommand,
   siteCommand,

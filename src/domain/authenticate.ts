@@ -3,7 +3,7 @@
  * scheme off the request and calls one of these. Every failure is a 401;
  * nothing falls back to anonymous.
  */
-import { hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
@@ -23,6 +23,18 @@ import { WIKI_CONTEXT } from './site.ts';
 
 /** docs/behaviour.md §3: at most 30 s of clock skew. */
 export const JWT_CLOCK_TOLERANCE_S = 30;
+/**
+ * docs/behaviour.md §3, docs/decisions.md: a Connect JWT lives at most an hour
+ * (`exp - iat`). Atlassian's clients give theirs three minutes.
+ */
+export const MAX_CONNECT_JWT_LIFETIME_S = 3600;
+
+/**
+ * One answer for an unknown issuer and a wrong signature (docs/behaviour.md §3), so
+ * the 401 never tells which apps are installed.
+ */
+export const JWT_NOT_VERIFIED =
+  'JWT rejected: the signature does not verify: no app is installed with this iss (key or clientKey), or its shared secret did not sign the token';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -34,11 +46,15 @@ interface BearerGrant {
 
 const BEARER_INVALID = 'Bearer token rejected: it is not valid or has expired';
 const BEARER_EXPIRED = 'Bearer token rejected: it has expired';
+/** The auth caches keep failures apart, so a flood of bad credentials cannot push out good ones. */
+const failed = <T>(outcome: Outcome<T>): boolean => !outcome.ok;
 
 export class Authenticator {
   readonly #basic: TtlCache<string, Outcome<Principal>>;
   readonly #bearer: TtlCache<string, Outcome<BearerGrant>>;
   readonly #apps: TtlCache<string, App | undefined>;
+  /** What an unknown issuer's JWT is verified with, so it costs what a known one's does, and fails the same way. */
+  readonly #noSuchAppKey = new Uint8Array(randomBytes(32));
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -46,15 +62,16 @@ export class Authenticator {
     /** The caches' clock; a token's own expiry is always checked against real time. */
     clock: Clock = systemClock,
   ) {
-    this.#basic = new TtlCache(clock);
-    this.#bearer = new TtlCache(clock);
-    this.#apps = new TtlCache(clock);
+    this.#basic = new TtlCache(clock, { isFailure: failed });
+    this.#bearer = new TtlCache(clock, { isFailure: failed });
+    this.#apps = new TtlCache(clock, { isFailure: (app) => app === undefined });
   }
 
   /** `Authorization: Basic <credential>`, the credential being base64(email:apiToken). */
   basic(credential: string): MaybePromise<Principal> {
     // Keyed by a SHA-256 of the credential, never the credential itself.
-    // Failures are cached too, so a flood of one bad token costs one query a second.
+    // Failures are cached too (apart from successes, lib/ttl-cache.ts), so a
+    // flood of one bad token costs one query a second.
     // A cached answer comes back without a promise, and as the same principal
     // while it lasts: this runs on every request.
     const outcome = this.#basic.get(hash('sha256', credential, 'base64'), () => this.#checkBasic(credential));
@@ -100,18 +117,26 @@ export class Authenticator {
     }
     if (typeof issuer !== 'string' || issuer === '') throw unauthenticated('JWT rejected: the iss claim is missing');
     const app = await this.#apps.get(issuer, () => findAppByIssuer(this.db, this.secrets, issuer as string));
-    if (!app) throw unauthenticated(`JWT rejected: no app is installed with key or clientKey "${issuer}"`);
 
+    // An unknown issuer's token is verified too, with a key nobody has: it
+    // fails at the signature, with the same answer as a wrong signature.
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(token, new TextEncoder().encode(app.sharedSecret), {
-        algorithms: ['HS256'],
-        clockTolerance: JWT_CLOCK_TOLERANCE_S,
-        requiredClaims: ['exp', 'qsh'],
-      }));
+      ({ payload: claims } = await jwtVerify(
+        token,
+        app ? new TextEncoder().encode(app.sharedSecret) : this.#noSuchAppKey,
+        {
+          algorithms: ['HS256'],
+          clockTolerance: JWT_CLOCK_TOLERANCE_S,
+          requiredClaims: ['iat', 'exp', 'qsh'],
+        },
+      ));
     } catch (error) {
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw unauthenticated(JWT_NOT_VERIFIED);
       throw unauthenticated(`JWT rejected: ${describeJoseError(error)}`);
     }
+    if (!app) throw unauthenticated(JWT_NOT_VERIFIED);
+    checkLifetime(claims as { iat: number; exp: number });
     const aud = claims.aud;
     if (aud !== undefined && !(Array.isArray(aud) ? aud : [aud]).includes(app.clientKey)) {
       throw unauthenticated('JWT rejected: aud does not name this installation');
@@ -133,14 +158,15 @@ export class Authenticator {
    * ACT_AS_USER ends the token on every instance within a second (docs/behaviour.md §7).
    */
   bearer(token: string): MaybePromise<Principal> {
+    // Not a token this server issues: refused at once, and not cached (it
+    // would only take a place in the cache).
+    if (!BEARER_TOKEN_PATTERN.test(token)) throw unauthenticated(BEARER_INVALID);
     const outcome = this.#bearer.get(hash('sha256', token, 'base64'), () => this.#checkBearer(token));
     return andThen(outcome, bearerPrincipal);
   }
 
   async #checkBearer(token: string): Promise<Outcome<BearerGrant>> {
     const invalid: Outcome<BearerGrant> = { ok: false, message: BEARER_INVALID };
-    // Not a token this server issues: no query.
-    if (!BEARER_TOKEN_PATTERN.test(token)) return invalid;
     const digest = this.secrets.digest(token);
     const stored = await findOAuthTokenByDigest(this.db, digest);
     if (!stored || !safeEqual(stored.digest, digest)) return invalid;
@@ -161,6 +187,17 @@ export class Authenticator {
     if (!user.active) return { ok: false, message: `Bearer token rejected: user ${user.accountId} is deactivated` };
     const member: Member = { ...user, groups: await groupNamesOf(this.db, user.accountId) };
     return { ok: true, value: { principal: { kind: 'asUser', app, user: member, scopes }, expiresAt } };
+  }
+}
+
+/** docs/behaviour.md §3: `iat` not in the future, and at most MAX_CONNECT_JWT_LIFETIME_S before `exp`. */
+function checkLifetime({ iat, exp }: { iat: number; exp: number }): void {
+  if (iat > Date.now() / 1000 + JWT_CLOCK_TOLERANCE_S) throw unauthenticated('JWT rejected: its iat is in the future');
+  if (exp < iat) throw unauthenticated('JWT rejected: its exp is before its iat');
+  if (exp - iat > MAX_CONNECT_JWT_LIFETIME_S) {
+    throw unauthenticated(
+      `JWT rejected: it lives ${exp - iat} s (exp - iat): at most ${MAX_CONNECT_JWT_LIFETIME_S} s are allowed`,
+    );
   }
 }
 
@@ -189,10 +226,9 @@ function qshCandidates(method: string, pathAndQuery: string): string[] {
   return [hash(pathAndQuery), hash(other)];
 }
 
+/** A jose failure other than the signature's (which callers word themselves, to name no app). */
 export function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'the token has expired';
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
-    return "the signature does not verify with the app's shared secret";
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `the ${error.claim} claim is missing or invalid`;
   return 'the token is malformed';
 }

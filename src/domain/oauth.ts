@@ -8,9 +8,12 @@
  * user, granted scopes and expiry (store/oauth-tokens.ts). No HTTP here: the
  * route hands over the parameters, each given once, and any Basic credentials.
  */
-import { decodeJwt, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
+import { randomBytes } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
-import { deleteExpiredOAuthTokens, insertOAuthToken } from '../store/oauth-tokens.ts';
+import { findSealedAppByKey } from '../store/apps.ts';
+import type { Db } from '../store/database.ts';
+import { deleteAppOAuthTokens, deleteExpiredOAuthTokens, insertOAuthToken } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
 import { findUser } from '../store/users.ts';
 import { type App, findAppByOAuthClientId } from './apps.ts';
@@ -50,11 +53,21 @@ export interface IssuedToken {
   scope: string;
 }
 
+/**
+ * One answer for an assertion whose iss names no app and one with a wrong
+ * signature (docs/behaviour.md §3), so the answer never tells which OAuth client ids exist.
+ */
+export const ASSERTION_NOT_VERIFIED =
+  "The assertion is not valid: the signature does not verify: no app has the OAuth client id its iss names, or that app's shared secret did not sign it";
+
 const GRANTS = `${CLIENT_CREDENTIALS_GRANT} or ${JWT_BEARER_GRANT}`;
 const invalidRequest = (message: string) => oauthError('invalid_request', message);
 const invalidGrant = (message: string) => oauthError('invalid_grant', message);
 
 export class TokenIssuer {
+  /** What an assertion naming no app is verified with, so it costs what a known app's does, and fails the same way. */
+  readonly #noSuchAppKey = new Uint8Array(randomBytes(32));
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: Secrets,
@@ -142,19 +155,24 @@ export class TokenIssuer {
     if (client && client.oauthClientId !== clientId)
       throw invalidGrant("The assertion's iss names another client than the one that authenticated");
     const found = await findAppByOAuthClientId(this.db, this.secrets, clientId);
-    if (!found) throw invalidGrant(`The assertion's iss names no app: no app has the OAuth client id "${clientId}"`);
-    const { app } = found;
 
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(assertion, new TextEncoder().encode(app.sharedSecret), {
-        algorithms: ['HS256'],
-        clockTolerance: JWT_CLOCK_TOLERANCE_S,
-        requiredClaims: ['iat', 'exp', 'sub', 'tnt', 'aud'],
-      }));
+      ({ payload: claims } = await jwtVerify(
+        assertion,
+        found ? new TextEncoder().encode(found.app.sharedSecret) : this.#noSuchAppKey,
+        {
+          algorithms: ['HS256'],
+          clockTolerance: JWT_CLOCK_TOLERANCE_S,
+          requiredClaims: ['iat', 'exp', 'sub', 'tnt', 'aud'],
+        },
+      ));
     } catch (error) {
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw invalidGrant(ASSERTION_NOT_VERIFIED);
       throw invalidGrant(`The assertion is not valid: ${describeJoseError(error)}`);
     }
+    if (!found) throw invalidGrant(ASSERTION_NOT_VERIFIED);
+    const { app } = found;
     const { iat, exp } = claims as { iat: number; exp: number };
     if (exp - iat > MAX_ASSERTION_LIFETIME_S) {
       throw invalidGrant(
@@ -220,8 +238,43 @@ export class TokenIssuer {
   }
 }
 
+/** An app's secrets as a change would leave them: undefined keeps one, null removes the client secret. */
+export interface AppSecretsChange {
+  sharedSecret?: string;
+  clientSecret?: string | null;
+}
+
+/**
+ * docs/behaviour.md §9: rotating an app's shared secret or client secret ends all
+ * of its bearer tokens (asApp and asUser), whichever way the change is made
+ * (the administration API, the CLI, a seed). Call it in the change's
+ * transaction, before the new secrets are written: it compares them with the
+ * stored ones, so writing the same secret again (a seed loaded at every
+ * start) ends nothing. Returns how many tokens ended.
+ */
+export async function endTokensOnRotation(
+  db: Db,
+  secrets: Secrets,
+  appKey: string,
+  change: AppSecretsChange,
+): Promise<number> {
+  const current = await findSealedAppByKey(db, appKey);
+  if (!current) return 0;
+  const sharedChanged =
+    change.sharedSecret !== undefined && !safeEqual(secrets.decrypt(current.sharedSecretSealed), change.sharedSecret);
+  const clientChanged =
+    change.clientSecret !== undefined &&
+    (change.clientSecret === null || current.clientSecretDigest === null
+      ? change.clientSecret !== current.clientSecretDigest
+      : !safeEqual(secrets.digest(change.clientSecret), current.clientSecretDigest));
+  return sharedChanged || clientChanged ? deleteAppOAuthTokens(db, appKey) : 0;
+}
+
+/** Linear: a regular expression such as `/\/+$/` backtracks quadratically on a long run of slashes. */
 function withoutTrailingSlash(url: string): string {
-  return url.replace(/\/+$/, '');
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+  return url.slice(0, end);
 }
 
 /** application/x-www-form-urlencoded decoding of one value; undefined when it is not valid. */

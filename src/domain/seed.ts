@@ -20,6 +20,7 @@ import { ensureApiToken } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
 import { type App, botAccountId, botUser, sealApp, whyTaken } from './apps.ts';
 import { ApiError } from './errors.ts';
+import { endTokensOnRotation } from './oauth.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
 import type { Secrets } from './secrets.ts';
 import { type ContentSummary, checkContentSections, loadContentSections } from './seed-content.ts';
@@ -175,6 +176,11 @@ export async function loadSeed(
         continue;
       }
       await upsertUser(trx, botUser(record));
+      // docs/behaviour.md §9: a seed that changes an app's secrets ends its bearer tokens.
+      await endTokensOnRotation(trx, secrets, record.key, {
+        sharedSecret: record.sharedSecret,
+        clientSecret: app.clientSecret ?? null,
+      });
       await upsertApp(trx, sealApp(secrets, record, app.clientSecret ?? null));
       appKeys.add(app.key);
       summary.apps++;

@@ -12,32 +12,107 @@ export interface Clock {
 
 export const systemClock: Clock = { now: Date.now };
 
+export interface TtlCacheOptions<V> {
+  ttlMs?: number;
+  /** How many values are kept; when full, the oldest goes. */
+  maxEntries?: number;
+  /**
+   * Values that answer "no" (a credential that failed, an issuer that names
+   * nothing) are kept apart, in a pool of their own of `maxFailures`: a
+   * flood of garbage credentials then pushes out only other failures, never
+   * the legitimate callers' cached outcomes (docs/decisions.md, "Authentication").
+   */
+  isFailure?: (value: V) => boolean;
+  maxFailures?: number;
+}
+
+interface Entry<V> {
+  value: V;
+  expires: number;
+}
+
 export class TtlCache<K, V> {
-  readonly #entries = new Map<K, { value: V; expires: number }>();
+  // A Map iterates in insertion order, and every entry of a pool lives the
+  // same time, so the first entries are the oldest: evicting is O(1).
+  readonly #kept = new Map<K, Entry<V>>();
+  readonly #failures = new Map<K, Entry<V>>();
+  /** Loads in flight: concurrent misses for one key share one load. */
+  readonly #loading = new Map<K, Promise<V>>();
+  /** Bumped by clear(): a load begun before it does not store its (possibly stale) value. */
+  #generation = 0;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #maxFailures: number;
+  readonly #isFailure: ((value: V) => boolean) | undefined;
 
   constructor(
     private readonly clock: Clock = systemClock,
-    private readonly ttlMs = MAX_CACHE_AGE_MS,
-    private readonly maxEntries = 10_000,
-  ) {}
+    { ttlMs = MAX_CACHE_AGE_MS, maxEntries = 10_000, isFailure, maxFailures = 1_000 }: TtlCacheOptions<V> = {},
+  ) {
+    this.#ttlMs = ttlMs;
+    this.#maxEntries = maxEntries;
+    this.#maxFailures = maxFailures;
+    this.#isFailure = isFailure;
+  }
 
-  /** A fresh hit comes back as is, without a promise: this runs on every request. */
+  /**
+   * A fresh hit comes back as is, without a promise: this runs on every
+   * request. A miss while the same key is loading waits for that load. A
+   * load that fails is not kept, and its error reaches every waiter.
+   */
   get(key: K, load: () => Promise<V>): V | Promise<V> {
     const now = this.clock.now();
-    const hit = this.#entries.get(key);
-    if (hit && hit.expires > now) return hit.value;
-    return load().then((value) => {
-      if (this.#entries.size >= this.maxEntries) this.#evictExpired(now);
-      if (this.#entries.size < this.maxEntries) this.#entries.set(key, { value, expires: now + this.ttlMs });
-      return value;
-    });
+    const hit = this.#kept.get(key) ?? this.#failures.get(key);
+    if (hit !== undefined && hit.expires > now) return hit.value;
+    const loading = this.#loading.get(key);
+    if (loading !== undefined) return loading;
+
+    const generation = this.#generation;
+    const settled = () => {
+      if (this.#loading.get(key) === promise) this.#loading.delete(key);
+    };
+    const promise = load().then(
+      (value) => {
+        settled();
+        // Its age counts from when the read began, so it never outlives the lifetime.
+        if (generation === this.#generation) this.#store(key, value, now + this.#ttlMs);
+        return value;
+      },
+      (error: unknown) => {
+        settled();
+        throw error;
+      },
+    );
+    this.#loading.set(key, promise);
+    return promise;
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#kept.clear();
+    this.#failures.clear();
+    this.#loading.clear();
+    this.#generation++;
   }
 
-  #evictExpired(now: number): void {
-    for (const [key, entry] of this.#entries) if (entry.expires <= now) this.#entries.delete(key);
+  /** The number of values held, failures included (for tests). */
+  get size(): number {
+    return this.#kept.size + this.#failures.size;
+  }
+
+  #store(key: K, value: V, expires: number): void {
+    // Deleted first, so the key moves to the end: the insertion order stays the age order.
+    this.#kept.delete(key);
+    this.#failures.delete(key);
+    const failure = this.#isFailure?.(value) ?? false;
+    const pool = failure ? this.#failures : this.#kept;
+    const max = failure ? this.#maxFailures : this.#maxEntries;
+    if (max <= 0) return;
+    pool.set(key, { value, expires });
+    const now = this.clock.now();
+    // Expired entries at the front go first; then, while still too many, the oldest.
+    for (const [oldest, entry] of pool) {
+      if (pool.size <= max && entry.expires > now) break;
+      pool.delete(oldest);
+    }
   }
 }

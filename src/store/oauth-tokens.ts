@@ -1,6 +1,7 @@
 /** Bearer tokens of `POST /oauth2/token` (docs/behaviour.md §3): stored by digest, with their app, user, scopes and expiry. */
 import { randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
+import { type Page, paged } from './paging.ts';
 
 export interface StoredOAuthToken {
   id: string;
@@ -50,4 +51,55 @@ export async function findOAuthTokenByDigest(db: Db, digest: string): Promise<St
 /** Drops tokens that expired before `now` (ISO-8601 text sorts chronologically); they can never be used again. */
 export async function deleteExpiredOAuthTokens(db: Db, now: string): Promise<void> {
   await db.deleteFrom('oauth_tokens').where('expires_at', '<', now).execute();
+}
+
+/** A bearer token as the administration API lists it: never the digest. */
+export interface OAuthTokenRecord {
+  id: string;
+  appKey: string;
+  /** The impersonated user (asUser); null for an app acting as itself (asApp). */
+  accountId: string | null;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** An app's bearer tokens, oldest first. Never the digest. */
+export async function listOAuthTokens(
+  db: Db,
+  appKey: string,
+  page: Page,
+): Promise<{ items: OAuthTokenRecord[]; more: boolean }> {
+  const rows = await db
+    .selectFrom('oauth_tokens')
+    .select(['id', 'app_key', 'account_id', 'scopes', 'created_at', 'expires_at'])
+    .where('app_key', '=', appKey)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(page.limit + 1)
+    .offset(page.start)
+    .execute();
+  const { items, more } = paged(rows, page);
+  return {
+    items: items.map((row) => ({
+      id: row.id,
+      appKey: row.app_key,
+      accountId: row.account_id,
+      scopes: JSON.parse(row.scopes) as string[],
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+    })),
+    more,
+  };
+}
+
+export async function deleteOAuthToken(db: Db, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('oauth_tokens').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Ends every bearer token of an app; returns how many there were. */
+export async function deleteAppOAuthTokens(db: Db, appKey: string): Promise<number> {
+  const result = await db.deleteFrom('oauth_tokens').where('app_key', '=', appKey).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

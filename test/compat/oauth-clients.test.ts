@@ -87,7 +87,8 @@ for (const kind of STORE_KINDS) {
         (body: unknown) => {
           assert.deepEqual(body, {
             error: 'invalid_grant',
-            error_description: "The assertion is not valid: the signature does not verify with the app's shared secret",
+            error_description:
+              "The assertion is not valid: the signature does not verify: no app has the OAuth client id its iss names, or that app's shared secret did not sign it",
           });
           return true;
         },

@@ -201,19 +201,15 @@ for (const kind of STORE_KINDS) {
           await rejected(jwt({ qsh: 'deadbeef' }), /the qsh claim does not match this request/);
           await rejected(jwt({ qsh: undefined }), /JWT rejected: the qsh claim is missing or invalid/);
 
-          // Signed with another app's secret while naming notes; unknown issuers; no issuer.
-          await rejected(
-            jwt({}, APPS.tasks.sharedSecret),
-            /the signature does not verify with the app's shared secret/,
-          );
-          await rejected(
-            jwt({ iss: 'com.example.unknown' }),
-            /no app is installed with key or clientKey "com\.example\.unknown"/,
-          );
-          await rejected(
-            jwt({ iss: 'com.example.unknown' }, 'a-secret-nobody-installed-of-32-chars!'),
-            /no app is installed/,
-          );
+          // Signed with another app's secret while naming notes, or naming an app nobody installed:
+          // one and the same answer, so a 401 never tells which apps exist (docs/behaviour.md §3).
+          const notVerified =
+            /^JWT rejected: the signature does not verify: no app is installed with this iss \(key or clientKey\), or its shared secret did not sign the token$/;
+          await rejected(jwt({}, APPS.tasks.sharedSecret), notVerified);
+          await rejected(jwt({ iss: APPS.notes.clientKey }, APPS.tasks.sharedSecret), notVerified);
+          await rejected(jwt({ iss: 'com.example.unknown' }), notVerified);
+          await rejected(jwt({ iss: 'com.example.unknown' }, 'a-secret-nobody-installed-of-32-chars!'), notVerified);
+          await rejected(jwt({ iss: 'com.example.unknown', exp: now() - 3600 }), notVerified);
           await rejected(jwt({ iss: undefined }), /the iss claim is missing/);
 
           // Audience that does not name the installation.

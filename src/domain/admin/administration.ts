@@ -10,6 +10,7 @@ import type { Secrets } from '../secrets.ts';
 import { AppAdmin } from './apps.ts';
 import { ContentAdmin } from './content.ts';
 import { GroupAdmin } from './groups.ts';
+import { OAuthTokenAdmin } from './oauth-tokens.ts';
 import { SiteAdmin } from './site.ts';
 import { SpaceAdmin } from './spaces.ts';
 import { TokenAdmin } from './tokens.ts';
@@ -19,6 +20,7 @@ export class Administration {
   readonly site: SiteAdmin;
   readonly users: UserAdmin;
   readonly tokens: TokenAdmin;
+  readonly oauthTokens: OAuthTokenAdmin;
   readonly groups: GroupAdmin;
   readonly apps: AppAdmin;
   readonly spaces: SpaceAdmin;
@@ -28,6 +30,7 @@ export class Administration {
     this.site = new SiteAdmin(db);
     this.users = new UserAdmin(db);
     this.tokens = new TokenAdmin(db, secrets);
+    this.oauthTokens = new OAuthTokenAdmin(db);
     this.groups = new GroupAdmin(db);
     this.apps = new AppAdmin(db, secrets);
     this.spaces = new SpaceAdmin(db);

@@ -29,6 +29,7 @@ import {
   whyTaken,
 } from '../apps.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { endTokensOnRotation } from '../oauth.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkAccountId } from '../users.ts';
 import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
@@ -146,6 +147,8 @@ export class AppAdmin {
         };
         const taken = await takenAppField(trx, next);
         if (taken) throw explainTaken(taken, next);
+        // docs/behaviour.md §9: a new shared or client secret ends the app's bearer tokens.
+        await endTokensOnRotation(trx, secrets, key, patch);
         await updateAppColumns(trx, key, {
           name: patch.name,
           clientKey: patch.clientKey,

@@ -16,7 +16,8 @@ import { checkAccountId, noSuchUser } from '../users.ts';
 import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
 
 export const DEFAULT_TOKEN_NAME = 'API token';
-const TOKEN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** API tokens and bearer tokens alike are identified by UUIDs. */
+export const TOKEN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The administration API's API tokens (docs/behaviour.md §9); the CLI's `tokens` command uses it too. */
 export class TokenAdmin {

@@ -9,6 +9,7 @@ import { adminAppRoutes } from './apps.ts';
 import type { AdminRouteOptions } from './common.ts';
 import { adminContentRoutes } from './content.ts';
 import { adminGroupRoutes } from './groups.ts';
+import { adminOAuthTokenRoutes } from './oauth-tokens.ts';
 import { adminSiteRoutes } from './site.ts';
 import { adminSpaceRoutes } from './spaces.ts';
 import { adminTokenRoutes } from './tokens.ts';
@@ -24,6 +25,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminTokenRoutes,
     adminGroupRoutes,
     adminAppRoutes,
+    adminOAuthTokenRoutes,
     adminSpaceRoutes,
     adminContentRoutes,
   ]) {
