@@ -26,6 +26,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
       secrets,
       baseUrl: config.baseUrl,
       logLevel: config.logLevel,
+      metrics: config.metrics,
+      logRequests: config.logRequests,
+      corsOrigin: config.corsOrigin,
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

@@ -18,6 +18,7 @@ import { COMPONENT_NAME } from '../schemas/common.ts';
 import { ERROR_SCHEMAS, type ErrorStatuses, errorResponses } from '../schemas/errors.ts';
 import type { RouteAccess } from './auth.ts';
 import { envelopeFor } from './errors.ts';
+import { htmlPageHeaders } from './hygiene.ts';
 import { BODY_LIMIT_TEXT } from './json-body.ts';
 import {
   CONFLUENCE_API,
@@ -98,12 +99,17 @@ export async function openApiRoutes(app: FastifyInstance): Promise<void> {
     // The plugin's default policy adds `upgrade-insecure-requests`, which would
     // send the page's own assets to https on a plain-http server.
     staticCSP: DOCS_CSP,
+    // nosniff and no referrer on the page and every asset (http/hygiene.ts).
+    uiHooks: { onRequest: htmlPageHeaders },
   });
 }
 
-/** Same origin only: the page, its scripts, styles and the document all come from this server. */
+/**
+ * Same origin only: the page, its scripts, styles and the document all come
+ * from this server; and no page may frame it (`frame-ancestors 'none'`).
+ */
 const DOCS_CSP =
-  "default-src 'self'; base-uri 'self'; frame-ancestors 'self'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'";
+  "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'";
 
 const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
   openapi: '3.0.3',
