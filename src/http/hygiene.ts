@@ -36,8 +36,10 @@ export function corsOrigins(list: string): string[] {
  */
 export async function registerCors(app: FastifyInstance, origins: readonly string[]): Promise<void> {
   const { default: cors } = await import('@fastify/cors');
+  const allowed = new Set(origins);
   await app.register(cors, {
-    origin: [...origins],
+    // `false` for any other origin (or none): no CORS header at all, and no preflight answer.
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'],
     // The headers a browser caller reads: versions, deprecations, Jira's caller, and when to retry.
     exposedHeaders: ['ETag', 'Warning', 'X-AAccountId', 'Retry-After', 'Location'],

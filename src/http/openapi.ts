@@ -93,14 +93,17 @@ export async function openApiRoutes(app: FastifyInstance): Promise<void> {
     reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
   );
   // The page reads the document from `/docs/json`, which @fastify/swagger-ui serves from the same generator.
-  await app.register(swaggerUi, {
-    routePrefix: DOCS_PREFIX,
-    uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null, tryItOutEnabled: false },
-    // The plugin's default policy adds `upgrade-insecure-requests`, which would
-    // send the page's own assets to https on a plain-http server.
-    staticCSP: DOCS_CSP,
-    // nosniff and no referrer on the page and every asset (http/hygiene.ts).
-    uiHooks: { onRequest: htmlPageHeaders },
+  // In a context of its own, so that the page, its assets (served by
+  // @fastify/static inside the plugin) and nothing else get the page headers.
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', htmlPageHeaders);
+    await docs.register(swaggerUi, {
+      routePrefix: DOCS_PREFIX,
+      uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null, tryItOutEnabled: false },
+      // The plugin's default policy adds `upgrade-insecure-requests`, which would
+      // send the page's own assets to https on a plain-http server.
+      staticCSP: DOCS_CSP,
+    });
   });
 }
 
