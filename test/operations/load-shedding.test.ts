@@ -8,6 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setImmediate as nextTurn, setTimeout as timersPhase } from 'node:timers/promises';
+import { loadConfig } from '../../src/config.ts';
+import { DEFAULT_LOAD_SHEDDING } from '../../src/http/load-shedding.ts';
+import { startServer } from '../../src/server.ts';
 import { basic } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertJiraError } from '../helpers/security.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
@@ -78,3 +81,19 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+test('`userplane serve` sheds load with the documented defaults; an app built without them does not', async () => {
+  const server = await startServer(loadConfig({ database: 'sqlite::memory:', port: '0', logLevel: 'silent' }, {}));
+  try {
+    assert.ok(server.app.hasDecorator('isUnderPressure'));
+  } finally {
+    await server.close();
+  }
+  assert.deepEqual(DEFAULT_LOAD_SHEDDING, { maxEventLoopDelay: 500, sampleInterval: 1000, windows: 3 });
+  const plain = await startOperationsFixture(STORE_KINDS[0]!, {});
+  try {
+    assert.ok(!plain.app.hasDecorator('isUnderPressure'));
+  } finally {
+    await plain.close();
+  }
+});
