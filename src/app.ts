@@ -5,7 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
-import { pino } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 import { Administration } from './domain/admin/administration.ts';
 import { Authenticator } from './domain/authenticate.ts';
 import { AvatarService } from './domain/avatars.ts';
@@ -29,30 +29,37 @@ import { watchRoutes } from './http/confluence/watches.ts';
 import { registerErrorHandling, sendError } from './http/errors.ts';
 import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
+import { CORS_PREFLIGHT_ROUTE } from './http/hygiene.ts';
 import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
 import { BODY_LIMIT_BYTES, registerJsonBody } from './http/json-body.ts';
 import { oauthRoutes } from './http/oauth.ts';
 import { openApiRoutes, registerOpenApi } from './http/openapi.ts';
+import { type OperationsOptions, registerOperations } from './http/operations.ts';
 import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Clock } from './lib/ttl-cache.ts';
 import type { Database } from './store/schema.ts';
 
-export interface AppOptions {
+export interface AppOptions extends OperationsOptions {
   db: Kysely<Database>;
   secrets: Secrets;
   /** From --base-url / BASE_URL, when given. */
   baseUrl?: string;
   logLevel?: string;
+  /** Where log lines go; standard output unless given (tests read them). */
+  logDestination?: DestinationStream;
   /** What the one-second caches of the site and of credentials read the time from (tests move it by hand). */
   clock?: Clock;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const log = pino({
-    level: options.logLevel ?? 'info',
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.jwt'],
-  });
+  const log = pino(
+    {
+      level: options.logLevel ?? 'info',
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.query.jwt'],
+    },
+    options.logDestination,
+  );
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
     // Our logger is handed to every request (`request.log`, `reply.log`) rather
@@ -101,7 +108,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerErrorHandling(app);
   registerJsonBody(app);
   registerGateway(app, { sites });
-  registerAuth(app, { authenticator, sites, publicPrefixes: [DOCS_PREFIX] });
+  registerAuth(app, { authenticator, sites, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
+  await registerOperations(app, options);
 
   await app.register(healthRoutes, { readiness: new ReadinessCheck(options.db) });
   await app.register(openApiRoutes);

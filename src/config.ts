@@ -20,6 +20,9 @@ export const ConfigSchema = Type.Object({
   /** Where to read the secret key from instead (`-`: standard input); resolved into `secretKey` by loadConfig. */
   secretKeyFile: Type.Optional(Type.String({ minLength: 1 })),
   logLevel: Type.Enum([...LOG_LEVELS]),
+  metrics: Type.Optional(Type.Boolean()),
+  logRequests: Type.Optional(Type.Boolean()),
+  corsOrigin: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#,]+(,https?://[^\\s/?#,]+)*$' })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -33,13 +36,17 @@ const SETTINGS = {
   secretKey: { option: '--secret-key', env: 'USERPLANE_SECRET_KEY', fallback: undefined },
   secretKeyFile: { option: '--secret-key-file', env: 'USERPLANE_SECRET_KEY_FILE', fallback: undefined },
   logLevel: { option: '--log-level', env: 'LOG_LEVEL', fallback: 'info' },
-} as const satisfies Record<keyof Config, { option: string; env: string; fallback: string | undefined }>;
+  metrics: { option: '--metrics', env: 'USERPLANE_METRICS', fallback: undefined, switch: true },
+  logRequests: { option: '--log-requests', env: 'LOG_REQUESTS', fallback: undefined, switch: true },
+  corsOrigin: { option: '--cors-origin', env: 'CORS_ORIGIN', fallback: undefined },
+} as const satisfies Record<keyof Config, { option: string; env: string; fallback: string | undefined; switch?: true }>;
 
 export type ConfigOptions = Partial<Record<keyof Config, string>>;
 
 /** Plain words for settings whose schema would otherwise print a regular expression. */
 const EXPECTED: Partial<Record<string, string>> = {
   baseUrl: 'must be an http:// or https:// URL with no query or fragment, e.g. http://127.0.0.1:8080',
+  corsOrigin: 'must be origins (scheme://host[:port]) separated by commas, e.g. http://localhost:3000',
 };
 
 export class ConfigError extends Error {
@@ -54,6 +61,29 @@ export const CONFIG_OPTIONS = Object.fromEntries(
   Object.entries(SETTINGS).map(([name, s]) => [name, s.option.slice(2)]),
 ) as Record<keyof Config, string>;
 
+/** Each option as `parseArgs` takes it: a switch (`--metrics`) takes no value. */
+export const CONFIG_ARGS = Object.fromEntries(
+  Object.values(SETTINGS).map((s) => [s.option.slice(2), { type: 'switch' in s ? 'boolean' : 'string' }] as const),
+) as Record<string, { type: 'string' | 'boolean' }>;
+
+/** The settings a parsed command line gave (`parseArgs` values), as `loadConfig` takes them. */
+export function configOptionsFrom(values: Record<string, unknown>): ConfigOptions {
+  const options: ConfigOptions = {};
+  for (const [name, option] of Object.entries(CONFIG_OPTIONS) as Array<[keyof Config, string]>) {
+    const value = values[option];
+    if (typeof value === 'string') options[name] = value;
+    else if (value === true) options[name] = 'true';
+  }
+  return options;
+}
+
+/** A switch's text from the environment: `1`/`true` on, `0`/`false` off; anything else fails the schema. */
+function switchValue(value: string): boolean | string {
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  return value;
+}
+
 export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
   const origin: Record<string, string> = {};
@@ -62,7 +92,8 @@ export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = proc
     const fromEnv = env[setting.env] === '' ? undefined : env[setting.env];
     const value = fromOption ?? fromEnv ?? setting.fallback;
     if (value === undefined) continue;
-    raw[name] = name === 'port' && /^\d+$/.test(value) ? Number(value) : value;
+    raw[name] =
+      name === 'port' && /^\d+$/.test(value) ? Number(value) : 'switch' in setting ? switchValue(value) : value;
     origin[name] =
       fromOption !== undefined ? setting.option : fromEnv !== undefined ? setting.env : `${setting.option} (default)`;
   }

@@ -7,6 +7,7 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
+import { DEFAULT_LOAD_SHEDDING } from './http/load-shedding.ts';
 import { openRuntime } from './runtime.ts';
 
 export interface RunningServer {
@@ -26,6 +27,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       secrets,
       baseUrl: config.baseUrl,
       logLevel: config.logLevel,
+      metrics: config.metrics,
+      logRequests: config.logRequests,
+      corsOrigin: config.corsOrigin,
+      loadShedding: DEFAULT_LOAD_SHEDDING,
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

@@ -1,6 +1,6 @@
 /** The administration commands `userplane` dispatches to cli/framework/runner.ts (docs/behaviour.md §9). */
 import { parseArgs } from 'node:util';
-import { CONFIG_OPTIONS } from '../config.ts';
+import { CONFIG_ARGS } from '../config.ts';
 import { appsCommand } from './apps.ts';
 import { contentCommand } from './content.ts';
 import type { Command } from './framework/runner.ts';
@@ -30,8 +30,13 @@ export const ADMIN_USAGE = ADMIN_COMMANDS.map((c) => `  ${c.name.padEnd(8)} ${c.
  * over, so `--database x users list` finds `users`.
  */
 export function findAdminCommand(argv: string[]): { command: Command; argv: string[] } | undefined {
-  const options = Object.fromEntries(Object.values(CONFIG_OPTIONS).map((name) => [name, { type: 'string' as const }]));
-  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  const { tokens } = parseArgs({
+    args: argv,
+    options: CONFIG_ARGS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const first = tokens.find((t) => t.kind === 'positional');
   const command = first && ADMIN_COMMANDS.find((c) => c.name === first.value);
   if (!first || !command) return undefined;

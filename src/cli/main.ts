@@ -12,7 +12,7 @@
  * error, or a bad seed; 1 anything else.
  */
 import { parseArgs } from 'node:util';
-import { CONFIG_OPTIONS, ConfigError, type ConfigOptions, loadConfig } from '../config.ts';
+import { CONFIG_ARGS, ConfigError, configOptionsFrom, loadConfig } from '../config.ts';
 import { loadSeed, readSeedFile, SeedError } from '../domain/seed.ts';
 import { openRuntime } from '../runtime.ts';
 import { firstStartBanner, type RunningServer, startServer } from '../server.ts';
@@ -42,6 +42,9 @@ options (each also read from the environment variable shown):
   --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL; visible to local users in ps, so prefer
   --secret-key-file PATH  USERPLANE_SECRET_KEY_FILE   the key from a file, or "-" for standard input
   --log-level LEVEL   LOG_LEVEL      fatal|error|warn|info|debug|trace|silent; default info
+  --metrics           USERPLANE_METRICS=1   serve Prometheus /metrics, without credentials
+  --log-requests      LOG_REQUESTS=1        one JSON log line per request, credentials left out
+  --cors-origin LIST  CORS_ORIGIN    origins allowed by CORS, comma-separated; default none
 `;
 
 class UsageError extends Error {}
@@ -65,7 +68,7 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      ...Object.fromEntries(Object.values(CONFIG_OPTIONS).map((name) => [name, { type: 'string' as const }])),
+      ...CONFIG_ARGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -73,11 +76,7 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
     io.stdout.write(USAGE);
     return 0;
   }
-  const options: ConfigOptions = {};
-  for (const [name, option] of Object.entries(CONFIG_OPTIONS) as Array<[keyof ConfigOptions, string]>) {
-    const value = (values as Record<string, unknown>)[option];
-    if (typeof value === 'string') options[name] = value;
-  }
+  const options = configOptionsFrom(values);
 
   const [command = 'serve', ...rest] = positionals;
   switch (command) {

@@ -18,6 +18,7 @@ import { COMPONENT_NAME } from '../schemas/common.ts';
 import { ERROR_SCHEMAS, type ErrorStatuses, errorResponses } from '../schemas/errors.ts';
 import type { RouteAccess } from './auth.ts';
 import { envelopeFor } from './errors.ts';
+import { htmlPageHeaders } from './hygiene.ts';
 import { BODY_LIMIT_TEXT } from './json-body.ts';
 import {
   CONFLUENCE_API,
@@ -92,18 +93,26 @@ export async function openApiRoutes(app: FastifyInstance): Promise<void> {
     reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
   );
   // The page reads the document from `/docs/json`, which @fastify/swagger-ui serves from the same generator.
-  await app.register(swaggerUi, {
-    routePrefix: DOCS_PREFIX,
-    uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null, tryItOutEnabled: false },
-    // The plugin's default policy adds `upgrade-insecure-requests`, which would
-    // send the page's own assets to https on a plain-http server.
-    staticCSP: DOCS_CSP,
+  // In a context of its own, so that the page, its assets (served by
+  // @fastify/static inside the plugin) and nothing else get the page headers.
+  await app.register(async (docs) => {
+    docs.addHook('onRequest', htmlPageHeaders);
+    await docs.register(swaggerUi, {
+      routePrefix: DOCS_PREFIX,
+      uiConfig: { docExpansion: 'list', deepLinking: true, validatorUrl: null, tryItOutEnabled: false },
+      // The plugin's default policy adds `upgrade-insecure-requests`, which would
+      // send the page's own assets to https on a plain-http server.
+      staticCSP: DOCS_CSP,
+    });
   });
 }
 
-/** Same origin only: the page, its scripts, styles and the document all come from this server. */
+/**
+ * Same origin only: the page, its scripts, styles and the document all come
+ * from this server; and no page may frame it (`frame-ancestors 'none'`).
+ */
 const DOCS_CSP =
-  "default-src 'self'; base-uri 'self'; frame-ancestors 'self'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'";
+  "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; img-src 'self' data:; font-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'";
 
 const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
   openapi: '3.0.3',

@@ -97,6 +97,8 @@ const PUBLIC_ROUTES = [
   /^\/wiki\/aa-avatar\/.*/,
   // The anonymous picture, at Atlassian's static path (`/wiki/s/<build>/_/images/…`).
   /^\/wiki\/s\/.*/,
+  // Prometheus figures, served only with --metrics (docs/decisions.md, "Operations").
+  /^\/metrics$/,
 ];
 
 export function isPublicRoute(route: ServedRoute): boolean {

@@ -11,7 +11,7 @@
  * an unknown user or a conflict.
  */
 import { parseArgs } from 'node:util';
-import { CONFIG_OPTIONS, type ConfigOptions, loadConfig } from '../../config.ts';
+import { CONFIG_ARGS, configOptionsFrom, loadConfig } from '../../config.ts';
 import { Administration } from '../../domain/admin/administration.ts';
 import { ApiError } from '../../domain/errors.ts';
 import { openRuntime } from '../../runtime.ts';
@@ -116,7 +116,7 @@ const GLOBAL_HELP = [
 ];
 
 function configOptions(): Record<string, OptionSpec> {
-  return Object.fromEntries(Object.values(CONFIG_OPTIONS).map((name) => [name, { type: 'string' as const }]));
+  return CONFIG_ARGS;
 }
 
 export function commandUsage(command: Command): string {
@@ -212,11 +212,7 @@ export async function runCommand(command: Command, argv: string[], io: CliIo): P
     throw error;
   }
 
-  const options: ConfigOptions = {};
-  for (const [setting, option] of Object.entries(CONFIG_OPTIONS) as Array<[keyof ConfigOptions, string]>) {
-    const value = (parsed.values as Record<string, unknown>)[option];
-    if (typeof value === 'string') options[setting] = value;
-  }
+  const options = configOptionsFrom(parsed.values);
   const { store, secrets } = await openRuntime(loadConfig(options, io.env));
   try {
     const admin = new Administration(store.db, secrets);
