@@ -17,6 +17,12 @@ export const ConfigSchema = Type.Object({
   seed: Type.Optional(Type.String({ minLength: 1 })),
   secretKey: Type.Optional(Type.String({ minLength: 32 })),
   logLevel: Type.Enum([...LOG_LEVELS]),
+  /** Seconds a request, headers and body, has to arrive whole (docs/operations.md). */
+  requestTimeout: Type.Number({ exclusiveMinimum: 0 }),
+  /** Seconds a shutdown may take before the process exits anyway (docs/operations.md). */
+  shutdownTimeout: Type.Number({ minimum: 0 }),
+  /** Seconds start-up waits for an unreachable database (docs/operations.md). */
+  databaseWait: Type.Number({ minimum: 0 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -29,7 +35,25 @@ const SETTINGS = {
   seed: { option: '--seed', env: 'SEED', fallback: undefined },
   secretKey: { option: '--secret-key', env: 'USERPLANE_SECRET_KEY', fallback: undefined },
   logLevel: { option: '--log-level', env: 'LOG_LEVEL', fallback: 'info' },
+  requestTimeout: { option: '--request-timeout', env: 'USERPLANE_REQUEST_TIMEOUT', fallback: '30' },
+  shutdownTimeout: { option: '--shutdown-timeout', env: 'USERPLANE_SHUTDOWN_TIMEOUT', fallback: '10' },
+  databaseWait: { option: '--database-wait', env: 'USERPLANE_DATABASE_WAIT', fallback: '30' },
 } as const satisfies Record<keyof Config, { option: string; env: string; fallback: string | undefined }>;
+
+/** Settings given as numbers: the port, and durations in seconds. */
+const NUMBERS = new Set<keyof Config>(['port', 'requestTimeout', 'shutdownTimeout', 'databaseWait']);
+
+type Duration = 'requestTimeout' | 'shutdownTimeout' | 'databaseWait';
+
+/** The durations' defaults, in seconds, for callers that build a Config by hand. */
+export const DURATION_DEFAULTS = {
+  requestTimeout: Number(SETTINGS.requestTimeout.fallback),
+  shutdownTimeout: Number(SETTINGS.shutdownTimeout.fallback),
+  databaseWait: Number(SETTINGS.databaseWait.fallback),
+} satisfies Record<Duration, number>;
+
+/** A Config whose durations may be left out (tests and embedders); they take DURATION_DEFAULTS. */
+export type ServerConfig = Omit<Config, Duration> & Partial<Pick<Config, Duration>>;
 
 export type ConfigOptions = Partial<Record<keyof Config, string>>;
 
@@ -58,7 +82,7 @@ export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = proc
     const fromEnv = env[setting.env] === '' ? undefined : env[setting.env];
     const value = fromOption ?? fromEnv ?? setting.fallback;
     if (value === undefined) continue;
-    raw[name] = name === 'port' && /^\d+$/.test(value) ? Number(value) : value;
+    raw[name] = NUMBERS.has(name) && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
     origin[name] =
       fromOption !== undefined ? setting.option : fromEnv !== undefined ? setting.env : `${setting.option} (default)`;
   }

@@ -41,6 +41,9 @@ options (each also read from the environment variable shown):
   --seed FILE         SEED           a YAML or JSON seed file to load at start
   --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL
   --log-level LEVEL   LOG_LEVEL      fatal|error|warn|info|debug|trace|silent; default info
+  --request-timeout S   USERPLANE_REQUEST_TIMEOUT   seconds for a request's headers and body to arrive; default 30
+  --shutdown-timeout S  USERPLANE_SHUTDOWN_TIMEOUT  seconds to drain on SIGTERM/SIGINT before exiting anyway; default 10
+  --database-wait S     USERPLANE_DATABASE_WAIT     seconds to wait at start for an unreachable database; default 30
 `;
 
 class UsageError extends Error {}
@@ -81,7 +84,9 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
   const [command = 'serve', ...rest] = positionals;
   switch (command) {
     case 'serve': {
-      const server = await startServer(loadConfig(options, io.env));
+      const server = await startServer(loadConfig(options, io.env), {
+        waiting: (message) => io.stderr.write(`userplane: ${message}\n`),
+      });
       if (server.firstStart) io.stdout.write(firstStartBanner(server.firstStart, server.url));
       server.app.log.info(`userplane listening on ${server.url}`);
       io.serving?.(server);
