@@ -120,9 +120,10 @@ export interface ShutdownOptions {
 /**
  * SIGTERM and SIGINT close the server; the process exits 0 once it is
  * closed, or 1 when closing failed or took longer than the shutdown timeout.
- * A second signal exits at once, with 1.
+ * A second signal exits at once, with 1. Answers a function that stops
+ * listening for the signals.
  */
-export function closeOnSignals(server: RunningServer, options: ShutdownOptions): void {
+export function closeOnSignals(server: RunningServer, options: ShutdownOptions): () => void {
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
@@ -151,6 +152,10 @@ export function closeOnSignals(server: RunningServer, options: ShutdownOptions):
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 function httpUrl(host: string, port: number): string {
