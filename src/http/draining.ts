@@ -44,6 +44,7 @@ export class Drain {
 }
 
 export function registerDraining(app: FastifyInstance, drain: Drain): void {
+  const finished = () => drain.finish();
   // Callback style: this hook runs on every request.
   app.addHook('onRequest', (request, reply, done) => {
     if (drain.draining) {
@@ -59,7 +60,7 @@ export function registerDraining(app: FastifyInstance, drain: Drain): void {
     }
     drain.admit();
     // 'close' comes once per response, whether it was sent whole or the client went away.
-    reply.raw.once('close', () => drain.finish());
+    reply.raw.once('close', finished);
     done();
   });
 }
