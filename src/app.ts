@@ -26,6 +26,7 @@ import { emailRoutes } from './http/confluence/email.ts';
 import { userPropertyRoutes } from './http/confluence/user-properties.ts';
 import { userDirectoryRoutes } from './http/confluence/users.ts';
 import { watchRoutes } from './http/confluence/watches.ts';
+import { Drain, registerDraining } from './http/draining.ts';
 import { registerErrorHandling, sendError } from './http/errors.ts';
 import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
@@ -50,6 +51,10 @@ export interface AppOptions extends OperationsOptions {
   logDestination?: DestinationStream;
   /** What the one-second caches of the site and of credentials read the time from (tests move it by hand). */
   clock?: Clock;
+  /** From --request-timeout: a request, headers and body, must arrive whole within it (docs/operations.md). */
+  requestTimeoutMs?: number;
+  /** Turns requests away while the server shuts down (server.ts); a fresh one when not given. */
+  drain?: Drain;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -71,6 +76,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: () => log,
     requestIdHeader: 'x-request-id',
+    ...requestTimeouts(options.requestTimeoutMs),
+    // While closing, requests still arriving on open connections get the
+    // product's envelope from http/draining.ts, not Fastify's own 503.
+    return503OnClosing: false,
     // Keys reach 255 characters and accountIds 128, before percent-encoding.
     routerOptions: { maxParamLength: 2048 },
     // Errors before routing, such as a malformed percent-encoding in the path,
@@ -106,6 +115,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // First: the document generator collects every route registered after it.
   await registerOpenApi(app);
   registerErrorHandling(app);
+  // Before the gateway and auth hooks: a server that is shutting down checks nothing.
+  registerDraining(app, options.drain ?? new Drain());
   registerJsonBody(app);
   registerGateway(app, { sites });
   registerAuth(app, { authenticator, sites, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
@@ -135,6 +146,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(watchRoutes, { prefix, watches });
   }
   return app;
+}
+
+/**
+ * Node's own request timeouts (docs/operations.md): headers and body must
+ * both arrive within `ms` of the connection's first byte, or the socket is
+ * answered 408 and closed. Node checks them at an interval, 30 s by
+ * default; checking every second keeps the cut close to the limit.
+ */
+function requestTimeouts(ms: number | undefined) {
+  if (ms === undefined) return {};
+  const checkEvery = Math.min(1000, ms);
+  return {
+    requestTimeout: ms,
+    http: { requestTimeout: ms, headersTimeout: ms, connectionsCheckingInterval: checkEvery },
+  };
 }
 
 function listeningUrl(app: FastifyInstance): string {

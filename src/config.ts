@@ -23,6 +23,12 @@ export const ConfigSchema = Type.Object({
   metrics: Type.Optional(Type.Boolean()),
   logRequests: Type.Optional(Type.Boolean()),
   corsOrigin: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#,]+(,https?://[^\\s/?#,]+)*$' })),
+  /** Seconds a request, headers and body, has to arrive whole (docs/operations.md). */
+  requestTimeout: Type.Number({ exclusiveMinimum: 0 }),
+  /** Seconds a shutdown may take before the process exits anyway (docs/operations.md). */
+  shutdownTimeout: Type.Number({ minimum: 0 }),
+  /** Seconds start-up waits for an unreachable database (docs/operations.md). */
+  databaseWait: Type.Number({ minimum: 0 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -39,7 +45,25 @@ const SETTINGS = {
   metrics: { option: '--metrics', env: 'USERPLANE_METRICS', fallback: undefined, switch: true },
   logRequests: { option: '--log-requests', env: 'LOG_REQUESTS', fallback: undefined, switch: true },
   corsOrigin: { option: '--cors-origin', env: 'CORS_ORIGIN', fallback: undefined },
+  requestTimeout: { option: '--request-timeout', env: 'USERPLANE_REQUEST_TIMEOUT', fallback: '30' },
+  shutdownTimeout: { option: '--shutdown-timeout', env: 'USERPLANE_SHUTDOWN_TIMEOUT', fallback: '10' },
+  databaseWait: { option: '--database-wait', env: 'USERPLANE_DATABASE_WAIT', fallback: '30' },
 } as const satisfies Record<keyof Config, { option: string; env: string; fallback: string | undefined; switch?: true }>;
+
+/** Settings given as numbers: the port, and durations in seconds. */
+const NUMBERS = new Set<keyof Config>(['port', 'requestTimeout', 'shutdownTimeout', 'databaseWait']);
+
+type Duration = 'requestTimeout' | 'shutdownTimeout' | 'databaseWait';
+
+/** The durations' defaults, in seconds, for callers that build a Config by hand. */
+export const DURATION_DEFAULTS = {
+  requestTimeout: Number(SETTINGS.requestTimeout.fallback),
+  shutdownTimeout: Number(SETTINGS.shutdownTimeout.fallback),
+  databaseWait: Number(SETTINGS.databaseWait.fallback),
+} satisfies Record<Duration, number>;
+
+/** A Config whose durations may be left out (tests and embedders); they take DURATION_DEFAULTS. */
+export type ServerConfig = Omit<Config, Duration> & Partial<Pick<Config, Duration>>;
 
 export type ConfigOptions = Partial<Record<keyof Config, string>>;
 
@@ -93,7 +117,11 @@ export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = proc
     const value = fromOption ?? fromEnv ?? setting.fallback;
     if (value === undefined) continue;
     raw[name] =
-      name === 'port' && /^\d+$/.test(value) ? Number(value) : 'switch' in setting ? switchValue(value) : value;
+      NUMBERS.has(name) && /^\d+(\.\d+)?$/.test(value)
+        ? Number(value)
+        : 'switch' in setting
+          ? switchValue(value)
+          : value;
     origin[name] =
       fromOption !== undefined ? setting.option : fromEnv !== undefined ? setting.env : `${setting.option} (default)`;
   }

@@ -1,27 +1,45 @@
 /**
- * The process entry for `userplane serve`: open the store, load the seed,
- * run first start, build the app, listen, and close gracefully.
+ * The process entry for `userplane serve`: open the store (waiting for a
+ * database that is not up yet), load the seed, run first start, build the
+ * app, listen; on SIGTERM or SIGINT, drain and close within the shutdown
+ * timeout (docs/operations.md).
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import type { Config } from './config.ts';
+import { DURATION_DEFAULTS, type ServerConfig } from './config.ts';
 import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
+import { Drain } from './http/draining.ts';
 import { DEFAULT_LOAD_SHEDDING } from './http/load-shedding.ts';
-import { openRuntime } from './runtime.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { isDatabaseUnavailable } from './store/unavailable.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   firstStart: FirstStart | undefined;
+  /** Seconds `close()` may take under a signal before the process exits anyway. */
+  shutdownTimeout: number;
+  /**
+   * Turns new requests away with 503 (`/readyz` too), lets the admitted ones
+   * finish, stops listening, then closes the store. Calling it again answers
+   * the same promise.
+   */
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
-  const { store, secrets } = await openRuntime(config);
+export interface StartOptions {
+  /** Told, once, that the database is not answering yet and start-up is waiting for it. */
+  waiting?(message: string): void;
+}
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const { requestTimeout, shutdownTimeout, databaseWait } = { ...DURATION_DEFAULTS, ...config };
+  const { store, secrets } = await openWhenReachable(config, databaseWait, options.waiting);
   try {
     if (config.seed) await loadSeed(store.db, secrets, await readSeedFile(config.seed), config.seed);
     const firstStart = await bootstrap(store.db, secrets);
+    const drain = new Drain();
     const app = await buildApp({
       db: store.db,
       secrets,
@@ -31,23 +49,118 @@ export async function startServer(config: Config): Promise<RunningServer> {
       logRequests: config.logRequests,
       corsOrigin: config.corsOrigin,
       loadShedding: DEFAULT_LOAD_SHEDDING,
+      requestTimeoutMs: requestTimeout * 1000,
+      drain,
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    let closing: Promise<void> | undefined;
     return {
       app,
       url: httpUrl(config.host, port),
       firstStart,
-      async close() {
-        await app.close();
-        await store.close();
+      shutdownTimeout,
+      close() {
+        closing ??= (async () => {
+          try {
+            await drain.begin();
+            await app.close();
+          } finally {
+            await store.close();
+          }
+        })();
+        return closing;
       },
     };
   } catch (error) {
     await store.close();
     throw error;
   }
+}
+
+/** Longest pause between two attempts to reach the database at start-up. */
+const DATABASE_RETRY_MAX_MS = 2_000;
+
+/**
+ * Opens the store, trying again while the database cannot be reached, for
+ * up to `waitSeconds`; then fails with a message that says so. Any other
+ * failure (a bad URL, a failed migration) fails at once.
+ */
+async function openWhenReachable(
+  config: ServerConfig,
+  waitSeconds: number,
+  waiting: StartOptions['waiting'],
+): Promise<Runtime> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (let pause = 100; ; pause = Math.min(pause * 2, DATABASE_RETRY_MAX_MS)) {
+    try {
+      return await openRuntime(config);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      if (pause === 100 && waitSeconds > 0)
+        waiting?.(`the database is not answering (${rootCause(error)}); waiting up to ${waitSeconds} s for it`);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`the database did not answer within ${waitSeconds} s (--database-wait): ${rootCause(error)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    }
+  }
+}
+
+/** The innermost message: the driver's own words, such as `connect ECONNREFUSED 127.0.0.1:5432`. */
+function rootCause(error: unknown): string {
+  let e = error as Error;
+  while (e.cause instanceof Error) e = e.cause;
+  return e.message;
+}
+
+export interface ShutdownOptions {
+  /** Where a failed or overdue shutdown is reported. */
+  stderr: { write(text: string): unknown };
+  exit(code: number): void;
+}
+
+/**
+ * SIGTERM and SIGINT close the server; the process exits 0 once it is
+ * closed, or 1 when closing failed or took longer than the shutdown timeout.
+ * A second signal exits at once, with 1. Answers a function that stops
+ * listening for the signals.
+ */
+export function closeOnSignals(server: RunningServer, options: ShutdownOptions): () => void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      options.stderr.write(`userplane: ${signal} again: exiting without waiting\n`);
+      options.exit(1);
+      return;
+    }
+    signalled = true;
+    const timer = setTimeout(() => {
+      options.stderr.write(
+        `userplane: shutdown did not finish within ${server.shutdownTimeout} s (--shutdown-timeout): exiting anyway\n`,
+      );
+      options.exit(1);
+    }, server.shutdownTimeout * 1000);
+    server.close().then(
+      () => {
+        clearTimeout(timer);
+        options.exit(0);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        options.stderr.write(`userplane: shutdown failed: ${(error as Error)?.message ?? String(error)}\n`);
+        options.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 function httpUrl(host: string, port: number): string {

@@ -29,7 +29,24 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       database: 'sqlite:./data/userplane.db',
       logLevel: 'info',
+      requestTimeout: 30,
+      shutdownTimeout: 10,
+      databaseWait: 30,
     });
+  });
+
+  test('durations are seconds, fractions allowed; a bad one names its option or variable', () => {
+    const config = loadConfig(
+      { requestTimeout: '1.5' },
+      { USERPLANE_SHUTDOWN_TIMEOUT: '0', USERPLANE_DATABASE_WAIT: '120' },
+    );
+    assert.equal(config.requestTimeout, 1.5);
+    assert.equal(config.shutdownTimeout, 0);
+    assert.equal(config.databaseWait, 120);
+    assert.deepEqual(problemsOf({ requestTimeout: '0' }), ['--request-timeout: must be > 0']);
+    assert.deepEqual(problemsOf({}, { USERPLANE_DATABASE_WAIT: 'soon' }), [
+      'USERPLANE_DATABASE_WAIT: must be a number',
+    ]);
   });
 
   test('reads process.env by default, and only the environment it is given otherwise', () => {
@@ -55,6 +72,9 @@ describe('loadConfig', () => {
         SEED: './seed.yaml',
         USERPLANE_SECRET_KEY: SECRET,
         LOG_LEVEL: 'warn',
+        USERPLANE_REQUEST_TIMEOUT: '5',
+        USERPLANE_SHUTDOWN_TIMEOUT: '20',
+        USERPLANE_DATABASE_WAIT: '60',
       },
     );
     assert.deepEqual(config, {
@@ -65,6 +85,9 @@ describe('loadConfig', () => {
       seed: './seed.yaml',
       secretKey: SECRET,
       logLevel: 'warn',
+      requestTimeout: 5,
+      shutdownTimeout: 20,
+      databaseWait: 60,
     });
   });
 

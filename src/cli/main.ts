@@ -28,7 +28,7 @@ export interface CliOptions extends CliIo {
 }
 
 const USAGE = `usage: userplane [serve|seed FILE|migrate] [options]
-       userplane users|groups|tokens|apps|spaces|content|site <subcommand> [options]
+       userplane users|groups|tokens|oauth-tokens|apps|spaces|content|site <subcommand> [options]
 
 administration (works on --database directly; run "userplane users --help" and so on):
 ${ADMIN_USAGE}
@@ -42,6 +42,9 @@ options (each also read from the environment variable shown):
   --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL; visible to local users in ps, so prefer
   --secret-key-file PATH  USERPLANE_SECRET_KEY_FILE   the key from a file, or "-" for standard input
   --log-level LEVEL   LOG_LEVEL      fatal|error|warn|info|debug|trace|silent; default info
+  --request-timeout S   USERPLANE_REQUEST_TIMEOUT   seconds for a request's headers and body to arrive; default 30
+  --shutdown-timeout S  USERPLANE_SHUTDOWN_TIMEOUT  seconds to drain on SIGTERM/SIGINT before exiting anyway; default 10
+  --database-wait S     USERPLANE_DATABASE_WAIT     seconds to wait at start for an unreachable database; default 30
   --metrics           USERPLANE_METRICS=1   serve Prometheus /metrics, without credentials
   --log-requests      LOG_REQUESTS=1        one JSON log line per request, credentials left out
   --cors-origin LIST  CORS_ORIGIN    origins allowed by CORS, comma-separated; default none
@@ -81,7 +84,9 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
   const [command = 'serve', ...rest] = positionals;
   switch (command) {
     case 'serve': {
-      const server = await startServer(loadConfig(options, io.env));
+      const server = await startServer(loadConfig(options, io.env), {
+        waiting: (message) => io.stderr.write(`userplane: ${message}\n`),
+      });
       if (server.firstStart) io.stdout.write(firstStartBanner(server.firstStart, server.url));
       server.app.log.info(`userplane listening on ${server.url}`);
       io.serving?.(server);

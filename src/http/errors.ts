@@ -2,10 +2,12 @@
  * The only code → status map, and the three error envelopes (docs/behaviour.md §1, §4):
  * Jira's under `/rest/api/{2,3}`, RFC 6749's under `/oauth2/`, Confluence's
  * everywhere else. Every 4xx/5xx leaves through here with a message that
- * names the problem; no stack trace ever does.
+ * names the problem; no stack trace ever does. A database that cannot serve
+ * right now is a 503 with `Retry-After` on every route (docs/operations.md).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode } from '../domain/errors.ts';
+import { databaseUnavailable } from '../domain/unavailable.ts';
 import { describeIssue, formatPath, type SchemaIssue } from '../lib/schema-errors.ts';
 import type { Envelope } from '../schemas/errors.ts';
 import { BODY_LIMIT_TEXT } from './json-body.ts';
@@ -148,6 +150,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof ApiError) return sendError(request, reply, error);
     const known = translate(error, request);
     if (known) return sendError(request, reply, known);
+    const unavailable = databaseUnavailable(error);
+    if (unavailable) {
+      request.log.warn({ err: error, reqId: request.id }, 'the database is not answering');
+      return sendError(request, reply, unavailable);
+    }
     request.log.error({ err: error, reqId: request.id }, 'unhandled error');
     return sendError(request, reply, new ApiError('internal', `Internal server error (request id ${request.id})`));
   });

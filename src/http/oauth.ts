@@ -30,6 +30,13 @@ function challenged(error: unknown, authorization: string | undefined): unknown 
 /** A form body, with repeated names kept as arrays so they can be refused (RFC 6749 §3.1). */
 type FormBody = Record<string, string | string[]>;
 
+/**
+ * The most name=value pairs a token request's form may carry. A token
+ * request has at most seven parameters; the cap keeps a 1 MiB body of
+ * `a=1&a=1&…` from costing more than a count (docs/decisions.md, "Requests and errors").
+ */
+export const MAX_FORM_FIELDS = 64;
+
 export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites: SiteService }> = async (
   app,
   { issuer, sites },
@@ -39,7 +46,10 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites
     { parseAs: 'string' },
     (request, body: string, done) => {
       if (request.is404) return done(null, undefined);
-      done(null, parseForm(body));
+      const form = parseForm(body);
+      if (form === undefined)
+        return done(invalidRequest(`The request body has more than ${MAX_FORM_FIELDS} parameters`), undefined);
+      done(null, form);
     },
   );
   // Any other content type: RFC 6749's envelope, naming both accepted types.
@@ -103,11 +113,19 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites
   );
 };
 
-function parseForm(body: string): FormBody {
+/** The form's fields, in time linear in its length; undefined when it has more than MAX_FORM_FIELDS. */
+function parseForm(body: string): FormBody | undefined {
+  // Count the separators first, so an oversized form is refused before it is decoded.
+  let fields = 1;
+  for (let at = body.indexOf('&'); at !== -1; at = body.indexOf('&', at + 1)) {
+    if (++fields > MAX_FORM_FIELDS) return undefined;
+  }
   const form: FormBody = Object.create(null);
   for (const [name, value] of new URLSearchParams(body)) {
     const seen = form[name];
-    form[name] = seen === undefined ? value : [...[seen].flat(), value];
+    if (seen === undefined) form[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else form[name] = [seen, value];
   }
   return form;
 }

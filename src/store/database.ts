@@ -116,7 +116,7 @@ async function migrate(db: Kysely<Database>, dialect: DatabaseLocation['dialect'
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
 }
 

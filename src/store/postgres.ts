@@ -1,6 +1,6 @@
 /** The shared store: PostgreSQL through `pg`. PostgreSQL-specific code lives here only. */
 
-import { PostgresDialect, type PostgresPool } from 'kysely';
+import { PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 
 /** Connections per instance. */
@@ -71,9 +71,15 @@ export function connectPostgres(
   pool.on('error', onConnectionError);
   let closed = false;
   const bounded: PostgresPool = {
-    connect() {
-      if (pool.waitingCount >= POOL_MAX_WAITING) return Promise.reject(new DatabaseBusyError());
-      return pool.connect();
+    async connect() {
+      if (pool.waitingCount >= POOL_MAX_WAITING) throw new DatabaseBusyError();
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw named(error);
+      }
+      return inUse(client);
     },
     end() {
       closed = true;
@@ -124,4 +130,60 @@ async function pingOnce(connectionString: string): Promise<void> {
 /** PostgreSQL's unique_violation, by SQLSTATE. */
 export function isPostgresUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
+}
+
+/**
+ * The database could not be reached, or the connection a statement ran on
+ * was lost: no connection could be had, or `pg` failed the statement itself
+ * rather than PostgreSQL answering it (docs/operations.md).
+ */
+export class PostgresConnectionError extends Error {
+  readonly code = 'USERPLANE_DATABASE_UNREACHABLE';
+  constructor(cause: unknown) {
+    super(`PostgreSQL cannot be reached: ${(cause as Error | null)?.message ?? String(cause)}`, { cause });
+    this.name = 'PostgresConnectionError';
+  }
+}
+
+/**
+ * SQLSTATEs that say the server, not the statement, is the problem: class 08
+ * (connection exception), shutting down or starting up (57P01-57P03), out of
+ * connections (53300), a statement cancelled by its timeout (57014).
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
+
+/** PostgreSQL cannot serve right now: by class or SQLSTATE, never by message text. */
+export function isPostgresUnavailable(error: unknown): boolean {
+  if (error instanceof PostgresConnectionError || error instanceof DatabaseBusyError) return true;
+  if (!(error instanceof pg.DatabaseError)) return false;
+  const code = error.code ?? '';
+  return code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code);
+}
+
+/**
+ * An error PostgreSQL reported (a `DatabaseError`, with its SQLSTATE: a
+ * wrong password, a missing database, or one of UNAVAILABLE_SQLSTATES) as
+ * it is; any other is `pg`'s own, about the connection.
+ */
+function named(error: unknown): Error {
+  return error instanceof pg.DatabaseError ? error : new PostgresConnectionError(error);
+}
+
+const ignore = () => {};
+
+function inUse(client: pg.PoolClient): PostgresPoolClient {
+  client.on('error', ignore);
+  return {
+    query: ((sqlOrCursor: unknown, parameters?: readonly unknown[]) => {
+      // A cursor (Kysely's streaming) is handed through as it is.
+      if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as pg.Submittable);
+      return client.query(sqlOrCursor, parameters as unknown[]).catch((error: unknown) => {
+        throw named(error);
+      });
+    }) as unknown as PostgresPoolClient['query'],
+    release() {
+      client.off('error', ignore);
+      client.release();
+    },
+  };
 }

@@ -30,6 +30,9 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     'SEED',
     'USERPLANE_SECRET_KEY',
     'LOG_LEVEL',
+    'USERPLANE_REQUEST_TIMEOUT',
+    'USERPLANE_SHUTDOWN_TIMEOUT',
+    'USERPLANE_DATABASE_WAIT',
     'NODE_TEST_CONTEXT',
     'NODE_OPTIONS',
   ]) {
