@@ -12,6 +12,7 @@ import { AvatarService } from './domain/avatars.ts';
 import { DirectoryService } from './domain/directory.ts';
 import { EmailService } from './domain/email.ts';
 import { ApiError } from './domain/errors.ts';
+import { GuessingGuard } from './domain/guessing.ts';
 import { JiraPropertyService } from './domain/jira-properties.ts';
 import { TokenIssuer } from './domain/oauth.ts';
 import { ReadinessCheck } from './domain/readiness.ts';
@@ -106,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Without a configured or stored base URL, links name the address the server listens on (docs/behaviour.md §7).
   const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app), options.clock);
   const authenticator = new Authenticator(options.db, options.secrets, options.clock);
+  const guard = new GuessingGuard(options.clock);
   const confluenceProperties = new ConfluencePropertyService(options.db);
   const jiraProperties = new JiraPropertyService(options.db);
   const directory = new DirectoryService(options.db);
@@ -119,7 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerDraining(app, options.drain ?? new Drain());
   registerJsonBody(app);
   registerGateway(app, { sites });
-  registerAuth(app, { authenticator, sites, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
+  registerAuth(app, { authenticator, sites, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
   await registerOperations(app, options);
 
   await app.register(healthRoutes, { readiness: new ReadinessCheck(options.db) });
@@ -135,6 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: OAUTH_PREFIX,
     issuer: new TokenIssuer(options.db, options.secrets),
     sites,
+    guard,
   });
   for (const { prefix, version } of JIRA_PREFIXES) {
     await app.register(jiraUserPropertyRoutes, { prefix, properties: jiraProperties, version });

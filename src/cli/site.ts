@@ -29,6 +29,18 @@ const SETTING_FIELDS: FieldOption[] = [
     kind: 'integer',
     help: 'bearer tokens from POST /oauth2/token, 60..86400',
   },
+  {
+    flag: 'failed-credentials-per-identity',
+    field: 'failedCredentialsPerIdentity',
+    kind: 'integer',
+    help: 'failed credentials a minute naming one email, app or client_id before 429',
+  },
+  {
+    flag: 'failed-credentials-per-address',
+    field: 'failedCredentialsPerAddress',
+    kind: 'integer',
+    help: 'failed credentials a minute from one client address before 429',
+  },
 ];
 // --base-url is also the server's option; here it sets the stored base URL, which --base-url/BASE_URL override at serve time.
 const BASE_URL_FIELD: FieldOption = {

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'conflict' // 409
   | 'precondition_failed' // 412
   | 'payload_too_large' // 413
+  | 'too_many_requests' // 429: too many failed credentials (domain/guessing.ts)
   | 'not_implemented_by_site' // 501: a feature the site's settings switch off (docs/behaviour.md §3, emailApi)
   | 'unavailable' // 503
   | 'internal'; // 500

@@ -60,6 +60,31 @@ export interface IssuedToken {
 export const ASSERTION_NOT_VERIFIED =
   "The assertion is not valid: the signature does not verify: no app has the OAuth client id its iss names, or that app's shared secret did not sign it";
 
+/**
+ * The OAuth client a token request names, unverified, for the guessing
+ * counts (domain/guessing.ts): its client_id, else the one its assertion's
+ * iss names.
+ */
+export function claimedClientId({ basic, params }: TokenRequest): string | undefined {
+  const clientId = basic?.clientId ?? params.client_id;
+  if (clientId !== undefined || params.assertion === undefined) return clientId;
+  try {
+    const { iss } = decodeJwt(params.assertion);
+    return typeof iss === 'string' && iss.startsWith(CLIENT_ID_URN) ? iss.slice(CLIENT_ID_URN.length) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A failure of the client's credentials: a failed client authentication, or an assertion whose signature fails. */
+export function isFailedCredential(error: unknown): boolean {
+  return (
+    error instanceof ApiError &&
+    (error.oauthError === 'invalid_client' ||
+      (error.oauthError === 'invalid_grant' && error.message === ASSERTION_NOT_VERIFIED))
+  );
+}
+
 const GRANTS = `${CLIENT_CREDENTIALS_GRANT} or ${JWT_BEARER_GRANT}`;
 const invalidRequest = (message: string) => oauthError('invalid_request', message);
 const invalidGrant = (message: string) => oauthError('invalid_grant', message);

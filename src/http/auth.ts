@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
-import { forbidden, unauthenticated } from '../domain/errors.ts';
+import { ApiError, forbidden, unauthenticated } from '../domain/errors.ts';
+import { basicIdentity, type GuessingGuard, jwtIdentity } from '../domain/guessing.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
 import type { Site, SiteService } from '../domain/site.ts';
@@ -47,6 +48,8 @@ declare module 'fastify' {
 export interface AuthOptions {
   authenticator: Authenticator;
   sites: SiteService;
+  /** Counts failed credentials and refuses guessers (docs/behaviour.md §3). */
+  guard: GuessingGuard;
   /**
    * Path prefixes whose routes a third-party plugin registers without
    * `config.access`, all public by design (the `/docs` page's assets).
@@ -81,8 +84,9 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
 }
 
 /**
- * The hook for one route: the site, then credentials → principal, then the
- * route's access rule.
+ * The hook for one route: the site, then the guessing check, then
+ * credentials → principal (a failure counted against the address and the
+ * identity the credential names), then the route's access rule.
  *
  * A hot path (lib/maybe-promise.ts): callback style, and synchronous while
  * the site and the credential's outcome are cached, as they are for nearly
@@ -92,11 +96,29 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
  */
 function admitter(
   access: ProtectedAccess,
-  { authenticator, sites }: { authenticator: Authenticator; sites: SiteService },
+  { authenticator, sites, guard }: Omit<AuthOptions, 'publicPrefixes'>,
 ): onRequestHookHandler {
+  // A failure is counted where the 401 is made. The cached success path
+  // meets one clock read (mayRefuse) and a try: no await, no allocation.
+  const counted = (error: unknown, request: FastifyRequest): unknown => {
+    if (error instanceof ApiError && error.code === 'unauthenticated')
+      guard.failed(request.ip, claimedIdentity(request), request.site.settings);
+    return error;
+  };
   const identify = (site: Site, request: FastifyRequest): MaybePromise<Principal> => {
     request.site = site;
-    return resolvePrincipal(request, authenticator);
+    // Refused before the credential is checked, so a guesser learns nothing more.
+    if (guard.mayRefuse()) guard.check(request.ip, claimedIdentity(request), site.settings);
+    let principal: MaybePromise<Principal>;
+    try {
+      principal = resolvePrincipal(request, authenticator);
+    } catch (error) {
+      throw counted(error, request);
+    }
+    if (!(principal instanceof Promise)) return principal;
+    return principal.catch((error: unknown) => {
+      throw counted(error, request);
+    });
   };
   const admit = (principal: Principal, request: FastifyRequest): void => {
     request.principal = principal;
@@ -139,6 +161,25 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
     default:
       throw unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`);
   }
+}
+
+/**
+ * The identity a request's credential names, for the guessing counts: a
+ * Basic credential's email or a Connect JWT's `iss`; a bearer token names
+ * none beyond the address.
+ */
+function claimedIdentity(request: FastifyRequest): string | undefined {
+  const queryJwt = (request.query as Record<string, unknown> | undefined)?.jwt;
+  if (typeof queryJwt === 'string') return jwtIdentity(queryJwt);
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const space = header.indexOf(' ');
+  if (space === -1) return undefined;
+  const scheme = header.slice(0, space).toLowerCase();
+  const credential = header.slice(space + 1).trim();
+  if (scheme === 'basic') return basicIdentity(credential);
+  if (scheme === 'jwt') return jwtIdentity(credential);
+  return undefined;
 }
 
 const PUBLIC: RouteAccess = { kind: 'public' };

@@ -22,6 +22,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
+  too_many_requests: 429,
   not_implemented_by_site: 501,
   unavailable: 503,
   internal: 500,
@@ -36,6 +37,8 @@ export function envelopeFor(url: string): Envelope {
 /** RFC 6749's `error` for an answer that names none: a failed client authentication, or a bad request. */
 function oauthErrorFor(status: number): string {
   if (status === 401) return 'invalid_client';
+  // RFC 6749 names nothing for a throttled client; this is its word for "retry later" (docs/decisions.md).
+  if (status === 429) return 'temporarily_unavailable';
   return status >= 500 ? 'server_error' : 'invalid_request';
 }
 

@@ -30,14 +30,16 @@ export function credentialMode(request: FastifyRequest): CredentialMode {
 
 /**
  * How authentication ended on a protected route: a 401 is a failure of the
- * credential presented; a principal (with any other status, a 403 included)
- * is a success. Public routes read no credentials and count nothing, nor do
+ * credential presented; a 429 a refusal after too many failures
+ * (domain/guessing.ts), before the credential was checked; a principal (with
+ * any other status, a 403 included) is a success. Public routes read no credentials and count nothing, nor do
  * answers given before the auth hook ran (an unknown cloudId, a shed request).
  */
-function authOutcome(request: FastifyRequest, status: number): 'ok' | 'failed' | undefined {
+function authOutcome(request: FastifyRequest, status: number): 'ok' | 'failed' | 'throttled' | undefined {
   const access = request.routeOptions.config?.access;
   if (!access || access.kind === 'public') return undefined;
   if (status === 401) return 'failed';
+  if (status === 429) return 'throttled';
   return request.principal ? 'ok' : undefined;
 }
 

@@ -9,7 +9,15 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError, oauthError } from '../domain/errors.ts';
-import { type IssuedToken, TOKEN_PARAMETERS, type TokenIssuer, type TokenRequest } from '../domain/oauth.ts';
+import { clientIdentity, type GuessingGuard } from '../domain/guessing.ts';
+import {
+  claimedClientId,
+  type IssuedToken,
+  isFailedCredential,
+  TOKEN_PARAMETERS,
+  type TokenIssuer,
+  type TokenRequest,
+} from '../domain/oauth.ts';
 import type { SiteService } from '../domain/site.ts';
 import { errorResponses } from '../schemas/errors.ts';
 import { TokenRequestSchema, TokenResponseSchema } from '../schemas/oauth.ts';
@@ -37,10 +45,11 @@ type FormBody = Record<string, string | string[]>;
  */
 export const MAX_FORM_FIELDS = 64;
 
-export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites: SiteService }> = async (
-  app,
-  { issuer, sites },
-) => {
+export const oauthRoutes: FastifyPluginAsyncTypebox<{
+  issuer: TokenIssuer;
+  sites: SiteService;
+  guard: GuessingGuard;
+}> = async (app, { issuer, sites, guard }) => {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
@@ -83,6 +92,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites
           ...errorResponses('oauth', {
             400: 'invalid_request, invalid_grant, unsupported_grant_type or invalid_scope; error_description names the problem.',
             401: 'invalid_client: unknown client, wrong secret, or a signature that does not verify.',
+            429: 'temporarily_unavailable: too many failed credentials from this address or for this client_id in the last minute; Retry-After says when to retry.',
           }),
         },
       },
@@ -94,13 +104,23 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer; sites
       },
     },
     async (request) => {
-      const tokenRequest: TokenRequest = { params: readParameters(request.body) };
-      const basic = basicCredentials(request.headers.authorization);
-      if (basic) tokenRequest.basic = basic;
+      const site = await sites.current();
+      const limits = site.settings;
+      // Failed credentials count against the address and the client_id
+      // named; past the site's limits the request is refused before any
+      // credential is checked (docs/behaviour.md §3).
+      let identity: string | undefined;
       let token: IssuedToken;
       try {
-        token = await issuer.issue(tokenRequest, await sites.current());
+        guard.check(request.ip, undefined, limits);
+        const tokenRequest: TokenRequest = { params: readParameters(request.body) };
+        const basic = basicCredentials(request.headers.authorization);
+        if (basic) tokenRequest.basic = basic;
+        identity = clientIdentity(claimedClientId(tokenRequest));
+        guard.check(request.ip, identity, limits);
+        token = await issuer.issue(tokenRequest, site);
       } catch (error) {
+        if (isFailedCredential(error)) guard.failed(request.ip, identity, limits);
         throw challenged(error, request.headers.authorization);
       }
       return {

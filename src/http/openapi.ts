@@ -3,7 +3,7 @@
  * the route schemas by @fastify/swagger and rendered by @fastify/swagger-ui
  * from its own npm package (no CDN). What every route of a kind shares is
  * added here, from what the route declares: the credentials and scopes of its
- * `config.access`, the 400 of its validated parts, the 401/403 of the auth
+ * `config.access`, the 400 of its validated parts, the 401/403/429 of the auth
  * hook, the 413 of a body, and the 404 of a gateway prefix. Shapes named
  * with `component()` (schemas/common.ts) are defined once, under
  * components.schemas.
@@ -248,6 +248,8 @@ function sharedErrors(
       access.kind === 'admin'
         ? 'The caller is not a site admin.'
         : 'The caller may not use the site, or lacks the scope the message names.';
+    errors[429] =
+      'Too many failed credentials in the last minute from this address, or naming the identity this credential names; Retry-After says when to retry.';
   }
   if (isGatewayPath(route.url)) errors[404] = "The cloudId is not this site's.";
   if (route.body) errors[413] = `The body is larger than ${BODY_LIMIT_TEXT}.`;

@@ -40,6 +40,7 @@ export const OAuthErrorSchema = Type.Object(
         'unsupported_grant_type',
         'invalid_scope',
         'server_error',
+        'temporarily_unavailable',
       ].map((code) => Type.Literal(code)),
     ),
     error_description: Type.String(),
@@ -60,7 +61,7 @@ const ENVELOPE_IDS: Record<Envelope, string> = {
 };
 
 /** Status → why, e.g. `{ 404: 'The user does not exist' }`. */
-export type ErrorStatuses = Partial<Record<400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 501 | 503, string>>;
+export type ErrorStatuses = Partial<Record<400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 429 | 501 | 503, string>>;
 
 /** Response schemas for a route's own error statuses, each with its reason as the description. */
 export function errorResponses(envelope: Envelope, statuses: ErrorStatuses): Record<number, TSchema> {

@@ -19,6 +19,8 @@ const SeedSiteSchema = Type.Object(
     maxPropertyValueBytes: Type.Optional(Type.Integer({ minimum: 2, maximum: 1024 * 1024 })),
     maxPropertiesPerUser: Type.Optional(Type.Integer({ minimum: 1 })),
     oauthTokenLifetimeSeconds: Type.Optional(SiteSettingsSchema.properties.oauthTokenLifetimeSeconds),
+    failedCredentialsPerIdentity: Type.Optional(SiteSettingsSchema.properties.failedCredentialsPerIdentity),
+    failedCredentialsPerAddress: Type.Optional(SiteSettingsSchema.properties.failedCredentialsPerAddress),
   },
   Strict,
 );

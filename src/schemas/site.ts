@@ -5,6 +5,9 @@ import Type, { type Static } from 'typebox';
 export const MIN_OAUTH_TOKEN_LIFETIME_S = 60;
 export const MAX_OAUTH_TOKEN_LIFETIME_S = 86_400;
 
+/** The most failed credentials a minute either guessing limit may allow. */
+export const MAX_FAILED_CREDENTIALS = 1_000_000;
+
 export const SiteSettingsSchema = Type.Object({
   anonymousAccess: Type.Boolean(),
   emailApi: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
@@ -16,6 +19,10 @@ export const SiteSettingsSchema = Type.Object({
   maxPropertiesPerUser: Type.Integer({ minimum: 1 }),
   /** How long a bearer token from `POST /oauth2/token` lives (docs/behaviour.md §3: one hour by default). */
   oauthTokenLifetimeSeconds: Type.Integer({ minimum: MIN_OAUTH_TOKEN_LIFETIME_S, maximum: MAX_OAUTH_TOKEN_LIFETIME_S }),
+  /** docs/behaviour.md §3: failed credentials a minute naming one identity (email, app key, client_id) before 429s. */
+  failedCredentialsPerIdentity: Type.Integer({ minimum: 1, maximum: MAX_FAILED_CREDENTIALS }),
+  /** docs/behaviour.md §3: failed credentials a minute from one client address before 429s. */
+  failedCredentialsPerAddress: Type.Integer({ minimum: 1, maximum: MAX_FAILED_CREDENTIALS }),
 });
 export type SiteSettings = Static<typeof SiteSettingsSchema>;
 
@@ -31,4 +38,6 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   maxPropertyValueBytes: 32768,
   maxPropertiesPerUser: 100,
   oauthTokenLifetimeSeconds: 3600,
+  failedCredentialsPerIdentity: 10,
+  failedCredentialsPerAddress: 100,
 };

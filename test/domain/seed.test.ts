@@ -231,6 +231,8 @@ for (const kind of STORE_KINDS) {
         maxPropertyValueBytes: 32768,
         maxPropertiesPerUser: 100,
         oauthTokenLifetimeSeconds: 3600,
+        failedCredentialsPerIdentity: 10,
+        failedCredentialsPerAddress: 100,
       });
 
       const groups = await db.selectFrom('groups').select(['id', 'name']).orderBy('name').execute();

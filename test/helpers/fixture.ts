@@ -10,6 +10,7 @@ import { knownOAuthScopes } from '../../src/domain/scopes.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
+import { MAX_FAILED_CREDENTIALS } from '../../src/schemas/site.ts';
 import type { Store } from '../../src/store/database.ts';
 import { readSite } from '../../src/store/site.ts';
 import { TestClock } from './clock.ts';
@@ -70,6 +71,17 @@ export const APPS = {
 
 export type UserName = keyof typeof USERS;
 export type AppName = keyof typeof APPS;
+
+/**
+ * Guessing limits (docs/behaviour.md §3) no test reaches, for the security
+ * suites: their many bad credentials come from one address and name the same
+ * users and apps, and what they assert is that each one is a 401. The
+ * throttle has its own tests (test/http/guessing.test.ts).
+ */
+export const UNTHROTTLED = {
+  failedCredentialsPerIdentity: MAX_FAILED_CREDENTIALS,
+  failedCredentialsPerAddress: MAX_FAILED_CREDENTIALS,
+} as const;
 
 export function fixtureSeed(site: SeedFile['site'] = {}): SeedFile {
   return checkSeed({

@@ -80,7 +80,7 @@ describe('the OpenAPI document and the reference page', () => {
         assert.deepEqual(operation.security, [], `${method} ${path} is public`);
         continue;
       }
-      for (const status of ['401', '403'])
+      for (const status of ['401', '403', '429'])
         assert.ok(statuses.includes(status), `${method} ${path} documents no ${status}`);
       assert.ok(
         operation.security?.some((requirement) => 'basic' in requirement),
@@ -116,7 +116,7 @@ describe('the OpenAPI document and the reference page', () => {
       { connectJwt: [] },
       { oauth2: ['read:user.property:confluence'] },
     ]);
-    assert.deepEqual(Object.keys(getProperty.responses).sort(), ['200', '400', '401', '403', '404']);
+    assert.deepEqual(Object.keys(getProperty.responses).sort(), ['200', '400', '401', '403', '404', '429']);
     assert.deepEqual(
       getProperty.parameters?.map((p) => (p as OpenAPIV3.ParameterObject).name),
       ['userId', 'key'],
@@ -137,7 +137,17 @@ describe('the OpenAPI document and the reference page', () => {
       (setJira.responses['404'] as OpenAPIV3.ResponseObject).headers?.['X-AAccountId'],
       'Jira answers name the caller',
     );
-    assert.deepEqual(Object.keys(setJira.responses).sort(), ['200', '201', '400', '401', '403', '404', '405', '413']);
+    assert.deepEqual(Object.keys(setJira.responses).sort(), [
+      '200',
+      '201',
+      '400',
+      '401',
+      '403',
+      '404',
+      '405',
+      '413',
+      '429',
+    ]);
     assert.ok(setJira.requestBody, 'the PUT documents its body');
 
     // An alias is listed under its own tag, without repeating the operation id.
@@ -184,7 +194,7 @@ describe('the OpenAPI document and the reference page', () => {
     const token = document.paths['/oauth2/token']!.post!;
     const body = token.requestBody as OpenAPIV3.RequestBodyObject;
     assert.deepEqual(Object.keys(body.content).sort(), ['application/json', 'application/x-www-form-urlencoded']);
-    assert.deepEqual(Object.keys(token.responses).sort(), ['200', '400', '401', '413']);
+    assert.deepEqual(Object.keys(token.responses).sort(), ['200', '400', '401', '413', '429']);
   });
 
   test('/docs serves the reference page and its assets from this server', async () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { basicAuth, connectJwt, connectJwtToken } from '../helpers/credentials.ts';
-import { APPS, type AppName, basic, type Fixture, startFixture, USERS } from '../helpers/fixture.ts';
+import { APPS, type AppName, basic, type Fixture, startFixture, UNTHROTTLED, USERS } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertCredentialRejected, assertNoStackTrace } from '../helpers/security.ts';
 import { adminRows, routeTable } from '../helpers/security-routes.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
@@ -28,7 +28,10 @@ for (const kind of STORE_KINDS) {
     /** An admin who was deactivated: their valid token must not authenticate. */
     let formerAdmin: Record<string, string>;
     before(async () => {
-      [fx, open] = await Promise.all([startFixture(kind), startFixture(kind, { anonymousAccess: true })]);
+      [fx, open] = await Promise.all([
+        startFixture(kind, UNTHROTTLED),
+        startFixture(kind, { ...UNTHROTTLED, anonymousAccess: true }),
+      ]);
       const adminJson = { ...basic('admin'), 'content-type': 'application/json' };
       const created = await fx.app.inject({
         method: 'POST',

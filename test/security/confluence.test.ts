@@ -28,6 +28,7 @@ import {
   loadDirectoryFixture,
   loadWatchFixture,
   startFixture,
+  UNTHROTTLED,
   USERS,
 } from '../helpers/fixture.ts';
 import {
@@ -80,7 +81,7 @@ for (const kind of STORE_KINDS) {
   describe(`security of Confluence user properties on ${kind}`, () => {
     let fx: Fixture;
     before(async () => {
-      fx = await startFixture(kind);
+      fx = await startFixture(kind, UNTHROTTLED);
     });
     after(() => fx.close());
 
@@ -359,7 +360,7 @@ for (const kind of STORE_KINDS) {
   describe(`security of Confluence user properties on ${kind}, on a site that allows anonymous access`, () => {
     let fx: Fixture;
     before(async () => {
-      fx = await startFixture(kind, { anonymousAccess: true });
+      fx = await startFixture(kind, { ...UNTHROTTLED, anonymousAccess: true });
     });
     after(() => fx.close());
 
@@ -401,7 +402,7 @@ for (const kind of STORE_KINDS) {
     let cloudId: string;
     before(async () => {
       // Every test writes fresh keys for mia; the property limit is not what is tested here.
-      fx = await startFixture(kind, { maxPropertiesPerUser: 100000 });
+      fx = await startFixture(kind, { ...UNTHROTTLED, maxPropertiesPerUser: 100000 });
       cloudId = await cloudIdOf(fx);
     });
     after(() => fx.close());
@@ -501,7 +502,10 @@ for (const kind of STORE_KINDS) {
     let open: Fixture;
     const cloudIds = new Map<Fixture, string>();
     before(async () => {
-      [fx, open] = await Promise.all([startFixture(kind), startFixture(kind, { anonymousAccess: true })]);
+      [fx, open] = await Promise.all([
+        startFixture(kind, UNTHROTTLED),
+        startFixture(kind, { ...UNTHROTTLED, anonymousAccess: true }),
+      ]);
       await Promise.all([fx, open].map(loadDirectoryFixture));
       for (const f of [fx, open])
         cloudIds.set(f, (await f.app.inject({ method: 'GET', url: '/_edge/tenant_info' })).json().cloudId);
@@ -657,7 +661,10 @@ for (const kind of STORE_KINDS) {
     let cloudId: string;
     let openCloudId: string;
     before(async () => {
-      [fx, open] = await Promise.all([startFixture(kind), startFixture(kind, { anonymousAccess: true })]);
+      [fx, open] = await Promise.all([
+        startFixture(kind, UNTHROTTLED),
+        startFixture(kind, { ...UNTHROTTLED, anonymousAccess: true }),
+      ]);
       await Promise.all([fx, open].map(loadWatchFixture));
       [cloudId, openCloudId] = await Promise.all([cloudIdOf(fx), cloudIdOf(open)]);
     });

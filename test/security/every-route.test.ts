@@ -25,6 +25,7 @@ import {
   loadOAuthFixture,
   OAUTH_APPS,
   startFixture,
+  UNTHROTTLED,
   USERS,
 } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertJiraError, assertNoStackTrace, isPublicRoute } from '../helpers/security.ts';
@@ -71,7 +72,7 @@ for (const kind of STORE_KINDS) {
   describe(`every protected route on ${kind}`, () => {
     let fx: Fixture;
     before(async () => {
-      fx = await startFixture(kind);
+      fx = await startFixture(kind, UNTHROTTLED);
     });
     after(() => fx.close());
 
@@ -110,7 +111,7 @@ for (const kind of STORE_KINDS) {
     /** Expired, or revoked (the app deleted, the user deactivated or deleted) before their first use. */
     const dead: Array<{ label: string; headers: Record<string, string>; pattern: RegExp }> = [];
     before(async () => {
-      fx = await startFixture(kind);
+      fx = await startFixture(kind, UNTHROTTLED);
       await loadOAuthFixture(fx);
       cloudId = await cloudIdOf(fx);
       const admin = adminCaller(() => fx);

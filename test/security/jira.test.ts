@@ -9,7 +9,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OPERATION_SCOPES } from '../../src/domain/scopes.ts';
 import { basicAuth, connectJwt, connectJwtToken, nowSeconds as now, queryStringHash } from '../helpers/credentials.ts';
-import { APPS, type AppName, basic, cloudIdOf, type Fixture, startFixture, USERS } from '../helpers/fixture.ts';
+import {
+  APPS,
+  type AppName,
+  basic,
+  cloudIdOf,
+  type Fixture,
+  startFixture,
+  UNTHROTTLED,
+  USERS,
+} from '../helpers/fixture.ts';
 import { assertJiraError, qshTarget, type Reply } from '../helpers/security.ts';
 import { isGateway, JIRA_OPERATIONS, type JiraRow, type Row, routeTable, rowsOf } from '../helpers/security-routes.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
@@ -29,8 +38,8 @@ for (const kind of STORE_KINDS) {
     before(async () => {
       // Every test writes fresh keys for mia; the property limit is not what is tested here.
       [fx, open] = await Promise.all([
-        startFixture(kind, { maxPropertiesPerUser: 100000 }),
-        startFixture(kind, { anonymousAccess: true }),
+        startFixture(kind, { ...UNTHROTTLED, maxPropertiesPerUser: 100000 }),
+        startFixture(kind, { ...UNTHROTTLED, anonymousAccess: true }),
       ]);
       cloudId = await cloudIdOf(fx);
     });

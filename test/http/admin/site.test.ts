@@ -33,6 +33,8 @@ for (const kind of STORE_KINDS) {
         maxPropertyValueBytes: 32768,
         maxPropertiesPerUser: 100,
         oauthTokenLifetimeSeconds: 3600,
+        failedCredentialsPerIdentity: 10,
+        failedCredentialsPerAddress: 100,
       });
     });
 
