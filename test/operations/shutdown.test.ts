@@ -70,6 +70,7 @@ describe('shutdown of a real server', () => {
       interface Outcome {
         status: number | 'error';
         detail?: string;
+        /** Whether the answer came after SIGTERM was sent: one sent before may be drained too. */
         afterSignal: boolean;
       }
       const outcomes: Outcome[] = [];
@@ -83,7 +84,6 @@ describe('shutdown of a real server', () => {
       const worker = async (w: number) => {
         for (let i = 0; !stop && i < 20_000; i++) {
           const target = targets[(w + i) % targets.length]!;
-          const afterSignal = signalled;
           try {
             const response = await fetch(`${url}${target.path}`, {
               headers: auth,
@@ -97,10 +97,11 @@ describe('shutdown of a real server', () => {
                   ? Array.isArray(body.errorMessages)
                   : body.statusCode === 503 && typeof body.message === 'string';
               const ok = enveloped && response.headers.get('retry-after') === '1';
-              outcomes.push({ status: ok ? 503 : 'error', detail: `${target.path}: ${text}`, afterSignal });
-            } else outcomes.push({ status: response.status, detail: `${target.path}: ${text}`, afterSignal });
+              outcomes.push({ status: ok ? 503 : 'error', detail: `${target.path}: ${text}`, afterSignal: signalled });
+            } else
+              outcomes.push({ status: response.status, detail: `${target.path}: ${text}`, afterSignal: signalled });
           } catch (error) {
-            outcomes.push({ status: 'error', detail: `${target.path}: ${String(error)}`, afterSignal });
+            outcomes.push({ status: 'error', detail: `${target.path}: ${String(error)}`, afterSignal: signalled });
           }
         }
       };
