@@ -165,6 +165,16 @@ for (const kind of STORE_KINDS) {
       );
     });
 
+    test('a client error raised by a plugin keeps its status, never a 500 (found by the fuzz run)', async () => {
+      // The /docs assets refuse a path with an empty segment with their own 403.
+      assertConfluenceError(
+        await fx.app.inject({ method: 'GET', url: '/docs/static//index.html' }),
+        403,
+        /Forbidden: GET \/docs\/static\/\/index\.html/,
+      );
+      assert.equal((await fx.app.inject({ method: 'HEAD', url: '/docs/static//x' })).statusCode, 403);
+    });
+
     test('400: bodies that are not valid JSON', async () => {
       const post = (payload: string, method: 'POST' | 'PUT' = 'POST') =>
         fx.app.inject({ method, url: property('malformed'), headers: { ...basic('mia'), ...json }, payload });
