@@ -89,9 +89,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
 
 /** Serves the document and the reference page; call it with the other routes. */
 export async function openApiRoutes(app: FastifyInstance): Promise<void> {
-  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: { kind: 'public' } } }, async (_request, reply) =>
-    reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
-  );
+  // The routes are fixed once the server is ready, and so is the document: its text is made once.
+  let text: string | undefined;
+  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: { kind: 'public' } } }, async (_request, reply) => {
+    text ??= JSON.stringify(app.swagger());
+    return reply.type('application/json; charset=utf-8').send(text);
+  });
   // The page reads the document from `/docs/json`, which @fastify/swagger-ui serves from the same generator.
   // In a context of its own, so that the page, its assets (served by
   // @fastify/static inside the plugin) and nothing else get the page headers.
@@ -105,6 +108,19 @@ export async function openApiRoutes(app: FastifyInstance): Promise<void> {
       staticCSP: DOCS_CSP,
     });
   });
+}
+
+/**
+ * Generates the document, and its YAML form for `/docs/yaml`, before the
+ * server takes traffic: @fastify/swagger builds each on first request and
+ * keeps it, and the YAML alone holds the event loop for a few hundred
+ * milliseconds, which the first anonymous caller would otherwise inflict on
+ * every request in flight (docs/operations.md).
+ */
+export async function prepareOpenApi(app: FastifyInstance): Promise<void> {
+  await app.ready();
+  app.swagger();
+  app.swagger({ yaml: true });
 }
 
 /**
