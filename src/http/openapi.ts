@@ -89,12 +89,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
 
 /** Serves the document and the reference page; call it with the other routes. */
 export async function openApiRoutes(app: FastifyInstance): Promise<void> {
-  // The routes are fixed once the server is ready, and so is the document: its text is made once.
-  let text: string | undefined;
-  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: { kind: 'public' } } }, async (_request, reply) => {
-    text ??= JSON.stringify(app.swagger());
-    return reply.type('application/json; charset=utf-8').send(text);
-  });
+  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: { kind: 'public' } } }, async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(documentText(app)),
+  );
   // The page reads the document from `/docs/json`, which @fastify/swagger-ui serves from the same generator.
   // In a context of its own, so that the page, its assets (served by
   // @fastify/static inside the plugin) and nothing else get the page headers.
@@ -119,8 +116,21 @@ export async function openApiRoutes(app: FastifyInstance): Promise<void> {
  */
 export async function prepareOpenApi(app: FastifyInstance): Promise<void> {
   await app.ready();
-  app.swagger();
+  documentText(app);
   app.swagger({ yaml: true });
+}
+
+/** The document's JSON text, made once per app: its routes are fixed once it is ready. */
+const documentTexts = new WeakMap<FastifyInstance['swagger'], string>();
+
+function documentText(app: FastifyInstance): string {
+  // `app.swagger` is one function for an app and every plugin context in it.
+  let text = documentTexts.get(app.swagger);
+  if (text === undefined) {
+    text = JSON.stringify(app.swagger());
+    documentTexts.set(app.swagger, text);
+  }
+  return text;
 }
 
 /**
