@@ -154,6 +154,8 @@ interface Spec {
   contentType: string | null;
   body: Body;
   extraHeaders: Array<[string, string]>;
+  /** `X-Atlassian-Token: no-check`, which Basic-auth writes need to get past the XSRF check. */
+  noCheck: boolean;
 }
 
 type PathMangle =
@@ -593,6 +595,7 @@ function specArbitrary(world: World): fc.Arbitrary<Spec> {
       ),
       body,
       extraHeaders,
+      noCheck: fc.boolean(),
     })
     .map(({ method, ...rest }) => ({ ...rest, method: method ?? (world.routes[rest.route]!.method as Method) }));
 }
@@ -697,6 +700,7 @@ function build(spec: Spec, world: World): Built {
       headers.authorization = c.header;
       break;
   }
+  if (spec.noCheck) headers['x-atlassian-token'] = 'no-check';
   for (const [name, value] of spec.extraHeaders) headers[name] = value;
   const payload = payloadOf(spec.body);
   if (spec.contentType !== null) headers['content-type'] = spec.contentType;
@@ -758,7 +762,8 @@ function smallPayloadOf(b: Exclude<Body, { kind: 'huge' | 'deep' | 'form-many' }
 const JIRA_PATH = /^(?:\/ex\/jira\/[^/]*)?\/rest\/api\/[23](?:\/|$)/;
 
 /** `at fn (/path/file.ts:1:2)`, `at /path/file.js:1:2`, a module path, a TypeScript source position. */
-const STACK_TRACE = /\bat (?:.+ \()?(?:file:\/\/|\/|[A-Za-z]:\\)[^\s)]+:\d+|node_modules|\.[cm]?[jt]s:\d+/;
+const STACK_TRACE =
+  /\bat (?:[\w.<>$[\] ]{0,120} \()?(?:file:\/\/|\/|[A-Za-z]:\\)[^\s)"]+:\d+|node_modules|\.[cm]?[jt]s:\d+/;
 
 function problem(built: Built, response: LightMyRequestResponse): string | undefined {
   const status = response.statusCode;
