@@ -583,7 +583,19 @@ function specArbitrary(world: World): fc.Arbitrary<Spec> {
         { arbitrary: fc.constantFrom<Method | null>(...METHODS), weight: 1 },
       ),
       route: fc.nat(world.routes.length - 1),
-      params: fc.array(urlText, { minLength: 4, maxLength: 4 }),
+      params: fc.oneof(
+        { arbitrary: fc.array(urlText, { minLength: 4, maxLength: 4 }), weight: 3 },
+        // Well-formed path parameters, so that hostile bodies and queries reach the services.
+        {
+          arbitrary: fc.tuple(
+            fc.constantFrom(USERS.mia.accountId, USERS.noah.accountId, '1001', 'release', 'ENG', 'fuzz-key', 'qa'),
+            fc.constantFrom('fuzz-key', 'theme', USERS.mia.accountId),
+            urlText,
+            urlText,
+          ),
+          weight: 1,
+        },
+      ),
       realCloudId: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
       pathMangle,
       query: fc.array(queryPart, { maxLength: 5 }),
