@@ -58,6 +58,9 @@ export interface AppOptions extends OperationsOptions {
   drain?: Drain;
 }
 
+/** The longest path parameter the router matches, percent-encoded (docs/decisions.md). */
+const MAX_PATH_PARAMETER_LENGTH = 2048;
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const log = pino(
     {
@@ -82,7 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // product's envelope from http/draining.ts, not Fastify's own 503.
     return503OnClosing: false,
     // Keys reach 255 characters and accountIds 128, before percent-encoding.
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
     // Errors before routing, such as a malformed percent-encoding in the path,
     // in the envelope of the path: Fastify would answer them in its own shape.
     frameworkErrors: (error, request, reply) => {
@@ -93,6 +96,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           request,
           reply,
           new ApiError('bad_request', `The request URL is not valid: ${path} is not percent-encoded UTF-8`),
+        );
+      }
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        // A longer path parameter names nothing that can exist (docs/decisions.md "Requests and errors").
+        return sendError(
+          request,
+          reply,
+          new ApiError('bad_request', `A path parameter is longer than ${MAX_PATH_PARAMETER_LENGTH} characters`),
         );
       }
       request.log.error({ err: error, reqId: request.id }, 'routing error');

@@ -11,6 +11,7 @@ import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
 import { Drain } from './http/draining.ts';
 import { DEFAULT_LOAD_SHEDDING } from './http/load-shedding.ts';
+import { prepareOpenApi } from './http/openapi.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { isDatabaseUnavailable } from './store/unavailable.ts';
 
@@ -52,6 +53,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       requestTimeoutMs: requestTimeout * 1000,
       drain,
     });
+    await prepareOpenApi(app);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -98,6 +98,13 @@ function translate(error: FastifyError, request: FastifyRequest): ApiError | und
     return new ApiError('bad_request', `The request body is not valid JSON: ${error.message}`);
   if (error.statusCode === 400) return new ApiError('bad_request', error.message);
   if (error.statusCode === 404) return new ApiError('not_found', error.message);
+  // Any other client error a plugin raises (e.g. the /docs assets' 403 for a path with `//`)
+  // keeps its status when the table has it, else is a 400: never a 500 for the client's request.
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = (Object.keys(STATUS) as ErrorCode[]).find((c) => STATUS[c] === status) ?? 'bad_request';
+    return new ApiError(code, `${error.message}: ${request.method} ${request.url.split('?')[0]}`);
+  }
   return undefined;
 }
 

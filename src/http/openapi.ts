@@ -90,7 +90,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
 /** Serves the document and the reference page; call it with the other routes. */
 export async function openApiRoutes(app: FastifyInstance): Promise<void> {
   app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: { kind: 'public' } } }, async (_request, reply) =>
-    reply.type('application/json; charset=utf-8').send(JSON.stringify(app.swagger())),
+    reply.type('application/json; charset=utf-8').send(documentText(app)),
   );
   // The page reads the document from `/docs/json`, which @fastify/swagger-ui serves from the same generator.
   // In a context of its own, so that the page, its assets (served by
@@ -105,6 +105,32 @@ export async function openApiRoutes(app: FastifyInstance): Promise<void> {
       staticCSP: DOCS_CSP,
     });
   });
+}
+
+/**
+ * Generates the document, and its YAML form for `/docs/yaml`, before the
+ * server takes traffic: @fastify/swagger builds each on first request and
+ * keeps it, and the YAML alone holds the event loop for a few hundred
+ * milliseconds, which the first anonymous caller would otherwise inflict on
+ * every request in flight (docs/operations.md).
+ */
+export async function prepareOpenApi(app: FastifyInstance): Promise<void> {
+  await app.ready();
+  documentText(app);
+  app.swagger({ yaml: true });
+}
+
+/** The document's JSON text, made once per app: its routes are fixed once it is ready. */
+const documentTexts = new WeakMap<FastifyInstance['swagger'], string>();
+
+function documentText(app: FastifyInstance): string {
+  // `app.swagger` is one function for an app and every plugin context in it.
+  let text = documentTexts.get(app.swagger);
+  if (text === undefined) {
+    text = JSON.stringify(app.swagger());
+    documentTexts.set(app.swagger, text);
+  }
+  return text;
 }
 
 /**

@@ -57,8 +57,11 @@ export function withoutGatewayPrefix(url: string): string {
   return url.startsWith(GATEWAY_ROOT) ? url.replace(GATEWAY_PREFIX, '') : url;
 }
 
-/** Jira's API, directly or under the Jira gateway: `/rest/api/2…`, `/ex/jira/{cloudId}/rest/api/3…`. */
-const JIRA_API_PATH = /^(?:\/ex\/jira\/[^/]+)?\/rest\/api\/[23](?:\/|$)/;
+/**
+ * Jira's API, directly or under the Jira gateway: `/rest/api/2…`, `/ex/jira/{cloudId}/rest/api/3…`.
+ * An empty cloudId still routes to a Jira route (as `GATEWAY_PREFIX` reads it), so it is still Jira's envelope.
+ */
+const JIRA_API_PATH = /^(?:\/ex\/jira\/[^/]*)?\/rest\/api\/[23](?:\/|$)/;
 
 export function isJiraPath(url: string): boolean {
   return JIRA_API_PATH.test(url);

@@ -84,6 +84,9 @@ for (const kind of STORE_KINDS) {
         '/rest/api/2',
         '/rest/api/3/',
         '/ex/jira/00000000-0000-0000-0000-000000000000/rest/api/3/nothing',
+        // An empty cloudId (found by the fuzz run): a Jira route still matches, so its envelope must be Jira's.
+        '/ex/jira//rest/api/2/user/properties/k',
+        '/ex/jira//rest/api/3/user/properties',
       ]) {
         for (const headers of [{}, basic('mia')]) {
           assertJiraError(await fx.app.inject({ method: 'GET', url, headers }), 404, /No resource at GET/);
@@ -140,6 +143,36 @@ for (const kind of STORE_KINDS) {
       });
       assertConfluenceError(malformed, 405, /Method PATCH is not allowed/);
       assert.equal(malformed.headers.allow, 'DELETE, GET, HEAD, POST, PUT');
+    });
+
+    test('400: a path parameter longer than the router matches, in the envelope of the path (found by the fuzz run)', async () => {
+      const long = 'x'.repeat(2049);
+      assertConfluenceError(
+        await fx.app.inject({ method: 'GET', url: property(long), headers: basic('mia') }),
+        400,
+        /A path parameter is longer than 2048 characters/,
+      );
+      assertJiraError(
+        await fx.app.inject({ method: 'DELETE', url: `/rest/api/3/user/properties/${long}?accountId=${MIA}` }),
+        400,
+        /A path parameter is longer than 2048 characters/,
+      );
+      // 2048 characters still route: the key is then refused by its own rule.
+      assertConfluenceError(
+        await fx.app.inject({ method: 'GET', url: property('x'.repeat(2048)), headers: basic('mia') }),
+        400,
+        /key/i,
+      );
+    });
+
+    test('a client error raised by a plugin keeps its status, never a 500 (found by the fuzz run)', async () => {
+      // The /docs assets refuse a path with an empty segment with their own 403.
+      assertConfluenceError(
+        await fx.app.inject({ method: 'GET', url: '/docs/static//index.html' }),
+        403,
+        /Forbidden: GET \/docs\/static\/\/index\.html/,
+      );
+      assert.equal((await fx.app.inject({ method: 'HEAD', url: '/docs/static//x' })).statusCode, 403);
     });
 
     test('400: bodies that are not valid JSON', async () => {
