@@ -31,6 +31,7 @@ import {
   loadWatchFixture,
   OAUTH_APPS,
   startFixture,
+  UNTHROTTLED,
   USERS,
 } from '../helpers/fixture.ts';
 import { doNotRecord } from '../helpers/response-check.ts';
@@ -880,7 +881,9 @@ for (const kind of STORE_KINDS) {
     let kept: unknown;
 
     before(async () => {
-      fx = await startFixture(kind);
+      // Unthrottled: thousands of bad credentials from one address would otherwise
+      // turn every later request into a 429 and hide the routes behind it.
+      fx = await startFixture(kind, UNTHROTTLED);
       // As `userplane serve` does before it listens: the document is built before any traffic.
       await prepareOpenApi(fx.app);
       doNotRecord(fx.app); // generated statuses are no part of docs/compatibility.md's table
