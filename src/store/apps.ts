@@ -6,7 +6,7 @@
  */
 import type { App } from '../domain/apps.ts';
 import type { Db } from './database.ts';
-import { type Page, paged } from './paging.ts';
+import { fetchPage, type Page } from './paging.ts';
 import type { AppRow } from './schema.ts';
 
 /** An app as stored: its shared secret sealed, its OAuth client secret (if any) digested. */
@@ -155,14 +155,7 @@ export async function findAppByAccountId(db: Db, accountId: string): Promise<App
 }
 
 export async function listApps(db: Db, page: Page): Promise<{ items: AppRecord[]; more: boolean }> {
-  const rows = await db
-    .selectFrom('apps')
-    .select(APP_COLUMNS)
-    .orderBy('key')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  const { items, more } = paged(rows, page);
+  const { items, more } = await fetchPage(db.selectFrom('apps').select(APP_COLUMNS).orderBy('key'), page);
   return { items: items.map(toAppRecord), more };
 }
 

@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import type { Content, Restrictions } from '../domain/spaces.ts';
 import type { Db } from './database.ts';
-import type { Page } from './paging.ts';
+import { fetchPage, type Page } from './paging.ts';
 
 interface ContentRow {
   id: string;
@@ -81,13 +81,11 @@ export async function listContent(db: Db, page: Page, spaceId?: number): Promise
   if (page.limit === 0) return { items: [], more: false };
   let query = selectContent(db);
   if (spaceId !== undefined) query = query.where('content.space_id', '=', spaceId);
-  const rows = await query
-    .orderBy(sql`length(${sql.ref('content.id')})`)
-    .orderBy('content.id')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  return { items: await toContent(db, rows.slice(0, page.limit)), more: rows.length > page.limit };
+  const { items, more } = await fetchPage(
+    query.orderBy(sql`length(${sql.ref('content.id')})`).orderBy('content.id'),
+    page,
+  );
+  return { items: await toContent(db, items), more };
 }
 
 export interface ContentColumns {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Group, User } from '../domain/users.ts';
 import { type Db, inListChunks } from './database.ts';
-import { type Page, paged } from './paging.ts';
+import { fetchPage, type Page } from './paging.ts';
 import { toUser } from './users.ts';
 
 /** Creates the group if absent; returns its id. */
@@ -45,14 +45,7 @@ export async function insertGroup(db: Db, name: string): Promise<Group> {
 
 /** Groups in code-point order of their names. */
 export async function listGroups(db: Db, page: Page): Promise<{ items: Group[]; more: boolean }> {
-  const rows = await db
-    .selectFrom('groups')
-    .select(['id', 'name'])
-    .orderBy('name')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  return paged(rows, page);
+  return fetchPage(db.selectFrom('groups').select(['id', 'name']).orderBy('name'), page);
 }
 
 /** Deletes the group; its memberships go with it (foreign-key cascade). */
@@ -61,17 +54,16 @@ export async function deleteGroup(db: Db, id: string): Promise<void> {
 }
 
 export async function listGroupMembers(db: Db, groupId: string, page: Page): Promise<{ items: User[]; more: boolean }> {
-  const rows = await db
-    .selectFrom('group_members')
-    .innerJoin('users', 'users.account_id', 'group_members.account_id')
-    .selectAll('users')
-    .where('group_members.group_id', '=', groupId)
-    .orderBy('users.display_name')
-    .orderBy('users.account_id')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  const { items, more } = paged(rows, page);
+  const { items, more } = await fetchPage(
+    db
+      .selectFrom('group_members')
+      .innerJoin('users', 'users.account_id', 'group_members.account_id')
+      .selectAll('users')
+      .where('group_members.group_id', '=', groupId)
+      .orderBy('users.display_name')
+      .orderBy('users.account_id'),
+    page,
+  );
   return { items: items.map(toUser), more };
 }
 
@@ -107,14 +99,14 @@ export async function listGroupsOfUser(
   page: { start: number; limit: number },
 ): Promise<{ groups: Group[]; more: boolean }> {
   if (page.limit === 0) return { groups: [], more: false };
-  const rows = await db
-    .selectFrom('group_members')
-    .innerJoin('groups', 'groups.id', 'group_members.group_id')
-    .select(['groups.id', 'groups.name'])
-    .where('group_members.account_id', '=', accountId)
-    .orderBy('groups.name')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  return { groups: rows.slice(0, page.limit).map((r) => ({ id: r.id, name: r.name })), more: rows.length > page.limit };
+  const { items, more } = await fetchPage(
+    db
+      .selectFrom('group_members')
+      .innerJoin('groups', 'groups.id', 'group_members.group_id')
+      .select(['groups.id', 'groups.name'])
+      .where('group_members.account_id', '=', accountId)
+      .orderBy('groups.name'),
+    page,
+  );
+  return { groups: items.map((r) => ({ id: r.id, name: r.name })), more };
 }

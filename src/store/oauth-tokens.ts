@@ -1,7 +1,7 @@
 /** Bearer tokens of `POST /oauth2/token` (docs/behaviour.md §3): stored by digest, with their app, user, scopes and expiry. */
 import { randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
-import { type Page, paged } from './paging.ts';
+import { fetchPage, type Page } from './paging.ts';
 
 export interface StoredOAuthToken {
   id: string;
@@ -70,16 +70,15 @@ export async function listOAuthTokens(
   appKey: string,
   page: Page,
 ): Promise<{ items: OAuthTokenRecord[]; more: boolean }> {
-  const rows = await db
-    .selectFrom('oauth_tokens')
-    .select(['id', 'app_key', 'account_id', 'scopes', 'created_at', 'expires_at'])
-    .where('app_key', '=', appKey)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  const { items, more } = paged(rows, page);
+  const { items, more } = await fetchPage(
+    db
+      .selectFrom('oauth_tokens')
+      .select(['id', 'app_key', 'account_id', 'scopes', 'created_at', 'expires_at'])
+      .where('app_key', '=', appKey)
+      .orderBy('created_at')
+      .orderBy('id'),
+    page,
+  );
   return {
     items: items.map((row) => ({
       id: row.id,

@@ -6,7 +6,7 @@
  */
 import type { Space, ViewPermission } from '../domain/spaces.ts';
 import type { Db } from './database.ts';
-import type { Page } from './paging.ts';
+import { fetchPage, type Page } from './paging.ts';
 import type { SpaceTable } from './schema.ts';
 
 type SpaceRow = Pick<SpaceTable, 'key' | 'name' | 'type' | 'owner_account_id' | 'view_anonymous'> & { id: number };
@@ -63,14 +63,8 @@ export async function findSpaceById(db: Db, id: number): Promise<Space | undefin
 /** Spaces by key, in code-point order; one extra row tells whether more exist. */
 export async function listSpaces(db: Db, page: Page): Promise<{ items: Space[]; more: boolean }> {
   if (page.limit === 0) return { items: [], more: false };
-  const rows = await db
-    .selectFrom('spaces')
-    .select(SPACE_COLUMNS)
-    .orderBy('key')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  return { items: await toSpaces(db, rows.slice(0, page.limit)), more: rows.length > page.limit };
+  const { items, more } = await fetchPage(db.selectFrom('spaces').select(SPACE_COLUMNS).orderBy('key'), page);
+  return { items: await toSpaces(db, items), more };
 }
 
 /** The personal space a user owns, if any (at most one: the owner column is unique). */

@@ -1,7 +1,7 @@
 /** API tokens (docs/behaviour.md §2): stored by digest only; the digest is made in the domain (domain/secrets.ts). */
 import { randomUUID } from 'node:crypto';
 import type { Db } from './database.ts';
-import { type Page, paged } from './paging.ts';
+import { fetchPage, type Page } from './paging.ts';
 
 export interface StoredToken {
   id: string;
@@ -50,16 +50,15 @@ export async function listTokens(
   accountId: string,
   page: Page,
 ): Promise<{ items: TokenRecord[]; more: boolean }> {
-  const rows = await db
-    .selectFrom('api_tokens')
-    .select(['id', 'name', 'account_id', 'created_at', 'expires_at'])
-    .where('account_id', '=', accountId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  const { items, more } = paged(rows, page);
+  const { items, more } = await fetchPage(
+    db
+      .selectFrom('api_tokens')
+      .select(['id', 'name', 'account_id', 'created_at', 'expires_at'])
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id'),
+    page,
+  );
   return {
     items: items.map((r) => ({
       id: r.id,

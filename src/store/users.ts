@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { User } from '../domain/users.ts';
 import type { Db } from './database.ts';
-import { type Page, paged } from './paging.ts';
+import { fetchPage, type Page } from './paging.ts';
 import { preparedQuery } from './prepared.ts';
 import type { NewUserRow, UserRow } from './schema.ts';
 
@@ -164,13 +164,7 @@ export async function listUsers(db: Db, page: Page, query?: string): Promise<{ i
       ),
     );
   }
-  const rows = await select
-    .orderBy('display_name')
-    .orderBy('account_id')
-    .limit(page.limit + 1)
-    .offset(page.start)
-    .execute();
-  const { items, more } = paged(rows, page);
+  const { items, more } = await fetchPage(select.orderBy('display_name').orderBy('account_id'), page);
   return { items: items.map(toUser), more };
 }
 
