@@ -9,12 +9,18 @@ export interface PageSize {
   readonly maxLimit: number;
 }
 
+/** What a request asks for: either may be absent. */
+export interface PageRequest {
+  start?: number;
+  limit?: number;
+}
+
 export interface Page {
   start: number;
   limit: number;
 }
 
 /** The page a request asks for: from `start` (0 when absent), `limit` defaulted and clamped to the list's. */
-export function requestedPage(query: { start?: number; limit?: number }, size: PageSize): Page {
+export function requestedPage(query: PageRequest, size: PageSize): Page {
   return { start: query.start ?? 0, limit: Math.min(query.limit ?? size.defaultLimit, size.maxLimit) };
 }

@@ -96,7 +96,7 @@ export async function groupNamesOf(db: Db, accountId: string): Promise<string[]>
 export async function listGroupsOfUser(
   db: Db,
   accountId: string,
-  page: { start: number; limit: number },
+  page: Page,
 ): Promise<{ groups: Group[]; more: boolean }> {
   if (page.limit === 0) return { groups: [], more: false };
   const { items, more } = await fetchPage(

@@ -1,9 +1,7 @@
 /** Offset paging, shared by the listings of every table. */
+import type { Page } from '../domain/paging.ts';
 
-export interface Page {
-  start: number;
-  limit: number;
-}
+export type { Page };
 
 /** The page of `rows`, fetched with one extra row to tell whether more exist. */
 function paged<T>(rows: T[], page: Page): { items: T[]; more: boolean } {

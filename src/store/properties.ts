@@ -6,6 +6,7 @@ import type { ExpressionBuilder, QueryResult } from 'kysely';
 import type { PropertyWithJsonValue } from '../domain/properties.ts';
 import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import type { Db } from './database.ts';
+import type { Page } from './paging.ts';
 import { preparedQuery } from './prepared.ts';
 import type { Database, PropertyRow } from './schema.ts';
 
@@ -87,11 +88,7 @@ const selectKeys = preparedQuery<Owner & { limit: number; offset: number }, { ke
 );
 
 /** Keys in code-point order, one page; fetches one extra row to tell whether more exist. */
-export async function listPropertyKeys(
-  db: Db,
-  owner: Owner,
-  page: { start: number; limit: number },
-): Promise<{ keys: string[]; more: boolean }> {
+export async function listPropertyKeys(db: Db, owner: Owner, page: Page): Promise<{ keys: string[]; more: boolean }> {
   const { rows } = await selectKeys(db, { ...owner, limit: page.limit + 1, offset: page.start });
   return { keys: rows.slice(0, page.limit).map((r) => r.key), more: rows.length > page.limit };
 }

@@ -7,6 +7,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { TSchema } from 'typebox';
 import Type from 'typebox';
+import type { PageRequest } from '../../domain/paging.ts';
 import { schemaProblems } from '../../lib/schema-errors.ts';
 
 /** Invalid input, found before anything changes: exit 2 with the subcommand's usage hint. */
@@ -137,8 +138,8 @@ export const PAGE_HELP = [
   '  --limit N    results per page (default 100, at most 1000)',
 ];
 
-export function pageFrom(values: Invocation['values']): { start?: number; limit?: number } {
-  const page: { start?: number; limit?: number } = {};
+export function pageFrom(values: Invocation['values']): PageRequest {
+  const page: PageRequest = {};
   for (const name of ['start', 'limit'] as const) {
     const raw = values[name];
     if (raw === undefined) continue;

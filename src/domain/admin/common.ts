@@ -10,7 +10,7 @@ import type { Database } from '../../store/schema.ts';
 import { ensureSite, lockSite, readSite } from '../../store/site.ts';
 import { countActiveMembers } from '../../store/users.ts';
 import { badRequest, conflict } from '../errors.ts';
-import { type Page, requestedPage } from '../paging.ts';
+import { type Page, type PageRequest, requestedPage } from '../paging.ts';
 import { sortedDistinct } from '../spaces.ts';
 import { checkAccountId } from '../users.ts';
 
@@ -21,17 +21,14 @@ export interface AdminList<T> {
   size: number;
 }
 
-export interface PageRequest {
-  start?: number;
-  limit?: number;
-}
+export type { PageRequest } from '../paging.ts';
 
 /** Defaults and clamping of docs/behaviour.md §4: limits above the maximum are clamped, not rejected. */
 export function pageOf(request: PageRequest): Page {
   return requestedPage(request, ADMIN_PAGE);
 }
 
-export function listOf<T>(items: T[], page: { start: number; limit: number }): AdminList<T> {
+export function listOf<T>(items: T[], page: Page): AdminList<T> {
   return { results: items, start: page.start, limit: page.limit, size: items.length };
 }
 
