@@ -61,6 +61,9 @@ export function connectPostgres(
 ): PostgresConnection {
   const pool = new pg.Pool({
     connectionString,
+    // Names the connections in pg_stat_activity; an application_name in the
+    // URL wins.
+    application_name: 'userplane',
     max: POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     statement_timeout: statementTimeoutMs,

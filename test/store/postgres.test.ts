@@ -51,7 +51,10 @@ if (STORE_KINDS.includes('postgres')) {
       try {
         const database = new URL(location.url).pathname.slice(1);
         const ended = await admin.query(
-          'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+          // Only the pool's own connections: autovacuum workers also show the
+          // database's name, and ending one reports nothing to the pool.
+          `select pg_terminate_backend(pid) from pg_stat_activity
+            where datname = $1 and backend_type = 'client backend' and application_name = 'userplane'`,
           [database],
         );
         terminated = ended.rowCount!;
