@@ -17,7 +17,7 @@ import { JiraPropertyService } from './domain/jira-properties.ts';
 import { TokenIssuer } from './domain/oauth.ts';
 import { ReadinessCheck } from './domain/readiness.ts';
 import type { Secrets } from './domain/secrets.ts';
-import { SiteService } from './domain/site.ts';
+import { type Site, SiteService } from './domain/site.ts';
 import { ConfluencePropertyService } from './domain/user-properties.ts';
 import { WatchService } from './domain/watches.ts';
 import { adminRoutes } from './http/admin/index.ts';
@@ -29,7 +29,6 @@ import { userDirectoryRoutes } from './http/confluence/users.ts';
 import { watchRoutes } from './http/confluence/watches.ts';
 import { Drain, registerDraining } from './http/draining.ts';
 import { registerErrorHandling, sendError } from './http/errors.ts';
-import { registerGateway, tenantInfoRoutes } from './http/gateway.ts';
 import { healthRoutes } from './http/health.ts';
 import { CORS_PREFLIGHT_ROUTE } from './http/hygiene.ts';
 import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
@@ -38,6 +37,7 @@ import { oauthRoutes } from './http/oauth.ts';
 import { openApiRoutes, registerOpenApi } from './http/openapi.ts';
 import { type OperationsOptions, registerOperations } from './http/operations.ts';
 import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
+import { registerSiteSelection, rewriteSitePrefix, tenantInfoRoutes } from './http/sites.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Clock } from './lib/ttl-cache.ts';
 import type { Database } from './store/schema.ts';
@@ -80,6 +80,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: () => log,
     requestIdHeader: 'x-request-id',
+    // `/sites/{name}/…` is served as the root is, for that site (http/sites.ts).
+    rewriteUrl: rewriteSitePrefix,
     ...requestTimeouts(options.requestTimeoutMs),
     // While closing, requests still arriving on open connections get the
     // product's envelope from http/draining.ts, not Fastify's own 503.
@@ -131,19 +133,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before the gateway and auth hooks: a server that is shutting down checks nothing.
   registerDraining(app, options.drain ?? new Drain());
   registerJsonBody(app);
-  registerGateway(app, { sites });
-  registerAuth(app, { authenticator, sites, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
+  registerSiteSelection(app, { sites });
+  registerAuth(app, { authenticator, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
   await registerOperations(app, options);
 
   await app.register(healthRoutes, { readiness: new ReadinessCheck(options.db) });
   await app.register(openApiRoutes);
   await app.register(adminRoutes, {
     prefix: ADMIN_API_PREFIX,
-    administration: new Administration(options.db, options.secrets),
+    administration: (site: Site) => new Administration(options.db, options.secrets, site.id),
     sites,
   });
   await app.register(avatarRoutes, { avatars: new AvatarService(options.db) });
-  await app.register(tenantInfoRoutes, { sites });
+  await app.register(tenantInfoRoutes);
   await app.register(oauthRoutes, {
     prefix: OAUTH_PREFIX,
     issuer: new TokenIssuer(options.db, options.secrets),

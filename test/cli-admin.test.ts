@@ -19,7 +19,7 @@ import { openStore } from '../src/store/database.ts';
 import { findApiTokenByDigest } from '../src/store/tokens.ts';
 import { appOn, cli as run } from './helpers/cli.ts';
 import { basicAuth, cleanEnv, failed, ok, PROJECT_ROOT } from './helpers/process.ts';
-import { freshLocation, STORE_KINDS } from './helpers/stores.ts';
+import { DEFAULT_SITE, freshLocation, STORE_KINDS } from './helpers/stores.ts';
 
 function sqliteDatabase(): string {
   return `sqlite:${join(mkdtempSync(join(tmpdir(), 'userplane-cli-admin-')), 'userplane.db')}`;
@@ -348,7 +348,7 @@ describe('userplane administration commands', () => {
     assert.ok(!added.stdout.includes(sharedSecret), 'the secret is never printed');
     const store = await openStore({ dialect: 'sqlite', path });
     try {
-      const sealed = await findSealedAppByKey(store.db, 'com.example.stdin');
+      const sealed = await findSealedAppByKey(store.db, DEFAULT_SITE, 'com.example.stdin');
       assert.equal(new Secrets(secretKey).decrypt(sealed!.sharedSecretSealed), sharedSecret);
     } finally {
       await store.close();
@@ -474,7 +474,7 @@ describe('userplane administration commands', () => {
         );
         const token = ok(await run(['tokens', 'create', '--user', user.accountId, '--json'], env));
         assert.ok(
-          await findApiTokenByDigest(store.db, secrets.digest(token.token)),
+          await findApiTokenByDigest(store.db, DEFAULT_SITE, secrets.digest(token.token)),
           'stored as the digest under the shared secret key',
         );
         const response = await app.inject({

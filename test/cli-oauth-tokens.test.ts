@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Administration } from '../src/domain/admin/administration.ts';
 import { openRuntime } from '../src/runtime.ts';
+import { ensureDefaultSite } from '../src/store/site.ts';
 import { appOn, cli as run } from './helpers/cli.ts';
 import { failed, ok } from './helpers/process.ts';
+import { DEFAULT_SITE } from './helpers/stores.ts';
 
 const APP = {
   key: 'com.example.cli-oauth',
@@ -26,7 +28,8 @@ test('oauth-tokens: list without the tokens, revoke one, revoke all of an app; t
   const database = `sqlite:${join(mkdtempSync(join(tmpdir(), 'userplane-cli-oauth-')), 'userplane.db')}`;
   const cli = (...args: string[]) => run([...args, '--database', database]);
   const runtime = await openRuntime({ database });
-  const admin = new Administration(runtime.store.db, runtime.secrets);
+  const admin = new Administration(runtime.store.db, runtime.secrets, DEFAULT_SITE);
+  await ensureDefaultSite(runtime.store.db);
   await admin.site.ensure();
   await admin.apps.create(APP);
   await runtime.store.close();

@@ -17,7 +17,7 @@ import { groupNamesOf } from '../src/store/groups.ts';
 import { findUser } from '../src/store/users.ts';
 import { cli, serveInProcess } from './helpers/cli.ts';
 import { type CliProcess, cleanEnv, failed, parseBanner, runCli, startCli } from './helpers/process.ts';
-import { freshLocation, STORE_KINDS } from './helpers/stores.ts';
+import { DEFAULT_SITE, freshLocation, STORE_KINDS } from './helpers/stores.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The log line startServer's caller writes once the server accepts requests. */
@@ -223,8 +223,8 @@ watches:
 
     const store = await openStore({ dialect: 'sqlite', path: join(dir, 'userplane.db') });
     try {
-      assert.equal((await findUser(store.db, '712020:mia'))?.email, 'mia@example.com');
-      assert.deepEqual(await groupNamesOf(store.db, '712020:mia'), ['confluence-users', 'qa']);
+      assert.equal((await findUser(store.db, DEFAULT_SITE, '712020:mia'))?.email, 'mia@example.com');
+      assert.deepEqual(await groupNamesOf(store.db, DEFAULT_SITE, '712020:mia'), ['confluence-users', 'qa']);
       const properties = await store.db.selectFrom('properties').select(['product', 'key']).orderBy('key').execute();
       assert.deepEqual(properties, [
         { product: 'confluence', key: 'layout' },

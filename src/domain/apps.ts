@@ -91,22 +91,28 @@ export function openApp(secrets: Secrets, sealed: SealedApp): App {
 }
 
 /** The app a Connect JWT names in `iss`: its key, or its clientKey (docs/behaviour.md §3). */
-export async function findAppByIssuer(db: Db, secrets: Secrets, issuer: string): Promise<App | undefined> {
-  const sealed = await findSealedAppByIssuer(db, issuer);
+export async function findAppByIssuer(
+  db: Db,
+  siteId: number,
+  secrets: Secrets,
+  issuer: string,
+): Promise<App | undefined> {
+  const sealed = await findSealedAppByIssuer(db, siteId, issuer);
   return sealed && openApp(secrets, sealed);
 }
 
-export async function findAppByKey(db: Db, secrets: Secrets, key: string): Promise<App | undefined> {
-  const sealed = await findSealedAppByKey(db, key);
+export async function findAppByKey(db: Db, siteId: number, secrets: Secrets, key: string): Promise<App | undefined> {
+  const sealed = await findSealedAppByKey(db, siteId, key);
   return sealed && openApp(secrets, sealed);
 }
 
 /** The app holding an OAuth `client_id` (docs/behaviour.md §2: `oauthClientId`), with its client secret's digest. */
 export async function findAppByOAuthClientId(
   db: Db,
+  siteId: number,
   secrets: Secrets,
   clientId: string,
 ): Promise<{ app: App; clientSecretDigest: string | null } | undefined> {
-  const sealed = await findSealedAppByOAuthClientId(db, clientId);
+  const sealed = await findSealedAppByOAuthClientId(db, siteId, clientId);
   return sealed && { app: openApp(secrets, sealed), clientSecretDigest: sealed.clientSecretDigest };
 }

@@ -67,18 +67,21 @@ export class Authenticator {
     this.#apps = new TtlCache(clock, { isFailure: (app) => app === undefined });
   }
 
-  /** `Authorization: Basic <credential>`, the credential being base64(email:apiToken). */
-  basic(credential: string): MaybePromise<Principal> {
+  /** `Authorization: Basic <credential>` on a site, the credential being base64(email:apiToken). */
+  basic(siteId: number, credential: string): MaybePromise<Principal> {
     // Keyed by a SHA-256 of the credential, never the credential itself.
     // Failures are cached too (apart from successes, lib/ttl-cache.ts), so a
     // flood of one bad token costs one query a second.
     // A cached answer comes back without a promise, and as the same principal
     // while it lasts: this runs on every request.
-    const outcome = this.#basic.get(hash('sha256', credential, 'base64'), () => this.#checkBasic(credential));
+    // Keyed by site too: a credential works only on its own site (docs/behaviour.md §10).
+    const outcome = this.#basic.get(`${siteId} ${hash('sha256', credential, 'base64')}`, () =>
+      this.#checkBasic(siteId, credential),
+    );
     return andThen(outcome, basicPrincipal);
   }
 
-  async #checkBasic(credential: string): Promise<Outcome<Principal>> {
+  async #checkBasic(siteId: number, credential: string): Promise<Outcome<Principal>> {
     const decoded = Buffer.from(credential, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) return { ok: false, message: 'Basic authentication failed: expected base64(email:apiToken)' };
@@ -88,9 +91,9 @@ export class Authenticator {
       ok: false,
       message: 'Basic authentication failed: the email or API token is not valid',
     };
-    const token = await findApiTokenByDigest(this.db, digest);
+    const token = await findApiTokenByDigest(this.db, siteId, digest);
     if (!token || !safeEqual(token.digest, digest)) return invalid;
-    const user = await findUser(this.db, token.accountId);
+    const user = await findUser(this.db, siteId, token.accountId);
     if (!user || user.email.toLowerCase() !== email.toLowerCase()) return invalid;
     if (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now()) {
       return { ok: false, message: 'Basic authentication failed: the API token has expired' };
@@ -98,15 +101,17 @@ export class Authenticator {
     if (!user.active) return { ok: false, message: 'Basic authentication failed: the account is deactivated' };
     return {
       ok: true,
-      value: { kind: 'user', user: { ...user, groups: await groupNamesOf(this.db, user.accountId) } },
+      value: { kind: 'user', user: { ...user, groups: await groupNamesOf(this.db, siteId, user.accountId) } },
     };
   }
 
   /**
-   * A Connect JWT (app → product). `pathAndQuery` is the request target with
-   * any `/ex/{product}/{cloudId}` prefix already removed.
+   * A Connect JWT (app → product) on a site. `targets` are the request
+   * targets its qsh may have been computed on: without any
+   * `/ex/{product}/{cloudId}` prefix, and with and without a `/sites/{name}`
+   * one (docs/behaviour.md §10).
    */
-  async connectJwt(token: string, method: string, pathAndQuery: string): Promise<Principal> {
+  async connectJwt(siteId: number, token: string, method: string, targets: readonly string[]): Promise<Principal> {
     let issuer: unknown;
     try {
       if (decodeProtectedHeader(token).alg !== 'HS256') throw unauthenticated('JWT rejected: only HS256 is accepted');
@@ -116,7 +121,9 @@ export class Authenticator {
       throw unauthenticated('JWT rejected: the token is malformed');
     }
     if (typeof issuer !== 'string' || issuer === '') throw unauthenticated('JWT rejected: the iss claim is missing');
-    const app = await this.#apps.get(issuer, () => findAppByIssuer(this.db, this.secrets, issuer as string));
+    const app = await this.#apps.get(`${siteId} ${issuer}`, () =>
+      findAppByIssuer(this.db, siteId, this.secrets, issuer as string),
+    );
 
     // An unknown issuer's token is verified too, with a key nobody has: it
     // fails at the signature, with the same answer as a wrong signature.
@@ -143,7 +150,7 @@ export class Authenticator {
     }
     if (
       typeof claims.qsh !== 'string' ||
-      !qshCandidates(method, pathAndQuery).some((qsh) => safeEqual(qsh, claims.qsh as string))
+      !targets.some((target) => qshCandidates(method, target).some((qsh) => safeEqual(qsh, claims.qsh as string)))
     ) {
       throw unauthenticated('JWT rejected: the qsh claim does not match this request');
     }
@@ -157,23 +164,25 @@ export class Authenticator {
    * deleted app, a deleted or deactivated user, or an app that lost
    * ACT_AS_USER ends the token on every instance within a second (docs/behaviour.md §7).
    */
-  bearer(token: string): MaybePromise<Principal> {
+  bearer(siteId: number, token: string): MaybePromise<Principal> {
     // Not a token this server issues: refused at once, and not cached (it
     // would only take a place in the cache).
     if (!BEARER_TOKEN_PATTERN.test(token)) throw unauthenticated(BEARER_INVALID);
-    const outcome = this.#bearer.get(hash('sha256', token, 'base64'), () => this.#checkBearer(token));
+    const outcome = this.#bearer.get(`${siteId} ${hash('sha256', token, 'base64')}`, () =>
+      this.#checkBearer(siteId, token),
+    );
     return andThen(outcome, bearerPrincipal);
   }
 
-  async #checkBearer(token: string): Promise<Outcome<BearerGrant>> {
+  async #checkBearer(siteId: number, token: string): Promise<Outcome<BearerGrant>> {
     const invalid: Outcome<BearerGrant> = { ok: false, message: BEARER_INVALID };
     const digest = this.secrets.digest(token);
-    const stored = await findOAuthTokenByDigest(this.db, digest);
+    const stored = await findOAuthTokenByDigest(this.db, siteId, digest);
     if (!stored || !safeEqual(stored.digest, digest)) return invalid;
     const expiresAt = Date.parse(stored.expiresAt);
     if (expiresAt <= Date.now()) return { ok: false, message: BEARER_EXPIRED };
     // Deleting the app deletes its tokens (a foreign-key cascade); this covers the race.
-    const app = await findAppByKey(this.db, this.secrets, stored.appKey);
+    const app = await findAppByKey(this.db, siteId, this.secrets, stored.appKey);
     if (!app) return invalid;
     const scopes = stillHeld(app.scopes, stored.scopes);
     if (stored.accountId === null)
@@ -182,10 +191,10 @@ export class Authenticator {
     if (heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
       return { ok: false, message: `Bearer token rejected: app ${app.key} no longer holds the ACT_AS_USER scope` };
     }
-    const user = await findUser(this.db, stored.accountId);
+    const user = await findUser(this.db, siteId, stored.accountId);
     if (!user) return invalid;
     if (!user.active) return { ok: false, message: `Bearer token rejected: user ${user.accountId} is deactivated` };
-    const member: Member = { ...user, groups: await groupNamesOf(this.db, user.accountId) };
+    const member: Member = { ...user, groups: await groupNamesOf(this.db, siteId, user.accountId) };
     return { ok: true, value: { principal: { kind: 'asUser', app, user: member, scopes }, expiresAt } };
   }
 }

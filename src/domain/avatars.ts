@@ -18,8 +18,8 @@ const SILHOUETTE: Avatar = { kind: 'silhouette' };
 export class AvatarService {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async avatarOf(accountId: string): Promise<Avatar> {
-    const user = isWellFormedAccountId(accountId) ? await findUser(this.db, accountId) : undefined;
+  async avatarOf(siteId: number, accountId: string): Promise<Avatar> {
+    const user = isWellFormedAccountId(accountId) ? await findUser(this.db, siteId, accountId) : undefined;
     return user ? { kind: 'initials', accountId: user.accountId, publicName: user.publicName } : SILHOUETTE;
   }
 }

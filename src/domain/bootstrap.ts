@@ -1,16 +1,17 @@
 /**
  * First start (docs/behaviour.md §7): the site, its default groups, and — when no active
  * admin exists — an admin user with a fresh API token, shown once.
- * It runs once per database: the site row records that it ran, in the same
+ * It runs once per site: the site row records that it ran, in the same
  * transaction, so a later start never creates an admin, even when no active
  * admin is left (docs/decisions.md, "First start"). Seeds loaded before it
  * do not count as a start. Safe when several instances start together on
  * one PostgreSQL.
  */
 import type { Kysely } from 'kysely';
+import type { Db } from '../store/database.ts';
 import { addGroupMember, ensureGroup } from '../store/groups.ts';
 import type { Database } from '../store/schema.ts';
-import { ensureSite, hasFirstStarted, lockSite, markFirstStarted } from '../store/site.ts';
+import { ensureDefaultSite, findSiteById, hasFirstStarted, lockSite, markFirstStarted } from '../store/site.ts';
 import { insertToken } from '../store/tokens.ts';
 import { countActiveMembers, findUserByEmail, upsertUser } from '../store/users.ts';
 import { newApiToken, type Secrets } from './secrets.ts';
@@ -25,37 +26,51 @@ export interface FirstStart {
 
 const ADMIN_EMAIL = 'admin@userplane.local';
 
+/** First start on the default site, created here on a new database. */
 export async function bootstrap(db: Kysely<Database>, secrets: Secrets): Promise<FirstStart | undefined> {
-  await ensureSite(db);
-  return db.transaction().execute(async (trx) => {
-    await lockSite(trx);
-    const site = await ensureSite(trx);
-    for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups]))
-      await ensureGroup(trx, name);
-    if (await hasFirstStarted(trx)) return undefined;
-    await markFirstStarted(trx);
-    if ((await countActiveMembers(trx, site.settings.adminGroups)) > 0) return undefined;
+  const site = await ensureDefaultSite(db);
+  return db.transaction().execute((trx) => startSite(trx, site.id, secrets));
+}
 
-    const email = (await findUserByEmail(trx, ADMIN_EMAIL)) ? `admin-${Date.now()}@userplane.local` : ADMIN_EMAIL;
-    const accountId = newAccountId();
-    await upsertUser(trx, {
-      accountId,
-      accountType: 'atlassian',
-      email,
-      displayName: 'Site Admin',
-      publicName: 'Site Admin',
-      timeZone: 'UTC',
-      emailVisibility: 'admins',
-      username: null,
-      userKey: null,
-      externalCollaborator: false,
-      active: true,
-    });
-    for (const group of new Set([...site.settings.adminGroups, ...site.settings.canUseGroups])) {
-      await addGroupMember(trx, group, accountId);
-    }
-    const apiToken = newApiToken();
-    await insertToken(trx, { accountId, name: 'first start', digest: secrets.digest(apiToken), expiresAt: null });
-    return { email, accountId, apiToken, cloudId: site.cloudId };
+/**
+ * First start on one site, in the caller's transaction: its default groups,
+ * and an admin with a fresh API token unless an active admin exists. It runs
+ * once per site; a new site (docs/behaviour.md §10) runs it when it is made.
+ */
+export async function startSite(trx: Db, siteId: number, secrets: Secrets): Promise<FirstStart | undefined> {
+  await lockSite(trx, siteId);
+  const site = await findSiteById(trx, siteId);
+  if (!site) throw new Error(`site ${siteId} does not exist`);
+  for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups]))
+    await ensureGroup(trx, siteId, name);
+  if (await hasFirstStarted(trx, siteId)) return undefined;
+  await markFirstStarted(trx, siteId);
+  if ((await countActiveMembers(trx, siteId, site.settings.adminGroups)) > 0) return undefined;
+
+  const email = (await findUserByEmail(trx, siteId, ADMIN_EMAIL)) ? `admin-${Date.now()}@userplane.local` : ADMIN_EMAIL;
+  const accountId = newAccountId();
+  await upsertUser(trx, siteId, {
+    accountId,
+    accountType: 'atlassian',
+    email,
+    displayName: 'Site Admin',
+    publicName: 'Site Admin',
+    timeZone: 'UTC',
+    emailVisibility: 'admins',
+    username: null,
+    userKey: null,
+    externalCollaborator: false,
+    active: true,
   });
+  for (const group of new Set([...site.settings.adminGroups, ...site.settings.canUseGroups])) {
+    await addGroupMember(trx, siteId, group, accountId);
+  }
+  const apiToken = newApiToken();
+  await insertToken(trx, siteId, {
+    accountId,
+    name: 'first start',
+    digest: secrets.digest(apiToken),
+    expiresAt: null,
+  });
+  return { email, accountId, apiToken, cloudId: site.cloudId };
 }

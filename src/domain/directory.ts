@@ -134,8 +134,8 @@ async function entriesFor(
   expand: ReadonlySet<Expansion>,
 ): Promise<DirectoryEntry[]> {
   const ids = users.map((u) => u.accountId);
-  const groups = expand.has('operations') ? await groupNamesOfUsers(db, ids) : undefined;
-  const spaces = expand.has('personalSpace') ? await findPersonalSpaces(db, ids) : undefined;
+  const groups = expand.has('operations') ? await groupNamesOfUsers(db, site.id, ids) : undefined;
+  const spaces = expand.has('personalSpace') ? await findPersonalSpaces(db, site.id, ids) : undefined;
   return users.map((user) => {
     const entry: DirectoryEntry = { user, email: visibleEmail(principal, site.settings, user), expand };
     if (groups) entry.operations = operationsOf(user, groups.get(user.accountId) ?? [], site.settings);
@@ -183,8 +183,8 @@ function requireAccountId(query: UserQuery): string {
 }
 
 /** The user with this accountId, deactivated or not; else the 404 (the email API's too). */
-export async function findOne(db: Kysely<Database>, accountId: string): Promise<User> {
-  const user = (await findUsersByAccountId(db, [accountId])).get(accountId);
+export async function findOne(db: Kysely<Database>, siteId: number, accountId: string): Promise<User> {
+  const user = (await findUsersByAccountId(db, siteId, [accountId])).get(accountId);
   if (!user) throw noSuchUser(accountId);
   return user;
 }
@@ -225,7 +225,7 @@ export class DirectoryService {
     query: UserQuery,
     expand: ReadonlySet<Expansion>,
   ): Promise<DirectoryEntry> {
-    const user = await findOne(this.db, requireAccountId(query));
+    const user = await findOne(this.db, site.id, requireAccountId(query));
     const [entry] = await entriesFor(this.db, principal, site, [user], expand);
     return entry!;
   }
@@ -242,16 +242,16 @@ export class DirectoryService {
   ): Promise<DirectoryEntry | 'anonymous'> {
     if (principal.kind === 'anonymous') return 'anonymous';
     // A user was just read to authenticate them (at most a second ago); a bot is read now.
-    const user = principal.kind === 'app' ? await findOne(this.db, principal.app.accountId) : principal.user;
+    const user = principal.kind === 'app' ? await findOne(this.db, site.id, principal.app.accountId) : principal.user;
     const [entry] = await entriesFor(this.db, principal, site, [user], expand);
     return entry!;
   }
 
   /** `GET /user/memberof`: a page of the user's groups, ordered by name. */
-  async groupsOfUser(query: UserQuery, page: Page): Promise<{ groups: Group[]; more: boolean }> {
+  async groupsOfUser(site: Site, query: UserQuery, page: Page): Promise<{ groups: Group[]; more: boolean }> {
     const accountId = requireAccountId(query);
-    await findOne(this.db, accountId);
-    return listGroupsOfUser(this.db, accountId, page);
+    await findOne(this.db, site.id, accountId);
+    return listGroupsOfUser(this.db, site.id, accountId, page);
   }
 
   /** `GET /user/bulk`: the first `limit` distinct ids, unknown ones omitted. Apps are refused by the route. */
@@ -266,7 +266,7 @@ export class DirectoryService {
     if (requested.length === 0)
       throw badRequest('accountId is required: give one or more accountIds, comma-joined or repeated');
     const { ids } = pageOfIds(requested, { start: 0, limit });
-    const found = await findUsersByAccountId(this.db, ids);
+    const found = await findUsersByAccountId(this.db, site.id, ids);
     const users = ids.map((id) => found.get(id)).filter((u): u is User => u !== undefined);
     return entriesFor(this.db, principal, site, users, expand);
   }
@@ -277,6 +277,7 @@ export class DirectoryService {
    * omitted after paging.
    */
   async lookUpLegacyUsers(
+    site: Site,
     params: { key?: readonly string[]; username?: readonly string[] },
     page: Page,
   ): Promise<{ users: MigratedUser[]; more: boolean }> {
@@ -290,7 +291,7 @@ export class DirectoryService {
     }
     const field: LegacyField = keys.length > 0 ? 'userKey' : 'username';
     const { ids, more } = pageOfIds(keys.length > 0 ? keys : usernames, page);
-    const found = await findUsersByLegacyId(this.db, field, ids);
+    const found = await findUsersByLegacyId(this.db, site.id, field, ids);
     const users = ids
       .map((value) => found.get(value))
       .filter((u): u is User => u !== undefined)

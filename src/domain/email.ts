@@ -10,6 +10,7 @@ import type { Database } from '../store/schema.ts';
 import { distinct, findOne, splitList } from './directory.ts';
 import { ApiError, badRequest } from './errors.ts';
 import type { Principal } from './principal.ts';
+import type { Site } from './site.ts';
 import { checkAccountId, type User } from './users.ts';
 
 export interface EmailRecord {
@@ -52,23 +53,23 @@ export class EmailService {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** `GET /user/email`. */
-  async emailOf(principal: Principal, settings: SiteSettings, accountId: string | undefined): Promise<EmailRecord> {
+  async emailOf(principal: Principal, site: Site, accountId: string | undefined): Promise<EmailRecord> {
     const id = accountId ?? '';
     if (id !== '') checkAccountId(id);
-    emailGates(principal, settings, id === '' ? [] : [id]);
-    const user = await findOne(this.db, id);
+    emailGates(principal, site.settings, id === '' ? [] : [id]);
+    const user = await findOne(this.db, site.id, id);
     return { accountId: user.accountId, email: user.email };
   }
 
   /** `GET /user/email/bulk`: in request order, duplicates removed, unknown users omitted. */
   async emailsOf(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     accountIdParams: readonly string[] | undefined,
   ): Promise<EmailRecord[]> {
     const ids = distinct(splitList(accountIdParams));
-    emailGates(principal, settings, ids);
-    const found = await findUsersByAccountId(this.db, ids);
+    emailGates(principal, site.settings, ids);
+    const found = await findUsersByAccountId(this.db, site.id, ids);
     return ids
       .map((id) => found.get(id))
       .filter((u): u is User => u !== undefined)

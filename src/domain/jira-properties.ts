@@ -6,7 +6,6 @@
  * state (the property limit's 400).
  */
 import type { Kysely } from 'kysely';
-import type { SiteSettings } from '../schemas/site.ts';
 import { isUniqueViolation, lockUser } from '../store/database.ts';
 import { findUsersByLegacyId } from '../store/directory.ts';
 import {
@@ -24,6 +23,7 @@ import { mayReachUserData } from './access.ts';
 import { badRequest, forbidden, notFound } from './errors.ts';
 import type { Principal } from './principal.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
+import type { Site } from './site.ts';
 import { given, MAX_ACCOUNT_ID_LENGTH, noSuchUser } from './users.ts';
 
 /** docs/behaviour.md §2: Jira properties are not app-isolated; every caller shares this namespace. */
@@ -58,7 +58,8 @@ function parseSelector(selector: JiraUserSelector): { field: SelectorField; valu
 const noSuchProperty = (at: PropertyAddress) =>
   notFound(`The property "${at.key}" does not exist for user ${at.accountId}`);
 /** Where a Jira property lives: the one namespace every caller shares. */
-const jiraPropertyAddress = (accountId: string, key: string): PropertyAddress => ({
+const jiraPropertyAddress = (siteId: number, accountId: string, key: string): PropertyAddress => ({
+  siteId,
   product: 'jira',
   namespace: JIRA_NAMESPACE,
   accountId,
@@ -67,7 +68,7 @@ const jiraPropertyAddress = (accountId: string, key: string): PropertyAddress =>
 
 /**
  * Jira user properties, for one caller at a time: every method takes the
- * principal and the site's settings of the request, and the user as the
+ * principal and the site of the request, and the user as the
  * request named them.
  */
 export class JiraPropertyService {
@@ -76,23 +77,23 @@ export class JiraPropertyService {
   /** `GET /user/properties`: every key, in code-point order, and whose they are. */
   async listKeys(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     selector: JiraUserSelector,
   ): Promise<{ accountId: string; keys: string[] }> {
-    const accountId = await this.#reachableUser(principal, settings, selector);
-    const keys = await listAllPropertyKeys(this.db, { product: 'jira', namespace: JIRA_NAMESPACE, accountId });
-    if (keys.length === 0 && !(await userExists(this.db, accountId))) throw noSuchUser(accountId);
+    const accountId = await this.#reachableUser(principal, site, selector);
+    const keys = await listAllPropertyKeys(this.db, {
+      siteId: site.id,
+      product: 'jira',
+      namespace: JIRA_NAMESPACE,
+      accountId,
+    });
+    if (keys.length === 0 && !(await userExists(this.db, site.id, accountId))) throw noSuchUser(accountId);
     return { accountId, keys };
   }
 
-  async get(
-    principal: Principal,
-    settings: SiteSettings,
-    selector: JiraUserSelector,
-    key: string,
-  ): Promise<JiraProperty> {
-    checkPropertyKey('jira', key, settings);
-    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
+  async get(principal: Principal, site: Site, selector: JiraUserSelector, key: string): Promise<JiraProperty> {
+    checkPropertyKey('jira', key, site.settings);
+    const at = jiraPropertyAddress(site.id, await this.#reachableUser(principal, site, selector), key);
     const found = await findProperty(this.db, at);
     if (!found) throw await this.#missing(at);
     return { key: found.key, value: JSON.parse(found.valueJson) as unknown };
@@ -106,18 +107,19 @@ export class JiraPropertyService {
    */
   async set(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     selector: JiraUserSelector,
     key: string,
     body: unknown,
   ): Promise<'created' | 'updated'> {
+    const { settings } = site;
     checkPropertyKey('jira', key, settings);
     const value = serializePropertyValue('jira', body, settings);
-    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
+    const at = jiraPropertyAddress(site.id, await this.#reachableUser(principal, site, selector), key);
     if (await replacePropertyValue(this.db, at, value)) return 'updated';
     try {
       return await this.db.transaction().execute(async (trx) => {
-        if (!(await lockUser(trx, at.accountId))) throw noSuchUser(at.accountId);
+        if (!(await lockUser(trx, site.id, at.accountId))) throw noSuchUser(at.accountId);
         // Another request may have created it since the first attempt.
         if (await replacePropertyValue(trx, at, value)) return 'updated';
         checkPropertyAllowance('jira', at.accountId, await countProperties(trx, at), settings);
@@ -132,9 +134,9 @@ export class JiraPropertyService {
     }
   }
 
-  async delete(principal: Principal, settings: SiteSettings, selector: JiraUserSelector, key: string): Promise<void> {
-    checkPropertyKey('jira', key, settings);
-    const at = jiraPropertyAddress(await this.#reachableUser(principal, settings, selector), key);
+  async delete(principal: Principal, site: Site, selector: JiraUserSelector, key: string): Promise<void> {
+    checkPropertyKey('jira', key, site.settings);
+    const at = jiraPropertyAddress(site.id, await this.#reachableUser(principal, site, selector), key);
     if (await deleteProperty(this.db, at)) return;
     throw await this.#missing(at);
   }
@@ -145,13 +147,15 @@ export class JiraPropertyService {
    * legacy name that matches no account is nobody's own record, so a caller
    * who may only reach their own gets 403 there too: no account existence leaks.
    */
-  async #reachableUser(principal: Principal, settings: SiteSettings, selector: JiraUserSelector): Promise<string> {
+  async #reachableUser(principal: Principal, site: Site, selector: JiraUserSelector): Promise<string> {
     const { field, value } = parseSelector(selector);
     const accountId =
-      field === 'accountId' ? value : (await findUsersByLegacyId(this.db, field, [value])).get(value)?.accountId;
+      field === 'accountId'
+        ? value
+        : (await findUsersByLegacyId(this.db, site.id, field, [value])).get(value)?.accountId;
     const named = field === 'accountId' ? value : `with ${field} ${value}`;
     // '' is no account's id: only callers who may reach any user pass with it.
-    if (!mayReachUserData(principal, settings, accountId ?? '')) {
+    if (!mayReachUserData(principal, site.settings, accountId ?? '')) {
       throw forbidden(
         `You may not access the properties of user ${named}: only your own, unless you are a site admin or an app`,
       );
@@ -162,6 +166,6 @@ export class JiraPropertyService {
 
   /** Absent: the user's 404 when there is no such user, else the property's. */
   async #missing(at: PropertyAddress): Promise<Error> {
-    return (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+    return (await userExists(this.db, at.siteId, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
   }
 }

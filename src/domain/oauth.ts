@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
-import { findSealedAppByKey } from '../store/apps.ts';
+import { findSealedAppByKey, sitesWithOAuthClientId } from '../store/apps.ts';
 import type { Db } from '../store/database.ts';
 import { deleteAppOAuthTokens, deleteExpiredOAuthTokens, insertOAuthToken } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
@@ -21,7 +21,7 @@ import { describeJoseError, JWT_CLOCK_TOLERANCE_S } from './authenticate.ts';
 import { ApiError, oauthError } from './errors.ts';
 import { ACT_AS_USER, grantScopes, heldSpelling } from './scopes.ts';
 import { newBearerToken, type Secrets, safeEqual } from './secrets.ts';
-import { type Site, WIKI_CONTEXT } from './site.ts';
+import { SITES_ROOT, type Site, type SiteService, WIKI_CONTEXT } from './site.ts';
 
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -98,6 +98,29 @@ export class TokenIssuer {
     private readonly secrets: Secrets,
   ) {}
 
+  /**
+   * The site a token request at the root is for (docs/behaviour.md §10): the
+   * site the JWT-bearer assertion's `tnt` names, else the one site whose app
+   * holds the `client_id`. Undefined leaves the request to the default site,
+   * where it fails as an unknown client would.
+   */
+  async siteOfRootRequest(request: TokenRequest, sites: SiteService): Promise<Site | undefined> {
+    const tenant = request.params.assertion !== undefined ? unverifiedTenant(request.params.assertion) : undefined;
+    if (tenant !== undefined) {
+      const named = await siteNamedBy(tenant, sites);
+      if (named) return named;
+    }
+    const clientId = claimedClientId(request) ?? assertionClientId(request.params.assertion);
+    if (clientId === undefined) return undefined;
+    const holders = await sitesWithOAuthClientId(this.db, clientId);
+    if (holders.length > 1) {
+      throw invalidRequest(
+        `client_id ${clientId} is registered on several sites: ask for the token under the site's prefix, ${SITES_ROOT}{name}/oauth2/token`,
+      );
+    }
+    return holders.length === 1 ? sites.byId(holders[0]!) : undefined;
+  }
+
   async issue(request: TokenRequest, site: Site): Promise<IssuedToken> {
     const { params } = request;
     const grantType = params.grant_type;
@@ -111,7 +134,7 @@ export class TokenIssuer {
     const scopes = (requested?.length ?? 0) > 0 ? requested : undefined;
 
     if (grantType === CLIENT_CREDENTIALS_GRANT) {
-      const app = await this.#authenticateClient(request);
+      const app = await this.#authenticateClient(request, site);
       return this.#store(app, null, scopes, site);
     }
     if (grantType === JWT_BEARER_GRANT) {
@@ -122,7 +145,7 @@ export class TokenIssuer {
   }
 
   /** Client authentication (RFC 6749 §2.3.1): HTTP Basic or body parameters, never both. */
-  async #authenticateClient(request: TokenRequest): Promise<App> {
+  async #authenticateClient(request: TokenRequest, site: Site): Promise<App> {
     const { basic, params } = request;
     const clientId = basic?.clientId ?? params.client_id;
     const clientSecret = basic?.clientSecret ?? params.client_secret;
@@ -144,7 +167,7 @@ export class TokenIssuer {
       }
     }
     for (const [id, secret] of candidates) {
-      const found = await findAppByOAuthClientId(this.db, this.secrets, id);
+      const found = await findAppByOAuthClientId(this.db, site.id, this.secrets, id);
       // The digest is computed either way, so an unknown client_id takes as long as a wrong secret.
       const digest = this.secrets.digest(secret);
       if (found?.clientSecretDigest && safeEqual(digest, found.clientSecretDigest)) return found.app;
@@ -160,7 +183,7 @@ export class TokenIssuer {
     // Client authentication is optional with an assertion (RFC 7523 §3.1); when sent, it must hold.
     const client =
       request.basic || params.client_id !== undefined || params.client_secret !== undefined
-        ? await this.#authenticateClient(request)
+        ? await this.#authenticateClient(request, site)
         : undefined;
 
     let unverified: JWTPayload;
@@ -179,7 +202,7 @@ export class TokenIssuer {
     const clientId = issuer.slice(CLIENT_ID_URN.length);
     if (client && client.oauthClientId !== clientId)
       throw invalidGrant("The assertion's iss names another client than the one that authenticated");
-    const found = await findAppByOAuthClientId(this.db, this.secrets, clientId);
+    const found = await findAppByOAuthClientId(this.db, site.id, this.secrets, clientId);
 
     let claims: JWTPayload;
     try {
@@ -235,7 +258,7 @@ export class TokenIssuer {
       throw invalidGrant(`The assertion's sub must be ${ACCOUNT_ID_URN}<accountId>`);
     }
     const accountId = subject.slice(ACCOUNT_ID_URN.length);
-    const user = await findUser(this.db, accountId);
+    const user = await findUser(this.db, site.id, accountId);
     if (!user) throw invalidGrant(`The assertion's sub names no user: no user has accountId ${accountId}`);
     if (user.accountType !== 'atlassian')
       throw invalidGrant(`User ${accountId} is an app's bot user, which cannot be impersonated`);
@@ -252,7 +275,7 @@ export class TokenIssuer {
     // Expired tokens can never be used again. They are kept for a day, so a
     // client presenting one is told it expired; then dropped here.
     await deleteExpiredOAuthTokens(this.db, new Date(now - EXPIRED_TOKEN_RETENTION_MS).toISOString());
-    await insertOAuthToken(this.db, {
+    await insertOAuthToken(this.db, site.id, {
       digest: this.secrets.digest(token),
       appKey: app.key,
       accountId,
@@ -279,11 +302,12 @@ export interface AppSecretsChange {
  */
 export async function endTokensOnRotation(
   db: Db,
+  siteId: number,
   secrets: Secrets,
   appKey: string,
   change: AppSecretsChange,
 ): Promise<number> {
-  const current = await findSealedAppByKey(db, appKey);
+  const current = await findSealedAppByKey(db, siteId, appKey);
   if (!current) return 0;
   const sharedChanged =
     change.sharedSecret !== undefined && !safeEqual(secrets.decrypt(current.sharedSecretSealed), change.sharedSecret);
@@ -292,7 +316,48 @@ export async function endTokensOnRotation(
     (change.clientSecret === null || current.clientSecretDigest === null
       ? change.clientSecret !== current.clientSecretDigest
       : !safeEqual(secrets.digest(change.clientSecret), current.clientSecretDigest));
-  return sharedChanged || clientChanged ? deleteAppOAuthTokens(db, appKey) : 0;
+  return sharedChanged || clientChanged ? deleteAppOAuthTokens(db, siteId, appKey) : 0;
+}
+
+/** The `tnt` an assertion claims, before any signature is checked: only to pick the site it is checked on. */
+function unverifiedTenant(assertion: string): string | undefined {
+  try {
+    const tenant = decodeJwt(assertion).tnt;
+    return typeof tenant === 'string' ? tenant : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function assertionClientId(assertion: string | undefined): string | undefined {
+  if (assertion === undefined) return undefined;
+  try {
+    const issuer = decodeJwt(assertion).iss;
+    return typeof issuer === 'string' && issuer.startsWith(CLIENT_ID_URN)
+      ? issuer.slice(CLIENT_ID_URN.length)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The site whose base URL (with or without `/wiki`) a tenant URL is. */
+async function siteNamedBy(tenant: string, sites: SiteService): Promise<Site | undefined> {
+  let url: URL;
+  try {
+    url = new URL(withoutTrailingSlash(tenant));
+  } catch {
+    return undefined;
+  }
+  let path = withoutTrailingSlash(url.pathname);
+  if (path.endsWith(WIKI_CONTEXT)) path = path.slice(0, -WIKI_CONTEXT.length);
+  const candidates = [
+    path.startsWith(SITES_ROOT) ? await sites.byName(path.slice(SITES_ROOT.length)) : undefined,
+    path === '' ? await sites.byHost(url.host) : undefined,
+    await sites.defaultSite(),
+  ];
+  const base = `${url.origin}${path}`;
+  return candidates.find((site) => site !== undefined && site.baseUrl === base);
 }
 
 /** Linear: a regular expression such as `/\/+$/` backtracks quadratically on a long run of slashes. */

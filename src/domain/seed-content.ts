@@ -53,6 +53,7 @@ type Known = (value: string) => Promise<boolean>;
 /** Every problem of the four sections, each naming its path. */
 export async function checkContentSections(
   db: Db,
+  siteId: number,
   seed: SeedFile,
   knownGroup: Known,
   knownUser: Known,
@@ -64,10 +65,11 @@ export async function checkContentSections(
     ...(seed.labels ?? []).map(normalizeLabel),
     ...(seed.content ?? []).flatMap((c) => (c.labels ?? []).map(normalizeLabel)),
   ]);
-  const knownSpace = async (key: string) => fileSpaces.has(key) || (await findSpaceByKey(db, key)) !== undefined;
-  const knownContent = async (id: string) => fileContent.has(id) || (await findContent(db, id)) !== undefined;
+  const knownSpace = async (key: string) =>
+    fileSpaces.has(key) || (await findSpaceByKey(db, siteId, key)) !== undefined;
+  const knownContent = async (id: string) => fileContent.has(id) || (await findContent(db, siteId, id)) !== undefined;
   const knownLabel = async (name: string) =>
-    fileLabels.has(normalizeLabel(name)) || (await labelExists(db, normalizeLabel(name)));
+    fileLabels.has(normalizeLabel(name)) || (await labelExists(db, siteId, normalizeLabel(name)));
 
   const checkUsers = async (path: string, ids: readonly string[] | undefined) => {
     for (const [i, id] of (ids ?? []).entries())
@@ -98,13 +100,13 @@ export async function checkContentSections(
     if (space.type !== 'personal' && space.owner !== undefined)
       problems.push(`${path}.owner: only a personal space has an owner`);
     if (space.owner !== undefined) {
-      const owner = await findUser(db, space.owner);
+      const owner = await findUser(db, siteId, space.owner);
       if (!(await knownUser(space.owner))) problems.push(`${path}.owner: no user with accountId "${space.owner}"`);
       else if (owner?.accountType === 'app')
         problems.push(`${path}.owner: user "${space.owner}" is an app's bot user, which owns no space`);
       if (space.type === 'personal') {
         // One personal space per owner: in the file, and among stored spaces the file does not hand to someone else.
-        const other = owners.get(space.owner) ?? (await storedSpaceOf(db, space.owner, space.key, fileSpaces));
+        const other = owners.get(space.owner) ?? (await storedSpaceOf(db, siteId, space.owner, space.key, fileSpaces));
         if (other !== undefined)
           problems.push(`${path}.owner: user "${space.owner}" already owns the personal space "${other}"`);
         owners.set(space.owner, space.key);
@@ -145,11 +147,12 @@ export async function checkContentSections(
 /** The key of a stored personal space `owner` keeps after this file loads, other than `key`. */
 async function storedSpaceOf(
   db: Db,
+  siteId: number,
   owner: string,
   key: string,
   fileSpaces: Map<string, NonNullable<SeedFile['spaces']>[number]>,
 ): Promise<string | undefined> {
-  const stored = await findPersonalSpaceOf(db, owner);
+  const stored = await findPersonalSpaceOf(db, siteId, owner);
   if (!stored || stored.key === key) return undefined;
   const relisted = fileSpaces.get(stored.key);
   if (relisted && (relisted.type !== 'personal' || relisted.owner !== owner)) return undefined;
@@ -157,19 +160,19 @@ async function storedSpaceOf(
 }
 
 /** Loads the four sections; call only when `checkContentSections` found no problem. */
-export async function loadContentSections(db: Db, seed: SeedFile): Promise<ContentSummary> {
+export async function loadContentSections(db: Db, siteId: number, seed: SeedFile): Promise<ContentSummary> {
   const summary: ContentSummary = { spaces: 0, content: 0, labels: 0, watchesAdded: 0 };
 
   const labels = sortedDistinct(
     [...(seed.labels ?? []), ...(seed.content ?? []).flatMap((c) => c.labels ?? [])].map(normalizeLabel),
   );
-  for (const label of labels) await ensureLabel(db, label);
+  for (const label of labels) await ensureLabel(db, siteId, label);
   summary.labels = labels.length;
 
   // Owners first leave the spaces the file takes from them, so handing a
   // personal space to its new owner never meets the one-per-owner index.
   for (const space of seed.spaces ?? []) {
-    const stored = await findSpaceByKey(db, space.key);
+    const stored = await findSpaceByKey(db, siteId, space.key);
     if (stored && stored.owner !== null && stored.owner !== (space.type === 'personal' ? space.owner : undefined)) {
       await updateSpaceColumns(db, stored.id, { owner: null });
     }
@@ -177,25 +180,25 @@ export async function loadContentSections(db: Db, seed: SeedFile): Promise<Conte
   for (const space of seed.spaces ?? []) {
     const type = space.type ?? 'global';
     const owner = type === 'personal' ? space.owner! : null;
-    const stored = await findSpaceByKey(db, space.key);
+    const stored = await findSpaceByKey(db, siteId, space.key);
     const anonymous = space.view === undefined ? (stored?.view.anonymous ?? false) : (space.view.anonymous ?? false);
     let id: number;
     if (stored) {
       id = stored.id;
       await updateSpaceColumns(db, id, { name: space.name, type, owner, anonymous });
     } else {
-      id = await insertSpace(db, space.key, { name: space.name, type, owner, anonymous });
+      id = await insertSpace(db, siteId, space.key, { name: space.name, type, owner, anonymous });
     }
     if (space.view !== undefined) {
-      await setSpaceViewGroups(db, id, sortedDistinct(space.view.groups ?? []));
-      await setSpaceViewUsers(db, id, sortedDistinct(space.view.users ?? []));
+      await setSpaceViewGroups(db, siteId, id, sortedDistinct(space.view.groups ?? []));
+      await setSpaceViewUsers(db, siteId, id, sortedDistinct(space.view.users ?? []));
     }
     summary.spaces++;
   }
 
   for (const item of seed.content ?? []) {
-    const space = (await findSpaceByKey(db, item.space))!;
-    const stored = await findContent(db, item.id);
+    const space = (await findSpaceByKey(db, siteId, item.space))!;
+    const stored = await findContent(db, siteId, item.id);
     const restrictions = item.restrictions && {
       users: sortedDistinct(item.restrictions.users ?? []),
       groups: sortedDistinct(item.restrictions.groups ?? []),
@@ -204,20 +207,25 @@ export async function loadContentSections(db: Db, seed: SeedFile): Promise<Conte
       ? restrictions.users.length + restrictions.groups.length > 0
       : (stored?.restricted ?? false);
     if (stored) {
-      await updateContentColumns(db, item.id, {
+      await updateContentColumns(db, siteId, item.id, {
         spaceId: space.id,
         type: item.type ?? stored.type,
         title: item.title,
         restricted,
       });
     } else {
-      await insertContent(db, item.id, { spaceId: space.id, type: item.type ?? 'page', title: item.title, restricted });
+      await insertContent(db, siteId, item.id, {
+        spaceId: space.id,
+        type: item.type ?? 'page',
+        title: item.title,
+        restricted,
+      });
     }
     if (restrictions) {
-      await setRestrictionUsers(db, item.id, restrictions.users);
-      await setRestrictionGroups(db, item.id, restrictions.groups);
+      await setRestrictionUsers(db, siteId, item.id, restrictions.users);
+      await setRestrictionGroups(db, siteId, item.id, restrictions.groups);
     }
-    await addContentLabels(db, item.id, sortedDistinct((item.labels ?? []).map(normalizeLabel)));
+    await addContentLabels(db, siteId, item.id, sortedDistinct((item.labels ?? []).map(normalizeLabel)));
     summary.content++;
   }
 
@@ -225,9 +233,10 @@ export async function loadContentSections(db: Db, seed: SeedFile): Promise<Conte
     let target: WatchTarget;
     if (watch.content !== undefined) target = { kind: 'content', contentId: watch.content };
     else if (watch.space !== undefined)
-      target = { kind: 'space', spaceId: (await findSpaceByKey(db, watch.space))!.id };
+      target = { kind: 'space', spaceId: (await findSpaceByKey(db, siteId, watch.space))!.id };
     else target = { kind: 'label', label: normalizeLabel(watch.label!) };
-    if (!(await isWatching(db, watch.user, target)) && (await addWatch(db, watch.user, target))) summary.watchesAdded++;
+    if (!(await isWatching(db, siteId, watch.user, target)) && (await addWatch(db, siteId, watch.user, target)))
+      summary.watchesAdded++;
   }
   return summary;
 }

@@ -12,10 +12,11 @@ import { parse as parseYaml } from 'yaml';
 import { schemaProblems } from '../lib/schema-errors.ts';
 import { type SeedFile, SeedFileSchema } from '../schemas/seed.ts';
 import { appExists, takenAppField, upsertApp } from '../store/apps.ts';
+import type { Db } from '../store/database.ts';
 import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
 import { countProperties, insertProperty, propertyExists } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
-import { ensureSite, readSite, updateSite } from '../store/site.ts';
+import { ensureDefaultSite, findDefaultSite, findSiteById, updateSite } from '../store/site.ts';
 import { ensureApiToken } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
 import { type App, botAccountId, botUser, sealApp, whyTaken } from './apps.ts';
@@ -66,14 +67,37 @@ export function checkSeed(document: unknown, source = 'seed'): SeedFile {
   return document as SeedFile;
 }
 
+/**
+ * Loads a seed into the default site (created here on a new database, named
+ * by the seed's `site.name`), all or nothing.
+ */
 export async function loadSeed(
   db: Kysely<Database>,
   secrets: Secrets,
   seed: SeedFile,
   source = 'seed',
 ): Promise<SeedSummary> {
+  await ensureDefaultSite(db, seed.site?.name, seed.site?.cloudId);
+  return db.transaction().execute(async (trx) => {
+    const site = (await findDefaultSite(trx))!;
+    return loadSeedInto(trx, site.id, secrets, seed, source);
+  });
+}
+
+/**
+ * Loads a seed into one site, in the caller's transaction; a seed with
+ * problems throws a SeedError naming each, and the caller's transaction
+ * keeps nothing of it.
+ */
+export async function loadSeedInto(
+  trx: Db,
+  siteId: number,
+  secrets: Secrets,
+  seed: SeedFile,
+  source = 'seed',
+): Promise<SeedSummary> {
   const problems: string[] = [];
-  const summary = await db.transaction().execute(async (trx) => {
+  {
     const summary: SeedSummary = {
       users: 0,
       groups: 0,
@@ -85,26 +109,25 @@ export async function loadSeed(
       watchesAdded: 0,
     };
     const { site: siteSection, ...rest } = seed;
-    await ensureSite(trx, siteSection?.cloudId);
     if (siteSection) {
-      const { cloudId, baseUrl, ...settings } = siteSection;
-      await updateSite(trx, { cloudId, baseUrl, settings });
+      const { name, cloudId, baseUrl, ...settings } = siteSection;
+      await updateSite(trx, siteId, { name, cloudId, baseUrl, settings });
     }
-    const site = (await readSite(trx))!;
+    const site = (await findSiteById(trx, siteId))!;
 
     // Groups named by the site, the file, or an earlier load may be referenced.
     const groupNames = new Set([...site.settings.canUseGroups, ...site.settings.adminGroups, ...(rest.groups ?? [])]);
-    for (const name of groupNames) await ensureGroup(trx, name);
+    for (const name of groupNames) await ensureGroup(trx, siteId, name);
     summary.groups = groupNames.size;
-    const knownGroup = async (name: string) => groupNames.has(name) || (await groupExists(trx, name));
+    const knownGroup = async (name: string) => groupNames.has(name) || (await groupExists(trx, siteId, name));
 
     const seededUsers = new Set<string>();
     const knownUser = async (accountId: string) =>
-      seededUsers.has(accountId) || (await findUser(trx, accountId)) !== undefined;
+      seededUsers.has(accountId) || (await findUser(trx, siteId, accountId)) !== undefined;
 
     for (const [i, user] of (rest.users ?? []).entries()) {
       const path = `users[${i}]`;
-      const accountId = user.accountId ?? (await findUserByEmail(trx, user.email))?.accountId ?? newAccountId();
+      const accountId = user.accountId ?? (await findUserByEmail(trx, siteId, user.email))?.accountId ?? newAccountId();
       const knownGroups: string[] = [];
       for (const [g, group] of (user.groups ?? []).entries()) {
         if (await knownGroup(group)) knownGroups.push(group);
@@ -112,7 +135,7 @@ export async function loadSeed(
       }
       // Fields the file leaves out keep their stored values: a restart with
       // --seed does not reactivate a deactivated user or undo a rename.
-      const existing = await findUser(trx, accountId);
+      const existing = await findUser(trx, siteId, accountId);
       const record: User = {
         accountId,
         accountType: 'atlassian',
@@ -137,16 +160,16 @@ export async function loadSeed(
         problems.push(`${path}.accountId: already belongs to an app's bot user`);
         continue;
       }
-      const taken = await takenUserField(trx, record);
+      const taken = await takenUserField(trx, siteId, record);
       if (taken) {
         problems.push(`${path}.${taken}: already belongs to another user`);
         continue;
       }
-      await upsertUser(trx, record);
+      await upsertUser(trx, siteId, record);
       seededUsers.add(accountId);
-      for (const group of knownGroups) await addGroupMember(trx, group, accountId);
+      for (const group of knownGroups) await addGroupMember(trx, siteId, group, accountId);
       for (const token of user.apiTokens ?? []) {
-        await ensureApiToken(trx, { accountId, name: 'seed', digest: secrets.digest(token) });
+        await ensureApiToken(trx, siteId, { accountId, name: 'seed', digest: secrets.digest(token) });
       }
       summary.users++;
     }
@@ -169,25 +192,26 @@ export async function loadSeed(
       };
       // The bot's accountId must not be a person's: upserting the bot would overwrite them.
       const person =
-        seededUsers.has(record.accountId) || (await findUser(trx, record.accountId))?.accountType === 'atlassian';
-      const taken = (await takenAppField(trx, record)) ?? (person ? 'accountId' : undefined);
+        seededUsers.has(record.accountId) ||
+        (await findUser(trx, siteId, record.accountId))?.accountType === 'atlassian';
+      const taken = (await takenAppField(trx, siteId, record)) ?? (person ? 'accountId' : undefined);
       if (taken) {
         problems.push(`apps[${i}].${taken}: ${whyTaken(taken)}`);
         continue;
       }
-      await upsertUser(trx, botUser(record));
+      await upsertUser(trx, siteId, botUser(record));
       // docs/behaviour.md §9: a seed that changes an app's secrets ends its bearer tokens.
-      await endTokensOnRotation(trx, secrets, record.key, {
+      await endTokensOnRotation(trx, siteId, secrets, record.key, {
         sharedSecret: record.sharedSecret,
         clientSecret: app.clientSecret ?? null,
       });
-      await upsertApp(trx, sealApp(secrets, record, app.clientSecret ?? null));
+      await upsertApp(trx, siteId, sealApp(secrets, record, app.clientSecret ?? null));
       appKeys.add(app.key);
       summary.apps++;
     }
-    const knownApp = async (key: string) => appKeys.has(key) || (await appExists(trx, key));
+    const knownApp = async (key: string) => appKeys.has(key) || (await appExists(trx, siteId, key));
 
-    await checkContentSections(trx, rest, knownGroup, knownUser, problems);
+    await checkContentSections(trx, siteId, rest, knownGroup, knownUser, problems);
 
     // The API's own property rules (domain/property-rules.ts), so a seed
     // cannot create a property the API would refuse or could not address.
@@ -214,6 +238,7 @@ export async function loadSeed(
       if (valueProblem !== undefined) problems.push(`${path}.value: ${valueProblem}`);
       if (problems.length > before) continue;
       const at = {
+        siteId,
         product: property.product,
         namespace: property.app ?? '',
         accountId: property.user,
@@ -236,13 +261,12 @@ export async function loadSeed(
       summary.propertiesAdded++;
     }
 
-    if (problems.length === 0) Object.assign(summary, await loadContentSections(trx, rest));
+    if (problems.length === 0) Object.assign(summary, await loadContentSections(trx, siteId, rest));
 
     // Nothing of a file with problems is kept.
     if (problems.length > 0) throw new SeedError(source, problems);
     return summary;
-  });
-  return summary;
+  }
 }
 
 /** The message of the rule `check` finds broken (a 400 of the API), or undefined when it holds. */

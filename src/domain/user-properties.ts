@@ -24,6 +24,7 @@ import type { Page, PageSize } from './paging.ts';
 import type { Principal } from './principal.ts';
 import type { PropertyWithJsonValue } from './properties.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
+import type { Site } from './site.ts';
 import { checkAccountId, noSuchUser } from './users.ts';
 
 /** `GET /user/{userId}/property` (docs/behaviour.md §5). */
@@ -39,16 +40,17 @@ export function serializeValue(body: unknown, settings: SiteSettings): string {
  * well-formed and the caller may reach the user's data; then the property's
  * address in the caller's namespace (the user's own, or the calling app's).
  */
-function authorizedAddress(
-  principal: Principal,
-  settings: SiteSettings,
-  userId: string,
-  key: string | undefined,
-): PropertyAddress {
+function authorizedAddress(principal: Principal, site: Site, userId: string, key: string | undefined): PropertyAddress {
   checkAccountId(userId, 'userId');
-  if (key !== undefined) checkPropertyKey('confluence', key, settings);
-  assertMayReachUserData(principal, settings, userId);
-  return { product: 'confluence', namespace: confluenceNamespace(principal), accountId: userId, key: key ?? '' };
+  if (key !== undefined) checkPropertyKey('confluence', key, site.settings);
+  assertMayReachUserData(principal, site.settings, userId);
+  return {
+    siteId: site.id,
+    product: 'confluence',
+    namespace: confluenceNamespace(principal),
+    accountId: userId,
+    key: key ?? '',
+  };
 }
 
 const noSuchProperty = (at: PropertyAddress) =>
@@ -59,7 +61,7 @@ const duplicate = (at: PropertyAddress) => conflict(`Property "${at.key}" alread
 
 /**
  * Confluence user properties, for one caller at a time: every method takes
- * the principal and the site's settings of the request. A change's `ifMatch`
+ * the principal and the site of the request. A change's `ifMatch`
  * lists the versions it may apply to; undefined lets it apply to any.
  */
 export class ConfluencePropertyService {
@@ -67,12 +69,12 @@ export class ConfluencePropertyService {
 
   async listKeys(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     userId: string,
     page: Page,
   ): Promise<{ keys: string[]; more: boolean }> {
-    const at = authorizedAddress(principal, settings, userId, undefined);
-    if (!(await userExists(this.db, userId))) throw noSuchUser(userId);
+    const at = authorizedAddress(principal, site, userId, undefined);
+    if (!(await userExists(this.db, site.id, userId))) throw noSuchUser(userId);
     return listPropertyKeys(this.db, at, page);
   }
 
@@ -81,8 +83,8 @@ export class ConfluencePropertyService {
    * (docs/behaviour.md §5) then answers in the turn its request arrived in. Invalid input
    * throws at once.
    */
-  get(principal: Principal, settings: SiteSettings, userId: string, key: string): MaybePromise<PropertyWithJsonValue> {
-    const at = authorizedAddress(principal, settings, userId, key);
+  get(principal: Principal, site: Site, userId: string, key: string): MaybePromise<PropertyWithJsonValue> {
+    const at = authorizedAddress(principal, site, userId, key);
     return andThen(findProperty(this.db, at), this.#foundOrMissing, at);
   }
 
@@ -93,23 +95,24 @@ export class ConfluencePropertyService {
   ): MaybePromise<PropertyWithJsonValue> => found ?? this.#missing(at);
 
   async #missing(at: PropertyAddress): Promise<never> {
-    throw (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+    throw (await userExists(this.db, at.siteId, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
   }
 
   async create(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     userId: string,
     key: string,
     body: unknown,
   ): Promise<PropertyWithJsonValue> {
+    const { settings } = site;
     const value = serializeValue(body, settings);
-    const at = authorizedAddress(principal, settings, userId, key);
+    const at = authorizedAddress(principal, site, userId, key);
     try {
       return await this.db.transaction().execute(async (trx) => {
         // The user's row lock makes the count and the insert one step, so
         // concurrent creates cannot pass the limit together.
-        if (!(await lockUser(trx, userId))) throw noSuchUser(userId);
+        if (!(await lockUser(trx, site.id, userId))) throw noSuchUser(userId);
         if (await propertyExists(trx, at)) throw duplicate(at);
         checkPropertyAllowance('confluence', userId, await countProperties(trx, at), settings);
         return insertProperty(trx, at, value);
@@ -122,14 +125,14 @@ export class ConfluencePropertyService {
 
   async update(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     userId: string,
     key: string,
     body: unknown,
     ifMatch: readonly number[] | undefined,
   ): Promise<PropertyWithJsonValue> {
-    const value = serializeValue(body, settings);
-    const at = authorizedAddress(principal, settings, userId, key);
+    const value = serializeValue(body, site.settings);
+    const at = authorizedAddress(principal, site, userId, key);
     const updated = await replacePropertyValue(this.db, at, value, ifMatch);
     if (updated) return updated;
     throw await this.#explainMiss(at);
@@ -137,12 +140,12 @@ export class ConfluencePropertyService {
 
   async delete(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     userId: string,
     key: string,
     ifMatch: readonly number[] | undefined,
   ): Promise<void> {
-    const at = authorizedAddress(principal, settings, userId, key);
+    const at = authorizedAddress(principal, site, userId, key);
     if (await deleteProperty(this.db, at, ifMatch)) return;
     throw await this.#explainMiss(at);
   }
@@ -150,6 +153,6 @@ export class ConfluencePropertyService {
   /** A conditional write that changed nothing: absent user or property (404) comes before 412. */
   async #explainMiss(at: PropertyAddress): Promise<ApiError> {
     if (await propertyExists(this.db, at)) return preconditionFailed(at);
-    return (await userExists(this.db, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
+    return (await userExists(this.db, at.siteId, at.accountId)) ? noSuchProperty(at) : noSuchUser(at.accountId);
   }
 }

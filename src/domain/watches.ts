@@ -22,6 +22,7 @@ import { findUser } from '../store/users.ts';
 import { addWatch, isWatching, removeWatch, type WatchTarget } from '../store/watches.ts';
 import { ApiError, forbidden } from './errors.ts';
 import { callerAccountId, isAdmin, type Principal } from './principal.ts';
+import type { Site } from './site.ts';
 import { canViewContent, canViewSpace, checkContentId, checkLabel, checkSpaceKey, type Viewer } from './spaces.ts';
 import { checkAccountId, given, noSuchUser, type User } from './users.ts';
 
@@ -29,7 +30,7 @@ import { checkAccountId, given, noSuchUser, type User } from './users.ts';
 interface WatchContext {
   db: Kysely<Database>;
   principal: Principal;
-  settings: SiteSettings;
+  site: Site;
 }
 
 export type WatchKind = 'content' | 'label' | 'space';
@@ -78,20 +79,20 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
     legacy = { field: 'username', name: 'username', value: query.username };
   }
   if (legacy) {
-    user = (await findUsersByLegacyId(ctx.db, legacy.field, [legacy.value])).get(legacy.value);
+    user = (await findUsersByLegacyId(ctx.db, ctx.site.id, legacy.field, [legacy.value])).get(legacy.value);
     accountId = user?.accountId;
   }
   const named = accountId !== undefined || legacy !== undefined;
   if (!named) accountId = caller;
   // Step 6: naming anyone but oneself needs admin. A legacy identifier that
   // matches nobody is nobody's own, so the refusal reveals no account.
-  if (named && accountId !== caller && !mayNameOthers(ctx.principal, ctx.settings)) {
+  if (named && accountId !== caller && !mayNameOthers(ctx.principal, ctx.site.settings)) {
     const who = accountId ?? `${legacy!.name} "${legacy!.value}"`;
     throw forbidden(`Only site admins and apps may manage another user's watches: you may not name user ${who}`);
   }
   // Step 7: the target user exists.
   if (accountId === undefined) throw noSuchUser(legacy!.value, legacy!.name);
-  user ??= await findUser(ctx.db, accountId);
+  user ??= await findUser(ctx.db, ctx.site.id, accountId);
   if (!user) throw noSuchUser(accountId);
   return { accountId, user };
 }
@@ -99,7 +100,7 @@ async function resolveTargetUser(ctx: WatchContext, query: WatchUserQuery): Prom
 /** What the target user may view: an app's bot views everything, as its app does (docs/behaviour.md §3). */
 async function viewerOf(ctx: WatchContext, user: User): Promise<Viewer> {
   if (user.accountType === 'app') return { kind: 'app' };
-  return { kind: 'user', accountId: user.accountId, groups: await groupNamesOf(ctx.db, user.accountId) };
+  return { kind: 'user', accountId: user.accountId, groups: await groupNamesOf(ctx.db, ctx.site.id, user.accountId) };
 }
 
 // ── The target ─────────────────────────────────────────────────────────────
@@ -131,20 +132,20 @@ async function resolveTarget(
   const viewer = await viewerOf(ctx, target.user);
   switch (kind) {
     case 'content': {
-      const content = await findContent(ctx.db, name);
-      const space = content && (await findSpaceByKey(ctx.db, content.space));
+      const content = await findContent(ctx.db, ctx.site.id, name);
+      const space = content && (await findSpaceByKey(ctx.db, ctx.site.id, content.space));
       if (!content || !space || !canViewContent(viewer, space, content))
         throw hidden(`Content ${name}`, target.accountId);
       return { kind: 'content', contentId: content.id };
     }
     case 'space': {
-      const space = await findSpaceByKey(ctx.db, name);
+      const space = await findSpaceByKey(ctx.db, ctx.site.id, name);
       if (!space || !canViewSpace(viewer, space)) throw hidden(`Space ${name}`, target.accountId);
       return { kind: 'space', spaceId: space.id };
     }
     case 'label':
       // Labels have no view check (docs/behaviour.md §3).
-      if (!(await labelExists(ctx.db, name))) throw forbidden(`No label named "${name}" exists`);
+      if (!(await labelExists(ctx.db, ctx.site.id, name))) throw forbidden(`No label named "${name}" exists`);
       return { kind: 'label', label: name };
   }
 }
@@ -157,7 +158,7 @@ async function prepare(ctx: WatchContext, kind: WatchKind, value: string, query:
 
 /**
  * Watches, for one caller at a time: every method takes the principal and the
- * site's settings of the request, the kind of target, its id, key or name as
+ * site of the request, the kind of target, its id, key or name as
  * given in the path, and the user as the query named them.
  */
 export class WatchService {
@@ -166,28 +167,22 @@ export class WatchService {
   /** `GET /user/watch/{kind}/{value}` → `{watching}`. */
   async status(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     kind: WatchKind,
     value: string,
     query: WatchUserQuery,
   ): Promise<{ watching: boolean }> {
-    const ctx: WatchContext = { db: this.db, principal, settings };
+    const ctx: WatchContext = { db: this.db, principal, site };
     const { accountId, target } = await prepare(ctx, kind, value, query);
-    return { watching: await isWatching(this.db, accountId, target) };
+    return { watching: await isWatching(this.db, site.id, accountId, target) };
   }
 
   /** `POST`: idempotent; watching twice is watching. */
-  async watch(
-    principal: Principal,
-    settings: SiteSettings,
-    kind: WatchKind,
-    value: string,
-    query: WatchUserQuery,
-  ): Promise<void> {
-    const ctx: WatchContext = { db: this.db, principal, settings };
+  async watch(principal: Principal, site: Site, kind: WatchKind, value: string, query: WatchUserQuery): Promise<void> {
+    const ctx: WatchContext = { db: this.db, principal, site };
     const { accountId, target } = await prepare(ctx, kind, value, query);
     try {
-      await addWatch(this.db, accountId, target);
+      await addWatch(this.db, site.id, accountId, target);
     } catch (error) {
       // A foreign key refused the insert: the target or the user was removed
       // since the checks. Checking again answers that with its 403 or 404.
@@ -199,13 +194,13 @@ export class WatchService {
   /** `DELETE`: idempotent; removing an absent watch changes nothing. */
   async unwatch(
     principal: Principal,
-    settings: SiteSettings,
+    site: Site,
     kind: WatchKind,
     value: string,
     query: WatchUserQuery,
   ): Promise<void> {
-    const ctx: WatchContext = { db: this.db, principal, settings };
+    const ctx: WatchContext = { db: this.db, principal, site };
     const { accountId, target } = await prepare(ctx, kind, value, query);
-    await removeWatch(this.db, accountId, target);
+    await removeWatch(this.db, site.id, accountId, target);
   }
 }

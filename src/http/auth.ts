@@ -10,9 +10,10 @@ import { ApiError, forbidden, unauthenticated } from '../domain/errors.ts';
 import { basicIdentity, type GuessingGuard, jwtIdentity } from '../domain/guessing.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
-import type { Site, SiteService } from '../domain/site.ts';
+import type { Site } from '../domain/site.ts';
 import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
 import { withoutGatewayPrefix } from './paths.ts';
+import { sitePrefixOf } from './sites.ts';
 
 /** What a route declares in `config.access`. */
 export type RouteAccess =
@@ -37,7 +38,6 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal;
-    site: Site;
   }
   interface FastifyInstance {
     /** Every route registered so far, with its declared access, in registration order. */
@@ -47,7 +47,6 @@ declare module 'fastify' {
 
 export interface AuthOptions {
   authenticator: Authenticator;
-  sites: SiteService;
   /** Counts failed credentials and refuses guessers (docs/behaviour.md §3). */
   guard: GuessingGuard;
   /**
@@ -59,7 +58,6 @@ export interface AuthOptions {
 
 export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...deps }: AuthOptions): void {
   app.decorateRequest('principal', null as never);
-  app.decorateRequest('site', null as never);
 
   const table: RouteAccessEntry[] = [];
   app.decorate('routeAccess', table);
@@ -84,7 +82,7 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
 }
 
 /**
- * The hook for one route: the site, then the guessing check, then
+ * The hook for one route, once http/sites.ts chose the site: the guessing check, then
  * credentials → principal (a failure counted against the address and the
  * identity the credential names), then the route's access rule.
  *
@@ -96,7 +94,7 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
  */
 function admitter(
   access: ProtectedAccess,
-  { authenticator, sites, guard }: Omit<AuthOptions, 'publicPrefixes'>,
+  { authenticator, guard }: Omit<AuthOptions, 'publicPrefixes'>,
 ): onRequestHookHandler {
   // A failure is counted where the 401 is made. The cached success path
   // meets one clock read (mayRefuse) and a try: no await, no allocation.
@@ -105,8 +103,8 @@ function admitter(
       guard.failed(request.ip, claimedIdentity(request), request.site.settings);
     return error;
   };
-  const identify = (site: Site, request: FastifyRequest): MaybePromise<Principal> => {
-    request.site = site;
+  const identify = (request: FastifyRequest): MaybePromise<Principal> => {
+    const { site } = request;
     // Refused before the credential is checked, so a guesser learns nothing more.
     if (guard.mayRefuse()) guard.check(request.ip, claimedIdentity(request), site.settings);
     let principal: MaybePromise<Principal>;
@@ -127,7 +125,7 @@ function admitter(
   return (request, _reply, done) => {
     let admitted: MaybePromise<void>;
     try {
-      admitted = andThen(andThen(sites.current(), identify, request), admit, request);
+      admitted = andThen(identify(request), admit, request);
     } catch (error) {
       done(error as Error);
       return;
@@ -144,7 +142,7 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
   }
   if (queryJwt !== undefined) {
     if (typeof queryJwt !== 'string') throw unauthenticated('Send one jwt query parameter');
-    return authenticator.connectJwt(queryJwt, request.method, withoutGatewayPrefix(request.url));
+    return authenticator.connectJwt(request.site.id, queryJwt, request.method, qshTargets(request));
   }
   if (header === undefined) return ANONYMOUS;
 
@@ -153,14 +151,25 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
   const credential = space === -1 ? '' : header.slice(space + 1).trim();
   switch (scheme) {
     case 'basic':
-      return authenticator.basic(credential);
+      return authenticator.basic(request.site.id, credential);
     case 'jwt':
-      return authenticator.connectJwt(credential, request.method, withoutGatewayPrefix(request.url));
+      return authenticator.connectJwt(request.site.id, credential, request.method, qshTargets(request));
     case 'bearer':
-      return authenticator.bearer(credential);
+      return authenticator.bearer(request.site.id, credential);
     default:
       throw unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`);
   }
+}
+
+/**
+ * The request targets a Connect JWT's qsh may be computed on
+ * (docs/behaviour.md §10): without any gateway prefix, and with and without
+ * the `/sites/{name}` prefix the request came with.
+ */
+function qshTargets(request: FastifyRequest): string[] {
+  const target = withoutGatewayPrefix(request.url);
+  const prefix = sitePrefixOf(request);
+  return prefix === undefined ? [target] : [target, `${prefix}${target}`];
 }
 
 /**
@@ -169,6 +178,12 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
  * none beyond the address.
  */
 function claimedIdentity(request: FastifyRequest): string | undefined {
+  const named = namedIdentity(request);
+  // An identity belongs to its site (docs/behaviour.md §10): one email on two sites is two identities.
+  return named === undefined ? undefined : `${request.site.id} ${named}`;
+}
+
+function namedIdentity(request: FastifyRequest): string | undefined {
   const queryJwt = (request.query as Record<string, unknown> | undefined)?.jwt;
   if (typeof queryJwt === 'string') return jwtIdentity(queryJwt);
   const header = request.headers.authorization;

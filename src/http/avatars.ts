@@ -122,7 +122,7 @@ export const avatarRoutes: FastifyPluginAsyncTypebox<AvatarRoutesOptions> = asyn
       },
       config: { access: { kind: 'public' } },
     },
-    async (request, reply) => sendSvg(reply, svgOf(await avatars.avatarOf(request.params.accountId))),
+    async (request, reply) => sendSvg(reply, svgOf(await avatars.avatarOf(request.site.id, request.params.accountId))),
   );
 
   app.get(

@@ -104,8 +104,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
-      const site = await sites.current();
-      const limits = site.settings;
+      let site = request.site;
+      let limits = site.settings;
       // Failed credentials count against the address and the client_id
       // named; past the site's limits the request is refused before any
       // credential is checked (docs/behaviour.md §3).
@@ -116,7 +116,13 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{
         const tokenRequest: TokenRequest = { params: readParameters(request.body) };
         const basic = basicCredentials(request.headers.authorization);
         if (basic) tokenRequest.basic = basic;
-        identity = clientIdentity(claimedClientId(tokenRequest));
+        // At the root, the request itself names its site (docs/behaviour.md §10).
+        if (request.siteSelector === 'default') {
+          site = (await issuer.siteOfRootRequest(tokenRequest, sites)) ?? site;
+          limits = site.settings;
+        }
+        const clientId = clientIdentity(claimedClientId(tokenRequest));
+        identity = clientId === undefined ? undefined : `${site.id} ${clientId}`;
         guard.check(request.ip, identity, limits);
         token = await issuer.issue(tokenRequest, site);
       } catch (error) {

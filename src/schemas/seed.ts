@@ -6,8 +6,12 @@ const Strict = { additionalProperties: false } as const;
 const Name = Type.String({ minLength: 1 });
 const AccountId = Type.String({ pattern: '^[A-Za-z0-9:_-]{1,128}$' });
 
+/** A site's name (docs/behaviour.md §10); the same pattern as `SITE_NAME_PATTERN` in domain/site.ts. */
+export const SiteNameSchema = Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' });
+
 const SeedSiteSchema = Type.Object(
   {
+    name: Type.Optional(SiteNameSchema),
     cloudId: Type.Optional(Type.String({ format: 'uuid' })),
     baseUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://' })),
     anonymousAccess: Type.Optional(Type.Boolean()),

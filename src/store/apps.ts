@@ -30,7 +30,7 @@ function toSealedApp(row: AppRow): SealedApp {
 }
 
 /** Inserts or replaces an app by key. Its bot user must exist already. */
-export async function upsertApp(db: Db, app: SealedApp): Promise<void> {
+export async function upsertApp(db: Db, siteId: number, app: SealedApp): Promise<void> {
   const values = {
     name: app.name,
     client_key: app.clientKey,
@@ -43,16 +43,17 @@ export async function upsertApp(db: Db, app: SealedApp): Promise<void> {
   };
   await db
     .insertInto('apps')
-    .values({ key: app.key, ...values, created_at: new Date().toISOString() })
-    .onConflict((oc) => oc.column('key').doUpdateSet(values))
+    .values({ site_id: siteId, key: app.key, ...values, created_at: new Date().toISOString() })
+    .onConflict((oc) => oc.columns(['site_id', 'key']).doUpdateSet(values))
     .execute();
 }
 
 /** The app a Connect JWT names in `iss`: its key, or its clientKey (docs/behaviour.md §3). */
-export async function findSealedAppByIssuer(db: Db, issuer: string): Promise<SealedApp | undefined> {
+export async function findSealedAppByIssuer(db: Db, siteId: number, issuer: string): Promise<SealedApp | undefined> {
   const row = await db
     .selectFrom('apps')
     .selectAll()
+    .where('site_id', '=', siteId)
     .where((eb) => eb.or([eb('key', '=', issuer), eb('client_key', '=', issuer)]))
     // Keys and clientKeys are one namespace now; should a database from
     // before that hold both, the app whose key it is wins, every time.
@@ -62,18 +63,38 @@ export async function findSealedAppByIssuer(db: Db, issuer: string): Promise<Sea
 }
 
 /** The app holding an OAuth `client_id` (docs/behaviour.md §2: `oauthClientId`). */
-export async function findSealedAppByOAuthClientId(db: Db, clientId: string): Promise<SealedApp | undefined> {
-  const row = await db.selectFrom('apps').selectAll().where('oauth_client_id', '=', clientId).executeTakeFirst();
+export async function findSealedAppByOAuthClientId(
+  db: Db,
+  siteId: number,
+  clientId: string,
+): Promise<SealedApp | undefined> {
+  const row = await db
+    .selectFrom('apps')
+    .selectAll()
+    .where('site_id', '=', siteId)
+    .where('oauth_client_id', '=', clientId)
+    .executeTakeFirst();
   return row && toSealedApp(row);
 }
 
-export async function findSealedAppByKey(db: Db, key: string): Promise<SealedApp | undefined> {
-  const row = await db.selectFrom('apps').selectAll().where('key', '=', key).executeTakeFirst();
+/** The sites where an app holds this OAuth `client_id`: the root token endpoint's choice (docs/behaviour.md §10). */
+export async function sitesWithOAuthClientId(db: Db, clientId: string): Promise<number[]> {
+  const rows = await db.selectFrom('apps').select('site_id').where('oauth_client_id', '=', clientId).limit(2).execute();
+  return rows.map((r) => r.site_id);
+}
+
+export async function findSealedAppByKey(db: Db, siteId: number, key: string): Promise<SealedApp | undefined> {
+  const row = await db
+    .selectFrom('apps')
+    .selectAll()
+    .where('site_id', '=', siteId)
+    .where('key', '=', key)
+    .executeTakeFirst();
   return row && toSealedApp(row);
 }
 
-export async function appExists(db: Db, key: string): Promise<boolean> {
-  return (await db.selectFrom('apps').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
+export async function appExists(db: Db, siteId: number, key: string): Promise<boolean> {
+  return (await findAppRecord(db, siteId, key)) !== undefined;
 }
 
 /**
@@ -85,11 +106,13 @@ export async function appExists(db: Db, key: string): Promise<boolean> {
  */
 export async function takenAppField(
   db: Db,
+  siteId: number,
   app: Pick<App, 'key' | 'clientKey' | 'oauthClientId' | 'accountId'>,
 ): Promise<'key' | 'clientKey' | 'oauthClientId' | 'accountId' | undefined> {
   const row = await db
     .selectFrom('apps')
     .select(['key', 'client_key', 'oauth_client_id', 'account_id'])
+    .where('site_id', '=', siteId)
     .where('key', '!=', app.key)
     .where((eb) =>
       eb.or([
@@ -119,7 +142,7 @@ export interface AppRecord {
 }
 
 /** The app as the admin API shows it: no secret, not even encrypted. */
-function toAppRecord(row: Omit<AppRow, 'shared_secret' | 'created_at'>): AppRecord {
+function toAppRecord(row: Omit<AppRow, 'site_id' | 'shared_secret' | 'created_at'>): AppRecord {
   return {
     key: row.key,
     name: row.name,
@@ -143,25 +166,39 @@ const APP_COLUMNS = [
   'account_id',
 ] as const;
 
-export async function findAppRecord(db: Db, key: string): Promise<AppRecord | undefined> {
-  const row = await db.selectFrom('apps').select(APP_COLUMNS).where('key', '=', key).executeTakeFirst();
+export async function findAppRecord(db: Db, siteId: number, key: string): Promise<AppRecord | undefined> {
+  const row = await db
+    .selectFrom('apps')
+    .select(APP_COLUMNS)
+    .where('site_id', '=', siteId)
+    .where('key', '=', key)
+    .executeTakeFirst();
   return row && toAppRecord(row);
 }
 
 /** The app whose bot user this is, if any. */
-export async function findAppByAccountId(db: Db, accountId: string): Promise<AppRecord | undefined> {
-  const row = await db.selectFrom('apps').select(APP_COLUMNS).where('account_id', '=', accountId).executeTakeFirst();
+export async function findAppByAccountId(db: Db, siteId: number, accountId: string): Promise<AppRecord | undefined> {
+  const row = await db
+    .selectFrom('apps')
+    .select(APP_COLUMNS)
+    .where('site_id', '=', siteId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
   return row && toAppRecord(row);
 }
 
-export async function listApps(db: Db, page: Page): Promise<{ items: AppRecord[]; more: boolean }> {
-  const { items, more } = await fetchPage(db.selectFrom('apps').select(APP_COLUMNS).orderBy('key'), page);
+export async function listApps(db: Db, siteId: number, page: Page): Promise<{ items: AppRecord[]; more: boolean }> {
+  const { items, more } = await fetchPage(
+    db.selectFrom('apps').select(APP_COLUMNS).where('site_id', '=', siteId).orderBy('key'),
+    page,
+  );
   return { items: items.map(toAppRecord), more };
 }
 
 /** Only the columns given change. Secrets arrive already encrypted or digested. */
 export async function updateAppColumns(
   db: Db,
+  siteId: number,
   key: string,
   change: Partial<{
     name: string;
@@ -183,15 +220,20 @@ export async function updateAppColumns(
     ...(change.emailAccess !== undefined && { email_access: change.emailAccess ? 1 : 0 }),
   };
   if (Object.keys(values).length === 0) return;
-  await db.updateTable('apps').set(values).where('key', '=', key).execute();
+  await db.updateTable('apps').set(values).where('site_id', '=', siteId).where('key', '=', key).execute();
 }
 
 /**
  * Deletes an app (docs/behaviour.md §2): its Confluence namespace's properties, the app,
  * then its bot user, whose memberships, tokens and properties cascade.
  */
-export async function deleteAppAndBot(db: Db, app: { key: string; accountId: string }): Promise<void> {
-  await db.deleteFrom('properties').where('product', '=', 'confluence').where('namespace', '=', app.key).execute();
-  await db.deleteFrom('apps').where('key', '=', app.key).execute();
-  await db.deleteFrom('users').where('account_id', '=', app.accountId).execute();
+export async function deleteAppAndBot(db: Db, siteId: number, app: { key: string; accountId: string }): Promise<void> {
+  await db
+    .deleteFrom('properties')
+    .where('site_id', '=', siteId)
+    .where('product', '=', 'confluence')
+    .where('namespace', '=', app.key)
+    .execute();
+  await db.deleteFrom('apps').where('site_id', '=', siteId).where('key', '=', app.key).execute();
+  await db.deleteFrom('users').where('site_id', '=', siteId).where('account_id', '=', app.accountId).execute();
 }

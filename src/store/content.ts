@@ -17,15 +17,16 @@ interface ContentRow {
   space_key: string;
 }
 
-function selectContent(db: Db) {
+function selectContent(db: Db, siteId: number) {
   return db
     .selectFrom('content')
     .innerJoin('spaces', 'spaces.id', 'content.space_id')
-    .select(['content.id', 'content.type', 'content.title', 'content.restricted', 'spaces.key as space_key']);
+    .select(['content.id', 'content.type', 'content.title', 'content.restricted', 'spaces.key as space_key'])
+    .where('content.site_id', '=', siteId);
 }
 
 /** Labels and restrictions of some content, by id: one query each per list. */
-async function toContent(db: Db, rows: readonly ContentRow[]): Promise<Content[]> {
+async function toContent(db: Db, siteId: number, rows: readonly ContentRow[]): Promise<Content[]> {
   const ids = rows.map((r) => r.id);
   const labels = new Map<string, string[]>(ids.map((id) => [id, []]));
   const restrictions = new Map<string, Restrictions>(ids.map((id) => [id, { users: [], groups: [] }]));
@@ -33,6 +34,7 @@ async function toContent(db: Db, rows: readonly ContentRow[]): Promise<Content[]
     for (const row of await db
       .selectFrom('content_labels')
       .select(['content_id', 'label'])
+      .where('site_id', '=', siteId)
       .where('content_id', 'in', ids)
       .orderBy('label')
       .execute()) {
@@ -41,6 +43,7 @@ async function toContent(db: Db, rows: readonly ContentRow[]): Promise<Content[]
     const users = await db
       .selectFrom('content_view_users')
       .select(['content_id', 'account_id'])
+      .where('site_id', '=', siteId)
       .where('content_id', 'in', ids)
       .orderBy('account_id')
       .execute();
@@ -49,6 +52,7 @@ async function toContent(db: Db, rows: readonly ContentRow[]): Promise<Content[]
       .selectFrom('content_view_groups')
       .innerJoin('groups', 'groups.id', 'content_view_groups.group_id')
       .select(['content_view_groups.content_id', 'groups.name'])
+      .where('content_view_groups.site_id', '=', siteId)
       .where('content_view_groups.content_id', 'in', ids)
       .orderBy('groups.name')
       .execute();
@@ -65,27 +69,37 @@ async function toContent(db: Db, rows: readonly ContentRow[]): Promise<Content[]
   }));
 }
 
-export async function findContent(db: Db, id: string): Promise<Content | undefined> {
-  const row = await selectContent(db).where('content.id', '=', id).executeTakeFirst();
-  return row ? (await toContent(db, [row]))[0] : undefined;
+export async function findContent(db: Db, siteId: number, id: string): Promise<Content | undefined> {
+  const row = await selectContent(db, siteId).where('content.id', '=', id).executeTakeFirst();
+  return row ? (await toContent(db, siteId, [row]))[0] : undefined;
 }
 
 /** The id of the space the content is in, if the content exists. */
-export async function spaceIdOfContent(db: Db, id: string): Promise<number | undefined> {
-  const row = await db.selectFrom('content').select('space_id').where('id', '=', id).executeTakeFirst();
+export async function spaceIdOfContent(db: Db, siteId: number, id: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('content')
+    .select('space_id')
+    .where('site_id', '=', siteId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row === undefined ? undefined : Number(row.space_id);
 }
 
 /** Content in numeric id order, optionally of one space. */
-export async function listContent(db: Db, page: Page, spaceId?: number): Promise<{ items: Content[]; more: boolean }> {
+export async function listContent(
+  db: Db,
+  siteId: number,
+  page: Page,
+  spaceId?: number,
+): Promise<{ items: Content[]; more: boolean }> {
   if (page.limit === 0) return { items: [], more: false };
-  let query = selectContent(db);
+  let query = selectContent(db, siteId);
   if (spaceId !== undefined) query = query.where('content.space_id', '=', spaceId);
   const { items, more } = await fetchPage(
     query.orderBy(sql`length(${sql.ref('content.id')})`).orderBy('content.id'),
     page,
   );
-  return { items: await toContent(db, items), more };
+  return { items: await toContent(db, siteId, items), more };
 }
 
 export interface ContentColumns {
@@ -95,10 +109,11 @@ export interface ContentColumns {
   restricted: boolean;
 }
 
-export async function insertContent(db: Db, id: string, columns: ContentColumns): Promise<void> {
+export async function insertContent(db: Db, siteId: number, id: string, columns: ContentColumns): Promise<void> {
   await db
     .insertInto('content')
     .values({
+      site_id: siteId,
       id,
       space_id: columns.spaceId,
       type: columns.type,
@@ -110,7 +125,12 @@ export async function insertContent(db: Db, id: string, columns: ContentColumns)
 }
 
 /** Only the columns given change. */
-export async function updateContentColumns(db: Db, id: string, change: Partial<ContentColumns>): Promise<void> {
+export async function updateContentColumns(
+  db: Db,
+  siteId: number,
+  id: string,
+  change: Partial<ContentColumns>,
+): Promise<void> {
   const values = {
     ...(change.spaceId !== undefined && { space_id: change.spaceId }),
     ...(change.type !== undefined && { type: change.type }),
@@ -118,12 +138,12 @@ export async function updateContentColumns(db: Db, id: string, change: Partial<C
     ...(change.restricted !== undefined && { restricted: change.restricted ? 1 : 0 }),
   };
   if (Object.keys(values).length === 0) return;
-  await db.updateTable('content').set(values).where('id', '=', id).execute();
+  await db.updateTable('content').set(values).where('site_id', '=', siteId).where('id', '=', id).execute();
 }
 
 /** Deletes the content; its labels' links, restrictions and watches cascade. The labels themselves stay (docs/behaviour.md §2). */
-export async function deleteContent(db: Db, id: string): Promise<void> {
-  await db.deleteFrom('content').where('id', '=', id).execute();
+export async function deleteContent(db: Db, siteId: number, id: string): Promise<void> {
+  await db.deleteFrom('content').where('site_id', '=', siteId).where('id', '=', id).execute();
 }
 
 /**
@@ -131,10 +151,11 @@ export async function deleteContent(db: Db, id: string): Promise<void> {
  * the same transaction, and retries on a unique violation should a
  * concurrent create have taken it.
  */
-export async function nextContentId(db: Db): Promise<string> {
+export async function nextContentId(db: Db, siteId: number): Promise<string> {
   const row = await db
     .selectFrom('content')
     .select('id')
+    .where('site_id', '=', siteId)
     .orderBy(sql`length(${sql.ref('id')})`, 'desc')
     .orderBy('id', 'desc')
     .limit(1)
@@ -143,55 +164,90 @@ export async function nextContentId(db: Db): Promise<string> {
 }
 
 /** Replaces the users a content restriction names. */
-export async function setRestrictionUsers(db: Db, contentId: string, accountIds: readonly string[]): Promise<void> {
-  await db.deleteFrom('content_view_users').where('content_id', '=', contentId).execute();
+export async function setRestrictionUsers(
+  db: Db,
+  siteId: number,
+  contentId: string,
+  accountIds: readonly string[],
+): Promise<void> {
+  await db.deleteFrom('content_view_users').where('site_id', '=', siteId).where('content_id', '=', contentId).execute();
   if (accountIds.length === 0) return;
   await db
     .insertInto('content_view_users')
-    .values(accountIds.map((accountId) => ({ content_id: contentId, account_id: accountId })))
+    .values(accountIds.map((accountId) => ({ site_id: siteId, content_id: contentId, account_id: accountId })))
     .execute();
 }
 
 /** Replaces the groups a content restriction names. Every name must be an existing group. */
-export async function setRestrictionGroups(db: Db, contentId: string, groupNames: readonly string[]): Promise<void> {
-  await db.deleteFrom('content_view_groups').where('content_id', '=', contentId).execute();
+export async function setRestrictionGroups(
+  db: Db,
+  siteId: number,
+  contentId: string,
+  groupNames: readonly string[],
+): Promise<void> {
+  await db
+    .deleteFrom('content_view_groups')
+    .where('site_id', '=', siteId)
+    .where('content_id', '=', contentId)
+    .execute();
   if (groupNames.length === 0) return;
-  const groups = await db.selectFrom('groups').select('id').where('name', 'in', groupNames).execute();
+  const groups = await db
+    .selectFrom('groups')
+    .select('id')
+    .where('site_id', '=', siteId)
+    .where('name', 'in', groupNames)
+    .execute();
   if (groups.length === 0) return;
   await db
     .insertInto('content_view_groups')
-    .values(groups.map((g) => ({ content_id: contentId, group_id: g.id })))
+    .values(groups.map((g) => ({ site_id: siteId, content_id: contentId, group_id: g.id })))
     .execute();
 }
 
 // ── Labels ─────────────────────────────────────────────────────────────────
 
 /** Creates the (lower-cased) label if absent. */
-export async function ensureLabel(db: Db, name: string): Promise<void> {
+export async function ensureLabel(db: Db, siteId: number, name: string): Promise<void> {
   await db
     .insertInto('labels')
-    .values({ name, created_at: new Date().toISOString() })
-    .onConflict((oc) => oc.column('name').doNothing())
+    .values({ site_id: siteId, name, created_at: new Date().toISOString() })
+    .onConflict((oc) => oc.columns(['site_id', 'name']).doNothing())
     .execute();
 }
 
-export async function labelExists(db: Db, name: string): Promise<boolean> {
-  return (await db.selectFrom('labels').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
+export async function labelExists(db: Db, siteId: number, name: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('labels')
+    .select('name')
+    .where('site_id', '=', siteId)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Attaches labels (created if absent); labels already attached stay. */
-export async function addContentLabels(db: Db, contentId: string, labels: readonly string[]): Promise<void> {
-  for (const label of labels) await ensureLabel(db, label);
+export async function addContentLabels(
+  db: Db,
+  siteId: number,
+  contentId: string,
+  labels: readonly string[],
+): Promise<void> {
+  for (const label of labels) await ensureLabel(db, siteId, label);
   if (labels.length === 0) return;
   await db
     .insertInto('content_labels')
-    .values(labels.map((label) => ({ content_id: contentId, label })))
-    .onConflict((oc) => oc.columns(['content_id', 'label']).doNothing())
+    .values(labels.map((label) => ({ site_id: siteId, content_id: contentId, label })))
+    .onConflict((oc) => oc.columns(['site_id', 'content_id', 'label']).doNothing())
     .execute();
 }
 
 /** Replaces the content's labels. Labels it no longer carries stay, with their watches (docs/behaviour.md §2). */
-export async function setContentLabels(db: Db, contentId: string, labels: readonly string[]): Promise<void> {
-  await db.deleteFrom('content_labels').where('content_id', '=', contentId).execute();
-  await addContentLabels(db, contentId, labels);
+export async function setContentLabels(
+  db: Db,
+  siteId: number,
+  contentId: string,
+  labels: readonly string[],
+): Promise<void> {
+  await db.deleteFrom('content_labels').where('site_id', '=', siteId).where('content_id', '=', contentId).execute();
+  await addContentLabels(db, siteId, contentId, labels);
 }

@@ -9,6 +9,7 @@ import { initial } from './migrations/2026-11-24-0001-initial.ts';
 import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
 import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-content-watches.ts';
 import { firstStartMark } from './migrations/2026-12-01-0001-first-start-mark.ts';
+import { sites } from './migrations/2026-12-01-0002-sites.ts';
 import { type ConnectionErrorListener, connectPostgres, isPostgresUniqueViolation } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
@@ -105,6 +106,7 @@ function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migrat
     '2026-11-24-0002-oauth-tokens': oauthTokens(),
     '2026-11-24-0003-spaces-content-watches': spacesContentWatches(dialect),
     '2026-12-01-0001-first-start-mark': firstStartMark(),
+    '2026-12-01-0002-sites': sites(dialect),
   };
 }
 
@@ -149,10 +151,11 @@ export async function ping(db: Kysely<Database>): Promise<void> {
  * PostgreSQL's row lock until the transaction ends (SQLite has one writer
  * anyway). Returns false when the user does not exist.
  */
-export async function lockUser(trx: Transaction<Database>, accountId: string): Promise<boolean> {
+export async function lockUser(trx: Transaction<Database>, siteId: number, accountId: string): Promise<boolean> {
   const result = await trx
     .updateTable('users')
     .set((eb) => ({ active: eb.ref('active') }))
+    .where('site_id', '=', siteId)
     .where('account_id', '=', accountId)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;

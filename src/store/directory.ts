@@ -11,10 +11,19 @@ import { personalSpacesOf } from './spaces.ts';
 import { toUser } from './users.ts';
 
 /** The users among `accountIds`, keyed by accountId; unknown ids are simply absent. */
-export async function findUsersByAccountId(db: Db, accountIds: readonly string[]): Promise<Map<string, User>> {
+export async function findUsersByAccountId(
+  db: Db,
+  siteId: number,
+  accountIds: readonly string[],
+): Promise<Map<string, User>> {
   const found = new Map<string, User>();
   for (const part of inListChunks(accountIds)) {
-    const rows = await db.selectFrom('users').selectAll().where('account_id', 'in', part).execute();
+    const rows = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('site_id', '=', siteId)
+      .where('account_id', 'in', part)
+      .execute();
     for (const row of rows) found.set(row.account_id, toUser(row));
   }
   return found;
@@ -25,13 +34,19 @@ export type LegacyField = 'userKey' | 'username';
 /** The users holding the given legacy keys or usernames, keyed by that value. */
 export async function findUsersByLegacyId(
   db: Db,
+  siteId: number,
   field: LegacyField,
   values: readonly string[],
 ): Promise<Map<string, User>> {
   const column = field === 'userKey' ? 'user_key' : 'username';
   const found = new Map<string, User>();
   for (const part of inListChunks(values)) {
-    const rows = await db.selectFrom('users').selectAll().where(column, 'in', part).execute();
+    const rows = await db
+      .selectFrom('users')
+      .selectAll()
+      .where('site_id', '=', siteId)
+      .where(column, 'in', part)
+      .execute();
     for (const row of rows) {
       const value = row[column];
       if (value !== null) found.set(value, toUser(row));
@@ -44,10 +59,14 @@ export async function findUsersByLegacyId(
  * The personal spaces the given users own, keyed by owner (docs/behaviour.md §2: at most
  * one each). A personal space whose owner was deleted belongs to nobody.
  */
-export async function findPersonalSpaces(db: Db, owners: readonly string[]): Promise<Map<string, PersonalSpace>> {
+export async function findPersonalSpaces(
+  db: Db,
+  siteId: number,
+  owners: readonly string[],
+): Promise<Map<string, PersonalSpace>> {
   const found = new Map<string, PersonalSpace>();
   for (const part of inListChunks(owners)) {
-    for (const [owner, space] of await personalSpacesOf(db, part)) found.set(owner, space);
+    for (const [owner, space] of await personalSpacesOf(db, siteId, part)) found.set(owner, space);
   }
   return found;
 }

@@ -10,54 +10,72 @@ import { fetchPage, type Page } from './paging.ts';
 import { toUser } from './users.ts';
 
 /** Creates the group if absent; returns its id. */
-export async function ensureGroup(db: Db, name: string): Promise<string> {
+export async function ensureGroup(db: Db, siteId: number, name: string): Promise<string> {
   await db
     .insertInto('groups')
-    .values({ id: randomUUID(), name })
-    .onConflict((oc) => oc.column('name').doNothing())
+    .values({ site_id: siteId, id: randomUUID(), name })
+    .onConflict((oc) => oc.columns(['site_id', 'name']).doNothing())
     .execute();
-  const row = await db.selectFrom('groups').select('id').where('name', '=', name).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('groups')
+    .select('id')
+    .where('site_id', '=', siteId)
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
   return row.id;
 }
 
-export async function addGroupMember(db: Db, groupName: string, accountId: string): Promise<void> {
-  const groupId = await ensureGroup(db, groupName);
+export async function addGroupMember(db: Db, siteId: number, groupName: string, accountId: string): Promise<void> {
+  const groupId = await ensureGroup(db, siteId, groupName);
   await db
     .insertInto('group_members')
-    .values({ group_id: groupId, account_id: accountId })
-    .onConflict((oc) => oc.columns(['group_id', 'account_id']).doNothing())
+    .values({ site_id: siteId, group_id: groupId, account_id: accountId })
+    .onConflict((oc) => oc.columns(['site_id', 'group_id', 'account_id']).doNothing())
     .execute();
 }
 
-export async function groupExists(db: Db, name: string): Promise<boolean> {
-  return (await db.selectFrom('groups').select('id').where('name', '=', name).executeTakeFirst()) !== undefined;
+export async function groupExists(db: Db, siteId: number, name: string): Promise<boolean> {
+  return (await findGroup(db, siteId, name)) !== undefined;
 }
 
-export async function findGroup(db: Db, name: string): Promise<Group | undefined> {
-  return db.selectFrom('groups').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
+export async function findGroup(db: Db, siteId: number, name: string): Promise<Group | undefined> {
+  return db
+    .selectFrom('groups')
+    .select(['id', 'name'])
+    .where('site_id', '=', siteId)
+    .where('name', '=', name)
+    .executeTakeFirst();
 }
 
-export async function insertGroup(db: Db, name: string): Promise<Group> {
+export async function insertGroup(db: Db, siteId: number, name: string): Promise<Group> {
   const group = { id: randomUUID(), name };
-  await db.insertInto('groups').values(group).execute();
+  await db
+    .insertInto('groups')
+    .values({ site_id: siteId, ...group })
+    .execute();
   return group;
 }
 
 /** Groups in code-point order of their names. */
-export async function listGroups(db: Db, page: Page): Promise<{ items: Group[]; more: boolean }> {
-  return fetchPage(db.selectFrom('groups').select(['id', 'name']).orderBy('name'), page);
+export async function listGroups(db: Db, siteId: number, page: Page): Promise<{ items: Group[]; more: boolean }> {
+  return fetchPage(db.selectFrom('groups').select(['id', 'name']).where('site_id', '=', siteId).orderBy('name'), page);
 }
 
-/** Deletes the group; its memberships go with it (foreign-key cascade). */
+/** Deletes the group; its memberships go with it (foreign-key cascade). Group ids are unique across sites. */
 export async function deleteGroup(db: Db, id: string): Promise<void> {
   await db.deleteFrom('groups').where('id', '=', id).execute();
 }
 
+/** A group's members; group ids are unique across sites, and a member is of the group's site. */
 export async function listGroupMembers(db: Db, groupId: string, page: Page): Promise<{ items: User[]; more: boolean }> {
   const { items, more } = await fetchPage(
     db
       .selectFrom('group_members')
-      .innerJoin('users', 'users.account_id', 'group_members.account_id')
+      .innerJoin('users', (join) =>
+        join
+          .onRef('users.site_id', '=', 'group_members.site_id')
+          .onRef('users.account_id', '=', 'group_members.account_id'),
+      )
       .selectAll('users')
       .where('group_members.group_id', '=', groupId)
       .orderBy('users.display_name')
@@ -72,13 +90,18 @@ export async function removeGroupMember(db: Db, groupId: string, accountId: stri
 }
 
 /** Names of each user's groups, in code-point order; users without groups map to []. */
-export async function groupNamesOfUsers(db: Db, accountIds: readonly string[]): Promise<Map<string, string[]>> {
+export async function groupNamesOfUsers(
+  db: Db,
+  siteId: number,
+  accountIds: readonly string[],
+): Promise<Map<string, string[]>> {
   const names = new Map<string, string[]>(accountIds.map((id) => [id, []]));
   for (const part of inListChunks(accountIds)) {
     const rows = await db
       .selectFrom('group_members')
       .innerJoin('groups', 'groups.id', 'group_members.group_id')
       .select(['group_members.account_id', 'groups.name'])
+      .where('group_members.site_id', '=', siteId)
       .where('group_members.account_id', 'in', part)
       .orderBy('groups.name')
       .execute();
@@ -88,13 +111,14 @@ export async function groupNamesOfUsers(db: Db, accountIds: readonly string[]): 
 }
 
 /** Names of the groups a user belongs to, in code-point order. */
-export async function groupNamesOf(db: Db, accountId: string): Promise<string[]> {
-  return (await groupNamesOfUsers(db, [accountId])).get(accountId)!;
+export async function groupNamesOf(db: Db, siteId: number, accountId: string): Promise<string[]> {
+  return (await groupNamesOfUsers(db, siteId, [accountId])).get(accountId)!;
 }
 
 /** One page of a user's groups, ordered by name; `more` when groups follow it. */
 export async function listGroupsOfUser(
   db: Db,
+  siteId: number,
   accountId: string,
   page: Page,
 ): Promise<{ groups: Group[]; more: boolean }> {
@@ -104,6 +128,7 @@ export async function listGroupsOfUser(
       .selectFrom('group_members')
       .innerJoin('groups', 'groups.id', 'group_members.group_id')
       .select(['groups.id', 'groups.name'])
+      .where('group_members.site_id', '=', siteId)
       .where('group_members.account_id', '=', accountId)
       .orderBy('groups.name'),
     page,

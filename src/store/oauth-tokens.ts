@@ -13,11 +13,12 @@ export interface StoredOAuthToken {
   expiresAt: string;
 }
 
-export async function insertOAuthToken(db: Db, token: Omit<StoredOAuthToken, 'id'>): Promise<string> {
+export async function insertOAuthToken(db: Db, siteId: number, token: Omit<StoredOAuthToken, 'id'>): Promise<string> {
   const id = randomUUID();
   await db
     .insertInto('oauth_tokens')
     .values({
+      site_id: siteId,
       id,
       digest: token.digest,
       app_key: token.appKey,
@@ -30,10 +31,15 @@ export async function insertOAuthToken(db: Db, token: Omit<StoredOAuthToken, 'id
   return id;
 }
 
-export async function findOAuthTokenByDigest(db: Db, digest: string): Promise<StoredOAuthToken | undefined> {
+export async function findOAuthTokenByDigest(
+  db: Db,
+  siteId: number,
+  digest: string,
+): Promise<StoredOAuthToken | undefined> {
   const row = await db
     .selectFrom('oauth_tokens')
     .select(['id', 'digest', 'app_key', 'account_id', 'scopes', 'expires_at'])
+    .where('site_id', '=', siteId)
     .where('digest', '=', digest)
     .executeTakeFirst();
   return (
@@ -67,6 +73,7 @@ export interface OAuthTokenRecord {
 /** An app's bearer tokens, oldest first. Never the digest. */
 export async function listOAuthTokens(
   db: Db,
+  siteId: number,
   appKey: string,
   page: Page,
 ): Promise<{ items: OAuthTokenRecord[]; more: boolean }> {
@@ -74,6 +81,7 @@ export async function listOAuthTokens(
     db
       .selectFrom('oauth_tokens')
       .select(['id', 'app_key', 'account_id', 'scopes', 'created_at', 'expires_at'])
+      .where('site_id', '=', siteId)
       .where('app_key', '=', appKey)
       .orderBy('created_at')
       .orderBy('id'),
@@ -92,13 +100,21 @@ export async function listOAuthTokens(
   };
 }
 
-export async function deleteOAuthToken(db: Db, id: string): Promise<boolean> {
-  const result = await db.deleteFrom('oauth_tokens').where('id', '=', id).executeTakeFirst();
+export async function deleteOAuthToken(db: Db, siteId: number, id: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('oauth_tokens')
+    .where('site_id', '=', siteId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
 
 /** Ends every bearer token of an app; returns how many there were. */
-export async function deleteAppOAuthTokens(db: Db, appKey: string): Promise<number> {
-  const result = await db.deleteFrom('oauth_tokens').where('app_key', '=', appKey).executeTakeFirst();
+export async function deleteAppOAuthTokens(db: Db, siteId: number, appKey: string): Promise<number> {
+  const result = await db
+    .deleteFrom('oauth_tokens')
+    .where('site_id', '=', siteId)
+    .where('app_key', '=', appKey)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

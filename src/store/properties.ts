@@ -13,6 +13,8 @@ import type { Database, PropertyRow } from './schema.ts';
 export type Product = 'confluence' | 'jira';
 
 export interface PropertyAddress {
+  /** The site the property belongs to (docs/behaviour.md §10). */
+  siteId: number;
   product: Product;
   namespace: string;
   accountId: string;
@@ -38,7 +40,7 @@ type Owner = Omit<PropertyAddress, 'key'>;
 
 function ownedBy(owner: Owner) {
   return (eb: ExpressionBuilder<Database, 'properties'>) =>
-    eb.and({ product: owner.product, namespace: owner.namespace, account_id: owner.accountId });
+    eb.and({ site_id: owner.siteId, product: owner.product, namespace: owner.namespace, account_id: owner.accountId });
 }
 
 function at(address: PropertyAddress) {
@@ -50,9 +52,25 @@ function atVersion(versions: readonly number[]) {
   return (eb: ExpressionBuilder<Database, 'properties'>) => eb('version', 'in', versions.length > 0 ? versions : [-1]);
 }
 
+/** An owner whose values are the prepared query's params. */
+function ownerParam(param: <K extends keyof Owner>(name: K) => Owner[K]) {
+  return ownedBy({
+    siteId: param('siteId'),
+    product: param('product'),
+    namespace: param('namespace'),
+    accountId: param('accountId'),
+  });
+}
+
 /** An address whose values are the prepared query's params. */
 function addressParam(param: <K extends keyof PropertyAddress>(name: K) => PropertyAddress[K]): PropertyAddress {
-  return { product: param('product'), namespace: param('namespace'), accountId: param('accountId'), key: param('key') };
+  return {
+    siteId: param('siteId'),
+    product: param('product'),
+    namespace: param('namespace'),
+    accountId: param('accountId'),
+    key: param('key'),
+  };
 }
 
 const selectProperty = preparedQuery<PropertyAddress, Pick<PropertyRow, (typeof COLUMNS)[number]>>((db, param) =>
@@ -81,7 +99,7 @@ const selectKeys = preparedQuery<Owner & { limit: number; offset: number }, { ke
   db
     .selectFrom('properties')
     .select('key')
-    .where(ownedBy({ product: param('product'), namespace: param('namespace'), accountId: param('accountId') }))
+    .where(ownerParam(param))
     .orderBy('key')
     .limit(param('limit'))
     .offset(param('offset')),
@@ -94,11 +112,7 @@ export async function listPropertyKeys(db: Db, owner: Owner, page: Page): Promis
 }
 
 const selectAllKeys = preparedQuery<Owner, { key: string }>((db, param) =>
-  db
-    .selectFrom('properties')
-    .select('key')
-    .where(ownedBy({ product: param('product'), namespace: param('namespace'), accountId: param('accountId') }))
-    .orderBy('key'),
+  db.selectFrom('properties').select('key').where(ownerParam(param)).orderBy('key'),
 );
 
 /** Every key of one owner, in code-point order (Jira lists keys unpaged, docs/behaviour.md §6). */
@@ -120,6 +134,7 @@ export async function insertProperty(db: Db, address: PropertyAddress, value: st
   const row = await db
     .insertInto('properties')
     .values({
+      site_id: address.siteId,
       product: address.product,
       namespace: address.namespace,
       account_id: address.accountId,

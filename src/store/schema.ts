@@ -6,10 +6,15 @@
  */
 import type { Generated, Insertable, Selectable } from 'kysely';
 
+/** One row per site (docs/behaviour.md §10); every other table's `site_id` points here. */
 export interface SiteTable {
-  id: number;
+  id: Generated<number>;
+  /** `^[a-z][a-z0-9-]{0,62}$`, unique. */
+  name: string;
   cloud_id: string;
   base_url: string | null;
+  /** The base URL's host:port, lower-cased, when the base URL has no path: rule 3 of §10 finds a site by it. */
+  host: string | null;
   /** JSON text of the `SiteSettings` minus baseUrl (domain/site.ts). */
   settings: string;
   created_at: string;
@@ -17,7 +22,17 @@ export interface SiteTable {
   first_started_at: string | null;
 }
 
+/** The one row of what belongs to the server, not a site. */
+export interface ServerTable {
+  id: number;
+  default_site_id: number | null;
+  /** HMAC digest of the operator token; null while it is given as an option (docs/behaviour.md §10). */
+  operator_token_digest: string | null;
+  created_at: string;
+}
+
 export interface UserTable {
+  site_id: number;
   account_id: string;
   account_type: 'atlassian' | 'app';
   email: string;
@@ -35,16 +50,19 @@ export interface UserTable {
 }
 
 export interface GroupTable {
+  site_id: number;
   id: string;
   name: string;
 }
 
 export interface GroupMemberTable {
+  site_id: number;
   group_id: string;
   account_id: string;
 }
 
 export interface ApiTokenTable {
+  site_id: number;
   id: string;
   account_id: string;
   name: string;
@@ -55,6 +73,7 @@ export interface ApiTokenTable {
 }
 
 export interface AppTable {
+  site_id: number;
   key: string;
   name: string;
   client_key: string;
@@ -71,6 +90,7 @@ export interface AppTable {
 }
 
 export interface PropertyTable {
+  site_id: number;
   /** An integer; PostgreSQL's bigserial arrives as a string. */
   id: Generated<number | string>;
   product: 'confluence' | 'jira';
@@ -86,6 +106,7 @@ export interface PropertyTable {
 
 /** Bearer tokens of `POST /oauth2/token` (store/oauth-tokens.ts). */
 export interface OAuthTokenTable {
+  site_id: number;
   id: string;
   /** HMAC-SHA256(secret key, token), hex. The token itself is never stored. */
   digest: string;
@@ -101,6 +122,7 @@ export interface OAuthTokenTable {
 // Spaces, content, labels and watches (docs/behaviour.md §2; store/spaces.ts, content.ts, watches.ts).
 
 export interface SpaceTable {
+  site_id: number;
   id: Generated<number>;
   key: string;
   name: string;
@@ -113,16 +135,19 @@ export interface SpaceTable {
 }
 
 export interface SpaceViewGroupTable {
+  site_id: number;
   space_id: number;
   group_id: string;
 }
 
 export interface SpaceViewUserTable {
+  site_id: number;
   space_id: number;
   account_id: string;
 }
 
 export interface ContentTable {
+  site_id: number;
   /** A numeric string. */
   id: string;
   space_id: number;
@@ -134,46 +159,54 @@ export interface ContentTable {
 }
 
 export interface ContentViewUserTable {
+  site_id: number;
   content_id: string;
   account_id: string;
 }
 
 export interface ContentViewGroupTable {
+  site_id: number;
   content_id: string;
   group_id: string;
 }
 
 export interface LabelTable {
+  site_id: number;
   /** Lower-cased. */
   name: string;
   created_at: string;
 }
 
 export interface ContentLabelTable {
+  site_id: number;
   content_id: string;
   label: string;
 }
 
 export interface ContentWatchTable {
+  site_id: number;
   account_id: string;
   content_id: string;
   created_at: string;
 }
 
 export interface SpaceWatchTable {
+  site_id: number;
   account_id: string;
   space_id: number;
   created_at: string;
 }
 
 export interface LabelWatchTable {
+  site_id: number;
   account_id: string;
   label: string;
   created_at: string;
 }
 
 export interface Database {
-  site: SiteTable;
+  sites: SiteTable;
+  server: ServerTable;
   users: UserTable;
   groups: GroupTable;
   group_members: GroupMemberTable;

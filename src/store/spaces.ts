@@ -50,28 +50,42 @@ async function toSpaces(db: Db, rows: readonly SpaceRow[]): Promise<Space[]> {
   }));
 }
 
-export async function findSpaceByKey(db: Db, key: string): Promise<Space | undefined> {
-  const row = await db.selectFrom('spaces').select(SPACE_COLUMNS).where('key', '=', key).executeTakeFirst();
+export async function findSpaceByKey(db: Db, siteId: number, key: string): Promise<Space | undefined> {
+  const row = await db
+    .selectFrom('spaces')
+    .select(SPACE_COLUMNS)
+    .where('site_id', '=', siteId)
+    .where('key', '=', key)
+    .executeTakeFirst();
   return row ? (await toSpaces(db, [row]))[0] : undefined;
 }
 
-export async function findSpaceById(db: Db, id: number): Promise<Space | undefined> {
-  const row = await db.selectFrom('spaces').select(SPACE_COLUMNS).where('id', '=', id).executeTakeFirst();
+export async function findSpaceById(db: Db, siteId: number, id: number): Promise<Space | undefined> {
+  const row = await db
+    .selectFrom('spaces')
+    .select(SPACE_COLUMNS)
+    .where('site_id', '=', siteId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row ? (await toSpaces(db, [row]))[0] : undefined;
 }
 
 /** Spaces by key, in code-point order; one extra row tells whether more exist. */
-export async function listSpaces(db: Db, page: Page): Promise<{ items: Space[]; more: boolean }> {
+export async function listSpaces(db: Db, siteId: number, page: Page): Promise<{ items: Space[]; more: boolean }> {
   if (page.limit === 0) return { items: [], more: false };
-  const { items, more } = await fetchPage(db.selectFrom('spaces').select(SPACE_COLUMNS).orderBy('key'), page);
+  const { items, more } = await fetchPage(
+    db.selectFrom('spaces').select(SPACE_COLUMNS).where('site_id', '=', siteId).orderBy('key'),
+    page,
+  );
   return { items: await toSpaces(db, items), more };
 }
 
 /** The personal space a user owns, if any (at most one: the owner column is unique). */
-export async function findPersonalSpaceOf(db: Db, owner: string): Promise<Space | undefined> {
+export async function findPersonalSpaceOf(db: Db, siteId: number, owner: string): Promise<Space | undefined> {
   const row = await db
     .selectFrom('spaces')
     .select(SPACE_COLUMNS)
+    .where('site_id', '=', siteId)
     .where('owner_account_id', '=', owner)
     .executeTakeFirst();
   return row ? (await toSpaces(db, [row]))[0] : undefined;
@@ -84,10 +98,11 @@ export interface SpaceColumns {
   anonymous: boolean;
 }
 
-export async function insertSpace(db: Db, key: string, columns: SpaceColumns): Promise<number> {
+export async function insertSpace(db: Db, siteId: number, key: string, columns: SpaceColumns): Promise<number> {
   const row = await db
     .insertInto('spaces')
     .values({
+      site_id: siteId,
       key,
       name: columns.name,
       type: columns.type,
@@ -100,7 +115,7 @@ export async function insertSpace(db: Db, key: string, columns: SpaceColumns): P
   return Number(row.id);
 }
 
-/** Only the columns given change. */
+/** Only the columns given change. Space ids are unique across sites. */
 export async function updateSpaceColumns(db: Db, id: number, change: Partial<SpaceColumns>): Promise<void> {
   const values = {
     ...(change.name !== undefined && { name: change.name }),
@@ -113,28 +128,43 @@ export async function updateSpaceColumns(db: Db, id: number, change: Partial<Spa
 }
 
 /** Replaces the groups that may view the space. Every name must be an existing group. */
-export async function setSpaceViewGroups(db: Db, spaceId: number, groupNames: readonly string[]): Promise<void> {
+export async function setSpaceViewGroups(
+  db: Db,
+  siteId: number,
+  spaceId: number,
+  groupNames: readonly string[],
+): Promise<void> {
   await db.deleteFrom('space_view_groups').where('space_id', '=', spaceId).execute();
   if (groupNames.length === 0) return;
-  const groups = await db.selectFrom('groups').select('id').where('name', 'in', groupNames).execute();
+  const groups = await db
+    .selectFrom('groups')
+    .select('id')
+    .where('site_id', '=', siteId)
+    .where('name', 'in', groupNames)
+    .execute();
   if (groups.length === 0) return;
   await db
     .insertInto('space_view_groups')
-    .values(groups.map((g) => ({ space_id: spaceId, group_id: g.id })))
+    .values(groups.map((g) => ({ site_id: siteId, space_id: spaceId, group_id: g.id })))
     .execute();
 }
 
 /** Replaces the users who may view the space. Every accountId must be an existing user. */
-export async function setSpaceViewUsers(db: Db, spaceId: number, accountIds: readonly string[]): Promise<void> {
+export async function setSpaceViewUsers(
+  db: Db,
+  siteId: number,
+  spaceId: number,
+  accountIds: readonly string[],
+): Promise<void> {
   await db.deleteFrom('space_view_users').where('space_id', '=', spaceId).execute();
   if (accountIds.length === 0) return;
   await db
     .insertInto('space_view_users')
-    .values(accountIds.map((accountId) => ({ space_id: spaceId, account_id: accountId })))
+    .values(accountIds.map((accountId) => ({ site_id: siteId, space_id: spaceId, account_id: accountId })))
     .execute();
 }
 
-/** Deletes the space; its permissions, content (with their labels and restrictions) and every watch on them cascade. */
+/** Deletes the space (ids are unique across sites); its permissions, content (with their labels and restrictions) and every watch on them cascade. */
 export async function deleteSpace(db: Db, id: number): Promise<void> {
   await db.deleteFrom('spaces').where('id', '=', id).execute();
 }
@@ -142,6 +172,7 @@ export async function deleteSpace(db: Db, id: number): Promise<void> {
 /** The personal spaces the given users own, keyed by owner. */
 export async function personalSpacesOf(
   db: Db,
+  siteId: number,
   owners: readonly string[],
 ): Promise<Map<string, { id: number; key: string; name: string }>> {
   const found = new Map<string, { id: number; key: string; name: string }>();
@@ -149,6 +180,7 @@ export async function personalSpacesOf(
   const rows = await db
     .selectFrom('spaces')
     .select(['id', 'key', 'name', 'owner_account_id'])
+    .where('site_id', '=', siteId)
     .where('type', '=', 'personal')
     .where('owner_account_id', 'in', owners)
     .execute();
@@ -159,17 +191,27 @@ export async function personalSpacesOf(
 }
 
 /** The names among `names` that are no group, in the order given. */
-export async function unknownGroupNames(db: Db, names: readonly string[]): Promise<string[]> {
+export async function unknownGroupNames(db: Db, siteId: number, names: readonly string[]): Promise<string[]> {
   if (names.length === 0) return [];
-  const rows = await db.selectFrom('groups').select('name').where('name', 'in', names).execute();
+  const rows = await db
+    .selectFrom('groups')
+    .select('name')
+    .where('site_id', '=', siteId)
+    .where('name', 'in', names)
+    .execute();
   const known = new Set(rows.map((r) => r.name));
   return names.filter((n) => !known.has(n));
 }
 
 /** The accountIds among `ids` that are no user, in the order given. */
-export async function unknownAccountIds(db: Db, ids: readonly string[]): Promise<string[]> {
+export async function unknownAccountIds(db: Db, siteId: number, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('users').select('account_id').where('account_id', 'in', ids).execute();
+  const rows = await db
+    .selectFrom('users')
+    .select('account_id')
+    .where('site_id', '=', siteId)
+    .where('account_id', 'in', ids)
+    .execute();
   const known = new Set(rows.map((r) => r.account_id));
   return ids.filter((id) => !known.has(id));
 }

@@ -21,6 +21,7 @@ export interface TokenRecord {
 
 export async function insertToken(
   db: Db,
+  siteId: number,
   token: { accountId: string; name: string; digest: string; expiresAt: string | null },
 ): Promise<TokenRecord> {
   const record: TokenRecord = {
@@ -33,6 +34,7 @@ export async function insertToken(
   await db
     .insertInto('api_tokens')
     .values({
+      site_id: siteId,
       id: record.id,
       account_id: record.accountId,
       name: record.name,
@@ -47,6 +49,7 @@ export async function insertToken(
 /** A user's tokens, oldest first. Never the digest. */
 export async function listTokens(
   db: Db,
+  siteId: number,
   accountId: string,
   page: Page,
 ): Promise<{ items: TokenRecord[]; more: boolean }> {
@@ -54,6 +57,7 @@ export async function listTokens(
     db
       .selectFrom('api_tokens')
       .select(['id', 'name', 'account_id', 'created_at', 'expires_at'])
+      .where('site_id', '=', siteId)
       .where('account_id', '=', accountId)
       .orderBy('created_at')
       .orderBy('id'),
@@ -71,19 +75,25 @@ export async function listTokens(
   };
 }
 
-export async function deleteToken(db: Db, id: string): Promise<boolean> {
-  const result = await db.deleteFrom('api_tokens').where('id', '=', id).executeTakeFirst();
+export async function deleteToken(db: Db, siteId: number, id: string): Promise<boolean> {
+  const result = await db
+    .deleteFrom('api_tokens')
+    .where('site_id', '=', siteId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
 
 /** Adds a token unless one with the same digest exists (seed tokens are add-only). */
 export async function ensureApiToken(
   db: Db,
+  siteId: number,
   token: { accountId: string; name: string; digest: string },
 ): Promise<void> {
   await db
     .insertInto('api_tokens')
     .values({
+      site_id: siteId,
       id: randomUUID(),
       account_id: token.accountId,
       name: token.name,
@@ -91,14 +101,15 @@ export async function ensureApiToken(
       created_at: new Date().toISOString(),
       expires_at: null,
     })
-    .onConflict((oc) => oc.column('digest').doNothing())
+    .onConflict((oc) => oc.columns(['site_id', 'digest']).doNothing())
     .execute();
 }
 
-export async function findApiTokenByDigest(db: Db, digest: string): Promise<StoredToken | undefined> {
+export async function findApiTokenByDigest(db: Db, siteId: number, digest: string): Promise<StoredToken | undefined> {
   const row = await db
     .selectFrom('api_tokens')
     .select(['id', 'account_id', 'digest', 'expires_at'])
+    .where('site_id', '=', siteId)
     .where('digest', '=', digest)
     .executeTakeFirst();
   return row && { id: row.id, accountId: row.account_id, digest: row.digest, expiresAt: row.expires_at };

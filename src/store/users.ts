@@ -21,8 +21,9 @@ export function toUser(row: UserRow): User {
   };
 }
 
-export function toUserRow(user: User): Omit<NewUserRow, 'created_at'> {
+export function toUserRow(siteId: number, user: User): Omit<NewUserRow, 'created_at'> {
   return {
+    site_id: siteId,
     account_id: user.accountId,
     account_type: user.accountType,
     email: user.email,
@@ -38,36 +39,46 @@ export function toUserRow(user: User): Omit<NewUserRow, 'created_at'> {
   };
 }
 
-export async function findUser(db: Db, accountId: string): Promise<User | undefined> {
-  const row = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).executeTakeFirst();
-  return row && toUser(row);
-}
-
-export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
+export async function findUser(db: Db, siteId: number, accountId: string): Promise<User | undefined> {
   const row = await db
     .selectFrom('users')
     .selectAll()
+    .where('site_id', '=', siteId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function findUserByEmail(db: Db, siteId: number, email: string): Promise<User | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('site_id', '=', siteId)
     .where('email_lower', '=', email.toLowerCase())
     .executeTakeFirst();
   return row && toUser(row);
 }
 
-const selectAccountId = preparedQuery<{ accountId: string }, { account_id: string }>((db, param) =>
-  db.selectFrom('users').select('account_id').where('account_id', '=', param('accountId')),
+const selectAccountId = preparedQuery<{ siteId: number; accountId: string }, { account_id: string }>((db, param) =>
+  db
+    .selectFrom('users')
+    .select('account_id')
+    .where('site_id', '=', param('siteId'))
+    .where('account_id', '=', param('accountId')),
 );
 
-export async function userExists(db: Db, accountId: string): Promise<boolean> {
-  return (await selectAccountId(db, { accountId })).rows.length > 0;
+export async function userExists(db: Db, siteId: number, accountId: string): Promise<boolean> {
+  return (await selectAccountId(db, { siteId, accountId })).rows.length > 0;
 }
 
 /** Inserts or replaces a user by accountId. */
-export async function upsertUser(db: Db, user: User): Promise<void> {
-  const row = toUserRow(user);
-  const { account_id: _id, ...changes } = row;
+export async function upsertUser(db: Db, siteId: number, user: User): Promise<void> {
+  const row = toUserRow(siteId, user);
+  const { account_id: _id, site_id: _site, ...changes } = row;
   await db
     .insertInto('users')
     .values({ ...row, created_at: new Date().toISOString() })
-    .onConflict((oc) => oc.column('account_id').doUpdateSet(changes))
+    .onConflict((oc) => oc.columns(['site_id', 'account_id']).doUpdateSet(changes))
     .execute();
 }
 
@@ -78,7 +89,12 @@ export type UserChange = Partial<Omit<User, 'accountId' | 'accountType'>>;
  * Changes only the given columns of an existing user; answers whether the
  * user exists. Never inserts: a user deleted meanwhile stays deleted.
  */
-export async function updateUserColumns(db: Db, accountId: string, change: UserChange): Promise<boolean> {
+export async function updateUserColumns(
+  db: Db,
+  siteId: number,
+  accountId: string,
+  change: UserChange,
+): Promise<boolean> {
   const values = {
     ...(change.email !== undefined && {
       email: change.email,
@@ -93,23 +109,44 @@ export async function updateUserColumns(db: Db, accountId: string, change: UserC
     ...(change.externalCollaborator !== undefined && { external_collaborator: change.externalCollaborator ? 1 : 0 }),
     ...(change.active !== undefined && { active: change.active ? 1 : 0 }),
   };
-  if (Object.keys(values).length === 0) return userExists(db, accountId);
-  const result = await db.updateTable('users').set(values).where('account_id', '=', accountId).executeTakeFirst();
+  if (Object.keys(values).length === 0) return userExists(db, siteId, accountId);
+  const result = await db
+    .updateTable('users')
+    .set(values)
+    .where('site_id', '=', siteId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
-export async function deleteUser(db: Db, accountId: string): Promise<void> {
-  await db.deleteFrom('users').where('account_id', '=', accountId).execute();
+/**
+ * Deletes a user; what is theirs goes by cascade. A personal space they own
+ * stays, with no owner (docs/behaviour.md §2): cleared here, since a foreign
+ * key that names the site cannot set only the owner to null.
+ */
+export async function deleteUser(db: Db, siteId: number, accountId: string): Promise<void> {
+  await db
+    .updateTable('spaces')
+    .set({ owner_account_id: null })
+    .where('site_id', '=', siteId)
+    .where('owner_account_id', '=', accountId)
+    .execute();
+  await db.deleteFrom('users').where('site_id', '=', siteId).where('account_id', '=', accountId).execute();
 }
 
 /** Active members of any of the given groups, for "is there an admin yet?". */
-export async function countActiveMembers(db: Db, groupNames: readonly string[]): Promise<number> {
+export async function countActiveMembers(db: Db, siteId: number, groupNames: readonly string[]): Promise<number> {
   if (groupNames.length === 0) return 0;
   const row = await db
     .selectFrom('group_members')
     .innerJoin('groups', 'groups.id', 'group_members.group_id')
-    .innerJoin('users', 'users.account_id', 'group_members.account_id')
+    .innerJoin('users', (join) =>
+      join
+        .onRef('users.site_id', '=', 'group_members.site_id')
+        .onRef('users.account_id', '=', 'group_members.account_id'),
+    )
     .select((eb) => eb.fn.count<number | string>('users.account_id').distinct().as('n'))
+    .where('group_members.site_id', '=', siteId)
     .where('groups.name', 'in', groupNames)
     .where('users.active', '=', 1)
     .executeTakeFirstOrThrow();
@@ -117,10 +154,15 @@ export async function countActiveMembers(db: Db, groupNames: readonly string[]):
 }
 
 /** The unique field (email, username or userKey) another account already holds, if any. */
-export async function takenUserField(db: Db, user: User): Promise<'email' | 'username' | 'userKey' | undefined> {
+export async function takenUserField(
+  db: Db,
+  siteId: number,
+  user: User,
+): Promise<'email' | 'username' | 'userKey' | undefined> {
   const row = await db
     .selectFrom('users')
     .select(['email_lower', 'username', 'user_key'])
+    .where('site_id', '=', siteId)
     .where('account_id', '!=', user.accountId)
     .where((eb) =>
       eb.or([
@@ -135,10 +177,10 @@ export async function takenUserField(db: Db, user: User): Promise<'email' | 'use
   return row.username !== null && row.username === user.username ? 'username' : 'userKey';
 }
 
-export async function insertUser(db: Db, user: User): Promise<void> {
+export async function insertUser(db: Db, siteId: number, user: User): Promise<void> {
   await db
     .insertInto('users')
-    .values({ ...toUserRow(user), created_at: new Date().toISOString() })
+    .values({ ...toUserRow(siteId, user), created_at: new Date().toISOString() })
     .execute();
 }
 
@@ -152,8 +194,13 @@ function likeContaining(text: string): string {
  * a case-insensitive substring of the display name, public name or email;
  * SQLite's lower() folds ASCII letters only.
  */
-export async function listUsers(db: Db, page: Page, query?: string): Promise<{ items: User[]; more: boolean }> {
-  let select = db.selectFrom('users').selectAll();
+export async function listUsers(
+  db: Db,
+  siteId: number,
+  page: Page,
+  query?: string,
+): Promise<{ items: User[]; more: boolean }> {
+  let select = db.selectFrom('users').selectAll().where('site_id', '=', siteId);
   if (query !== undefined && query !== '') {
     const pattern = likeContaining(query);
     select = select.where((eb) =>
@@ -169,10 +216,11 @@ export async function listUsers(db: Db, page: Page, query?: string): Promise<{ i
 }
 
 /** Renames an app's bot user along with the app (docs/behaviour.md §2: displayName = the app's name). */
-export async function renameUser(db: Db, accountId: string, name: string): Promise<void> {
+export async function renameUser(db: Db, siteId: number, accountId: string, name: string): Promise<void> {
   await db
     .updateTable('users')
     .set({ display_name: name, public_name: name })
+    .where('site_id', '=', siteId)
     .where('account_id', '=', accountId)
     .execute();
 }

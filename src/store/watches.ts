@@ -12,13 +12,15 @@ export type WatchTarget =
   | { kind: 'space'; spaceId: number }
   | { kind: 'label'; label: string };
 
-export async function isWatching(db: Db, accountId: string, target: WatchTarget): Promise<boolean> {
+export async function isWatching(db: Db, siteId: number, accountId: string, target: WatchTarget): Promise<boolean> {
   switch (target.kind) {
     case 'content':
       return (
         (await db
           .selectFrom('content_watches')
           .select('account_id')
+          .where('site_id', '=', siteId)
+          .where('site_id', '=', siteId)
           .where('account_id', '=', accountId)
           .where('content_id', '=', target.contentId)
           .executeTakeFirst()) !== undefined
@@ -28,6 +30,8 @@ export async function isWatching(db: Db, accountId: string, target: WatchTarget)
         (await db
           .selectFrom('space_watches')
           .select('account_id')
+          .where('site_id', '=', siteId)
+          .where('site_id', '=', siteId)
           .where('account_id', '=', accountId)
           .where('space_id', '=', target.spaceId)
           .executeTakeFirst()) !== undefined
@@ -37,6 +41,8 @@ export async function isWatching(db: Db, accountId: string, target: WatchTarget)
         (await db
           .selectFrom('label_watches')
           .select('account_id')
+          .where('site_id', '=', siteId)
+          .where('site_id', '=', siteId)
           .where('account_id', '=', accountId)
           .where('label', '=', target.label)
           .executeTakeFirst()) !== undefined
@@ -45,40 +51,41 @@ export async function isWatching(db: Db, accountId: string, target: WatchTarget)
 }
 
 /** Adds the watch unless it exists; answers whether it was added. */
-export async function addWatch(db: Db, accountId: string, target: WatchTarget): Promise<boolean> {
+export async function addWatch(db: Db, siteId: number, accountId: string, target: WatchTarget): Promise<boolean> {
   const created_at = new Date().toISOString();
   let result: InsertResult;
   switch (target.kind) {
     case 'content':
       result = await db
         .insertInto('content_watches')
-        .values({ account_id: accountId, content_id: target.contentId, created_at })
-        .onConflict((oc) => oc.columns(['account_id', 'content_id']).doNothing())
+        .values({ site_id: siteId, account_id: accountId, content_id: target.contentId, created_at })
+        .onConflict((oc) => oc.columns(['site_id', 'account_id', 'content_id']).doNothing())
         .executeTakeFirst();
       break;
     case 'space':
       result = await db
         .insertInto('space_watches')
-        .values({ account_id: accountId, space_id: target.spaceId, created_at })
-        .onConflict((oc) => oc.columns(['account_id', 'space_id']).doNothing())
+        .values({ site_id: siteId, account_id: accountId, space_id: target.spaceId, created_at })
+        .onConflict((oc) => oc.columns(['site_id', 'account_id', 'space_id']).doNothing())
         .executeTakeFirst();
       break;
     case 'label':
       result = await db
         .insertInto('label_watches')
-        .values({ account_id: accountId, label: target.label, created_at })
-        .onConflict((oc) => oc.columns(['account_id', 'label']).doNothing())
+        .values({ site_id: siteId, account_id: accountId, label: target.label, created_at })
+        .onConflict((oc) => oc.columns(['site_id', 'account_id', 'label']).doNothing())
         .executeTakeFirst();
       break;
   }
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 
-export async function removeWatch(db: Db, accountId: string, target: WatchTarget): Promise<void> {
+export async function removeWatch(db: Db, siteId: number, accountId: string, target: WatchTarget): Promise<void> {
   switch (target.kind) {
     case 'content':
       await db
         .deleteFrom('content_watches')
+        .where('site_id', '=', siteId)
         .where('account_id', '=', accountId)
         .where('content_id', '=', target.contentId)
         .execute();
@@ -86,6 +93,7 @@ export async function removeWatch(db: Db, accountId: string, target: WatchTarget
     case 'space':
       await db
         .deleteFrom('space_watches')
+        .where('site_id', '=', siteId)
         .where('account_id', '=', accountId)
         .where('space_id', '=', target.spaceId)
         .execute();
@@ -93,6 +101,7 @@ export async function removeWatch(db: Db, accountId: string, target: WatchTarget
     case 'label':
       await db
         .deleteFrom('label_watches')
+        .where('site_id', '=', siteId)
         .where('account_id', '=', accountId)
         .where('label', '=', target.label)
         .execute();

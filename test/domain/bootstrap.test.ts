@@ -9,14 +9,14 @@ import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
 import { groupNamesOf } from '../../src/store/groups.ts';
 import type { Database } from '../../src/store/schema.ts';
-import { readSite } from '../../src/store/site.ts';
+import { findDefaultSite } from '../../src/store/site.ts';
 import { findUser } from '../../src/store/users.ts';
 import { basicAuth } from '../helpers/credentials.ts';
-import { freshLocation, freshStore, STORE_KINDS } from '../helpers/stores.ts';
+import { DEFAULT_SITE, freshLocation, freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets('bootstrap-test-secret-key-of-32-characters');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const TABLES = ['site', 'users', 'groups', 'group_members', 'api_tokens', 'apps', 'properties'] as const;
+const TABLES = ['sites', 'users', 'groups', 'group_members', 'api_tokens', 'apps', 'properties'] as const;
 
 async function counts(db: Kysely<Database>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -60,7 +60,7 @@ for (const kind of STORE_KINDS) {
       assert.match(first.cloudId, UUID);
       assert.ok(first.apiToken.length >= 43, 'at least 256 bits of token');
 
-      const site = await readSite(db);
+      const site = await findDefaultSite(db);
       assert.equal(site?.cloudId, first.cloudId);
       const groups = await db.selectFrom('groups').select('name').orderBy('name').execute();
       assert.deepEqual(
@@ -68,11 +68,11 @@ for (const kind of STORE_KINDS) {
         ['confluence-admins', 'confluence-users'],
       );
 
-      const admin = await findUser(db, first.accountId);
+      const admin = await findUser(db, DEFAULT_SITE, first.accountId);
       assert.equal(admin?.accountType, 'atlassian');
       assert.equal(admin?.email, first.email);
       assert.equal(admin?.active, true);
-      assert.ok((await groupNamesOf(db, first.accountId)).includes('confluence-admins'));
+      assert.ok((await groupNamesOf(db, DEFAULT_SITE, first.accountId)).includes('confluence-admins'));
 
       const tokens = await db.selectFrom('api_tokens').selectAll().execute();
       assert.equal(tokens.length, 1);
@@ -92,11 +92,11 @@ for (const kind of STORE_KINDS) {
       const first = await bootstrap(db, secrets);
       assert.ok(first);
       const once = await counts(db);
-      assert.deepEqual(once, { site: 1, users: 1, groups: 2, group_members: 2, api_tokens: 1, apps: 0, properties: 0 });
+      assert.deepEqual(once, { sites: 1, users: 1, groups: 2, group_members: 2, api_tokens: 1, apps: 0, properties: 0 });
 
       assert.equal(await bootstrap(db, secrets), undefined);
       assert.deepEqual(await counts(db), once);
-      assert.equal((await readSite(db))?.cloudId, first.cloudId, 'the cloudId is stable');
+      assert.equal((await findDefaultSite(db))?.cloudId, first.cloudId, 'the cloudId is stable');
     });
 
     test('a seed that provides an active admin: no admin is created', async () => {
@@ -120,7 +120,11 @@ for (const kind of STORE_KINDS) {
       const seeded = await counts(db);
       assert.equal(await bootstrap(db, secrets), undefined);
       assert.deepEqual(await counts(db), seeded);
-      assert.equal((await readSite(db))?.cloudId, '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b', 'the seeded cloudId is kept');
+      assert.equal(
+        (await findDefaultSite(db))?.cloudId,
+        '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b',
+        'the seeded cloudId is kept',
+      );
     });
 
     test("an admin per the site's own adminGroups counts too", async () => {
@@ -160,7 +164,7 @@ for (const kind of STORE_KINDS) {
       assert.ok(first);
       assert.notEqual(first.accountId, '712020:former');
       assert.notEqual(first.email.toLowerCase(), 'admin@userplane.local', 'the seeded user keeps the default email');
-      assert.ok((await groupNamesOf(db, first.accountId)).includes('confluence-admins'));
+      assert.ok((await groupNamesOf(db, DEFAULT_SITE, first.accountId)).includes('confluence-admins'));
       assert.equal(
         (await get(db, `/wiki/rest/api/user/${first.accountId}/property`, basicAuth(first.email, first.apiToken)))
           .statusCode,
@@ -209,11 +213,11 @@ for (const kind of STORE_KINDS) {
 
         const db = instances[0]!.db;
         const all = await counts(db);
-        assert.equal(all.site, 1);
+        assert.equal(all.sites, 1);
         assert.equal(all.users, 1);
         assert.equal(all.api_tokens, 1);
         assert.equal(all.groups, 2);
-        assert.equal((await readSite(db))?.cloudId, created[0]!.cloudId);
+        assert.equal((await findDefaultSite(db))?.cloudId, created[0]!.cloudId);
         const admins = await db
           .selectFrom('group_members')
           .innerJoin('groups', 'groups.id', 'group_members.group_id')

@@ -16,7 +16,7 @@ import { loadSeed } from '../../src/domain/seed.ts';
 import type { Site } from '../../src/domain/site.ts';
 import type { Store } from '../../src/store/database.ts';
 import { groupNamesOf } from '../../src/store/groups.ts';
-import { readSite } from '../../src/store/site.ts';
+import { findDefaultSite } from '../../src/store/site.ts';
 import { findUser } from '../../src/store/users.ts';
 import {
   APPS,
@@ -28,7 +28,7 @@ import {
   SECRET_KEY,
   USERS,
 } from '../helpers/fixture.ts';
-import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
+import { DEFAULT_SITE, freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets(SECRET_KEY);
 
@@ -40,25 +40,32 @@ for (const kind of STORE_KINDS) {
       store = await freshStore(kind);
       await loadSeed(store.db, secrets, fixtureSeed());
       await loadSeed(store.db, secrets, directorySeed());
-      const stored = (await readSite(store.db))!;
-      site = { cloudId: stored.cloudId, baseUrl: BASE_URL, settings: stored.settings };
+      const stored = (await findDefaultSite(store.db))!;
+      site = {
+        id: stored.id,
+        name: stored.name,
+        cloudId: stored.cloudId,
+        baseUrl: BASE_URL,
+        settings: stored.settings,
+        isDefault: true,
+      };
     });
     after(() => store.close());
 
     async function member(accountId: string): Promise<Member> {
-      const user = (await findUser(store.db, accountId))!;
-      return { ...user, groups: await groupNamesOf(store.db, accountId) };
+      const user = (await findUser(store.db, DEFAULT_SITE, accountId))!;
+      return { ...user, groups: await groupNamesOf(store.db, DEFAULT_SITE, accountId) };
     }
     async function asUser(appKey: string, accountId: string): Promise<Principal> {
-      const app = (await findAppByIssuer(store.db, secrets, appKey))!;
+      const app = (await findAppByIssuer(store.db, DEFAULT_SITE, secrets, appKey))!;
       return { kind: 'asUser', app, user: await member(accountId), scopes: app.scopes };
     }
     const directory = () => new DirectoryService(store.db);
     const email = () => new EmailService(store.db);
 
     test('asUser: the impersonated user sees their own email; an impersonated admin is no Basic-auth admin', async () => {
-      const grace = (await findUser(store.db, DIRECTORY_USERS.grace.accountId))!;
-      const mia = (await findUser(store.db, USERS.mia.accountId))!;
+      const grace = (await findUser(store.db, DEFAULT_SITE, DIRECTORY_USERS.grace.accountId))!;
+      const mia = (await findUser(store.db, DEFAULT_SITE, USERS.mia.accountId))!;
       const asGrace = await asUser(APPS.notes.key, grace.accountId);
       const asAdmin = await asUser(APPS.notes.key, USERS.admin.accountId);
       assert.equal(visibleEmail(asGrace, site.settings, grace), grace.email);
@@ -92,8 +99,8 @@ for (const kind of STORE_KINDS) {
     test('asUser: the email API refuses it with 400, even for an approved app', async () => {
       const principal = await asUser(DIRECTORY_APPS.mailer.key, USERS.mia.accountId);
       for (const call of [
-        () => email().emailOf(principal, site.settings, USERS.mia.accountId),
-        () => email().emailsOf(principal, site.settings, [USERS.mia.accountId]),
+        () => email().emailOf(principal, site, USERS.mia.accountId),
+        () => email().emailsOf(principal, site, [USERS.mia.accountId]),
       ]) {
         await assert.rejects(call(), (error: ApiError) => {
           assert.equal(error.code, 'bad_request');

@@ -15,7 +15,7 @@ import type { Store } from '../../src/store/database.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { findSpaceByKey } from '../../src/store/spaces.ts';
 import { isWatching } from '../../src/store/watches.ts';
-import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
+import { DEFAULT_SITE, freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets('seed-spaces-secret-key-of-at-least-32-chars');
 const MIA = '712020:mia';
@@ -84,7 +84,7 @@ for (const kind of STORE_KINDS) {
         },
         { spaces: 3, content: 3, labels: 3, watchesAdded: 4 },
       );
-      const eng = (await findSpaceByKey(db, 'ENG'))!;
+      const eng = (await findSpaceByKey(db, DEFAULT_SITE, 'ENG'))!;
       assert.deepEqual(
         { ...eng, id: 0 },
         {
@@ -97,14 +97,18 @@ for (const kind of STORE_KINDS) {
         },
       );
       assert.equal(typeof eng.id, 'number');
-      const mine = (await findSpaceByKey(db, '~mia'))!;
+      const mine = (await findSpaceByKey(db, DEFAULT_SITE, '~mia'))!;
       assert.deepEqual(
         [mine.type, mine.owner, mine.view],
         ['personal', MIA, { groups: [], users: [], anonymous: false }],
       );
-      assert.deepEqual((await findSpaceByKey(db, 'PUB'))!.view, { groups: [], users: [], anonymous: true });
+      assert.deepEqual((await findSpaceByKey(db, DEFAULT_SITE, 'PUB'))!.view, {
+        groups: [],
+        users: [],
+        anonymous: true,
+      });
 
-      assert.deepEqual(await findContent(db, '1001'), {
+      assert.deepEqual(await findContent(db, DEFAULT_SITE, '1001'), {
         id: '1001',
         type: 'page',
         title: 'Release plan',
@@ -113,23 +117,23 @@ for (const kind of STORE_KINDS) {
         restricted: false,
         restrictions: { users: [], groups: [] },
       });
-      const secret = (await findContent(db, '1002'))!;
+      const secret = (await findContent(db, DEFAULT_SITE, '1002'))!;
       assert.deepEqual(
         [secret.type, secret.restricted, secret.restrictions],
         ['blogpost', true, { users: [MIA], groups: ['qa'] }],
       );
-      assert.equal((await findContent(db, '1003'))!.type, 'page', 'type defaults to page');
+      assert.equal((await findContent(db, DEFAULT_SITE, '1003'))!.type, 'page', 'type defaults to page');
 
       const labels = await db.selectFrom('labels').select('name').orderBy('name').execute();
       assert.deepEqual(
         labels.map((l) => l.name),
         ['onboarding', 'plan', 'release'],
       );
-      assert.equal(await isWatching(db, MIA, contentTarget('1001')), true);
-      assert.equal(await isWatching(db, MIA, { kind: 'space', spaceId: eng.id }), true);
-      assert.equal(await isWatching(db, MIA, labelTarget('release')), true);
-      assert.equal(await isWatching(db, NOAH, labelTarget('onboarding')), true);
-      assert.equal(await isWatching(db, NOAH, contentTarget('1001')), false);
+      assert.equal(await isWatching(db, DEFAULT_SITE, MIA, contentTarget('1001')), true);
+      assert.equal(await isWatching(db, DEFAULT_SITE, MIA, { kind: 'space', spaceId: eng.id }), true);
+      assert.equal(await isWatching(db, DEFAULT_SITE, MIA, labelTarget('release')), true);
+      assert.equal(await isWatching(db, DEFAULT_SITE, NOAH, labelTarget('onboarding')), true);
+      assert.equal(await isWatching(db, DEFAULT_SITE, NOAH, contentTarget('1001')), false);
     });
 
     test('a second load upserts by key and id; view and restrictions given replace, left out keep; labels and watches are only added', async () => {
@@ -137,8 +141,14 @@ for (const kind of STORE_KINDS) {
       await load(db, BASE);
       // Live changes since: mia unwatches 1001; a label is added to 1001.
       await db.deleteFrom('content_watches').where('account_id', '=', MIA).execute();
-      await db.insertInto('labels').values({ name: 'live', created_at: new Date().toISOString() }).execute();
-      await db.insertInto('content_labels').values({ content_id: '1001', label: 'live' }).execute();
+      await db
+        .insertInto('labels')
+        .values({ site_id: DEFAULT_SITE, name: 'live', created_at: new Date().toISOString() })
+        .execute();
+      await db
+        .insertInto('content_labels')
+        .values({ site_id: DEFAULT_SITE, content_id: '1001', label: 'live' })
+        .execute();
 
       const summary = await load(
         db,
@@ -156,23 +166,27 @@ watches:
 `,
       );
       assert.equal(summary.watchesAdded, 2, "noah's new watch, and mia's removed one again");
-      assert.deepEqual((await findSpaceByKey(db, 'ENG'))!.view, { groups: ['qa'], users: [], anonymous: false });
-      const pub = (await findSpaceByKey(db, 'PUB'))!;
+      assert.deepEqual((await findSpaceByKey(db, DEFAULT_SITE, 'ENG'))!.view, {
+        groups: ['qa'],
+        users: [],
+        anonymous: false,
+      });
+      const pub = (await findSpaceByKey(db, DEFAULT_SITE, 'PUB'))!;
       assert.deepEqual([pub.name, pub.view], ['Public 2', { groups: [], users: [], anonymous: true }]);
-      const moved = (await findContent(db, '1001'))!;
+      const moved = (await findContent(db, DEFAULT_SITE, '1001'))!;
       assert.deepEqual(
         [moved.space, moved.title, moved.labels, moved.type],
         ['PUB', 'Moved', ['extra', 'live', 'plan', 'release'], 'page'],
       );
-      const secret = (await findContent(db, '1002'))!;
+      const secret = (await findContent(db, DEFAULT_SITE, '1002'))!;
       assert.deepEqual(
         [secret.type, secret.restricted, secret.restrictions],
         ['blogpost', false, { users: [], groups: [] }],
       );
-      assert.equal(await isWatching(db, NOAH, contentTarget('1001')), true);
+      assert.equal(await isWatching(db, DEFAULT_SITE, NOAH, contentTarget('1001')), true);
       // Unlisted rows stay.
-      assert.ok(await findSpaceByKey(db, '~mia'));
-      assert.ok(await findContent(db, '1003'));
+      assert.ok(await findSpaceByKey(db, DEFAULT_SITE, '~mia'));
+      assert.ok(await findContent(db, DEFAULT_SITE, '1003'));
     });
 
     test('references may name what an earlier load stored', async () => {
@@ -190,7 +204,7 @@ watches:
 `,
       );
       assert.equal(summary.watchesAdded, 3);
-      assert.deepEqual((await findContent(db, '2001'))!.labels, ['onboarding']);
+      assert.deepEqual((await findContent(db, DEFAULT_SITE, '2001'))!.labels, ['onboarding']);
     });
 
     test("a personal space may be handed to its owner's new space in one file", async () => {
@@ -205,7 +219,10 @@ spaces:
 `,
       );
       assert.deepEqual(
-        [(await findSpaceByKey(db, '~mia'))!.owner, (await findSpaceByKey(db, '~mia2'))!.owner],
+        [
+          (await findSpaceByKey(db, DEFAULT_SITE, '~mia'))!.owner,
+          (await findSpaceByKey(db, DEFAULT_SITE, '~mia2'))!.owner,
+        ],
         [null, MIA],
       );
     });

@@ -13,10 +13,10 @@ import { openStore, type Store } from '../../src/store/database.ts';
 import { groupNamesOf } from '../../src/store/groups.ts';
 import { findProperty, replacePropertyValue } from '../../src/store/properties.ts';
 import type { Database } from '../../src/store/schema.ts';
-import { readSite } from '../../src/store/site.ts';
+import { findDefaultSite } from '../../src/store/site.ts';
 import { findUser } from '../../src/store/users.ts';
 import { basicAuth, connectJwt } from '../helpers/credentials.ts';
-import { freshLocation, freshStore, STORE_KINDS, type StoreKind } from '../helpers/stores.ts';
+import { DEFAULT_SITE, freshLocation, freshStore, STORE_KINDS, type StoreKind } from '../helpers/stores.ts';
 
 const SECRET_KEY = 'seed-test-secret-key-of-at-least-32-chars';
 const secrets = new Secrets(SECRET_KEY);
@@ -83,7 +83,7 @@ const MIA_TOKEN = 'mia-token-1';
 const NOTES_SECRET = 'a-shared-secret-of-at-least-32-characters';
 
 const TABLES = [
-  'site',
+  'sites',
   'users',
   'groups',
   'group_members',
@@ -217,7 +217,7 @@ for (const kind of STORE_KINDS) {
         watchesAdded: 3,
       });
 
-      const site = await readSite(db);
+      const site = await findDefaultSite(db);
       assert.ok(site);
       assert.equal(site.cloudId, '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b');
       assert.equal(site.baseUrl, 'http://127.0.0.1:8080');
@@ -243,7 +243,7 @@ for (const kind of STORE_KINDS) {
       for (const group of groups)
         assert.match(group.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
-      assert.deepEqual(await findUser(db, MIA), {
+      assert.deepEqual(await findUser(db, DEFAULT_SITE, MIA), {
         accountId: MIA,
         accountType: 'atlassian',
         email: 'mia@example.com',
@@ -256,7 +256,7 @@ for (const kind of STORE_KINDS) {
         externalCollaborator: false,
         active: true,
       });
-      assert.deepEqual(await groupNamesOf(db, MIA), ['confluence-users']);
+      assert.deepEqual(await groupNamesOf(db, DEFAULT_SITE, MIA), ['confluence-users']);
 
       // The token works …
       const ok = await request(db, 'GET', propertyUrl(MIA), basicAuth('mia@example.com', MIA_TOKEN));
@@ -292,7 +292,7 @@ for (const kind of STORE_KINDS) {
       assert.ok(!everything.includes(NOTES_SECRET), 'the shared secret is stored encrypted');
       assert.ok(!everything.includes('notes-client-secret'), 'the client secret is stored as a digest');
 
-      assert.deepEqual(await findUser(db, '557058:notes-bot'), {
+      assert.deepEqual(await findUser(db, DEFAULT_SITE, '557058:notes-bot'), {
         accountId: '557058:notes-bot',
         accountType: 'app',
         email: '',
@@ -305,7 +305,7 @@ for (const kind of STORE_KINDS) {
         externalCollaborator: false,
         active: true,
       });
-      assert.deepEqual(await groupNamesOf(db, '557058:notes-bot'), [], 'a bot is in no group');
+      assert.deepEqual(await groupNamesOf(db, DEFAULT_SITE, '557058:notes-bot'), [], 'a bot is in no group');
       const botTokens = await db
         .selectFrom('api_tokens')
         .select('id')
@@ -330,7 +330,7 @@ for (const kind of STORE_KINDS) {
       await load(db, EXAMPLE);
 
       const at = (product: 'confluence' | 'jira', namespace: string, key: string) =>
-        findProperty(db, { product, namespace, accountId: MIA, key });
+        findProperty(db, { siteId: DEFAULT_SITE, product, namespace, accountId: MIA, key });
       const theme = await at('confluence', 'com.example.notes', 'theme');
       assert.ok(theme);
       assert.equal(theme.valueJson, '{"dark":true}');
@@ -365,7 +365,7 @@ for (const kind of STORE_KINDS) {
         labels: 0,
         watchesAdded: 0,
       });
-      assert.equal((await findUser(db, '712020:json'))?.email, 'json@example.com');
+      assert.equal((await findUser(db, DEFAULT_SITE, '712020:json'))?.email, 'json@example.com');
       assert.deepEqual(await load(db, ''), {
         users: 0,
         groups: 2,
@@ -418,7 +418,7 @@ apps:
       assert.equal(accountId, botAccountId('com.example.derived'));
       assert.notEqual(botAccountId('com.example.other'), accountId);
 
-      const user = await findUser(one, accountId);
+      const user = await findUser(one, DEFAULT_SITE, accountId);
       assert.equal(user?.accountType, 'app');
       assert.equal(user?.email, '');
       assert.equal(user?.displayName, 'Derived');
@@ -485,7 +485,7 @@ watches:`,
       assert.equal(byApp.statusCode, 204);
       await replacePropertyValue(
         firstRun.db,
-        { product: 'jira', namespace: '', accountId: MIA, key: 'onboarding' },
+        { siteId: DEFAULT_SITE, product: 'jira', namespace: '', accountId: MIA, key: 'onboarding' },
         '{"done":true}',
       );
       await firstRun.close();
@@ -496,7 +496,7 @@ watches:`,
       const summary = await loadSeed(secondRun.db, secrets, await readSeedFile(path), path);
       assert.equal(summary.propertiesAdded, 0);
       const at = (product: 'confluence' | 'jira', namespace: string, key: string) =>
-        findProperty(secondRun.db, { product, namespace, accountId: MIA, key });
+        findProperty(secondRun.db, { siteId: DEFAULT_SITE, product, namespace, accountId: MIA, key });
       assert.deepEqual(
         [
           await at('confluence', '', 'layout'),
@@ -553,13 +553,13 @@ users:
           assert.ok(later[table]!.includes(row), `${table} lost ${row}`);
         }
       }
-      assert.deepEqual(await groupNamesOf(db, MIA), ['confluence-users', 'support']);
+      assert.deepEqual(await groupNamesOf(db, DEFAULT_SITE, MIA), ['confluence-users', 'support']);
       for (const token of [MIA_TOKEN, 'mia-token-2']) {
         const response = await request(db, 'GET', propertyUrl(MIA), basicAuth('mia@example.com', token));
         assert.equal(response.statusCode, 200, `${token} still authenticates`);
       }
-      assert.ok(await findUser(db, '557058:notes-bot'));
-      assert.equal((await readSite(db))?.cloudId, '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b');
+      assert.ok(await findUser(db, DEFAULT_SITE, '557058:notes-bot'));
+      assert.equal((await findDefaultSite(db))?.cloudId, '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b');
     });
 
     test('a group from an earlier load may be referenced by a later file', async () => {
@@ -569,7 +569,7 @@ users:
         db,
         'users:\n  - { accountId: "712020:zoe", email: zoe@example.com, displayName: Zoe, groups: [support] }\n',
       );
-      assert.deepEqual(await groupNamesOf(db, '712020:zoe'), ['support']);
+      assert.deepEqual(await groupNamesOf(db, DEFAULT_SITE, '712020:zoe'), ['support']);
     });
 
     test('fields a file leaves out keep their stored values: a restart does not reactivate a user', async () => {
@@ -577,19 +577,23 @@ users:
       const file =
         'users:\n  - { accountId: "712020:ivy", email: ivy@example.com, displayName: Ivy, timeZone: Europe/Paris }\n';
       await load(db, file);
-      const ivy = (await findUser(db, '712020:ivy'))!;
+      const ivy = (await findUser(db, DEFAULT_SITE, '712020:ivy'))!;
       await db
         .updateTable('users')
         .set({ active: 0, email_visibility: 'anyone' })
         .where('account_id', '=', ivy.accountId)
         .execute();
       await load(db, file);
-      const after = (await findUser(db, '712020:ivy'))!;
+      const after = (await findUser(db, DEFAULT_SITE, '712020:ivy'))!;
       assert.equal(after.active, false);
       assert.equal(after.emailVisibility, 'anyone');
       assert.equal(after.timeZone, 'Europe/Paris');
       await load(db, file.replace('timeZone: Europe/Paris', 'timeZone: UTC, active: true'));
-      assert.equal((await findUser(db, '712020:ivy'))!.active, true, 'a file that says active: true reactivates');
+      assert.equal(
+        (await findUser(db, DEFAULT_SITE, '712020:ivy'))!.active,
+        true,
+        'a file that says active: true reactivates',
+      );
     });
 
     test('properties at every limit load, and the API addresses each of them', async () => {

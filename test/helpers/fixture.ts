@@ -12,7 +12,7 @@ import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import { MAX_FAILED_CREDENTIALS } from '../../src/schemas/site.ts';
 import type { Store } from '../../src/store/database.ts';
-import { readSite } from '../../src/store/site.ts';
+import { findDefaultSite } from '../../src/store/site.ts';
 import { TestClock } from './clock.ts';
 import { basicAuth, type Headers } from './credentials.ts';
 import { freshStore, type StoreKind } from './stores.ts';
@@ -215,7 +215,7 @@ export async function loadDirectoryFixture(fx: Fixture): Promise<void> {
 
 /** The fixture site's cloudId, for the `/ex/{product}/{cloudId}` gateway paths (docs/behaviour.md §1). */
 export async function cloudIdOf(fx: Fixture): Promise<string> {
-  const site = await readSite(fx.store.db);
+  const site = await findDefaultSite(fx.store.db);
   if (!site) throw new Error('the fixture site has not been created');
   return site.cloudId;
 }

@@ -2,6 +2,7 @@
  * Real stores for tests: a fresh SQLite file and a fresh PostgreSQL database
  * per call, so no test depends on another's data. No mocks.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { User } from '../../src/domain/users.ts';
 import { type DatabaseLocation, openStore, type Store } from '../../src/store/database.ts';
+import { ensureDefaultSite } from '../../src/store/site.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
 /**
@@ -53,8 +55,17 @@ export async function freshLocation(kind: StoreKind): Promise<DatabaseLocation> 
   return { dialect: 'postgres', url: url.toString() };
 }
 
+/**
+ * The default site's id on a database this suite made: the first site a
+ * database gets, by first start, a seed or `freshStore`, is site 1.
+ */
+export const DEFAULT_SITE = 1;
+
+/** A migrated, empty database with its default site (docs/behaviour.md §10), as a server's first start leaves it. */
 export async function freshStore(kind: StoreKind): Promise<Store> {
-  return openStore(await freshLocation(kind));
+  const store = await openStore(await freshLocation(kind));
+  await ensureDefaultSite(store.db);
+  return store;
 }
 
 export function databaseUrl(location: DatabaseLocation): string {

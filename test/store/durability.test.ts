@@ -13,6 +13,7 @@ import { openStore } from '../../src/store/database.ts';
 import { findProperty, type Product } from '../../src/store/properties.ts';
 import { basicAuth } from '../helpers/credentials.ts';
 import { type CliProcess, startCli } from '../helpers/process.ts';
+import { DEFAULT_SITE } from '../helpers/stores.ts';
 
 const MIA = '712020:mia';
 const auth = basicAuth('mia@example.com', 'mia-durable-token');
@@ -112,7 +113,7 @@ users:
     const store = await openStore({ dialect: 'sqlite', path });
     try {
       const at = (key: string, product: Product = 'confluence') =>
-        findProperty(store.db, { product, namespace: '', accountId: MIA, key });
+        findProperty(store.db, { siteId: DEFAULT_SITE, product, namespace: '', accountId: MIA, key });
       for (const [key, want] of expected) {
         const found = await at(key);
         if (want === null) {

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openRuntime } from '../../src/runtime.ts';
+import { ensureDefaultSite } from '../../src/store/site.ts';
 import { insertUser } from '../../src/store/users.ts';
-import { plainUser } from '../helpers/stores.ts';
+import { DEFAULT_SITE, plainUser } from '../helpers/stores.ts';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 
@@ -20,7 +21,8 @@ describe('files of the embedded store', () => {
     const path = join(folder, 'userplane.db');
     const { store } = await openRuntime({ database: `sqlite:${path}` });
     try {
-      await insertUser(store.db, plainUser('712020:files', 'Files'));
+      await ensureDefaultSite(store.db);
+      await insertUser(store.db, DEFAULT_SITE, plainUser('712020:files', 'Files'));
       assert.ok(existsSync(`${path}-wal`), 'the WAL exists while the store is open');
       assert.equal(mode(folder).toString(8), '700');
       assert.equal(mode(join(folder, '..')).toString(8), '700', 'every folder it creates');

@@ -14,13 +14,20 @@ import {
   replacePropertyValue,
 } from '../../src/store/properties.ts';
 import { upsertUser } from '../../src/store/users.ts';
-import { freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
+import { DEFAULT_SITE, freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
 const USER = '712020:prepared';
-const at = (key: string): PropertyAddress => ({ product: 'confluence', namespace: '', accountId: USER, key });
+const at = (key: string): PropertyAddress => ({
+  siteId: DEFAULT_SITE,
+  product: 'confluence',
+  namespace: '',
+  accountId: USER,
+  key,
+});
 
 const insertRaw = preparedQuery<{ key: string; now: string }, never>((db, param) =>
   db.insertInto('properties').values({
+    site_id: DEFAULT_SITE,
     product: 'confluence',
     namespace: '',
     account_id: USER,
@@ -37,7 +44,7 @@ for (const kind of STORE_KINDS) {
     let store: Store;
     before(async () => {
       store = await freshStore(kind);
-      await upsertUser(store.db, plainUser(USER, 'Prepared'));
+      await upsertUser(store.db, DEFAULT_SITE, plainUser(USER, 'Prepared'));
     });
     after(() => store.close());
 

@@ -23,7 +23,7 @@ import { type RawRows, ReadMemo } from '../../src/store/read-memo.ts';
 import { connectSqlite } from '../../src/store/sqlite.ts';
 import { deleteUser, upsertUser, userExists } from '../../src/store/users.ts';
 import { basic, type Fixture, startFixture } from '../helpers/fixture.ts';
-import { freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
+import { DEFAULT_SITE, freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
 /** A query that answers `rows` and counts how often it ran. */
 function counting(rows: RawRows) {
@@ -140,7 +140,13 @@ describe('the read memo starts only on a connection that holds the file exclusiv
 });
 
 const USER = '712020:memo';
-const at = (key: string): PropertyAddress => ({ product: 'confluence', namespace: '', accountId: USER, key });
+const at = (key: string): PropertyAddress => ({
+  siteId: DEFAULT_SITE,
+  product: 'confluence',
+  namespace: '',
+  accountId: USER,
+  key,
+});
 const user = plainUser(USER, 'Memo');
 
 const selectValue = preparedQuery<{ key: string }, { value: string }>((db, param) =>
@@ -151,7 +157,7 @@ describe('the SQLite read memo stays coherent with every write', () => {
   let store: Store;
   before(async () => {
     store = await freshStore('sqlite');
-    await upsertUser(store.db, user);
+    await upsertUser(store.db, DEFAULT_SITE, user);
   });
   after(() => store.close());
 
@@ -200,11 +206,11 @@ describe('the SQLite read memo stays coherent with every write', () => {
   test('a foreign-key cascade: deleting the user removes what was memoized of their properties', async () => {
     await insertProperty(store.db, at('cascade'), '{"v":1}');
     assert.equal(await read('cascade'), '{"v":1}');
-    assert.equal(await userExists(store.db, USER), true);
-    await deleteUser(store.db, USER);
-    assert.equal(await userExists(store.db, USER), false);
+    assert.equal(await userExists(store.db, DEFAULT_SITE, USER), true);
+    await deleteUser(store.db, DEFAULT_SITE, USER);
+    assert.equal(await userExists(store.db, DEFAULT_SITE, USER), false);
     assert.equal(await read('cascade'), undefined);
-    await upsertUser(store.db, user);
+    await upsertUser(store.db, DEFAULT_SITE, user);
   });
 
   test('a caller changing the rows it got does not change the next answer', async () => {

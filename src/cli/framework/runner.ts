@@ -11,10 +11,13 @@
  * an unknown user or a conflict.
  */
 import { parseArgs } from 'node:util';
+import type { Kysely } from 'kysely';
 import { CONFIG_ARGS, configOptionsFrom, loadConfig } from '../../config.ts';
 import { Administration } from '../../domain/admin/administration.ts';
 import { ApiError } from '../../domain/errors.ts';
 import { openRuntime } from '../../runtime.ts';
+import type { Database } from '../../store/schema.ts';
+import { ensureDefaultSite, findSiteByName, type StoredSite } from '../../store/site.ts';
 import { CliUsageError, type Invocation, type OptionSpec } from './fields.ts';
 
 /** Where a command prints and what environment it reads: the process's, or a test's. */
@@ -111,6 +114,7 @@ const GLOBAL_HELP = [
   '  --database URL      DATABASE_URL   sqlite:PATH, sqlite::memory: or postgres://…; default sqlite:./data/userplane.db',
   '  --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL; visible to local users in ps, so prefer',
   '  --secret-key-file PATH  USERPLANE_SECRET_KEY_FILE   the key from a file, or "-" for standard input',
+  '  --site NAME         act on that site (docs/behaviour.md §10); the default site when absent',
   '  --json              print the result as JSON, as /admin/api answers it',
   '  -h, --help          show this help',
 ];
@@ -190,7 +194,13 @@ export async function runCommand(command: Command, argv: string[], io: CliIo): P
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { ...configOptions(), json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...sub.options },
+      options: {
+        ...configOptions(),
+        site: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...sub.options,
+      },
     });
   } catch (error) {
     // parseArgs appends advice about '--' that does not apply here.
@@ -215,7 +225,8 @@ export async function runCommand(command: Command, argv: string[], io: CliIo): P
   const options = configOptionsFrom(parsed.values);
   const { store, secrets } = await openRuntime(loadConfig(options, io.env));
   try {
-    const admin = new Administration(store.db, secrets);
+    const site = await siteNamed(store.db, parsed.values.site as string | undefined);
+    const admin = new Administration(store.db, secrets, site.id);
     await admin.site.ensure();
     const print = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     await sub.run({ ...invocation, admin, json: parsed.values.json === true, print }, input);
@@ -230,6 +241,14 @@ export async function runCommand(command: Command, argv: string[], io: CliIo): P
   } finally {
     await store.close();
   }
+}
+
+/** `--site NAME`: that site; without it the default site, created on a new database (docs/behaviour.md §10). */
+async function siteNamed(db: Kysely<Database>, name: string | undefined): Promise<StoredSite> {
+  if (name === undefined) return ensureDefaultSite(db);
+  const site = await findSiteByName(db, name);
+  if (!site) throw new ApiError('not_found', `no site named "${name}" (see "userplane sites list")`);
+  return site;
 }
 
 function usageFailure(io: CliIo, command: Command, name: string, message: string): number {

@@ -1,8 +1,8 @@
 /**
- * The administration services (docs/behaviour.md §9), one per area, built once
- * over the store: `/admin/api` (http/admin/) and the CLI's administration
- * commands (cli/) both call these, so a change obeys the same rules whichever
- * way it is made.
+ * The administration services (docs/behaviour.md §9) of one site, one per
+ * area: `/admin/api` (http/admin/) and the CLI's administration commands
+ * (cli/) both call these, so a change obeys the same rules whichever way it
+ * is made. They are cheap to make: one set per request's site.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
@@ -26,14 +26,14 @@ export class Administration {
   readonly spaces: SpaceAdmin;
   readonly content: ContentAdmin;
 
-  constructor(db: Kysely<Database>, secrets: Secrets) {
-    this.site = new SiteAdmin(db);
-    this.users = new UserAdmin(db);
-    this.tokens = new TokenAdmin(db, secrets);
-    this.oauthTokens = new OAuthTokenAdmin(db);
-    this.groups = new GroupAdmin(db);
-    this.apps = new AppAdmin(db, secrets);
-    this.spaces = new SpaceAdmin(db);
-    this.content = new ContentAdmin(db);
+  constructor(db: Kysely<Database>, secrets: Secrets, siteId: number) {
+    this.site = new SiteAdmin(db, siteId);
+    this.users = new UserAdmin(db, siteId);
+    this.tokens = new TokenAdmin(db, siteId, secrets);
+    this.oauthTokens = new OAuthTokenAdmin(db, siteId);
+    this.groups = new GroupAdmin(db, siteId);
+    this.apps = new AppAdmin(db, siteId, secrets);
+    this.spaces = new SpaceAdmin(db, siteId);
+    this.content = new ContentAdmin(db, siteId);
   }
 }

@@ -17,7 +17,7 @@ import {
 } from '../../store/apps.ts';
 import { type Db, isUniqueViolation } from '../../store/database.ts';
 import type { Database } from '../../store/schema.ts';
-import { ensureSite, lockSite } from '../../store/site.ts';
+import { lockSite } from '../../store/site.ts';
 import { findUser, insertUser, renameUser } from '../../store/users.ts';
 import {
   type App,
@@ -70,16 +70,17 @@ function explainTaken(field: TakenAppField, app: Pick<App, 'key' | 'clientKey' |
 export class AppAdmin {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly siteId: number,
     private readonly secrets: Secrets,
   ) {}
 
   async list(request: PageRequest = {}): Promise<AdminList<AdminApp>> {
     const page = pageOf(request);
-    return listOf((await listApps(this.db, page)).items, page);
+    return listOf((await listApps(this.db, this.siteId, page)).items, page);
   }
 
   async get(key: string): Promise<AdminApp> {
-    const app = await findAppRecord(this.db, key);
+    const app = await findAppRecord(this.db, this.siteId, key);
     if (!app) throw noSuchApp(key);
     return app;
   }
@@ -100,20 +101,19 @@ export class AppAdmin {
       accountId: input.accountId ?? botAccountId(input.key),
     };
     const check = async (trx: Db) => {
-      if (await findAppRecord(trx, app.key)) throw conflict(`An app with key ${app.key} already exists`);
-      const taken = await takenAppField(trx, app);
+      if (await findAppRecord(trx, this.siteId, app.key)) throw conflict(`An app with key ${app.key} already exists`);
+      const taken = await takenAppField(trx, this.siteId, app);
       if (taken) throw explainTaken(taken, app);
       // The bot user is new: an existing account of that id is someone else's.
-      if (await findUser(trx, app.accountId)) throw explainTaken('accountId', app);
+      if (await findUser(trx, this.siteId, app.accountId)) throw explainTaken('accountId', app);
     };
     try {
       await db.transaction().execute(async (trx) => {
         // Serialises changes to apps' identifiers: no unique index spans a key and a clientKey.
-        await ensureSite(trx);
-        await lockSite(trx);
+        await lockSite(trx, this.siteId);
         await check(trx);
-        await insertUser(trx, botUser(app));
-        await upsertApp(trx, sealApp(secrets, app, input.clientSecret ?? null));
+        await insertUser(trx, this.siteId, botUser(app));
+        await upsertApp(trx, this.siteId, sealApp(secrets, app, input.clientSecret ?? null));
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
@@ -135,9 +135,8 @@ export class AppAdmin {
     let next: Pick<App, 'key' | 'clientKey' | 'oauthClientId' | 'accountId'> | undefined;
     try {
       await db.transaction().execute(async (trx) => {
-        await ensureSite(trx);
-        await lockSite(trx);
-        const current = await findAppRecord(trx, key);
+        await lockSite(trx, this.siteId);
+        const current = await findAppRecord(trx, this.siteId, key);
         if (!current) throw noSuchApp(key);
         next = {
           key,
@@ -145,11 +144,11 @@ export class AppAdmin {
           oauthClientId: patch.oauthClientId === undefined ? current.oauthClientId : patch.oauthClientId,
           accountId: current.accountId,
         };
-        const taken = await takenAppField(trx, next);
+        const taken = await takenAppField(trx, this.siteId, next);
         if (taken) throw explainTaken(taken, next);
         // docs/behaviour.md §9: a new shared or client secret ends the app's bearer tokens.
-        await endTokensOnRotation(trx, secrets, key, patch);
-        await updateAppColumns(trx, key, {
+        await endTokensOnRotation(trx, this.siteId, secrets, key, patch);
+        await updateAppColumns(trx, this.siteId, key, {
           name: patch.name,
           clientKey: patch.clientKey,
           sharedSecretSealed: patch.sharedSecret === undefined ? undefined : secrets.encrypt(patch.sharedSecret),
@@ -163,11 +162,11 @@ export class AppAdmin {
           scopes,
           emailAccess: patch.emailAccess,
         });
-        if (patch.name !== undefined) await renameUser(trx, current.accountId, patch.name);
+        if (patch.name !== undefined) await renameUser(trx, this.siteId, current.accountId, patch.name);
       });
     } catch (error) {
       if (!isUniqueViolation(error) || !next) throw error;
-      const again = await takenAppField(db, next);
+      const again = await takenAppField(db, this.siteId, next);
       throw again
         ? explainTaken(again, next)
         : conflict(`App ${key} conflicts with another app changed at the same time`);
@@ -178,6 +177,6 @@ export class AppAdmin {
   /** docs/behaviour.md §2: removes the app's bot user (with its memberships and tokens) and its Confluence namespace's properties. */
   async delete(key: string): Promise<void> {
     const app = await this.get(key);
-    await this.db.transaction().execute((trx) => deleteAppAndBot(trx, app));
+    await this.db.transaction().execute((trx) => deleteAppAndBot(trx, this.siteId, app));
   }
 }

@@ -7,7 +7,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { ADMIN_PAGE } from '../../schemas/admin.ts';
 import type { Database } from '../../store/schema.ts';
-import { ensureSite, lockSite, readSite } from '../../store/site.ts';
+import { findSiteById, lockSite } from '../../store/site.ts';
 import { countActiveMembers } from '../../store/users.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { type Page, type PageRequest, requestedPage } from '../paging.ts';
@@ -76,16 +76,16 @@ export function checkMemberNames(names: MemberNames, field: string): MemberNames
  */
 export async function keepingAnAdmin<T>(
   db: Kysely<Database>,
+  siteId: number,
   change: string,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await ensureSite(trx);
-    await lockSite(trx);
-    const before = await activeAdmins(trx);
+    await lockSite(trx, siteId);
+    const before = await activeAdmins(trx, siteId);
     const result = await work(trx);
-    if (before > 0 && (await activeAdmins(trx)) === 0) {
-      const { settings } = (await readSite(trx))!;
+    if (before > 0 && (await activeAdmins(trx, siteId)) === 0) {
+      const { settings } = (await findSiteById(trx, siteId))!;
       throw conflict(
         `${change} would leave the site without an active admin (an active member of ${settings.adminGroups.join(' or ') || 'an admin group'}): make another user an admin first`,
       );
@@ -94,7 +94,7 @@ export async function keepingAnAdmin<T>(
   });
 }
 
-async function activeAdmins(trx: Transaction<Database>): Promise<number> {
-  const site = await readSite(trx);
-  return site ? countActiveMembers(trx, site.settings.adminGroups) : 0;
+async function activeAdmins(trx: Transaction<Database>, siteId: number): Promise<number> {
+  const site = await findSiteById(trx, siteId);
+  return site ? countActiveMembers(trx, siteId, site.settings.adminGroups) : 0;
 }

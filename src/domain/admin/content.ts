@@ -58,8 +58,8 @@ export function checkLabels(labels: readonly string[] | undefined, field = 'labe
   return sortedDistinct(labels.map((name, i) => checkLabel(name, `${field}[${i}]`)));
 }
 
-async function spaceIdOf(db: Db, key: string): Promise<number> {
-  const space = await findSpaceByKey(db, key);
+async function spaceIdOf(db: Db, siteId: number, key: string): Promise<number> {
+  const space = await findSpaceByKey(db, siteId, key);
   if (!space) throw badRequest(`space: no space with key ${key}`);
   return space.id;
 }
@@ -67,37 +67,41 @@ async function spaceIdOf(db: Db, key: string): Promise<number> {
 /** Applies a restriction change; the content is restricted while the result names anyone. */
 async function applyRestrictions(
   db: Db,
+  siteId: number,
   id: string,
   current: { users: string[]; groups: string[] },
   change: RestrictionsChange,
 ): Promise<void> {
   if (change.users === undefined && change.groups === undefined) return;
-  if (change.users !== undefined) await setRestrictionUsers(db, id, change.users);
-  if (change.groups !== undefined) await setRestrictionGroups(db, id, change.groups);
+  if (change.users !== undefined) await setRestrictionUsers(db, siteId, id, change.users);
+  if (change.groups !== undefined) await setRestrictionGroups(db, siteId, id, change.groups);
   const users = change.users ?? current.users;
   const groups = change.groups ?? current.groups;
-  await updateContentColumns(db, id, { restricted: users.length + groups.length > 0 });
+  await updateContentColumns(db, siteId, id, { restricted: users.length + groups.length > 0 });
 }
 
 /** The administration API's content (docs/behaviour.md §9); the CLI's `content` command uses it too. */
 export class ContentAdmin {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly siteId: number,
+  ) {}
 
   async list(request: PageRequest & { space?: string } = {}): Promise<AdminList<AdminContent>> {
     const page = pageOf(request);
     let spaceId: number | undefined;
     if (request.space !== undefined) {
       checkSpaceKey(request.space, 'space');
-      const space = await findSpaceByKey(this.db, request.space);
+      const space = await findSpaceByKey(this.db, this.siteId, request.space);
       if (!space) throw noSuchSpace(request.space);
       spaceId = space.id;
     }
-    return listOf((await listContent(this.db, page, spaceId)).items.map(toAdminContent), page);
+    return listOf((await listContent(this.db, this.siteId, page, spaceId)).items.map(toAdminContent), page);
   }
 
   async get(id: string): Promise<AdminContent> {
     checkContentId(id, 'id');
-    const content = await findContent(this.db, id);
+    const content = await findContent(this.db, this.siteId, id);
     if (!content) throw noSuchContent(id);
     return toAdminContent(content);
   }
@@ -113,15 +117,20 @@ export class ContentAdmin {
     for (let attempt = 1; ; attempt++) {
       try {
         const id = await this.db.transaction().execute(async (trx) => {
-          const spaceId = await spaceIdOf(trx, input.space);
-          await checkReferences(trx, 'restrictions', restrictions);
-          const id = input.id ?? (await nextContentId(trx));
+          const spaceId = await spaceIdOf(trx, this.siteId, input.space);
+          await checkReferences(trx, this.siteId, 'restrictions', restrictions);
+          const id = input.id ?? (await nextContentId(trx, this.siteId));
           if (!CONTENT_ID_PATTERN.test(id))
             throw conflict('No content id is left: the largest has 18 digits; give an id');
-          if (await findContent(trx, id)) throw duplicate(id);
-          await insertContent(trx, id, { spaceId, type: input.type ?? 'page', title: input.title, restricted: false });
-          await setContentLabels(trx, id, labels);
-          await applyRestrictions(trx, id, { users: [], groups: [] }, restrictions);
+          if (await findContent(trx, this.siteId, id)) throw duplicate(id);
+          await insertContent(trx, this.siteId, id, {
+            spaceId,
+            type: input.type ?? 'page',
+            title: input.title,
+            restricted: false,
+          });
+          await setContentLabels(trx, this.siteId, id, labels);
+          await applyRestrictions(trx, this.siteId, id, { users: [], groups: [] }, restrictions);
           return id;
         });
         return this.get(id);
@@ -142,13 +151,13 @@ export class ContentAdmin {
     const labels = checkLabels(patch.labels);
     const restrictions = checkRestrictionsChange(patch.restrictions);
     await this.db.transaction().execute(async (trx) => {
-      const current = await findContent(trx, id);
+      const current = await findContent(trx, this.siteId, id);
       if (!current) throw noSuchContent(id);
-      const spaceId = patch.space === undefined ? undefined : await spaceIdOf(trx, patch.space);
-      await checkReferences(trx, 'restrictions', restrictions);
-      await updateContentColumns(trx, id, { spaceId, type: patch.type, title: patch.title });
-      if (labels !== undefined) await setContentLabels(trx, id, labels);
-      await applyRestrictions(trx, id, current.restrictions, restrictions);
+      const spaceId = patch.space === undefined ? undefined : await spaceIdOf(trx, this.siteId, patch.space);
+      await checkReferences(trx, this.siteId, 'restrictions', restrictions);
+      await updateContentColumns(trx, this.siteId, id, { spaceId, type: patch.type, title: patch.title });
+      if (labels !== undefined) await setContentLabels(trx, this.siteId, id, labels);
+      await applyRestrictions(trx, this.siteId, id, current.restrictions, restrictions);
     });
     return this.get(id);
   }
@@ -156,6 +165,6 @@ export class ContentAdmin {
   /** docs/behaviour.md §2: removes the content and its watches; its labels stay, and so do their watches. */
   async delete(id: string): Promise<void> {
     await this.get(id);
-    await deleteContent(this.db, id);
+    await deleteContent(this.db, this.siteId, id);
   }
 }

@@ -17,25 +17,29 @@ const noSuchApp = (key: string) => notFound(`No app with key ${key}`);
 
 /** The administration API's bearer tokens (docs/behaviour.md §9); the CLI's `oauth-tokens` command uses it too. */
 export class OAuthTokenAdmin {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly siteId: number,
+  ) {}
 
   /** An app's tokens, oldest first, expired ones included until they are dropped. */
   async list(appKey: string, request: PageRequest = {}): Promise<AdminList<AdminOAuthToken>> {
-    if (!(await appExists(this.db, appKey))) throw noSuchApp(appKey);
+    if (!(await appExists(this.db, this.siteId, appKey))) throw noSuchApp(appKey);
     const page = pageOf(request);
-    return listOf((await listOAuthTokens(this.db, appKey, page)).items, page);
+    return listOf((await listOAuthTokens(this.db, this.siteId, appKey, page)).items, page);
   }
 
   async revoke(id: string): Promise<void> {
     if (!TOKEN_ID.test(id)) throw badRequest(`"${id}" is not a bearer token id: token ids are UUIDs`);
-    if (!(await deleteOAuthToken(this.db, id.toLowerCase()))) throw notFound(`No bearer token with id ${id}`);
+    if (!(await deleteOAuthToken(this.db, this.siteId, id.toLowerCase())))
+      throw notFound(`No bearer token with id ${id}`);
   }
 
   /** Ends every token of the app; returns how many there were. */
   async revokeAll(appKey: string): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      if (!(await appExists(trx, appKey))) throw noSuchApp(appKey);
-      return deleteAppOAuthTokens(trx, appKey);
+      if (!(await appExists(trx, this.siteId, appKey))) throw noSuchApp(appKey);
+      return deleteAppOAuthTokens(trx, this.siteId, appKey);
     });
   }
 }

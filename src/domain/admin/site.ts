@@ -7,8 +7,8 @@ import type { Kysely } from 'kysely';
 import type { AdminSite, AdminSitePatch } from '../../schemas/admin.ts';
 import { ensureGroup } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
-import { ensureSite, updateSite } from '../../store/site.ts';
-import { badRequest } from '../errors.ts';
+import { findSiteById, type StoredSite, updateSite } from '../../store/site.ts';
+import { badRequest, notFound } from '../errors.ts';
 import { checkGroupName, keepingAnAdmin } from './common.ts';
 
 /** The same rule as --base-url (config.ts): http(s), a host, an optional path; no query or fragment. */
@@ -16,11 +16,14 @@ const BASE_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 
 /** The administration API's site settings (docs/behaviour.md §9); the CLI's `site` command uses it too. */
 export class SiteAdmin {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly siteId: number,
+  ) {}
 
   /** `effectiveBaseUrl`: the base URL requests see, when there are requests (not in the CLI). */
   async get(effectiveBaseUrl?: string): Promise<AdminSite> {
-    const site = await ensureSite(this.db);
+    const site = await this.#stored();
     return {
       cloudId: site.cloudId,
       baseUrl: site.baseUrl,
@@ -43,21 +46,27 @@ export class SiteAdmin {
       for (const [i, name] of names.entries()) checkGroupName(name, `${field}[${i}]`);
       settings[field] = [...new Set(names)];
     }
-    await keepingAnAdmin(this.db, 'This change of adminGroups', async (trx) => {
+    await keepingAnAdmin(this.db, this.siteId, 'This change of adminGroups', async (trx) => {
       for (const name of new Set([...(settings.canUseGroups ?? []), ...(settings.adminGroups ?? [])]))
-        await ensureGroup(trx, name);
-      await updateSite(trx, { baseUrl: baseUrl?.replace(/\/+$/, ''), settings });
+        await ensureGroup(trx, this.siteId, name);
+      await updateSite(trx, this.siteId, { baseUrl: baseUrl?.replace(/\/+$/, ''), settings });
     });
   }
 
   /**
-   * The site row and the groups its settings name, as first start makes them
+   * The groups the site's settings name, as first start makes them
    * (domain/bootstrap.ts), so the CLI can manage users on a database no
    * server has started on yet.
    */
   async ensure(): Promise<void> {
-    const site = await ensureSite(this.db);
+    const site = await this.#stored();
     for (const name of new Set([...site.settings.canUseGroups, ...site.settings.adminGroups]))
-      await ensureGroup(this.db, name);
+      await ensureGroup(this.db, this.siteId, name);
+  }
+
+  async #stored(): Promise<StoredSite> {
+    const site = await findSiteById(this.db, this.siteId);
+    if (!site) throw notFound(`Site ${this.siteId} does not exist`);
+    return site;
   }
 }

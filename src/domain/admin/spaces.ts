@@ -45,42 +45,46 @@ export function checkViewChange(view: ViewChange | undefined, field = 'view'): V
 /** Existence of the users and groups a permission or restriction names: a 400 naming the first unknown one. */
 export async function checkReferences(
   db: Db,
+  siteId: number,
   field: string,
   names: { users?: string[]; groups?: string[] },
 ): Promise<void> {
-  const [group] = await unknownGroupNames(db, names.groups ?? []);
+  const [group] = await unknownGroupNames(db, siteId, names.groups ?? []);
   if (group !== undefined) throw badRequest(`${field}.groups: group "${group}" does not exist; create it first`);
-  const [user] = await unknownAccountIds(db, names.users ?? []);
+  const [user] = await unknownAccountIds(db, siteId, names.users ?? []);
   if (user !== undefined) throw badRequest(`${field}.users: no user with accountId ${user}`);
 }
 
 /** A personal space's owner: an existing person who owns no other personal space. */
-async function checkOwner(db: Db, owner: string, spaceKey: string): Promise<void> {
-  const user = await findUser(db, owner);
+async function checkOwner(db: Db, siteId: number, owner: string, spaceKey: string): Promise<void> {
+  const user = await findUser(db, siteId, owner);
   if (!user) throw badRequest(`owner: no user with accountId ${owner}`);
   if (user.accountType === 'app') throw badRequest(`owner: user ${owner} is an app's bot user, which owns no space`);
-  const other = await findPersonalSpaceOf(db, owner);
+  const other = await findPersonalSpaceOf(db, siteId, owner);
   if (other && other.key !== spaceKey)
     throw conflict(`User ${owner} already owns the personal space ${other.key}; a user has at most one`);
 }
 
-async function applyView(db: Db, spaceId: number, view: ViewChange): Promise<void> {
-  if (view.groups !== undefined) await setSpaceViewGroups(db, spaceId, view.groups);
-  if (view.users !== undefined) await setSpaceViewUsers(db, spaceId, view.users);
+async function applyView(db: Db, siteId: number, spaceId: number, view: ViewChange): Promise<void> {
+  if (view.groups !== undefined) await setSpaceViewGroups(db, siteId, spaceId, view.groups);
+  if (view.users !== undefined) await setSpaceViewUsers(db, siteId, spaceId, view.users);
 }
 
 /** The administration API's spaces (docs/behaviour.md §9); the CLI's `spaces` command uses it too. */
 export class SpaceAdmin {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly siteId: number,
+  ) {}
 
   async list(request: PageRequest = {}): Promise<AdminList<AdminSpace>> {
     const page = pageOf(request);
-    return listOf((await listSpaces(this.db, page)).items.map(toAdminSpace), page);
+    return listOf((await listSpaces(this.db, this.siteId, page)).items.map(toAdminSpace), page);
   }
 
   async get(key: string): Promise<AdminSpace> {
     checkSpaceKey(key, 'key');
-    const space = await findSpaceByKey(this.db, key);
+    const space = await findSpaceByKey(this.db, this.siteId, key);
     if (!space) throw noSuchSpace(key);
     return toAdminSpace(space);
   }
@@ -97,21 +101,21 @@ export class SpaceAdmin {
     const duplicate = () => conflict(`A space with key ${input.key} already exists`);
     try {
       await this.db.transaction().execute(async (trx) => {
-        await checkReferences(trx, 'view', view);
-        if (await findSpaceByKey(trx, input.key)) throw duplicate();
-        if (input.owner !== undefined) await checkOwner(trx, input.owner, input.key);
-        const id = await insertSpace(trx, input.key, {
+        await checkReferences(trx, this.siteId, 'view', view);
+        if (await findSpaceByKey(trx, this.siteId, input.key)) throw duplicate();
+        if (input.owner !== undefined) await checkOwner(trx, this.siteId, input.owner, input.key);
+        const id = await insertSpace(trx, this.siteId, input.key, {
           name: input.name,
           type,
           owner: input.owner ?? null,
           anonymous: view.anonymous ?? false,
         });
-        await applyView(trx, id, view);
+        await applyView(trx, this.siteId, id, view);
       });
     } catch (error) {
       // A concurrent create took the key or the owner between the checks and the insert.
       if (!isUniqueViolation(error)) throw error;
-      if (await findSpaceByKey(this.db, input.key)) throw duplicate();
+      if (await findSpaceByKey(this.db, this.siteId, input.key)) throw duplicate();
       throw conflict(
         `Space ${input.key} conflicts with another space created at the same time (its owner has one now)`,
       );
@@ -126,15 +130,15 @@ export class SpaceAdmin {
     const view = checkViewChange(patch.view);
     try {
       await this.db.transaction().execute(async (trx) => {
-        const space = await findSpaceByKey(trx, key);
+        const space = await findSpaceByKey(trx, this.siteId, key);
         if (!space) throw noSuchSpace(key);
         if (patch.owner !== undefined) {
           if (space.type === 'global') throw badRequest(`owner: space ${key} is a global space, which has no owner`);
-          if (patch.owner !== null) await checkOwner(trx, patch.owner, key);
+          if (patch.owner !== null) await checkOwner(trx, this.siteId, patch.owner, key);
         }
-        await checkReferences(trx, 'view', view);
+        await checkReferences(trx, this.siteId, 'view', view);
         await updateSpaceColumns(trx, space.id, { name: patch.name, owner: patch.owner, anonymous: view.anonymous });
-        await applyView(trx, space.id, view);
+        await applyView(trx, this.siteId, space.id, view);
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;

@@ -23,6 +23,7 @@ export const TOKEN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 export class TokenAdmin {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly siteId: number,
     private readonly secrets: Secrets,
   ) {}
 
@@ -36,14 +37,14 @@ export class TokenAdmin {
       if (at <= now.getTime()) throw badRequest(`expiresAt ${input.expiresAt} is not in the future`);
       expiresAt = new Date(at).toISOString();
     }
-    const user = await findUser(this.db, accountId);
+    const user = await findUser(this.db, this.siteId, accountId);
     if (!user) throw noSuchUser(accountId);
     // docs/behaviour.md §2: an app's bot user cannot log in.
     if (user.accountType === 'app')
       throw conflict(`User ${accountId} is an app's bot user, which cannot log in: it gets no API tokens`);
 
     const token = newApiToken();
-    const record = await insertToken(this.db, {
+    const record = await insertToken(this.db, this.siteId, {
       accountId,
       name: input.name ?? DEFAULT_TOKEN_NAME,
       digest: this.secrets.digest(token),
@@ -54,13 +55,13 @@ export class TokenAdmin {
 
   async list(accountId: string, request: PageRequest = {}): Promise<AdminList<AdminToken>> {
     checkAccountId(accountId);
-    if (!(await findUser(this.db, accountId))) throw noSuchUser(accountId);
+    if (!(await findUser(this.db, this.siteId, accountId))) throw noSuchUser(accountId);
     const page = pageOf(request);
-    return listOf((await listTokens(this.db, accountId, page)).items, page);
+    return listOf((await listTokens(this.db, this.siteId, accountId, page)).items, page);
   }
 
   async revoke(id: string): Promise<void> {
     if (!TOKEN_ID.test(id)) throw badRequest(`"${id}" is not a token id: token ids are UUIDs`);
-    if (!(await deleteToken(this.db, id.toLowerCase()))) throw notFound(`No API token with id ${id}`);
+    if (!(await deleteToken(this.db, this.siteId, id.toLowerCase()))) throw notFound(`No API token with id ${id}`);
   }
 }

@@ -36,9 +36,10 @@ export function toAdminUser(user: User, groups: string[]): AdminUser {
 }
 
 /** One page of users as the administration API lists them, each with their groups. */
-export async function adminUserList(db: Db, users: User[], page: Page): Promise<AdminList<AdminUser>> {
+export async function adminUserList(db: Db, siteId: number, users: User[], page: Page): Promise<AdminList<AdminUser>> {
   const groups = await groupNamesOfUsers(
     db,
+    siteId,
     users.map((u) => u.accountId),
   );
   return listOf(
@@ -57,19 +58,19 @@ export function checkTimeZone(timeZone: string): void {
 }
 
 /** The user to change, which must exist and be a person: bots change with their app. */
-async function existingPerson(db: Db, accountId: string, action: string): Promise<User> {
+async function existingPerson(db: Db, siteId: number, accountId: string, action: string): Promise<User> {
   checkAccountId(accountId);
-  const user = await findUser(db, accountId);
+  const user = await findUser(db, siteId, accountId);
   if (!user) throw noSuchUser(accountId);
   if (user.accountType === 'app') {
-    const app = await findAppByAccountId(db, accountId);
+    const app = await findAppByAccountId(db, siteId, accountId);
     throw conflict(`User ${accountId} is the bot user of app ${app?.key ?? '(unknown)'}: ${action} the app instead`);
   }
   return user;
 }
 
-async function explainTaken(db: Db, user: User): Promise<void> {
-  const taken = await takenUserField(db, user);
+async function explainTaken(db: Db, siteId: number, user: User): Promise<void> {
+  const taken = await takenUserField(db, siteId, user);
   if (taken) {
     const value = taken === 'email' ? user.email : taken === 'username' ? user.username : user.userKey;
     throw conflict(`${taken} "${value}" already belongs to another user`);
@@ -78,27 +79,30 @@ async function explainTaken(db: Db, user: User): Promise<void> {
 
 /** The administration API's users (docs/behaviour.md §9); the CLI's `users` command uses it too. */
 export class UserAdmin {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly siteId: number,
+  ) {}
 
   async list(request: PageRequest & { query?: string }): Promise<AdminList<AdminUser>> {
     const page = pageOf(request);
-    const { items } = await listUsers(this.db, page, request.query);
-    return adminUserList(this.db, items, page);
+    const { items } = await listUsers(this.db, this.siteId, page, request.query);
+    return adminUserList(this.db, this.siteId, items, page);
   }
 
   async get(accountId: string): Promise<AdminUser> {
     checkAccountId(accountId);
-    const user = await findUser(this.db, accountId);
+    const user = await findUser(this.db, this.siteId, accountId);
     if (!user) throw noSuchUser(accountId);
-    return toAdminUser(user, await groupNamesOf(this.db, accountId));
+    return toAdminUser(user, await groupNamesOf(this.db, this.siteId, accountId));
   }
 
   /** `ref` is an accountId, or an email (accountIds never contain "@"): for the CLI. */
   async findByRef(ref: string): Promise<AdminUser> {
     if (!ref.includes('@')) return this.get(ref);
-    const user = await findUserByEmail(this.db, ref);
+    const user = await findUserByEmail(this.db, this.siteId, ref);
     if (!user) throw notFound(`No user with email ${ref}`);
-    return toAdminUser(user, await groupNamesOf(this.db, user.accountId));
+    return toAdminUser(user, await groupNamesOf(this.db, this.siteId, user.accountId));
   }
 
   async create(input: AdminUserCreate): Promise<AdminUser> {
@@ -122,21 +126,23 @@ export class UserAdmin {
       active: input.active ?? true,
     };
     for (const name of groups) {
-      if (!(await groupExists(db, name))) throw badRequest(`groups: group "${name}" does not exist; create it first`);
+      if (!(await groupExists(db, this.siteId, name)))
+        throw badRequest(`groups: group "${name}" does not exist; create it first`);
     }
     try {
       await db.transaction().execute(async (trx) => {
-        if (await findUser(trx, user.accountId))
+        if (await findUser(trx, this.siteId, user.accountId))
           throw conflict(`A user with accountId ${user.accountId} already exists`);
-        await explainTaken(trx, user);
-        await insertUser(trx, user);
-        for (const name of groups) await addGroupMember(trx, name, user.accountId);
+        await explainTaken(trx, this.siteId, user);
+        await insertUser(trx, this.siteId, user);
+        for (const name of groups) await addGroupMember(trx, this.siteId, name, user.accountId);
       });
     } catch (error) {
       // A concurrent create took a unique value between the check and the insert.
       if (!isUniqueViolation(error)) throw error;
-      if (await findUser(db, user.accountId)) throw conflict(`A user with accountId ${user.accountId} already exists`);
-      await explainTaken(db, user);
+      if (await findUser(db, this.siteId, user.accountId))
+        throw conflict(`A user with accountId ${user.accountId} already exists`);
+      await explainTaken(db, this.siteId, user);
       throw conflict('The user conflicts with another user created at the same time');
     }
     return this.get(user.accountId);
@@ -155,15 +161,15 @@ export class UserAdmin {
     const action = patch.active === false ? `Deactivating user ${accountId}` : `Changing user ${accountId}`;
     let next: User | undefined;
     try {
-      await keepingAnAdmin(db, action, async (trx) => {
-        if (!(await lockUser(trx, accountId))) throw noSuchUser(accountId);
-        next = { ...(await existingPerson(trx, accountId, 'change')), ...change };
-        await explainTaken(trx, next);
-        if (!(await updateUserColumns(trx, accountId, change))) throw noSuchUser(accountId);
+      await keepingAnAdmin(db, this.siteId, action, async (trx) => {
+        if (!(await lockUser(trx, this.siteId, accountId))) throw noSuchUser(accountId);
+        next = { ...(await existingPerson(trx, this.siteId, accountId, 'change')), ...change };
+        await explainTaken(trx, this.siteId, next);
+        if (!(await updateUserColumns(trx, this.siteId, accountId, change))) throw noSuchUser(accountId);
       });
     } catch (error) {
       if (!isUniqueViolation(error) || !next) throw error;
-      await explainTaken(db, next);
+      await explainTaken(db, this.siteId, next);
       throw conflict(`User ${accountId} conflicts with another user changed at the same time`);
     }
     return this.get(accountId);
@@ -171,7 +177,9 @@ export class UserAdmin {
 
   /** docs/behaviour.md §2: deleting removes memberships, tokens and properties (cascades); nothing else of theirs is kept. */
   async delete(accountId: string): Promise<void> {
-    await existingPerson(this.db, accountId, 'delete');
-    await keepingAnAdmin(this.db, `Deleting user ${accountId}`, (trx) => deleteUser(trx, accountId));
+    await existingPerson(this.db, this.siteId, accountId, 'delete');
+    await keepingAnAdmin(this.db, this.siteId, `Deleting user ${accountId}`, (trx) =>
+      deleteUser(trx, this.siteId, accountId),
+    );
   }
 }

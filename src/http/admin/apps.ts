@@ -26,7 +26,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.apps.list(request.query),
+    async (request) => administration(request.site).apps.list(request.query),
   );
 
   app.post(
@@ -44,7 +44,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const created = await administration.apps.create(request.body);
+      const created = await administration(request.site).apps.create(request.body);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/apps/${segment(created.key)}`)
@@ -63,7 +63,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.apps.get(request.params.key),
+    async (request) => administration(request.site).apps.get(request.params.key),
   );
 
   app.patch(
@@ -81,7 +81,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.apps.update(request.params.key, request.body),
+    async (request) => administration(request.site).apps.update(request.params.key, request.body),
   );
 
   app.delete(
@@ -96,7 +96,7 @@ export const adminAppRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asyn
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.apps.delete(request.params.key);
+      await administration(request.site).apps.delete(request.params.key);
       return reply.code(204).send();
     },
   );

@@ -1,11 +1,12 @@
 /** What every administration route shares. */
 import type { Administration } from '../../domain/admin/administration.ts';
-import type { SiteService } from '../../domain/site.ts';
+import type { Site, SiteService } from '../../domain/site.ts';
 
 export { ADMIN_API_PREFIX } from '../paths.ts';
 
 export interface AdminRouteOptions {
-  administration: Administration;
+  /** The administration services of the request's site. */
+  administration: (site: Site) => Administration;
   sites: SiteService;
 }
 

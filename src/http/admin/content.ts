@@ -29,7 +29,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.content.list(request.query),
+    async (request) => administration(request.site).content.list(request.query),
   );
 
   app.post(
@@ -44,7 +44,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const content = await administration.content.create(request.body);
+      const content = await administration(request.site).content.create(request.body);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/content/${segment(content.id)}`)
@@ -63,7 +63,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.content.get(request.params.id),
+    async (request) => administration(request.site).content.get(request.params.id),
   );
 
   app.patch(
@@ -78,7 +78,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.content.update(request.params.id, request.body),
+    async (request) => administration(request.site).content.update(request.params.id, request.body),
   );
 
   app.delete(
@@ -93,7 +93,7 @@ export const adminContentRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = 
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.content.delete(request.params.id);
+      await administration(request.site).content.delete(request.params.id);
       return reply.code(204).send();
     },
   );

@@ -27,7 +27,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.groups.list(request.query),
+    async (request) => administration(request.site).groups.list(request.query),
   );
 
   app.post(
@@ -42,7 +42,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const group = await administration.groups.create(request.body.name);
+      const group = await administration(request.site).groups.create(request.body.name);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/groups/${segment(group.name)}`)
@@ -65,7 +65,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.groups.delete(request.params.name);
+      await administration(request.site).groups.delete(request.params.name);
       return reply.code(204).send();
     },
   );
@@ -82,7 +82,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.groups.listMembers(request.params.name, request.query),
+    async (request) => administration(request.site).groups.listMembers(request.params.name, request.query),
   );
 
   app.put(
@@ -103,7 +103,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.groups.addMember(request.params.name, request.params.accountId);
+      await administration(request.site).groups.addMember(request.params.name, request.params.accountId);
       return reply.code(204).send();
     },
   );
@@ -126,7 +126,7 @@ export const adminGroupRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.groups.removeMember(request.params.name, request.params.accountId);
+      await administration(request.site).groups.removeMember(request.params.name, request.params.accountId);
       return reply.code(204).send();
     },
   );

@@ -26,7 +26,7 @@ export const adminOAuthTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions>
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.oauthTokens.list(request.params.key, request.query),
+    async (request) => administration(request.site).oauthTokens.list(request.params.key, request.query),
   );
 
   app.delete(
@@ -44,7 +44,7 @@ export const adminOAuthTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions>
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.oauthTokens.revokeAll(request.params.key);
+      await administration(request.site).oauthTokens.revokeAll(request.params.key);
       return reply.code(204).send();
     },
   );
@@ -64,7 +64,7 @@ export const adminOAuthTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions>
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.oauthTokens.revoke(request.params.id);
+      await administration(request.site).oauthTokens.revoke(request.params.id);
       return reply.code(204).send();
     },
   );

@@ -13,7 +13,7 @@ export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       schema: { tags: TAGS, summary: 'Get the site settings', response: { 200: AdminSiteSchema } },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.site.get(request.site.baseUrl),
+    async (request) => administration(request.site).site.get(request.site.baseUrl),
   );
 
   app.patch(
@@ -31,10 +31,12 @@ export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       config: ADMIN_ACCESS,
     },
     async (request) => {
-      await administration.site.update(request.body);
+      await administration(request.site).site.update(request.body);
       // This process sees the change at once; other instances within a second (docs/behaviour.md §7).
       sites.invalidate();
-      return administration.site.get((await sites.current()).baseUrl);
+      // The base URL requests see follows the change; read the site afresh.
+      const site = await sites.byId(request.site.id);
+      return administration(request.site).site.get(site?.baseUrl ?? request.site.baseUrl);
     },
   );
 };

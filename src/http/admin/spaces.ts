@@ -26,7 +26,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.spaces.list(request.query),
+    async (request) => administration(request.site).spaces.list(request.query),
   );
 
   app.post(
@@ -44,7 +44,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const space = await administration.spaces.create(request.body);
+      const space = await administration(request.site).spaces.create(request.body);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/spaces/${segment(space.key)}`)
@@ -63,7 +63,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.spaces.get(request.params.key),
+    async (request) => administration(request.site).spaces.get(request.params.key),
   );
 
   app.patch(
@@ -84,7 +84,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.spaces.update(request.params.key, request.body),
+    async (request) => administration(request.site).spaces.update(request.params.key, request.body),
   );
 
   app.delete(
@@ -99,7 +99,7 @@ export const adminSpaceRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.spaces.delete(request.params.key);
+      await administration(request.site).spaces.delete(request.params.key);
       return reply.code(204).send();
     },
   );

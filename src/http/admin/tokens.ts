@@ -35,7 +35,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
     },
     async (request, reply) => {
-      const created = await administration.tokens.create(request.params.accountId, request.body);
+      const created = await administration(request.site).tokens.create(request.params.accountId, request.body);
       // The token is a credential: no cache may keep this answer.
       return reply.code(201).header('cache-control', 'no-store').send(created);
     },
@@ -56,7 +56,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.tokens.list(request.params.accountId, request.query),
+    async (request) => administration(request.site).tokens.list(request.params.accountId, request.query),
   );
 
   app.delete(
@@ -71,7 +71,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = as
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.tokens.revoke(request.params.id);
+      await administration(request.site).tokens.revoke(request.params.id);
       return reply.code(204).send();
     },
   );

@@ -26,7 +26,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.users.list(request.query),
+    async (request) => administration(request.site).users.list(request.query),
   );
 
   app.post(
@@ -44,7 +44,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      const user = await administration.users.create(request.body);
+      const user = await administration(request.site).users.create(request.body);
       return reply
         .code(201)
         .header('location', `${ADMIN_API_PREFIX}/users/${segment(user.accountId)}`)
@@ -63,7 +63,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.users.get(request.params.accountId),
+    async (request) => administration(request.site).users.get(request.params.accountId),
   );
 
   app.patch(
@@ -84,7 +84,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       },
       config: ADMIN_ACCESS,
     },
-    async (request) => administration.users.update(request.params.accountId, request.body),
+    async (request) => administration(request.site).users.update(request.params.accountId, request.body),
   );
 
   app.delete(
@@ -105,7 +105,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
       config: ADMIN_ACCESS,
     },
     async (request, reply) => {
-      await administration.users.delete(request.params.accountId);
+      await administration(request.site).users.delete(request.params.accountId);
       return reply.code(204).send();
     },
   );

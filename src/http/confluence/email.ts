@@ -37,7 +37,7 @@ export const emailRoutes: FastifyPluginAsyncTypebox<EmailRoutesOptions> = async 
       },
       config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmail' } },
     },
-    async (request) => email.emailOf(request.principal, request.site.settings, request.query.accountId),
+    async (request) => email.emailOf(request.principal, request.site, request.query.accountId),
   );
 
   app.get(
@@ -57,6 +57,6 @@ export const emailRoutes: FastifyPluginAsyncTypebox<EmailRoutesOptions> = async 
       },
       config: { access: { kind: 'product', operation: 'confluence.getPrivacyUnsafeUserEmailBulk' } },
     },
-    async (request) => email.emailsOf(request.principal, request.site.settings, request.query.accountId),
+    async (request) => email.emailsOf(request.principal, request.site, request.query.accountId),
   );
 };

@@ -47,7 +47,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     async (request) => {
       const { userId } = request.params;
       const { start, limit } = requestedPage(request.query, PROPERTY_PAGE);
-      const { keys, more } = await properties.listKeys(request.principal, request.site.settings, userId, {
+      const { keys, more } = await properties.listKeys(request.principal, request.site, userId, {
         start,
         limit,
       });
@@ -81,7 +81,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     // Not async: when the store answers at once, so does the route (ConfluencePropertyService.get).
     (request, reply) => {
       const { userId, key } = request.params;
-      return andThen(properties.get(request.principal, request.site.settings, userId, key), sendProperty, reply);
+      return andThen(properties.get(request.principal, request.site, userId, key), sendProperty, reply);
     },
   );
 
@@ -108,7 +108,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      const property = await properties.create(request.principal, request.site.settings, userId, key, request.body);
+      const property = await properties.create(request.principal, request.site, userId, key, request.body);
       sendProperty(property, reply.code(201));
     },
   );
@@ -138,7 +138,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
       const { userId, key } = request.params;
       const property = await properties.update(
         request.principal,
-        request.site.settings,
+        request.site,
         userId,
         key,
         request.body,
@@ -170,13 +170,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      await properties.delete(
-        request.principal,
-        request.site.settings,
-        userId,
-        key,
-        parseIfMatch(request.headers['if-match']),
-      );
+      await properties.delete(request.principal, request.site, userId, key, parseIfMatch(request.headers['if-match']));
       return reply.code(204).send();
     },
   );

@@ -223,7 +223,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
     async (request, reply) => {
       const { start, limit } = requestedPage(request.query, MEMBEROF_PAGE);
       if (usesLegacyUserParameter(request.query)) warnDeprecated(reply);
-      const { groups, more } = await directory.groupsOfUser(request.query, { start, limit });
+      const { groups, more } = await directory.groupsOfUser(request.site, request.query, { start, limit });
       const base = confluenceLinks(request.site, '').base;
       return {
         results: groups.map((group) => ({
@@ -296,7 +296,7 @@ export const userDirectoryRoutes: FastifyPluginAsyncTypebox<UserDirectoryRoutesO
     },
     async (request) => {
       const { start, limit } = requestedPage(request.query, MIGRATION_PAGE);
-      const { users, more } = await directory.lookUpLegacyUsers(request.query, { start, limit });
+      const { users, more } = await directory.lookUpLegacyUsers(request.site, request.query, { start, limit });
       return {
         results: users.map((u) => ({
           ...(u.username === null ? {} : { username: u.username }),

@@ -174,7 +174,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<WatchRoutesOptions> = async 
         config: { access: { kind: 'product', operation: operations.get } },
       },
       async (request, reply) =>
-        watches.status(request.principal, request.site.settings, kind, target(request), userQuery(request, reply)),
+        watches.status(request.principal, request.site, kind, target(request), userQuery(request, reply)),
     );
 
     for (const change of WATCH_CHANGES) {
@@ -194,13 +194,7 @@ export const watchRoutes: FastifyPluginAsyncTypebox<WatchRoutesOptions> = async 
         },
         onRequest: xsrfProtected,
         handler: async (request, reply) => {
-          await watches[change.run](
-            request.principal,
-            request.site.settings,
-            kind,
-            target(request),
-            userQuery(request, reply),
-          );
+          await watches[change.run](request.principal, request.site, kind, target(request), userQuery(request, reply));
           return reply.code(204).send();
         },
       });

@@ -65,7 +65,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
   ): Promise<PropertyKeys> => {
     const { accountId, keys } = await properties.listKeys(
       request.principal,
-      request.site.settings,
+      request.site,
       readUserSelector(request, reply),
     );
     const base = `${request.site.baseUrl}${jiraApi(version)}/user/properties`;
@@ -106,7 +106,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     async (request, reply) => {
       const { propertyKey } = request.params;
       if (propertyKey === '') return listKeys(request, reply);
-      return properties.get(request.principal, request.site.settings, readUserSelector(request, reply), propertyKey);
+      return properties.get(request.principal, request.site, readUserSelector(request, reply), propertyKey);
     },
   );
 
@@ -134,7 +134,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
       const body = request.headers['content-type'] === undefined ? undefined : request.body;
       const outcome = await properties.set(
         request.principal,
-        request.site.settings,
+        request.site,
         readUserSelector(request, reply),
         request.params.propertyKey,
         body,
@@ -164,7 +164,7 @@ export const jiraUserPropertyRoutes: FastifyPluginAsyncTypebox<JiraRoutesOptions
     async (request, reply) => {
       await properties.delete(
         request.principal,
-        request.site.settings,
+        request.site,
         readUserSelector(request, reply),
         request.params.propertyKey,
       );

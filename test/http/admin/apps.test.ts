@@ -7,7 +7,7 @@ import { adminCaller } from '../../helpers/admin.ts';
 import { connectJwt } from '../../helpers/credentials.ts';
 import { APPS, basic, type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
-import { STORE_KINDS } from '../../helpers/stores.ts';
+import { DEFAULT_SITE, STORE_KINDS } from '../../helpers/stores.ts';
 
 const APP_KEYS = ['accountId', 'clientKey', 'emailAccess', 'hasClientSecret', 'key', 'name', 'oauthClientId', 'scopes'];
 const SECRET = 'a-brand-new-shared-secret-of-32-chars-or-more';
@@ -346,7 +346,7 @@ for (const kind of STORE_KINDS) {
       // A property about the bot user itself, and a Jira one, go with the bot.
       await insertProperty(
         fx.store.db,
-        { product: 'jira', namespace: '', accountId: botAccountId(key), key: 'bot-jira' },
+        { siteId: DEFAULT_SITE, product: 'jira', namespace: '', accountId: botAccountId(key), key: 'bot-jira' },
         '{}',
       );
 

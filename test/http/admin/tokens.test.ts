@@ -7,7 +7,7 @@ import { adminCaller, UUID } from '../../helpers/admin.ts';
 import { basicAuth } from '../../helpers/credentials.ts';
 import { type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
-import { STORE_KINDS } from '../../helpers/stores.ts';
+import { DEFAULT_SITE, STORE_KINDS } from '../../helpers/stores.ts';
 
 const TOKEN_KEYS = ['accountId', 'createdAt', 'expiresAt', 'id', 'name'];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -210,7 +210,7 @@ for (const kind of STORE_KINDS) {
       const user = await newUser();
       // Issued "a second ago" with an expiry half a second after that: already expired.
       const past = Date.now() - 1000;
-      const expired = await new TokenAdmin(fx.store.db, fx.secrets).create(
+      const expired = await new TokenAdmin(fx.store.db, DEFAULT_SITE, fx.secrets).create(
         user.accountId,
         { expiresAt: new Date(past + 500).toISOString() },
         new Date(past),

@@ -6,7 +6,7 @@ import { ACCOUNT_ID, adminCaller } from '../../helpers/admin.ts';
 import { basicAuth, connectJwt } from '../../helpers/credentials.ts';
 import { APPS, basic, type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertConfluenceError } from '../../helpers/security.ts';
-import { STORE_KINDS } from '../../helpers/stores.ts';
+import { DEFAULT_SITE, STORE_KINDS } from '../../helpers/stores.ts';
 
 const USER_KEYS = [
   'accountId',
@@ -471,13 +471,19 @@ for (const kind of STORE_KINDS) {
       );
       await insertProperty(
         fx.store.db,
-        { product: 'jira', namespace: '', accountId: user.accountId, key: 'jira-one' },
+        { siteId: DEFAULT_SITE, product: 'jira', namespace: '', accountId: user.accountId, key: 'jira-one' },
         '{}',
       );
       // Another user's data is untouched.
       await insertProperty(
         fx.store.db,
-        { product: 'jira', namespace: '', accountId: USERS.noah.accountId, key: unique('noah-keeps') },
+        {
+          siteId: DEFAULT_SITE,
+          product: 'jira',
+          namespace: '',
+          accountId: USERS.noah.accountId,
+          key: unique('noah-keeps'),
+        },
         '{}',
       );
       const noahBefore = await fx.store.db

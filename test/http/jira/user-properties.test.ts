@@ -7,7 +7,7 @@ import { deleteUser } from '../../../src/store/users.ts';
 import { basicAuth, connectJwt } from '../../helpers/credentials.ts';
 import { APPS, basic, type Fixture, startFixture, USERS } from '../../helpers/fixture.ts';
 import { assertJiraError, type Reply } from '../../helpers/security.ts';
-import { STORE_KINDS } from '../../helpers/stores.ts';
+import { DEFAULT_SITE, STORE_KINDS } from '../../helpers/stores.ts';
 
 const VERSIONS = [2, 3] as const;
 type Version = (typeof VERSIONS)[number];
@@ -641,7 +641,7 @@ for (const kind of STORE_KINDS) {
       );
       const target = url(3, 'soon-gone', `accountId=${doomed.accountId}`);
       assertEmpty(await put(target, '{}', basic('admin')), 201, USERS.admin.accountId);
-      await deleteUser(fx.store.db, doomed.accountId);
+      await deleteUser(fx.store.db, DEFAULT_SITE, doomed.accountId);
       assertJiraError(await get(target, basic('admin')), 404, /No user with accountId 712020:doomed$/);
       await loadSeed(
         fx.store.db,

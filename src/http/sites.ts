@@ -1,0 +1,147 @@
+/**
+ * Which site a request is for (docs/behaviour.md §10), decided before
+ * routing's 404 and before credentials, in the envelope of the path:
+ *
+ * 1. `/ex/{product}/{cloudId}/…` → the site with that cloudId;
+ * 2. `/sites/{name}/…` → that site, the rest of the path served as at the root;
+ * 3. a `Host` equal to the host and port of a site's base URL → that site;
+ * 4. otherwise the default site.
+ *
+ * `/sites/{name}` is taken off the URL before routing (`rewriteSitePrefix`,
+ * Fastify's `rewriteUrl`), so every route is served under it unchanged; the
+ * name travels on the raw request. Also `/_edge/tenant_info`, where Atlassian
+ * tells clients a site's cloudId.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { notFound } from '../domain/errors.ts';
+import { SITE_NAME_PATTERN, SITES_ROOT, type Site, type SiteService } from '../domain/site.ts';
+import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
+import { TenantInfoSchema } from '../schemas/gateway.ts';
+import { GATEWAY_PREFIX, isGatewayPath } from './paths.ts';
+
+const TENANT_INFO_PATH = '/_edge/tenant_info';
+
+/** `/sites/{name}` at the start of a request target; captures the name as sent. */
+const SITE_PREFIX = /^\/sites\/([^/?#]*)/;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A host and port as a base URL can name them; any other Host header names no site. */
+const HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/** How the site was chosen: `default` when nothing in the request named one. */
+export type SiteSelector = 'gateway' | 'prefix' | 'host' | 'default';
+
+const PREFIX = Symbol('userplane.sitePrefix');
+
+interface TaggedRequest extends IncomingMessage {
+  [PREFIX]?: { prefix: string; name: string | undefined };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    site: Site;
+    siteSelector: SiteSelector;
+  }
+}
+
+/**
+ * For Fastify's `rewriteUrl`: takes `/sites/{name}` off the URL, and keeps
+ * it on the request. `/sites/acme?x` becomes `/?x`.
+ */
+export function rewriteSitePrefix(raw: IncomingMessage): string {
+  const url = raw.url ?? '/';
+  if (!url.startsWith(SITES_ROOT)) return url;
+  const match = SITE_PREFIX.exec(url)!;
+  (raw as TaggedRequest)[PREFIX] = { prefix: match[0], name: decoded(match[1]!) };
+  const rest = url.slice(match[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+/** The `/sites/{name}` the request came with, as sent; undefined when none. */
+export function sitePrefixOf(request: FastifyRequest): string | undefined {
+  return (request.raw as TaggedRequest)[PREFIX]?.prefix;
+}
+
+export function registerSiteSelection(app: FastifyInstance, { sites }: { sites: SiteService }): void {
+  app.decorateRequest('site', null as never);
+  app.decorateRequest('siteSelector', 'default');
+  // Callback style, and synchronous while the site is cached: this runs on every request.
+  app.addHook('onRequest', (request, _reply, done) => {
+    // An unknown path is a 404 (or 405) of the path alone: it needs no site and no database,
+    // except a gateway path, whose cloudId is checked first (docs/behaviour.md §3 step 1).
+    if (request.is404 && !isGatewayPath(request.url)) return done();
+    let selected: MaybePromise<void>;
+    try {
+      selected = andThen(selectSite(request, sites), setSite, request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    settle(selected, done);
+  });
+}
+
+function setSite(site: Site, request: FastifyRequest): void {
+  request.site = site;
+}
+
+function selectSite(request: FastifyRequest, sites: SiteService): MaybePromise<Site> {
+  const tagged = (request.raw as TaggedRequest)[PREFIX];
+  if (isGatewayPath(request.url)) {
+    const match = GATEWAY_PREFIX.exec(request.url);
+    if (match) {
+      request.siteSelector = 'gateway';
+      const cloudId = decoded(match[2]!);
+      // Only a uuid can be a cloudId: nothing else is looked up.
+      const found = cloudId !== undefined && UUID.test(cloudId) ? sites.byCloudId(cloudId) : undefined;
+      return andThen(found, (site) => {
+        if (site && (tagged === undefined || tagged.name === site.name)) return site;
+        throw notFound(
+          `No resource at ${request.method} ${pathOf(request)}: "${match[2]}" is not this site's cloudId (see ${TENANT_INFO_PATH})`,
+        );
+      });
+    }
+  }
+  if (tagged !== undefined) {
+    request.siteSelector = 'prefix';
+    const { name } = tagged;
+    const found = name !== undefined && SITE_NAME_PATTERN.test(name) ? sites.byName(name) : undefined;
+    return andThen(found, (site) => {
+      if (site) return site;
+      throw notFound(`No site named "${tagged.name ?? tagged.prefix.slice(SITES_ROOT.length)}" on this server`);
+    });
+  }
+  const host = request.headers.host;
+  if (host === undefined || !HOST.test(host)) return sites.defaultSite();
+  return andThen(sites.byHost(host), (site) => {
+    if (!site) return sites.defaultSite();
+    request.siteSelector = 'host';
+    return site;
+  });
+}
+
+/** The path as the client sent it, prefix included: the query may hold a jwt, which no answer repeats. */
+function pathOf(request: FastifyRequest): string {
+  return request.originalUrl.split('?')[0]!;
+}
+
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+export const tenantInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    TENANT_INFO_PATH,
+    {
+      schema: { tags: ['Site'], summary: "This site's cloudId", response: { 200: TenantInfoSchema } },
+      config: { access: { kind: 'public' } },
+    },
+    async (request) => ({ cloudId: request.site.cloudId }),
+  );
+};
