@@ -92,7 +92,15 @@ for (const kind of STORE_KINDS) {
       const first = await bootstrap(db, secrets);
       assert.ok(first);
       const once = await counts(db);
-      assert.deepEqual(once, { sites: 1, users: 1, groups: 2, group_members: 2, api_tokens: 1, apps: 0, properties: 0 });
+      assert.deepEqual(once, {
+        sites: 1,
+        users: 1,
+        groups: 2,
+        group_members: 2,
+        api_tokens: 1,
+        apps: 0,
+        properties: 0,
+      });
 
       assert.equal(await bootstrap(db, secrets), undefined);
       assert.deepEqual(await counts(db), once);
