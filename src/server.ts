@@ -13,7 +13,7 @@ import { Drain } from './http/draining.ts';
 import { DEFAULT_LOAD_SHEDDING } from './http/load-shedding.ts';
 import { prepareOpenApi } from './http/openapi.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { isDatabaseUnavailable } from './store/unavailable.ts';
+import { isDatabaseUnreachable } from './store/unavailable.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -99,7 +99,7 @@ async function openWhenReachable(
     try {
       return await openRuntime(config);
     } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
+      if (!isDatabaseUnreachable(error)) throw error;
       if (pause === 100 && waitSeconds > 0)
         waiting?.(`the database is not answering (${rootCause(error)}); waiting up to ${waitSeconds} s for it`);
       const left = deadline - Date.now();

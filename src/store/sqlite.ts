@@ -319,3 +319,20 @@ export function isSqliteUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
+
+/**
+ * SQLite cannot serve right now, as opposed to refusing one statement: by
+ * better-sqlite3's error class and SQLite's result code (extended codes
+ * included: `SQLITE_IOERR_WRITE`, `SQLITE_BUSY_SNAPSHOT`), never by message
+ * (docs/operations.md, "Losing the database"). BUSY and LOCKED: the file or a
+ * table is held by someone else; IOERR: the disk failed a read or a write;
+ * FULL: the disk (or `max_page_count`) leaves no room to grow. CORRUPT,
+ * READONLY and NOTADB are not here: retrying cannot help, so they stay 500s.
+ */
+export function isSqliteUnavailable(error: unknown): boolean {
+  if (!(error instanceof SQLite.SqliteError)) return false;
+  const primary = /^SQLITE_[A-Z]+/.exec(error.code)?.[0];
+  return primary !== undefined && UNAVAILABLE_PRIMARY_CODES.has(primary);
+}
+
+const UNAVAILABLE_PRIMARY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL']);
