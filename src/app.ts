@@ -40,6 +40,7 @@ import { type OperationsOptions, registerOperations } from './http/operations.ts
 import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Clock } from './lib/ttl-cache.ts';
+import { StoreDb } from './store/database.ts';
 import type { Database } from './store/schema.ts';
 
 export interface AppOptions extends OperationsOptions {
@@ -133,7 +134,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerJsonBody(app);
   registerGateway(app, { sites });
   registerAuth(app, { authenticator, sites, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
-  await registerOperations(app, options);
+  // The store's figures for /metrics (pool use, group-commit batches), where it offers them.
+  const database = options.database ?? (options.db instanceof StoreDb ? options.db.observations : undefined);
+  await registerOperations(app, { ...options, database });
 
   await app.register(healthRoutes, { readiness: new ReadinessCheck(options.db) });
   await app.register(openApiRoutes);

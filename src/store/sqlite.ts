@@ -16,7 +16,16 @@ export interface SqliteConnection {
    * (store/read-memo.ts); writes are group-committed.
    */
   runNow: DirectRunner;
+  /**
+   * Tells `listener` the number of statements in each group-commit batch,
+   * until the function it returns is called (for `/metrics`; nothing is
+   * counted while no one listens).
+   */
+  watchBatches(listener: BatchListener): () => void;
 }
+
+/** Told the number of statements in a group-commit batch, once its callers' promises are settled. Must not throw. */
+export type BatchListener = (statements: number) => void;
 
 /**
  * Folders this creates for the database, and the database file itself, are
@@ -110,6 +119,7 @@ export function connectSqlite(database: SQLite.Database): SqliteConnection {
       const statement = prepareDirect(sql);
       return 'read' in statement ? { rows: statement.read(parameters) } : commits.run(statement.write, parameters);
     },
+    watchBatches: (listener) => commits.watch(listener),
   };
 }
 
@@ -181,11 +191,33 @@ type Pending = {
 class GroupCommit {
   #pending: Pending[] = [];
   #scheduled = false;
+  readonly #listeners = new Set<BatchListener>();
+  /** One call for all listeners, or undefined while there are none: a batch then pays one property read. */
+  #observe: BatchListener | undefined;
 
   constructor(
     private readonly database: SQLite.Database,
     private readonly memo: ReadMemo,
   ) {}
+
+  watch(listener: BatchListener): () => void {
+    this.#listeners.add(listener);
+    this.#listenersChanged();
+    return () => {
+      this.#listeners.delete(listener);
+      this.#listenersChanged();
+    };
+  }
+
+  #listenersChanged(): void {
+    const listeners = [...this.#listeners];
+    this.#observe =
+      listeners.length === 0
+        ? undefined
+        : (statements) => {
+            for (const listener of listeners) listener(statements);
+          };
+  }
 
   run(statement: SQLite.Statement, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
     return new Promise((resolve, reject) => {
@@ -252,6 +284,7 @@ class GroupCommit {
       }
       this.memo.forget();
       for (const pending of batch) pending.reject(error);
+      this.#observe?.(batch.length);
       return;
     }
     batch.forEach((pending, i) => {
@@ -259,6 +292,7 @@ class GroupCommit {
       if (outcome.ok) pending.resolve(outcome.result);
       else pending.reject(outcome.error);
     });
+    this.#observe?.(batch.length);
   }
 
   /** A failed batch's transaction still open on the connection. */
