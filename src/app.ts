@@ -57,6 +57,12 @@ export interface AppOptions extends OperationsOptions {
   requestTimeoutMs?: number;
   /** Turns requests away while the server shuts down (server.ts); a fresh one when not given. */
   drain?: Drain;
+  /**
+   * From --trust-proxy (`trustedProxies` in config.ts): the peers whose
+   * `X-Forwarded-For` names the client in `request.ip`, which the guessing
+   * limits count by. Unset: the TCP peer, whatever the headers say.
+   */
+  trustProxy?: true | string[];
 }
 
 /** The longest path parameter the router matches, percent-encoded (docs/decisions.md). */
@@ -81,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: () => log,
     requestIdHeader: 'x-request-id',
+    ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
     ...requestTimeouts(options.requestTimeoutMs),
     // While closing, requests still arriving on open connections get the
     // product's envelope from http/draining.ts, not Fastify's own 503.

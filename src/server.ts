@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import { DURATION_DEFAULTS, type ServerConfig } from './config.ts';
+import { DURATION_DEFAULTS, type ServerConfig, trustedProxies } from './config.ts';
 import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
 import { Drain } from './http/draining.ts';
@@ -49,6 +49,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       metrics: config.metrics,
       logRequests: config.logRequests,
       corsOrigin: config.corsOrigin,
+      trustProxy: trustedProxies(config.trustProxy),
       loadShedding: DEFAULT_LOAD_SHEDDING,
       requestTimeoutMs: requestTimeout * 1000,
       drain,
