@@ -40,6 +40,7 @@ import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUT
 import { registerSiteSelection, rewriteSitePrefix, tenantInfoRoutes } from './http/sites.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Clock } from './lib/ttl-cache.ts';
+import { StoreDb } from './store/database.ts';
 import type { Database } from './store/schema.ts';
 
 export interface AppOptions extends OperationsOptions {
@@ -56,6 +57,12 @@ export interface AppOptions extends OperationsOptions {
   requestTimeoutMs?: number;
   /** Turns requests away while the server shuts down (server.ts); a fresh one when not given. */
   drain?: Drain;
+  /**
+   * From --trust-proxy (`trustedProxies` in config.ts): the peers whose
+   * `X-Forwarded-For` names the client in `request.ip`, which the guessing
+   * limits count by. Unset: the TCP peer, whatever the headers say.
+   */
+  trustProxy?: true | string[];
 }
 
 /** The longest path parameter the router matches, percent-encoded (docs/decisions.md). */
@@ -82,6 +89,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     // `/sites/{name}/…` is served as the root is, for that site (http/sites.ts).
     rewriteUrl: rewriteSitePrefix,
+    ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
     ...requestTimeouts(options.requestTimeoutMs),
     // While closing, requests still arriving on open connections get the
     // product's envelope from http/draining.ts, not Fastify's own 503.
@@ -135,7 +143,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerJsonBody(app);
   registerSiteSelection(app, { sites });
   registerAuth(app, { authenticator, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
-  await registerOperations(app, options);
+  // The store's figures for /metrics (pool use, group-commit batches), where it offers them.
+  const database = options.database ?? (options.db instanceof StoreDb ? options.db.observations : undefined);
+  await registerOperations(app, { ...options, database });
 
   await app.register(healthRoutes, { readiness: new ReadinessCheck(options.db) });
   await app.register(openApiRoutes);

@@ -5,6 +5,7 @@
  * these, where they apply (the base URL).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import Type, { type Static } from 'typebox';
 import { schemaProblems } from './lib/schema-errors.ts';
 
@@ -23,6 +24,8 @@ export const ConfigSchema = Type.Object({
   metrics: Type.Optional(Type.Boolean()),
   logRequests: Type.Optional(Type.Boolean()),
   corsOrigin: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#,]+(,https?://[^\\s/?#,]+)*$' })),
+  /** Which peers' `X-Forwarded-For` names the client: `true`, `false`, or addresses and CIDRs, comma-separated (`trustedProxies`). */
+  trustProxy: Type.Optional(Type.String({ minLength: 1 })),
   /** Seconds a request, headers and body, has to arrive whole (docs/operations.md). */
   requestTimeout: Type.Number({ exclusiveMinimum: 0 }),
   /** Seconds a shutdown may take before the process exits anyway (docs/operations.md). */
@@ -45,6 +48,7 @@ const SETTINGS = {
   metrics: { option: '--metrics', env: 'USERPLANE_METRICS', fallback: undefined, switch: true },
   logRequests: { option: '--log-requests', env: 'LOG_REQUESTS', fallback: undefined, switch: true },
   corsOrigin: { option: '--cors-origin', env: 'CORS_ORIGIN', fallback: undefined },
+  trustProxy: { option: '--trust-proxy', env: 'USERPLANE_TRUST_PROXY', fallback: undefined },
   requestTimeout: { option: '--request-timeout', env: 'USERPLANE_REQUEST_TIMEOUT', fallback: '30' },
   shutdownTimeout: { option: '--shutdown-timeout', env: 'USERPLANE_SHUTDOWN_TIMEOUT', fallback: '10' },
   databaseWait: { option: '--database-wait', env: 'USERPLANE_DATABASE_WAIT', fallback: '30' },
@@ -148,8 +152,57 @@ export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = proc
     }
     delete raw.secretKeyFile;
   }
+  if (typeof raw.trustProxy === 'string') {
+    try {
+      trustedProxies(raw.trustProxy);
+    } catch (error) {
+      problems.push(`${origin.trustProxy}: ${(error as Error).message}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return raw as Config;
+}
+
+/** proxy-addr's names for address ranges, which Fastify's `trustProxy` accepts beside addresses. */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `--trust-proxy` as Fastify's `trustProxy` takes it (docs/operations.md,
+ * "Behind a proxy"): `true` trusts every peer; addresses, CIDRs and
+ * proxy-addr's named ranges, comma-separated, trust those peers; `false`, or
+ * no setting, trusts none (undefined). Throws an Error naming what is wrong.
+ * A hop count is refused: Fastify ignores it (it cannot tell a proxy from a
+ * client that connects directly and sends the header itself), so accepting
+ * it would silently trust nothing.
+ */
+export function trustedProxies(setting: string | undefined): true | string[] | undefined {
+  if (setting === undefined || setting === 'false') return undefined;
+  if (setting === 'true') return true;
+  if (/^\d+$/.test(setting)) {
+    throw new Error(
+      "a hop count is not accepted: name the proxies' addresses or CIDRs, comma-separated (e.g. 10.0.0.0/8,127.0.0.1), or true to trust every peer",
+    );
+  }
+  const entries = setting.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (!isTrustedProxy(entry)) {
+      throw new Error(
+        `"${entry}" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal: give true, false, or addresses and CIDRs separated by commas, e.g. 10.0.0.0/8,127.0.0.1`,
+      );
+    }
+  }
+  return entries;
+}
+
+function isTrustedProxy(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash === -1) return true;
+  const bits = entry.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 /**

@@ -6,14 +6,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import { DURATION_DEFAULTS, type ServerConfig } from './config.ts';
+import { DURATION_DEFAULTS, type ServerConfig, trustedProxies } from './config.ts';
 import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
 import { Drain } from './http/draining.ts';
 import { DEFAULT_LOAD_SHEDDING } from './http/load-shedding.ts';
 import { prepareOpenApi } from './http/openapi.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { isDatabaseUnavailable } from './store/unavailable.ts';
+import { isDatabaseUnreachable } from './store/unavailable.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -49,6 +49,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       metrics: config.metrics,
       logRequests: config.logRequests,
       corsOrigin: config.corsOrigin,
+      trustProxy: trustedProxies(config.trustProxy),
       loadShedding: DEFAULT_LOAD_SHEDDING,
       requestTimeoutMs: requestTimeout * 1000,
       drain,
@@ -99,7 +100,7 @@ async function openWhenReachable(
     try {
       return await openRuntime(config);
     } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
+      if (!isDatabaseUnreachable(error)) throw error;
       if (pause === 100 && waitSeconds > 0)
         waiting?.(`the database is not answering (${rootCause(error)}); waiting up to ${waitSeconds} s for it`);
       const left = deadline - Date.now();

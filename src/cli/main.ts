@@ -48,6 +48,8 @@ options (each also read from the environment variable shown):
   --metrics           USERPLANE_METRICS=1   serve Prometheus /metrics, without credentials
   --log-requests      LOG_REQUESTS=1        one JSON log line per request, credentials left out
   --cors-origin LIST  CORS_ORIGIN    origins allowed by CORS, comma-separated; default none
+  --trust-proxy LIST  USERPLANE_TRUST_PROXY   proxies whose X-Forwarded-For names the client: addresses
+                      and CIDRs, comma-separated, or true (any peer); default none
 `;
 
 class UsageError extends Error {}

@@ -4,9 +4,14 @@
  * route template, never by the URL asked for, so ids and keys never become
  * label values; authentication outcomes by the scheme the caller presented.
  * Each app has its own registry: several apps in one process (the tests)
- * never share or clash over a metric.
+ * never share or clash over a metric. The database's figures are read from
+ * plain hooks the store offers (`DatabaseObservations`); the store knows
+ * nothing of prom-client.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../domain/errors.ts';
+import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_GRANT } from '../domain/oauth.ts';
+import { OAUTH_PREFIX } from './paths.ts';
 
 export const METRICS_PATH = '/metrics';
 
@@ -15,6 +20,55 @@ export const UNMATCHED_ROUTE = '(unmatched)';
 
 /** Seconds; the property routes answer in well under a millisecond, a slow database in seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Statements per SQLite group-commit batch: one alone, up to the thousands a burst of writes can gather. */
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/**
+ * What `/metrics` reads of the database, where the store offers it (app.ts
+ * passes the store's observations): PostgreSQL's pool, SQLite's group
+ * commit. The shape is the store's; it is restated here because routes see
+ * no store type.
+ */
+export interface DatabaseObservations {
+  /** The pool's connections now, read at scrape time. */
+  poolUse?(): PoolUse;
+  /** Each group-commit batch's statement count, until the returned function is called. */
+  watchBatches?(listener: (statements: number) => void): () => void;
+}
+
+interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+const TOKEN_ROUTE = `${OAUTH_PREFIX}/token`;
+
+/** The token request's grant, as a bounded label: a forged grant_type never becomes a series of its own. */
+function grantLabel(body: unknown): 'client_credentials' | 'jwt_bearer' | 'none' | 'other' {
+  const grant = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).grant_type : undefined;
+  if (grant === undefined || grant === '') return 'none';
+  if (grant === CLIENT_CREDENTIALS_GRANT) return 'client_credentials';
+  if (grant === JWT_BEARER_GRANT) return 'jwt_bearer';
+  return 'other';
+}
+
+/**
+ * How a token request ended: `issued`; RFC 6749's error code the answer
+ * carried (`invalid_client`, `invalid_grant`, …); `throttled` for the
+ * guessing limits' 429; `unavailable` for the database's 503; `error` for
+ * any other 5xx. The same derivation as the envelope's (http/errors.ts).
+ */
+function tokenOutcome(status: number, error: unknown): string {
+  if (status < 300) return 'issued';
+  if (status === 429) return 'throttled';
+  if (status === 503) return 'unavailable';
+  if (status >= 500) return 'error';
+  if (error instanceof ApiError && error.oauthError) return error.oauthError;
+  return status === 401 ? 'invalid_client' : 'invalid_request';
+}
 
 /** The credential a request presented: an Authorization scheme, a `jwt` query parameter, or none. */
 export type CredentialMode = 'basic' | 'jwt' | 'bearer' | 'anonymous' | 'unsupported';
@@ -43,7 +97,7 @@ function authOutcome(request: FastifyRequest, status: number): 'ok' | 'failed' |
   return request.principal ? 'ok' : undefined;
 }
 
-export async function registerMetrics(app: FastifyInstance): Promise<void> {
+export async function registerMetrics(app: FastifyInstance, database: DatabaseObservations = {}): Promise<void> {
   const client = await import('prom-client');
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
@@ -67,6 +121,21 @@ export async function registerMetrics(app: FastifyInstance): Promise<void> {
     registers: [registry],
   });
 
+  const tokenRequests = new client.Counter({
+    name: 'userplane_oauth_token_requests_total',
+    help: 'POST /oauth2/token answers, by grant (client_credentials, jwt_bearer, none, other) and outcome (issued, an RFC 6749 error code, throttled, unavailable, error).',
+    labelNames: ['grant_type', 'outcome'] as const,
+    registers: [registry],
+  });
+  registerDatabaseMetrics(app, client, registry, database);
+
+  // The error a token request failed with, for its outcome: read once, in onResponse.
+  const tokenErrors = new WeakMap<FastifyRequest, unknown>();
+  app.addHook('onError', (request, _reply, error, done) => {
+    if (request.routeOptions.url === TOKEN_ROUTE) tokenErrors.set(request, error);
+    done();
+  });
+
   app.addHook('onResponse', (request, reply, done) => {
     const labels = {
       method: request.method,
@@ -77,6 +146,12 @@ export async function registerMetrics(app: FastifyInstance): Promise<void> {
     latency.observe(labels, reply.elapsedTime / 1000);
     const outcome = authOutcome(request, reply.statusCode);
     if (outcome) authentications.inc({ mode: credentialMode(request), outcome });
+    if (labels.route === TOKEN_ROUTE && request.method === 'POST') {
+      tokenRequests.inc({
+        grant_type: grantLabel(request.body),
+        outcome: tokenOutcome(reply.statusCode, tokenErrors.get(request)),
+      });
+    }
     done();
   });
 
@@ -84,4 +159,58 @@ export async function registerMetrics(app: FastifyInstance): Promise<void> {
   app.get(METRICS_PATH, { schema: { hide: true }, config: { access: { kind: 'public' } } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
+}
+
+/**
+ * PostgreSQL's pool as gauges, read from the pool when scraped; SQLite's
+ * group-commit batch sizes as a histogram, told by the store after each
+ * batch while this app lives. A store that offers neither gets neither.
+ */
+function registerDatabaseMetrics(
+  app: FastifyInstance,
+  client: typeof import('prom-client'),
+  registry: import('prom-client').Registry,
+  database: DatabaseObservations,
+): void {
+  const { poolUse, watchBatches } = database;
+  if (poolUse) {
+    const gauge = (name: string, help: string, read: (use: PoolUse) => number) =>
+      new client.Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read(poolUse()));
+        },
+      });
+    gauge(
+      'userplane_database_pool_connections',
+      'PostgreSQL connections open in the pool, idle or in use.',
+      (u) => u.total,
+    );
+    gauge(
+      'userplane_database_pool_idle_connections',
+      'PostgreSQL connections open in the pool and idle.',
+      (u) => u.idle,
+    );
+    gauge(
+      'userplane_database_pool_waiting_requests',
+      'Requests waiting for a PostgreSQL connection from the pool.',
+      (u) => u.waiting,
+    );
+    gauge('userplane_database_pool_max_connections', 'The most connections the pool opens.', (u) => u.max);
+  }
+  if (watchBatches) {
+    const batches = new client.Histogram({
+      name: 'userplane_database_group_commit_statements',
+      help: 'Statements per SQLite group-commit batch (writes that arrived in the same turn and shared one COMMIT).',
+      buckets: BATCH_BUCKETS,
+      registers: [registry],
+    });
+    const stop = watchBatches((statements) => batches.observe(statements));
+    app.addHook('onClose', (_instance, done) => {
+      stop();
+      done();
+    });
+  }
 }

@@ -8,12 +8,14 @@
 import type { FastifyInstance } from 'fastify';
 import { corsOrigins, registerCors } from './hygiene.ts';
 import { type LoadSheddingOptions, registerLoadShedding } from './load-shedding.ts';
-import { registerMetrics } from './metrics.ts';
+import { type DatabaseObservations, registerMetrics } from './metrics.ts';
 import { registerRequestLog } from './request-log.ts';
 
 export interface OperationsOptions {
   /** `--metrics`: serve Prometheus `/metrics`. */
   metrics?: boolean;
+  /** What `/metrics` reads of the database, where the store offers it (app.ts passes the store's). */
+  database?: DatabaseObservations;
   /** `--log-requests`: one JSON line per request. */
   logRequests?: boolean;
   /** `--cors-origin`: the comma-separated origins CORS admits; CORS is off without it. */
@@ -28,7 +30,7 @@ export interface OperationsOptions {
 
 export async function registerOperations(app: FastifyInstance, options: OperationsOptions): Promise<void> {
   if (options.loadShedding) await registerLoadShedding(app, options.loadShedding);
-  if (options.metrics) await registerMetrics(app);
+  if (options.metrics) await registerMetrics(app, options.database);
   if (options.logRequests) registerRequestLog(app);
   if (options.corsOrigin) await registerCors(app, corsOrigins(options.corsOrigin));
 }

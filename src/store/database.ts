@@ -10,9 +10,9 @@ import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
 import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-content-watches.ts';
 import { firstStartMark } from './migrations/2026-12-01-0001-first-start-mark.ts';
 import { sites } from './migrations/2026-12-01-0002-sites.ts';
-import { type ConnectionErrorListener, connectPostgres, isPostgresUniqueViolation } from './postgres.ts';
+import { type ConnectionErrorListener, connectPostgres, isPostgresUniqueViolation, type PoolUse } from './postgres.ts';
 import type { Database } from './schema.ts';
-import { isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
+import { type BatchListener, isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
@@ -26,6 +26,19 @@ export type DirectRunner = (
   sql: string,
   parameters: readonly unknown[],
 ) => MaybePromise<QueryResult<unknown>> | undefined;
+
+/**
+ * What the store lets an operator's figures read (`/metrics`, wired in
+ * app.ts): plain numbers and callbacks, no metrics library. Each dialect
+ * offers what it has: PostgreSQL its pool, SQLite its group commit (one
+ * connection, no pool).
+ */
+export interface StoreObservations {
+  /** PostgreSQL: the serving pool's connections now. */
+  poolUse?(): PoolUse;
+  /** SQLite: each group-commit batch's statement count, until the returned function is called. */
+  watchBatches?(listener: BatchListener): () => void;
+}
 
 /**
  * The database handle `openStore` hands out: Kysely, plus the store's
@@ -42,6 +55,7 @@ export class StoreDb extends Kysely<Database> {
     readonly runDirect?: DirectRunner,
     /** The readiness check's own path to the database, where it has one (PostgreSQL). */
     readonly pingDirect?: () => Promise<void>,
+    readonly observations: StoreObservations = {},
   ) {
     super(config);
   }
@@ -74,10 +88,10 @@ export async function openStore(location: DatabaseLocation, options: StoreOption
   let db: StoreDb;
   if (location.dialect === 'sqlite') {
     const sqlite = openSqlite(location.path);
-    db = new StoreDb({ dialect: sqlite.dialect }, sqlite.runNow);
+    db = new StoreDb({ dialect: sqlite.dialect }, sqlite.runNow, undefined, { watchBatches: sqlite.watchBatches });
   } else {
     const postgres = connectPostgres(location.url, options.onConnectionError);
-    db = new StoreDb({ dialect: postgres.dialect }, undefined, postgres.ping);
+    db = new StoreDb({ dialect: postgres.dialect }, undefined, postgres.ping, { poolUse: postgres.poolUse });
   }
   try {
     if (location.dialect === 'sqlite') await migrate(db, location.dialect);

@@ -44,8 +44,21 @@ const logConnectionError: ConnectionErrorListener = (error) => {
   );
 };
 
+/** The serving pool's connections at one moment, for `/metrics`. */
+export interface PoolUse {
+  /** Connections open, idle or in use. */
+  total: number;
+  idle: number;
+  /** Requests waiting for a connection. */
+  waiting: number;
+  /** The most connections the pool opens (`POOL_SIZE`). */
+  max: number;
+}
+
 export interface PostgresConnection {
   dialect: PostgresDialect;
+  /** Read from `pg`'s own counts when asked: nothing is counted per query. */
+  poolUse(): PoolUse;
   /** A round trip on a connection of its own, outside the pool's queue, failing within `PING_TIMEOUT_MS`. */
   ping(): Promise<void>;
 }
@@ -91,6 +104,7 @@ export function connectPostgres(
   };
   return {
     dialect: new PostgresDialect({ pool: bounded }),
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_SIZE }),
     // A closed store is not ready, however well the server answers.
     ping: () => (closed ? Promise.reject(new Error('the store is closed')) : pingOnce(connectionString)),
   };

@@ -16,7 +16,16 @@ export interface SqliteConnection {
    * (store/read-memo.ts); writes are group-committed.
    */
   runNow: DirectRunner;
+  /**
+   * Tells `listener` the number of statements in each group-commit batch,
+   * until the function it returns is called (for `/metrics`; nothing is
+   * counted while no one listens).
+   */
+  watchBatches(listener: BatchListener): () => void;
 }
+
+/** Told the number of statements in a group-commit batch, once its callers' promises are settled. Must not throw. */
+export type BatchListener = (statements: number) => void;
 
 /**
  * Folders this creates for the database, and the database file itself, are
@@ -110,6 +119,7 @@ export function connectSqlite(database: SQLite.Database): SqliteConnection {
       const statement = prepareDirect(sql);
       return 'read' in statement ? { rows: statement.read(parameters) } : commits.run(statement.write, parameters);
     },
+    watchBatches: (listener) => commits.watch(listener),
   };
 }
 
@@ -181,11 +191,33 @@ type Pending = {
 class GroupCommit {
   #pending: Pending[] = [];
   #scheduled = false;
+  readonly #listeners = new Set<BatchListener>();
+  /** One call for all listeners, or undefined while there are none: a batch then pays one property read. */
+  #observe: BatchListener | undefined;
 
   constructor(
     private readonly database: SQLite.Database,
     private readonly memo: ReadMemo,
   ) {}
+
+  watch(listener: BatchListener): () => void {
+    this.#listeners.add(listener);
+    this.#listenersChanged();
+    return () => {
+      this.#listeners.delete(listener);
+      this.#listenersChanged();
+    };
+  }
+
+  #listenersChanged(): void {
+    const listeners = [...this.#listeners];
+    this.#observe =
+      listeners.length === 0
+        ? undefined
+        : (statements) => {
+            for (const listener of listeners) listener(statements);
+          };
+  }
 
   run(statement: SQLite.Statement, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
     return new Promise((resolve, reject) => {
@@ -252,6 +284,7 @@ class GroupCommit {
       }
       this.memo.forget();
       for (const pending of batch) pending.reject(error);
+      this.#observe?.(batch.length);
       return;
     }
     batch.forEach((pending, i) => {
@@ -259,6 +292,7 @@ class GroupCommit {
       if (outcome.ok) pending.resolve(outcome.result);
       else pending.reject(outcome.error);
     });
+    this.#observe?.(batch.length);
   }
 
   /** A failed batch's transaction still open on the connection. */
@@ -319,3 +353,20 @@ export function isSqliteUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
+
+/**
+ * SQLite cannot serve right now, as opposed to refusing one statement: by
+ * better-sqlite3's error class and SQLite's result code (extended codes
+ * included: `SQLITE_IOERR_WRITE`, `SQLITE_BUSY_SNAPSHOT`), never by message
+ * (docs/operations.md, "Losing the database"). BUSY and LOCKED: the file or a
+ * table is held by someone else; IOERR: the disk failed a read or a write;
+ * FULL: the disk (or `max_page_count`) leaves no room to grow. CORRUPT,
+ * READONLY and NOTADB are not here: retrying cannot help, so they stay 500s.
+ */
+export function isSqliteUnavailable(error: unknown): boolean {
+  if (!(error instanceof SQLite.SqliteError)) return false;
+  const primary = /^SQLITE_[A-Z]+/.exec(error.code)?.[0];
+  return primary !== undefined && UNAVAILABLE_PRIMARY_CODES.has(primary);
+}
+
+const UNAVAILABLE_PRIMARY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL']);

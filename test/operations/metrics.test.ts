@@ -1,12 +1,16 @@
 /**
  * `--metrics` (docs/decisions.md, "Operations"): Prometheus `/metrics`,
  * public, counting requests by route template, method and status, with
- * latency histograms and authentication outcomes; absent when off.
+ * latency histograms and authentication outcomes, the token endpoint's
+ * outcomes by grant, and the database's figures (PostgreSQL's pool, SQLite's
+ * group-commit batches); absent when off.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { loadSeed } from '../../src/domain/seed.ts';
+import { POOL_SIZE } from '../../src/store/postgres.ts';
 import { basicAuth } from '../helpers/credentials.ts';
-import { basic, USERS } from '../helpers/fixture.ts';
+import { basic, impersonationAssertion, OAUTH_APPS, oauthSeed, USERS } from '../helpers/fixture.ts';
 import { assertConfluenceError } from '../helpers/security.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 import { type OperationsFixture, startOperationsFixture } from './app.ts';
@@ -97,6 +101,106 @@ for (const kind of STORE_KINDS) {
       // The process's own figures.
       assert.ok(metrics.has(key('process_cpu_user_seconds_total', {})));
       assert.ok([...metrics.keys()].some((name) => name.startsWith('nodejs_heap_size_used_bytes')));
+    });
+
+    test(`the database's figures: ${kind === 'postgres' ? "the pool's connections" : 'group-commit batch sizes'}`, async () => {
+      const url = (key: string) => `/wiki/rest/api/user/${encodeURIComponent(MIA)}/property/batch-${key}`;
+      const keys = ['a', 'b', 'c', 'd'];
+      for (const k of keys) {
+        const created = await fx.app.inject({
+          method: 'POST',
+          url: url(k),
+          headers: basic('mia'),
+          payload: { value: { n: 0 } },
+        });
+        assert.equal(created.statusCode, 201, created.body);
+      }
+      // Concurrent updates: the hot PUT's single statement, group-committed on SQLite.
+      const updated = await Promise.all(
+        keys.map((k) =>
+          fx.app.inject({ method: 'PUT', url: url(k), headers: basic('mia'), payload: { value: { n: 1 } } }),
+        ),
+      );
+      for (const response of updated) assert.equal(response.statusCode, 204, response.body);
+
+      const metrics = samples((await fx.app.inject({ method: 'GET', url: '/metrics' })).body);
+      const value = (name: string) => metrics.get(key(name, {}));
+      const batches = {
+        count: value('userplane_database_group_commit_statements_count'),
+        sum: value('userplane_database_group_commit_statements_sum'),
+        single: metrics.get(key('userplane_database_group_commit_statements_bucket', { le: '1' })),
+      };
+      const pool = {
+        total: value('userplane_database_pool_connections'),
+        idle: value('userplane_database_pool_idle_connections'),
+        waiting: value('userplane_database_pool_waiting_requests'),
+        max: value('userplane_database_pool_max_connections'),
+      };
+      if (kind === 'sqlite') {
+        // Every update was one statement of some batch; a batch holds at least one.
+        assert.ok(batches.sum !== undefined && batches.sum >= keys.length, `statements: ${batches.sum}`);
+        assert.ok(batches.count !== undefined && batches.count >= 1 && batches.count <= batches.sum);
+        assert.ok(batches.single !== undefined && batches.single <= batches.count);
+        // One connection, no pool: no pool figures rather than made-up ones.
+        assert.deepEqual(pool, { total: undefined, idle: undefined, waiting: undefined, max: undefined });
+      } else {
+        // The connections the requests used stay open in the pool, idle, until its idle timeout.
+        assert.ok(pool.total !== undefined && pool.total >= 1 && pool.total <= POOL_SIZE, `total: ${pool.total}`);
+        assert.ok(pool.idle !== undefined && pool.idle <= pool.total, `idle: ${pool.idle}`);
+        assert.equal(pool.waiting, 0);
+        assert.equal(pool.max, POOL_SIZE);
+        assert.deepEqual(batches, { count: undefined, sum: undefined, single: undefined });
+      }
+    });
+
+    test('POST /oauth2/token: outcomes by grant type', async () => {
+      await loadSeed(fx.store.db, fx.secrets, oauthSeed());
+      const { oauth, noImpersonation } = OAUTH_APPS;
+      const token = (params: Record<string, string>) =>
+        fx.app.inject({
+          method: 'POST',
+          url: '/oauth2/token',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams(params).toString(),
+        });
+      const credentials = { grant_type: 'client_credentials', client_id: oauth.oauthClientId };
+      const jwtBearer = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+      assert.equal((await token({ ...credentials, client_secret: oauth.clientSecret })).statusCode, 200);
+      assert.equal(
+        (await token({ grant_type: jwtBearer, assertion: impersonationAssertion('oauth', MIA) })).statusCode,
+        200,
+      );
+      // The app lacks ACT_AS_USER.
+      assert.equal(
+        (await token({ grant_type: jwtBearer, assertion: impersonationAssertion('noImpersonation', MIA) })).statusCode,
+        400,
+      );
+      assert.equal((await token({ grant_type: 'password', username: 'mia' })).statusCode, 400);
+      assert.equal((await token({ client_id: noImpersonation.oauthClientId })).statusCode, 400);
+      // Ten wrong secrets for one client_id, then the guessing limit refuses the eleventh.
+      for (let i = 0; i < 10; i++)
+        assert.equal((await token({ ...credentials, client_secret: 'wrong' })).statusCode, 401);
+      assert.equal((await token({ ...credentials, client_secret: oauth.clientSecret })).statusCode, 429);
+
+      const scraped = (await fx.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const counted = [...samples(scraped)]
+        .filter(([name]) => name.startsWith('userplane_oauth_token_requests_total{'))
+        .sort(([a], [b]) => a.localeCompare(b));
+      const series = (grant_type: string, outcome: string) =>
+        key('userplane_oauth_token_requests_total', { grant_type, outcome });
+      assert.deepEqual(
+        counted,
+        [
+          [series('client_credentials', 'invalid_client'), 10],
+          [series('client_credentials', 'issued'), 1],
+          [series('client_credentials', 'throttled'), 1],
+          [series('jwt_bearer', 'invalid_grant'), 1],
+          [series('jwt_bearer', 'issued'), 1],
+          [series('none', 'invalid_request'), 1],
+          [series('other', 'unsupported_grant_type'), 1],
+        ].sort(([a], [b]) => String(a).localeCompare(String(b))),
+      );
+      assert.doesNotMatch(scraped, /password|oauth-app-client-id/);
     });
 
     test('/metrics needs no credentials and reads none', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseArgs } from 'node:util';
-import { CONFIG_ARGS, ConfigError, configOptionsFrom, loadConfig } from '../../src/config.ts';
+import { CONFIG_ARGS, ConfigError, configOptionsFrom, loadConfig, trustedProxies } from '../../src/config.ts';
 
 const problems = (options: Record<string, string>, env: NodeJS.ProcessEnv = {}) => {
   try {
@@ -19,6 +19,8 @@ test('off unless asked for: no metrics, no request lines, no CORS', () => {
   assert.equal(config.metrics, undefined);
   assert.equal(config.logRequests, undefined);
   assert.equal(config.corsOrigin, undefined);
+  assert.equal(config.trustProxy, undefined);
+  assert.equal(trustedProxies(config.trustProxy), undefined);
 });
 
 test('switches from the environment: 1 or true on, 0 or false off, anything else refused', () => {
@@ -49,5 +51,29 @@ test('--cors-origin takes origins separated by commas, and nothing else', () => 
     assert.deepEqual(problems({ corsOrigin: bad }), [
       '--cors-origin: must be origins (scheme://host[:port]) separated by commas, e.g. http://localhost:3000',
     ]);
+  }
+});
+
+test('--trust-proxy takes true, false, or addresses, CIDRs and named ranges, comma-separated; never a hop count', () => {
+  const proxies = (value: string) => trustedProxies(loadConfig({}, { USERPLANE_TRUST_PROXY: value }).trustProxy);
+  assert.equal(proxies('true'), true);
+  assert.equal(proxies('false'), undefined);
+  assert.deepEqual(proxies('10.0.0.0/8, 127.0.0.1,::1,fd00::/8,loopback'), [
+    '10.0.0.0/8',
+    '127.0.0.1',
+    '::1',
+    'fd00::/8',
+    'loopback',
+  ]);
+  assert.deepEqual(
+    loadConfig({ trustProxy: '192.168.1.1' }, { USERPLANE_TRUST_PROXY: 'true' }).trustProxy,
+    '192.168.1.1',
+  );
+  const [hops] = problems({ trustProxy: '2' });
+  assert.match(hops!, /^--trust-proxy: a hop count is not accepted: name the proxies' addresses or CIDRs/);
+  for (const bad of ['proxy.example.com', '10.0.0.0/33', '::1/129', '10.0.0.1,', 'TRUE', '10.0.0.0/x']) {
+    const found = problems({}, { USERPLANE_TRUST_PROXY: bad });
+    assert.equal(found.length, 1, bad);
+    assert.match(found[0]!, /^USERPLANE_TRUST_PROXY: ".*" is not an IP address, a CIDR or one of loopback/, bad);
   }
 });

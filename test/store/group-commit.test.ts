@@ -60,4 +60,28 @@ describe('SQLite group commit', () => {
     assert.deepEqual(database.prepare('select x from t order by x').all(), [{ x: 4 }], 'nothing of the failed batch');
     database.close();
   });
+
+  test("watchBatches is told each batch's statement count, every watcher, until it stops watching", async () => {
+    const database = exclusiveDatabase();
+    const connection = connectSqlite(database);
+    const insert = 'insert into t (x) values (?)';
+    const sizes: number[] = [];
+    const seen: number[] = [];
+    const stop = connection.watchBatches((statements) => sizes.push(statements));
+    const stopOther = connection.watchBatches((statements) => seen.push(statements));
+
+    // Three writes in one turn: one batch; then one alone.
+    await Promise.all([1, 2, 3].map((x) => connection.runNow(insert, [x])));
+    await connection.runNow(insert, [4]);
+    assert.deepEqual(sizes, [3, 1]);
+    assert.deepEqual(seen, [3, 1]);
+
+    stop();
+    await connection.runNow(insert, [5]);
+    assert.deepEqual(sizes, [3, 1], 'nothing once it stopped watching');
+    assert.deepEqual(seen, [3, 1, 1]);
+    stopOther();
+    assert.equal((database.prepare('select count(*) as n from t').get() as { n: number }).n, 5);
+    database.close();
+  });
 });
