@@ -1,0 +1,179 @@
+/**
+ * OpenTelemetry traces (docs/operations.md "Traces"), on when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set: a server span per request, from
+ * @fastify/otel, and a client span per database statement run under it,
+ * exported in batches over OTLP/HTTP. Without the endpoint no OpenTelemetry
+ * package is loaded: this module imports them only inside `startTracing`,
+ * and only its types otherwise.
+ *
+ * Spans carry the route template, the method, the status, the path without
+ * its query (which may hold a Connect `jwt`), and SQL with its placeholders;
+ * never a header, a parameter value or an error's message, which can quote
+ * a request body.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context, ContextManager, SpanStatus, Tracer } from '@opentelemetry/api';
+import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { FastifyPluginCallback } from 'fastify';
+import type { Config } from './config.ts';
+import type { StatementEvent, StatementObserver } from './store/database.ts';
+
+export interface Tracing {
+  /** Registered on the app before anything else, so that it sees every route. */
+  plugin: FastifyPluginCallback;
+  /** Given to the store: a span per statement run inside a traced request. */
+  observeStatements: StatementObserver;
+  /** Exports the spans still buffered, then stops; the server calls it last when it closes. */
+  shutdown(): Promise<void>;
+}
+
+/** `service.name` unless OTEL_SERVICE_NAME says otherwise. */
+export const DEFAULT_SERVICE_NAME = 'userplane';
+
+/** Answers undefined, having loaded nothing, when no endpoint is configured. */
+export async function startTracing(
+  config: Pick<Config, 'otlpEndpoint' | 'otelServiceName'>,
+): Promise<Tracing | undefined> {
+  if (config.otlpEndpoint === undefined) return undefined;
+  const [api, { BasicTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, otel] =
+    await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@fastify/otel'),
+    ]);
+
+  // Spans nest through the async work of a request only with a context
+  // manager; the API's default remembers nothing. One per process: a second
+  // server in the same process (the tests) uses the one already registered.
+  api.context.setGlobalContextManager(asyncLocalStorageContextManager(api.ROOT_CONTEXT));
+
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': config.otelServiceName ?? DEFAULT_SERVICE_NAME }),
+    spanProcessors: [
+      scrubbingProcessor(api.SpanStatusCode),
+      // The generic endpoint names the collector; traces go to its /v1/traces, as the OTLP specification says.
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(config.otlpEndpoint) })),
+    ],
+  });
+  const tracer = provider.getTracer(DEFAULT_SERVICE_NAME);
+
+  const instrumentation = new otel.FastifyOtelInstrumentation({
+    // A span per request and one for its handler; a span per hook would
+    // double the spans of every request for little an operator reads.
+    instrumentHooks: false,
+    // Exceptions carry messages that can quote a request body.
+    recordExceptions: false,
+    requestHook(span, request) {
+      // @fastify/otel puts the URL, query included, in url.path.
+      const query = request.url.indexOf('?');
+      span.setAttribute('url.path', query === -1 ? request.url : request.url.slice(0, query));
+      const route = request.routeOptions.url;
+      span.updateName(route === undefined ? request.method : `${request.method} ${route}`);
+    },
+  });
+  instrumentation.setTracerProvider(provider);
+
+  return {
+    plugin: instrumentation.plugin(),
+    observeStatements: statementSpans(api, tracer),
+    async shutdown() {
+      instrumentation.disable();
+      await provider.shutdown();
+    },
+  };
+}
+
+type Api = typeof import('@opentelemetry/api');
+
+/** OTEL_EXPORTER_OTLP_ENDPOINT names the collector's root; each signal has its own path under it. */
+function tracesUrl(endpoint: string): string {
+  return `${endpoint.endsWith('/') ? endpoint : `${endpoint}/`}v1/traces`;
+}
+
+/**
+ * A client span per statement, under the span that is current where the
+ * statement was issued: a request's handler, or the request itself (its
+ * hooks). Statements with no span around them (migrations and seeding at
+ * start-up) make none, as they belong to no request.
+ */
+function statementSpans(api: Api, tracer: Tracer): StatementObserver {
+  return (event: StatementEvent) => {
+    const parent = api.context.active();
+    if (api.trace.getSpan(parent) === undefined) return;
+    const operation = /^\s*([A-Za-z]+)/.exec(event.sql)?.[1]?.toUpperCase() ?? 'QUERY';
+    const system = event.dialect === 'postgres' ? 'postgresql' : 'sqlite';
+    const span = tracer.startSpan(
+      operation,
+      {
+        kind: api.SpanKind.CLIENT,
+        startTime: performance.timeOrigin + event.startTime,
+        attributes: {
+          'db.system.name': system,
+          'db.operation.name': operation,
+          'db.query.text': event.sql,
+          // The names of earlier semantic conventions, which many backends still read.
+          'db.system': system,
+          'db.operation': operation,
+        },
+      },
+      parent,
+    );
+    if (event.error !== undefined) {
+      // The driver's code only: a message can quote a value.
+      const code = (event.error as { code?: unknown } | null)?.code;
+      span.setAttribute('error.type', typeof code === 'string' ? code : ((event.error as Error)?.name ?? 'Error'));
+      span.setStatus({ code: api.SpanStatusCode.ERROR });
+    }
+    span.end(performance.timeOrigin + event.endTime);
+  };
+}
+
+/**
+ * Runs as each span ends, before it is exported: status messages go (they are
+ * error messages, which can quote a request body), and a request answered
+ * below 500 is not an error, as the HTTP conventions say of server spans,
+ * although @fastify/otel marks every request whose handler threw, a 404 included.
+ */
+function scrubbingProcessor(codes: Api['SpanStatusCode']): SpanProcessor {
+  return {
+    onStart() {},
+    onEnding(span: Span) {
+      if (span.status.code !== codes.ERROR) return;
+      const status = span.attributes['http.response.status_code'];
+      const answeredBelow500 = typeof status === 'number' && status < 500;
+      // setStatus() cannot go back to UNSET; the SDK's span keeps its status in a plain field.
+      (span as { status: SpanStatus }).status = { code: answeredBelow500 ? codes.UNSET : codes.ERROR };
+    },
+    onEnd() {},
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+}
+
+/**
+ * The context of the current request, carried through its callbacks and
+ * promises by AsyncLocalStorage: what @opentelemetry/context-async-hooks
+ * provides, which is not among the project's dependencies.
+ */
+function asyncLocalStorageContextManager(root: Context): ContextManager {
+  const storage = new AsyncLocalStorage<Context>();
+  const manager: ContextManager = {
+    active: () => storage.getStore() ?? root,
+    with: (context, fn, thisArg, ...args) => storage.run(context, () => fn.apply(thisArg, args)),
+    bind: (context, target) => {
+      if (typeof target !== 'function') return target;
+      const fn = target as (...args: unknown[]) => unknown;
+      return function (this: unknown, ...args: unknown[]) {
+        return storage.run(context, () => fn.apply(this, args));
+      } as typeof target;
+    },
+    enable: () => manager,
+    disable: () => {
+      storage.disable();
+      return manager;
+    },
+  };
+  return manager;
+}
