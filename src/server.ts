@@ -67,6 +67,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       drain,
       tracing: tracing?.plugin,
     });
+    tracing?.reportTo(app.log);
     await prepareOpenApi(app);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

@@ -23,9 +23,17 @@ export interface Tracing {
   plugin: FastifyPluginCallback;
   /** Given to the store: a span per statement run inside a traced request. */
   observeStatements: StatementObserver;
+  /**
+   * Where OpenTelemetry's own warnings and errors go, such as an export the
+   * collector refused or never answered: without this they are dropped.
+   */
+  reportTo(log: { warn(fields: object, message: string): void }): void;
   /** Exports the spans still buffered, then stops; the server calls it last when it closes. */
   shutdown(): Promise<void>;
 }
+
+/** How long closing the server waits for the last spans to be exported. */
+const SHUTDOWN_EXPORT_MS = 2_000;
 
 /** `service.name` unless OTEL_SERVICE_NAME says otherwise. */
 export const DEFAULT_SERVICE_NAME = 'userplane';
@@ -78,9 +86,33 @@ export async function startTracing(
   return {
     plugin: instrumentation.plugin(),
     observeStatements: statementSpans(api, tracer),
+    reportTo(log) {
+      const warn = (message: string, ...args: unknown[]) =>
+        log.warn({ component: 'opentelemetry', detail: args.map(String) }, message);
+      const ignore = () => {};
+      api.diag.setLogger(
+        { error: warn, warn, info: ignore, debug: ignore, verbose: ignore },
+        { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true },
+      );
+    },
     async shutdown() {
       instrumentation.disable();
-      await provider.shutdown();
+      // A collector that is down or slow loses the last spans; it neither
+      // fails the shutdown nor holds it: the exporter retries for up to 10 s,
+      // the shutdown timeout's whole default.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), SHUTDOWN_EXPORT_MS);
+      });
+      try {
+        if ((await Promise.race([provider.shutdown(), late])) === 'late') {
+          api.diag.error(`the last spans were not exported within ${SHUTDOWN_EXPORT_MS} ms`);
+        }
+      } catch (error) {
+        api.diag.error('the last spans could not be exported', (error as Error)?.message ?? String(error));
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
