@@ -235,6 +235,24 @@ describe('OpenTelemetry traces', () => {
     });
   }
 
+  test('a collector that is down does not fail closing the server', async () => {
+    // An address where nothing listens any more: a collector started, then stopped.
+    const gone = new Collector();
+    const endpoint = await gone.start();
+    await gone.stop();
+    const server = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      database: 'sqlite::memory:',
+      logLevel: 'silent',
+      otlpEndpoint: endpoint,
+    });
+    const response = await fetch(`${server.url}/healthz`);
+    await response.text();
+    assert.equal(response.status, 200);
+    await server.close();
+  });
+
   test('without an endpoint nothing of OpenTelemetry loads; with one it does', async () => {
     const probe = async (endpoint?: string) => {
       const child = spawn(
