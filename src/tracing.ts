@@ -12,7 +12,7 @@
  * a request body.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Context, ContextManager, SpanStatus, Tracer } from '@opentelemetry/api';
+import type { Context, ContextManager, SpanStatus, TextMapPropagator, Tracer } from '@opentelemetry/api';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FastifyPluginCallback } from 'fastify';
 import type { Config } from './config.ts';
@@ -56,6 +56,8 @@ export async function startTracing(
   // manager; the API's default remembers nothing. One per process: a second
   // server in the same process (the tests) uses the one already registered.
   api.context.setGlobalContextManager(asyncLocalStorageContextManager(api.ROOT_CONTEXT));
+  // A caller's `traceparent` makes the request span a child of the caller's.
+  api.propagation.setGlobalPropagator(traceContextPropagator(api));
 
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.otelServiceName ?? DEFAULT_SERVICE_NAME }),
@@ -181,6 +183,43 @@ function scrubbingProcessor(codes: Api['SpanStatusCode']): SpanProcessor {
     onEnd() {},
     forceFlush: async () => {},
     shutdown: async () => {},
+  };
+}
+
+/**
+ * W3C Trace Context (`traceparent`, `tracestate`): what
+ * @opentelemetry/core's W3CTraceContextPropagator does, which is not among
+ * the project's dependencies either. A header that does not parse is
+ * ignored, and the request starts a trace of its own.
+ */
+function traceContextPropagator(api: Api): TextMapPropagator {
+  // Version 00 has exactly these four fields; a later version may add more after them.
+  const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+  const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(',') : value);
+  return {
+    inject(context, carrier, setter) {
+      const span = api.trace.getSpanContext(context);
+      if (!span || !api.isSpanContextValid(span)) return;
+      const flags = (span.traceFlags & api.TraceFlags.SAMPLED).toString(16).padStart(2, '0');
+      setter.set(carrier, 'traceparent', `00-${span.traceId}-${span.spanId}-${flags}`);
+      if (span.traceState) setter.set(carrier, 'tracestate', span.traceState.serialize());
+    },
+    extract(context, carrier, getter) {
+      const match = TRACEPARENT.exec(one(getter.get(carrier, 'traceparent'))?.trim() ?? '');
+      if (!match) return context;
+      const [, version, traceId, spanId, flags, rest] = match;
+      if (version === 'ff' || (version === '00' && rest !== undefined)) return context;
+      const state = one(getter.get(carrier, 'tracestate'));
+      const span = {
+        traceId: traceId!,
+        spanId: spanId!,
+        traceFlags: Number.parseInt(flags!, 16),
+        isRemote: true,
+        ...(state ? { traceState: api.createTraceState(state) } : {}),
+      };
+      return api.isSpanContextValid(span) ? api.trace.setSpanContext(context, span) : context;
+    },
+    fields: () => ['traceparent', 'tracestate'],
   };
 }
 

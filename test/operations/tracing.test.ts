@@ -115,6 +115,9 @@ const PROPERTY_ROUTE = '/wiki/rest/api/user/:userId/property/:key';
 /** Recognisable text in a property's value and in a `jwt` query parameter: neither may reach a span. */
 const VALUE_MARKER = 'value-marker-7f3a9c';
 const JWT_MARKER = 'jwt-marker-41be0d';
+/** A calling service's trace and span, as a `traceparent` names them. */
+const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_SPAN = '00f067aa0ba902b7';
 
 describe('OpenTelemetry traces', () => {
   for (const kind of STORE_KINDS) {
@@ -147,7 +150,17 @@ describe('OpenTelemetry traces', () => {
           assert.equal(await send('POST', property, { note: VALUE_MARKER }), 201);
           assert.equal(await send('GET', property), 200);
           assert.equal(await send('PUT', property, { note: `${VALUE_MARKER}-2` }), 204);
-          const jwt = await fetch(`${server.url}/wiki/rest/api/user/current?jwt=${JWT_MARKER}`);
+          const continued = await fetch(
+            `${server.url}/wiki/rest/api/user/${encodeURIComponent(admin.accountId)}/property`,
+            {
+              headers: { ...auth, traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` },
+            },
+          );
+          await continued.text();
+          assert.equal(continued.status, 200);
+          const jwt = await fetch(`${server.url}/wiki/rest/api/user/current?jwt=${JWT_MARKER}`, {
+            headers: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01-extra` },
+          });
           await jwt.text();
           assert.equal(jwt.status, 401);
           await server.close();
@@ -213,10 +226,25 @@ describe('OpenTelemetry traces', () => {
         assert.ok(updates.length > 0, 'the PUT updated the property under its request span');
         assert.match(String(updates[0]!.attributes['db.query.text']), /^update "properties" set /);
 
+        // A caller's traceparent: the request joins the caller's trace, under the caller's span.
+        const joined = servers.find(
+          (s) =>
+            s.attributes['http.response.status_code'] === 200 &&
+            s.attributes['http.route'] === '/wiki/rest/api/user/:userId/property',
+        );
+        assert.equal(joined?.traceId, CALLER_TRACE);
+        assert.equal(joined?.parentSpanId, CALLER_SPAN);
+        assert.ok(
+          databaseSpans.some((s) => s.traceId === CALLER_TRACE),
+          "its database spans are in the caller's trace too",
+        );
+
         // The unauthenticated request is traced, without its query.
         const refused = servers.find((s) => s.attributes['http.response.status_code'] === 401);
         assert.equal(refused?.attributes['url.path'], '/wiki/rest/api/user/current');
         assert.equal(refused?.status.code ?? 0, 0, 'a 4xx answer is not a span error');
+        assert.notEqual(refused?.traceId, CALLER_TRACE, 'a malformed traceparent is ignored');
+        assert.equal(refused?.parentSpanId ?? '', '');
 
         // No credential and no property value anywhere in what was exported.
         const exported = collector.bodies.join('\n');
