@@ -35,6 +35,9 @@ export interface Tracing {
 /** How long closing the server waits for the last spans to be exported. */
 const SHUTDOWN_EXPORT_MS = 2_000;
 
+/** Whether this process has registered the context manager and propagator with the API. */
+let globalsRegistered = false;
+
 /** `service.name` unless OTEL_SERVICE_NAME says otherwise. */
 export const DEFAULT_SERVICE_NAME = 'userplane';
 
@@ -52,12 +55,16 @@ export async function startTracing(
       import('@fastify/otel'),
     ]);
 
-  // Spans nest through the async work of a request only with a context
-  // manager; the API's default remembers nothing. One per process: a second
-  // server in the same process (the tests) uses the one already registered.
-  api.context.setGlobalContextManager(asyncLocalStorageContextManager(api.ROOT_CONTEXT));
-  // A caller's `traceparent` makes the request span a child of the caller's.
-  api.propagation.setGlobalPropagator(traceContextPropagator(api));
+  // The API's globals, once per process: a second server in the same
+  // process (the tests) shares them, as the API allows only one of each.
+  if (!globalsRegistered) {
+    // Spans nest through the async work of a request only with a context
+    // manager; the API's default remembers nothing.
+    api.context.setGlobalContextManager(asyncLocalStorageContextManager(api.ROOT_CONTEXT));
+    // A caller's `traceparent` makes the request span a child of the caller's.
+    api.propagation.setGlobalPropagator(traceContextPropagator(api));
+    globalsRegistered = true;
+  }
 
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.otelServiceName ?? DEFAULT_SERVICE_NAME }),
