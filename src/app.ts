@@ -3,7 +3,7 @@
  * open store and the server's secrets; it never reads the environment.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginCallback, LogController } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type DestinationStream, pino } from 'pino';
 import { Administration } from './domain/admin/administration.ts';
@@ -63,6 +63,8 @@ export interface AppOptions extends OperationsOptions {
    * limits count by. Unset: the TCP peer, whatever the headers say.
    */
   trustProxy?: true | string[];
+  /** The OpenTelemetry plugin (src/tracing.ts), when traces are on; registered before everything else. */
+  tracing?: FastifyPluginCallback;
 }
 
 /** The longest path parameter the router matches, percent-encoded (docs/decisions.md). */
@@ -135,7 +137,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const email = new EmailService(options.db);
   const watches = new WatchService(options.db);
 
-  // First: the document generator collects every route registered after it.
+  // Before any hook or route, each of which it wraps as it is added.
+  if (options.tracing) await app.register(options.tracing);
+  // Then the document generator, which collects every route registered after it.
   await registerOpenApi(app);
   registerErrorHandling(app);
   // Before the gateway and auth hooks: a server that is shutting down checks nothing.

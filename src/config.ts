@@ -32,10 +32,18 @@ export const ConfigSchema = Type.Object({
   shutdownTimeout: Type.Number({ minimum: 0 }),
   /** Seconds start-up waits for an unreachable database (docs/operations.md). */
   databaseWait: Type.Number({ minimum: 0 }),
+  /** Where OpenTelemetry traces go (OTLP over HTTP); tracing is off without it (docs/operations.md "Traces"). */
+  otlpEndpoint: Type.Optional(Type.String({ pattern: '^https?://[^\\s?#]+$' })),
+  /** The traces' `service.name`; `userplane` when not given. */
+  otelServiceName: Type.Optional(Type.String({ minLength: 1 })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
-/** Each setting: its option, its environment variable, its default. */
+/**
+ * Each setting: its option, its environment variable, its default. The
+ * OpenTelemetry settings have no option: the standard variables are how
+ * every OpenTelemetry SDK is configured.
+ */
 const SETTINGS = {
   port: { option: '--port', env: 'PORT', fallback: '8080' },
   host: { option: '--host', env: 'HOST', fallback: '127.0.0.1' },
@@ -52,7 +60,12 @@ const SETTINGS = {
   requestTimeout: { option: '--request-timeout', env: 'USERPLANE_REQUEST_TIMEOUT', fallback: '30' },
   shutdownTimeout: { option: '--shutdown-timeout', env: 'USERPLANE_SHUTDOWN_TIMEOUT', fallback: '10' },
   databaseWait: { option: '--database-wait', env: 'USERPLANE_DATABASE_WAIT', fallback: '30' },
-} as const satisfies Record<keyof Config, { option: string; env: string; fallback: string | undefined; switch?: true }>;
+  otlpEndpoint: { option: undefined, env: 'OTEL_EXPORTER_OTLP_ENDPOINT', fallback: undefined },
+  otelServiceName: { option: undefined, env: 'OTEL_SERVICE_NAME', fallback: undefined },
+} as const satisfies Record<
+  keyof Config,
+  { option: string | undefined; env: string; fallback: string | undefined; switch?: true }
+>;
 
 /** Settings given as numbers: the port, and durations in seconds. */
 const NUMBERS = new Set<keyof Config>(['port', 'requestTimeout', 'shutdownTimeout', 'databaseWait']);
@@ -75,6 +88,7 @@ export type ConfigOptions = Partial<Record<keyof Config, string>>;
 const EXPECTED: Partial<Record<string, string>> = {
   baseUrl: 'must be an http:// or https:// URL with no query or fragment, e.g. http://127.0.0.1:8080',
   corsOrigin: 'must be origins (scheme://host[:port]) separated by commas, e.g. http://localhost:3000',
+  otlpEndpoint: 'must be an http:// or https:// URL with no query or fragment, e.g. http://127.0.0.1:4318',
 };
 
 export class ConfigError extends Error {
@@ -84,14 +98,16 @@ export class ConfigError extends Error {
   }
 }
 
-/** The option names, for the command-line parser. */
+/** The option names, for the command-line parser; settings read only from the environment have none. */
 export const CONFIG_OPTIONS = Object.fromEntries(
-  Object.entries(SETTINGS).map(([name, s]) => [name, s.option.slice(2)]),
-) as Record<keyof Config, string>;
+  Object.entries(SETTINGS).flatMap(([name, s]) => (s.option === undefined ? [] : [[name, s.option.slice(2)]])),
+) as Partial<Record<keyof Config, string>>;
 
 /** Each option as `parseArgs` takes it: a switch (`--metrics`) takes no value. */
 export const CONFIG_ARGS = Object.fromEntries(
-  Object.values(SETTINGS).map((s) => [s.option.slice(2), { type: 'switch' in s ? 'boolean' : 'string' }] as const),
+  Object.values(SETTINGS).flatMap((s) =>
+    s.option === undefined ? [] : [[s.option.slice(2), { type: 'switch' in s ? 'boolean' : 'string' }] as const],
+  ),
 ) as Record<string, { type: 'string' | 'boolean' }>;
 
 /** The settings a parsed command line gave (`parseArgs` values), as `loadConfig` takes them. */
@@ -126,8 +142,8 @@ export function loadConfig(options: ConfigOptions, env: NodeJS.ProcessEnv = proc
         : 'switch' in setting
           ? switchValue(value)
           : value;
-    origin[name] =
-      fromOption !== undefined ? setting.option : fromEnv !== undefined ? setting.env : `${setting.option} (default)`;
+    const option = setting.option ?? setting.env;
+    origin[name] = fromOption !== undefined ? option : fromEnv !== undefined ? setting.env : `${option} (default)`;
   }
   const problems = schemaProblems(ConfigSchema, raw).map((line) => {
     const name = line.slice(0, line.indexOf(':'));

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import { type Config, ConfigError } from './config.ts';
 import { newSecretKey, Secrets } from './domain/secrets.ts';
-import { type DatabaseLocation, openStore, parseDatabaseUrl, type Store } from './store/database.ts';
+import { type DatabaseLocation, openStore, parseDatabaseUrl, type Store, type StoreOptions } from './store/database.ts';
 import { DATA_FOLDER_MODE } from './store/sqlite.ts';
 
 export interface Runtime {
@@ -15,7 +15,10 @@ export interface Runtime {
   secrets: Secrets;
 }
 
-export async function openRuntime(config: Pick<Config, 'database' | 'secretKey'>): Promise<Runtime> {
+export async function openRuntime(
+  config: Pick<Config, 'database' | 'secretKey'>,
+  storeOptions: StoreOptions = {},
+): Promise<Runtime> {
   let location: DatabaseLocation;
   try {
     location = parseDatabaseUrl(config.database);
@@ -23,7 +26,7 @@ export async function openRuntime(config: Pick<Config, 'database' | 'secretKey'>
     throw new ConfigError([`--database (DATABASE_URL): ${(error as Error).message}`]);
   }
   const secrets = new Secrets(config.secretKey ?? embeddedSecretKey(location));
-  return { store: await openStore(location), secrets };
+  return { store: await openStore(location, storeOptions), secrets };
 }
 
 function embeddedSecretKey(location: DatabaseLocation): string {

@@ -13,7 +13,9 @@ import { Drain } from './http/draining.ts';
 import { DEFAULT_LOAD_SHEDDING } from './http/load-shedding.ts';
 import { prepareOpenApi } from './http/openapi.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import type { StoreOptions } from './store/database.ts';
 import { isDatabaseUnreachable } from './store/unavailable.ts';
+import { startTracing } from './tracing.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -36,7 +38,18 @@ export interface StartOptions {
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const { requestTimeout, shutdownTimeout, databaseWait } = { ...DURATION_DEFAULTS, ...config };
-  const { store, secrets } = await openWhenReachable(config, databaseWait, options.waiting);
+  // Before the store opens: the store is handed what watches its statements.
+  const tracing = await startTracing(config);
+  let runtime: Runtime;
+  try {
+    runtime = await openWhenReachable(config, databaseWait, options.waiting, {
+      observeStatements: tracing?.observeStatements,
+    });
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
+  const { store, secrets } = runtime;
   try {
     if (config.seed) await loadSeed(store.db, secrets, await readSeedFile(config.seed), config.seed);
     const firstStart = await bootstrap(store.db, secrets);
@@ -53,7 +66,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       loadShedding: DEFAULT_LOAD_SHEDDING,
       requestTimeoutMs: requestTimeout * 1000,
       drain,
+      tracing: tracing?.plugin,
     });
+    tracing?.reportTo(app.log);
     await prepareOpenApi(app);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
@@ -70,14 +85,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
             await drain.begin();
             await app.close();
           } finally {
-            await store.close();
+            try {
+              await store.close();
+            } finally {
+              // Last: the spans of the requests that just finished are exported.
+              await tracing?.shutdown();
+            }
           }
         })();
         return closing;
       },
     };
   } catch (error) {
-    await store.close();
+    try {
+      await store.close();
+    } finally {
+      await tracing?.shutdown();
+    }
     throw error;
   }
 }
@@ -94,11 +118,12 @@ async function openWhenReachable(
   config: ServerConfig,
   waitSeconds: number,
   waiting: StartOptions['waiting'],
+  storeOptions: StoreOptions,
 ): Promise<Runtime> {
   const deadline = Date.now() + waitSeconds * 1000;
   for (let pause = 100; ; pause = Math.min(pause * 2, DATABASE_RETRY_MAX_MS)) {
     try {
-      return await openRuntime(config);
+      return await openRuntime(config, storeOptions);
     } catch (error) {
       if (!isDatabaseUnreachable(error)) throw error;
       if (pause === 100 && waitSeconds > 0)

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { type Config, ConfigError, type ConfigOptions, loadConfig } from '../src/config.ts';
+import { CONFIG_ARGS, type Config, ConfigError, type ConfigOptions, loadConfig } from '../src/config.ts';
 import { parseDatabaseUrl } from '../src/store/database.ts';
 
 const SECRET = 'a-secret-key-of-at-least-32-characters!';
@@ -184,6 +184,19 @@ describe('loadConfig', () => {
       'https://example.com/confluence',
     );
     assert.equal(loadConfig({ baseUrl: 'http://127.0.0.1:8080' }, {}).baseUrl, 'http://127.0.0.1:8080');
+  });
+
+  test('OpenTelemetry: the standard variables only, with no option; a bad endpoint names its variable', () => {
+    const config = loadConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SERVICE_NAME: 'up-eu' });
+    assert.equal(config.otlpEndpoint, 'http://collector:4318');
+    assert.equal(config.otelServiceName, 'up-eu');
+    assert.equal(loadConfig({}, {}).otlpEndpoint, undefined, 'tracing is off unless the endpoint is set');
+    assert.equal(loadConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: '' }).otlpEndpoint, undefined);
+    assert.equal(CONFIG_ARGS['otlp-endpoint'], undefined);
+    assert.ok(!Object.keys(CONFIG_ARGS).some((option) => option.startsWith('otel')));
+    assert.deepEqual(problemsOf({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), [
+      'OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL with no query or fragment, e.g. http://127.0.0.1:4318',
+    ]);
   });
 
   test('a short secret key names --secret-key or USERPLANE_SECRET_KEY and the minimum', () => {

@@ -3,7 +3,16 @@
  * `sqlite.ts` and `postgres.ts` works on the `StoreDb` it returns (a
  * `Kysely<Database>`), whichever dialect is behind it.
  */
-import { Kysely, type KyselyConfig, type Migration, Migrator, type QueryResult, sql, type Transaction } from 'kysely';
+import {
+  Kysely,
+  type KyselyConfig,
+  type Logger,
+  type Migration,
+  Migrator,
+  type QueryResult,
+  sql,
+  type Transaction,
+} from 'kysely';
 import type { MaybePromise } from '../lib/maybe-promise.ts';
 import { initial } from './migrations/2026-11-24-0001-initial.ts';
 import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
@@ -64,7 +73,28 @@ export class StoreDb extends Kysely<Database> {
 export interface StoreOptions {
   /** PostgreSQL: told when an idle pooled connection is lost; it is replaced (store/postgres.ts). */
   onConnectionError?: ConnectionErrorListener;
+  /**
+   * Told of every statement the serving handle runs, once it has finished
+   * (tracing, docs/operations.md "Traces"). Only given when something
+   * listens: without it no statement pays for being watched.
+   */
+  observeStatements?: StatementObserver;
 }
+
+/**
+ * A statement that ran: on which database, its SQL as compiled, with
+ * placeholders (the values are never passed on), when it started and ended
+ * (`performance.now()` milliseconds), and what it threw, if it failed.
+ */
+export interface StatementEvent {
+  dialect: DatabaseLocation['dialect'];
+  sql: string;
+  startTime: number;
+  endTime: number;
+  error?: unknown;
+}
+
+export type StatementObserver = (event: StatementEvent) => void;
 
 export type DatabaseLocation =
   | { dialect: 'sqlite'; path: string } // ':memory:' for an in-memory database
@@ -86,12 +116,17 @@ export function parseDatabaseUrl(value: string): DatabaseLocation {
 
 export async function openStore(location: DatabaseLocation, options: StoreOptions = {}): Promise<Store> {
   let db: StoreDb;
+  const observe = options.observeStatements;
+  // Kysely's query log is its one hook around every statement it runs,
+  // transactions' included; the direct runner is the other way in.
+  const log = observe && kyselyLogTo(location.dialect, observe);
   if (location.dialect === 'sqlite') {
     const sqlite = openSqlite(location.path);
-    db = new StoreDb({ dialect: sqlite.dialect }, sqlite.runNow, undefined, { watchBatches: sqlite.watchBatches });
+    const runDirect = observe ? observed(location.dialect, sqlite.runNow, observe) : sqlite.runNow;
+    db = new StoreDb({ dialect: sqlite.dialect, log }, runDirect, undefined, { watchBatches: sqlite.watchBatches });
   } else {
     const postgres = connectPostgres(location.url, options.onConnectionError);
-    db = new StoreDb({ dialect: postgres.dialect }, undefined, postgres.ping, { poolUse: postgres.poolUse });
+    db = new StoreDb({ dialect: postgres.dialect, log }, undefined, postgres.ping, { poolUse: postgres.poolUse });
   }
   try {
     if (location.dialect === 'sqlite') await migrate(db, location.dialect);
@@ -112,6 +147,48 @@ export async function openStore(location: DatabaseLocation, options: StoreOption
     throw error;
   }
   return { db, location, close: () => db.destroy() };
+}
+
+function kyselyLogTo(dialect: DatabaseLocation['dialect'], observe: StatementObserver): Logger {
+  return (event) => {
+    const endTime = performance.now();
+    observe({
+      dialect,
+      sql: event.query.sql,
+      startTime: endTime - event.queryDurationMillis,
+      endTime,
+      ...(event.level === 'error' ? { error: event.error } : {}),
+    });
+  };
+}
+
+/** The direct runner, telling `observe` of each statement it ran (not of those it handed back to Kysely). */
+function observed(dialect: DatabaseLocation['dialect'], run: DirectRunner, observe: StatementObserver): DirectRunner {
+  return (sql, parameters) => {
+    const startTime = performance.now();
+    let result: ReturnType<DirectRunner>;
+    try {
+      result = run(sql, parameters);
+    } catch (error) {
+      observe({ dialect, sql, startTime, endTime: performance.now(), error });
+      throw error;
+    }
+    if (result === undefined) return undefined;
+    if (!(result instanceof Promise)) {
+      observe({ dialect, sql, startTime, endTime: performance.now() });
+      return result;
+    }
+    return result.then(
+      (value) => {
+        observe({ dialect, sql, startTime, endTime: performance.now() });
+        return value;
+      },
+      (error: unknown) => {
+        observe({ dialect, sql, startTime, endTime: performance.now(), error });
+        throw error;
+      },
+    );
+  };
 }
 
 function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migration> {

@@ -33,6 +33,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     'USERPLANE_REQUEST_TIMEOUT',
     'USERPLANE_SHUTDOWN_TIMEOUT',
     'USERPLANE_DATABASE_WAIT',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_SERVICE_NAME',
     'NODE_TEST_CONTEXT',
     'NODE_OPTIONS',
   ]) {
