@@ -236,7 +236,7 @@ function startChild(args: string[]): ChildProcess {
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (!line.startsWith('{')) return;
     logLines++;
-    if (logLines <= ECHOED_LOG_LINES) process.stderr.write(`${line}\n`);
+    if (logLines <= ECHOED_LOG_LINES) process.stderr.write(`${line.length > 500 ? `${line.slice(0, 500)}…` : line}\n`);
     else if (logLines === ECHOED_LOG_LINES + 1) process.stderr.write('bench: (further log lines only counted)\n');
   });
   child.once('exit', () => {
@@ -358,11 +358,15 @@ async function outage(target: {
   let phase: Phase = 'before';
   let without = 0;
   let upAt = 0;
+  let firstAnswerAfter: number | undefined;
   let firstSuccessAfter: number | undefined;
   const onResponse = (status: number, _body: string, _context: object, headers?: IncomingHttpHeaders) => {
     counts[phase].set(status, (counts[phase].get(status) ?? 0) + 1);
     if (status === 503 && !Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'retry-after')) without++;
-    if (phase === 'after' && status < 300 && firstSuccessAfter === undefined) firstSuccessAfter = Date.now() - upAt;
+    if (phase === 'after') {
+      firstAnswerAfter ??= Date.now() - upAt;
+      if (status < 300) firstSuccessAfter ??= Date.now() - upAt;
+    }
   };
   const amount = OUTAGE.rate * OUTAGE.seconds;
   process.stderr.write(
@@ -406,7 +410,9 @@ async function outage(target: {
       .join(', ') || 'none';
   const unexpected = [...all.keys()].filter((status) => !(status >= 200 && status < 300) && status !== 503);
   const answered = [...all.values()].reduce((sum, n) => sum + n, 0);
-  const unanswered = result.requests.sent - answered;
+  // With `amount`, each connection sends its share and stops, so exactly `amount` were sent
+  // (autocannon's own `requests.sent` over-counts the first requests under `overallRate`).
+  const unanswered = amount - answered;
   const successesAfter = [...counts.after].filter(([status]) => status < 300).reduce((sum, [, n]) => sum + n, 0);
   const problems = [
     ...(unexpected.length > 0 ? [`statuses other than 2xx and 503: ${unexpected.join(', ')}`] : []),
@@ -418,11 +424,13 @@ async function outage(target: {
   ];
   const out = [
     '',
-    `outage: ${result.requests.sent} requests sent (GET and PUT alternating, ${OUTAGE.rate}/s), ${answered} answered`,
+    `outage: ${amount} requests sent (GET and PUT alternating, ${OUTAGE.rate}/s), ${answered} answered`,
     `  before:  ${show(counts.before)}`,
     `  down:    ${show(counts.down)}`,
     `  after:   ${show(counts.after)}` +
-      (firstSuccessAfter === undefined ? '' : `; first 2xx ${firstSuccessAfter} ms after PostgreSQL was up`),
+      (firstSuccessAfter === undefined
+        ? ''
+        : `; first answer ${firstAnswerAfter} ms, first 2xx ${firstSuccessAfter} ms after PostgreSQL was up (the load is paced per second)`),
     `  in all:  ${show(all)}; 503 without Retry-After: ${without}; connection errors: ${result.errors}`,
     ...(all.has(503) ? [] : ['  note: no 503 at all; the outage may have fallen between requests']),
     problems.length === 0

@@ -21,6 +21,8 @@ app.get('/fixed', async () => ({ key: 'theme', value: { dark: true } }));
 
 if (postgresUrl !== undefined) {
   const pool = new pg.Pool({ connectionString: postgresUrl, application_name: 'userplane-bench', max: POOL_SIZE });
+  // An idle connection lost (the outage scenario stops PostgreSQL) is replaced when next needed, not fatal.
+  pool.on('error', () => {});
   await pool.query('CREATE TABLE IF NOT EXISTS bench_kv (k text PRIMARY KEY, v text NOT NULL)');
   await pool.query(
     `INSERT INTO bench_kv (k, v) VALUES ('bench-key', '{"dark":true,"size":12}') ON CONFLICT (k) DO NOTHING`,
