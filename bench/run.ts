@@ -119,7 +119,8 @@ async function main(): Promise<number> {
   const putBody = JSON.stringify({ value: { dark: false, size: 13 } });
   let code = 0;
   if (args.outage) {
-    code = (await outage({ property: `${properties}/bench-key`, auth, json, putBody, connections })) ? 0 : 1;
+    const target = { property: `${properties}/bench-key`, auth, json, putBody, connections, server: userplane!.child };
+    code = (await outage(target)) ? 0 : 1;
   } else {
     const raw = `${yardstickUrl}/pg/kv/bench-key`;
     const scenarios: Array<{ name: string; options: autocannon.Options }> = [
@@ -239,8 +240,10 @@ function startChild(args: string[]): ChildProcess {
     if (logLines <= ECHOED_LOG_LINES) process.stderr.write(`${line.length > 500 ? `${line.slice(0, 500)}…` : line}\n`);
     else if (logLines === ECHOED_LOG_LINES + 1) process.stderr.write('bench: (further log lines only counted)\n');
   });
-  child.once('exit', () => {
-    if (logLines > ECHOED_LOG_LINES) process.stderr.write(`bench: ${logLines} log lines in all from a server\n`);
+  const script = args.find((arg) => arg.endsWith('.js') || arg.endsWith('.ts'));
+  child.once('exit', (code, signal) => {
+    if (logLines > ECHOED_LOG_LINES) process.stderr.write(`bench: ${logLines} log lines in all from ${script}\n`);
+    if (!cleaning) process.stderr.write(`bench: ${script} exited while in use (${signal ?? `code ${code}`})\n`);
   });
   children.push(child);
   return child;
@@ -352,6 +355,7 @@ async function outage(target: {
   json: Record<string, string>;
   putBody: string;
   connections: number;
+  server: ChildProcess;
 }): Promise<boolean> {
   type Phase = 'before' | 'down' | 'after';
   const counts: Record<Phase, Map<number, number>> = { before: new Map(), down: new Map(), after: new Map() };
@@ -421,6 +425,9 @@ async function outage(target: {
     ...(unanswered > 0 ? [`${unanswered} requests sent and never answered`] : []),
     ...(successesAfter === 0 ? ['no 2xx after PostgreSQL came back'] : []),
     ...(resumed ? [] : ['a GET after the run was not answered 200']),
+    ...(target.server.exitCode === null && target.server.signalCode === null
+      ? []
+      : [`the server exited (${target.server.signalCode ?? `code ${target.server.exitCode}`})`]),
   ];
   const out = [
     '',
