@@ -57,6 +57,9 @@ const OUTAGE = { rate: 400, seconds: 16, downAfterSeconds: 3, downForSeconds: 4 
 /** Property GETs in the counted run of `--metrics`. */
 const COUNTED_REQUESTS = 10_000;
 const PROPERTY_ROUTE = '/wiki/rest/api/user/:userId/property/:key';
+/** The raw-pg scenarios (`--store postgres`), bench/yardstick.ts. */
+const RAW = { read: 'raw pg point read', upsert: 'raw pg upsert' };
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 const TARGETS = { getRatio: 0.5, putRatio: 0.35, p99Ms: 10, p99Connections: 50 };
 
@@ -167,9 +170,6 @@ async function main(): Promise<number> {
   if (args.metrics && !(await countedRun(url, `${properties}/bench-key`, auth, connections))) code = 1;
   return code;
 }
-
-const RAW = { read: 'raw pg point read', upsert: 'raw pg upsert' };
-const JSON_TYPE = { 'content-type': 'application/json' };
 
 /** DATABASE_URL when it names PostgreSQL, else an embedded server started here and stopped in cleanUp. */
 async function postgresUrl(): Promise<string> {
@@ -331,7 +331,9 @@ function report(runs: Run[], connections: number, postgres: boolean): void {
     '',
     `machine: ${cpus().length} cores, node ${process.version}; ${connections} connections, ${runs[0]!.result.duration} s per run` +
       (postgres ? '; store: PostgreSQL' : ''),
-    ...(args.metrics ? ['the server runs with --metrics: its figures include the metrics hook'] : []),
+    ...(args.metrics && args.url === undefined
+      ? ['the server runs with --metrics: its figures include the metrics hook']
+      : []),
     '',
     ...rows.map(line),
     '',
