@@ -85,6 +85,12 @@ export function connectPostgres(
   // Without a listener, an idle client's error is an unhandled 'error'
   // event, which ends the process.
   pool.on('error', onConnectionError);
+  // A new connection is handed over without pg-pool's listener, and an error
+  // arriving with its first message (a backend ended at that moment) would
+  // find none before the caller resumes: every connection has one for life.
+  // The query under way fails on its own; an idle one still reaches
+  // onConnectionError through pg-pool.
+  pool.on('connect', (client) => client.on('error', ignore));
   let closed = false;
   const bounded: PostgresPool = {
     async connect() {
@@ -189,7 +195,6 @@ function named(error: unknown): Error {
 const ignore = () => {};
 
 function inUse(client: pg.PoolClient): PostgresPoolClient {
-  client.on('error', ignore);
   return {
     query: ((sqlOrCursor: unknown, parameters?: readonly unknown[]) => {
       // A cursor (Kysely's streaming) is handed through as it is.
@@ -199,7 +204,6 @@ function inUse(client: pg.PoolClient): PostgresPoolClient {
       });
     }) as unknown as PostgresPoolClient['query'],
     release() {
-      client.off('error', ignore);
       client.release();
     },
   };

@@ -71,6 +71,47 @@ if (STORE_KINDS.includes('postgres')) {
       assert.deepEqual(rows, [{ one: 1 }]);
     });
 
+    test('connections ended again and again under load: queries fail or succeed, and the process lives on', async () => {
+      const location = await freshLocation('postgres');
+      if (location.dialect !== 'postgres') throw new Error('expected PostgreSQL');
+      const store = await openStore(location, { onConnectionError: () => {} });
+      stores.push(store);
+      const database = new URL(location.url).pathname.slice(1);
+      const admin = new pg.Client({ connectionString: postgresServerUrl() });
+      await admin.connect();
+      const outcomes = { ok: 0, failed: 0 };
+      const until = Date.now() + 1500;
+      const load = async () => {
+        while (Date.now() < until) {
+          try {
+            await sql`select 1`.execute(store.db);
+            outcomes.ok++;
+          } catch {
+            outcomes.failed++;
+          }
+        }
+      };
+      const terminate = async () => {
+        while (Date.now() < until) {
+          await admin.query(
+            `select pg_terminate_backend(pid) from pg_stat_activity
+              where datname = $1 and backend_type = 'client backend' and application_name = 'userplane'`,
+            [database],
+          );
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      try {
+        // An 'error' event nobody listens for would end this process, and the test run with it.
+        await Promise.all([...Array.from({ length: 8 }, load), terminate()]);
+      } finally {
+        await admin.end();
+      }
+      assert.ok(outcomes.ok > 0, 'queries succeeded between the terminations');
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(store.db);
+      assert.deepEqual(rows, [{ one: 1 }]);
+    });
+
     test('statements and idle transactions have server-side timeouts', async () => {
       const store = await openStore(await freshLocation('postgres'));
       stores.push(store);
