@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyPluginCallback, LogControlle
 import type { Kysely } from 'kysely';
 import { type DestinationStream, pino } from 'pino';
 import { Administration } from './domain/admin/administration.ts';
+import { SitesAdmin } from './domain/admin/sites.ts';
 import { Authenticator } from './domain/authenticate.ts';
 import { AvatarService } from './domain/avatars.ts';
 import { DirectoryService } from './domain/directory.ts';
@@ -15,6 +16,7 @@ import { ApiError } from './domain/errors.ts';
 import { GuessingGuard } from './domain/guessing.ts';
 import { JiraPropertyService } from './domain/jira-properties.ts';
 import { TokenIssuer } from './domain/oauth.ts';
+import { OperatorCredential } from './domain/operator.ts';
 import { ReadinessCheck } from './domain/readiness.ts';
 import type { Secrets } from './domain/secrets.ts';
 import { type Site, SiteService } from './domain/site.ts';
@@ -37,7 +39,7 @@ import { oauthRoutes } from './http/oauth.ts';
 import { openApiRoutes, registerOpenApi } from './http/openapi.ts';
 import { type OperationsOptions, registerOperations } from './http/operations.ts';
 import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
-import { registerSiteSelection, rewriteSitePrefix, tenantInfoRoutes } from './http/sites.ts';
+import { accessibleResourcesRoutes, registerSiteSelection, rewriteSitePrefix, tenantInfoRoutes } from './http/sites.ts';
 import { validatorCompiler } from './http/validation.ts';
 import type { Clock } from './lib/ttl-cache.ts';
 import { StoreDb } from './store/database.ts';
@@ -46,6 +48,8 @@ import type { Database } from './store/schema.ts';
 export interface AppOptions extends OperationsOptions {
   db: Kysely<Database>;
   secrets: Secrets;
+  /** From --operator-token / USERPLANE_OPERATOR_TOKEN, when given (docs/behaviour.md §10). */
+  operatorToken?: string;
   /** From --base-url / BASE_URL, when given. */
   baseUrl?: string;
   logLevel?: string;
@@ -129,7 +133,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Without a configured or stored base URL, links name the address the server listens on (docs/behaviour.md §7).
   const sites = new SiteService(options.db, options.baseUrl, () => listeningUrl(app), options.clock);
-  const authenticator = new Authenticator(options.db, options.secrets, options.clock);
+  const operator = new OperatorCredential(options.db, options.secrets, options.operatorToken, options.clock);
+  const authenticator = new Authenticator(options.db, options.secrets, operator, options.clock);
   const guard = new GuessingGuard(options.clock);
   const confluenceProperties = new ConfluencePropertyService(options.db);
   const jiraProperties = new JiraPropertyService(options.db);
@@ -157,9 +162,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: ADMIN_API_PREFIX,
     administration: (site: Site) => new Administration(options.db, options.secrets, site.id),
     sites,
+    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites),
+    forgetCredentials: () => {
+      authenticator.forget();
+      sites.invalidate();
+    },
   });
   await app.register(avatarRoutes, { avatars: new AvatarService(options.db) });
   await app.register(tenantInfoRoutes);
+  await app.register(accessibleResourcesRoutes);
   await app.register(oauthRoutes, {
     prefix: OAUTH_PREFIX,
     issuer: new TokenIssuer(options.db, options.secrets),

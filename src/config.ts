@@ -20,6 +20,8 @@ export const ConfigSchema = Type.Object({
   secretKey: Type.Optional(Type.String({ minLength: 32 })),
   /** Where to read the secret key from instead (`-`: standard input); resolved into `secretKey` by loadConfig. */
   secretKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** The operator's bearer token (docs/behaviour.md §10); generated at first start and stored as a digest when not given. */
+  operatorToken: Type.Optional(Type.String({ minLength: 32 })),
   logLevel: Type.Enum([...LOG_LEVELS]),
   metrics: Type.Optional(Type.Boolean()),
   logRequests: Type.Optional(Type.Boolean()),
@@ -52,6 +54,7 @@ const SETTINGS = {
   seed: { option: '--seed', env: 'SEED', fallback: undefined },
   secretKey: { option: '--secret-key', env: 'USERPLANE_SECRET_KEY', fallback: undefined },
   secretKeyFile: { option: '--secret-key-file', env: 'USERPLANE_SECRET_KEY_FILE', fallback: undefined },
+  operatorToken: { option: '--operator-token', env: 'USERPLANE_OPERATOR_TOKEN', fallback: undefined },
   logLevel: { option: '--log-level', env: 'LOG_LEVEL', fallback: 'info' },
   metrics: { option: '--metrics', env: 'USERPLANE_METRICS', fallback: undefined, switch: true },
   logRequests: { option: '--log-requests', env: 'LOG_REQUESTS', fallback: undefined, switch: true },

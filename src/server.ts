@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { DURATION_DEFAULTS, type ServerConfig, trustedProxies } from './config.ts';
 import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
+import { ensureOperatorToken } from './domain/operator.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
 import { Drain } from './http/draining.ts';
 import { DEFAULT_LOAD_SHEDDING } from './http/load-shedding.ts';
@@ -21,6 +22,8 @@ export interface RunningServer {
   app: FastifyInstance;
   url: string;
   firstStart: FirstStart | undefined;
+  /** The operator token made at this start, shown once (docs/behaviour.md §10); undefined when none was made. */
+  operatorToken: string | undefined;
   /** Seconds `close()` may take under a signal before the process exits anyway. */
   shutdownTimeout: number;
   /**
@@ -53,10 +56,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   try {
     if (config.seed) await loadSeed(store.db, secrets, await readSeedFile(config.seed), config.seed);
     const firstStart = await bootstrap(store.db, secrets);
+    const operatorToken = await ensureOperatorToken(store.db, secrets, config.operatorToken);
     const drain = new Drain();
     const app = await buildApp({
       db: store.db,
       secrets,
+      operatorToken: config.operatorToken,
       baseUrl: config.baseUrl,
       logLevel: config.logLevel,
       metrics: config.metrics,
@@ -78,6 +83,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       app,
       url: httpUrl(config.host, port),
       firstStart,
+      operatorToken,
       shutdownTimeout,
       close() {
         closing ??= (async () => {
@@ -193,6 +199,20 @@ export function closeOnSignals(server: RunningServer, options: ShutdownOptions):
 
 function httpUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The operator token, shown once when it is made (docs/behaviour.md §10). */
+export function operatorTokenBanner(token: string, url: string): string {
+  return [
+    '',
+    "userplane: the server's operator token was made; it is shown only this once.",
+    `  operator token: ${token}`,
+    '',
+    'It creates and deletes sites, and is a site admin on every site:',
+    `  curl -H 'Authorization: Bearer ${token}' -H 'Content-Type: application/json' -d '{"name":"acme"}' ${url}/admin/api/sites`,
+    '  (a new one: userplane operator-token rotate)',
+    '',
+  ].join('\n');
 }
 
 export function firstStartBanner(first: FirstStart, url: string): string {

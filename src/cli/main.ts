@@ -6,16 +6,23 @@
  *   serve            start the HTTP server (the default command)
  *   seed FILE        load a seed file into --database, then exit
  *   migrate          bring --database's schema up to date, then exit
+ *   sites list|create [NAME] [--seed FILE]|delete NAME   the server's sites (docs/behaviour.md §10)
+ *   operator-token rotate                               a new operator token; the old one ends
  *   users | groups | tokens | apps | site …   administration (src/cli/commands.ts)
  *
  * Exit codes: 0 done (for serve: listening); 2 a usage or configuration
  * error, or a bad seed; 1 anything else.
  */
 import { parseArgs } from 'node:util';
-import { CONFIG_ARGS, ConfigError, configOptionsFrom, loadConfig } from '../config.ts';
+import { CONFIG_ARGS, type Config, ConfigError, configOptionsFrom, loadConfig } from '../config.ts';
+import { SitesAdmin } from '../domain/admin/sites.ts';
+import { ApiError } from '../domain/errors.ts';
+import { rotateOperatorToken } from '../domain/operator.ts';
 import { loadSeed, readSeedFile, SeedError } from '../domain/seed.ts';
+import { SiteService } from '../domain/site.ts';
 import { openRuntime } from '../runtime.ts';
-import { firstStartBanner, type RunningServer, startServer } from '../server.ts';
+import { firstStartBanner, operatorTokenBanner, type RunningServer, startServer } from '../server.ts';
+import { ensureDefaultSite } from '../store/site.ts';
 import { ADMIN_USAGE, findAdminCommand } from './commands.ts';
 import { type CliIo, runCommand } from './framework/runner.ts';
 
@@ -28,7 +35,9 @@ export interface CliOptions extends CliIo {
 }
 
 const USAGE = `usage: userplane [serve|seed FILE|migrate] [options]
-       userplane users|groups|tokens|oauth-tokens|apps|spaces|content|site <subcommand> [options]
+       userplane users|groups|tokens|oauth-tokens|apps|spaces|content|site <subcommand> [--site NAME] [options]
+       userplane sites list|create [NAME] [--seed FILE]|delete NAME [options]
+       userplane operator-token rotate [options]
 
 administration (works on --database directly; run "userplane users --help" and so on):
 ${ADMIN_USAGE}
@@ -41,6 +50,8 @@ options (each also read from the environment variable shown):
   --seed FILE         SEED           a YAML or JSON seed file to load at start
   --secret-key KEY    USERPLANE_SECRET_KEY   required with PostgreSQL; visible to local users in ps, so prefer
   --secret-key-file PATH  USERPLANE_SECRET_KEY_FILE   the key from a file, or "-" for standard input
+  --operator-token T  USERPLANE_OPERATOR_TOKEN   the operator's bearer token (32+ characters); default:
+                      one made at first start, shown once and stored as a digest
   --log-level LEVEL   LOG_LEVEL      fatal|error|warn|info|debug|trace|silent; default info
   --request-timeout S   USERPLANE_REQUEST_TIMEOUT   seconds for a request's headers and body to arrive; default 30
   --shutdown-timeout S  USERPLANE_SHUTDOWN_TIMEOUT  seconds to drain on SIGTERM/SIGINT before exiting anyway; default 10
@@ -53,6 +64,45 @@ options (each also read from the environment variable shown):
 `;
 
 class UsageError extends Error {}
+
+/** `userplane sites …`: the operator's routes of docs/behaviour.md §10, on --database. */
+async function sitesCommand(args: string[], config: Config, io: CliOptions): Promise<number> {
+  const [sub, name, extra] = args;
+  if (extra !== undefined || (sub !== 'list' && sub !== 'create' && sub !== 'delete'))
+    throw new UsageError('sites: list, create [NAME] [--seed FILE] or delete NAME');
+  if (sub === 'delete' && name === undefined) throw new UsageError('sites delete: name the site');
+  const { store, secrets } = await openRuntime(config);
+  try {
+    const sites = new SiteService(store.db, config.baseUrl, () => `http://${config.host}:${config.port}`);
+    const admin = new SitesAdmin(store.db, secrets, sites);
+    await ensureDefaultSite(store.db);
+    if (sub === 'list') {
+      const { results } = await admin.list({ limit: 1000 });
+      for (const site of results) io.stdout.write(`${site.name}\t${site.cloudId}\t${site.baseUrl}\n`);
+    } else if (sub === 'create') {
+      const seed = config.seed === undefined ? undefined : await readSeedFile(config.seed);
+      const created = await admin.create({ ...(name !== undefined && { name }), ...(seed && { seed }) });
+      io.stdout.write(`name: ${created.name}\ncloudId: ${created.cloudId}\nbaseUrl: ${created.baseUrl}\n`);
+      if (created.admin) {
+        io.stdout.write(
+          `admin email: ${created.admin.email}\nadmin accountId: ${created.admin.accountId}\nadmin API token: ${created.admin.apiToken}\n`,
+        );
+      }
+    } else {
+      await admin.delete(name!);
+      io.stdout.write(`deleted site ${name}\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof ApiError) {
+      io.stderr.write(`userplane: sites ${sub}: ${error.message}\n`);
+      return error.code === 'bad_request' ? 2 : 1;
+    }
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
 
 /** Runs `userplane …argv`; answers the exit code. Errors are reported on `io.stderr`, never thrown. */
 export async function runCli(argv: string[], io: CliOptions): Promise<number> {
@@ -90,6 +140,7 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
         waiting: (message) => io.stderr.write(`userplane: ${message}\n`),
       });
       if (server.firstStart) io.stdout.write(firstStartBanner(server.firstStart, server.url));
+      if (server.operatorToken) io.stdout.write(operatorTokenBanner(server.operatorToken, server.url));
       server.app.log.info(`userplane listening on ${server.url}`);
       io.serving?.(server);
       return 0;
@@ -104,6 +155,23 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
           `seeded ${file}: ${summary.users} users, ${summary.groups} groups, ${summary.apps} apps, ${summary.propertiesAdded} new properties, ` +
             `${summary.spaces} spaces, ${summary.content} content, ${summary.labels} labels, ${summary.watchesAdded} new watches\n`,
         );
+      } finally {
+        await store.close();
+      }
+      return 0;
+    }
+    case 'sites':
+      return sitesCommand(rest, loadConfig(options, io.env), io);
+    case 'operator-token': {
+      if (rest[0] !== 'rotate') throw new UsageError('operator-token: the subcommand is rotate');
+      const config = loadConfig(options, io.env);
+      const { store, secrets } = await openRuntime(config);
+      try {
+        const token = await rotateOperatorToken(store.db, secrets, config.operatorToken);
+        io.stdout.write(`${token}\n`);
+      } catch (error) {
+        if (error instanceof ApiError) throw new UsageError(`operator-token rotate: ${error.message}`);
+        throw error;
       } finally {
         await store.close();
       }

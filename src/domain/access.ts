@@ -19,6 +19,8 @@ export function mayReachUserData(principal: Principal, settings: SiteSettings, a
     case 'user':
       return principal.user.accountId === accountId || isAdmin(principal.user, settings);
     case 'anonymous':
+    // The operator never reaches a product route (http/auth.ts).
+    case 'operator':
       return false;
   }
 }

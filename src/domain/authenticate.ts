@@ -16,7 +16,8 @@ import { findApiTokenByDigest } from '../store/tokens.ts';
 import { findUser } from '../store/users.ts';
 import { type App, findAppByIssuer, findAppByKey } from './apps.ts';
 import { ApiError, unauthenticated } from './errors.ts';
-import type { Member, Principal } from './principal.ts';
+import type { OperatorCredential } from './operator.ts';
+import { type Member, OPERATOR, type Principal } from './principal.ts';
 import { ACT_AS_USER, heldSpelling, stillHeld } from './scopes.ts';
 import { BEARER_TOKEN_PATTERN, type Secrets, safeEqual } from './secrets.ts';
 import { WIKI_CONTEXT } from './site.ts';
@@ -59,12 +60,21 @@ export class Authenticator {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: Secrets,
+    private readonly operator: OperatorCredential,
     /** The caches' clock; a token's own expiry is always checked against real time. */
     clock: Clock = systemClock,
   ) {
     this.#basic = new TtlCache(clock, { isFailure: failed });
     this.#bearer = new TtlCache(clock, { isFailure: failed });
     this.#apps = new TtlCache(clock, { isFailure: (app) => app === undefined });
+  }
+
+  /** Forgets every cached outcome, after this process changed credentials (docs/behaviour.md §10). */
+  forget(): void {
+    this.#basic.clear();
+    this.#bearer.clear();
+    this.#apps.clear();
+    this.operator.invalidate();
   }
 
   /** `Authorization: Basic <credential>` on a site, the credential being base64(email:apiToken). */
@@ -165,9 +175,9 @@ export class Authenticator {
    * ACT_AS_USER ends the token on every instance within a second (docs/behaviour.md §7).
    */
   bearer(siteId: number, token: string): MaybePromise<Principal> {
-    // Not a token this server issues: refused at once, and not cached (it
-    // would only take a place in the cache).
-    if (!BEARER_TOKEN_PATTERN.test(token)) throw unauthenticated(BEARER_INVALID);
+    // Not a token the token endpoint issues: the operator's, or nothing
+    // (refused, and not cached: it would only take a place in the cache).
+    if (!BEARER_TOKEN_PATTERN.test(token)) return andThen(this.operator.verify(token), operatorPrincipal);
     const outcome = this.#bearer.get(`${siteId} ${hash('sha256', token, 'base64')}`, () =>
       this.#checkBearer(siteId, token),
     );
@@ -208,6 +218,11 @@ function checkLifetime({ iat, exp }: { iat: number; exp: number }): void {
       `JWT rejected: it lives ${exp - iat} s (exp - iat): at most ${MAX_CONNECT_JWT_LIFETIME_S} s are allowed`,
     );
   }
+}
+
+function operatorPrincipal(verified: boolean): Principal {
+  if (!verified) throw unauthenticated(BEARER_INVALID);
+  return OPERATOR;
 }
 
 function bearerPrincipal(outcome: Outcome<BearerGrant>): Principal {

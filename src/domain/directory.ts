@@ -88,6 +88,8 @@ function isSelf(principal: Principal, accountId: string): boolean {
     case 'app':
       return principal.app.accountId === accountId;
     case 'anonymous':
+    // The operator never reaches a product route (http/auth.ts).
+    case 'operator':
       return false;
   }
 }
@@ -240,7 +242,8 @@ export class DirectoryService {
     site: Site,
     expand: ReadonlySet<Expansion>,
   ): Promise<DirectoryEntry | 'anonymous'> {
-    if (principal.kind === 'anonymous') return 'anonymous';
+    // The operator never reaches a product route (http/auth.ts).
+    if (principal.kind === 'anonymous' || principal.kind === 'operator') return 'anonymous';
     // A user was just read to authenticate them (at most a second ago); a bot is read now.
     const user = principal.kind === 'app' ? await findOne(this.db, site.id, principal.app.accountId) : principal.user;
     const [entry] = await entriesFor(this.db, principal, site, [user], expand);

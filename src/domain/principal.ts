@@ -19,9 +19,12 @@ export type Principal =
   /** An app acting as itself: a Connect JWT, or a client-credentials bearer token. */
   | { kind: 'app'; app: App; scopes: readonly string[]; via: 'jwt' | 'bearer' }
   /** An app acting for a user: a JWT-bearer grant token. */
-  | { kind: 'asUser'; app: App; user: Member; scopes: readonly string[] };
+  | { kind: 'asUser'; app: App; user: Member; scopes: readonly string[] }
+  /** The server's operator (docs/behaviour.md §10): sites, and every site's administration API. */
+  | { kind: 'operator' };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
+export const OPERATOR: Principal = { kind: 'operator' };
 
 export function isAdmin(user: Member, settings: SiteSettings): boolean {
   return user.active && user.groups.some((g) => settings.adminGroups.includes(g));

@@ -76,7 +76,7 @@ export class SiteService {
     return this.#default.get(DEFAULT_KEY, async () => {
       const stored = await findDefaultSite(this.db);
       if (!stored) throw new Error('the default site has not been created');
-      return this.#toSite(stored, stored.id);
+      return this.fromStored(stored, stored.id);
     });
   }
 
@@ -110,10 +110,11 @@ export class SiteService {
     const stored = await found;
     if (!stored) return undefined;
     const defaultSite = await this.defaultSite();
-    return this.#toSite(stored, defaultSite.id);
+    return this.fromStored(stored, defaultSite.id);
   }
 
-  #toSite(stored: StoredSite, defaultId: number): Site {
+  /** The site as requests see it: its base URL is the one links use (docs/behaviour.md §10). */
+  fromStored(stored: StoredSite, defaultId: number): Site {
     const isDefault = stored.id === defaultId;
     // --base-url wins for the default site (docs/behaviour.md §7); other sites
     // without one of their own are served under the server's `/sites/{name}`.

@@ -58,6 +58,8 @@ function mayNameOthers(principal: Principal, settings: SiteSettings): boolean {
     case 'asUser':
       return isAdmin(principal.user, settings);
     case 'anonymous':
+    // The operator never reaches a product route (http/auth.ts).
+    case 'operator':
       return false;
   }
 }

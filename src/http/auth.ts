@@ -21,8 +21,12 @@ export type RouteAccess =
   | { kind: 'public' }
   /** A Confluence or Jira operation; `anonymous` when anonymous callers may use it on sites that allow them. */
   | { kind: 'product'; operation: OperationId; anonymous?: boolean }
-  /** userplane's administration API: site admins only. */
-  | { kind: 'admin' };
+  /** userplane's administration API: site admins and the operator. */
+  | { kind: 'admin' }
+  /** The server's sites (docs/behaviour.md §10): the operator only. */
+  | { kind: 'operator' }
+  /** What a bearer token of `POST /oauth2/token` may reach (accessible resources): that token only. */
+  | { kind: 'token' };
 
 /** One served method and path, and what it declared: the source of docs/scopes.md (http/scope-table.ts). */
 export interface RouteAccessEntry {
@@ -203,13 +207,29 @@ type ProtectedAccess = Exclude<RouteAccess, { kind: 'public' }>;
 
 function enforce(access: ProtectedAccess, principal: Principal, site: Site): void {
   const { settings } = site;
+  if (access.kind === 'operator') {
+    if (principal.kind === 'operator') return;
+    if (principal.kind === 'anonymous')
+      throw unauthenticated("Authentication required: sites are managed with the server's operator token");
+    throw forbidden("Only the server's operator may manage sites: send the operator token as a Bearer credential");
+  }
   if (access.kind === 'admin') {
+    if (principal.kind === 'operator') return;
     if (principal.kind === 'anonymous')
       throw unauthenticated('Authentication required: the administration API is for site admins');
     if (principal.kind !== 'user' || !isAdmin(principal.user, settings)) {
       throw forbidden('Only site admins may use the administration API');
     }
     return;
+  }
+  if (principal.kind === 'operator') {
+    throw forbidden('The operator token is for the administration API only: call products as a user or an app');
+  }
+  if (access.kind === 'token') {
+    if (principal.kind === 'asUser' || (principal.kind === 'app' && principal.via === 'bearer')) return;
+    if (principal.kind === 'anonymous')
+      throw unauthenticated('Authentication required: send a bearer token from POST /oauth2/token');
+    throw forbidden('Only a bearer token from POST /oauth2/token lists its accessible resources');
   }
 
   if (principal.kind === 'anonymous') {

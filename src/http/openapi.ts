@@ -152,6 +152,12 @@ const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
   components: {
     securitySchemes: {
       basic: { type: 'http', scheme: 'basic', description: "A user's email and API token." },
+      operator: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          "The server's operator token (docs/behaviour.md §10): sites, and every site's administration API.",
+      },
       connectJwt: {
         type: 'apiKey',
         in: 'header',
@@ -262,6 +268,13 @@ function requestHeaders(headers: NonNullable<NonNullable<FastifyContextConfig['d
   return Type.Object(properties);
 }
 
+const FORBIDDEN: Record<Exclude<RouteAccess['kind'], 'public'>, string> = {
+  product: 'The caller may not use the site, or lacks the scope the message names.',
+  admin: 'The caller is not a site admin or the operator.',
+  operator: "The caller is not the server's operator.",
+  token: 'The credential is not a bearer token from POST /oauth2/token.',
+};
+
 function sharedErrors(
   access: RouteAccess | undefined,
   route: { url: string; validates: boolean; body: boolean },
@@ -270,10 +283,7 @@ function sharedErrors(
   if (route.validates) errors[400] = 'A parameter or the body breaks a rule; the message names it.';
   if (access && access.kind !== 'public') {
     errors[401] = 'Missing, wrong, expired or revoked credentials.';
-    errors[403] =
-      access.kind === 'admin'
-        ? 'The caller is not a site admin.'
-        : 'The caller may not use the site, or lacks the scope the message names.';
+    errors[403] = FORBIDDEN[access.kind];
     errors[429] =
       'Too many failed credentials in the last minute from this address, or naming the identity this credential names; Retry-After says when to retry.';
   }
@@ -293,7 +303,11 @@ function securityOf(access: RouteAccess | undefined): Array<Record<string, strin
       return access.anonymous ? [...requirements, {}] : requirements;
     }
     case 'admin':
-      return [{ basic: [] }];
+      return [{ basic: [] }, { operator: [] }];
+    case 'operator':
+      return [{ operator: [] }];
+    case 'token':
+      return [{ oauth2: [] }];
     default:
       return [];
   }

@@ -15,10 +15,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
 import { notFound } from '../domain/errors.ts';
 import { SITE_NAME_PATTERN, SITES_ROOT, type Site, type SiteService } from '../domain/site.ts';
 import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
-import { TenantInfoSchema } from '../schemas/gateway.ts';
+import { AccessibleResourceSchema, TenantInfoSchema } from '../schemas/gateway.ts';
+import { ANONYMOUS_AVATAR_PATH } from './avatars.ts';
 import { GATEWAY_PREFIX, isGatewayPath } from './paths.ts';
 
 const TENANT_INFO_PATH = '/_edge/tenant_info';
@@ -143,5 +145,37 @@ export const tenantInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: { kind: 'public' } },
     },
     async (request) => ({ cloudId: request.site.cloudId }),
+  );
+};
+
+/**
+ * `GET /oauth/token/accessible-resources` (docs/behaviour.md §10), as
+ * Atlassian answers 3LO apps: the one site the bearer token belongs to, with
+ * the scopes it carries.
+ */
+export const accessibleResourcesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/oauth/token/accessible-resources',
+    {
+      schema: {
+        tags: ['Site'],
+        summary: "The site a bearer token reaches, and the token's scopes",
+        response: { 200: Type.Array(AccessibleResourceSchema) },
+      },
+      config: { access: { kind: 'token' } },
+    },
+    async (request) => {
+      const { site, principal } = request;
+      const scopes = principal.kind === 'app' || principal.kind === 'asUser' ? [...principal.scopes] : [];
+      return [
+        {
+          id: site.cloudId,
+          name: site.name,
+          url: site.baseUrl,
+          scopes,
+          avatarUrl: `${site.baseUrl}${ANONYMOUS_AVATAR_PATH}`,
+        },
+      ];
+    },
   );
 };

@@ -6,6 +6,7 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { component, PageQuerySchema } from './common.ts';
+import { SiteNameSchema } from './seed.ts';
 import { SiteSettingsSchema } from './site.ts';
 
 export const Strict = { additionalProperties: false } as const;
@@ -248,3 +249,48 @@ export const AdminAppPatchSchema = Type.Object(
 export type AdminAppPatch = Static<typeof AdminAppPatchSchema>;
 
 export const AppKeyParamsSchema = Type.Object({ key: Type.String({ description: 'The app key.' }) });
+
+// ---------------------------------------------------------------- sites (the operator's, docs/behaviour.md §10)
+
+export const AdminSiteSummarySchema = Type.Object(
+  {
+    name: SiteNameSchema,
+    cloudId: Type.String({ format: 'uuid' }),
+    baseUrl: Type.String({ description: "The base URL the site's links use." }),
+    createdDate: Type.String({ format: 'date-time' }),
+  },
+  component('AdminSiteSummary'),
+);
+export type AdminSiteSummary = Static<typeof AdminSiteSummarySchema>;
+export const AdminSiteSummaryListSchema = ListOf(AdminSiteSummarySchema, 'AdminSiteSummaryList');
+
+export const AdminSiteCreateSchema = Type.Object(
+  {
+    name: Type.Optional(SiteNameSchema),
+    baseUrl: Type.Optional(Type.String({ description: 'http:// or https://, no query or fragment.' })),
+    seed: Type.Optional(
+      Type.Unknown({ description: 'A seed document (docs/behaviour.md §8), as JSON: what the new site starts with.' }),
+    ),
+  },
+  Strict,
+);
+export type AdminSiteCreate = Static<typeof AdminSiteCreateSchema>;
+
+export const AdminCreatedSiteSchema = Type.Object(
+  {
+    name: SiteNameSchema,
+    cloudId: Type.String({ format: 'uuid' }),
+    baseUrl: Type.String(),
+    admin: Nullable(
+      Type.Object({
+        email: Type.String(),
+        accountId: Type.String(),
+        apiToken: Type.String({ description: 'Shown only in this answer.' }),
+      }),
+    ),
+  },
+  component('AdminCreatedSite'),
+);
+export type AdminCreatedSite = Static<typeof AdminCreatedSiteSchema>;
+
+export const SiteNameParamsSchema = Type.Object({ name: Type.String({ description: 'The site name.' }) });

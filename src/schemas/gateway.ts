@@ -10,3 +10,15 @@ export const TenantInfoSchema = Type.Object(
   },
   component('TenantInfo'),
 );
+
+/** One entry of `GET /oauth/token/accessible-resources` (docs/behaviour.md §10), as Atlassian answers it. */
+export const AccessibleResourceSchema = Type.Object(
+  {
+    id: Type.String({ description: "The site's cloudId." }),
+    name: Type.String({ description: "The site's name." }),
+    url: Type.String({ description: "The site's base URL." }),
+    scopes: Type.Array(Type.String(), { description: 'The scopes the token carries.' }),
+    avatarUrl: Type.String(),
+  },
+  component('AccessibleResource'),
+);

@@ -3,6 +3,7 @@
  * default, and the operator token's digest.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { DEFAULT_SITE_SETTINGS, type SiteSettings } from '../schemas/site.ts';
 import type { Db } from './database.ts';
 import { fetchPage, type Page } from './paging.ts';
@@ -89,7 +90,10 @@ export async function ensureDefaultSite(db: Db, name = 'default', cloudId?: stri
   await db
     .insertInto('server')
     .values({ id: SERVER_ROW, default_site_id: site.id, operator_token_digest: null, created_at: site.createdAt })
-    .onConflict((oc) => oc.column('id').doNothing())
+    // The row may exist without a default site yet (an operator token made first); the first site set wins.
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({ default_site_id: sql`coalesce(server.default_site_id, excluded.default_site_id)` }),
+    )
     .execute();
   return (await findDefaultSite(db))!;
 }
@@ -182,6 +186,20 @@ export async function markFirstStarted(db: Db, siteId: number): Promise<void> {
     .set({ first_started_at: new Date().toISOString() })
     .where('id', '=', siteId)
     .where('first_started_at', 'is', null)
+    .execute();
+}
+
+/** The server row, made once; what it names is filled in by first start. */
+export async function ensureServerRow(db: Db): Promise<void> {
+  await db
+    .insertInto('server')
+    .values({
+      id: SERVER_ROW,
+      default_site_id: null,
+      operator_token_digest: null,
+      created_at: new Date().toISOString(),
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }
 

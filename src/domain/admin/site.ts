@@ -14,6 +14,14 @@ import { checkGroupName, keepingAnAdmin } from './common.ts';
 /** The same rule as --base-url (config.ts): http(s), a host, an optional path; no query or fragment. */
 const BASE_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 
+export function checkBaseUrl(baseUrl: string): void {
+  if (!BASE_URL.test(baseUrl)) {
+    throw badRequest(
+      `baseUrl "${baseUrl}" must be an http:// or https:// URL with no query or fragment, e.g. https://confluence.example.com`,
+    );
+  }
+}
+
 /** The administration API's site settings (docs/behaviour.md §9); the CLI's `site` command uses it too. */
 export class SiteAdmin {
   constructor(
@@ -34,11 +42,7 @@ export class SiteAdmin {
 
   async update(patch: AdminSitePatch): Promise<void> {
     const { baseUrl, ...settings } = patch;
-    if (baseUrl !== undefined && !BASE_URL.test(baseUrl)) {
-      throw badRequest(
-        `baseUrl "${baseUrl}" must be an http:// or https:// URL with no query or fragment, e.g. https://confluence.example.com`,
-      );
-    }
+    if (baseUrl !== undefined) checkBaseUrl(baseUrl);
     for (const field of ['canUseGroups', 'adminGroups'] as const) {
       const names = settings[field];
       if (names === undefined) continue;

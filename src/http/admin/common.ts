@@ -1,5 +1,6 @@
 /** What every administration route shares. */
 import type { Administration } from '../../domain/admin/administration.ts';
+import type { SitesAdmin } from '../../domain/admin/sites.ts';
 import type { Site, SiteService } from '../../domain/site.ts';
 
 export { ADMIN_API_PREFIX } from '../paths.ts';
@@ -7,6 +8,14 @@ export { ADMIN_API_PREFIX } from '../paths.ts';
 export interface AdminRouteOptions {
   /** The administration services of the request's site. */
   administration: (site: Site) => Administration;
+  /** The operator's sites (docs/behaviour.md §10). */
+  sitesAdmin: SitesAdmin;
+  /**
+   * Forgets what this process caches of credentials and sites: called after
+   * every administration change, so a revoked or replaced credential ends
+   * here at once (other instances within a second, docs/behaviour.md §7).
+   */
+  forgetCredentials: () => void;
   sites: SiteService;
 }
 

@@ -11,15 +11,23 @@ import { adminContentRoutes } from './content.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminOAuthTokenRoutes } from './oauth-tokens.ts';
 import { adminSiteRoutes } from './site.ts';
+import { adminSitesRoutes } from './sites.ts';
 import { adminSpaceRoutes } from './spaces.ts';
 import { adminTokenRoutes } from './tokens.ts';
 import { adminUserRoutes } from './users.ts';
 
 export { ADMIN_API_PREFIX } from './common.ts';
 
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, { administration, sites }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, options) => {
+  const { administration, sites, sitesAdmin, forgetCredentials } = options;
+  // A change may revoke, replace or remove credentials: they end on this instance at once.
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') forgetCredentials();
+    done();
+  });
   // Not the options object itself: its `prefix` would apply a second time.
   for (const routes of [
+    adminSitesRoutes,
     adminSiteRoutes,
     adminUserRoutes,
     adminTokenRoutes,
@@ -29,6 +37,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminSpaceRoutes,
     adminContentRoutes,
   ]) {
-    await app.register(routes, { administration, sites });
+    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials });
   }
 };
