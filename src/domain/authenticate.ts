@@ -116,12 +116,18 @@ export class Authenticator {
   }
 
   /**
-   * A Connect JWT (app → product) on a site. `targets` are the request
-   * targets its qsh may have been computed on: without any
-   * `/ex/{product}/{cloudId}` prefix, and with and without a `/sites/{name}`
-   * one (docs/behaviour.md §10).
+   * A Connect JWT (app → product) on a site. `pathAndQuery` is the request
+   * target without any `/ex/{product}/{cloudId}` or `/sites/{name}` prefix;
+   * `sitePrefix`, the `/sites/{name}` the request came with, if any: the qsh
+   * may be computed with or without it (docs/behaviour.md §10).
    */
-  async connectJwt(siteId: number, token: string, method: string, targets: readonly string[]): Promise<Principal> {
+  async connectJwt(
+    siteId: number,
+    token: string,
+    method: string,
+    pathAndQuery: string,
+    sitePrefix?: string,
+  ): Promise<Principal> {
     let issuer: unknown;
     try {
       if (decodeProtectedHeader(token).alg !== 'HS256') throw unauthenticated('JWT rejected: only HS256 is accepted');
@@ -160,7 +166,7 @@ export class Authenticator {
     }
     if (
       typeof claims.qsh !== 'string' ||
-      !targets.some((target) => qshCandidates(method, target).some((qsh) => safeEqual(qsh, claims.qsh as string)))
+      !qshCandidates(method, pathAndQuery, sitePrefix).some((qsh) => safeEqual(qsh, claims.qsh as string))
     ) {
       throw unauthenticated('JWT rejected: the qsh claim does not match this request');
     }
@@ -239,15 +245,18 @@ function basicPrincipal(outcome: Outcome<Principal>): Principal {
 
 /**
  * docs/behaviour.md §3: the query-string hash is accepted with or without the `/wiki`
- * context path, since atlassian-connect-express and confluence.js differ.
+ * context path, since atlassian-connect-express and confluence.js differ, and
+ * (§10) with or without the `/sites/{name}` prefix, for the same reason.
  * The canonical form drops the `jwt` parameter itself.
  */
-function qshCandidates(method: string, pathAndQuery: string): string[] {
+function qshCandidates(method: string, pathAndQuery: string, sitePrefix: string | undefined): string[] {
   const hash = (target: string) => createQueryStringHash(fromMethodAndUrl(method, target));
   const other = pathAndQuery.startsWith(`${WIKI_CONTEXT}/`)
     ? pathAndQuery.slice(WIKI_CONTEXT.length)
     : `${WIKI_CONTEXT}${pathAndQuery}`;
-  return [hash(pathAndQuery), hash(other)];
+  const targets = [pathAndQuery, other];
+  if (sitePrefix !== undefined) targets.push(`${sitePrefix}${pathAndQuery}`, `${sitePrefix}${other}`);
+  return targets.map(hash);
 }
 
 /** A jose failure other than the signature's (which callers word themselves, to name no app). */

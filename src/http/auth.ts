@@ -146,7 +146,13 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
   }
   if (queryJwt !== undefined) {
     if (typeof queryJwt !== 'string') throw unauthenticated('Send one jwt query parameter');
-    return authenticator.connectJwt(request.site.id, queryJwt, request.method, qshTargets(request));
+    return authenticator.connectJwt(
+      request.site.id,
+      queryJwt,
+      request.method,
+      withoutGatewayPrefix(request.url),
+      sitePrefixOf(request),
+    );
   }
   if (header === undefined) return ANONYMOUS;
 
@@ -157,23 +163,18 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
     case 'basic':
       return authenticator.basic(request.site.id, credential);
     case 'jwt':
-      return authenticator.connectJwt(request.site.id, credential, request.method, qshTargets(request));
+      return authenticator.connectJwt(
+        request.site.id,
+        credential,
+        request.method,
+        withoutGatewayPrefix(request.url),
+        sitePrefixOf(request),
+      );
     case 'bearer':
       return authenticator.bearer(request.site.id, credential);
     default:
       throw unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`);
   }
-}
-
-/**
- * The request targets a Connect JWT's qsh may be computed on
- * (docs/behaviour.md §10): without any gateway prefix, and with and without
- * the `/sites/{name}` prefix the request came with.
- */
-function qshTargets(request: FastifyRequest): string[] {
-  const target = withoutGatewayPrefix(request.url);
-  const prefix = sitePrefixOf(request);
-  return prefix === undefined ? [target] : [target, `${prefix}${target}`];
 }
 
 /**

@@ -155,8 +155,7 @@ const DOCUMENT: FastifyDynamicSwaggerOptions['openapi'] = {
       operator: {
         type: 'http',
         scheme: 'bearer',
-        description:
-          "The server's operator token (docs/behaviour.md §10): sites, and every site's administration API.",
+        description: "The server's operator token (docs/behaviour.md §10): sites, and every site's administration API.",
       },
       connectJwt: {
         type: 'apiKey',

@@ -83,7 +83,7 @@ describe('the OpenAPI document and the reference page', () => {
       for (const status of ['401', '403', '429'])
         assert.ok(statuses.includes(status), `${method} ${path} documents no ${status}`);
       assert.ok(
-        operation.security?.some((requirement) => 'basic' in requirement),
+        operation.security?.some((requirement) => ['basic', 'operator', 'oauth2'].some((name) => name in requirement)),
         `${method} ${path} names no credentials`,
       );
     }

@@ -36,11 +36,12 @@ const served = await routeTable();
 const MIA = USERS.mia.accountId;
 const describeRoute = ({ method, url }: { method: string; url: string }) => `${method} ${url}`;
 
-test('every protected route is walked: admin routes by admin.test.ts, product routes by a table', () => {
+test('every protected route is walked: admin routes by admin.test.ts, sites and token routes by sites.test.ts, product routes by a table', () => {
   assert.ok(served.some(({ access }) => access.kind === 'admin'));
+  const walkedElsewhere = new Set(['public', 'admin', 'operator', 'token']);
   const unwalked = served
     .filter(({ access }) => {
-      if (access.kind !== 'product') return access.kind !== 'public' && access.kind !== 'admin';
+      if (access.kind !== 'product') return !walkedElsewhere.has(access.kind);
       return !OPERATION_TABLES.some(({ table }) => access.operation in table);
     })
     .map(describeRoute);
@@ -94,9 +95,13 @@ for (const kind of STORE_KINDS) {
           const response = await fx.app.inject({ method, url, headers });
           assert.equal(response.statusCode, 401, `${method} ${url} with ${JSON.stringify(headers)}: ${response.body}`);
           const assertError = envelopeFor(url) === 'jira' ? assertJiraError : assertConfluenceError;
-          const anonymous = url.startsWith('/admin/api/')
-            ? /the administration API is for site admins/
-            : /does not allow anonymous access/;
+          const anonymous = url.startsWith('/admin/api/sites')
+            ? /sites are managed with the server's operator token/
+            : url.startsWith('/admin/api/')
+              ? /the administration API is for site admins/
+              : url.includes('/oauth/token/')
+                ? /send a bearer token/
+                : /does not allow anonymous access/;
           if (method !== 'HEAD') assertError(response, 401, headers.authorization ? /./ : anonymous);
         }
       }
