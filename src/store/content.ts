@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import type { Content, Restrictions } from '../domain/spaces.ts';
 import type { Db } from './database.ts';
+import { groupIdsNamed } from './groups.ts';
 import { fetchPage, type Page } from './paging.ts';
 
 interface ContentRow {
@@ -190,17 +191,11 @@ export async function setRestrictionGroups(
     .where('site_id', '=', siteId)
     .where('content_id', '=', contentId)
     .execute();
-  if (groupNames.length === 0) return;
-  const groups = await db
-    .selectFrom('groups')
-    .select('id')
-    .where('site_id', '=', siteId)
-    .where('name', 'in', groupNames)
-    .execute();
+  const groups = await groupIdsNamed(db, siteId, groupNames);
   if (groups.length === 0) return;
   await db
     .insertInto('content_view_groups')
-    .values(groups.map((g) => ({ site_id: siteId, content_id: contentId, group_id: g.id })))
+    .values(groups.map((id) => ({ site_id: siteId, content_id: contentId, group_id: id })))
     .execute();
 }
 

@@ -47,6 +47,18 @@ export async function findGroup(db: Db, siteId: number, name: string): Promise<G
     .executeTakeFirst();
 }
 
+/** The ids of the site's groups among `names`; names of no group are left out. */
+export async function groupIdsNamed(db: Db, siteId: number, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const rows = await db
+    .selectFrom('groups')
+    .select('id')
+    .where('site_id', '=', siteId)
+    .where('name', 'in', names)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 export async function insertGroup(db: Db, siteId: number, name: string): Promise<Group> {
   const group = { id: randomUUID(), name };
   await db

@@ -6,6 +6,7 @@
  */
 import type { Space, ViewPermission } from '../domain/spaces.ts';
 import type { Db } from './database.ts';
+import { groupIdsNamed } from './groups.ts';
 import { fetchPage, type Page } from './paging.ts';
 import type { SpaceTable } from './schema.ts';
 
@@ -135,17 +136,11 @@ export async function setSpaceViewGroups(
   groupNames: readonly string[],
 ): Promise<void> {
   await db.deleteFrom('space_view_groups').where('space_id', '=', spaceId).execute();
-  if (groupNames.length === 0) return;
-  const groups = await db
-    .selectFrom('groups')
-    .select('id')
-    .where('site_id', '=', siteId)
-    .where('name', 'in', groupNames)
-    .execute();
+  const groups = await groupIdsNamed(db, siteId, groupNames);
   if (groups.length === 0) return;
   await db
     .insertInto('space_view_groups')
-    .values(groups.map((g) => ({ site_id: siteId, space_id: spaceId, group_id: g.id })))
+    .values(groups.map((id) => ({ site_id: siteId, space_id: spaceId, group_id: id })))
     .execute();
 }
 

@@ -7,36 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
-import { Secrets } from '../../src/domain/secrets.ts';
-import { loadSeed } from '../../src/domain/seed.ts';
-import type { SeedFile } from '../../src/schemas/seed.ts';
 import type { Store } from '../../src/store/database.ts';
 import { basicAuth, bearer, connectJwt, type Headers, queryStringHash } from '../helpers/credentials.ts';
-import {
-  APPS,
-  BASE_URL,
-  basic,
-  fixtureSeed,
-  impersonationAssertion,
-  OAUTH_APPS,
-  oauthSeed,
-  SECRET_KEY,
-  UNTHROTTLED,
-  USERS,
-} from '../helpers/fixture.ts';
-import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
+import { APPS, BASE_URL, basic, impersonationAssertion, OAUTH_APPS, USERS } from '../helpers/fixture.ts';
+import { OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
-export const OPERATOR_TOKEN = 'operator-token-of-at-least-32-characters';
 const OPERATOR = bearer(OPERATOR_TOKEN);
 const JSON_BODY = { 'content-type': 'application/json' };
-
-/** The fixture seed without its site section: any number of sites can be made from it. */
-function siteSeed(): SeedFile {
-  const { site: _site, ...rest } = fixtureSeed();
-  const oauth = oauthSeed();
-  return { ...rest, site: UNTHROTTLED, apps: [...(rest.apps ?? []), ...(oauth.apps ?? [])] };
-}
 
 interface CreatedSite {
   name: string;
@@ -47,9 +25,9 @@ interface CreatedSite {
 
 for (const kind of STORE_KINDS) {
   describe(`sites on ${kind}`, () => {
+    let fx: SitesFixture;
     let store: Store;
     let app: FastifyInstance;
-    const secrets = new Secrets(SECRET_KEY);
 
     const call = (method: string, url: string, headers: Headers = {}, payload?: unknown) =>
       app.inject({
@@ -69,22 +47,12 @@ for (const kind of STORE_KINDS) {
       call('GET', `${prefix}/wiki/rest/api/user/${USERS[user].accountId}/property/${key}`, basic(user));
 
     before(async () => {
-      store = await freshStore(kind);
-      await loadSeed(store.db, secrets, fixtureSeed(UNTHROTTLED));
-      app = await buildApp({
-        db: store.db,
-        secrets,
-        logLevel: 'silent',
-        baseUrl: BASE_URL,
-        operatorToken: OPERATOR_TOKEN,
-      });
+      fx = await startSitesFixture(kind);
+      ({ app, store } = fx);
       await createSite({ name: 'one', seed: siteSeed() });
       await createSite({ name: 'two', seed: siteSeed() });
     });
-    after(async () => {
-      await app.close();
-      await store.close();
-    });
+    after(() => fx.close());
 
     test('the operator creates a site; its admin works there, and no other site knows either credential', async () => {
       const site = await createSite({ name: 'acme' });

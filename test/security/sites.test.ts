@@ -13,61 +13,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
-import { Secrets } from '../../src/domain/secrets.ts';
-import { loadSeed } from '../../src/domain/seed.ts';
-import type { SeedFile } from '../../src/schemas/seed.ts';
-import type { Store } from '../../src/store/database.ts';
 import { basicAuth, bearer, connectJwt, type Headers } from '../helpers/credentials.ts';
-import {
-  APPS,
-  BASE_URL,
-  basic,
-  fixtureSeed,
-  impersonationAssertion,
-  OAUTH_APPS,
-  oauthSeed,
-  SECRET_KEY,
-  UNTHROTTLED,
-  USERS,
-} from '../helpers/fixture.ts';
+import { APPS, BASE_URL, basic, impersonationAssertion, OAUTH_APPS, USERS } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertJiraError, assertNoStackTrace } from '../helpers/security.ts';
-import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
+import { OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
-const OPERATOR_TOKEN = 'operator-token-of-at-least-32-characters';
 const JSON_BODY = { 'content-type': 'application/json' };
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-
-/**
- * The fixture seed with every secret suffixed: `''` gives site B the
- * default site's very credentials; `-a` gives site A its own, of the same
- * emails, app keys and client ids.
- */
-function siteSeed(suffix: string): SeedFile {
-  const { site: _site, ...rest } = fixtureSeed();
-  return {
-    ...rest,
-    site: UNTHROTTLED,
-    users: rest.users?.map((u) => ({ ...u, apiTokens: u.apiTokens?.map((t) => `${t}${suffix}`) })),
-    apps: [...(rest.apps ?? []), ...(oauthSeed().apps ?? [])].map((a) => ({
-      ...a,
-      sharedSecret: `${a.sharedSecret}${suffix}`,
-      ...(a.clientSecret !== undefined && { clientSecret: `${a.clientSecret}${suffix}` }),
-    })),
-  };
-}
 
 const A = '-a';
 const basicOfA = (user: keyof typeof USERS) => basicAuth(USERS[user].email, `${USERS[user].token}${A}`);
 
 for (const kind of STORE_KINDS) {
   describe(`credentials across sites on ${kind}`, () => {
-    let store: Store;
+    let fx: SitesFixture;
     let app: FastifyInstance;
     let cloudIdB: string;
     /** Each credential of site A, with the request it is valid for there (as a check that it works on A). */
     const ofA: Array<{ label: string; headers: (method: string, url: string) => Headers }> = [];
-    const secrets = new Secrets(SECRET_KEY);
 
     const send = (method: string, url: string, headers: Headers) =>
       app.inject({
@@ -88,15 +52,8 @@ for (const kind of STORE_KINDS) {
     };
 
     before(async () => {
-      store = await freshStore(kind);
-      await loadSeed(store.db, secrets, fixtureSeed(UNTHROTTLED));
-      app = await buildApp({
-        db: store.db,
-        secrets,
-        logLevel: 'silent',
-        baseUrl: BASE_URL,
-        operatorToken: OPERATOR_TOKEN,
-      });
+      fx = await startSitesFixture(kind);
+      ({ app } = fx);
       for (const name of ['a', 'b']) {
         const response = await app.inject({
           method: 'POST',
@@ -132,10 +89,7 @@ for (const kind of STORE_KINDS) {
         { label: 'an asUser bearer token', headers: () => bearer(asUser) },
       );
     });
-    after(async () => {
-      await app.close();
-      await store.close();
-    });
+    after(() => fx.close());
 
     test("each of site A's credentials works on A, and the same names with B's own secrets work on B", async () => {
       for (const { label, headers } of ofA) {
