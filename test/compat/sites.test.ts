@@ -420,5 +420,30 @@ for (const kind of STORE_KINDS) {
       const avatar = await fetch(String(body[0]!.avatarUrl));
       assert.equal(avatar.status, 200);
     });
+
+    // SPEC §10: accessible-resources answers "for the token's own site, at the root or under any prefix", as
+    // Atlassian answers it at https://api.atlassian.com/oauth/token/accessible-resources, where a 3LO client
+    // finds the cloudId its token reaches. The server selects the default site at the root, where a token of
+    // another site is unknown: 401. Kept as a todo until the root form looks the token up on every site.
+    test('accessible-resources at the root with a token of acme (SPEC §10)', {
+      todo: "the root selects the default site, where acme's token is unknown: 401",
+    }, async () => {
+      const issued = await fetch(`${server.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: oauth.oauthClientId,
+          client_secret: oauth.clientSecret,
+        }),
+      });
+      // At the root, the one site whose app has this client_id issues it: acme.
+      assert.equal(issued.status, 200, await issued.clone().text());
+      const { access_token: accessToken } = (await issued.json()) as { access_token: string };
+      const resources = await fetch(`${server.url}/oauth/token/accessible-resources`, { headers: bearer(accessToken) });
+      assert.equal(resources.status, 200, await resources.clone().text());
+      const [entry] = (await resources.json()) as { id: string; url: string }[];
+      assert.deepEqual({ id: entry?.id, url: entry?.url }, { id: acme.cloudId, url: acme.baseUrl });
+    });
   });
 }
