@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { basicAuth, bearer, connectJwt, type Headers } from '../helpers/credentials.ts';
@@ -76,9 +77,10 @@ describe('sites across two instances on one PostgreSQL database', {
 }, () => {
   let one: RunningServer;
   let two: RunningServer;
+  let database: string;
 
   before(async () => {
-    const database = databaseUrl(await freshLocation('postgres'));
+    database = databaseUrl(await freshLocation('postgres'));
     const config = {
       port: 0,
       host: '127.0.0.1',
@@ -263,4 +265,59 @@ describe('sites across two instances on one PostgreSQL database', {
     // The seed's own credentials are the new site's: they work there.
     assert.equal((await send(`${two.url}/sites/again${CURRENT_USER}`, { headers: MIA })).status, 200);
   });
+
+  test('writes through the other instance while it still holds a just-deleted site: 404, never a 5xx, and nothing of the site is left in the database', async (t) => {
+    await createSite(one, { name: 'stale', seed: siteSeed() });
+    await sleep(PAST_A_SECOND_MS);
+    const accountId = encodeURIComponent(mia.accountId);
+    const jira = (key: string) => `${two.url}/sites/stale/rest/api/3/user/properties/${key}?accountId=${accountId}`;
+    const confluence = (key: string) => `${two.url}/sites/stale/wiki/rest/api/user/${accountId}/property/${key}`;
+    const json = { ...MIA, 'content-type': 'application/json' };
+    // The other instance now caches the site and mia's credential.
+    assert.equal((await send(jira('held'), { method: 'PUT', headers: json, body: '{"a":1}' })).status, 201);
+    assert.equal((await send(`${two.url}/sites/stale${CURRENT_USER}`, { headers: MIA })).status, 200);
+
+    assert.equal((await send(`${one.url}/admin/api/sites/stale`, { method: 'DELETE', headers: OPERATOR })).status, 204);
+    const writes = [
+      await send(jira('held'), { method: 'PUT', headers: json, body: '{"a":2}' }),
+      await send(jira('new'), { method: 'PUT', headers: json, body: '{"a":2}' }),
+      await send(confluence('new'), { method: 'POST', headers: json, body: '{"value":{"a":2}}' }),
+    ];
+    // What the other instance answers depends on whether its caches still hold the site (then the writes find
+    // no user: 404) or not (the site is unknown: 404); either way nothing is written and nothing fails.
+    assert.deepEqual(
+      writes.map((w) => w.status),
+      [404, 404, 404],
+      writes.map((w) => w.body).join('\n'),
+    );
+    // Its cached credential may still name mia's record within the second (behaviour.md §10 allows it).
+    t.diagnostic(
+      `right after, the other instance answered user/current with ${(await send(`${two.url}/sites/stale${CURRENT_USER}`, { headers: MIA })).status}`,
+    );
+    await sleep(PAST_A_SECOND_MS);
+    assert.equal((await send(`${two.url}/sites/stale${CURRENT_USER}`, { headers: MIA })).status, 404);
+    assert.deepEqual(await orphans(database), [], 'no row names a site that is gone');
+  });
 });
+
+/** Every table with a `site_id`, and how many of its rows name no site: what a deletion must never leave. */
+async function orphans(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      "select table_name from information_schema.columns where column_name = 'site_id' and table_schema = current_schema()",
+    );
+    const found: string[] = [];
+    for (const { table_name: table } of tables.rows) {
+      const { rows } = await client.query<{ n: string }>(
+        `select count(*) as n from "${table}" where site_id is not null and site_id not in (select id from sites)`,
+      );
+      if (rows[0]!.n !== '0') found.push(`${table}: ${rows[0]!.n}`);
+    }
+    assert.ok(tables.rows.length > 5, 'the site-owned tables were found');
+    return found;
+  } finally {
+    await client.end();
+  }
+}
