@@ -529,6 +529,44 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    test("a site's base URL cannot take the host of another site's: 409 on create and on PATCH /admin/api/site, nothing changed", async () => {
+      const operator = { ...bearer(OPERATOR_TOKEN), 'content-type': 'application/json' };
+      const held = await fetch(`${server.url}/admin/api/sites`, {
+        method: 'POST',
+        headers: operator,
+        body: JSON.stringify({ name: 'held', baseUrl: 'http://held.example:8080' }),
+      });
+      assert.equal(held.status, 201, await held.clone().text());
+      const again = await fetch(`${server.url}/admin/api/sites`, {
+        method: 'POST',
+        headers: operator,
+        body: JSON.stringify({ name: 'taker', baseUrl: 'http://HELD.example:8080/' }),
+      });
+      assert.equal(again.status, 409);
+      // The same through acme's administration API: a conflict, where it was a 500 (the host's unique index).
+      const patched = await fetch(`${acme.baseUrl}/admin/api/site`, {
+        method: 'PATCH',
+        headers: operator,
+        body: JSON.stringify({ baseUrl: 'http://held.example:8080' }),
+      });
+      assert.equal(patched.status, 409, await patched.clone().text());
+      assert.match(
+        ((await patched.json()) as { message: string }).message,
+        /another site is served at host held\.example:8080/,
+      );
+      const site = (await (await fetch(`${acme.baseUrl}/admin/api/site`, { headers: operator })).json()) as {
+        effectiveBaseUrl: string;
+      };
+      assert.equal(site.effectiveBaseUrl, acme.baseUrl);
+      // A site may name its own host again.
+      const own = await fetch(`${server.url}/sites/held/admin/api/site`, {
+        method: 'PATCH',
+        headers: operator,
+        body: JSON.stringify({ baseUrl: 'http://held.example:8080/' }),
+      });
+      assert.equal(own.status, 200, await own.clone().text());
+    });
+
     // SPEC §10: accessible-resources answers "for the token's own site, at the root or under any prefix", as
     // Atlassian answers it at https://api.atlassian.com/oauth/token/accessible-resources, where a 3LO client
     // finds the cloudId its token reaches. The server selects the default site at the root, where a token of
