@@ -20,10 +20,11 @@
  * - atlassian-oauth2 posts to `${authorizationServerBaseUrl}/oauth2/token`
  *   and puts that same URL in the assertion's `aud`, `hostBaseUrl` in `tnt`.
  *
- * Two tests are todos, for what SPEC §10 asks and the server does not do yet:
- * accessible-resources at the root for a token of another site than the
- * default, and atlassian-oauth2 asking at the root (its `aud` is then the
- * server base URL, which is refused).
+ * Three tests are todos, for what SPEC §10 asks and the server does not do
+ * yet: accessible-resources at the root for a token of another site than the
+ * default; atlassian-oauth2 asking at the root (its `aud` is then the server
+ * base URL, which is refused); and a site created with the server's own base
+ * URL, which takes the root from the default site.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -590,6 +591,30 @@ for (const kind of STORE_KINDS) {
       assert.equal(resources.status, 200, await resources.clone().text());
       const [entry] = (await resources.json()) as { id: string; url: string }[];
       assert.deepEqual({ id: entry?.id, url: entry?.url }, { id: acme.cloudId, url: acme.baseUrl });
+    });
+
+    // SPEC §10: the default site "is served at the server's root exactly as before". The host check on create
+    // compares stored hosts only, and the default site's base URL here comes from the listening address (none is
+    // stored), so a site created with the server's own base URL is accepted and from then on every request to
+    // the root with that Host is its, not the default site's. Kept as a todo until that host is refused (409).
+    test("a site cannot take the server base URL's host: the root stays the default site's", {
+      todo: "the server's own host is not checked: the site is created and takes the root",
+    }, async () => {
+      const rootBefore = (await (await fetch(`${server.url}/_edge/tenant_info`)).json()) as { cloudId: string };
+      const created = await fetch(`${server.url}/admin/api/sites`, {
+        method: 'POST',
+        headers: { ...bearer(OPERATOR_TOKEN), 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'squatter', baseUrl: server.url }),
+      });
+      try {
+        const rootAfter = (await (await fetch(`${server.url}/_edge/tenant_info`)).json()) as { cloudId: string };
+        assert.equal(rootAfter.cloudId, rootBefore.cloudId, 'the root still answers for the default site');
+        assert.equal(created.status, 409);
+      } finally {
+        if (created.status === 201) {
+          await fetch(`${server.url}/admin/api/sites/squatter`, { method: 'DELETE', headers: bearer(OPERATOR_TOKEN) });
+        }
+      }
     });
   });
 }
