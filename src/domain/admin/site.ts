@@ -5,10 +5,11 @@
  */
 import type { Kysely } from 'kysely';
 import type { AdminSite, AdminSitePatch } from '../../schemas/admin.ts';
+import { isUniqueViolation } from '../../store/database.ts';
 import { ensureGroup } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
-import { findSiteById, type StoredSite, updateSite } from '../../store/site.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { findSiteByHost, findSiteById, hostOfBaseUrl, type StoredSite, updateSite } from '../../store/site.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import { checkGroupName, keepingAnAdmin } from './common.ts';
 
 /** The same rule as --base-url (config.ts): http(s), a host, an optional path; no query or fragment. */
@@ -50,11 +51,28 @@ export class SiteAdmin {
       for (const [i, name] of names.entries()) checkGroupName(name, `${field}[${i}]`);
       settings[field] = [...new Set(names)];
     }
+    await this.#hostFree(baseUrl);
     await keepingAnAdmin(this.db, this.siteId, 'This change of adminGroups', async (trx) => {
       for (const name of new Set([...(settings.canUseGroups ?? []), ...(settings.adminGroups ?? [])]))
         await ensureGroup(trx, this.siteId, name);
       await updateSite(trx, this.siteId, { baseUrl: baseUrl?.replace(/\/+$/, ''), settings });
+    }).catch(async (error: unknown) => {
+      // Another site took the host between the check and the update.
+      if (isUniqueViolation(error)) {
+        await this.#hostFree(baseUrl);
+        throw conflict(`baseUrl ${baseUrl}: another site took its host at the same time`);
+      }
+      throw error;
     });
+  }
+
+  /** A base URL without a path picks its site by Host (docs/behaviour.md §10): no two sites may name one host. */
+  async #hostFree(baseUrl: string | undefined): Promise<void> {
+    const host = hostOfBaseUrl(baseUrl ?? null);
+    if (host === null) return;
+    const holder = await findSiteByHost(this.db, host);
+    if (holder && holder.id !== this.siteId)
+      throw conflict(`baseUrl ${baseUrl}: another site is served at host ${host}`);
   }
 
   /**

@@ -25,7 +25,9 @@ export const adminSiteRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = asy
         body: AdminSitePatchSchema,
         response: {
           200: AdminSiteSchema,
-          ...errorResponses('confluence', { 409: 'The change would leave the site without an active admin.' }),
+          ...errorResponses('confluence', {
+            409: 'The change would leave the site without an active admin, or its base URL names the host of another site.',
+          }),
         },
       },
       config: ADMIN_ACCESS,
