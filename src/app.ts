@@ -150,7 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before the gateway and auth hooks: a server that is shutting down checks nothing.
   registerDraining(app, options.drain ?? new Drain());
   registerJsonBody(app);
-  registerSiteSelection(app, { sites });
+  registerSiteSelection(app, { sites, siteOfBearerToken: (token) => authenticator.siteOfBearerToken(token) });
   registerAuth(app, { authenticator, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
   // The store's figures for /metrics (pool use, group-commit batches), where it offers them.
   const database = options.database ?? (options.db instanceof StoreDb ? options.db.observations : undefined);
@@ -160,7 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(openApiRoutes);
   await app.register(adminRoutes, {
     prefix: ADMIN_API_PREFIX,
-    administration: (site: Site) => new Administration(options.db, options.secrets, site.id),
+    administration: (site: Site) => new Administration(options.db, options.secrets, site.id, sites.serverBaseUrl()),
     sites,
     sitesAdmin: new SitesAdmin(options.db, options.secrets, sites),
     forgetCredentials: () => {
@@ -173,8 +173,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(accessibleResourcesRoutes);
   await app.register(oauthRoutes, {
     prefix: OAUTH_PREFIX,
-    issuer: new TokenIssuer(options.db, options.secrets),
-    sites,
+    issuer: new TokenIssuer(options.db, options.secrets, sites),
     guard,
   });
   for (const { prefix, version } of JIRA_PREFIXES) {

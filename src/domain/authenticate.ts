@@ -10,7 +10,7 @@ import type { Kysely } from 'kysely';
 import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import { type Clock, systemClock, TtlCache } from '../lib/ttl-cache.ts';
 import { groupNamesOf } from '../store/groups.ts';
-import { findOAuthTokenByDigest } from '../store/oauth-tokens.ts';
+import { findOAuthTokenByDigest, siteOfOAuthToken } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
 import { findApiTokenByDigest } from '../store/tokens.ts';
 import { findUser } from '../store/users.ts';
@@ -67,6 +67,16 @@ export class Authenticator {
     this.#basic = new TtlCache(clock, { isFailure: failed });
     this.#bearer = new TtlCache(clock, { isFailure: failed });
     this.#apps = new TtlCache(clock, { isFailure: (app) => app === undefined });
+  }
+
+  /**
+   * The site a bearer token of `POST /oauth2/token` belongs to, on any site:
+   * `GET /oauth/token/accessible-resources` answers for it wherever it is
+   * asked (docs/behaviour.md §10). Undefined for anything else.
+   */
+  async siteOfBearerToken(token: string): Promise<number | undefined> {
+    if (!BEARER_TOKEN_PATTERN.test(token)) return undefined;
+    return siteOfOAuthToken(this.db, this.secrets.digest(token));
   }
 
   /** Forgets every cached outcome, after this process changed credentials (docs/behaviour.md §10). */

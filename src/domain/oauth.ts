@@ -96,6 +96,7 @@ export class TokenIssuer {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: Secrets,
+    private readonly sites: SiteService,
   ) {}
 
   /**
@@ -104,7 +105,8 @@ export class TokenIssuer {
    * holds the `client_id`. Undefined leaves the request to the default site,
    * where it fails as an unknown client would.
    */
-  async siteOfRootRequest(request: TokenRequest, sites: SiteService): Promise<Site | undefined> {
+  async siteOfRootRequest(request: TokenRequest): Promise<Site | undefined> {
+    const { sites } = this;
     const tenant = request.params.assertion !== undefined ? unverifiedTenant(request.params.assertion) : undefined;
     if (tenant !== undefined) {
       const named = await siteNamedBy(tenant, sites);
@@ -238,12 +240,12 @@ export class TokenIssuer {
       );
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (
-      !audiences.some(
-        (aud) => typeof aud === 'string' && [base, ATLASSIAN_AUTHORIZATION_SERVER].includes(withoutTrailingSlash(aud)),
-      )
-    ) {
-      throw invalidGrant(`The assertion's aud must name this site (${base}) or ${ATLASSIAN_AUTHORIZATION_SERVER}`);
+    // The server base URL too: atlassian-oauth2 sends the token endpoint's base as aud, the server's at the root (§10).
+    const accepted = [base, ATLASSIAN_AUTHORIZATION_SERVER, this.sites.serverBaseUrl()];
+    if (!audiences.some((aud) => typeof aud === 'string' && accepted.includes(withoutTrailingSlash(aud)))) {
+      throw invalidGrant(
+        `The assertion's aud must name this site (${base}), this server (${accepted[2]}) or ${ATLASSIAN_AUTHORIZATION_SERVER}`,
+      );
     }
     if (heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
       throw invalidGrant(`App ${app.key} does not hold the ${ACT_AS_USER} scope, which user impersonation needs`);

@@ -18,7 +18,6 @@ import {
   type TokenIssuer,
   type TokenRequest,
 } from '../domain/oauth.ts';
-import type { SiteService } from '../domain/site.ts';
 import { errorResponses } from '../schemas/errors.ts';
 import { TokenRequestSchema, TokenResponseSchema } from '../schemas/oauth.ts';
 
@@ -47,9 +46,8 @@ export const MAX_FORM_FIELDS = 64;
 
 export const oauthRoutes: FastifyPluginAsyncTypebox<{
   issuer: TokenIssuer;
-  sites: SiteService;
   guard: GuessingGuard;
-}> = async (app, { issuer, sites, guard }) => {
+}> = async (app, { issuer, guard }) => {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
@@ -118,7 +116,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{
         if (basic) tokenRequest.basic = basic;
         // At the root, the request itself names its site (docs/behaviour.md §10).
         if (request.siteSelector === 'default') {
-          site = (await issuer.siteOfRootRequest(tokenRequest, sites)) ?? site;
+          site = (await issuer.siteOfRootRequest(tokenRequest)) ?? site;
           limits = site.settings;
         }
         const clientId = clientIdentity(claimedClientId(tokenRequest));

@@ -24,6 +24,7 @@ import { ANONYMOUS_AVATAR_PATH } from './avatars.ts';
 import { GATEWAY_PREFIX, isGatewayPath } from './paths.ts';
 
 const TENANT_INFO_PATH = '/_edge/tenant_info';
+const ACCESSIBLE_RESOURCES_PATH = '/oauth/token/accessible-resources';
 
 /** `/sites/{name}` at the start of a request target; captures the name as sent. */
 const SITE_PREFIX = /^\/sites\/([^/?#]*)/;
@@ -66,7 +67,13 @@ export function sitePrefixOf(request: FastifyRequest): string | undefined {
   return (request.raw as TaggedRequest)[PREFIX]?.prefix;
 }
 
-export function registerSiteSelection(app: FastifyInstance, { sites }: { sites: SiteService }): void {
+export interface SiteSelectionOptions {
+  sites: SiteService;
+  /** The site id a bearer token belongs to, for the accessible-resources route (docs/behaviour.md §10). */
+  siteOfBearerToken: (token: string) => Promise<number | undefined>;
+}
+
+export function registerSiteSelection(app: FastifyInstance, { sites, siteOfBearerToken }: SiteSelectionOptions): void {
   app.decorateRequest('site', null as never);
   app.decorateRequest('siteSelector', 'default');
   // Callback style, and synchronous while the site is cached: this runs on every request.
@@ -76,13 +83,39 @@ export function registerSiteSelection(app: FastifyInstance, { sites }: { sites: 
     if (request.is404 && !isGatewayPath(request.url)) return done();
     let selected: MaybePromise<void>;
     try {
-      selected = andThen(selectSite(request, sites), setSite, request);
+      const bearer = request.url.startsWith(ACCESSIBLE_RESOURCES_PATH) ? bearerOf(request) : undefined;
+      selected = andThen(
+        bearer === undefined ? selectSite(request, sites) : tokenSite(request, sites, siteOfBearerToken(bearer)),
+        setSite,
+        request,
+      );
     } catch (error) {
       done(error as Error);
       return;
     }
     settle(selected, done);
   });
+}
+
+/**
+ * Accessible resources answer for the token's own site wherever they are
+ * asked, as Atlassian's `api.atlassian.com` does; a token no site knows
+ * falls back to the usual selection, and its 401.
+ */
+async function tokenSite(
+  request: FastifyRequest,
+  sites: SiteService,
+  siteId: Promise<number | undefined>,
+): Promise<Site> {
+  const id = await siteId;
+  const site = id === undefined ? undefined : await sites.byId(id);
+  return site ?? selectSite(request, sites);
+}
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined || !/^bearer /i.test(header)) return undefined;
+  return header.slice('bearer '.length).trim();
 }
 
 function setSite(site: Site, request: FastifyRequest): void {
@@ -155,7 +188,7 @@ export const tenantInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
  */
 export const accessibleResourcesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
-    '/oauth/token/accessible-resources',
+    ACCESSIBLE_RESOURCES_PATH,
     {
       schema: {
         tags: ['Site'],

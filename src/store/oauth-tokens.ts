@@ -54,6 +54,12 @@ export async function findOAuthTokenByDigest(
   );
 }
 
+/** The site a bearer token belongs to, whichever it is (docs/behaviour.md §10: accessible resources). */
+export async function siteOfOAuthToken(db: Db, digest: string): Promise<number | undefined> {
+  const row = await db.selectFrom('oauth_tokens').select('site_id').where('digest', '=', digest).executeTakeFirst();
+  return row?.site_id;
+}
+
 /** Drops tokens that expired before `now` (ISO-8601 text sorts chronologically); they can never be used again. */
 export async function deleteExpiredOAuthTokens(db: Db, now: string): Promise<void> {
   await db.deleteFrom('oauth_tokens').where('expires_at', '<', now).execute();

@@ -20,11 +20,11 @@
  * - atlassian-oauth2 posts to `${authorizationServerBaseUrl}/oauth2/token`
  *   and puts that same URL in the assertion's `aud`, `hostBaseUrl` in `tnt`.
  *
- * Three tests are todos, for what SPEC §10 asks and the server does not do
- * yet: accessible-resources at the root for a token of another site than the
- * default; atlassian-oauth2 asking at the root (its `aud` is then the server
- * base URL, which is refused); and a site created with the server's own base
- * URL, which takes the root from the default site.
+ * Three tests hold what SPEC §10 asks of the root: accessible-resources
+ * there for a token of another site than the default; atlassian-oauth2
+ * asking there (its `aud` is then the server base URL, which is accepted);
+ * and a site created with the server's own base URL is refused (409), so it
+ * cannot take the root from the default site.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -469,13 +469,9 @@ for (const kind of STORE_KINDS) {
     });
 
     // SPEC §10: at the root, "the site is the one the JWT-bearer assertion's tnt names". atlassian-oauth2 puts its
-    // authorizationServerBaseUrl in the assertion's aud, so asked at the root its aud is the server base URL; SPEC §3
-    // accepts only the site's base URL or Atlassian's authorization server there, and the server answers
-    // invalid_grant "The assertion's aud must name this site (…/sites/acme) or …". The root form then works only
-    // for clients that set aud themselves. Kept as a todo until aud may also be the server base URL.
-    test('atlassian-oauth2 asking at the root for a user of acme (tnt = acme, aud = the server base URL)', {
-      todo: "aud must be the site's base URL or Atlassian's: the server base URL is refused",
-    }, async () => {
+    // authorizationServerBaseUrl in the assertion's aud, so asked at the root its aud is the server base URL, which
+    // the server accepts beside the site's base URL and Atlassian's authorization server.
+    test('atlassian-oauth2 asking at the root for a user of acme (tnt = acme, aud = the server base URL)', async () => {
       const token = await impersonateMia(server.url);
       const client = new ConfluenceClient({
         host: acme.baseUrl,
@@ -570,11 +566,8 @@ for (const kind of STORE_KINDS) {
 
     // SPEC §10: accessible-resources answers "for the token's own site, at the root or under any prefix", as
     // Atlassian answers it at https://api.atlassian.com/oauth/token/accessible-resources, where a 3LO client
-    // finds the cloudId its token reaches. The server selects the default site at the root, where a token of
-    // another site is unknown: 401. Kept as a todo until the root form looks the token up on every site.
-    test('accessible-resources at the root with a token of acme (SPEC §10)', {
-      todo: "the root selects the default site, where acme's token is unknown: 401",
-    }, async () => {
+    // finds the cloudId its token reaches.
+    test('accessible-resources at the root with a token of acme (SPEC §10)', async () => {
       const issued = await fetch(`${server.url}/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -593,13 +586,9 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual({ id: entry?.id, url: entry?.url }, { id: acme.cloudId, url: acme.baseUrl });
     });
 
-    // SPEC §10: the default site "is served at the server's root exactly as before". The host check on create
-    // compares stored hosts only, and the default site's base URL here comes from the listening address (none is
-    // stored), so a site created with the server's own base URL is accepted and from then on every request to
-    // the root with that Host is its, not the default site's. Kept as a todo until that host is refused (409).
-    test("a site cannot take the server base URL's host: the root stays the default site's", {
-      todo: "the server's own host is not checked: the site is created and takes the root",
-    }, async () => {
+    // SPEC §10: the default site "is served at the server's root exactly as before": a site created with the
+    // server's own base URL would take every request to the root with that Host, so it is refused.
+    test("a site cannot take the server base URL's host: the root stays the default site's", async () => {
       const rootBefore = (await (await fetch(`${server.url}/_edge/tenant_info`)).json()) as { cloudId: string };
       const created = await fetch(`${server.url}/admin/api/sites`, {
         method: 'POST',

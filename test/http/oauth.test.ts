@@ -468,7 +468,7 @@ for (const kind of STORE_KINDS) {
         await rejected(impersonationAssertion('oauth', MIA, { tnt: 42 }), /The assertion's tnt 42 is not this site/);
         await rejected(
           impersonationAssertion('oauth', MIA, { aud: 'https://auth.atlassian.io' }),
-          /aud must name this site \(http:\/\/userplane\.test\) or https:\/\/oauth-2-authorization-server/,
+          /aud must name this site \(http:\/\/userplane\.test\), this server \(.*\) or https:\/\/oauth-2-authorization-server/,
         );
         await rejected(impersonationAssertion('oauth', MIA, { aud: [] }), /aud must name this site/);
         // Missing claims.

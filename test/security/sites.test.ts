@@ -101,7 +101,10 @@ for (const kind of STORE_KINDS) {
     });
 
     test("every protected route of site B answers each of A's credentials 401, as it answers one that exists nowhere", async () => {
-      const routes = app.routeAccess.filter(({ access }) => access.kind !== 'public' && access.kind !== 'operator');
+      // Accessible resources answer for a bearer token's own site wherever asked (§10): walked below instead.
+      const routes = app.routeAccess.filter(
+        ({ access }) => access.kind !== 'public' && access.kind !== 'operator' && access.kind !== 'token',
+      );
       assert.ok(routes.length > 50, 'the walk covers the product, administration and token routes');
       for (const { method, url: pattern } of routes) {
         const path = pattern
@@ -171,7 +174,7 @@ for (const kind of STORE_KINDS) {
       assert.equal((await send('GET', '/admin/api/sites', bearer('x'.repeat(40)))).statusCode, 401);
     });
 
-    test("the bearer token's own route answers bearer tokens only", async () => {
+    test("the bearer token's own route answers bearer tokens only, and names the token's site wherever asked", async () => {
       const url = '/sites/a/oauth/token/accessible-resources';
       for (const { label, headers } of ofA) {
         const response = await send('GET', url, headers('GET', url));
@@ -179,6 +182,11 @@ for (const kind of STORE_KINDS) {
         assert.equal(response.statusCode, isBearer ? 200 : 403, `${label}: ${response.body}`);
       }
       assert.equal((await send('GET', url, bearer(OPERATOR_TOKEN))).statusCode, 403);
+      for (const { label, headers } of ofA.filter(({ label }) => label.includes('bearer'))) {
+        const onB = await send('GET', '/sites/b/oauth/token/accessible-resources', headers('GET', url));
+        assert.equal(onB.statusCode, 200, label);
+        assert.notEqual(onB.json()[0].id, cloudIdB, `${label}: A's own site, never B`);
+      }
       assert.equal((await send('GET', url, {})).statusCode, 401);
     });
   });

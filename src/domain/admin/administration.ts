@@ -26,8 +26,9 @@ export class Administration {
   readonly spaces: SpaceAdmin;
   readonly content: ContentAdmin;
 
-  constructor(db: Kysely<Database>, secrets: Secrets, siteId: number) {
-    this.site = new SiteAdmin(db, siteId);
+  /** `serverBaseUrl`: the server base URL, where it is known (not in the CLI). */
+  constructor(db: Kysely<Database>, secrets: Secrets, siteId: number, serverBaseUrl?: string) {
+    this.site = new SiteAdmin(db, siteId, serverBaseUrl);
     this.users = new UserAdmin(db, siteId);
     this.tokens = new TokenAdmin(db, siteId, secrets);
     this.oauthTokens = new OAuthTokenAdmin(db, siteId);

@@ -8,12 +8,23 @@ import type { AdminSite, AdminSitePatch } from '../../schemas/admin.ts';
 import { isUniqueViolation } from '../../store/database.ts';
 import { ensureGroup } from '../../store/groups.ts';
 import type { Database } from '../../store/schema.ts';
-import { findSiteByHost, findSiteById, hostOfBaseUrl, type StoredSite, updateSite } from '../../store/site.ts';
+import {
+  findDefaultSite,
+  findSiteByHost,
+  findSiteById,
+  hostOfBaseUrl,
+  type StoredSite,
+  updateSite,
+} from '../../store/site.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { checkGroupName, keepingAnAdmin } from './common.ts';
 
 /** The same rule as --base-url (config.ts): http(s), a host, an optional path; no query or fragment. */
 const BASE_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+
+/** The server's own host serves the default site at the root; another site there would take the root away. */
+export const serverHostTaken = (baseUrl: string, host: string) =>
+  `baseUrl ${baseUrl}: ${host} is this server's own address, where the default site is served; use a host of its own or leave baseUrl out`;
 
 export function checkBaseUrl(baseUrl: string): void {
   if (!BASE_URL.test(baseUrl)) {
@@ -28,6 +39,8 @@ export class SiteAdmin {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly siteId: number,
+    /** The server base URL, when known (not in the CLI): no other site may take its host. */
+    private readonly serverBaseUrl?: string,
   ) {}
 
   /** `effectiveBaseUrl`: the base URL requests see, when there are requests (not in the CLI). */
@@ -73,6 +86,9 @@ export class SiteAdmin {
     const holder = await findSiteByHost(this.db, host);
     if (holder && holder.id !== this.siteId)
       throw conflict(`baseUrl ${baseUrl}: another site is served at host ${host}`);
+    const isDefault = (await findDefaultSite(this.db))?.id === this.siteId;
+    if (!isDefault && this.serverBaseUrl !== undefined && host === hostOfBaseUrl(this.serverBaseUrl))
+      throw conflict(serverHostTaken(baseUrl!, host));
   }
 
   /**

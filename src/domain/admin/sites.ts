@@ -26,7 +26,7 @@ import type { Secrets } from '../secrets.ts';
 import { checkSeed, loadSeedInto, SeedError } from '../seed.ts';
 import { SITE_NAME_PATTERN, type SiteService } from '../site.ts';
 import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
-import { checkBaseUrl } from './site.ts';
+import { checkBaseUrl, serverHostTaken } from './site.ts';
 
 const noSuchSite = (name: string) => notFound(`No site named "${name}"`);
 
@@ -117,6 +117,8 @@ export class SitesAdmin {
     const host = hostOfBaseUrl(baseUrl ?? null);
     if (host !== null && (await findSiteByHost(this.db, host)))
       throw conflict(`baseUrl ${baseUrl}: another site is served at host ${host}`);
+    if (host !== null && host === hostOfBaseUrl(this.sites.serverBaseUrl()))
+      throw conflict(serverHostTaken(baseUrl!, host));
   }
 
   #summary(site: StoredSite, defaultId: number | undefined): AdminSiteSummary {
