@@ -114,6 +114,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(badSeed.statusCode, 400);
       assert.match(badSeed.json().message, /seed\.users\[0\]\.groups\[0\]/);
       assert.equal((await call('GET', '/admin/api/sites/broken', OPERATOR)).statusCode, 404);
+      // The server's own host serves the default site: no other site may take it, by creation or by change.
+      const squatter = await call('POST', '/admin/api/sites', OPERATOR, { name: 'squatter', baseUrl: BASE_URL });
+      assert.equal(squatter.statusCode, 409);
+      const moved = await call('PATCH', '/sites/one/admin/api/site', OPERATOR, { baseUrl: `${BASE_URL}/` });
+      assert.equal(moved.statusCode, 409, moved.body);
       const generated = await createSite({});
       assert.match(generated.name, /^site-[a-z0-9]{10}$/);
     });
