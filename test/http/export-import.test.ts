@@ -11,7 +11,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { checkSeed } from '../../src/domain/seed.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import { basicAuth, bearer, connectJwt, type Headers } from '../helpers/credentials.ts';
-import { APPS, basic, USERS } from '../helpers/fixture.ts';
+import { APPS, basic, OAUTH_APPS, USERS } from '../helpers/fixture.ts';
 import { OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
@@ -371,10 +371,45 @@ for (const kind of STORE_KINDS) {
       const url = `${source.prefix}/wiki/rest/api/user/${MIA}/property/theme`;
       const jwt = () => connectJwt(APPS.notes, 'GET', `/wiki/rest/api/user/${MIA}/property/theme`);
       assert.equal((await call('GET', url, jwt())).statusCode, 200);
+      const issue = () =>
+        call(
+          'POST',
+          `${source.prefix}/oauth2/token`,
+          {},
+          {
+            grant_type: 'client_credentials',
+            client_id: OAUTH_APPS.oauth.oauthClientId,
+            client_secret: OAUTH_APPS.oauth.clientSecret,
+          },
+        );
+      const issued = await issue();
+      assert.equal(issued.statusCode, 200, issued.body);
+      const asApp = bearer(issued.json().access_token);
+      const byBearer = `${source.prefix}/wiki/rest/api/user?accountId=${MIA}`;
+      assert.equal((await call('GET', byBearer, asApp)).statusCode, 200);
+
       const counts = await imported(source.prefix, sourceExport);
       assert.deepEqual(counts, Object.fromEntries(Object.keys(counts).map((k) => [k, ZERO])));
       assert.equal((await call('GET', url, jwt())).statusCode, 200, 'the shared secret is kept');
+      assert.equal((await issue()).statusCode, 200, 'the client secret is kept');
+      assert.equal((await call('GET', byBearer, asApp)).statusCode, 200, 'bearer tokens were not ended');
       assert.deepEqual(await exported(source.prefix), sourceExport);
+    });
+
+    test('a new app imported without secrets gets a shared secret nobody knows, until an admin sets one', async () => {
+      const copy = await copyOf(sourceExport);
+      const path = `/wiki/rest/api/user/${MIA}/property/theme`;
+      const url = `${copy.prefix}${path}`;
+      assert.equal((await call('GET', url, connectJwt(APPS.notes, 'GET', path))).statusCode, 401);
+      const secret = 'a-new-shared-secret-of-at-least-32-characters';
+      const patched = await call('PATCH', `${copy.prefix}/admin/api/apps/${APPS.notes.key}`, OPERATOR, {
+        sharedSecret: secret,
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      const signed = connectJwt(APPS.notes, 'GET', path, {}, secret);
+      const theme = await call('GET', url, signed);
+      assert.equal(theme.statusCode, 200, theme.body);
+      assert.deepEqual(theme.json().value, { dark: true, z: 1, a: [1, 2] }, 'with its namespace of properties');
     });
 
     test('only site admins and the operator export and import', async () => {
