@@ -8,6 +8,8 @@
  *   migrate          bring --database's schema up to date, then exit
  *   sites list|create [NAME] [--seed FILE]|delete NAME   the server's sites (docs/behaviour.md §10)
  *   operator-token rotate                               a new operator token; the old one ends
+ *   export [--site NAME] [--format yaml|json]           the site as a seed document (docs/behaviour.md §11)
+ *   import FILE [--site NAME]                           a seed document loaded into the site
  *   users | groups | tokens | apps | site …   administration (src/cli/commands.ts)
  *
  * Exit codes: 0 done (for serve: listening); 2 a usage or configuration
@@ -25,6 +27,7 @@ import { firstStartBanner, operatorTokenBanner, type RunningServer, startServer 
 import { ensureDefaultSite } from '../store/site.ts';
 import { ADMIN_USAGE, findAdminCommand } from './commands.ts';
 import { type CliIo, runCommand } from './framework/runner.ts';
+import { runTransferCommand, TRANSFER_COMMANDS } from './transfer.ts';
 
 export interface CliOptions extends CliIo {
   /**
@@ -38,6 +41,8 @@ const USAGE = `usage: userplane [serve|seed FILE|migrate] [options]
        userplane users|groups|tokens|oauth-tokens|apps|spaces|content|site <subcommand> [--site NAME] [options]
        userplane sites list|create [NAME] [--seed FILE]|delete NAME [options]
        userplane operator-token rotate [options]
+       userplane export [--site NAME] [--format yaml|json] [options]
+       userplane import FILE [--site NAME] [options]
 
 administration (works on --database directly; run "userplane users --help" and so on):
 ${ADMIN_USAGE}
@@ -64,6 +69,21 @@ options (each also read from the environment variable shown):
 `;
 
 class UsageError extends Error {}
+
+/** `export` or `import` as the first positional argument, and the arguments without it. */
+function findTransferCommand(argv: string[]) {
+  const { tokens } = parseArgs({
+    args: argv,
+    options: CONFIG_ARGS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const first = tokens.find((t) => t.kind === 'positional');
+  const command = TRANSFER_COMMANDS.find((name) => name === first?.value);
+  if (!first || !command) return undefined;
+  return { command, argv: [...argv.slice(0, first.index), ...argv.slice(first.index + 1)] };
+}
 
 /** `userplane sites …`: the operator's routes of docs/behaviour.md §10, on --database. */
 async function sitesCommand(args: string[], config: Config, io: CliOptions): Promise<number> {
@@ -119,6 +139,8 @@ export async function runCli(argv: string[], io: CliOptions): Promise<number> {
 async function run(argv: string[], io: CliOptions): Promise<number> {
   const admin = findAdminCommand(argv);
   if (admin) return runCommand(admin.command, admin.argv, io);
+  const transfer = findTransferCommand(argv);
+  if (transfer) return runTransferCommand(transfer.command, transfer.argv, io);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -11,6 +11,8 @@
  *   space: viewed by nobody but its owner; new content: unrestricted). A
  *   space without `type` is global; content without `type` keeps its
  *   stored one (new content: a page).
+ * - A personal space's `owner` may be null: one whose owner was deleted
+ *   (docs/behaviour.md §2), as an export writes it (§11).
  * - Labels are created when absent; labels on content are add-only, like
  *   memberships, so a restart never strips a label added since.
  * - Watches are inserted only when absent, never removed. They are the
@@ -99,7 +101,8 @@ export async function checkContentSections(
       problems.push(`${path}.owner: a personal space needs an owner`);
     if (space.type !== 'personal' && space.owner !== undefined)
       problems.push(`${path}.owner: only a personal space has an owner`);
-    if (space.owner !== undefined) {
+    // `owner: null` (docs/behaviour.md §11): a personal space whose owner was deleted, as an export writes it.
+    if (space.owner !== undefined && space.owner !== null) {
       const owner = await findUser(db, siteId, space.owner);
       if (!(await knownUser(space.owner))) problems.push(`${path}.owner: no user with accountId "${space.owner}"`);
       else if (owner?.accountType === 'app')
@@ -179,7 +182,7 @@ export async function loadContentSections(db: Db, siteId: number, seed: SeedFile
   }
   for (const space of seed.spaces ?? []) {
     const type = space.type ?? 'global';
-    const owner = type === 'personal' ? space.owner! : null;
+    const owner = type === 'personal' ? (space.owner ?? null) : null;
     const stored = await findSpaceByKey(db, siteId, space.key);
     const anonymous = space.view === undefined ? (stored?.view.anonymous ?? false) : (space.view.anonymous ?? false);
     let id: number;

@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import { parse as parseYaml } from 'yaml';
 import { schemaProblems } from '../lib/schema-errors.ts';
 import { type SeedFile, SeedFileSchema } from '../schemas/seed.ts';
-import { appExists, takenAppField, upsertApp } from '../store/apps.ts';
+import { appExists, findSealedAppByKey, takenAppField, upsertApp } from '../store/apps.ts';
 import type { Db } from '../store/database.ts';
 import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
 import { countProperties, insertProperty, propertyExists } from '../store/properties.ts';
@@ -23,7 +23,7 @@ import { type App, botAccountId, botUser, sealApp, whyTaken } from './apps.ts';
 import { ApiError } from './errors.ts';
 import { endTokensOnRotation } from './oauth.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
-import type { Secrets } from './secrets.ts';
+import { newSecretKey, type Secrets } from './secrets.ts';
 import { type ContentSummary, checkContentSections, loadContentSections } from './seed-content.ts';
 import { newAccountId, type User } from './users.ts';
 
@@ -180,11 +180,17 @@ export async function loadSeedInto(
         problems.push(`apps[${i}].key: app "${app.key}" is already listed above`);
         continue;
       }
+      // docs/behaviour.md §11: an app without its secrets (as an export writes it) keeps the
+      // stored ones; a new one gets a shared secret nobody knows until an admin sets one.
+      const stored = app.sharedSecret === undefined ? await findSealedAppByKey(trx, siteId, app.key) : undefined;
+      const sharedSecret = app.sharedSecret ?? (stored ? secrets.decrypt(stored.sharedSecretSealed) : newSecretKey());
+      const keepsClientSecret = app.sharedSecret === undefined && app.clientSecret === undefined;
+      const clientSecret = keepsClientSecret ? undefined : (app.clientSecret ?? null);
       const record: App = {
         key: app.key,
         name: app.name,
         clientKey: app.clientKey,
-        sharedSecret: app.sharedSecret,
+        sharedSecret,
         oauthClientId: app.oauthClientId ?? null,
         scopes: app.scopes ?? ['READ'],
         emailAccess: app.emailAccess ?? false,
@@ -201,11 +207,10 @@ export async function loadSeedInto(
       }
       await upsertUser(trx, siteId, botUser(record));
       // docs/behaviour.md §9: a seed that changes an app's secrets ends its bearer tokens.
-      await endTokensOnRotation(trx, siteId, secrets, record.key, {
-        sharedSecret: record.sharedSecret,
-        clientSecret: app.clientSecret ?? null,
-      });
-      await upsertApp(trx, siteId, sealApp(secrets, record, app.clientSecret ?? null));
+      await endTokensOnRotation(trx, siteId, secrets, record.key, { sharedSecret: record.sharedSecret, clientSecret });
+      const sealed = sealApp(secrets, record, clientSecret ?? null);
+      if (keepsClientSecret) sealed.clientSecretDigest = stored?.clientSecretDigest ?? null;
+      await upsertApp(trx, siteId, sealed);
       appKeys.add(app.key);
       summary.apps++;
     }

@@ -61,7 +61,8 @@ const SeedSpaceSchema = Type.Object(
     key: Type.String({ pattern: '^~?[A-Za-z0-9]{1,255}$' }),
     name: Name,
     type: Type.Optional(Type.Enum(['global', 'personal'])),
-    owner: Type.Optional(AccountId),
+    /** null: a personal space whose owner was deleted (docs/behaviour.md §2), as an export writes it. */
+    owner: Type.Optional(Type.Union([AccountId, Type.Null()])),
     view: Type.Optional(ViewSchema),
   },
   Strict,
@@ -87,7 +88,8 @@ const SeedAppSchema = Type.Object(
     name: Name,
     accountId: Type.Optional(AccountId),
     clientKey: Name,
-    sharedSecret: Type.String({ minLength: 32 }),
+    /** Absent: the app keeps its stored secrets, a new one gets a generated shared secret (docs/behaviour.md §11). */
+    sharedSecret: Type.Optional(Type.String({ minLength: 32 })),
     oauthClientId: Type.Optional(Name),
     clientSecret: Type.Optional(Name),
     scopes: Type.Optional(Type.Array(Name)),
@@ -128,6 +130,8 @@ export const SeedFileSchema = Type.Object(
     apps: Type.Optional(Type.Array(SeedAppSchema)),
     watches: Type.Optional(Type.Array(SeedWatchSchema)),
     properties: Type.Optional(Type.Array(SeedPropertySchema)),
+    /** What an export left out (docs/behaviour.md §11), e.g. `users[].apiTokens`; the loader ignores it. */
+    omitted: Type.Optional(Type.Array(Type.String())),
   },
   Strict,
 );

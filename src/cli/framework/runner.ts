@@ -244,7 +244,7 @@ export async function runCommand(command: Command, argv: string[], io: CliIo): P
 }
 
 /** `--site NAME`: that site; without it the default site, created on a new database (docs/behaviour.md §10). */
-async function siteNamed(db: Kysely<Database>, name: string | undefined): Promise<StoredSite> {
+export async function siteNamed(db: Kysely<Database>, name: string | undefined): Promise<StoredSite> {
   if (name === undefined) return ensureDefaultSite(db);
   const site = await findSiteByName(db, name);
   if (!site) throw new ApiError('not_found', `no site named "${name}" (see "userplane sites list")`);

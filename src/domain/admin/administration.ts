@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
+import { SiteTransfer } from '../export.ts';
 import type { Secrets } from '../secrets.ts';
 import { AppAdmin } from './apps.ts';
 import { ContentAdmin } from './content.ts';
@@ -25,6 +26,8 @@ export class Administration {
   readonly apps: AppAdmin;
   readonly spaces: SpaceAdmin;
   readonly content: ContentAdmin;
+  /** Export and import (docs/behaviour.md §11). */
+  readonly transfer: SiteTransfer;
 
   /** `serverBaseUrl`: the server base URL, where it is known (not in the CLI). */
   constructor(db: Kysely<Database>, secrets: Secrets, siteId: number, serverBaseUrl?: string) {
@@ -36,5 +39,6 @@ export class Administration {
     this.apps = new AppAdmin(db, siteId, secrets);
     this.spaces = new SpaceAdmin(db, siteId);
     this.content = new ContentAdmin(db, siteId);
+    this.transfer = new SiteTransfer(db, secrets, siteId);
   }
 }

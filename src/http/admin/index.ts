@@ -14,6 +14,7 @@ import { adminSiteRoutes } from './site.ts';
 import { adminSitesRoutes } from './sites.ts';
 import { adminSpaceRoutes } from './spaces.ts';
 import { adminTokenRoutes } from './tokens.ts';
+import { adminTransferRoutes } from './transfer.ts';
 import { adminUserRoutes } from './users.ts';
 
 export { ADMIN_API_PREFIX } from './common.ts';
@@ -36,6 +37,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminOAuthTokenRoutes,
     adminSpaceRoutes,
     adminContentRoutes,
+    adminTransferRoutes,
   ]) {
     await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials });
   }
