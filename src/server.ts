@@ -11,7 +11,7 @@ import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
 import { ensureOperatorToken } from './domain/operator.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
 import { Drain } from './http/draining.ts';
-import { DEFAULT_LOAD_SHEDDING } from './http/load-shedding.ts';
+import { DEFAULT_LOAD_SHEDDING, type LoadSheddingOptions } from './http/load-shedding.ts';
 import { prepareOpenApi } from './http/openapi.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { StoreOptions } from './store/database.ts';
@@ -37,6 +37,13 @@ export interface RunningServer {
 export interface StartOptions {
   /** Told, once, that the database is not answering yet and start-up is waiting for it. */
   waiting?(message: string): void;
+  /**
+   * Load shedding's thresholds (http/load-shedding.ts), DEFAULT_LOAD_SHEDDING
+   * when absent; false turns it off, as startUserplane does: in a test
+   * process the event loop is the tests' own, and their stretches of
+   * synchronous work are not overload.
+   */
+  loadShedding?: LoadSheddingOptions | false;
 }
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -68,7 +75,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logRequests: config.logRequests,
       corsOrigin: config.corsOrigin,
       trustProxy: trustedProxies(config.trustProxy),
-      loadShedding: DEFAULT_LOAD_SHEDDING,
+      loadShedding: options.loadShedding === false ? undefined : (options.loadShedding ?? DEFAULT_LOAD_SHEDDING),
       requestTimeoutMs: requestTimeout * 1000,
       drain,
       tracing: tracing?.plugin,

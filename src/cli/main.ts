@@ -10,6 +10,7 @@
  *   operator-token rotate                               a new operator token; the old one ends
  *   export [--site NAME] [--format yaml|json]           the site as a seed document (docs/behaviour.md §11)
  *   import FILE [--site NAME]                           a seed document loaded into the site
+ *   healthcheck [--url URL]                             0 when URL/readyz answers 200 within 2 s, else 1
  *   users | groups | tokens | apps | site …   administration (src/cli/commands.ts)
  *
  * Exit codes: 0 done (for serve: listening); 2 a usage or configuration
@@ -43,6 +44,8 @@ const USAGE = `usage: userplane [serve|seed FILE|migrate] [options]
        userplane operator-token rotate [options]
        userplane export [--site NAME] [--format yaml|json] [options]
        userplane import FILE [--site NAME] [options]
+       userplane healthcheck [--url URL]   exit 0 when URL/readyz answers 200 within 2 s, else 1;
+                                           URL defaults to http://HOST:PORT
 
 administration (works on --database directly; run "userplane users --help" and so on):
 ${ADMIN_USAGE}
@@ -124,6 +127,48 @@ async function sitesCommand(args: string[], config: Config, io: CliOptions): Pro
   }
 }
 
+/** How long `healthcheck` waits for /readyz (docs/behaviour.md §11). */
+const HEALTHCHECK_TIMEOUT_MS = 2_000;
+
+/**
+ * `userplane healthcheck`: a container's health check that needs no curl.
+ * 0 when `/readyz` answers 200 within 2 s; 1 on any other status, no
+ * answer, or no answer in time.
+ */
+async function healthcheck(base: string, io: CliOptions): Promise<number> {
+  let target: URL;
+  try {
+    target = new URL('readyz', base.endsWith('/') ? base : `${base}/`);
+  } catch {
+    throw new UsageError(`healthcheck: --url ${base} is not a URL`);
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    throw new UsageError(`healthcheck: --url ${base} is not an http:// or https:// URL`);
+  try {
+    const response = await fetch(target, { signal: AbortSignal.timeout(HEALTHCHECK_TIMEOUT_MS) });
+    await response.arrayBuffer();
+    if (response.status === 200) {
+      io.stdout.write(`ready: ${target.href} answered 200\n`);
+      return 0;
+    }
+    io.stderr.write(`userplane: healthcheck: ${target.href} answered ${response.status}\n`);
+  } catch (error) {
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${HEALTHCHECK_TIMEOUT_MS / 1000} s`
+        : ((error as Error).cause as Error | undefined)?.message || (error as Error).message;
+    io.stderr.write(`userplane: healthcheck: ${target.href}: ${reason}\n`);
+  }
+  return 1;
+}
+
+/** A listening address as a client connects to it: the wildcard addresses mean this machine. */
+function connectHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** Runs `userplane …argv`; answers the exit code. Errors are reported on `io.stderr`, never thrown. */
 export async function runCli(argv: string[], io: CliOptions): Promise<number> {
   try {
@@ -147,6 +192,7 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
     options: {
       ...CONFIG_ARGS,
       help: { type: 'boolean', short: 'h' },
+      url: { type: 'string' },
     },
   });
   if (values.help) {
@@ -156,7 +202,13 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
   const options = configOptionsFrom(values);
 
   const [command = 'serve', ...rest] = positionals;
+  if (values.url !== undefined && command !== 'healthcheck') throw new UsageError('--url belongs to healthcheck');
   switch (command) {
+    case 'healthcheck': {
+      if (rest.length > 0) throw new UsageError('healthcheck: no arguments but --url URL');
+      const config = values.url === undefined ? loadConfig(options, io.env) : undefined;
+      return healthcheck(values.url ?? `http://${connectHost(config!.host)}:${config!.port}`, io);
+    }
     case 'serve': {
       const server = await startServer(loadConfig(options, io.env), {
         waiting: (message) => io.stderr.write(`userplane: ${message}\n`),

@@ -1,0 +1,188 @@
+/**
+ * The published package (docs/behaviour.md §11 "Use from a test suite"):
+ * `npm pack` (whose prepack builds dist/) makes a tarball that a fresh
+ * project installs from the registry and uses with no TypeScript tooling:
+ * a plain .mjs script imports 'userplane', starts it, makes a site and reads
+ * through it with the site admin's ready Authorization header; the
+ * `userplane` bin runs the compiled code; and the type declarations stand
+ * alone, checked by the compiler in a consumer with strict settings.
+ *
+ * The install fetches the dependencies from the npm registry and compiles
+ * better-sqlite3's native module from source where no prebuilt binary can be
+ * downloaded, as a user's first install does: about 1.5 minutes on an idle
+ * two-core machine, most of it the compile (docs/testing.md). Every step is
+ * bounded; nothing is skipped.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { promisify } from 'node:util';
+import { cleanEnv, PROJECT_ROOT } from './helpers/process.ts';
+
+const run = promisify(execFile);
+
+/** Bounds, generous for a loaded CI machine: the install's compile is the long step. */
+const PACK_TIMEOUT_MS = 3 * 60_000;
+const INSTALL_TIMEOUT_MS = 8 * 60_000;
+const RUN_TIMEOUT_MS = 60_000;
+
+/** The script a user would write: plain JavaScript, no loader, no build. */
+const CONSUMER_SCRIPT = `
+import { startUserplane } from 'userplane';
+
+const up = await startUserplane();
+const site = await up.createSite({ name: 'x' });
+const response = await fetch(\`\${up.url}/sites/x/wiki/rest/api/user/current\`, {
+  headers: { authorization: site.admin.authorization },
+});
+const body = await response.json();
+await up.close();
+console.log(JSON.stringify({ status: response.status, accountId: body.accountId, site }));
+`;
+
+/** The same, typed: the declarations must carry the API, not \`any\`. */
+const CONSUMER_TYPES = `
+import { type JournalEntry, type SiteHandle, startUserplane, type Userplane } from 'userplane';
+
+const up: Userplane = await startUserplane({ seed: { users: [] }, port: 0 });
+const site: SiteHandle = await up.createSite({ name: 'x', seed: 'seed.yaml' });
+const header: string | undefined = site.admin?.authorization;
+const entries: JournalEntry[] = await site.journal({ status: 401, limit: 5 });
+const statuses: number[] = entries.map((entry) => entry.status);
+// @ts-expect-error: port is a number
+await startUserplane({ port: '8080' });
+// @ts-expect-error: a handle has no such method
+site.wipe();
+console.log(header, statuses);
+await up.close();
+`;
+
+/**
+ * The environment of a user's shell: no NODE_OPTIONS (no tsx loader), no
+ * userplane settings, and none of what npm hands the scripts it runs (under
+ * `npm test`), so the inner npm commands find their project by their own
+ * working directory and not the outer project's.
+ */
+function npmEnv(): NodeJS.ProcessEnv {
+  const env = cleanEnv({ npm_config_update_notifier: 'false' });
+  for (const name of Object.keys(env)) {
+    if (
+      /^npm_(package|lifecycle)_/i.test(name) ||
+      /^npm_config_(local_prefix|prefix|global_prefix|allow_scripts)$/i.test(name)
+    )
+      delete env[name];
+  }
+  delete env.INIT_CWD;
+  return env;
+}
+
+const root = mkdtempSync(join(tmpdir(), 'userplane-pack-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('npm pack makes a package a fresh project installs and runs without TypeScript', {
+  timeout: 15 * 60_000,
+}, async () => {
+  const env = npmEnv();
+
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', root], {
+    cwd: PROJECT_ROOT,
+    env,
+    timeout: PACK_TIMEOUT_MS,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  // prepack's build prints before npm's JSON.
+  const report = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('\n[') + 1)) as Array<{
+    filename: string;
+    files: Array<{ path: string }>;
+  }>;
+  const { filename, files } = report[0]!;
+  const paths = new Set(files.map((f) => f.path));
+  for (const path of ['package.json', 'bin/userplane.js', 'dist/cli.js', 'dist/testing.js', 'dist/testing.d.ts'])
+    assert.ok(paths.has(path), `the package holds ${path}`);
+  const tarball = join(root, filename);
+
+  const project = join(root, 'consumer');
+  await run('mkdir', [project]);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({
+      name: 'userplane-consumer',
+      private: true,
+      type: 'module',
+      // npm's policy for dependencies' install scripts: better-sqlite3 builds its native module.
+      allowScripts: { 'better-sqlite3': true },
+    }),
+  );
+  await run('npm', ['install', '--no-audit', '--no-fund', tarball], {
+    cwd: project,
+    env,
+    timeout: INSTALL_TIMEOUT_MS,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const installed = join(project, 'node_modules');
+  assert.ok(
+    existsSync(join(installed, 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')),
+    'the native module',
+  );
+  // Runtime needs no TypeScript tooling, so none is installed with it.
+  assert.equal(existsSync(join(installed, 'tsx')), false, 'tsx is not a dependency');
+  assert.equal(existsSync(join(installed, 'typescript')), false, 'typescript is not a dependency');
+  const manifest = JSON.parse(readFileSync(join(installed, 'userplane', 'package.json'), 'utf8')) as {
+    exports: Record<string, unknown>;
+  };
+  assert.deepEqual(manifest.exports['.'], { types: './dist/testing.d.ts', default: './dist/testing.js' });
+
+  // A plain .mjs script: import, start, make a site, read through it, close, exit.
+  writeFileSync(join(project, 'check.mjs'), CONSUMER_SCRIPT);
+  const script = await run(process.execPath, ['check.mjs'], { cwd: project, env, timeout: RUN_TIMEOUT_MS });
+  const result = JSON.parse(script.stdout) as {
+    status: number;
+    accountId: string;
+    site: { name: string; baseUrl: string; admin: { accountId: string; authorization: string } };
+  };
+  assert.equal(result.status, 200, script.stdout);
+  assert.equal(result.accountId, result.site.admin.accountId);
+  assert.equal(result.site.name, 'x');
+  assert.match(result.site.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/sites\/x$/);
+  assert.match(result.site.admin.authorization, /^Basic /);
+
+  // The bin runs the compiled CLI.
+  const help = await run('npx', ['--no-install', 'userplane', '--help'], {
+    cwd: project,
+    env,
+    timeout: RUN_TIMEOUT_MS,
+  });
+  assert.match(help.stdout, /^usage: userplane /);
+  assert.match(help.stdout, /userplane healthcheck \[--url URL\]/);
+
+  // The declarations stand alone and carry the API's types.
+  writeFileSync(join(project, 'typed.ts'), CONSUMER_TYPES);
+  writeFileSync(
+    join(project, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        lib: ['es2022', 'dom'],
+        types: [],
+        noEmit: true,
+        skipLibCheck: false,
+      },
+      files: ['typed.ts'],
+    }),
+  );
+  const tsc = join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const typed = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], {
+    cwd: project,
+    env,
+    timeout: RUN_TIMEOUT_MS,
+  }).catch((error: { stdout?: string; stderr?: string }) => {
+    assert.fail(`the consumer does not type-check:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+  });
+  assert.equal(typed.stdout, '');
+});
