@@ -8,12 +8,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
+import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
 import { schemaProblems } from '../lib/schema-errors.ts';
 import { type SeedFile, SeedFileSchema } from '../schemas/seed.ts';
 import { appExists, takenAppField, upsertApp } from '../store/apps.ts';
 import type { Db } from '../store/database.ts';
-import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
+import { addMemberById, ensureGroup, findGroup } from '../store/groups.ts';
 import { countProperties, insertProperty, propertyExists } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
 import { ensureDefaultSite, findDefaultSite, findSiteById, updateSite } from '../store/site.ts';
@@ -61,7 +62,11 @@ export async function readSeedFile(path: string): Promise<SeedFile> {
   return checkSeed(document, path);
 }
 
+/** Compiled once: most documents are valid, and a valid one then costs one compiled check. */
+const validSeed = Compile(SeedFileSchema);
+
 export function checkSeed(document: unknown, source = 'seed'): SeedFile {
+  if (validSeed.Check(document)) return document as SeedFile;
   const problems = schemaProblems(SeedFileSchema, document);
   if (problems.length > 0) throw new SeedError(source, problems);
   return document as SeedFile;
@@ -117,9 +122,16 @@ export async function loadSeedInto(
 
     // Groups named by the site, the file, or an earlier load may be referenced.
     const groupNames = new Set([...site.settings.canUseGroups, ...site.settings.adminGroups, ...(rest.groups ?? [])]);
-    for (const name of groupNames) await ensureGroup(trx, siteId, name);
+    /** Ids of the groups known so far: those above, and those of earlier loads once looked up. */
+    const groupIds = new Map<string, string>();
+    for (const name of groupNames) groupIds.set(name, await ensureGroup(trx, siteId, name));
     summary.groups = groupNames.size;
-    const knownGroup = async (name: string) => groupNames.has(name) || (await groupExists(trx, siteId, name));
+    const knownGroup = async (name: string) => {
+      if (groupIds.has(name)) return true;
+      const stored = await findGroup(trx, siteId, name);
+      if (stored) groupIds.set(name, stored.id);
+      return stored !== undefined;
+    };
 
     const seededUsers = new Set<string>();
     const knownUser = async (accountId: string) =>
@@ -167,7 +179,7 @@ export async function loadSeedInto(
       }
       await upsertUser(trx, siteId, record);
       seededUsers.add(accountId);
-      for (const group of knownGroups) await addGroupMember(trx, siteId, group, accountId);
+      for (const group of knownGroups) await addMemberById(trx, siteId, groupIds.get(group)!, accountId);
       for (const token of user.apiTokens ?? []) {
         await ensureApiToken(trx, siteId, { accountId, name: 'seed', digest: secrets.digest(token) });
       }
