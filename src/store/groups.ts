@@ -38,6 +38,21 @@ export async function addMemberById(db: Db, siteId: number, groupId: string, acc
     .execute();
 }
 
+/** addMemberById for many (group id, accountId) pairs, a few hundred to a statement. */
+export async function addMembersById(
+  db: Db,
+  siteId: number,
+  members: ReadonlyArray<{ groupId: string; accountId: string }>,
+): Promise<void> {
+  for (const part of inListChunks(members)) {
+    await db
+      .insertInto('group_members')
+      .values(part.map(({ groupId, accountId }) => ({ site_id: siteId, group_id: groupId, account_id: accountId })))
+      .onConflict((oc) => oc.columns(['site_id', 'group_id', 'account_id']).doNothing())
+      .execute();
+  }
+}
+
 export async function groupExists(db: Db, siteId: number, name: string): Promise<boolean> {
   return (await findGroup(db, siteId, name)) !== undefined;
 }
