@@ -198,7 +198,7 @@ async function main(): Promise<number> {
       process.stderr.write('bench: no --operator-token for the --url server: the site cost is not measured\n');
     } else {
       process.stderr.write(`bench: site cost: ${siteSamples} sites made and deleted…\n`);
-      const lines = await siteCost({ url, token: operatorToken }, siteSamples, args.store);
+      const lines = await siteCost({ url, token: operatorToken }, siteSamples, args.store, userplane?.child.pid);
       process.stdout.write([...lines, ''].join('\n'));
     }
   }

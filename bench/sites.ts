@@ -13,6 +13,7 @@
  *   (`/sites/{name}/wiki/rest/api/user/{id}/property/{key}`), against the
  *   target of at most 1.3× the first's cost.
  */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 const COST_TARGET_MS = 50;
@@ -111,11 +112,38 @@ const stats = (values: number[]) =>
   `median ${ms(percentile(values, 50))}, p90 ${ms(percentile(values, 90))}, mean ${ms(values.reduce((a, b) => a + b, 0) / values.length)}`;
 const mark = (met: boolean) => (met ? 'met' : 'MISSED');
 
+/** Linux's clock ticks a second (`getconf CLK_TCK`), the unit of /proc/PID/stat's times. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * The CPU milliseconds (user and system) a process has used, from
+ * /proc/PID/stat; undefined where there is none. Unlike wall time it does
+ * not grow with what else the machine runs.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `samples` sites from `costSeed()`, made one after another and then deleted
  * one after another, after a few unmeasured ones. Answers the report lines.
+ * With the server's pid, also the server's CPU time per creation and per
+ * deletion: on a machine busy with other work, wall time measures the
+ * machine as much as the server.
  */
-export async function siteCost(operator: Operator, samples: number, store: string): Promise<string[]> {
+export async function siteCost(
+  operator: Operator,
+  samples: number,
+  store: string,
+  serverPid?: number,
+): Promise<string[]> {
   const seed = costSeed();
   const warmUp = 5;
   for (let i = 0; i < warmUp; i++) {
@@ -124,17 +152,22 @@ export async function siteCost(operator: Operator, samples: number, store: strin
   }
   const names = Array.from({ length: samples }, (_, i) => `bench-${RUN}-cost-${i}`);
   const created: number[] = [];
+  const cpu0 = cpuMs(serverPid);
   for (const name of names) created.push(await createSite(operator, name, seed));
+  const cpu1 = cpuMs(serverPid);
   const deleted: number[] = [];
   for (const name of names) deleted.push(await deleteSite(operator, name));
+  const cpu2 = cpuMs(serverPid);
+  const cpuEach = (from: number | undefined, to: number | undefined) =>
+    from === undefined || to === undefined ? '' : `; server CPU ${((to - from) / samples).toFixed(1)} ms each`;
   const judged = store === 'sqlite';
   const line = (what: string, values: number[]) =>
     `  ${what}: ${stats(values)}` +
     (judged ? `; ≤ ${COST_TARGET_MS} ms median ${mark(percentile(values, 50) <= COST_TARGET_MS)}` : '');
   return [
     `site cost: ${samples} sites from a 100-row seed (5 groups, 40 users with a token each, 5 apps, 50 properties), one request at a time, over HTTP:`,
-    line('create (POST /admin/api/sites)', created),
-    line('delete (DELETE /admin/api/sites/{name})', deleted),
+    line('create (POST /admin/api/sites)', created) + cpuEach(cpu0, cpu1),
+    line('delete (DELETE /admin/api/sites/{name})', deleted) + cpuEach(cpu1, cpu2),
     ...(judged ? [] : [`  (the ${COST_TARGET_MS} ms target is SQLite's)`]),
   ];
 }
