@@ -22,9 +22,18 @@
  *   counted run of property GETs is compared with the server's own
  *   `userplane_http_requests_total` for that route.
  *
- *   npm run bench [-- --duration SECONDS --connections N]
+ * Sites (bench/sites.ts), as the operator (the bench's server gets
+ * `--operator-token`; against `--url`, give it with `--operator-token`):
+ * - after the throughput scenarios, the cost of a site: `--site-samples`
+ *   sites (default 50) made from a 100-row seed and deleted, median and p90;
+ * - `--sites N`: N sites made, the first 100 creations against the last 100,
+ *   and property GETs on site #1 against site #N. It replaces the throughput
+ *   scenarios.
+ *
+ *   npm run bench [-- --duration SECONDS --connections N --site-samples N]
  *   npm run bench -- --store postgres [--outage] [--metrics]
- *   npm run bench -- --url URL [--email E --token T --account-id ID]   bench a running server
+ *   npm run bench -- --sites 10000 [--store postgres]
+ *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -42,6 +51,7 @@ import { POOL_SIZE } from '../src/store/postgres.ts';
 import { basicAuth } from '../test/helpers/credentials.ts';
 import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embedded-postgres.ts';
 import { freePort } from '../test/helpers/net.ts';
+import { manySites, siteCost } from './sites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_USER = { accountId: '712020:bench', email: 'bench@example.com', token: 'bench-token-0123456789' };
@@ -50,6 +60,8 @@ const READY_TIMEOUT_MS = 30_000;
 const LIST_KEYS = 25;
 /** PostgreSQL needs a key given to the server; a fixed one lets reruns on one DATABASE_URL read their own tokens. */
 const BENCH_SECRET_KEY = 'bench-secret-key-0123456789abcdefghijklmnopqrstuv';
+/** The operator token the bench's server is given, for the sites scenarios. */
+const BENCH_OPERATOR_TOKEN = 'bench-operator-token-0123456789abcdefghijkl';
 /** A child's log lines echoed before the rest are only counted (an outage logs one per 503). */
 const ECHOED_LOG_LINES = 10;
 /** The outage scenario: a steady rate, so its phases have a known length. */
@@ -74,6 +86,9 @@ const { values: args } = parseArgs({
     store: { type: 'string', default: 'sqlite' },
     outage: { type: 'boolean', default: false },
     metrics: { type: 'boolean', default: false },
+    'operator-token': { type: 'string' },
+    'site-samples': { type: 'string', default: '50' },
+    sites: { type: 'string' },
   },
 });
 
@@ -96,6 +111,9 @@ async function main(): Promise<number> {
   if (args.outage && (!postgres || args.url !== undefined)) {
     throw new Error("--outage needs --store postgres and the bench's own server (no --url)");
   }
+  const siteSamples = positiveInteger(args['site-samples'], '--site-samples');
+  const siteCount = args.sites === undefined ? undefined : positiveInteger(args.sites, '--sites');
+  if (siteCount !== undefined && args.outage) throw new Error('--sites and --outage are separate runs');
   const databaseUrl = postgres ? await postgresUrl() : undefined;
 
   const yardstickPort = await freePort();
@@ -109,6 +127,9 @@ async function main(): Promise<number> {
   const yardstickUrl = `http://127.0.0.1:${yardstickPort}`;
   const userplane = args.url === undefined ? await startUserplane(databaseUrl) : undefined;
   const url = userplane?.url ?? args.url!;
+  const operatorToken = userplane ? BENCH_OPERATOR_TOKEN : args['operator-token'];
+  if (siteCount !== undefined && operatorToken === undefined)
+    throw new Error('--sites against --url needs --operator-token');
   await waitUntilReady(`${yardstickUrl}/fixed`, yardstick);
   await waitUntilReady(`${url}/readyz`, userplane?.child);
 
@@ -121,7 +142,14 @@ async function main(): Promise<number> {
 
   const putBody = JSON.stringify({ value: { dark: false, size: 13 } });
   let code = 0;
-  if (args.outage) {
+  if (siteCount !== undefined) {
+    process.stderr.write(`bench: sites: making ${siteCount} sites…\n`);
+    const { lines, met } = await manySites({ url, token: operatorToken! }, siteCount, { connections, duration });
+    process.stdout.write(
+      ['', `machine: ${cpus().length} cores, node ${process.version}; store: ${args.store}`, ...lines, ''].join('\n'),
+    );
+    if (!met) process.stderr.write('bench: sites: a scale target was missed (reported above)\n');
+  } else if (args.outage) {
     const target = { property: `${properties}/bench-key`, auth, json, putBody, connections, server: userplane!.child };
     code = (await outage(target)) ? 0 : 1;
   } else {
@@ -166,6 +194,13 @@ async function main(): Promise<number> {
       );
     }
     if (failed.length > 0) code = 1;
+    if (operatorToken === undefined) {
+      process.stderr.write('bench: no --operator-token for the --url server: the site cost is not measured\n');
+    } else {
+      process.stderr.write(`bench: site cost: ${siteSamples} sites made and deleted…\n`);
+      const lines = await siteCost({ url, token: operatorToken }, siteSamples, args.store, userplane?.child.pid);
+      process.stdout.write([...lines, ''].join('\n'));
+    }
   }
   if (args.metrics && !(await countedRun(url, `${properties}/bench-key`, auth, connections))) code = 1;
   return code;
@@ -212,6 +247,7 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
     ...['--port', String(port), '--host', '127.0.0.1', '--base-url', url, '--log-level', 'warn'],
     ...['--database', databaseUrl ?? `sqlite:${join(tmpDir, 'bench.db')}`, '--seed', seed],
     ...(databaseUrl ? ['--secret-key', BENCH_SECRET_KEY] : []),
+    ...['--operator-token', BENCH_OPERATOR_TOKEN],
     ...(args.metrics ? ['--metrics'] : []),
   ]);
   return { url, child };

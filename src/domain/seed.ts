@@ -8,16 +8,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
+import { Compile } from 'typebox/compile';
 import { parse as parseYaml } from 'yaml';
 import { schemaProblems } from '../lib/schema-errors.ts';
 import { type SeedFile, SeedFileSchema } from '../schemas/seed.ts';
 import { appExists, findSealedAppByKey, takenAppField, upsertApp } from '../store/apps.ts';
 import type { Db } from '../store/database.ts';
-import { addGroupMember, ensureGroup, groupExists } from '../store/groups.ts';
-import { countProperties, insertProperty, propertyExists } from '../store/properties.ts';
+import { addMembersById, ensureGroup, findGroup } from '../store/groups.ts';
+import { countProperties, insertProperties, type PropertyAddress, propertyExists } from '../store/properties.ts';
 import type { Database } from '../store/schema.ts';
 import { ensureDefaultSite, findDefaultSite, findSiteById, updateSite } from '../store/site.ts';
-import { ensureApiToken } from '../store/tokens.ts';
+import { ensureApiTokens } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
 import { type App, botAccountId, botUser, sealApp, whyTaken } from './apps.ts';
 import { ApiError } from './errors.ts';
@@ -61,7 +62,11 @@ export async function readSeedFile(path: string): Promise<SeedFile> {
   return checkSeed(document, path);
 }
 
+/** Compiled once: most documents are valid, and a valid one then costs one compiled check. */
+const validSeed = Compile(SeedFileSchema);
+
 export function checkSeed(document: unknown, source = 'seed'): SeedFile {
+  if (validSeed.Check(document)) return document as SeedFile;
   const problems = schemaProblems(SeedFileSchema, document);
   if (problems.length > 0) throw new SeedError(source, problems);
   return document as SeedFile;
@@ -117,14 +122,24 @@ export async function loadSeedInto(
 
     // Groups named by the site, the file, or an earlier load may be referenced.
     const groupNames = new Set([...site.settings.canUseGroups, ...site.settings.adminGroups, ...(rest.groups ?? [])]);
-    for (const name of groupNames) await ensureGroup(trx, siteId, name);
+    /** Ids of the groups known so far: those above, and those of earlier loads once looked up. */
+    const groupIds = new Map<string, string>();
+    for (const name of groupNames) groupIds.set(name, await ensureGroup(trx, siteId, name));
     summary.groups = groupNames.size;
-    const knownGroup = async (name: string) => groupNames.has(name) || (await groupExists(trx, siteId, name));
+    const knownGroup = async (name: string) => {
+      if (groupIds.has(name)) return true;
+      const stored = await findGroup(trx, siteId, name);
+      if (stored) groupIds.set(name, stored.id);
+      return stored !== undefined;
+    };
 
     const seededUsers = new Set<string>();
     const knownUser = async (accountId: string) =>
       seededUsers.has(accountId) || (await findUser(trx, siteId, accountId)) !== undefined;
 
+    // Memberships and tokens only ever add rows, and nothing below reads them: written together after the users.
+    const members: Array<{ groupId: string; accountId: string }> = [];
+    const tokens: Array<{ accountId: string; name: string; digest: string }> = [];
     for (const [i, user] of (rest.users ?? []).entries()) {
       const path = `users[${i}]`;
       const accountId = user.accountId ?? (await findUserByEmail(trx, siteId, user.email))?.accountId ?? newAccountId();
@@ -167,12 +182,12 @@ export async function loadSeedInto(
       }
       await upsertUser(trx, siteId, record);
       seededUsers.add(accountId);
-      for (const group of knownGroups) await addGroupMember(trx, siteId, group, accountId);
-      for (const token of user.apiTokens ?? []) {
-        await ensureApiToken(trx, siteId, { accountId, name: 'seed', digest: secrets.digest(token) });
-      }
+      for (const group of knownGroups) members.push({ groupId: groupIds.get(group)!, accountId });
+      for (const token of user.apiTokens ?? []) tokens.push({ accountId, name: 'seed', digest: secrets.digest(token) });
       summary.users++;
     }
+    await addMembersById(trx, siteId, members);
+    await ensureApiTokens(trx, siteId, tokens);
 
     const appKeys = new Set<string>();
     for (const [i, app] of (rest.apps ?? []).entries()) {
@@ -225,6 +240,8 @@ export async function loadSeedInto(
     const held = new Map<string, number>();
     /** Properties this file adds, by address; a repeat of one is already there. */
     const adding = new Set<string>();
+    /** Written together after the checks; `adding` already answers for them within this file. */
+    const inserts: Array<{ address: PropertyAddress; value: string }> = [];
     for (const [i, property] of (rest.properties ?? []).entries()) {
       const path = `properties[${i}]`;
       const before = problems.length;
@@ -262,9 +279,10 @@ export async function loadSeedInto(
       held.set(owner, count + 1);
       adding.add(address);
       if (problems.length > 0) continue;
-      await insertProperty(trx, at, value);
+      inserts.push({ address: at, value });
       summary.propertiesAdded++;
     }
+    if (problems.length === 0) await insertProperties(trx, inserts);
 
     if (problems.length === 0) Object.assign(summary, await loadContentSections(trx, siteId, rest));
 

@@ -26,12 +26,31 @@ export async function ensureGroup(db: Db, siteId: number, name: string): Promise
 }
 
 export async function addGroupMember(db: Db, siteId: number, groupName: string, accountId: string): Promise<void> {
-  const groupId = await ensureGroup(db, siteId, groupName);
+  await addMemberById(db, siteId, await ensureGroup(db, siteId, groupName), accountId);
+}
+
+/** Adds a member to a group known by its id; a member already there stays. */
+export async function addMemberById(db: Db, siteId: number, groupId: string, accountId: string): Promise<void> {
   await db
     .insertInto('group_members')
     .values({ site_id: siteId, group_id: groupId, account_id: accountId })
     .onConflict((oc) => oc.columns(['site_id', 'group_id', 'account_id']).doNothing())
     .execute();
+}
+
+/** addMemberById for many (group id, accountId) pairs, a few hundred to a statement. */
+export async function addMembersById(
+  db: Db,
+  siteId: number,
+  members: ReadonlyArray<{ groupId: string; accountId: string }>,
+): Promise<void> {
+  for (const part of inListChunks(members)) {
+    await db
+      .insertInto('group_members')
+      .values(part.map(({ groupId, accountId }) => ({ site_id: siteId, group_id: groupId, account_id: accountId })))
+      .onConflict((oc) => oc.columns(['site_id', 'group_id', 'account_id']).doNothing())
+      .execute();
+  }
 }
 
 export async function groupExists(db: Db, siteId: number, name: string): Promise<boolean> {

@@ -5,7 +5,7 @@
 import type { ExpressionBuilder, QueryResult } from 'kysely';
 import type { PropertyWithJsonValue } from '../domain/properties.ts';
 import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
-import type { Db } from './database.ts';
+import { type Db, inListChunks } from './database.ts';
 import type { Page } from './paging.ts';
 import { preparedQuery } from './prepared.ts';
 import type { Database, PropertyRow } from './schema.ts';
@@ -147,6 +147,32 @@ export async function insertProperty(db: Db, address: PropertyAddress, value: st
     .returning(COLUMNS)
     .executeTakeFirstOrThrow();
   return toStoredProperty(row);
+}
+
+/** Inserts new properties (none may exist), a few hundred to a statement: for the seed loader. */
+export async function insertProperties(
+  db: Db,
+  properties: ReadonlyArray<{ address: PropertyAddress; value: string }>,
+): Promise<void> {
+  const now = new Date().toISOString();
+  for (const part of inListChunks(properties)) {
+    await db
+      .insertInto('properties')
+      .values(
+        part.map(({ address, value }) => ({
+          site_id: address.siteId,
+          product: address.product,
+          namespace: address.namespace,
+          account_id: address.accountId,
+          key: address.key,
+          value,
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
 }
 
 /*

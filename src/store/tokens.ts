@@ -1,6 +1,6 @@
 /** API tokens (docs/behaviour.md §2): stored by digest only; the digest is made in the domain (domain/secrets.ts). */
 import { randomUUID } from 'node:crypto';
-import type { Db } from './database.ts';
+import { type Db, inListChunks } from './database.ts';
 import { fetchPage, type Page } from './paging.ts';
 
 export interface StoredToken {
@@ -84,25 +84,30 @@ export async function deleteToken(db: Db, siteId: number, id: string): Promise<b
   return result.numDeletedRows > 0n;
 }
 
-/** Adds a token unless one with the same digest exists (seed tokens are add-only). */
-export async function ensureApiToken(
+/** Adds each token unless one with the same digest exists (seed tokens are add-only), a few hundred to a statement. */
+export async function ensureApiTokens(
   db: Db,
   siteId: number,
-  token: { accountId: string; name: string; digest: string },
+  tokens: ReadonlyArray<{ accountId: string; name: string; digest: string }>,
 ): Promise<void> {
-  await db
-    .insertInto('api_tokens')
-    .values({
-      site_id: siteId,
-      id: randomUUID(),
-      account_id: token.accountId,
-      name: token.name,
-      digest: token.digest,
-      created_at: new Date().toISOString(),
-      expires_at: null,
-    })
-    .onConflict((oc) => oc.columns(['site_id', 'digest']).doNothing())
-    .execute();
+  const now = new Date().toISOString();
+  for (const part of inListChunks(tokens)) {
+    await db
+      .insertInto('api_tokens')
+      .values(
+        part.map((token) => ({
+          site_id: siteId,
+          id: randomUUID(),
+          account_id: token.accountId,
+          name: token.name,
+          digest: token.digest,
+          created_at: now,
+          expires_at: null,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['site_id', 'digest']).doNothing())
+      .execute();
+  }
 }
 
 export async function findApiTokenByDigest(db: Db, siteId: number, digest: string): Promise<StoredToken | undefined> {
