@@ -25,6 +25,7 @@
  *   npm run bench [-- --duration SECONDS --connections N]
  *   npm run bench -- --store postgres [--outage] [--metrics]
  *   npm run bench -- --url URL [--email E --token T --account-id ID]   bench a running server
+ *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -42,6 +43,7 @@ import { POOL_SIZE } from '../src/store/postgres.ts';
 import { basicAuth } from '../test/helpers/credentials.ts';
 import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embedded-postgres.ts';
 import { freePort } from '../test/helpers/net.ts';
+import { controlPlaneBench } from './control-plane.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_USER = { accountId: '712020:bench', email: 'bench@example.com', token: 'bench-token-0123456789' };
@@ -74,6 +76,7 @@ const { values: args } = parseArgs({
     store: { type: 'string', default: 'sqlite' },
     outage: { type: 'boolean', default: false },
     metrics: { type: 'boolean', default: false },
+    'control-plane': { type: 'boolean', default: false },
   },
 });
 
@@ -93,6 +96,7 @@ async function main(): Promise<number> {
     throw new Error(`--store must be sqlite or postgres, not "${args.store}"`);
   }
   const postgres = args.store === 'postgres';
+  if (args['control-plane']) return controlPlaneBench(postgres ? await postgresUrl() : undefined);
   if (args.outage && (!postgres || args.url !== undefined)) {
     throw new Error("--outage needs --store postgres and the bench's own server (no --url)");
   }
