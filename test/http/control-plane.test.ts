@@ -263,6 +263,15 @@ for (const kind of STORE_KINDS) {
       const late = await changeSite('snap-a', 'late');
       const removed = await call('DELETE', `/sites/snap-a/admin/api/users/${USERS.noah.accountId}`, OPERATOR);
       assert.equal(removed.statusCode, 204, removed.body);
+      // A changed user who owns a personal space (mia, ~mia), and a renamed app (its bot user changes too).
+      const patched = await call('PATCH', `/sites/snap-a/admin/api/users/${MIA}`, OPERATOR, {
+        displayName: 'Mia Later',
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      const renamed = await call('PATCH', `/sites/snap-a/admin/api/apps/${APPS.notes.key}`, OPERATOR, {
+        name: 'Later',
+      });
+      assert.equal(renamed.statusCode, 200, renamed.body);
       assert.equal((await call('GET', '/sites/snap-a/wiki/rest/api/user/current', early.basic)).statusCode, 200);
       await jiraProperty('snap-a', 'state');
       assert.equal((await jiraProperty('snap-a', 'state')).json().value.v, 'late');

@@ -16,9 +16,10 @@
  *   but `site_id`, plus `snapshot_id`. A snapshot is filled by one
  *   `INSERT … SELECT` per table and restored the same way back, so its rows
  *   never pass through the application (docs/decisions.md, "Reset and
- *   snapshots"). No keys but the snapshot: the copies are checked when they
- *   go back. Deleting a site deletes its snapshots, and a snapshot its rows
- *   (cascades).
+ *   snapshots"). Indexed by snapshot and the row's key in its site, for
+ *   restores that compare; no other constraint: the copies are checked when
+ *   they go back. Deleting a site deletes its snapshots, and a snapshot its
+ *   rows (cascades).
  */
 import type { Kysely, Migration } from 'kysely';
 
@@ -202,6 +203,28 @@ const SNAPSHOT_TABLES: ReadonlyArray<[table: string, columns: ReadonlyArray<[str
   ],
 ];
 
+/** What identifies a row within its site, per table: the copies are indexed by snapshot and these, for restores. */
+const KEYS: Record<string, string[]> = {
+  users: ['account_id'],
+  groups: ['id'],
+  group_members: ['group_id', 'account_id'],
+  api_tokens: ['id'],
+  apps: ['key'],
+  properties: ['id'],
+  oauth_tokens: ['id'],
+  spaces: ['id'],
+  space_view_groups: ['space_id', 'group_id'],
+  space_view_users: ['space_id', 'account_id'],
+  content: ['id'],
+  content_view_users: ['content_id', 'account_id'],
+  content_view_groups: ['content_id', 'group_id'],
+  labels: ['name'],
+  content_labels: ['content_id', 'label'],
+  content_watches: ['account_id', 'content_id'],
+  space_watches: ['account_id', 'space_id'],
+  label_watches: ['account_id', 'label'],
+};
+
 export function siteSeeds(dialect: Dialect): Migration {
   return {
     async up(db: Kysely<any>) {
@@ -274,9 +297,9 @@ export function siteSeeds(dialect: Dialect): Migration {
         }
         await create.execute();
         await db.schema
-          .createIndex(`snapshot_${table}_by_snapshot`)
+          .createIndex(`snapshot_${table}_by_key`)
           .on(`snapshot_${table}`)
-          .column('snapshot_id')
+          .columns(['snapshot_id', ...KEYS[table]!])
           .execute();
       }
     },
