@@ -138,11 +138,9 @@ const statements = SNAPSHOT_TABLES.map((def) => {
     /** Deletes the rows the snapshot does not hold as they are (cascading to what hangs on them). */
     prune: (siteId: number, snapshotId: number) => {
       const kept = sql`exists (select 1 from ${copy} c where ${sameRow(def, name, 'c', snapshotId)})`;
-      const userKept =
-        userColumn === undefined
-          ? sql`1 = 1`
-          : sql`(${sql.ref(`${name}.${userColumn}`)} is null or ${userStays(siteId, snapshotId, sql.ref(`${name}.${userColumn}`))})`;
-      return sql`delete from ${live} where site_id = ${siteId} and not (${kept} and ${userKept})`;
+      if (userColumn === undefined) return sql`delete from ${live} where site_id = ${siteId} and not ${kept}`;
+      const user = sql.ref(`${name}.${userColumn}`);
+      return sql`delete from ${live} where site_id = ${siteId} and not (${kept} and (${user} is null or ${userStays(siteId, snapshotId, user)}))`;
     },
     /** Inserts the snapshot's rows the site lacks; after `prune`, a row with the key is the same row. */
     fill: (siteId: number, snapshotId: number) => {
