@@ -34,6 +34,7 @@
  *   npm run bench -- --store postgres [--outage] [--metrics]
  *   npm run bench -- --sites 10000 [--store postgres]
  *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
+ *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -51,6 +52,7 @@ import { POOL_SIZE } from '../src/store/postgres.ts';
 import { basicAuth } from '../test/helpers/credentials.ts';
 import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embedded-postgres.ts';
 import { freePort } from '../test/helpers/net.ts';
+import { controlPlaneBench } from './control-plane.ts';
 import { manySites, siteCost } from './sites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -89,6 +91,7 @@ const { values: args } = parseArgs({
     'operator-token': { type: 'string' },
     'site-samples': { type: 'string', default: '50' },
     sites: { type: 'string' },
+    'control-plane': { type: 'boolean', default: false },
   },
 });
 
@@ -108,6 +111,7 @@ async function main(): Promise<number> {
     throw new Error(`--store must be sqlite or postgres, not "${args.store}"`);
   }
   const postgres = args.store === 'postgres';
+  if (args['control-plane']) return controlPlaneBench(postgres ? await postgresUrl() : undefined);
   if (args.outage && (!postgres || args.url !== undefined)) {
     throw new Error("--outage needs --store postgres and the bench's own server (no --url)");
   }

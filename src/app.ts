@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { type DestinationStream, pino } from 'pino';
 import { Administration } from './domain/admin/administration.ts';
 import { SitesAdmin } from './domain/admin/sites.ts';
+import { SiteControl } from './domain/admin/snapshots.ts';
 import { Authenticator } from './domain/authenticate.ts';
 import { AvatarService } from './domain/avatars.ts';
 import { DirectoryService } from './domain/directory.ts';
@@ -141,6 +142,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const directory = new DirectoryService(options.db);
   const email = new EmailService(options.db);
   const watches = new WatchService(options.db);
+  // Reset and restore (docs/behaviour.md §11). What this process keeps of a
+  // site outside the database — the request journal, fault rules and
+  // rate-limit state (§11, §12) — registers with `control.onReset(siteId => …)`
+  // here, to be cleared after each.
+  const control = new SiteControl(options.db, options.secrets);
 
   // Before any hook or route, each of which it wraps as it is added.
   if (options.tracing) await app.register(options.tracing);
@@ -167,6 +173,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       authenticator.forget();
       sites.invalidate();
     },
+    control,
   });
   await app.register(avatarRoutes, { avatars: new AvatarService(options.db) });
   await app.register(tenantInfoRoutes);

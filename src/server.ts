@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { DURATION_DEFAULTS, type ServerConfig, trustedProxies } from './config.ts';
+import { hasDefaultSite, rememberStartSeed } from './domain/admin/snapshots.ts';
 import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
 import { ensureOperatorToken } from './domain/operator.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
@@ -61,8 +62,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }
   const { store, secrets } = runtime;
   try {
-    if (config.seed) await loadSeed(store.db, secrets, await readSeedFile(config.seed), config.seed);
+    const madeNow = !(await hasDefaultSite(store.db));
+    const seed = config.seed ? await readSeedFile(config.seed) : undefined;
+    if (seed) await loadSeed(store.db, secrets, seed, config.seed);
     const firstStart = await bootstrap(store.db, secrets);
+    // Reset brings the default site back to this start's seed (docs/behaviour.md §11).
+    await rememberStartSeed(store.db, seed, madeNow);
     const operatorToken = await ensureOperatorToken(store.db, secrets, config.operatorToken);
     const drain = new Drain();
     const app = await buildApp({

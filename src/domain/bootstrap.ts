@@ -8,10 +8,12 @@
  * one PostgreSQL.
  */
 import type { Kysely } from 'kysely';
+import type { SiteSettings } from '../schemas/site.ts';
 import type { Db } from '../store/database.ts';
 import { addGroupMember, ensureGroup } from '../store/groups.ts';
 import type { Database } from '../store/schema.ts';
 import { ensureDefaultSite, findSiteById, hasFirstStarted, lockSite, markFirstStarted } from '../store/site.ts';
+import { writeFirstAdmin } from '../store/snapshots.ts';
 import { insertToken } from '../store/tokens.ts';
 import { countActiveMembers, findUserByEmail, upsertUser } from '../store/users.ts';
 import { newApiToken, type Secrets } from './secrets.ts';
@@ -24,7 +26,36 @@ export interface FirstStart {
   cloudId: string;
 }
 
-const ADMIN_EMAIL = 'admin@userplane.local';
+export const ADMIN_EMAIL = 'admin@userplane.local';
+
+/**
+ * The admin user first start makes, in the site's admin and can-use groups:
+ * at first start, and again when reset brings them back (domain/admin/snapshots.ts).
+ */
+export async function addFirstAdminUser(
+  trx: Db,
+  siteId: number,
+  settings: Pick<SiteSettings, 'adminGroups' | 'canUseGroups'>,
+  accountId: string,
+  email: string,
+): Promise<void> {
+  await upsertUser(trx, siteId, {
+    accountId,
+    accountType: 'atlassian',
+    email,
+    displayName: 'Site Admin',
+    publicName: 'Site Admin',
+    timeZone: 'UTC',
+    emailVisibility: 'admins',
+    username: null,
+    userKey: null,
+    externalCollaborator: false,
+    active: true,
+  });
+  for (const group of new Set([...settings.adminGroups, ...settings.canUseGroups])) {
+    await addGroupMember(trx, siteId, group, accountId);
+  }
+}
 
 /** First start on the default site, created here on a new database. */
 export async function bootstrap(db: Kysely<Database>, secrets: Secrets): Promise<FirstStart | undefined> {
@@ -49,28 +80,11 @@ export async function startSite(trx: Db, siteId: number, secrets: Secrets): Prom
 
   const email = (await findUserByEmail(trx, siteId, ADMIN_EMAIL)) ? `admin-${Date.now()}@userplane.local` : ADMIN_EMAIL;
   const accountId = newAccountId();
-  await upsertUser(trx, siteId, {
-    accountId,
-    accountType: 'atlassian',
-    email,
-    displayName: 'Site Admin',
-    publicName: 'Site Admin',
-    timeZone: 'UTC',
-    emailVisibility: 'admins',
-    username: null,
-    userKey: null,
-    externalCollaborator: false,
-    active: true,
-  });
-  for (const group of new Set([...site.settings.adminGroups, ...site.settings.canUseGroups])) {
-    await addGroupMember(trx, siteId, group, accountId);
-  }
+  await addFirstAdminUser(trx, siteId, site.settings, accountId, email);
   const apiToken = newApiToken();
-  await insertToken(trx, siteId, {
-    accountId,
-    name: 'first start',
-    digest: secrets.digest(apiToken),
-    expiresAt: null,
-  });
+  const digest = secrets.digest(apiToken);
+  const token = await insertToken(trx, siteId, { accountId, name: 'first start', digest, expiresAt: null });
+  // Reset brings this admin back with the same accountId and token (docs/behaviour.md §11).
+  await writeFirstAdmin(trx, siteId, { accountId, email, tokenId: token.id, digest, createdAt: token.createdAt });
   return { email, accountId, apiToken, cloudId: site.cloudId };
 }

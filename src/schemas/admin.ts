@@ -294,3 +294,27 @@ export const AdminCreatedSiteSchema = Type.Object(
 export type AdminCreatedSite = Static<typeof AdminCreatedSiteSchema>;
 
 export const SiteNameParamsSchema = Type.Object({ name: Type.String({ description: 'The site name.' }) });
+
+// ---------------------------------------------------------------- snapshots (docs/behaviour.md §11)
+
+export const AdminSnapshotSchema = Type.Object(
+  {
+    name: Type.String(),
+    createdDate: Type.String({ format: 'date-time' }),
+  },
+  component('AdminSnapshot'),
+);
+export type AdminSnapshot = Static<typeof AdminSnapshotSchema>;
+export const AdminSnapshotListSchema = ListOf(AdminSnapshotSchema, 'AdminSnapshotList');
+
+export const AdminSnapshotCreateSchema = Type.Object(
+  {
+    name: Type.String({
+      pattern: '^[A-Za-z0-9._-]{1,64}$',
+      description: '1 to 64 letters, digits, dots, underscores or hyphens; unique in the site.',
+    }),
+  },
+  Strict,
+);
+
+export const SnapshotNameParamsSchema = Type.Object({ name: Type.String({ description: 'The snapshot name.' }) });

@@ -19,6 +19,7 @@ import { oauthTokens } from './migrations/2026-11-24-0002-oauth-tokens.ts';
 import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-content-watches.ts';
 import { firstStartMark } from './migrations/2026-12-01-0001-first-start-mark.ts';
 import { sites } from './migrations/2026-12-01-0002-sites.ts';
+import { siteSeeds } from './migrations/2026-12-01-0003-site-seeds.ts';
 import { type ConnectionErrorListener, connectPostgres, isPostgresUniqueViolation, type PoolUse } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { type BatchListener, isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
@@ -198,6 +199,7 @@ function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migrat
     '2026-11-24-0003-spaces-content-watches': spacesContentWatches(dialect),
     '2026-12-01-0001-first-start-mark': firstStartMark(),
     '2026-12-01-0002-sites': sites(dialect),
+    '2026-12-01-0003-site-seeds': siteSeeds(dialect),
   };
 }
 

@@ -20,6 +20,10 @@ export interface SiteTable {
   created_at: string;
   /** When first start ran; null until then (docs/behaviour.md §7). */
   first_started_at: string | null;
+  /** JSON text of the §8 document the site was made from (the default site: the last start's `--seed`); null: none. */
+  seed: Generated<string | null>;
+  /** JSON text of the admin first start made (store/snapshots.ts `FirstAdmin`); null: none. */
+  first_admin: Generated<string | null>;
 }
 
 /** The one row of what belongs to the server, not a site. */
@@ -204,6 +208,20 @@ export interface LabelWatchTable {
   created_at: string;
 }
 
+/**
+ * A snapshot of one site (docs/behaviour.md §11); its rows are in
+ * `snapshot_<table>`, one per table of `SNAPSHOT_TABLES` (store/snapshots.ts).
+ */
+export interface SnapshotTable {
+  id: Generated<number>;
+  site_id: number;
+  /** Null: the site's seed state, which reset restores. */
+  name: string | null;
+  /** The site's settings column then. */
+  settings: string;
+  created_at: string;
+}
+
 export interface Database {
   sites: SiteTable;
   server: ServerTable;
@@ -225,6 +243,7 @@ export interface Database {
   content_watches: ContentWatchTable;
   space_watches: SpaceWatchTable;
   label_watches: LabelWatchTable;
+  snapshots: SnapshotTable;
 }
 
 export type UserRow = Selectable<UserTable>;

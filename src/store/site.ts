@@ -32,7 +32,19 @@ export function hostOfBaseUrl(baseUrl: string | null): string | null {
 
 const SERVER_ROW = 1;
 
-type SiteRow = Omit<SiteTable, 'id'> & { id: number };
+type SiteRow = Omit<SiteTable, 'id' | 'seed' | 'first_admin'> & { id: number };
+
+/** What a site read takes: not the seed or the first admin (store/snapshots.ts reads those), which may be large. */
+const SITE_COLUMNS = [
+  'id',
+  'name',
+  'cloud_id',
+  'base_url',
+  'host',
+  'settings',
+  'created_at',
+  'first_started_at',
+] as const satisfies ReadonlyArray<keyof SiteRow>;
 
 function toStoredSite(row: SiteRow): StoredSite {
   // Settings added by later versions get their defaults when read.
@@ -56,7 +68,7 @@ export interface NewSite {
 
 /** Inserts a site; a taken name, cloudId or host fails with the store's unique violation. */
 export async function insertSite(db: Db, site: NewSite): Promise<StoredSite> {
-  const row = await db.insertInto('sites').values(siteValues(site)).returningAll().executeTakeFirstOrThrow();
+  const row = await db.insertInto('sites').values(siteValues(site)).returning(SITE_COLUMNS).executeTakeFirstOrThrow();
   return toStoredSite(row);
 }
 
@@ -102,35 +114,39 @@ export async function findDefaultSite(db: Db): Promise<StoredSite | undefined> {
   const row = await db
     .selectFrom('server')
     .innerJoin('sites', 'sites.id', 'server.default_site_id')
-    .selectAll('sites')
+    .select(SITE_COLUMNS.map((c) => `sites.${c}` as const))
     .where('server.id', '=', SERVER_ROW)
     .executeTakeFirst();
   return row && toStoredSite(row);
 }
 
 export async function findSiteById(db: Db, id: number): Promise<StoredSite | undefined> {
-  const row = await db.selectFrom('sites').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('sites').select(SITE_COLUMNS).where('id', '=', id).executeTakeFirst();
   return row && toStoredSite(row);
 }
 
 export async function findSiteByName(db: Db, name: string): Promise<StoredSite | undefined> {
-  const row = await db.selectFrom('sites').selectAll().where('name', '=', name).executeTakeFirst();
+  const row = await db.selectFrom('sites').select(SITE_COLUMNS).where('name', '=', name).executeTakeFirst();
   return row && toStoredSite(row);
 }
 
 export async function findSiteByCloudId(db: Db, cloudId: string): Promise<StoredSite | undefined> {
-  const row = await db.selectFrom('sites').selectAll().where('cloud_id', '=', cloudId).executeTakeFirst();
+  const row = await db.selectFrom('sites').select(SITE_COLUMNS).where('cloud_id', '=', cloudId).executeTakeFirst();
   return row && toStoredSite(row);
 }
 
 /** The site whose base URL names this host and port and no path (rule 3 of §10). */
 export async function findSiteByHost(db: Db, host: string): Promise<StoredSite | undefined> {
-  const row = await db.selectFrom('sites').selectAll().where('host', '=', host.toLowerCase()).executeTakeFirst();
+  const row = await db
+    .selectFrom('sites')
+    .select(SITE_COLUMNS)
+    .where('host', '=', host.toLowerCase())
+    .executeTakeFirst();
   return row && toStoredSite(row);
 }
 
 export async function listSites(db: Db, page: Page): Promise<{ items: StoredSite[]; more: boolean }> {
-  const { items, more } = await fetchPage(db.selectFrom('sites').selectAll().orderBy('name'), page);
+  const { items, more } = await fetchPage(db.selectFrom('sites').select(SITE_COLUMNS).orderBy('name'), page);
   return { items: items.map(toStoredSite), more };
 }
 

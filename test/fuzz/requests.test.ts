@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { encodeSymmetric } from 'atlassian-jwt';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
+import { keepSeedState } from '../../src/domain/admin/snapshots.ts';
 import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
 import type { RouteAccessEntry } from '../../src/http/auth.ts';
 import { prepareOpenApi } from '../../src/http/openapi.ts';
@@ -35,7 +36,7 @@ import {
   USERS,
 } from '../helpers/fixture.ts';
 import { doNotRecord } from '../helpers/response-check.ts';
-import { STORE_KINDS } from '../helpers/stores.ts';
+import { DEFAULT_SITE, STORE_KINDS } from '../helpers/stores.ts';
 
 const SEED = Number(process.env.USERPLANE_FUZZ_SEED ?? 20261201);
 const RUNS = Number(process.env.USERPLANE_FUZZ_RUNS ?? 50_000);
@@ -896,6 +897,9 @@ for (const kind of STORE_KINDS) {
         bearerAsApp: await bearerToken(fx, 'oauth'),
         bearerAsUser: await bearerToken(fx, 'oauth', { asUser: USERS.mia.accountId }),
       };
+      // This state, kept data and bearer tokens included, is what a generated POST /admin/api/reset brings back
+      // (docs/behaviour.md §11), as for a server started with it as its seed.
+      await fx.store.db.transaction().execute((trx) => keepSeedState(trx, DEFAULT_SITE, null));
       kept = await readKeptData(fx);
     });
     after(() => fx?.close());

@@ -27,6 +27,7 @@ import { checkSeed, loadSeedInto, SeedError } from '../seed.ts';
 import { SITE_NAME_PATTERN, type SiteService } from '../site.ts';
 import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
 import { checkBaseUrl, serverHostTaken } from './site.ts';
+import { keepSeedState } from './snapshots.ts';
 
 const noSuchSite = (name: string) => notFound(`No site named "${name}"`);
 
@@ -80,7 +81,10 @@ export class SitesAdmin {
         const { name: _name, cloudId: _cloudId, baseUrl: _baseUrl, ...settings } = seed.site ?? {};
         const site = await insertSite(trx, { name, cloudId, baseUrl, settings });
         await loadSeedInto(trx, site.id, this.secrets, { ...seed, site: { ...seed.site, name, baseUrl } }, 'seed');
-        return { site, first: await startSite(trx, site.id, this.secrets) };
+        const first = await startSite(trx, site.id, this.secrets);
+        // What reset brings back (docs/behaviour.md §11).
+        await keepSeedState(trx, site.id, input.seed === undefined ? null : seed);
+        return { site, first };
       })
       .catch(async (error: unknown) => {
         if (error instanceof SeedError) throw seedRefused(error);

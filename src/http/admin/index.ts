@@ -12,6 +12,7 @@ import { adminGroupRoutes } from './groups.ts';
 import { adminOAuthTokenRoutes } from './oauth-tokens.ts';
 import { adminSiteRoutes } from './site.ts';
 import { adminSitesRoutes } from './sites.ts';
+import { adminSnapshotRoutes } from './snapshots.ts';
 import { adminSpaceRoutes } from './spaces.ts';
 import { adminTokenRoutes } from './tokens.ts';
 import { adminTransferRoutes } from './transfer.ts';
@@ -20,7 +21,7 @@ import { adminUserRoutes } from './users.ts';
 export { ADMIN_API_PREFIX } from './common.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, options) => {
-  const { administration, sites, sitesAdmin, forgetCredentials } = options;
+  const { administration, sites, sitesAdmin, forgetCredentials, control } = options;
   // A change may revoke, replace or remove credentials: they end on this instance at once.
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') forgetCredentials();
@@ -38,7 +39,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminSpaceRoutes,
     adminContentRoutes,
     adminTransferRoutes,
+    adminSnapshotRoutes,
   ]) {
-    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials });
+    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials, control });
   }
 };
