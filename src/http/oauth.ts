@@ -120,6 +120,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{
         if (request.siteSelector === 'default') {
           site = (await issuer.siteOfRootRequest(tokenRequest, sites)) ?? site;
           limits = site.settings;
+          // The request is journaled on the site it was for (docs/behaviour.md §11).
+          request.site = site;
         }
         const clientId = clientIdentity(claimedClientId(tokenRequest));
         identity = clientId === undefined ? undefined : `${site.id} ${clientId}`;

@@ -1,6 +1,7 @@
 /** What every administration route shares. */
 import type { Administration } from '../../domain/admin/administration.ts';
 import type { SitesAdmin } from '../../domain/admin/sites.ts';
+import type { Journal } from '../../domain/journal.ts';
 import type { Site, SiteService } from '../../domain/site.ts';
 
 export { ADMIN_API_PREFIX } from '../paths.ts';
@@ -17,6 +18,8 @@ export interface AdminRouteOptions {
    */
   forgetCredentials: () => void;
   sites: SiteService;
+  /** This instance's request journal (docs/behaviour.md §11). */
+  journal: Journal;
 }
 
 /** Site admins only: anonymous → 401, everyone else, apps included → 403 (docs/behaviour.md §3; http/auth.ts). */
