@@ -25,6 +25,7 @@
  *   npm run bench [-- --duration SECONDS --connections N]
  *   npm run bench -- --store postgres [--outage] [--metrics]
  *   npm run bench -- --url URL [--email E --token T --account-id ID]   bench a running server
+ *   npm run bench -- --journal-size 0   the site's journalSize (docs/behaviour.md §11): 0 turns the journal off, to measure its cost
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -74,6 +75,7 @@ const { values: args } = parseArgs({
     store: { type: 'string', default: 'sqlite' },
     outage: { type: 'boolean', default: false },
     metrics: { type: 'boolean', default: false },
+    'journal-size': { type: 'string' },
   },
 });
 
@@ -192,7 +194,11 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
   writeFileSync(
     seed,
     JSON.stringify({
-      site: { baseUrl: url, maxPropertiesPerUser: 1000 },
+      site: {
+        baseUrl: url,
+        maxPropertiesPerUser: 1000,
+        ...(args['journal-size'] !== undefined && { journalSize: Number(args['journal-size']) }),
+      },
       groups: ['confluence-users', 'confluence-admins'],
       users: [
         {
