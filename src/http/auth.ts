@@ -173,7 +173,12 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
     case 'bearer':
       return authenticator.bearer(request.site.id, credential);
     default:
-      throw unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`);
+      // The journal's reason leaves out the "scheme": a header without a space is all scheme, perhaps a bare token.
+      throw atStep(
+        'credentials',
+        unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`),
+        'Unsupported Authorization scheme: use Basic, JWT or Bearer',
+      );
   }
 }
 

@@ -335,6 +335,7 @@ for (const kind of STORE_KINDS) {
         await call('GET', `${ONE}${path}?keep=1&jwt=${queryJwt}`),
         await call('GET', `${ONE}${path}`, bearer(bearerToken)),
         await call('GET', `${ONE}${path}`, bearer(`${marker}-bearer`)),
+        await call('GET', `${ONE}${path}`, { authorization: `${marker}-bare` }),
         await call('POST', propertyUrl(MIA, 'secretive'), basic('mia'), { value: { note: marker } }),
         await call('POST', propertyUrl(MIA, 'secretive2'), basic('mia'), `{"value": "${marker}`),
         await call(
@@ -347,12 +348,18 @@ for (const kind of STORE_KINDS) {
             client_secret: clientSecret,
           }).toString(),
         ),
+        await call(
+          'POST',
+          `${ONE}/oauth2/token`,
+          { ...FORM, authorization: `${marker}-bare` },
+          'grant_type=client_credentials',
+        ),
       ];
       assert.deepEqual(
         sent.map((r) => r.statusCode),
-        [200, 401, 200, 200, 200, 401, 201, 400, 200],
+        [200, 401, 200, 200, 200, 401, 401, 201, 400, 200, 401],
       );
-      const issued = sent[8]!.json().access_token as string;
+      const issued = sent[9]!.json().access_token as string;
 
       const response = await call('GET', `${ONE}/admin/api/journal`, OPERATOR);
       const text = response.body;
@@ -366,7 +373,6 @@ for (const kind of STORE_KINDS) {
         bearerToken,
         issued,
         clientSecret,
-        'authorization',
       ]) {
         assert.ok(!text.toLowerCase().includes(secret.toLowerCase()), `the journal holds ${secret}: ${text}`);
       }
@@ -374,9 +380,9 @@ for (const kind of STORE_KINDS) {
       for (const entry of entries) assert.deepEqual(Object.keys(entry), ENTRY_FIELDS);
       assert.deepEqual(
         entries.map((e) => e.authMode),
-        ['none', 'basic', 'basic', 'bearer', 'bearer', 'jwt', 'jwt', 'basic', 'basic', 'none'],
+        ['none', 'none', 'basic', 'basic', 'none', 'bearer', 'bearer', 'jwt', 'jwt', 'basic', 'basic', 'none'],
       );
-      assert.equal(entries[5]!.query, 'keep=1', 'the jwt parameter is taken out');
+      assert.equal(entries[7]!.query, 'keep=1', 'the jwt parameter is taken out');
     });
 
     test('a token request is in the journal of the site it was for; each site keeps its own', async () => {
