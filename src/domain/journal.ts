@@ -118,10 +118,10 @@ export class Journal {
       if (filter.since !== undefined && record.id <= filter.since) break;
       if (filter.operation !== undefined && record.operation !== filter.operation) continue;
       if (filter.status !== undefined && record.status !== filter.status) continue;
-      const entry = entryOf(record);
-      if (filter.app !== undefined && entry.principal.app !== filter.app) continue;
-      if (filter.accountId !== undefined && entry.principal.accountId !== filter.accountId) continue;
-      entries.push(entry);
+      const principal = principalOf(record.principal);
+      if (filter.app !== undefined && principal.app !== filter.app) continue;
+      if (filter.accountId !== undefined && principal.accountId !== filter.accountId) continue;
+      entries.push(entryOf(record, principal));
     }
     return entries;
   }
@@ -151,7 +151,7 @@ export class Journal {
   }
 }
 
-function entryOf(record: JournalRecord): JournalEntry {
+function entryOf(record: JournalRecord, principal: JournalEntry['principal']): JournalEntry {
   const { url } = record;
   const mark = url.indexOf('?');
   return {
@@ -164,7 +164,7 @@ function entryOf(record: JournalRecord): JournalEntry {
     durationMs: Math.round(record.durationMs * 1000) / 1000,
     operation: record.operation,
     authMode: record.authMode,
-    principal: principalOf(record.principal),
+    principal,
     decision: decisionOf(record),
   };
 }
