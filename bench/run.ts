@@ -35,6 +35,7 @@
  *   npm run bench -- --sites 10000 [--store postgres]
  *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
  *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
+ *   npm run bench -- --journal-size 0   the site's journalSize (docs/behaviour.md §11): 0 turns the journal off, to measure its cost
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -92,6 +93,7 @@ const { values: args } = parseArgs({
     'site-samples': { type: 'string', default: '50' },
     sites: { type: 'string' },
     'control-plane': { type: 'boolean', default: false },
+    'journal-size': { type: 'string' },
   },
 });
 
@@ -231,7 +233,11 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
   writeFileSync(
     seed,
     JSON.stringify({
-      site: { baseUrl: url, maxPropertiesPerUser: 1000 },
+      site: {
+        baseUrl: url,
+        maxPropertiesPerUser: 1000,
+        ...(args['journal-size'] !== undefined && { journalSize: Number(args['journal-size']) }),
+      },
       groups: ['confluence-users', 'confluence-admins'],
       users: [
         {

@@ -16,6 +16,7 @@ import { EmailService } from './domain/email.ts';
 import { ApiError } from './domain/errors.ts';
 import { GuessingGuard } from './domain/guessing.ts';
 import { JiraPropertyService } from './domain/jira-properties.ts';
+import { Journal } from './domain/journal.ts';
 import { TokenIssuer } from './domain/oauth.ts';
 import { OperatorCredential } from './domain/operator.ts';
 import { ReadinessCheck } from './domain/readiness.ts';
@@ -35,6 +36,7 @@ import { registerErrorHandling, sendError } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
 import { CORS_PREFLIGHT_ROUTE } from './http/hygiene.ts';
 import { jiraUserPropertyRoutes } from './http/jira/user-properties.ts';
+import { registerJournal } from './http/journal.ts';
 import { BODY_LIMIT_BYTES, registerJsonBody } from './http/json-body.ts';
 import { oauthRoutes } from './http/oauth.ts';
 import { openApiRoutes, registerOpenApi } from './http/openapi.ts';
@@ -142,11 +144,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const directory = new DirectoryService(options.db);
   const email = new EmailService(options.db);
   const watches = new WatchService(options.db);
+  // This instance's request journal (docs/behaviour.md §11).
+  const journal = new Journal();
   // Reset and restore (docs/behaviour.md §11). What this process keeps of a
-  // site outside the database — the request journal, fault rules and
-  // rate-limit state (§11, §12) — registers with `control.onReset(siteId => …)`
-  // here, to be cleared after each.
+  // site outside the database — the request journal, and later fault rules
+  // and rate-limit state (§12) — is cleared after each.
   const control = new SiteControl(options.db, options.secrets);
+  control.onReset((siteId) => journal.clear(siteId));
 
   // Before any hook or route, each of which it wraps as it is added.
   if (options.tracing) await app.register(options.tracing);
@@ -156,6 +160,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before the gateway and auth hooks: a server that is shutting down checks nothing.
   registerDraining(app, options.drain ?? new Drain());
   registerJsonBody(app);
+  // Before the site selection, whose refusals it records, and before every route it records.
+  registerJournal(app, { journal, sites });
   registerSiteSelection(app, { sites, siteOfBearerToken: (token) => authenticator.siteOfBearerToken(token) });
   registerAuth(app, { authenticator, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
   // The store's figures for /metrics (pool use, group-commit batches), where it offers them.
@@ -168,7 +174,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: ADMIN_API_PREFIX,
     administration: (site: Site) => new Administration(options.db, options.secrets, site.id, sites.serverBaseUrl()),
     sites,
-    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites),
+    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, journal),
+    journal,
     forgetCredentials: () => {
       authenticator.forget();
       sites.invalidate();

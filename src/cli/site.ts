@@ -41,6 +41,12 @@ const SETTING_FIELDS: FieldOption[] = [
     kind: 'integer',
     help: 'failed credentials a minute from one client address before 429',
   },
+  {
+    flag: 'journal-size',
+    field: 'journalSize',
+    kind: 'integer',
+    help: 'requests each server instance keeps in the journal, 0..100000; 0 turns it off',
+  },
 ];
 // --base-url is also the server's option; here it sets the stored base URL, which --base-url/BASE_URL override at serve time.
 const BASE_URL_FIELD: FieldOption = {

@@ -8,7 +8,7 @@ import type { SiteSettings } from '../schemas/site.ts';
 import { findUsersByAccountId } from '../store/directory.ts';
 import type { Database } from '../store/schema.ts';
 import { distinct, findOne, splitList } from './directory.ts';
-import { ApiError, badRequest } from './errors.ts';
+import { ApiError, atStep, badRequest } from './errors.ts';
 import type { Principal } from './principal.ts';
 import type { Site } from './site.ts';
 import { checkAccountId, type User } from './users.ts';
@@ -35,19 +35,18 @@ function emailGates(principal: Principal, settings: SiteSettings, accountIds: st
   }
   if (principal.kind === 'app') {
     if (!principal.app.emailAccess) {
-      throw badRequest(
-        `App ${principal.app.key} is not approved to read email addresses: its emailAccess setting is off`,
-      );
+      throw gate(`App ${principal.app.key} is not approved to read email addresses: its emailAccess setting is off`);
     }
     return;
   }
   if (principal.kind === 'asUser') {
-    throw badRequest(
-      `Only apps acting as themselves may read email addresses: app ${principal.app.key} is acting as a user`,
-    );
+    throw gate(`Only apps acting as themselves may read email addresses: app ${principal.app.key} is acting as a user`);
   }
-  throw badRequest('Only approved apps may read email addresses: users cannot use the email API');
+  throw gate('Only approved apps may read email addresses: users cannot use the email API');
 }
+
+/** A 400 of the email API's gates (docs/behaviour.md §3 step 5), not of syntax. */
+const gate = (message: string) => atStep('gate', badRequest(message));
 
 export class EmailService {
   constructor(private readonly db: Kysely<Database>) {}

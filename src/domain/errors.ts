@@ -1,3 +1,5 @@
+import type { CHECK_STEPS } from '../schemas/journal.ts';
+
 /**
  * The one error type domain and HTTP code throw. The code set is closed; the
  * status each code maps to lives in `http/errors.ts` and nowhere else.
@@ -27,8 +29,50 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope';
 
+/**
+ * The step of docs/behaviour.md §3's order of checks that refused a request, as the
+ * request journal names it (docs/behaviour.md §11): `route` (404, 405),
+ * `credentials` (401), `can-use`, `scope`, `xsrf`, `rate-limit`, `fault`,
+ * `syntax` (400, 413), `gate`, `access`, `existence`, `state` (409, 412, the
+ * property limit), `internal` (5xx).
+ */
+export type CheckStep = (typeof CHECK_STEPS)[number];
+
+/** The step a code stands for when the thrower named none (`ApiError.step`). */
+const STEP_OF_CODE: Record<ErrorCode, CheckStep> = {
+  bad_request: 'syntax',
+  unauthenticated: 'credentials',
+  forbidden: 'access',
+  not_found: 'existence',
+  method_not_allowed: 'route',
+  conflict: 'state',
+  precondition_failed: 'state',
+  payload_too_large: 'syntax',
+  too_many_requests: 'rate-limit',
+  not_implemented_by_site: 'gate',
+  unavailable: 'internal',
+  internal: 'internal',
+};
+
+/** RFC 6749's codes: a client or a grant that does not verify is a credential; a scope is a scope. */
+const STEP_OF_OAUTH_ERROR: Record<OAuthErrorCode, CheckStep> = {
+  invalid_request: 'syntax',
+  invalid_client: 'credentials',
+  invalid_grant: 'credentials',
+  unsupported_grant_type: 'syntax',
+  invalid_scope: 'scope',
+};
+
 export class ApiError extends Error {
   readonly code: ErrorCode;
+  /**
+   * Which check refused the request, where the code alone does not say
+   * (a 403 for scopes, a 400 of the property limit); read by the request
+   * journal through `checkStep`. Set with `atStep`.
+   */
+  step: CheckStep | undefined = undefined;
+  /** The journal's short reason, where it differs from the message (`needs WRITE or …`). */
+  reason: string | undefined = undefined;
   /** Extra response headers, such as `Allow` on a 405 or `WWW-Authenticate` on a 401. */
   readonly headers: Record<string, string>;
   /** The RFC 6749 `error` under `/oauth2/`; when absent, derived from the status (http/errors.ts). */
@@ -41,6 +85,18 @@ export class ApiError extends Error {
     this.headers = headers;
     this.oauthError = oauthError;
   }
+}
+
+/** The step that refused the request: as the thrower named it, else as the code implies. */
+export function checkStep(error: ApiError): CheckStep {
+  return error.step ?? (error.oauthError ? STEP_OF_OAUTH_ERROR[error.oauthError] : STEP_OF_CODE[error.code]);
+}
+
+/** Names the check that throws `error` (docs/behaviour.md §11's steps); `reason` is the journal's wording, when shorter. */
+export function atStep<E extends ApiError>(step: CheckStep, error: E, reason?: string): E {
+  error.step = step;
+  if (reason !== undefined) error.reason = reason;
+  return error;
 }
 
 export const badRequest = (message: string) => new ApiError('bad_request', message);

@@ -13,7 +13,7 @@ import { decodeJwt } from 'jose';
 import { type Clock, systemClock } from '../lib/ttl-cache.ts';
 import { WindowCounter } from '../lib/window-counter.ts';
 import type { SiteSettings } from '../schemas/site.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, atStep } from './errors.ts';
 
 /** The window failures are counted in. */
 export const GUESSING_WINDOW_MS = 60_000;
@@ -67,10 +67,16 @@ export class GuessingGuard {
 
 function tooManyFailures(ms: number, whose: string): ApiError {
   const seconds = Math.ceil(ms / 1000);
-  return new ApiError(
-    'too_many_requests',
-    `Too many failed credentials ${whose} in the last minute: retry in ${seconds} s`,
-    { 'Retry-After': String(seconds) },
+  // Refused in place of the credential check (docs/behaviour.md §3), not a rate limit of §12.
+  return atStep(
+    'credentials',
+    new ApiError(
+      'too_many_requests',
+      `Too many failed credentials ${whose} in the last minute: retry in ${seconds} s`,
+      {
+        'Retry-After': String(seconds),
+      },
+    ),
   );
 }
 

@@ -19,7 +19,7 @@
  */
 import type { SiteSettings } from '../schemas/site.ts';
 import type { Product } from '../store/properties.ts';
-import { badRequest } from './errors.ts';
+import { atStep, badRequest } from './errors.ts';
 
 export const PROPERTY_KEY_PATTERN = /^[-_a-zA-Z0-9]+$/;
 /** How deep a value may nest; `JSON.stringify` recurses, and a 1 MiB body could otherwise nest 500,000 deep. */
@@ -94,8 +94,11 @@ export function checkPropertyAllowance(
 ): void {
   const limit = limits.maxPropertiesPerUser;
   if (count >= limit) {
-    throw badRequest(
-      `User ${accountId} already has the maximum of ${limit} ${WORDING[product].properties} (maxPropertiesPerUser)`,
+    throw atStep(
+      'state',
+      badRequest(
+        `User ${accountId} already has the maximum of ${limit} ${WORDING[product].properties} (maxPropertiesPerUser)`,
+      ),
     );
   }
 }

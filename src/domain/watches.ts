@@ -20,7 +20,7 @@ import type { Database } from '../store/schema.ts';
 import { findSpaceByKey } from '../store/spaces.ts';
 import { findUser } from '../store/users.ts';
 import { addWatch, isWatching, removeWatch, type WatchTarget } from '../store/watches.ts';
-import { ApiError, forbidden } from './errors.ts';
+import { ApiError, atStep, forbidden } from './errors.ts';
 import { callerAccountId, isAdmin, type Principal } from './principal.ts';
 import type { Site } from './site.ts';
 import { canViewContent, canViewSpace, checkContentId, checkLabel, checkSpaceKey, type Viewer } from './spaces.ts';
@@ -121,8 +121,9 @@ function parseTarget(kind: WatchKind, value: string): string {
   }
 }
 
+/** Step 7, existence, though Atlassian answers it with a 403 (docs/behaviour.md §3). */
 const hidden = (what: string, accountId: string) =>
-  forbidden(`${what} does not exist, or user ${accountId} may not view it`);
+  atStep('existence', forbidden(`${what} does not exist, or user ${accountId} may not view it`));
 
 /** Step 7: the target exists and the target user may view it, else Atlassian's documented 403. */
 async function resolveTarget(
@@ -147,7 +148,8 @@ async function resolveTarget(
     }
     case 'label':
       // Labels have no view check (docs/behaviour.md §3).
-      if (!(await labelExists(ctx.db, ctx.site.id, name))) throw forbidden(`No label named "${name}" exists`);
+      if (!(await labelExists(ctx.db, ctx.site.id, name)))
+        throw atStep('existence', forbidden(`No label named "${name}" exists`));
       return { kind: 'label', label: name };
   }
 }

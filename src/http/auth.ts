@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
-import { ApiError, forbidden, unauthenticated } from '../domain/errors.ts';
+import { ApiError, atStep, forbidden, unauthenticated } from '../domain/errors.ts';
 import { basicIdentity, type GuessingGuard, jwtIdentity } from '../domain/guessing.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
@@ -173,7 +173,12 @@ function resolvePrincipal(request: FastifyRequest, authenticator: Authenticator)
     case 'bearer':
       return authenticator.bearer(request.site.id, credential);
     default:
-      throw unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`);
+      // The journal's reason leaves out the "scheme": a header without a space is all scheme, perhaps a bare token.
+      throw atStep(
+        'credentials',
+        unauthenticated(`Unsupported Authorization scheme "${scheme}": use Basic, JWT or Bearer`),
+        'Unsupported Authorization scheme: use Basic, JWT or Bearer',
+      );
   }
 }
 
@@ -224,13 +229,16 @@ function enforce(access: ProtectedAccess, principal: Principal, site: Site): voi
     return;
   }
   if (principal.kind === 'operator') {
-    throw forbidden('The operator token is for the administration API only: call products as a user or an app');
+    throw atStep(
+      'can-use',
+      forbidden('The operator token is for the administration API only: call products as a user or an app'),
+    );
   }
   if (access.kind === 'token') {
     if (principal.kind === 'asUser' || (principal.kind === 'app' && principal.via === 'bearer')) return;
     if (principal.kind === 'anonymous')
       throw unauthenticated('Authentication required: send a bearer token from POST /oauth2/token');
-    throw forbidden('Only a bearer token from POST /oauth2/token lists its accessible resources');
+    throw atStep('can-use', forbidden('Only a bearer token from POST /oauth2/token lists its accessible resources'));
   }
 
   if (principal.kind === 'anonymous') {
@@ -244,8 +252,9 @@ function enforce(access: ProtectedAccess, principal: Principal, site: Site): voi
   // An app acting as itself skips "Can use"; an impersonated user is checked (docs/behaviour.md §3).
   const user = actingUser(principal);
   if (user && !canUse(user, settings)) {
-    throw forbidden(
-      `User ${user.accountId} may not use this site: not a member of ${settings.canUseGroups.join(' or ')}`,
+    throw atStep(
+      'can-use',
+      forbidden(`User ${user.accountId} may not use this site: not a member of ${settings.canUseGroups.join(' or ')}`),
     );
   }
   // Basic-auth users are not scope-limited; app credentials are: a Connect JWT
@@ -255,8 +264,11 @@ function enforce(access: ProtectedAccess, principal: Principal, site: Site): voi
     if (!scopesAllow(principal.scopes, needed)) {
       const bearer = principal.kind === 'asUser' || principal.via === 'bearer';
       const granted = bearer ? ` (this bearer token carries ${principal.scopes.join(' ') || 'no scope'})` : '';
-      throw forbidden(
-        `App ${principal.app.key} lacks the scope for this operation: it needs ${describeScopes(needed)}${granted}`,
+      const scopes = describeScopes(needed);
+      throw atStep(
+        'scope',
+        forbidden(`App ${principal.app.key} lacks the scope for this operation: it needs ${scopes}${granted}`),
+        `needs ${scopes}`,
       );
     }
   }

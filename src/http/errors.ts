@@ -6,12 +6,19 @@
  * right now is a 503 with `Retry-After` on every route (docs/operations.md).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, type ErrorCode } from '../domain/errors.ts';
+import { ApiError, atStep, type ErrorCode } from '../domain/errors.ts';
 import { databaseUnavailable } from '../domain/unavailable.ts';
 import { describeIssue, formatPath, type SchemaIssue } from '../lib/schema-errors.ts';
 import type { Envelope } from '../schemas/errors.ts';
 import { BODY_LIMIT_TEXT } from './json-body.ts';
 import { isJiraPath, isOAuthPath } from './paths.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The error the answer was made from, if it was one: the request journal names its step (http/journal.ts). */
+    failure: ApiError | null;
+  }
+}
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -65,6 +72,7 @@ function renderBody(envelope: Envelope, status: number, error: ApiError): object
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
   const status = STATUS[error.code];
+  request.failure = error;
   return reply
     .code(status)
     .headers(error.headers)
@@ -97,7 +105,7 @@ function translate(error: FastifyError, request: FastifyRequest): ApiError | und
   if (error instanceof SyntaxError)
     return new ApiError('bad_request', `The request body is not valid JSON: ${error.message}`);
   if (error.statusCode === 400) return new ApiError('bad_request', error.message);
-  if (error.statusCode === 404) return new ApiError('not_found', error.message);
+  if (error.statusCode === 404) return atStep('route', new ApiError('not_found', error.message));
   // Any other client error a plugin raises (e.g. the /docs assets' 403 for a path with `//`)
   // keeps its status when the table has it, else is a 400: never a 500 for the client's request.
   const status = error.statusCode;
@@ -127,6 +135,7 @@ function describeValidation(error: FastifyError): string {
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
+  app.decorateRequest('failure', null);
   // Every route's pattern and methods, to tell a wrong method (405) from an unknown path (404).
   const routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
   app.addHook('onRoute', (route) => {
@@ -153,7 +162,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
         }),
       );
     }
-    return sendError(request, reply, new ApiError('not_found', `No resource at ${request.method} ${path}`));
+    return sendError(
+      request,
+      reply,
+      atStep('route', new ApiError('not_found', `No resource at ${request.method} ${path}`)),
+    );
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -8,7 +8,7 @@
  * answering a form body with 400 (http/json-body.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ApiError, oauthError } from '../domain/errors.ts';
+import { ApiError, atStep, oauthError } from '../domain/errors.ts';
 import { clientIdentity, type GuessingGuard } from '../domain/guessing.ts';
 import {
   claimedClientId,
@@ -31,7 +31,10 @@ const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="userplane", charset=
 function challenged(error: unknown, authorization: string | undefined): unknown {
   if (!(error instanceof ApiError) || error.oauthError !== 'invalid_client' || authorization === undefined)
     return error;
-  return new ApiError(error.code, error.message, { ...error.headers, ...BASIC_CHALLENGE }, error.oauthError);
+  const answer = new ApiError(error.code, error.message, { ...error.headers, ...BASIC_CHALLENGE }, error.oauthError);
+  answer.step = error.step;
+  answer.reason = error.reason;
+  return answer;
 }
 
 /** A form body, with repeated names kept as arrays so they can be refused (RFC 6749 §3.1). */
@@ -118,6 +121,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{
         if (request.siteSelector === 'default') {
           site = (await issuer.siteOfRootRequest(tokenRequest)) ?? site;
           limits = site.settings;
+          // The request is journaled on the site it was for (docs/behaviour.md §11).
+          request.site = site;
         }
         const clientId = clientIdentity(claimedClientId(tokenRequest));
         identity = clientId === undefined ? undefined : `${site.id} ${clientId}`;
@@ -182,10 +187,15 @@ function basicCredentials(header: string | undefined): TokenRequest['basic'] {
   const space = header.indexOf(' ');
   const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
   if (scheme !== 'basic') {
-    throw oauthError(
-      'invalid_client',
-      `Client authentication failed: the Authorization scheme "${scheme}" is not supported here; use HTTP Basic or client_id and client_secret`,
-      BASIC_CHALLENGE,
+    // The journal's reason leaves out the "scheme": a header without a space is all scheme, perhaps a bare secret.
+    throw atStep(
+      'credentials',
+      oauthError(
+        'invalid_client',
+        `Client authentication failed: the Authorization scheme "${scheme}" is not supported here; use HTTP Basic or client_id and client_secret`,
+        BASIC_CHALLENGE,
+      ),
+      'Client authentication failed: the Authorization scheme is not supported here; use HTTP Basic or client_id and client_secret',
     );
   }
   const decoded = Buffer.from(header.slice(space + 1).trim(), 'base64').toString('utf8');

@@ -16,7 +16,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { notFound } from '../domain/errors.ts';
+import { atStep, notFound } from '../domain/errors.ts';
 import { SITE_NAME_PATTERN, SITES_ROOT, type Site, type SiteService } from '../domain/site.ts';
 import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
 import { AccessibleResourceSchema, TenantInfoSchema } from '../schemas/gateway.ts';
@@ -24,7 +24,7 @@ import { ANONYMOUS_AVATAR_PATH } from './avatars.ts';
 import { GATEWAY_PREFIX, isGatewayPath } from './paths.ts';
 
 const TENANT_INFO_PATH = '/_edge/tenant_info';
-const ACCESSIBLE_RESOURCES_PATH = '/oauth/token/accessible-resources';
+export const ACCESSIBLE_RESOURCES_PATH = '/oauth/token/accessible-resources';
 
 /** `/sites/{name}` at the start of a request target; captures the name as sent. */
 const SITE_PREFIX = /^\/sites\/([^/?#]*)/;
@@ -118,6 +118,20 @@ function bearerOf(request: FastifyRequest): string | undefined {
   return header.slice('bearer '.length).trim();
 }
 
+/**
+ * The site an unknown path or method (404, 405) is for, by the same rules,
+ * though the answer needs none (the request journal's, http/journal.ts);
+ * undefined when the request names no site, or sites cannot be read now.
+ */
+export function siteOfUnroutedRequest(request: FastifyRequest, sites: SiteService): MaybePromise<Site | undefined> {
+  try {
+    const found = selectSite(request, sites);
+    return found instanceof Promise ? found.catch(() => undefined) : found;
+  } catch {
+    return undefined;
+  }
+}
+
 function setSite(site: Site, request: FastifyRequest): void {
   request.site = site;
 }
@@ -133,8 +147,11 @@ function selectSite(request: FastifyRequest, sites: SiteService): MaybePromise<S
       const found = cloudId !== undefined && UUID.test(cloudId) ? sites.byCloudId(cloudId) : undefined;
       return andThen(found, (site) => {
         if (site && (tagged === undefined || tagged.name === site.name)) return site;
-        throw notFound(
-          `No resource at ${request.method} ${pathOf(request)}: "${match[2]}" is not this site's cloudId (see ${TENANT_INFO_PATH})`,
+        throw atStep(
+          'route',
+          notFound(
+            `No resource at ${request.method} ${pathOf(request)}: "${match[2]}" is not this site's cloudId (see ${TENANT_INFO_PATH})`,
+          ),
         );
       });
     }
@@ -145,7 +162,10 @@ function selectSite(request: FastifyRequest, sites: SiteService): MaybePromise<S
     const found = name !== undefined && SITE_NAME_PATTERN.test(name) ? sites.byName(name) : undefined;
     return andThen(found, (site) => {
       if (site) return site;
-      throw notFound(`No site named "${tagged.name ?? tagged.prefix.slice(SITES_ROOT.length)}" on this server`);
+      throw atStep(
+        'route',
+        notFound(`No site named "${tagged.name ?? tagged.prefix.slice(SITES_ROOT.length)}" on this server`),
+      );
     });
   }
   const host = request.headers.host;

@@ -25,6 +25,7 @@ const SeedSiteSchema = Type.Object(
     oauthTokenLifetimeSeconds: Type.Optional(SiteSettingsSchema.properties.oauthTokenLifetimeSeconds),
     failedCredentialsPerIdentity: Type.Optional(SiteSettingsSchema.properties.failedCredentialsPerIdentity),
     failedCredentialsPerAddress: Type.Optional(SiteSettingsSchema.properties.failedCredentialsPerAddress),
+    journalSize: Type.Optional(SiteSettingsSchema.properties.journalSize),
   },
   Strict,
 );

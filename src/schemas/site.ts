@@ -8,6 +8,9 @@ export const MAX_OAUTH_TOKEN_LIFETIME_S = 86_400;
 /** The most failed credentials a minute either guessing limit may allow. */
 export const MAX_FAILED_CREDENTIALS = 1_000_000;
 
+/** The most requests a site's journal may keep on each instance (docs/behaviour.md §11). */
+export const MAX_JOURNAL_SIZE = 100_000;
+
 export const SiteSettingsSchema = Type.Object({
   anonymousAccess: Type.Boolean(),
   emailApi: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
@@ -23,6 +26,8 @@ export const SiteSettingsSchema = Type.Object({
   failedCredentialsPerIdentity: Type.Integer({ minimum: 1, maximum: MAX_FAILED_CREDENTIALS }),
   /** docs/behaviour.md §3: failed credentials a minute from one client address before 429s. */
   failedCredentialsPerAddress: Type.Integer({ minimum: 1, maximum: MAX_FAILED_CREDENTIALS }),
+  /** docs/behaviour.md §11: the latest requests each instance keeps in the site's journal; 0 keeps none. */
+  journalSize: Type.Integer({ minimum: 0, maximum: MAX_JOURNAL_SIZE }),
 });
 export type SiteSettings = Static<typeof SiteSettingsSchema>;
 
@@ -40,4 +45,5 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   oauthTokenLifetimeSeconds: 3600,
   failedCredentialsPerIdentity: 10,
   failedCredentialsPerAddress: 100,
+  journalSize: 1000,
 };

@@ -233,6 +233,7 @@ for (const kind of STORE_KINDS) {
         oauthTokenLifetimeSeconds: 3600,
         failedCredentialsPerIdentity: 10,
         failedCredentialsPerAddress: 100,
+        journalSize: 1000,
       });
 
       const groups = await db.selectFrom('groups').select(['id', 'name']).orderBy('name').execute();

@@ -22,6 +22,7 @@ import {
 } from '../../store/site.ts';
 import { startSite } from '../bootstrap.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import type { Journal } from '../journal.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkSeed, loadSeedInto, SeedError } from '../seed.ts';
 import { SITE_NAME_PATTERN, type SiteService } from '../site.ts';
@@ -42,6 +43,8 @@ export class SitesAdmin {
     private readonly db: Kysely<Database>,
     private readonly secrets: Secrets,
     private readonly sites: SiteService,
+    /** The server's request journal, whose entries of a deleted site go with it; none in the CLI. */
+    private readonly journal?: Journal,
   ) {}
 
   async list(request: PageRequest = {}): Promise<AdminList<AdminSiteSummary>> {
@@ -112,6 +115,7 @@ export class SitesAdmin {
       throw conflict(`Site ${name} is the server's default site, which cannot be deleted`);
     await deleteSite(this.db, site.id);
     this.sites.invalidate();
+    this.journal?.clear(site.id);
   }
 
   async #explainTaken(name: string, cloudId: string | undefined, baseUrl: string | undefined): Promise<void> {

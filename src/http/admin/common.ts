@@ -2,6 +2,7 @@
 import type { Administration } from '../../domain/admin/administration.ts';
 import type { SitesAdmin } from '../../domain/admin/sites.ts';
 import type { SiteControl } from '../../domain/admin/snapshots.ts';
+import type { Journal } from '../../domain/journal.ts';
 import type { Site, SiteService } from '../../domain/site.ts';
 
 export { ADMIN_API_PREFIX } from '../paths.ts';
@@ -20,6 +21,8 @@ export interface AdminRouteOptions {
   sites: SiteService;
   /** Reset and snapshots of a site (docs/behaviour.md §11). */
   control: SiteControl;
+  /** This instance's request journal (docs/behaviour.md §11). */
+  journal: Journal;
 }
 
 /** Site admins only: anonymous → 401, everyone else, apps included → 403 (docs/behaviour.md §3; http/auth.ts). */

@@ -9,6 +9,7 @@ import { adminAppRoutes } from './apps.ts';
 import type { AdminRouteOptions } from './common.ts';
 import { adminContentRoutes } from './content.ts';
 import { adminGroupRoutes } from './groups.ts';
+import { adminJournalRoutes } from './journal.ts';
 import { adminOAuthTokenRoutes } from './oauth-tokens.ts';
 import { adminSiteRoutes } from './site.ts';
 import { adminSitesRoutes } from './sites.ts';
@@ -21,7 +22,7 @@ import { adminUserRoutes } from './users.ts';
 export { ADMIN_API_PREFIX } from './common.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, options) => {
-  const { administration, sites, sitesAdmin, forgetCredentials, control } = options;
+  const { administration, sites, sitesAdmin, forgetCredentials, control, journal } = options;
   // A change may revoke, replace or remove credentials: they end on this instance at once.
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') forgetCredentials();
@@ -40,7 +41,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminContentRoutes,
     adminTransferRoutes,
     adminSnapshotRoutes,
+    adminJournalRoutes,
   ]) {
-    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials, control });
+    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials, control, journal });
   }
 };

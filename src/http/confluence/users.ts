@@ -17,7 +17,7 @@ import {
   type Operation,
   parseExpand,
 } from '../../domain/directory.ts';
-import { forbidden } from '../../domain/errors.ts';
+import { atStep, forbidden } from '../../domain/errors.ts';
 import { requestedPage } from '../../domain/paging.ts';
 import type { Site } from '../../domain/site.ts';
 import type { PersonalSpace } from '../../domain/spaces.ts';
@@ -121,8 +121,12 @@ function listLinks(request: FastifyRequest, path: string, page: { start: number;
 const closedToApps: onRequestHookHandler = async (request) => {
   const { principal } = request;
   if (principal.kind === 'app' || principal.kind === 'asUser') {
-    throw forbidden(
-      `Apps cannot use GET /user/bulk: app ${principal.app.key} must look users up one at a time with GET /user`,
+    // A route closed to apps is refused beside "Can use" (docs/behaviour.md §3 step 3).
+    throw atStep(
+      'can-use',
+      forbidden(
+        `Apps cannot use GET /user/bulk: app ${principal.app.key} must look users up one at a time with GET /user`,
+      ),
     );
   }
 };

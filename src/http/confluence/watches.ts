@@ -10,7 +10,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import Type from 'typebox';
-import { ApiError, badRequest, forbidden } from '../../domain/errors.ts';
+import { ApiError, atStep, badRequest, forbidden } from '../../domain/errors.ts';
 import type { OperationId } from '../../domain/scopes.ts';
 import { usesLegacyUserParameter } from '../../domain/users.ts';
 import type { WatchKind, WatchService } from '../../domain/watches.ts';
@@ -76,7 +76,7 @@ const emptySegmentIsUnknown: onRequestHookHandler = (request, _reply, done) => {
   const empty = ['contentId', 'labelName', 'spaceKey'].find((name) => params[name] === '');
   if (empty === undefined) return done();
   const path = request.url.split('?')[0] ?? '';
-  done(new ApiError('not_found', `No resource at ${request.method} ${path}: the ${empty} is missing`));
+  done(atStep('route', new ApiError('not_found', `No resource at ${request.method} ${path}: the ${empty} is missing`)));
 };
 
 /** `no-check`, or `nocheck`, in any case (docs/behaviour.md §3). */
@@ -95,10 +95,13 @@ const xsrfProtected: onRequestHookHandler = async (request) => {
     .flatMap((v) => v.split(','))
     .map((v) => v.trim());
   if (values.some((v) => NO_CHECK.test(v))) return;
-  throw forbidden(
-    header === undefined
-      ? `XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check (confluence.js: noCheckAtlassianToken: true)`
-      : `XSRF check failed: X-Atlassian-Token must be no-check, not "${[header].flat().join(', ')}"`,
+  throw atStep(
+    'xsrf',
+    forbidden(
+      header === undefined
+        ? `XSRF check failed: ${method} needs the header X-Atlassian-Token: no-check (confluence.js: noCheckAtlassianToken: true)`
+        : `XSRF check failed: X-Atlassian-Token must be no-check, not "${[header].flat().join(', ')}"`,
+    ),
   );
 };
 

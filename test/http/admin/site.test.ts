@@ -35,6 +35,7 @@ for (const kind of STORE_KINDS) {
         oauthTokenLifetimeSeconds: 3600,
         failedCredentialsPerIdentity: 10,
         failedCredentialsPerAddress: 100,
+        journalSize: 1000,
       });
     });
 
