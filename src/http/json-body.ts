@@ -19,6 +19,33 @@ const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
 export const NUL_IN_URL = /%00/i;
 
+/**
+ * Far deeper than any body a route takes (a property value is at most 64
+ * levels, domain/property-rules.ts), so the rules' own messages still answer
+ * every depth a client means; deeper bodies are refused before they are
+ * parsed, sparing the parser and the garbage collector a million nested
+ * arrays (docs/decisions.md, "Requests and errors").
+ */
+export const MAX_BODY_DEPTH = 1000;
+
+/** Whether the JSON text opens more than `limit` arrays or objects at once; linear, strings skipped. */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 export function registerJsonBody(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
@@ -32,6 +59,8 @@ export function registerJsonBody(app: FastifyInstance): void {
     // body's syntax, as Fastify already does for content types it has no parser for.
     if (request.is404) return done(null, undefined);
     if (NUL_IN_JSON.test(body)) return done(badRequest('The request body contains a NUL character'), undefined);
+    if (nestedDeeperThan(body, MAX_BODY_DEPTH))
+      return done(badRequest(`The request body is nested deeper than ${MAX_BODY_DEPTH} levels`), undefined);
     parseJson(request, body, done);
   });
 

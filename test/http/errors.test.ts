@@ -185,6 +185,12 @@ for (const kind of STORE_KINDS) {
       assertConfluenceError(await post('{"value": {'), 400, /not valid JSON/);
       assertConfluenceError(await post('{"value": {', 'PUT'), 400, /not valid JSON/);
       assertConfluenceError(await post(''), 400, /The request body is empty/);
+      // Deeper than any body a route takes: refused before it is parsed; brackets inside strings do not count.
+      const deep = (levels: number) => `{"value": ${'['.repeat(levels)}1${']'.repeat(levels)}}`;
+      assertConfluenceError(await post(deep(1000)), 400, /The request body is nested deeper than 1000 levels/);
+      assertConfluenceError(await post(deep(500_000)), 400, /nested deeper than 1000 levels/);
+      assertConfluenceError(await post(`{"value": ${'{"d":'.repeat(200)}1${'}'.repeat(200)}}`), 400, /deeper than 64/);
+      assertConfluenceError(await post(`{"value": "${'['.repeat(5000)}"}`), 400, /^value must be a JSON object$/);
       // Nothing was written.
       assertConfluenceError(
         await fx.app.inject({ method: 'GET', url: property('malformed'), headers: basic('mia') }),
