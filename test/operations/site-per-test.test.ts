@@ -6,7 +6,10 @@
  * named after itself, then lists and reads back: it sees exactly its own
  * two keys and its own value, never another test's, and removes its site.
  * Same seed means same emails, tokens and account ids on every site, so only
- * the site a request names keeps the tests apart.
+ * the site a request names keeps the tests apart. The tests wait for one
+ * another between writing and reading back, so all 100 sites hold their data
+ * at the same moment while each reads: the tests overlap by construction, not
+ * by luck of scheduling.
  *
  * On each store of STORE_KINDS: the in-memory SQLite a test suite gets by
  * default, and PostgreSQL.
@@ -49,6 +52,16 @@ async function json(site: SiteHandle, method: string, path: string, body?: unkno
 for (const kind of STORE_KINDS) {
   describe(`${TESTS} tests, a site each, at once on one server (${kind})`, { concurrency: TESTS }, () => {
     let up: Userplane;
+    // Every test arrives here once, having written or failed; reading starts when all have.
+    let arrived = 0;
+    let allArrived: () => void;
+    const everyoneWrote = new Promise<void>((resolve) => {
+      allArrived = resolve;
+    });
+    const arrive = () => {
+      arrived += 1;
+      if (arrived === TESTS) allArrived();
+    };
     before(async () => {
       up =
         kind === 'sqlite'
@@ -59,11 +72,19 @@ for (const kind of STORE_KINDS) {
 
     for (let i = 0; i < TESTS; i++) {
       test(`test ${i} sees only its own site's data`, async () => {
-        const site = await up.createSite({ seed: SEED });
+        const mine = { test: i, nonce: `${i}-${Math.random()}` };
+        const site = await up.createSite({ seed: SEED }).catch((error: unknown) => {
+          arrive();
+          throw error;
+        });
         try {
-          const mine = { test: i, nonce: `${i}-${Math.random()}` };
-          await json(site, 'POST', '/theme', { value: mine });
-          await json(site, 'POST', `/test-${i}`, { value: { test: i } });
+          try {
+            await json(site, 'POST', '/theme', { value: mine });
+            await json(site, 'POST', `/test-${i}`, { value: { test: i } });
+          } finally {
+            arrive();
+          }
+          await everyoneWrote;
 
           const list = (await json(site, 'GET', '')) as { results: { key: string }[] };
           assert.deepEqual(list.results.map((p) => p.key).sort(), [`test-${i}`, 'theme']);
