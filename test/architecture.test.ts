@@ -172,7 +172,7 @@ function tokenize(source: string): Token[] {
 // ---------------------------------------------------------------------------
 // Imports
 
-export interface ImportRef {
+interface ImportRef {
   specifier: string;
   line: number;
   /** Erased from the JavaScript: nothing is loaded at run time. */
@@ -188,7 +188,7 @@ const isPunct = (token: Token | undefined, value: string) => token?.kind === 'pu
 /** Tokens that put a following `import('…')` in a type, e.g. `let t: import('./x.ts').T`. */
 const BEFORE_TYPE = new Set(['typeof', 'keyof', 'extends', '<', '|', '&']);
 
-export function parseImports(source: string): ImportRef[] {
+function parseImports(source: string): ImportRef[] {
   const tokens = tokenize(source);
   const found: ImportRef[] = [];
   const textOf = (from: number, to: number) =>
