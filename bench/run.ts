@@ -24,7 +24,10 @@
  *
  * Sites (bench/sites.ts), as the operator (the bench's server gets
  * `--operator-token`; against `--url`, give it with `--operator-token`):
- * - after the throughput scenarios, the cost of a site: `--site-samples`
+ * - after the throughput scenarios, the request journal's cost
+ *   (bench/journal.ts): property GET on a site with the journal on and one
+ *   with it off, in alternating rounds, against the budget of 5 %;
+ * - then the cost of a site: `--site-samples`
  *   sites (default 50) made from a 100-row seed and deleted, median and p90;
  * - `--sites N`: N sites made, the first 100 creations against the last 100,
  *   and property GETs on site #1 against site #N. It replaces the throughput
@@ -35,7 +38,7 @@
  *   npm run bench -- --sites 10000 [--store postgres]
  *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
  *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
- *   npm run bench -- --journal-size 0   the site's journalSize (docs/behaviour.md §11): 0 turns the journal off, to measure its cost
+ *   npm run bench -- --journal-size 0   the default site's journalSize (docs/behaviour.md §11) for the scenarios above; 0 turns its journal off
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -54,6 +57,7 @@ import { basicAuth } from '../test/helpers/credentials.ts';
 import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embedded-postgres.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { controlPlaneBench } from './control-plane.ts';
+import { journalCost } from './journal.ts';
 import { manySites, siteCost } from './sites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -201,8 +205,13 @@ async function main(): Promise<number> {
     }
     if (failed.length > 0) code = 1;
     if (operatorToken === undefined) {
-      process.stderr.write('bench: no --operator-token for the --url server: the site cost is not measured\n');
+      process.stderr.write(
+        'bench: no --operator-token for the --url server: the journal cost and the site cost are not measured\n',
+      );
     } else {
+      const journal = await journalCost({ url, token: operatorToken }, connections);
+      process.stdout.write([...journal.lines, ''].join('\n'));
+      if (!journal.met) process.stderr.write("bench: the journal's cost is over its budget (reported above)\n");
       process.stderr.write(`bench: site cost: ${siteSamples} sites made and deleted…\n`);
       const lines = await siteCost({ url, token: operatorToken }, siteSamples, args.store, userplane?.child.pid);
       process.stdout.write([...lines, ''].join('\n'));

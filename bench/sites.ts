@@ -71,13 +71,13 @@ function smallSeed(): object {
   };
 }
 
-interface Operator {
+export interface Operator {
   url: string;
   token: string;
 }
 
 /** Makes one site; answers the milliseconds the request took. */
-async function createSite(operator: Operator, name: string, seed: object): Promise<number> {
+export async function createSite(operator: Operator, name: string, seed: object): Promise<number> {
   const started = performance.now();
   const response = await fetch(`${operator.url}/admin/api/sites`, {
     method: 'POST',
@@ -90,7 +90,7 @@ async function createSite(operator: Operator, name: string, seed: object): Promi
   return ms;
 }
 
-async function deleteSite(operator: Operator, name: string): Promise<number> {
+export async function deleteSite(operator: Operator, name: string): Promise<number> {
   const started = performance.now();
   const response = await fetch(`${operator.url}/admin/api/sites/${name}`, {
     method: 'DELETE',

@@ -2,8 +2,11 @@
  * The published package (docs/behaviour.md §11 "Use from a test suite"):
  * `npm pack` (whose prepack builds dist/) makes a tarball that a fresh
  * project installs from the registry and uses with no TypeScript tooling:
- * a plain .mjs script imports 'userplane', starts it, makes a site and reads
- * through it with the site admin's ready Authorization header; the
+ * a plain .mjs script imports 'userplane', starts it, makes a site, reads
+ * through it with the site admin's ready Authorization header, writes and
+ * reads a user property with confluence.js (installed alongside, at the
+ * version of our devDependencies), resets the site and sees the property
+ * gone, and closes; the
  * `userplane` bin runs the compiled code; and the type declarations stand
  * alone, checked by the compiler in a consumer with strict settings.
  *
@@ -29,18 +32,60 @@ const PACK_TIMEOUT_MS = 3 * 60_000;
 const INSTALL_TIMEOUT_MS = 8 * 60_000;
 const RUN_TIMEOUT_MS = 60_000;
 
-/** The script a user would write: plain JavaScript, no loader, no build. */
+/**
+ * The script a user would write: plain JavaScript, no loader, no build. It
+ * reads through the site with the site admin's header, then, as a seeded
+ * user with confluence.js, writes a user property and reads it back; a reset
+ * takes the site back to its seed, so the property is gone (confluence.js's
+ * error carries the 404).
+ */
 const CONSUMER_SCRIPT = `
+import { ConfluenceClient } from 'confluence.js';
 import { startUserplane } from 'userplane';
 
+const user = { accountId: '712020:consumer', email: 'consumer@example.com', apiToken: 'consumer-token-0123456789' };
 const up = await startUserplane();
-const site = await up.createSite({ name: 'x' });
+const site = await up.createSite({
+  name: 'x',
+  seed: {
+    groups: ['confluence-users'],
+    users: [
+      {
+        accountId: user.accountId,
+        email: user.email,
+        displayName: 'Consumer',
+        groups: ['confluence-users'],
+        apiTokens: [user.apiToken],
+      },
+    ],
+  },
+});
 const response = await fetch(\`\${up.url}/sites/x/wiki/rest/api/user/current\`, {
   headers: { authorization: site.admin.authorization },
 });
 const body = await response.json();
+
+const client = new ConfluenceClient({
+  host: site.baseUrl,
+  authentication: { basic: { email: user.email, apiToken: user.apiToken } },
+});
+const at = { userId: user.accountId, key: 'theme' };
+const created = await client.userProperties.createUserProperty({ ...at, value: { dark: true } });
+const read = await client.userProperties.getUserProperty(at);
+await site.reset();
+const afterReset = await client.userProperties.getUserProperty(at).then(
+  () => 'still there',
+  (error) => error.statusCode ?? error.status ?? String(error),
+);
 await up.close();
-console.log(JSON.stringify({ status: response.status, accountId: body.accountId, site }));
+console.log(JSON.stringify({
+  status: response.status,
+  accountId: body.accountId,
+  site,
+  created: created.key,
+  read: read.value,
+  afterReset,
+}));
 `;
 
 /** The same, typed: the declarations must carry the API, not \`any\`. */
@@ -116,7 +161,12 @@ test('npm pack makes a package a fresh project installs and runs without TypeScr
       allowScripts: { 'better-sqlite3': true },
     }),
   );
-  await run('npm', ['install', '--no-audit', '--no-fund', tarball], {
+  // confluence.js at the version the compat suites use (package.json's devDependencies), in the same install.
+  const confluenceRange = (
+    JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+  ).devDependencies['confluence.js'];
+  assert.ok(confluenceRange, "package.json's devDependencies hold confluence.js");
+  await run('npm', ['install', '--no-audit', '--no-fund', tarball, `confluence.js@${confluenceRange}`], {
     cwd: project,
     env,
     timeout: INSTALL_TIMEOUT_MS,
@@ -135,19 +185,25 @@ test('npm pack makes a package a fresh project installs and runs without TypeScr
   };
   assert.deepEqual(manifest.exports['.'], { types: './dist/testing.d.ts', default: './dist/testing.js' });
 
-  // A plain .mjs script: import, start, make a site, read through it, close, exit.
+  // A plain .mjs script: import, start, make a site, read through it, write and read with confluence.js, reset, close, exit.
   writeFileSync(join(project, 'check.mjs'), CONSUMER_SCRIPT);
   const script = await run(process.execPath, ['check.mjs'], { cwd: project, env, timeout: RUN_TIMEOUT_MS });
   const result = JSON.parse(script.stdout) as {
     status: number;
     accountId: string;
     site: { name: string; baseUrl: string; admin: { accountId: string; authorization: string } };
+    created: string;
+    read: unknown;
+    afterReset: unknown;
   };
   assert.equal(result.status, 200, script.stdout);
   assert.equal(result.accountId, result.site.admin.accountId);
   assert.equal(result.site.name, 'x');
   assert.match(result.site.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/sites\/x$/);
   assert.match(result.site.admin.authorization, /^Basic /);
+  assert.equal(result.created, 'theme', 'confluence.js created the property');
+  assert.deepEqual(result.read, { dark: true }, 'confluence.js read it back');
+  assert.equal(result.afterReset, 404, 'after the reset the property is gone');
 
   // The bin runs the compiled CLI.
   const help = await run('npx', ['--no-install', 'userplane', '--help'], {
