@@ -14,6 +14,7 @@ import { AvatarService } from './domain/avatars.ts';
 import { DirectoryService } from './domain/directory.ts';
 import { EmailService } from './domain/email.ts';
 import { ApiError } from './domain/errors.ts';
+import { FaultInjector } from './domain/faults.ts';
 import { GuessingGuard } from './domain/guessing.ts';
 import { JiraPropertyService } from './domain/jira-properties.ts';
 import { Journal } from './domain/journal.ts';
@@ -151,6 +152,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // and rate-limit state (§12) — is cleared after each.
   const control = new SiteControl(options.db, options.secrets);
   control.onReset((siteId) => journal.clear(siteId));
+  // Injected faults (docs/behaviour.md §12): per site, in memory on this instance; reset clears them.
+  const faults = new FaultInjector();
+  control.onReset((siteId) => faults.clear(siteId));
 
   // Before any hook or route, each of which it wraps as it is added.
   if (options.tracing) await app.register(options.tracing);
@@ -161,9 +165,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerDraining(app, options.drain ?? new Drain());
   registerJsonBody(app);
   // Before the site selection, whose refusals it records, and before every route it records.
-  registerJournal(app, { journal, sites });
+  const recordUnanswered = registerJournal(app, { journal, sites });
   registerSiteSelection(app, { sites, siteOfBearerToken: (token) => authenticator.siteOfBearerToken(token) });
-  registerAuth(app, { authenticator, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
+  registerAuth(app, {
+    authenticator,
+    guard,
+    publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE],
+    faults,
+    recordUnanswered,
+  });
   // The store's figures for /metrics (pool use, group-commit batches), where it offers them.
   const database = options.database ?? (options.db instanceof StoreDb ? options.db.observations : undefined);
   await registerOperations(app, { ...options, database });
@@ -176,6 +186,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sites,
     sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, journal),
     journal,
+    faults,
     forgetCredentials: () => {
       authenticator.forget();
       sites.invalidate();

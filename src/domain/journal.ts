@@ -14,6 +14,7 @@
  */
 import type { JournalEntry } from '../schemas/journal.ts';
 import { type ApiError, checkStep } from './errors.ts';
+import { FaultError } from './faults.ts';
 import type { Principal } from './principal.ts';
 import type { Site } from './site.ts';
 
@@ -205,6 +206,8 @@ function principalOf(principal: Principal | null): JournalEntry['principal'] {
 }
 
 function decisionOf({ failure, status }: JournalRecord): JournalEntry['decision'] {
+  if (failure instanceof FaultError)
+    return { step: 'fault', reason: failure.reason ?? failure.message, rule: failure.rule };
   if (failure !== null) return { step: checkStep(failure), reason: failure.reason ?? failure.message };
   if (status < 400) return null;
   // An answer made without an ApiError (none is expected): named by its status alone.

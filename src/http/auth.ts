@@ -7,11 +7,14 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
 import { ApiError, atStep, forbidden, unauthenticated } from '../domain/errors.ts';
+import type { FaultInjector } from '../domain/faults.ts';
 import { basicIdentity, type GuessingGuard, jwtIdentity } from '../domain/guessing.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
 import type { Site } from '../domain/site.ts';
 import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
+import { injectFault } from './faults.ts';
+import type { RecordUnanswered } from './journal.ts';
 import { withoutGatewayPrefix } from './paths.ts';
 import { sitePrefixOf } from './sites.ts';
 
@@ -58,6 +61,10 @@ export interface AuthOptions {
    * `config.access`, all public by design (the `/docs` page's assets).
    */
   publicPrefixes?: readonly string[];
+  /** Injected faults (docs/behaviour.md §12), applied to product routes after credentials. */
+  faults?: FaultInjector;
+  /** Journals a request a fault ended with no answer (http/journal.ts). */
+  recordUnanswered?: RecordUnanswered;
 }
 
 export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...deps }: AuthOptions): void {
@@ -98,7 +105,7 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
  */
 function admitter(
   access: ProtectedAccess,
-  { authenticator, guard }: Omit<AuthOptions, 'publicPrefixes'>,
+  { authenticator, guard, faults, recordUnanswered }: Omit<AuthOptions, 'publicPrefixes'>,
 ): onRequestHookHandler {
   // A failure is counted where the 401 is made. The cached success path
   // meets one clock read (mayRefuse) and a try: no await, no allocation.
@@ -122,8 +129,17 @@ function admitter(
       throw counted(error, request);
     });
   };
-  const admit = (principal: Principal, request: FastifyRequest): void => {
+  const admit = (principal: Principal, request: FastifyRequest): MaybePromise<void> => {
     request.principal = principal;
+    // Injected faults (docs/behaviour.md §12): after credentials, before step 3. A site
+    // without rules costs one Map lookup.
+    if (faults !== undefined && access.kind === 'product') {
+      const rules = faults.rulesOf(request.site.id);
+      if (rules !== undefined && passedCredentials(access, principal, request.site)) {
+        const delayed = injectFault(faults, rules, access.operation, request, recordUnanswered);
+        if (delayed !== undefined) return delayed.then(() => enforce(access, principal, request.site));
+      }
+    }
     enforce(access, principal, request.site);
   };
   return (request, _reply, done) => {
@@ -210,6 +226,15 @@ function namedIdentity(request: FastifyRequest): string | undefined {
 const PUBLIC: RouteAccess = { kind: 'public' };
 
 type ProtectedAccess = Exclude<RouteAccess, { kind: 'public' }>;
+
+/** Whether the principal passes step 2 (credentials) of a product route: anonymous callers only where allowed. */
+function passedCredentials(
+  access: Extract<RouteAccess, { kind: 'product' }>,
+  principal: Principal,
+  site: Site,
+): boolean {
+  return principal.kind !== 'anonymous' || (access.anonymous === true && site.settings.anonymousAccess);
+}
 
 function enforce(access: ProtectedAccess, principal: Principal, site: Site): void {
   const { settings } = site;

@@ -7,6 +7,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, atStep, type ErrorCode } from '../domain/errors.ts';
+import { FaultError } from '../domain/faults.ts';
 import { databaseUnavailable } from '../domain/unavailable.ts';
 import { describeIssue, formatPath, type SchemaIssue } from '../lib/schema-errors.ts';
 import type { Envelope } from '../schemas/errors.ts';
@@ -71,7 +72,8 @@ function renderBody(envelope: Envelope, status: number, error: ApiError): object
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
-  const status = STATUS[error.code];
+  // An injected fault (docs/behaviour.md §12) names its status outright.
+  const status = error instanceof FaultError ? error.status : STATUS[error.code];
   request.failure = error;
   return reply
     .code(status)

@@ -15,7 +15,7 @@
  * Never recorded: the `Authorization` header, bodies, and the `jwt` query
  * parameter (taken out when the journal is read).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onSendHookHandler } from 'fastify';
 import { type AuthMode, type Journal, JournalRecord } from '../domain/journal.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { SiteService } from '../domain/site.ts';
@@ -42,6 +42,9 @@ const JOURNALED_PREFIXES = [
   ACCESSIBLE_RESOURCES_PATH,
 ];
 
+/** Records a request that got no answer (a fault rule's `reset`, http/faults.ts). */
+export type RecordUnanswered = (request: FastifyRequest) => void;
+
 export interface JournalOptions {
   journal: Journal;
   sites: SiteService;
@@ -51,14 +54,14 @@ export interface JournalOptions {
  * Registered before the site selection (whose failures are journaled too)
  * and before every route, whose `onSend` hooks it adds as they are registered.
  */
-export function registerJournal(app: FastifyInstance, { journal, sites }: JournalOptions): void {
+export function registerJournal(app: FastifyInstance, { journal, sites }: JournalOptions): RecordUnanswered {
   app.decorateRequest('arrivedAt', 0);
   app.addHook('onRequest', (request, _reply, done) => {
     request.arrivedAt = performance.now();
     done();
   });
 
-  const record = (request: FastifyRequest, reply: FastifyReply, operation: string | null): void => {
+  const record = (request: FastifyRequest, status: number, operation: string | null): void => {
     const { site } = request;
     // No site (an unknown cloudId or site name) is no journal; neither is a journalSize of 0.
     if (site === null || site.settings.journalSize === 0) return;
@@ -67,7 +70,7 @@ export function registerJournal(app: FastifyInstance, { journal, sites }: Journa
       new JournalRecord(
         request.method,
         request.url,
-        reply.statusCode,
+        status,
         performance.now() - request.arrivedAt,
         operation,
         authModeOf(request),
@@ -82,7 +85,7 @@ export function registerJournal(app: FastifyInstance, { journal, sites }: Journa
     if (operation === undefined) return;
     // One hook per route, its operation in the closure.
     const recordRoute: onSendHookHandler = (request, reply, payload, done) => {
-      record(request, reply, operation);
+      record(request, reply.statusCode, operation);
       done(null, payload);
     };
     route.onSend = [...[route.onSend ?? []].flat(), recordRoute];
@@ -98,11 +101,17 @@ export function registerJournal(app: FastifyInstance, { journal, sites }: Journa
     andThen(request.site ?? siteOfUnroutedRequest(request, sites), (site) => {
       if (site !== undefined) {
         request.site = site;
-        record(request, reply, null);
+        record(request, reply.statusCode, null);
       }
       done(null, payload);
     });
   });
+
+  // A request a fault rule ended with no answer (http/faults.ts): journaled with status 0.
+  return (request) => {
+    const access = request.routeOptions.config.access;
+    record(request, 0, journaledOperation(access, request.routeOptions.url ?? '') ?? null);
+  };
 }
 
 /** The operation a route's journal entries name: its operation id, or null; undefined when the route is not journaled. */
@@ -113,7 +122,7 @@ function journaledOperation(access: RouteAccess | undefined, url: string): strin
 }
 
 /** From the principal when the credentials resolved to one; else from the credential sent. */
-function authModeOf(request: FastifyRequest): AuthMode {
+export function authModeOf(request: FastifyRequest): AuthMode {
   const principal: Principal | null = request.principal;
   if (principal !== null) {
     switch (principal.kind) {

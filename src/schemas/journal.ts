@@ -65,6 +65,7 @@ export const JournalEntrySchema = Type.Object(
             description: 'The step of the order of checks (docs/behaviour.md §3) that refused the request.',
           }),
           reason: Type.String(),
+          rule: Type.Optional(Type.String({ description: 'The fault rule that answered (docs/behaviour.md §12).' })),
         },
         component('JournalDecision'),
       ),

@@ -2,6 +2,7 @@
 import type { Administration } from '../../domain/admin/administration.ts';
 import type { SitesAdmin } from '../../domain/admin/sites.ts';
 import type { SiteControl } from '../../domain/admin/snapshots.ts';
+import type { FaultInjector } from '../../domain/faults.ts';
 import type { Journal } from '../../domain/journal.ts';
 import type { Site, SiteService } from '../../domain/site.ts';
 
@@ -23,6 +24,8 @@ export interface AdminRouteOptions {
   control: SiteControl;
   /** This instance's request journal (docs/behaviour.md §11). */
   journal: Journal;
+  /** This instance's injected faults (docs/behaviour.md §12). */
+  faults: FaultInjector;
 }
 
 /** Site admins only: anonymous → 401, everyone else, apps included → 403 (docs/behaviour.md §3; http/auth.ts). */

@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { adminAppRoutes } from './apps.ts';
 import type { AdminRouteOptions } from './common.ts';
 import { adminContentRoutes } from './content.ts';
+import { adminFaultRoutes } from './faults.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminJournalRoutes } from './journal.ts';
 import { adminOAuthTokenRoutes } from './oauth-tokens.ts';
@@ -22,7 +23,7 @@ import { adminUserRoutes } from './users.ts';
 export { ADMIN_API_PREFIX } from './common.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, options) => {
-  const { administration, sites, sitesAdmin, forgetCredentials, control, journal } = options;
+  const { administration, sites, sitesAdmin, forgetCredentials, control, journal, faults } = options;
   // A change may revoke, replace or remove credentials: they end on this instance at once.
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') forgetCredentials();
@@ -42,7 +43,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminTransferRoutes,
     adminSnapshotRoutes,
     adminJournalRoutes,
+    adminFaultRoutes,
   ]) {
-    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials, control, journal });
+    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials, control, journal, faults });
   }
 };
