@@ -313,6 +313,18 @@ for (const kind of STORE_KINDS) {
       assert.equal((await rules(ONE)).length, 1, "another site's rules stay");
     });
 
+    test('deleting a site removes its rules: a site made again under its name has none', async () => {
+      const created = await call('POST', '/admin/api/sites', OPERATOR, { name: 'three', seed: siteSeed() });
+      assert.equal(created.statusCode, 201, created.body);
+      await addRule({ action: { status: 429 } }, '/sites/three');
+      assert.equal((await call('DELETE', '/admin/api/sites/three', OPERATOR)).statusCode, 204);
+      const again = await call('POST', '/admin/api/sites', OPERATOR, { name: 'three', seed: siteSeed() });
+      assert.equal(again.statusCode, 201, again.body);
+      assert.deepEqual(await rules('/sites/three'), []);
+      assert.equal((await read(basic('mia'), confluenceUrl(MIA, 'theme', '/sites/three'))).statusCode, 404);
+      assert.equal((await call('DELETE', '/admin/api/sites/three', OPERATOR)).statusCode, 204);
+    });
+
     test('removing: one by id, 404 for an unknown id, all at once', async () => {
       const a = await addRule({ action: { status: 429 } });
       const b = await addRule({ action: { delayMs: 0 } });

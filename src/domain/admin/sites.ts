@@ -22,6 +22,7 @@ import {
 } from '../../store/site.ts';
 import { startSite } from '../bootstrap.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import type { FaultInjector } from '../faults.ts';
 import type { Journal } from '../journal.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkSeed, loadSeedInto, SeedError } from '../seed.ts';
@@ -45,6 +46,8 @@ export class SitesAdmin {
     private readonly sites: SiteService,
     /** The server's request journal, whose entries of a deleted site go with it; none in the CLI. */
     private readonly journal?: Journal,
+    /** The server's injected faults (docs/behaviour.md §12), whose rules of a deleted site go with it; none in the CLI. */
+    private readonly faults?: FaultInjector,
   ) {}
 
   async list(request: PageRequest = {}): Promise<AdminList<AdminSiteSummary>> {
@@ -116,6 +119,7 @@ export class SitesAdmin {
     await deleteSite(this.db, site.id);
     this.sites.invalidate();
     this.journal?.clear(site.id);
+    this.faults?.clear(site.id);
   }
 
   async #explainTaken(name: string, cloudId: string | undefined, baseUrl: string | undefined): Promise<void> {
