@@ -4,7 +4,7 @@
  * the route's declared access is enforced — in docs/behaviour.md §3's order: 401 for
  * credentials, then 403 for can-use and scopes — before any body is read.
  */
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
 import { ApiError, atStep, forbidden, unauthenticated } from '../domain/errors.ts';
 import type { FaultInjector } from '../domain/faults.ts';
@@ -129,23 +129,25 @@ function admitter(
       throw counted(error, request);
     });
   };
-  const admit = (principal: Principal, request: FastifyRequest): MaybePromise<void> => {
+  // Given the reply (a fault may end the connection), whose `request` it reads.
+  const admit = (principal: Principal, reply: FastifyReply): MaybePromise<void> => {
+    const { request } = reply;
     request.principal = principal;
     // Injected faults (docs/behaviour.md §12): after credentials, before step 3. A site
     // without rules costs one Map lookup.
     if (faults !== undefined && access.kind === 'product') {
       const rules = faults.rulesOf(request.site.id);
       if (rules !== undefined && passedCredentials(access, principal, request.site)) {
-        const delayed = injectFault(faults, rules, access.operation, request, recordUnanswered);
+        const delayed = injectFault(faults, rules, access.operation, reply, recordUnanswered);
         if (delayed !== undefined) return delayed.then(() => enforce(access, principal, request.site));
       }
     }
     enforce(access, principal, request.site);
   };
-  return (request, _reply, done) => {
+  return (request, reply, done) => {
     let admitted: MaybePromise<void>;
     try {
-      admitted = andThen(identify(request), admit, request);
+      admitted = andThen(identify(request), admit, reply);
     } catch (error) {
       done(error as Error);
       return;

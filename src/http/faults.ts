@@ -3,7 +3,7 @@
  * the rules) from the auth hook (auth.ts), once the principal is known and
  * credentials passed, before the step-3 checks. Product routes only.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FaultError, type FaultInjector, type FaultRequest, type FaultRule, faultError } from '../domain/faults.ts';
 import type { Principal } from '../domain/principal.ts';
 import { authModeOf, type RecordUnanswered } from './journal.ts';
@@ -19,9 +19,10 @@ export function injectFault(
   faults: FaultInjector,
   rules: readonly FaultRule[],
   operation: string,
-  request: FastifyRequest,
+  reply: FastifyReply,
   recordUnanswered: RecordUnanswered | undefined,
 ): Promise<void> | undefined {
+  const { request } = reply;
   const rule = faults.take(request.site.id, rules, describe(request, operation, request.principal));
   if (rule === undefined) return undefined;
   const { action } = rule;
@@ -36,7 +37,8 @@ export function injectFault(
   // Journaled with status 0: there was no answer.
   request.failure = new FaultError(0, rule.id, 'The connection was destroyed with no answer', {});
   recordUnanswered?.(request);
-  request.raw.socket?.destroy();
+  // Destroying the response destroys its socket (and ends an `inject()` with an error).
+  reply.raw.destroy();
   return new Promise(() => {});
 }
 

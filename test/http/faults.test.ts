@@ -181,6 +181,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(reset.operation, 'confluence.getUserProperty');
       assert.equal(reset.decision.step, 'fault');
       assert.equal(reset.decision.rule, rule.id);
+
+      // Through app.inject() the destroyed response rejects the call.
+      await addRule({ action: { reset: true }, times: 1 });
+      await assert.rejects(read(), /destroyed before completion/);
+      assert.equal((await read()).statusCode, 404);
     });
 
     test('the journal names the fault step and the rule', async () => {
