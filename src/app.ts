@@ -19,6 +19,7 @@ import { JiraPropertyService } from './domain/jira-properties.ts';
 import { Journal } from './domain/journal.ts';
 import { TokenIssuer } from './domain/oauth.ts';
 import { OperatorCredential } from './domain/operator.ts';
+import { RateLimiter } from './domain/rate-limits.ts';
 import { ReadinessCheck } from './domain/readiness.ts';
 import type { Secrets } from './domain/secrets.ts';
 import { type Site, SiteService } from './domain/site.ts';
@@ -44,7 +45,7 @@ import { type OperationsOptions, registerOperations } from './http/operations.ts
 import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
 import { accessibleResourcesRoutes, registerSiteSelection, rewriteSitePrefix, tenantInfoRoutes } from './http/sites.ts';
 import { validatorCompiler } from './http/validation.ts';
-import type { Clock } from './lib/ttl-cache.ts';
+import { type Clock, systemClock } from './lib/ttl-cache.ts';
 import { StoreDb } from './store/database.ts';
 import type { Database } from './store/schema.ts';
 
@@ -151,6 +152,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // and rate-limit state (§12) — is cleared after each.
   const control = new SiteControl(options.db, options.secrets);
   control.onReset((siteId) => journal.clear(siteId));
+  // This instance's burst buckets and quota ledgers (docs/behaviour.md §12).
+  const limiter = new RateLimiter(options.clock ?? systemClock);
+  control.onReset((siteId) => limiter.clear(siteId));
 
   // Before any hook or route, each of which it wraps as it is added.
   if (options.tracing) await app.register(options.tracing);
@@ -163,7 +167,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before the site selection, whose refusals it records, and before every route it records.
   registerJournal(app, { journal, sites });
   registerSiteSelection(app, { sites, siteOfBearerToken: (token) => authenticator.siteOfBearerToken(token) });
-  registerAuth(app, { authenticator, guard, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
+  registerAuth(app, { authenticator, guard, limiter, publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE] });
   // The store's figures for /metrics (pool use, group-commit batches), where it offers them.
   const database = options.database ?? (options.db instanceof StoreDb ? options.db.observations : undefined);
   await registerOperations(app, { ...options, database });
@@ -176,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sites,
     sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, journal),
     journal,
+    limiter,
     forgetCredentials: () => {
       authenticator.forget();
       sites.invalidate();

@@ -4,11 +4,12 @@
  * the route's declared access is enforced — in docs/behaviour.md §3's order: 401 for
  * credentials, then 403 for can-use and scopes — before any body is read.
  */
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
 import { ApiError, atStep, forbidden, unauthenticated } from '../domain/errors.ts';
 import { basicIdentity, type GuessingGuard, jwtIdentity } from '../domain/guessing.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
+import { type RateLimiter, requestPoints } from '../domain/rate-limits.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
 import type { Site } from '../domain/site.ts';
 import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
@@ -53,6 +54,8 @@ export interface AuthOptions {
   authenticator: Authenticator;
   /** Counts failed credentials and refuses guessers (docs/behaviour.md §3). */
   guard: GuessingGuard;
+  /** Burst limits and quotas (docs/behaviour.md §12), checked once the principal is known. */
+  limiter: RateLimiter;
   /**
    * Path prefixes whose routes a third-party plugin registers without
    * `config.access`, all public by design (the `/docs` page's assets).
@@ -82,6 +85,7 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
     if (access.kind === 'public') return;
     const admit = admitter(access, deps);
     route.onRequest = [admit, ...[route.onRequest ?? []].flat()];
+    if (access.kind === 'product') route.onSend = [...[route.onSend ?? []].flat(), charger(access, deps.limiter)];
   });
 }
 
@@ -98,8 +102,10 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
  */
 function admitter(
   access: ProtectedAccess,
-  { authenticator, guard }: Omit<AuthOptions, 'publicPrefixes'>,
+  { authenticator, guard, limiter }: Omit<AuthOptions, 'publicPrefixes'>,
 ): onRequestHookHandler {
+  const operation = access.kind === 'product' ? access.operation : undefined;
+  const product = operation?.startsWith('jira.') ? 'jira' : 'confluence';
   // A failure is counted where the 401 is made. The cached success path
   // meets one clock read (mayRefuse) and a try: no await, no allocation.
   const counted = (error: unknown, request: FastifyRequest): unknown => {
@@ -124,7 +130,11 @@ function admitter(
   };
   const admit = (principal: Principal, request: FastifyRequest): void => {
     request.principal = principal;
-    enforce(access, principal, request.site);
+    const { site } = request;
+    // docs/behaviour.md §12: once the credentials passed (step 2), before can-use and scopes. Off: one comparison.
+    if (operation !== undefined && site.settings.rateLimits !== 'off' && passedCredentials(access, principal, site))
+      limiter.check(site, operation, request.method, principal, product);
+    enforce(access, principal, site);
   };
   return (request, _reply, done) => {
     let admitted: MaybePromise<void>;
@@ -135,6 +145,25 @@ function admitter(
       return;
     }
     settle(admitted, done);
+  };
+}
+
+/**
+ * The `onSend` hook of a product route: charges an app's answered request to its
+ * quota and adds the quota's headers (docs/behaviour.md §12). Refused requests
+ * cost nothing. Off: one comparison.
+ */
+function charger(access: { operation: OperationId }, limiter: RateLimiter): onSendHookHandler {
+  const { operation } = access;
+  return (request, reply, payload, done) => {
+    const site = request.site;
+    if (site === null || site.settings.rateLimits === 'off' || reply.statusCode >= 400 || !request.principal) {
+      done(null, payload);
+      return;
+    }
+    const headers = limiter.charge(site, request.principal, requestPoints(operation, request.method, payload));
+    if (headers !== undefined) reply.headers(headers);
+    done(null, payload);
   };
 }
 
@@ -205,6 +234,12 @@ function namedIdentity(request: FastifyRequest): string | undefined {
   if (scheme === 'basic') return basicIdentity(credential);
   if (scheme === 'jwt') return jwtIdentity(credential);
   return undefined;
+}
+
+/** Whether a product route's caller passed step 2: anyone but an anonymous caller the route or site refuses. */
+function passedCredentials(access: ProtectedAccess, principal: Principal, site: Site): boolean {
+  if (principal.kind !== 'anonymous') return true;
+  return access.kind === 'product' && access.anonymous === true && site.settings.anonymousAccess;
 }
 
 const PUBLIC: RouteAccess = { kind: 'public' };

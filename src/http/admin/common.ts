@@ -3,6 +3,7 @@ import type { Administration } from '../../domain/admin/administration.ts';
 import type { SitesAdmin } from '../../domain/admin/sites.ts';
 import type { SiteControl } from '../../domain/admin/snapshots.ts';
 import type { Journal } from '../../domain/journal.ts';
+import type { RateLimiter } from '../../domain/rate-limits.ts';
 import type { Site, SiteService } from '../../domain/site.ts';
 
 export { ADMIN_API_PREFIX } from '../paths.ts';
@@ -23,6 +24,8 @@ export interface AdminRouteOptions {
   control: SiteControl;
   /** This instance's request journal (docs/behaviour.md §11). */
   journal: Journal;
+  /** This instance's burst buckets and quota ledgers (docs/behaviour.md §12). */
+  limiter: RateLimiter;
 }
 
 /** Site admins only: anonymous → 401, everyone else, apps included → 403 (docs/behaviour.md §3; http/auth.ts). */

@@ -11,6 +11,7 @@ import { adminContentRoutes } from './content.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminJournalRoutes } from './journal.ts';
 import { adminOAuthTokenRoutes } from './oauth-tokens.ts';
+import { adminRateLimitRoutes } from './rate-limits.ts';
 import { adminSiteRoutes } from './site.ts';
 import { adminSitesRoutes } from './sites.ts';
 import { adminSnapshotRoutes } from './snapshots.ts';
@@ -22,7 +23,7 @@ import { adminUserRoutes } from './users.ts';
 export { ADMIN_API_PREFIX } from './common.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, options) => {
-  const { administration, sites, sitesAdmin, forgetCredentials, control, journal } = options;
+  const { administration, sites, sitesAdmin, forgetCredentials, control, journal, limiter } = options;
   // A change may revoke, replace or remove credentials: they end on this instance at once.
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') forgetCredentials();
@@ -42,7 +43,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminTransferRoutes,
     adminSnapshotRoutes,
     adminJournalRoutes,
+    adminRateLimitRoutes,
   ]) {
-    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials, control, journal });
+    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials, control, journal, limiter });
   }
 };
