@@ -39,6 +39,7 @@
  *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
  *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
  *   npm run bench -- --journal-size 0   the default site's journalSize (docs/behaviour.md §11) for the scenarios above; 0 turns its journal off
+ *   npm run bench -- --rate-limits '{"burst": false}'   the default site's rateLimits (docs/behaviour.md §12): a word or a JSON object
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -98,6 +99,7 @@ const { values: args } = parseArgs({
     sites: { type: 'string' },
     'control-plane': { type: 'boolean', default: false },
     'journal-size': { type: 'string' },
+    'rate-limits': { type: 'string' },
   },
 });
 
@@ -246,6 +248,7 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
         baseUrl: url,
         maxPropertiesPerUser: 1000,
         ...(args['journal-size'] !== undefined && { journalSize: Number(args['journal-size']) }),
+        ...(args['rate-limits'] !== undefined && { rateLimits: rateLimitsArg(args['rate-limits']) }),
       },
       groups: ['confluence-users', 'confluence-admins'],
       users: [
@@ -619,3 +622,8 @@ main()
     },
   )
   .finally(cleanUp);
+
+/** `--rate-limits`: `off`, `atlassian`, or a JSON object of overrides. */
+function rateLimitsArg(raw: string): unknown {
+  return raw.trimStart().startsWith('{') ? JSON.parse(raw) : raw;
+}

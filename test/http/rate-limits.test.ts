@@ -245,6 +245,27 @@ for (const kind of STORE_KINDS) {
       assert.equal(again.headers['x-ratelimit-remaining'], '8');
     });
 
+    test('points: a key list costs 1 per key, a group list 2 per group, a user 2; bearer apps pay too', async () => {
+      await patchSite('', { rateLimits: { burst: false, quota: { sitePerHour: 1000 } } });
+      const token = await bearerToken({ app } as Fixture, 'oauth');
+      const remaining = async (url: string) => {
+        const response = await ok(call('GET', url, bearer(token)));
+        return Number(response.headers['x-ratelimit-remaining']);
+      };
+      // Mia's Jira properties: one key ("theme") → 1 + 1.
+      const keys = `/rest/api/3/user/properties?accountId=${encodeURIComponent(MIA)}`;
+      assert.equal(await remaining(keys), 998);
+      // Mia's one group → 1 + 2.
+      assert.equal(await remaining(`/wiki/rest/api/user/memberof?accountId=${encodeURIComponent(MIA)}`), 995);
+      // One user → 1 + 2.
+      assert.equal(await remaining(`/wiki/rest/api/user?accountId=${encodeURIComponent(MIA)}`), 992);
+      const view = (await ok(call('GET', '/admin/api/rate-limits', OPERATOR))).json();
+      assert.deepEqual(
+        view.ledgers.map((l: { app: string; sitePoints: number }) => [l.app, l.sitePoints]),
+        [[OAUTH_APPS.oauth.key, 8]],
+      );
+    });
+
     test('beta headers, when asked for', async () => {
       await patchSite(ONE, { rateLimits: { burst: false, quota: { sitePerHour: 100 }, betaHeaders: true } });
       await ok(
