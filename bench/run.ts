@@ -54,7 +54,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { POOL_SIZE } from '../src/store/postgres.ts';
-import { basicAuth } from '../test/helpers/credentials.ts';
+import { basicAuth, connectJwt } from '../test/helpers/credentials.ts';
 import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embedded-postgres.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { controlPlaneBench } from './control-plane.ts';
@@ -62,6 +62,14 @@ import { journalCost } from './journal.ts';
 import { manySites, siteCost } from './sites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** A Connect app on the bench's own server, for the app scenario (quotas charge apps only, docs/behaviour.md §12). */
+const BENCH_APP = {
+  key: 'com.example.bench',
+  name: 'Bench',
+  clientKey: 'bench-client',
+  sharedSecret: 'bench-app-shared-secret-of-at-least-32-chars',
+  scopes: ['READ', 'WRITE'],
+};
 const BENCH_USER = { accountId: '712020:bench', email: 'bench@example.com', token: 'bench-token-0123456789' };
 const WARM_UP_SECONDS = 1;
 const READY_TIMEOUT_MS = 30_000;
@@ -152,6 +160,13 @@ async function main(): Promise<number> {
   await createProperty(`${properties}/bench-key`, json, { dark: true, size: 12 });
   for (let i = 0; i < LIST_KEYS; i++) await createProperty(`${properties}/bench-list-${i}`, json, { i });
 
+  // The app's own property (its namespace), read with one Connect JWT good for 15 minutes: bench's own server only.
+  const appPath = `/wiki/rest/api/user/${args['account-id']}/property/bench-app-key`;
+  const appJwt = (method: string) =>
+    connectJwt(BENCH_APP, method, appPath, { exp: Math.floor(Date.now() / 1000) + 900 });
+  if (userplane)
+    await createProperty(`${url}${appPath}`, { ...appJwt('POST'), 'content-type': 'application/json' }, { app: 1 });
+
   const putBody = JSON.stringify({ value: { dark: false, size: 13 } });
   let code = 0;
   if (siteCount !== undefined) {
@@ -175,6 +190,9 @@ async function main(): Promise<number> {
           ]
         : []),
       { name: 'property GET', options: { url: `${properties}/bench-key`, headers: auth } },
+      ...(userplane
+        ? [{ name: 'app property GET', options: { url: `${url}${appPath}`, headers: appJwt('GET') } }]
+        : []),
       {
         name: 'property PUT',
         options: { url: `${properties}/bench-key`, method: 'PUT', headers: json, body: putBody },
@@ -260,6 +278,7 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
           apiTokens: [BENCH_USER.token],
         },
       ],
+      apps: [BENCH_APP],
     }),
   );
   build();
