@@ -178,7 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: ADMIN_API_PREFIX,
     administration: (site: Site) => new Administration(options.db, options.secrets, site.id, sites.serverBaseUrl()),
     sites,
-    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, journal),
+    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, journal, limiter),
     journal,
     limiter,
     forgetCredentials: () => {

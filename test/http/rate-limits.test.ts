@@ -314,6 +314,26 @@ for (const kind of STORE_KINDS) {
       assert.equal(limited.headers['ratelimit-reason'], 'confluence-burst-based');
     });
 
+    test("deleting a site takes its points out of its apps' global ledgers", async () => {
+      const quota = { burst: false, quota: { sitePerHour: 100 } };
+      await ok(call('POST', '/admin/api/sites', OPERATOR, { name: 'three', seed: seedWith(quota) }), 201);
+      await patchSite(ONE, { rateLimits: quota });
+      for (const prefix of [ONE, '/sites/three']) {
+        const url = propertyUrl(prefix, 'gone');
+        await ok(call('POST', url, notesJwt('POST', url), { value: { n: 1 } }), 201);
+      }
+      const ledgers = async () => (await ok(call('GET', `${ONE}/admin/api/rate-limits`, OPERATOR))).json().ledgers;
+      assert.deepEqual(
+        (await ledgers()).map((l: { sitePoints: number; globalPoints: number }) => [l.sitePoints, l.globalPoints]),
+        [[1, 2]],
+      );
+      await ok(call('DELETE', '/admin/api/sites/three', OPERATOR), 204);
+      assert.deepEqual(
+        (await ledgers()).map((l: { sitePoints: number; globalPoints: number }) => [l.sitePoints, l.globalPoints]),
+        [[1, 1]],
+      );
+    });
+
     test('the settings: an unknown field or a bad number is a 400; the clock refuses a backward move', async () => {
       for (const rateLimits of ['fast', { burst: { GET: 0 } }, { burst: { PATCH: 5 } }, { quota: true }]) {
         const response = await call('PATCH', `${ONE}/admin/api/site`, OPERATOR, { rateLimits });

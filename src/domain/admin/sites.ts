@@ -23,6 +23,7 @@ import {
 import { startSite } from '../bootstrap.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Journal } from '../journal.ts';
+import type { RateLimiter } from '../rate-limits.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkSeed, loadSeedInto, SeedError } from '../seed.ts';
 import { SITE_NAME_PATTERN, type SiteService } from '../site.ts';
@@ -45,6 +46,8 @@ export class SitesAdmin {
     private readonly sites: SiteService,
     /** The server's request journal, whose entries of a deleted site go with it; none in the CLI. */
     private readonly journal?: Journal,
+    /** The server's rate-limit state (docs/behaviour.md §12), whose buckets and ledgers of a deleted site go with it. */
+    private readonly limiter?: RateLimiter,
   ) {}
 
   async list(request: PageRequest = {}): Promise<AdminList<AdminSiteSummary>> {
@@ -116,6 +119,7 @@ export class SitesAdmin {
     await deleteSite(this.db, site.id);
     this.sites.invalidate();
     this.journal?.clear(site.id);
+    this.limiter?.clear(site.id);
   }
 
   async #explainTaken(name: string, cloudId: string | undefined, baseUrl: string | undefined): Promise<void> {
