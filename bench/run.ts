@@ -39,6 +39,7 @@
  *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
  *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
  *   npm run bench -- --journal-size 0   the default site's journalSize (docs/behaviour.md §11) for the scenarios above; 0 turns its journal off
+ *   npm run bench -- --rate-limits '{"burst": false}'   the default site's rateLimits (docs/behaviour.md §12): a word or a JSON object
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -53,7 +54,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { POOL_SIZE } from '../src/store/postgres.ts';
-import { basicAuth } from '../test/helpers/credentials.ts';
+import { basicAuth, connectJwt } from '../test/helpers/credentials.ts';
 import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embedded-postgres.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { controlPlaneBench } from './control-plane.ts';
@@ -61,6 +62,14 @@ import { journalCost } from './journal.ts';
 import { manySites, siteCost } from './sites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** A Connect app on the bench's own server, for the app scenario (quotas charge apps only, docs/behaviour.md §12). */
+const BENCH_APP = {
+  key: 'com.example.bench',
+  name: 'Bench',
+  clientKey: 'bench-client',
+  sharedSecret: 'bench-app-shared-secret-of-at-least-32-chars',
+  scopes: ['READ', 'WRITE'],
+};
 const BENCH_USER = { accountId: '712020:bench', email: 'bench@example.com', token: 'bench-token-0123456789' };
 const WARM_UP_SECONDS = 1;
 const READY_TIMEOUT_MS = 30_000;
@@ -98,6 +107,7 @@ const { values: args } = parseArgs({
     sites: { type: 'string' },
     'control-plane': { type: 'boolean', default: false },
     'journal-size': { type: 'string' },
+    'rate-limits': { type: 'string' },
   },
 });
 
@@ -150,6 +160,13 @@ async function main(): Promise<number> {
   await createProperty(`${properties}/bench-key`, json, { dark: true, size: 12 });
   for (let i = 0; i < LIST_KEYS; i++) await createProperty(`${properties}/bench-list-${i}`, json, { i });
 
+  // The app's own property (its namespace), read with one Connect JWT good for 15 minutes: bench's own server only.
+  const appPath = `/wiki/rest/api/user/${args['account-id']}/property/bench-app-key`;
+  const appJwt = (method: string) =>
+    connectJwt(BENCH_APP, method, appPath, { exp: Math.floor(Date.now() / 1000) + 900 });
+  if (userplane)
+    await createProperty(`${url}${appPath}`, { ...appJwt('POST'), 'content-type': 'application/json' }, { app: 1 });
+
   const putBody = JSON.stringify({ value: { dark: false, size: 13 } });
   let code = 0;
   if (siteCount !== undefined) {
@@ -173,6 +190,9 @@ async function main(): Promise<number> {
           ]
         : []),
       { name: 'property GET', options: { url: `${properties}/bench-key`, headers: auth } },
+      ...(userplane
+        ? [{ name: 'app property GET', options: { url: `${url}${appPath}`, headers: appJwt('GET') } }]
+        : []),
       {
         name: 'property PUT',
         options: { url: `${properties}/bench-key`, method: 'PUT', headers: json, body: putBody },
@@ -246,6 +266,7 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
         baseUrl: url,
         maxPropertiesPerUser: 1000,
         ...(args['journal-size'] !== undefined && { journalSize: Number(args['journal-size']) }),
+        ...(args['rate-limits'] !== undefined && { rateLimits: rateLimitsArg(args['rate-limits']) }),
       },
       groups: ['confluence-users', 'confluence-admins'],
       users: [
@@ -257,6 +278,7 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
           apiTokens: [BENCH_USER.token],
         },
       ],
+      apps: [BENCH_APP],
     }),
   );
   build();
@@ -619,3 +641,8 @@ main()
     },
   )
   .finally(cleanUp);
+
+/** `--rate-limits`: `off`, `atlassian`, or a JSON object of overrides. */
+function rateLimitsArg(raw: string): unknown {
+  return raw.trimStart().startsWith('{') ? JSON.parse(raw) : raw;
+}

@@ -20,6 +20,7 @@ import { JiraPropertyService } from './domain/jira-properties.ts';
 import { Journal } from './domain/journal.ts';
 import { TokenIssuer } from './domain/oauth.ts';
 import { OperatorCredential } from './domain/operator.ts';
+import { RateLimiter } from './domain/rate-limits.ts';
 import { ReadinessCheck } from './domain/readiness.ts';
 import type { Secrets } from './domain/secrets.ts';
 import { type Site, SiteService } from './domain/site.ts';
@@ -45,7 +46,7 @@ import { type OperationsOptions, registerOperations } from './http/operations.ts
 import { ADMIN_API_PREFIX, CONFLUENCE_PREFIXES, DOCS_PREFIX, JIRA_PREFIXES, OAUTH_PREFIX } from './http/paths.ts';
 import { accessibleResourcesRoutes, registerSiteSelection, rewriteSitePrefix, tenantInfoRoutes } from './http/sites.ts';
 import { validatorCompiler } from './http/validation.ts';
-import type { Clock } from './lib/ttl-cache.ts';
+import { type Clock, systemClock } from './lib/ttl-cache.ts';
 import { StoreDb } from './store/database.ts';
 import type { Database } from './store/schema.ts';
 
@@ -155,6 +156,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Injected faults (docs/behaviour.md §12): per site, in memory on this instance; reset clears them.
   const faults = new FaultInjector();
   control.onReset((siteId) => faults.clear(siteId));
+  // This instance's burst buckets and quota ledgers (docs/behaviour.md §12).
+  const limiter = new RateLimiter(options.clock ?? systemClock);
+  control.onReset((siteId) => limiter.clear(siteId));
 
   // Before any hook or route, each of which it wraps as it is added.
   if (options.tracing) await app.register(options.tracing);
@@ -170,6 +174,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAuth(app, {
     authenticator,
     guard,
+    limiter,
     publicPrefixes: [DOCS_PREFIX, CORS_PREFLIGHT_ROUTE],
     faults,
     recordUnanswered,
@@ -184,9 +189,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: ADMIN_API_PREFIX,
     administration: (site: Site) => new Administration(options.db, options.secrets, site.id, sites.serverBaseUrl()),
     sites,
-    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, journal, faults),
+    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, journal, faults, limiter),
     journal,
     faults,
+    limiter,
     forgetCredentials: () => {
       authenticator.forget();
       sites.invalidate();

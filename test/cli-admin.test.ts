@@ -292,6 +292,13 @@ describe('userplane administration commands', () => {
       },
     );
     assert.match(ok(await cli('site', 'show')), /^anonymousAccess:\s+true$/m);
+    // --rate-limits: a word, or a JSON object (docs/behaviour.md §12).
+    assert.equal(ok(await cli('site', 'set', '--rate-limits', 'atlassian', '--json')).rateLimits, 'atlassian');
+    assert.deepEqual(
+      ok(await cli('site', 'set', '--rate-limits', '{"burst": {"GET": 5}, "quota": false}', '--json')).rateLimits,
+      { burst: { GET: 5 }, quota: false },
+    );
+    failed(await cli('site', 'set', '--rate-limits', 'fast'), 2, /^userplane: site set: --rate-limits/);
     assert.match(ok(await cli('groups', 'list')), /^guests\s+[0-9a-f-]{36}$/m);
     assert.equal(ok(await cli('apps', 'delete', 'com.example.cli')), 'deleted app com.example.cli\n');
     failed(await cli('users', 'show', app.accountId), 1, /No user with accountId/);

@@ -47,6 +47,12 @@ const SETTING_FIELDS: FieldOption[] = [
     kind: 'integer',
     help: 'requests each server instance keeps in the journal, 0..100000; 0 turns it off',
   },
+  {
+    flag: 'rate-limits',
+    field: 'rateLimits',
+    kind: 'word-or-json',
+    help: 'off | atlassian | a JSON object overriding atlassian\'s numbers: {"burst": {"GET": 5}}',
+  },
 ];
 // --base-url is also the server's option; here it sets the stored base URL, which --base-url/BASE_URL override at serve time.
 const BASE_URL_FIELD: FieldOption = {

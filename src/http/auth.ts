@@ -4,12 +4,13 @@
  * the route's declared access is enforced — in docs/behaviour.md §3's order: 401 for
  * credentials, then 403 for can-use and scopes — before any body is read.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
 import type { Authenticator } from '../domain/authenticate.ts';
 import { ApiError, atStep, forbidden, unauthenticated } from '../domain/errors.ts';
 import type { FaultInjector } from '../domain/faults.ts';
 import { basicIdentity, type GuessingGuard, jwtIdentity } from '../domain/guessing.ts';
 import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domain/principal.ts';
+import { type RateLimiter, requestPoints } from '../domain/rate-limits.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
 import type { Site } from '../domain/site.ts';
 import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
@@ -56,6 +57,8 @@ export interface AuthOptions {
   authenticator: Authenticator;
   /** Counts failed credentials and refuses guessers (docs/behaviour.md §3). */
   guard: GuessingGuard;
+  /** Burst limits and quotas (docs/behaviour.md §12), checked once the principal is known. */
+  limiter: RateLimiter;
   /**
    * Path prefixes whose routes a third-party plugin registers without
    * `config.access`, all public by design (the `/docs` page's assets).
@@ -89,6 +92,7 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
     if (access.kind === 'public') return;
     const admit = admitter(access, deps);
     route.onRequest = [admit, ...[route.onRequest ?? []].flat()];
+    if (access.kind === 'product') route.onSend = [...[route.onSend ?? []].flat(), charger(access, deps.limiter)];
   });
 }
 
@@ -105,8 +109,10 @@ export function registerAuth(app: FastifyInstance, { publicPrefixes = [], ...dep
  */
 function admitter(
   access: ProtectedAccess,
-  { authenticator, guard, faults, recordUnanswered }: Omit<AuthOptions, 'publicPrefixes'>,
+  { authenticator, guard, faults, recordUnanswered, limiter }: Omit<AuthOptions, 'publicPrefixes'>,
 ): onRequestHookHandler {
+  const operation = access.kind === 'product' ? access.operation : undefined;
+  const product = operation?.startsWith('jira.') ? 'jira' : 'confluence';
   // A failure is counted where the 401 is made. The cached success path
   // meets one clock read (mayRefuse) and a try: no await, no allocation.
   const counted = (error: unknown, request: FastifyRequest): unknown => {
@@ -129,20 +135,28 @@ function admitter(
       throw counted(error, request);
     });
   };
+  // Step 3 (docs/behaviour.md §12): the rate limits once the credentials passed, before can-use and scopes. Off: one comparison.
+  const limitAndEnforce = (principal: Principal, request: FastifyRequest): void => {
+    const { site } = request;
+    if (operation !== undefined && site.settings.rateLimits !== 'off' && passedCredentials(access, principal, site))
+      limiter.check(site, operation, request.method, principal, product);
+    enforce(access, principal, site);
+  };
   // Given the reply (a fault may end the connection), whose `request` it reads.
   const admit = (principal: Principal, reply: FastifyReply): MaybePromise<void> => {
     const { request } = reply;
     request.principal = principal;
+    const { site } = request;
     // Injected faults (docs/behaviour.md §12): after credentials, before step 3. A site
     // without rules costs one Map lookup.
-    if (faults !== undefined && access.kind === 'product') {
-      const rules = faults.rulesOf(request.site.id);
-      if (rules !== undefined && passedCredentials(access, principal, request.site)) {
-        const delayed = injectFault(faults, rules, access.operation, reply, recordUnanswered);
-        if (delayed !== undefined) return delayed.then(() => enforce(access, principal, request.site));
+    if (faults !== undefined && operation !== undefined) {
+      const rules = faults.rulesOf(site.id);
+      if (rules !== undefined && passedCredentials(access, principal, site)) {
+        const delayed = injectFault(faults, rules, operation, reply, recordUnanswered);
+        if (delayed !== undefined) return delayed.then(() => limitAndEnforce(principal, request));
       }
     }
-    enforce(access, principal, request.site);
+    limitAndEnforce(principal, request);
   };
   return (request, reply, done) => {
     let admitted: MaybePromise<void>;
@@ -153,6 +167,25 @@ function admitter(
       return;
     }
     settle(admitted, done);
+  };
+}
+
+/**
+ * The `onSend` hook of a product route: charges an app's answered request to its
+ * quota and adds the quota's headers (docs/behaviour.md §12). Refused requests
+ * cost nothing. Off: one comparison.
+ */
+function charger(access: { operation: OperationId }, limiter: RateLimiter): onSendHookHandler {
+  const { operation } = access;
+  return (request, reply, payload, done) => {
+    const site = request.site;
+    if (site === null || site.settings.rateLimits === 'off' || reply.statusCode >= 400 || !request.principal) {
+      done(null, payload);
+      return;
+    }
+    const headers = limiter.charge(site, request.principal, requestPoints(operation, request.method, payload));
+    if (headers !== undefined) reply.headers(headers);
+    done(null, payload);
   };
 }
 
@@ -225,18 +258,15 @@ function namedIdentity(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** Whether a product route's caller passed step 2: anyone but an anonymous caller the route or site refuses. */
+function passedCredentials(access: ProtectedAccess, principal: Principal, site: Site): boolean {
+  if (principal.kind !== 'anonymous') return true;
+  return access.kind === 'product' && access.anonymous === true && site.settings.anonymousAccess;
+}
+
 const PUBLIC: RouteAccess = { kind: 'public' };
 
 type ProtectedAccess = Exclude<RouteAccess, { kind: 'public' }>;
-
-/** Whether the principal passes step 2 (credentials) of a product route: anonymous callers only where allowed. */
-function passedCredentials(
-  access: Extract<RouteAccess, { kind: 'product' }>,
-  principal: Principal,
-  site: Site,
-): boolean {
-  return principal.kind !== 'anonymous' || (access.anonymous === true && site.settings.anonymousAccess);
-}
 
 function enforce(access: ProtectedAccess, principal: Principal, site: Site): void {
   const { settings } = site;

@@ -26,6 +26,7 @@ const SeedSiteSchema = Type.Object(
     failedCredentialsPerIdentity: Type.Optional(SiteSettingsSchema.properties.failedCredentialsPerIdentity),
     failedCredentialsPerAddress: Type.Optional(SiteSettingsSchema.properties.failedCredentialsPerAddress),
     journalSize: Type.Optional(SiteSettingsSchema.properties.journalSize),
+    rateLimits: Type.Optional(SiteSettingsSchema.properties.rateLimits),
   },
   Strict,
 );

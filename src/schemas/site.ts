@@ -11,6 +11,52 @@ export const MAX_FAILED_CREDENTIALS = 1_000_000;
 /** The most requests a site's journal may keep on each instance (docs/behaviour.md §11). */
 export const MAX_JOURNAL_SIZE = 100_000;
 
+/** The most tokens a second, or points an hour, a rate-limit override may name. */
+export const MAX_RATE_LIMIT = 100_000_000;
+
+const Strict = { additionalProperties: false } as const;
+const RateSchema = Type.Integer({ minimum: 1, maximum: MAX_RATE_LIMIT });
+
+/**
+ * docs/behaviour.md §12: `atlassian`'s numbers, overridden; what is not named is inherited.
+ * `false` switches the burst limit or the quota off.
+ */
+export const RateLimitOverridesSchema = Type.Object(
+  {
+    burst: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            GET: Type.Optional(RateSchema),
+            POST: Type.Optional(RateSchema),
+            PUT: Type.Optional(RateSchema),
+            DELETE: Type.Optional(RateSchema),
+          },
+          Strict,
+        ),
+        Type.Literal(false),
+      ]),
+    ),
+    quota: Type.Optional(
+      Type.Union([
+        Type.Object({ globalPerHour: Type.Optional(RateSchema), sitePerHour: Type.Optional(RateSchema) }, Strict),
+        Type.Literal(false),
+      ]),
+    ),
+    betaHeaders: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+export type RateLimitOverrides = Static<typeof RateLimitOverridesSchema>;
+
+/** docs/behaviour.md §12: `off`, Atlassian's limits, or Atlassian's with some numbers overridden. */
+export const RateLimitsSettingSchema = Type.Union([
+  Type.Literal('off'),
+  Type.Literal('atlassian'),
+  RateLimitOverridesSchema,
+]);
+export type RateLimitsSetting = Static<typeof RateLimitsSettingSchema>;
+
 export const SiteSettingsSchema = Type.Object({
   anonymousAccess: Type.Boolean(),
   emailApi: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
@@ -28,6 +74,8 @@ export const SiteSettingsSchema = Type.Object({
   failedCredentialsPerAddress: Type.Integer({ minimum: 1, maximum: MAX_FAILED_CREDENTIALS }),
   /** docs/behaviour.md §11: the latest requests each instance keeps in the site's journal; 0 keeps none. */
   journalSize: Type.Integer({ minimum: 0, maximum: MAX_JOURNAL_SIZE }),
+  /** docs/behaviour.md §12: burst limits and hourly quotas, `off` by default. */
+  rateLimits: RateLimitsSettingSchema,
 });
 export type SiteSettings = Static<typeof SiteSettingsSchema>;
 
@@ -46,4 +94,5 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   failedCredentialsPerIdentity: 10,
   failedCredentialsPerAddress: 100,
   journalSize: 1000,
+  rateLimits: 'off',
 };

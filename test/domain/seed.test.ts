@@ -234,6 +234,7 @@ for (const kind of STORE_KINDS) {
         failedCredentialsPerIdentity: 10,
         failedCredentialsPerAddress: 100,
         journalSize: 1000,
+        rateLimits: 'off',
       });
 
       const groups = await db.selectFrom('groups').select(['id', 'name']).orderBy('name').execute();

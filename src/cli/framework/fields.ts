@@ -21,7 +21,8 @@ export interface Invocation {
   args: string[];
 }
 
-export type FieldKind = 'string' | 'nullable-string' | 'boolean' | 'integer' | 'list';
+/** `word-or-json`: a word as it is, or a JSON object when the value starts with `{` (`--rate-limits '{"burst": false}'`). */
+export type FieldKind = 'string' | 'nullable-string' | 'boolean' | 'integer' | 'list' | 'word-or-json';
 
 export interface FieldOption {
   /** The option, without dashes: `display-name`. */
@@ -92,6 +93,13 @@ function convert(kind: FieldKind, raw: string): unknown {
       return /^-?\d{1,15}$/.test(raw) ? Number(raw) : raw;
     case 'list':
       return raw === '' ? [] : raw.split(',').map((item) => item.trim());
+    case 'word-or-json':
+      if (!raw.trimStart().startsWith('{')) return raw;
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        return raw;
+      }
   }
 }
 

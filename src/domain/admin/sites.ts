@@ -24,6 +24,7 @@ import { startSite } from '../bootstrap.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { FaultInjector } from '../faults.ts';
 import type { Journal } from '../journal.ts';
+import type { RateLimiter } from '../rate-limits.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkSeed, loadSeedInto, SeedError } from '../seed.ts';
 import { SITE_NAME_PATTERN, type SiteService } from '../site.ts';
@@ -48,6 +49,8 @@ export class SitesAdmin {
     private readonly journal?: Journal,
     /** The server's injected faults (docs/behaviour.md §12), whose rules of a deleted site go with it; none in the CLI. */
     private readonly faults?: FaultInjector,
+    /** The server's rate-limit state (docs/behaviour.md §12), whose buckets and ledgers of a deleted site go with it. */
+    private readonly limiter?: RateLimiter,
   ) {}
 
   async list(request: PageRequest = {}): Promise<AdminList<AdminSiteSummary>> {
@@ -120,6 +123,7 @@ export class SitesAdmin {
     this.sites.invalidate();
     this.journal?.clear(site.id);
     this.faults?.clear(site.id);
+    this.limiter?.clear(site.id);
   }
 
   async #explainTaken(name: string, cloudId: string | undefined, baseUrl: string | undefined): Promise<void> {

@@ -4,6 +4,7 @@ import type { SitesAdmin } from '../../domain/admin/sites.ts';
 import type { SiteControl } from '../../domain/admin/snapshots.ts';
 import type { FaultInjector } from '../../domain/faults.ts';
 import type { Journal } from '../../domain/journal.ts';
+import type { RateLimiter } from '../../domain/rate-limits.ts';
 import type { Site, SiteService } from '../../domain/site.ts';
 
 export { ADMIN_API_PREFIX } from '../paths.ts';
@@ -26,6 +27,8 @@ export interface AdminRouteOptions {
   journal: Journal;
   /** This instance's injected faults (docs/behaviour.md §12). */
   faults: FaultInjector;
+  /** This instance's burst buckets and quota ledgers (docs/behaviour.md §12). */
+  limiter: RateLimiter;
 }
 
 /** Site admins only: anonymous → 401, everyone else, apps included → 403 (docs/behaviour.md §3; http/auth.ts). */

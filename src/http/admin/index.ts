@@ -12,6 +12,7 @@ import { adminFaultRoutes } from './faults.ts';
 import { adminGroupRoutes } from './groups.ts';
 import { adminJournalRoutes } from './journal.ts';
 import { adminOAuthTokenRoutes } from './oauth-tokens.ts';
+import { adminRateLimitRoutes } from './rate-limits.ts';
 import { adminSiteRoutes } from './site.ts';
 import { adminSitesRoutes } from './sites.ts';
 import { adminSnapshotRoutes } from './snapshots.ts';
@@ -23,7 +24,7 @@ import { adminUserRoutes } from './users.ts';
 export { ADMIN_API_PREFIX } from './common.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (app, options) => {
-  const { administration, sites, sitesAdmin, forgetCredentials, control, journal, faults } = options;
+  const { administration, sites, sitesAdmin, forgetCredentials, control, journal, faults, limiter } = options;
   // A change may revoke, replace or remove credentials: they end on this instance at once.
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') forgetCredentials();
@@ -44,7 +45,17 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = async (
     adminSnapshotRoutes,
     adminJournalRoutes,
     adminFaultRoutes,
+    adminRateLimitRoutes,
   ]) {
-    await app.register(routes, { administration, sites, sitesAdmin, forgetCredentials, control, journal, faults });
+    await app.register(routes, {
+      administration,
+      sites,
+      sitesAdmin,
+      forgetCredentials,
+      control,
+      journal,
+      faults,
+      limiter,
+    });
   }
 };

@@ -36,6 +36,7 @@ for (const kind of STORE_KINDS) {
         failedCredentialsPerIdentity: 10,
         failedCredentialsPerAddress: 100,
         journalSize: 1000,
+        rateLimits: 'off',
       });
     });
 
