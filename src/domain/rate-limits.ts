@@ -12,13 +12,16 @@ import type { Clock } from '../lib/ttl-cache.ts';
 import type { RateLimitOverrides, RateLimitsSetting } from '../schemas/site.ts';
 import { ApiError, atStep } from './errors.ts';
 import type { Principal } from './principal.ts';
+import { ATLASSIAN_BURST, type RateLimitProduct, rateLimitHeaders } from './rate-limit-headers.ts';
 import type { Site } from './site.ts';
+
+export type { RateLimitProduct };
 
 const HOUR_MS = 3_600_000;
 
 /** What `atlassian` means, and what an override inherits. */
 export const ATLASSIAN_LIMITS = {
-  burst: { GET: 100, POST: 100, PUT: 50, DELETE: 50 } as Record<string, number>,
+  burst: ATLASSIAN_BURST as Record<string, number>,
   quota: { globalPerHour: 65_000, sitePerHour: 65_000 },
   betaHeaders: false,
 } as const;
@@ -88,9 +91,6 @@ export function requestPoints(operation: string, method: string, payload: unknow
     count += 1;
   return 1 + count * units.weight;
 }
-
-/** The product a request belongs to, for the reasons' names. */
-export type RateLimitProduct = 'confluence' | 'jira';
 
 interface Bucket {
   tokens: number;
@@ -308,13 +308,11 @@ function tooMany(
         : "The app has used its hour's points on this site";
   return atStep(
     'rate-limit',
-    new ApiError('too_many_requests', `Rate limit exceeded (${reason}): ${what}; retry after ${retryAfterSeconds}s`, {
-      'Retry-After': String(retryAfterSeconds),
-      'X-RateLimit-Limit': String(limit),
-      'X-RateLimit-Remaining': '0',
-      'X-RateLimit-Reset': new Date(Math.ceil(resetAt)).toISOString(),
-      'RateLimit-Reason': reason,
-    }),
+    new ApiError(
+      'too_many_requests',
+      `Rate limit exceeded (${reason}): ${what}; retry after ${retryAfterSeconds}s`,
+      rateLimitHeaders({ product, retryAfterSeconds, limit, resetAt: new Date(Math.ceil(resetAt)), reason }),
+    ),
     reason,
   );
 }
