@@ -1,5 +1,5 @@
 /**
- * The journal's cost in `npm run bench` (docs/behaviour.md §11, SPEC §11):
+ * The journal's cost in `npm run bench` (docs/behaviour.md §11):
  * property GET throughput on two sites of the bench's server that differ only
  * in `journalSize`, the default 1,000 and 0 (the journal off), made as the
  * operator from the same one-user seed. The same autocannon scenario runs

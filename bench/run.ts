@@ -16,7 +16,7 @@
  * Two operational checks, which also exit non-zero when they fail:
  * - `--outage` (PostgreSQL): mixed GET/PUT load while PostgreSQL is stopped
  *   and started again; only 2xx and 503 with Retry-After may come back, every
- *   request must be answered, and service must resume (SPEC §14). It replaces
+ *   request must be answered, and service must resume (docs/operations.md, "Losing the database"). It replaces
  *   the throughput scenarios.
  * - `--metrics`: the server runs with `--metrics`; after the scenarios, a
  *   counted run of property GETs is compared with the server's own
@@ -422,7 +422,7 @@ function report(runs: Run[], connections: number, postgres: boolean): void {
 
 /**
  * Mixed GET/PUT at a steady rate while PostgreSQL goes away and comes back
- * (SPEC §14): every request must be answered, with a 2xx or a 503 carrying
+ * (docs/operations.md, "Losing the database"): every request must be answered, with a 2xx or a 503 carrying
  * Retry-After, and 2xx must come back once PostgreSQL is up. An embedded
  * server is stopped and started; under DATABASE_URL, which the bench cannot
  * stop, userplane's connections are ended with pg_terminate_backend

@@ -1,5 +1,5 @@
 /**
- * The sites scenarios of `npm run bench` (SPEC §10), over HTTP against the
+ * The sites scenarios of `npm run bench` (docs/behaviour.md §10), over HTTP against the
  * bench's server, as the operator:
  *
  * - site cost (every throughput run): a site made from a 100-row seed

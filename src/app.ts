@@ -148,17 +148,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const watches = new WatchService(options.db);
   // This instance's request journal (docs/behaviour.md §11).
   const journal = new Journal();
-  // Reset and restore (docs/behaviour.md §11). What this process keeps of a
-  // site outside the database — the request journal, and later fault rules
-  // and rate-limit state (§12) — is cleared after each.
-  const control = new SiteControl(options.db, options.secrets);
-  control.onReset((siteId) => journal.clear(siteId));
-  // Injected faults (docs/behaviour.md §12): per site, in memory on this instance; reset clears them.
+  // Injected faults (docs/behaviour.md §12): per site, in memory on this instance.
   const faults = new FaultInjector();
-  control.onReset((siteId) => faults.clear(siteId));
   // This instance's burst buckets and quota ledgers (docs/behaviour.md §12).
   const limiter = new RateLimiter(options.clock ?? systemClock);
-  control.onReset((siteId) => limiter.clear(siteId));
+  // What this process keeps of a site outside the database, forgotten after a
+  // reset or restore (§11) and when the site is deleted (§10).
+  const forgetSite = (siteId: number) => {
+    journal.clear(siteId);
+    faults.clear(siteId);
+    limiter.clear(siteId);
+  };
+  const control = new SiteControl(options.db, options.secrets);
+  control.onReset(forgetSite);
 
   // Before any hook or route, each of which it wraps as it is added.
   if (options.tracing) await app.register(options.tracing);
@@ -189,7 +191,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prefix: ADMIN_API_PREFIX,
     administration: (site: Site) => new Administration(options.db, options.secrets, site.id, sites.serverBaseUrl()),
     sites,
-    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, journal, faults, limiter),
+    sitesAdmin: new SitesAdmin(options.db, options.secrets, sites, forgetSite),
     journal,
     faults,
     limiter,

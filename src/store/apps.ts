@@ -15,7 +15,7 @@ export interface SealedApp extends Omit<App, 'sharedSecret'> {
   clientSecretDigest: string | null;
 }
 
-function toSealedApp(row: AppRow): SealedApp {
+export function toSealedApp(row: AppRow): SealedApp {
   return {
     key: row.key,
     name: row.name,

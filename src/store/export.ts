@@ -6,32 +6,16 @@
  * read (digests and ciphertexts only), and only the app's sealed secret and
  * token digests are read, for comparing two states of a site.
  */
+import type { User } from '../domain/users.ts';
+import { type SealedApp, toSealedApp } from './apps.ts';
 import type { Db } from './database.ts';
+import { toUser } from './users.ts';
 
-export interface ExportedUser {
-  accountId: string;
-  email: string;
-  displayName: string;
-  publicName: string;
-  timeZone: string;
-  emailVisibility: 'anyone' | 'admins' | 'private';
-  username: string | null;
-  userKey: string | null;
-  externalCollaborator: boolean;
-  active: boolean;
-}
+/** A person of the site, as store/users.ts maps the row. */
+export type ExportedUser = User;
 
-export interface ExportedApp {
-  key: string;
-  name: string;
-  clientKey: string;
-  accountId: string;
-  oauthClientId: string | null;
-  scopes: string[];
-  emailAccess: boolean;
-  sharedSecretSealed: string;
-  clientSecretDigest: string | null;
-}
+/** An app as stored (store/apps.ts): its secret sealed, its client secret digested. */
+export type ExportedApp = SealedApp;
 
 export interface ExportedSpace {
   key: string;
@@ -73,18 +57,7 @@ export async function exportUsers(db: Db, siteId: number): Promise<ExportedUser[
     .where('site_id', '=', siteId)
     .where('account_type', '=', 'atlassian')
     .execute();
-  return rows.map((row) => ({
-    accountId: row.account_id,
-    email: row.email,
-    displayName: row.display_name,
-    publicName: row.public_name,
-    timeZone: row.time_zone,
-    emailVisibility: row.email_visibility,
-    username: row.username,
-    userKey: row.user_key,
-    externalCollaborator: row.external_collaborator === 1,
-    active: row.active === 1,
-  }));
+  return rows.map(toUser);
 }
 
 export async function exportGroupNames(db: Db, siteId: number): Promise<string[]> {
@@ -115,17 +88,7 @@ export async function exportTokenDigests(db: Db, siteId: number): Promise<{ acco
 
 export async function exportApps(db: Db, siteId: number): Promise<ExportedApp[]> {
   const rows = await db.selectFrom('apps').selectAll().where('site_id', '=', siteId).execute();
-  return rows.map((row) => ({
-    key: row.key,
-    name: row.name,
-    clientKey: row.client_key,
-    accountId: row.account_id,
-    oauthClientId: row.oauth_client_id,
-    scopes: JSON.parse(row.scopes) as string[],
-    emailAccess: row.email_access === 1,
-    sharedSecretSealed: row.shared_secret,
-    clientSecretDigest: row.client_secret_digest,
-  }));
+  return rows.map(toSealedApp);
 }
 
 export async function exportLabels(db: Db, siteId: number): Promise<string[]> {

@@ -20,7 +20,7 @@
  * - atlassian-oauth2 posts to `${authorizationServerBaseUrl}/oauth2/token`
  *   and puts that same URL in the assertion's `aud`, `hostBaseUrl` in `tnt`.
  *
- * Three tests hold what SPEC §10 asks of the root: accessible-resources
+ * Three tests hold what docs/behaviour.md §10 says of the root: accessible-resources
  * there for a token of another site than the default; atlassian-oauth2
  * asking there (its `aud` is then the server base URL, which is accepted);
  * and a site created with the server's own base URL is refused (409), so it
@@ -468,7 +468,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(await confluenceStatus(root.users.getCurrentUser()), 401);
     });
 
-    // SPEC §10: at the root, "the site is the one the JWT-bearer assertion's tnt names". atlassian-oauth2 puts its
+    // docs/behaviour.md §10: at the root, "the site is the one the JWT-bearer assertion's tnt names". atlassian-oauth2 puts its
     // authorizationServerBaseUrl in the assertion's aud, so asked at the root its aud is the server base URL, which
     // the server accepts beside the site's base URL and Atlassian's authorization server.
     test('atlassian-oauth2 asking at the root for a user of acme (tnt = acme, aud = the server base URL)', async () => {
@@ -564,10 +564,10 @@ for (const kind of STORE_KINDS) {
       assert.equal(own.status, 200, await own.clone().text());
     });
 
-    // SPEC §10: accessible-resources answers "for the token's own site, at the root or under any prefix", as
+    // docs/behaviour.md §10: accessible-resources answers "for the token's own site, at the root or under any prefix", as
     // Atlassian answers it at https://api.atlassian.com/oauth/token/accessible-resources, where a 3LO client
     // finds the cloudId its token reaches.
-    test('accessible-resources at the root with a token of acme (SPEC §10)', async () => {
+    test('accessible-resources at the root with a token of acme (docs/behaviour.md §10)', async () => {
       const issued = await fetch(`${server.url}/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -586,7 +586,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual({ id: entry?.id, url: entry?.url }, { id: acme.cloudId, url: acme.baseUrl });
     });
 
-    // SPEC §10: the default site "is served at the server's root exactly as before": a site created with the
+    // docs/behaviour.md §10: the default site "is served at the server's root exactly as before": a site created with the
     // server's own base URL would take every request to the root with that Host, so it is refused.
     test("a site cannot take the server base URL's host: the root stays the default site's", async () => {
       const rootBefore = (await (await fetch(`${server.url}/_edge/tenant_info`)).json()) as { cloudId: string };

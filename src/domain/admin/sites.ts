@@ -22,9 +22,6 @@ import {
 } from '../../store/site.ts';
 import { startSite } from '../bootstrap.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import type { FaultInjector } from '../faults.ts';
-import type { Journal } from '../journal.ts';
-import type { RateLimiter } from '../rate-limits.ts';
 import type { Secrets } from '../secrets.ts';
 import { checkSeed, loadSeedInto, SeedError } from '../seed.ts';
 import { SITE_NAME_PATTERN, type SiteService } from '../site.ts';
@@ -45,12 +42,11 @@ export class SitesAdmin {
     private readonly db: Kysely<Database>,
     private readonly secrets: Secrets,
     private readonly sites: SiteService,
-    /** The server's request journal, whose entries of a deleted site go with it; none in the CLI. */
-    private readonly journal?: Journal,
-    /** The server's injected faults (docs/behaviour.md §12), whose rules of a deleted site go with it; none in the CLI. */
-    private readonly faults?: FaultInjector,
-    /** The server's rate-limit state (docs/behaviour.md §12), whose buckets and ledgers of a deleted site go with it. */
-    private readonly limiter?: RateLimiter,
+    /**
+     * Forgets what this instance holds of a site in memory (its journal, fault
+     * rules, rate-limit state), as reset does; none in the CLI.
+     */
+    private readonly forgetSite: (siteId: number) => void = () => {},
   ) {}
 
   async list(request: PageRequest = {}): Promise<AdminList<AdminSiteSummary>> {
@@ -121,9 +117,7 @@ export class SitesAdmin {
       throw conflict(`Site ${name} is the server's default site, which cannot be deleted`);
     await deleteSite(this.db, site.id);
     this.sites.invalidate();
-    this.journal?.clear(site.id);
-    this.faults?.clear(site.id);
-    this.limiter?.clear(site.id);
+    this.forgetSite(site.id);
   }
 
   async #explainTaken(name: string, cloudId: string | undefined, baseUrl: string | undefined): Promise<void> {
