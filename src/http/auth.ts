@@ -13,7 +13,7 @@ import { ANONYMOUS, actingUser, canUse, isAdmin, type Principal } from '../domai
 import { type RateLimiter, requestPoints } from '../domain/rate-limits.ts';
 import { describeScopes, OPERATION_SCOPES, type OperationId, scopesAllow } from '../domain/scopes.ts';
 import type { Site } from '../domain/site.ts';
-import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
+import { andThen, type MaybePromise, recover, settle } from '../lib/maybe-promise.ts';
 import { injectFault } from './faults.ts';
 import type { RecordUnanswered } from './journal.ts';
 import { withoutGatewayPrefix } from './paths.ts';
@@ -120,6 +120,9 @@ function admitter(
       guard.failed(request.ip, claimedIdentity(request), request.site.settings);
     return error;
   };
+  const rethrowCounted = (error: unknown, request: FastifyRequest): never => {
+    throw counted(error, request);
+  };
   const identify = (request: FastifyRequest): MaybePromise<Principal> => {
     const { site } = request;
     // Refused before the credential is checked, so a guesser learns nothing more.
@@ -130,10 +133,7 @@ function admitter(
     } catch (error) {
       throw counted(error, request);
     }
-    if (!(principal instanceof Promise)) return principal;
-    return principal.catch((error: unknown) => {
-      throw counted(error, request);
-    });
+    return recover(principal, rethrowCounted, request);
   };
   // Step 3 (docs/behaviour.md §12): the rate limits once the credentials passed, before can-use and scopes. Off: one comparison.
   const limitAndEnforce = (principal: Principal, request: FastifyRequest): void => {

@@ -18,7 +18,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { atStep, notFound } from '../domain/errors.ts';
 import { SITE_NAME_PATTERN, SITES_ROOT, type Site, type SiteService } from '../domain/site.ts';
-import { andThen, type MaybePromise, settle } from '../lib/maybe-promise.ts';
+import { andThen, type MaybePromise, recover, settle } from '../lib/maybe-promise.ts';
 import { AccessibleResourceSchema, TenantInfoSchema } from '../schemas/gateway.ts';
 import { ANONYMOUS_AVATAR_PATH } from './avatars.ts';
 import { GATEWAY_PREFIX, isGatewayPath } from './paths.ts';
@@ -118,6 +118,9 @@ function bearerOf(request: FastifyRequest): string | undefined {
   return header.slice('bearer '.length).trim();
 }
 
+/** Sites that cannot be read now leave an unrouted request without one. */
+const unknownSite = (): undefined => undefined;
+
 /**
  * The site an unknown path or method (404, 405) is for, by the same rules,
  * though the answer needs none (the request journal's, http/journal.ts);
@@ -125,8 +128,7 @@ function bearerOf(request: FastifyRequest): string | undefined {
  */
 export function siteOfUnroutedRequest(request: FastifyRequest, sites: SiteService): MaybePromise<Site | undefined> {
   try {
-    const found = selectSite(request, sites);
-    return found instanceof Promise ? found.catch(() => undefined) : found;
+    return recover(selectSite(request, sites), unknownSite, undefined);
   } catch {
     return undefined;
   }

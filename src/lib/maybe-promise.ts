@@ -27,6 +27,19 @@ export function andThen<T, C, R>(
 }
 
 /**
+ * `catch` for a MaybePromise: a value passes through at once; a promise that
+ * rejects is handed to `onError`, with `context` as its second argument (as
+ * in `andThen`). A synchronous throw is the caller's to catch.
+ */
+export function recover<T, C, R>(
+  value: MaybePromise<T>,
+  onError: (error: unknown, context: C) => MaybePromise<R>,
+  context: C,
+): MaybePromise<T | R> {
+  return value instanceof Promise ? value.catch((error: unknown) => onError(error, context)) : value;
+}
+
+/**
  * Ends a callback-style Fastify hook on a MaybePromise: `done()` at once for
  * a value, or once the promise settles (`done(error)` when it rejects).
  */
