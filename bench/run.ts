@@ -27,6 +27,9 @@
  * - after the throughput scenarios, the request journal's cost
  *   (bench/journal.ts): property GET on a site with the journal on and one
  *   with it off, in alternating rounds, against the budget of 5 %;
+ * - then the rate limits' cost (bench/rate-limits.ts): an app's property GET
+ *   on a site with `rateLimits` off and one with Atlassian's quota (burst
+ *   off), in alternating rounds, against the target of 0.9×;
  * - then the cost of a site: `--site-samples`
  *   sites (default 50) made from a 100-row seed and deleted, median and p90;
  * - `--sites N`: N sites made, the first 100 creations against the last 100,
@@ -59,6 +62,7 @@ import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embe
 import { freePort } from '../test/helpers/net.ts';
 import { controlPlaneBench } from './control-plane.ts';
 import { journalCost } from './journal.ts';
+import { rateLimitCost } from './rate-limits.ts';
 import { manySites, siteCost } from './sites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -226,12 +230,15 @@ async function main(): Promise<number> {
     if (failed.length > 0) code = 1;
     if (operatorToken === undefined) {
       process.stderr.write(
-        'bench: no --operator-token for the --url server: the journal cost and the site cost are not measured\n',
+        'bench: no --operator-token for the --url server: the journal, rate-limit and site costs are not measured\n',
       );
     } else {
       const journal = await journalCost({ url, token: operatorToken }, connections);
       process.stdout.write([...journal.lines, ''].join('\n'));
       if (!journal.met) process.stderr.write("bench: the journal's cost is over its budget (reported above)\n");
+      const rateLimits = await rateLimitCost({ url, token: operatorToken }, connections, userplane?.child.pid);
+      process.stdout.write([...rateLimits.lines, ''].join('\n'));
+      if (!rateLimits.met) process.stderr.write("bench: the rate limits' cost is over its target (reported above)\n");
       process.stderr.write(`bench: site cost: ${siteSamples} sites made and deleted…\n`);
       const lines = await siteCost({ url, token: operatorToken }, siteSamples, args.store, userplane?.child.pid);
       process.stdout.write([...lines, ''].join('\n'));

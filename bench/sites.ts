@@ -120,7 +120,7 @@ const TICKS_PER_SECOND = 100;
  * /proc/PID/stat; undefined where there is none. Unlike wall time it does
  * not grow with what else the machine runs.
  */
-function cpuMs(pid: number | undefined): number | undefined {
+export function cpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     // The fields after the command name, which is in parentheses and may hold spaces.

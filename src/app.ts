@@ -183,7 +183,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // The store's figures for /metrics (pool use, group-commit batches), where it offers them.
   const database = options.database ?? (options.db instanceof StoreDb ? options.db.observations : undefined);
-  await registerOperations(app, { ...options, database });
+  const limits = { watchRefusals: limiter.watch.bind(limiter), watchFaults: faults.watch.bind(faults) };
+  await registerOperations(app, { ...options, database, limits });
 
   await app.register(healthRoutes, { readiness: new ReadinessCheck(options.db) });
   await app.register(openApiRoutes);

@@ -108,8 +108,29 @@ function codeOf(status: number): ErrorCode {
   return CODE_OF_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad_request');
 }
 
+/** The kind of a rule's action: an answer with a status, a delay, a destroyed connection. */
+export type FaultActionKind = 'status' | 'delay' | 'reset';
+
+export function actionKind(action: FaultAction): FaultActionKind {
+  return 'status' in action ? 'status' : 'delayMs' in action ? 'delay' : 'reset';
+}
+
+/** Told of each fault applied (`/metrics`, http/metrics.ts). */
+export type FaultListener = (action: FaultActionKind) => void;
+
 export class FaultInjector {
   readonly #sites = new Map<number, FaultRule[]>();
+  /** Who is told of applied faults; empty unless `/metrics` watches. */
+  readonly #listeners: FaultListener[] = [];
+
+  /** Tells `listener` of every fault applied until the returned function is called. */
+  watch(listener: FaultListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const at = this.#listeners.indexOf(listener);
+      if (at !== -1) this.#listeners.splice(at, 1);
+    };
+  }
 
   add(siteId: number, create: FaultRuleCreate): FaultRule {
     const rule = new FaultRule(create);
@@ -150,6 +171,10 @@ export class FaultInjector {
       if (!rule.matches(request) || !rule.fires()) continue;
       rule.applied++;
       if (rule.timesLeft !== null && --rule.timesLeft === 0) this.#drop(siteId, rules as FaultRule[], i);
+      if (this.#listeners.length > 0) {
+        const kind = actionKind(rule.action);
+        for (const listener of this.#listeners) listener(kind);
+      }
       return rule;
     }
     return undefined;

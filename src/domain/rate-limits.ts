@@ -17,6 +17,15 @@ import type { Site } from './site.ts';
 
 export type { RateLimitProduct };
 
+/** What refused a request: a burst bucket, or one of the two hourly ledgers. */
+export type RateLimitKind = 'burst-based' | 'quota-global-based' | 'quota-tenant-based';
+
+/** §12's `RateLimit-Reason` values: a closed set. */
+export type RateLimitReason = `${RateLimitProduct}-${RateLimitKind}`;
+
+/** Told of each request the limits refuse (`/metrics`, http/metrics.ts). */
+export type RefusalListener = (reason: RateLimitReason, kind: 'burst' | 'quota') => void;
+
 const HOUR_MS = 3_600_000;
 
 /** What `atlassian` means, and what an override inherits. */
@@ -128,8 +137,19 @@ export class RateLimiter {
   private readonly sites = new Map<number, SiteState>();
   /** Per app key: points spent across all sites, in the hour of the site that spent last. */
   private readonly global = new Map<string, Ledger>();
+  /** Who is told of refusals; empty unless `/metrics` watches. */
+  private readonly listeners: RefusalListener[] = [];
 
   constructor(private readonly clock: Clock) {}
+
+  /** Tells `listener` of every refusal until the returned function is called. Refusals only: an admitted request pays nothing. */
+  watch(listener: RefusalListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at !== -1) this.listeners.splice(at, 1);
+    };
+  }
 
   /**
    * Throws the 429 when the operation's bucket is empty or the app's ledgers are;
@@ -245,7 +265,7 @@ export class RateLimiter {
       return;
     }
     const waitMs = ((1 - bucket.tokens) / capacity) * 1000;
-    throw tooMany(product, 'burst-based', capacity, Math.max(1, Math.ceil(waitMs / 1000)), now + waitMs);
+    throw this.refuse(product, 'burst-based', capacity, Math.max(1, Math.ceil(waitMs / 1000)), now + waitMs);
   }
 
   private checkQuota(
@@ -263,9 +283,22 @@ export class RateLimiter {
     const next = (hour + 1) * HOUR_MS;
     const retry = Math.max(1, Math.ceil((next - now) / 1000));
     if (global !== undefined && global.hour === hour && global.used >= quota.globalPerHour)
-      throw tooMany(product, 'quota-global-based', quota.globalPerHour, retry, next);
+      throw this.refuse(product, 'quota-global-based', quota.globalPerHour, retry, next);
     if (local !== undefined && local.hour === hour && local.used >= quota.sitePerHour)
-      throw tooMany(product, 'quota-tenant-based', quota.sitePerHour, retry, next);
+      throw this.refuse(product, 'quota-tenant-based', quota.sitePerHour, retry, next);
+  }
+
+  /** The 429 of a refusal, once the listeners were told of it. */
+  private refuse(
+    product: RateLimitProduct,
+    kind: RateLimitKind,
+    limit: number,
+    retryAfterSeconds: number,
+    resetAt: number,
+  ): ApiError {
+    const reason: RateLimitReason = `${product}-${kind}`;
+    for (const listener of this.listeners) listener(reason, kind === 'burst-based' ? 'burst' : 'quota');
+    return tooMany(product, kind, limit, retryAfterSeconds, resetAt);
   }
 }
 
@@ -294,12 +327,12 @@ function ledger(ledgers: Map<string, Ledger>, app: string, hour: number): Ledger
 /** The 429 of §12: the product's reason and Atlassian's headers; the envelope is http/errors.ts's. */
 function tooMany(
   product: RateLimitProduct,
-  kind: 'burst-based' | 'quota-global-based' | 'quota-tenant-based',
+  kind: RateLimitKind,
   limit: number,
   retryAfterSeconds: number,
   resetAt: number,
 ): ApiError {
-  const reason = `${product}-${kind}`;
+  const reason: RateLimitReason = `${product}-${kind}`;
   const what =
     kind === 'burst-based'
       ? 'Too many requests to this operation'

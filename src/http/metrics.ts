@@ -10,7 +10,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../domain/errors.ts';
+import type { FaultListener } from '../domain/faults.ts';
 import { CLIENT_CREDENTIALS_GRANT, JWT_BEARER_GRANT } from '../domain/oauth.ts';
+import type { RefusalListener } from '../domain/rate-limits.ts';
 import { OAUTH_PREFIX } from './paths.ts';
 
 export const METRICS_PATH = '/metrics';
@@ -35,6 +37,17 @@ export interface DatabaseObservations {
   poolUse?(): PoolUse;
   /** Each group-commit batch's statement count, until the returned function is called. */
   watchBatches?(listener: (statements: number) => void): () => void;
+}
+
+/**
+ * What `/metrics` hears of §12 (app.ts passes the site's limiter and fault
+ * injector): each refusal of the rate limits, with its reason, and each fault
+ * applied, with its action's kind. Both are told only of the rare event, so
+ * an admitted request pays nothing for being counted.
+ */
+export interface LimitObservations {
+  watchRefusals?(listener: RefusalListener): () => void;
+  watchFaults?(listener: FaultListener): () => void;
 }
 
 interface PoolUse {
@@ -97,7 +110,11 @@ function authOutcome(request: FastifyRequest, status: number): 'ok' | 'failed' |
   return request.principal ? 'ok' : undefined;
 }
 
-export async function registerMetrics(app: FastifyInstance, database: DatabaseObservations = {}): Promise<void> {
+export async function registerMetrics(
+  app: FastifyInstance,
+  database: DatabaseObservations = {},
+  limits: LimitObservations = {},
+): Promise<void> {
   const client = await import('prom-client');
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
@@ -128,6 +145,7 @@ export async function registerMetrics(app: FastifyInstance, database: DatabaseOb
     registers: [registry],
   });
   registerDatabaseMetrics(app, client, registry, database);
+  registerLimitMetrics(app, client, registry, limits);
 
   // The error a token request failed with, for its outcome: read once, in onResponse.
   const tokenErrors = new WeakMap<FastifyRequest, unknown>();
@@ -159,6 +177,43 @@ export async function registerMetrics(app: FastifyInstance, database: DatabaseOb
   app.get(METRICS_PATH, { schema: { hide: true }, config: { access: { kind: 'public' } } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
+}
+
+/**
+ * §12's refusals and faults as counters. Labels are closed sets: the six
+ * `RateLimit-Reason` values and their kind (burst, quota); the three kinds of
+ * action. Never a rule id, an app or a site, which are unbounded.
+ */
+function registerLimitMetrics(
+  app: FastifyInstance,
+  client: typeof import('prom-client'),
+  registry: import('prom-client').Registry,
+  { watchRefusals, watchFaults }: LimitObservations,
+): void {
+  const stops: Array<() => void> = [];
+  if (watchRefusals) {
+    const refused = new client.Counter({
+      name: 'userplane_rate_limited_total',
+      help: 'Requests the rate limits answered 429, by RateLimit-Reason (jira-burst-based, confluence-quota-tenant-based, …) and kind (burst, quota). Injected 429s are not counted here.',
+      labelNames: ['reason', 'kind'] as const,
+      registers: [registry],
+    });
+    stops.push(watchRefusals((reason, kind) => refused.inc({ reason, kind })));
+  }
+  if (watchFaults) {
+    const faults = new client.Counter({
+      name: 'userplane_faults_injected_total',
+      help: 'Injected faults applied, by the kind of action (status, delay, reset).',
+      labelNames: ['action'] as const,
+      registers: [registry],
+    });
+    stops.push(watchFaults((action) => faults.inc({ action })));
+  }
+  if (stops.length > 0)
+    app.addHook('onClose', (_instance, done) => {
+      for (const stop of stops) stop();
+      done();
+    });
 }
 
 /**

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { corsOrigins, registerCors } from './hygiene.ts';
 import { type LoadSheddingOptions, registerLoadShedding } from './load-shedding.ts';
-import { type DatabaseObservations, registerMetrics } from './metrics.ts';
+import { type DatabaseObservations, type LimitObservations, registerMetrics } from './metrics.ts';
 import { registerRequestLog } from './request-log.ts';
 
 export interface OperationsOptions {
@@ -16,6 +16,8 @@ export interface OperationsOptions {
   metrics?: boolean;
   /** What `/metrics` reads of the database, where the store offers it (app.ts passes the store's). */
   database?: DatabaseObservations;
+  /** What `/metrics` hears of the rate limits and faults (app.ts passes this instance's). */
+  limits?: LimitObservations;
   /** `--log-requests`: one JSON line per request. */
   logRequests?: boolean;
   /** `--cors-origin`: the comma-separated origins CORS admits; CORS is off without it. */
@@ -30,7 +32,7 @@ export interface OperationsOptions {
 
 export async function registerOperations(app: FastifyInstance, options: OperationsOptions): Promise<void> {
   if (options.loadShedding) await registerLoadShedding(app, options.loadShedding);
-  if (options.metrics) await registerMetrics(app, options.database);
+  if (options.metrics) await registerMetrics(app, options.database, options.limits);
   if (options.logRequests) registerRequestLog(app);
   if (options.corsOrigin) await registerCors(app, corsOrigins(options.corsOrigin));
 }

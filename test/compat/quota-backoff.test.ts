@@ -4,7 +4,9 @@
  * hourly quota (docs/behaviour.md §12), on a live server on both stores: 500
  * property writes complete with none lost. The app's sleep is the site's
  * rate-limit clock (`POST …/admin/api/rate-limits/advance`), so waiting for
- * the next hour takes milliseconds. jira.js then meets a quota 429 itself.
+ * the next hour takes milliseconds. jira.js and confluence.js then each meet
+ * a quota 429 themselves: neither retries; jira.js's error keeps the headers,
+ * confluence.js's keeps only the envelope, whose message names the reason.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpException } from 'jira.js';
 import { type RunningServer, startServer } from '../../src/server.ts';
-import { Version3Client } from '../helpers/clients.ts';
+import { ConfluenceClient, Version3Client } from '../helpers/clients.ts';
 import { bearer } from '../helpers/credentials.ts';
 import { OAUTH_APPS, SECRET_KEY, USERS } from '../helpers/fixture.ts';
 import { OPERATOR_TOKEN, siteSeed } from '../helpers/sites.ts';
@@ -39,6 +41,21 @@ for (const kind of STORE_KINDS) {
         body: JSON.stringify({ seconds }),
       });
       assert.equal(response.status, 200, await response.text());
+    };
+
+    /** A client_credentials token of the app: a bearer asApp, charged to the app's quota. */
+    const appToken = async () => {
+      const issued = await fetch(`${siteUrl}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: app.oauthClientId,
+          client_secret: app.clientSecret,
+        }),
+      });
+      assert.equal(issued.status, 200, await issued.clone().text());
+      return ((await issued.json()) as { access_token: string }).access_token;
     };
 
     before(async () => {
@@ -70,17 +87,7 @@ for (const kind of STORE_KINDS) {
     after(() => server.close());
 
     test(`${WRITES} writes complete with none lost, the app honouring Retry-After with jittered back-off`, async () => {
-      const issued = await fetch(`${siteUrl}/oauth2/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: app.oauthClientId,
-          client_secret: app.clientSecret,
-        }),
-      });
-      assert.equal(issued.status, 200, await issued.clone().text());
-      const token = bearer(((await issued.json()) as { access_token: string }).access_token);
+      const token = bearer(await appToken());
 
       // The app: Atlassian's guide — on 429, wait Retry-After (plus jitter), else back off exponentially.
       let refusals = 0;
@@ -135,16 +142,7 @@ for (const kind of STORE_KINDS) {
 
     test('jira.js meets a quota 429: no retry, and the reason and Retry-After are in its error', async () => {
       // Spend what is left of this hour, then one more call through jira.js with the app's token.
-      const issued = await fetch(`${siteUrl}/oauth2/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: app.oauthClientId,
-          client_secret: app.clientSecret,
-        }),
-      });
-      const accessToken = ((await issued.json()) as { access_token: string }).access_token;
+      const accessToken = await appToken();
       const client = new Version3Client({ host: siteUrl, authentication: { oauth2: { accessToken } } });
       const at = { accountId: mia.accountId, propertyKey: 'quota-probe' };
       const headersOf = (error: unknown) =>
@@ -165,6 +163,64 @@ for (const kind of STORE_KINDS) {
       assert.ok(quota, 'the quota ran out');
       assert.match(quota['ratelimit-reason'] ?? '', /^jira-quota-(tenant|global)-based$/);
       assert.ok(Number(quota['retry-after']) >= 1);
+    });
+
+    test('confluence.js meets a quota 429: no retry, and only the envelope, whose message names the reason', async () => {
+      // A fresh hour's ledgers (the tests before spent this one), and an empty journal to count what is sent.
+      assert.equal(
+        (await fetch(`${siteUrl}/admin/api/rate-limits`, { method: 'DELETE', headers: operator })).status,
+        204,
+      );
+      assert.equal((await fetch(`${siteUrl}/admin/api/journal`, { method: 'DELETE', headers: operator })).status, 204);
+      const client = new ConfluenceClient({
+        host: siteUrl,
+        authentication: { oauth2: { accessToken: await appToken() } },
+      });
+      const at = { userId: mia.accountId, key: 'quota-probe' };
+      // A write costs 1 point, a read of one property 2 (§12): 1 + 2 × 49 = 99 < 100 still admits the
+      // 50th read, which brings the site's ledger to 101; the 51st read is refused.
+      await client.userProperties.createUserProperty({ ...at, value: { n: 1 } });
+      let reads = 0;
+      let error: unknown;
+      while (error === undefined && reads <= QUOTA) {
+        reads++;
+        await client.userProperties.getUserProperty(at).then(
+          (property) => assert.deepEqual(property.value, { n: 1 }),
+          (rejection: unknown) => {
+            error = rejection;
+          },
+        );
+      }
+      assert.equal(reads, QUOTA / 2 + 1, "the read after the hour's points ran out was refused");
+      // confluence.js rejects with the body alone: no Error, no status line, no headers, so no Retry-After.
+      assert.ok(!(error instanceof Error), 'the rejection is the body, not an error object');
+      const body = error as { statusCode?: number; message?: string; data?: { errors?: unknown[] } };
+      assert.equal(body.statusCode, 429);
+      assert.match(String(body.message), /^Rate limit exceeded \(confluence-quota-tenant-based\)/);
+      assert.match(String(body.message), /retry after \d+s$/);
+      assert.deepEqual(Object.keys(body).sort(), ['data', 'message', 'statusCode']);
+
+      // The server saw exactly what the client sent: 50 reads answered, one refused at the rate-limit step.
+      const journal = await fetch(`${siteUrl}/admin/api/journal?operation=confluence.getUserProperty&limit=1000`, {
+        headers: operator,
+      });
+      assert.equal(journal.status, 200);
+      const entries = (
+        (await journal.json()) as {
+          results: Array<{ status: number; decision: { step: string; reason: string } | null }>;
+        }
+      ).results;
+      assert.equal(entries.length, reads, 'one request per call: confluence.js sent no retry');
+      assert.deepEqual(
+        entries.filter((e) => e.status !== 200).map((e) => [e.status, e.decision?.step, e.decision?.reason]),
+        [[429, 'rate-limit', 'confluence-quota-tenant-based']],
+      );
+      // The same hour refuses Jira too: one ledger per app and site across both products.
+      const jira = await fetch(`${siteUrl}/rest/api/3/user/properties?accountId=${mia.accountId}`, {
+        headers: bearer(await appToken()),
+      });
+      assert.equal(jira.status, 429);
+      assert.equal(jira.headers.get('ratelimit-reason'), 'jira-quota-tenant-based');
     });
   });
 }

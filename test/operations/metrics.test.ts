@@ -3,15 +3,17 @@
  * public, counting requests by route template, method and status, with
  * latency histograms and authentication outcomes, the token endpoint's
  * outcomes by grant, and the database's figures (PostgreSQL's pool, SQLite's
- * group-commit batches); absent when off.
+ * group-commit batches), §12's rate-limit refusals by reason and kind and
+ * injected faults by action; absent when off.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadSeed } from '../../src/domain/seed.ts';
 import { POOL_SIZE } from '../../src/store/postgres.ts';
-import { basicAuth } from '../helpers/credentials.ts';
-import { basic, impersonationAssertion, OAUTH_APPS, oauthSeed, USERS } from '../helpers/fixture.ts';
+import { basicAuth, bearer, connectJwt } from '../helpers/credentials.ts';
+import { APPS, basic, impersonationAssertion, OAUTH_APPS, oauthSeed, USERS } from '../helpers/fixture.ts';
 import { assertConfluenceError } from '../helpers/security.ts';
+import { OPERATOR_TOKEN } from '../helpers/sites.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 import { type OperationsFixture, startOperationsFixture } from './app.ts';
 
@@ -220,6 +222,75 @@ for (const kind of STORE_KINDS) {
       } finally {
         await other.close();
       }
+    });
+  });
+
+  describe(`--metrics and §12's refusals and faults on ${kind}`, () => {
+    let fx: OperationsFixture;
+    before(async () => {
+      // One GET a second per operation (the test clock stands still), and one point an hour per app.
+      fx = await startOperationsFixture(
+        kind,
+        { metrics: true, operatorToken: OPERATOR_TOKEN },
+        { rateLimits: { burst: { GET: 1 }, quota: { sitePerHour: 1 } } },
+      );
+    });
+    after(() => fx.close());
+
+    test('a burst 429 and a quota 429 by reason and kind; faults by action; no rule id, app or account', async () => {
+      const confluence = `/wiki/rest/api/user/${encodeURIComponent(MIA)}/property/metrics-limits`;
+      // Burst: Mia's first read takes the operation's one token (404: no such property), the second is refused.
+      assert.equal((await fx.app.inject({ method: 'GET', url: confluence, headers: basic('mia') })).statusCode, 404);
+      const burst = await fx.app.inject({ method: 'GET', url: confluence, headers: basic('mia') });
+      assert.equal(burst.statusCode, 429, burst.body);
+      assert.equal(burst.headers['ratelimit-reason'], 'confluence-burst-based');
+      // Quota: the app's first list of keys is answered and spends its hour's point; the second is refused
+      // before its bucket is looked at (§12: the quota is checked first).
+      const jira = `/rest/api/3/user/properties?accountId=${encodeURIComponent(MIA)}`;
+      const asApp = () => fx.app.inject({ method: 'GET', url: jira, headers: connectJwt(APPS.reader, 'GET', jira) });
+      assert.equal((await asApp()).statusCode, 200);
+      const quota = await asApp();
+      assert.equal(quota.statusCode, 429, quota.body);
+      assert.equal(quota.headers['ratelimit-reason'], 'jira-quota-tenant-based');
+
+      // Faults on PUTs, whose bucket (Atlassian's 50) is not in the way: one of each action.
+      const rule = async (action: Record<string, unknown>) => {
+        const added = await fx.app.inject({
+          method: 'POST',
+          url: '/admin/api/faults',
+          headers: { ...bearer(OPERATOR_TOKEN), 'content-type': 'application/json' },
+          payload: JSON.stringify({ match: { method: 'PUT' }, action, times: 1 }),
+        });
+        assert.equal(added.statusCode, 201, added.body);
+        return (added.json() as { id: string }).id;
+      };
+      const put = () =>
+        fx.app.inject({ method: 'PUT', url: confluence, headers: basic('mia'), payload: { value: { n: 1 } } });
+      const ids = [await rule({ status: 503 })];
+      assert.equal((await put()).statusCode, 503);
+      ids.push(await rule({ status: 429 }));
+      const injected = await put();
+      assert.equal(injected.statusCode, 429);
+      ids.push(await rule({ delayMs: 1 }));
+      assert.notEqual((await put()).statusCode, 429);
+      ids.push(await rule({ reset: true }));
+      await assert.rejects(put(), /destroyed before completion/);
+
+      const scraped = (await fx.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const counted = (prefix: string) =>
+        [...samples(scraped)].filter(([name]) => name.startsWith(`${prefix}{`)).sort(([a], [b]) => a.localeCompare(b));
+      // The injected 429 is a fault, not a refusal of the limits.
+      assert.deepEqual(counted('userplane_rate_limited_total'), [
+        [key('userplane_rate_limited_total', { reason: 'confluence-burst-based', kind: 'burst' }), 1],
+        [key('userplane_rate_limited_total', { reason: 'jira-quota-tenant-based', kind: 'quota' }), 1],
+      ]);
+      assert.deepEqual(counted('userplane_faults_injected_total'), [
+        [key('userplane_faults_injected_total', { action: 'delay' }), 1],
+        [key('userplane_faults_injected_total', { action: 'reset' }), 1],
+        [key('userplane_faults_injected_total', { action: 'status' }), 2],
+      ]);
+      for (const id of ids) assert.ok(!scraped.includes(id), `rule ${id} is no label value`);
+      assert.doesNotMatch(scraped, /com\.example\.reader|712020|metrics-limits/);
     });
   });
 
