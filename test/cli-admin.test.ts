@@ -165,6 +165,7 @@ describe('userplane administration commands', () => {
       scopes: ['READ', 'WRITE'],
       emailAccess: false,
       accountId: app.accountId,
+      kind: 'connect',
     });
     const shown = await cli('apps', 'show', 'com.example.cli');
     assert.match(ok(shown), /^hasClientSecret:\s+true$/m);

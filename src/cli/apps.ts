@@ -48,7 +48,18 @@ const CHANGE_FIELDS: FieldOption[] = [
   { flag: 'email-access', field: 'emailAccess', kind: 'boolean', help: 'whether the app may read email addresses' },
 ];
 const CREATE_FIELDS: FieldOption[] = [
-  { flag: 'key', field: 'key', kind: 'string', help: 'the app key: letters, digits, ".", "_", "-"' },
+  {
+    flag: 'key',
+    field: 'key',
+    kind: 'string',
+    help: 'the app key: letters, digits, ".", "_", "-"; a Forge app: its id, ari:cloud:ecosystem::app/<uuid>',
+  },
+  {
+    flag: 'kind',
+    field: 'kind',
+    kind: 'string',
+    help: 'connect (default) or forge (docs/forge.md); a Forge app needs no --client-key',
+  },
   {
     flag: 'account-id',
     field: 'accountId',
@@ -120,7 +131,8 @@ export const appsCommand: Command = {
       printApp,
     ),
     add: subcommand({
-      usage: 'add --key KEY --name NAME --client-key KEY --shared-secret-file PATH|--shared-secret SECRET [options]',
+      usage:
+        'add --key KEY --name NAME [--kind forge] --client-key KEY --shared-secret-file PATH|--shared-secret SECRET [options]',
       summary: 'Install an app and create its bot user.',
       options: { ...fieldOptions(CREATE_FIELDS), ...SECRET_FILE_OPTIONS },
       optionHelp: fieldHelp(CREATE_FIELDS, SECRET_FILE_HELP),

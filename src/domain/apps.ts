@@ -10,7 +10,11 @@ import type { Db } from '../store/database.ts';
 import type { Secrets } from './secrets.ts';
 import type { User } from './users.ts';
 
+/** docs/behaviour.md §13: a Connect app, or a Forge app keyed by its app id (an ARI). */
+export type AppKind = 'connect' | 'forge';
+
 export interface App {
+  /** A Connect app's descriptor key, or a Forge app's id: `ari:cloud:ecosystem::app/<uuid>`. */
   key: string;
   name: string;
   clientKey: string;
@@ -21,9 +25,50 @@ export interface App {
   emailAccess: boolean;
   /** The app's bot user. */
   accountId: string;
+  kind: AppKind;
 }
 
 export const MIN_SHARED_SECRET_LENGTH = 32;
+
+/** Atlassian's rule for a Connect descriptor's key. */
+const CONNECT_APP_KEY = /^[A-Za-z0-9._-]{1,64}$/;
+/** A Forge app's id, as its manifest's `app.id` holds it. */
+const FORGE_APP_ID = /^ari:cloud:ecosystem::app\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Connect's scope names, which a Forge app cannot hold: its manifest declares OAuth scope strings. */
+const CONNECT_SCOPES = new Set(['READ', 'WRITE', 'DELETE', 'ADMIN', 'ACCESS_EMAIL_ADDRESSES', 'ACT_AS_USER']);
+
+/** Whether a key is in a Forge app id's form, which only a Forge app's key may have. */
+export function isForgeAppId(key: string): boolean {
+  return key.startsWith('ari:');
+}
+
+/** Why a key is not one for an app of this kind, or undefined when it is (docs/behaviour.md §2, §13). */
+export function appKeyProblem(kind: AppKind, key: string): string | undefined {
+  if (kind === 'forge') {
+    return FORGE_APP_ID.test(key)
+      ? undefined
+      : `key "${key}" is not a Forge app id: use the manifest's app.id, ari:cloud:ecosystem::app/<uuid> in lower case`;
+  }
+  return CONNECT_APP_KEY.test(key)
+    ? undefined
+    : `key "${key}" is not a valid app key: use 1 to 64 letters, digits, '.', '_' or '-'`;
+}
+
+/** Why a Forge app cannot hold one of these scopes, or undefined (docs/behaviour.md §13: OAuth scope strings only). */
+export function forgeScopeProblem(scopes: readonly string[]): string | undefined {
+  const i = scopes.findIndex((scope) => CONNECT_SCOPES.has(scope.toUpperCase()));
+  if (i < 0) return undefined;
+  return `scopes[${i}]: "${scopes[i]}" is a Connect scope; a Forge app holds the OAuth scopes its manifest declares, such as read:confluence-user`;
+}
+
+/**
+ * Whether acting for a user needs the ACT_AS_USER scope: for a Connect app
+ * it does (docs/behaviour.md §3); a Forge app acts for its invoking user
+ * with no such scope, as Forge manifests have none (§13).
+ */
+export function needsActAsUser(app: Pick<App, 'kind'>): boolean {
+  return app.kind !== 'forge';
+}
 
 // A fixed namespace makes a bot's accountId the same on every instance.
 const BOT_NAMESPACE = '3b9e6e0c-5d0b-4d36-9c55-6b0c2f0b7a11';

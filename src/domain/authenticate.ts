@@ -14,7 +14,7 @@ import { findOAuthTokenByDigest, siteOfOAuthToken } from '../store/oauth-tokens.
 import type { Database } from '../store/schema.ts';
 import { findApiTokenByDigest } from '../store/tokens.ts';
 import { findUser } from '../store/users.ts';
-import { type App, findAppByIssuer, findAppByKey } from './apps.ts';
+import { type App, findAppByIssuer, findAppByKey, needsActAsUser } from './apps.ts';
 import { ApiError, unauthenticated } from './errors.ts';
 import type { OperatorCredential } from './operator.ts';
 import { type Member, OPERATOR, type Principal } from './principal.ts';
@@ -169,6 +169,12 @@ export class Authenticator {
       throw unauthenticated(`JWT rejected: ${describeJoseError(error)}`);
     }
     if (!app) throw unauthenticated(JWT_NOT_VERIFIED);
+    // docs/behaviour.md §13: a Forge app calls through its runtime, never with a Connect JWT.
+    if (app.kind === 'forge') {
+      throw unauthenticated(
+        `JWT rejected: ${app.key} is a Forge app, which calls through the Forge runtime (bearer tokens), not with Connect JWTs`,
+      );
+    }
     checkLifetime(claims as { iat: number; exp: number });
     const aud = claims.aud;
     if (aud !== undefined && !(Array.isArray(aud) ? aud : [aud]).includes(app.clientKey)) {
@@ -214,7 +220,7 @@ export class Authenticator {
     if (stored.accountId === null)
       return { ok: true, value: { principal: { kind: 'app', app, scopes, via: 'bearer' }, expiresAt } };
 
-    if (heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
+    if (needsActAsUser(app) && heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
       return { ok: false, message: `Bearer token rejected: app ${app.key} no longer holds the ACT_AS_USER scope` };
     }
     const user = await findUser(this.db, siteId, stored.accountId);

@@ -132,6 +132,7 @@ async function readSite(db: Db, siteId: number, secrets?: Secrets): Promise<{ do
   const storedApps = (await exportApps(db, siteId)).sort((a, b) => compareText(a.key, b.key));
   const apps: Entry<'apps'>[] = storedApps.map((app) => ({
     key: app.key,
+    ...(app.kind === 'forge' && { kind: app.kind }),
     name: app.name,
     accountId: app.accountId,
     clientKey: app.clientKey,

@@ -16,7 +16,7 @@ import type { Db } from '../store/database.ts';
 import { deleteAppOAuthTokens, deleteExpiredOAuthTokens, insertOAuthToken } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
 import { findUser } from '../store/users.ts';
-import { type App, findAppByOAuthClientId } from './apps.ts';
+import { type App, findAppByOAuthClientId, needsActAsUser } from './apps.ts';
 import { describeJoseError, JWT_CLOCK_TOLERANCE_S } from './authenticate.ts';
 import { ApiError, oauthError } from './errors.ts';
 import { ACT_AS_USER, grantScopes, heldSpelling } from './scopes.ts';
@@ -247,7 +247,7 @@ export class TokenIssuer {
         `The assertion's aud must name this site (${base}), this server (${accepted[2]}) or ${ATLASSIAN_AUTHORIZATION_SERVER}`,
       );
     }
-    if (heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
+    if (needsActAsUser(app) && heldSpelling(app.scopes, ACT_AS_USER) === undefined) {
       throw invalidGrant(`App ${app.key} does not hold the ${ACT_AS_USER} scope, which user impersonation needs`);
     }
 

@@ -20,7 +20,16 @@ import type { Database } from '../store/schema.ts';
 import { ensureDefaultSite, findDefaultSite, findSiteById, updateSite } from '../store/site.ts';
 import { ensureApiTokens } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
-import { type App, botAccountId, botUser, sealApp, whyTaken } from './apps.ts';
+import {
+  type App,
+  appKeyProblem,
+  botAccountId,
+  botUser,
+  forgeScopeProblem,
+  isForgeAppId,
+  sealApp,
+  whyTaken,
+} from './apps.ts';
 import { ApiError } from './errors.ts';
 import { endTokensOnRotation } from './oauth.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
@@ -197,6 +206,18 @@ export async function loadSeedInto(
       }
       // docs/behaviour.md §11: an app without its secrets (as an export writes it) keeps the
       // stored ones; a new one gets a shared secret nobody knows until an admin sets one.
+      const kind = app.kind ?? 'connect';
+      const clientKey = app.clientKey ?? (kind === 'forge' ? app.key : undefined);
+      const invalid = [
+        kind === 'forge' ? appKeyProblem(kind, app.key) : undefined,
+        kind === 'connect' && isForgeAppId(app.key) ? `key "${app.key}" is an app id: give it kind forge` : undefined,
+        clientKey === undefined ? 'clientKey: a Connect app needs its clientKey' : undefined,
+        kind === 'forge' ? forgeScopeProblem(app.scopes ?? []) : undefined,
+      ].filter((problem) => problem !== undefined);
+      if (invalid.length > 0) {
+        for (const problem of invalid) problems.push(`apps[${i}].${problem}`);
+        continue;
+      }
       const stored = app.sharedSecret === undefined ? await findSealedAppByKey(trx, siteId, app.key) : undefined;
       const sharedSecret = app.sharedSecret ?? (stored ? secrets.decrypt(stored.sharedSecretSealed) : newSecretKey());
       const keepsClientSecret = app.sharedSecret === undefined && app.clientSecret === undefined;
@@ -204,12 +225,13 @@ export async function loadSeedInto(
       const record: App = {
         key: app.key,
         name: app.name,
-        clientKey: app.clientKey,
+        clientKey: clientKey!,
         sharedSecret,
         oauthClientId: app.oauthClientId ?? null,
-        scopes: app.scopes ?? ['READ'],
+        scopes: app.scopes ?? (kind === 'forge' ? [] : ['READ']),
         emailAccess: app.emailAccess ?? false,
         accountId: app.accountId ?? botAccountId(app.key),
+        kind,
       };
       // The bot's accountId must not be a person's: upserting the bot would overwrite them.
       const person =

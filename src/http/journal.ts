@@ -130,9 +130,11 @@ export function authModeOf(request: FastifyRequest): AuthMode {
         return 'none';
       case 'user':
         return 'basic';
+      // docs/behaviour.md §13: a Forge app's calls, asApp and asUser, by the tokens issued to it.
       case 'app':
-        return principal.via;
+        return principal.app.kind === 'forge' ? 'forge' : principal.via;
       case 'asUser':
+        return principal.app.kind === 'forge' ? 'forge' : 'bearer';
       case 'operator':
         return 'bearer';
     }

@@ -196,8 +196,11 @@ export const MemberParamsSchema = Type.Object({ name: Type.String(), accountId: 
 // ---------------------------------------------------------------- apps
 
 const ScopeList = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
-  description: 'Connect scopes (READ, WRITE, DELETE, ADMIN, ACT_AS_USER, …) and/or OAuth scope strings.',
+  description:
+    "Connect scopes (READ, WRITE, DELETE, ADMIN, ACT_AS_USER, …) and/or OAuth scope strings; a Forge app's: OAuth scope strings only.",
 });
+
+const AppKind = (description: string) => Type.Union([Type.Literal('connect'), Type.Literal('forge')], { description });
 
 /** Secrets (sharedSecret, clientSecret) are write-only: never in a response. */
 export const AdminAppSchema = Type.Object(
@@ -212,6 +215,7 @@ export const AdminAppSchema = Type.Object(
     scopes: Type.Array(Type.String()),
     emailAccess: Type.Boolean(),
     accountId: Type.String({ description: "The app's bot user." }),
+    kind: AppKind('docs/behaviour.md §13: a Connect app, or a Forge app keyed by its app id.'),
   },
   component('AdminApp'),
 );
@@ -220,9 +224,15 @@ export const AdminAppListSchema = ListOf(AdminAppSchema, 'AdminAppList');
 
 export const AdminAppCreateSchema = Type.Object(
   {
-    key: Type.String({ description: 'Letters, digits, ".", "_" and "-"; 1 to 255 characters.' }),
+    key: Type.String({
+      description:
+        'A Connect app: letters, digits, ".", "_" and "-"; 1 to 64 characters. A Forge app: its app id, ari:cloud:ecosystem::app/<uuid>.',
+    }),
+    kind: Type.Optional(AppKind('connect (the default) or forge (docs/behaviour.md §13).')),
     name: Text("Also the bot user's display name."),
-    clientKey: Text('The Connect clientKey; unique.'),
+    clientKey: Type.Optional(
+      Text('The Connect clientKey; unique. Required for a Connect app; a Forge app: default its key.'),
+    ),
     sharedSecret: Type.String({ description: 'At least 32 characters; stored encrypted.' }),
     oauthClientId: Type.Optional(Text('The OAuth client_id; unique.')),
     clientSecret: Type.Optional(Text('The OAuth client secret; stored as a digest.')),

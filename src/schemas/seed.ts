@@ -87,9 +87,12 @@ const SeedContentSchema = Type.Object(
 const SeedAppSchema = Type.Object(
   {
     key: Name,
+    /** docs/behaviour.md §13: default connect; a forge app's key is its app id, ari:cloud:ecosystem::app/<uuid>. */
+    kind: Type.Optional(Type.Union([Type.Literal('connect'), Type.Literal('forge')])),
     name: Name,
     accountId: Type.Optional(AccountId),
-    clientKey: Name,
+    /** Required for a Connect app; a Forge app's defaults to its key. */
+    clientKey: Type.Optional(Name),
     /** Absent: the app keeps its stored secrets, a new one gets a generated shared secret (docs/behaviour.md §11). */
     sharedSecret: Type.Optional(Type.String({ minLength: 32 })),
     oauthClientId: Type.Optional(Name),

@@ -4,7 +4,7 @@
  * secret digested, both by the domain (domain/apps.ts, domain/secrets.ts).
  * Nothing here encrypts, decrypts or digests.
  */
-import type { App } from '../domain/apps.ts';
+import type { App, AppKind } from '../domain/apps.ts';
 import type { Db } from './database.ts';
 import { fetchPage, type Page } from './paging.ts';
 import type { AppRow } from './schema.ts';
@@ -26,6 +26,7 @@ export function toSealedApp(row: AppRow): SealedApp {
     scopes: JSON.parse(row.scopes) as string[],
     emailAccess: row.email_access === 1,
     accountId: row.account_id,
+    kind: row.kind,
   };
 }
 
@@ -40,6 +41,7 @@ export async function upsertApp(db: Db, siteId: number, app: SealedApp): Promise
     scopes: JSON.stringify(app.scopes),
     email_access: app.emailAccess ? 1 : 0,
     account_id: app.accountId,
+    kind: app.kind,
   };
   await db
     .insertInto('apps')
@@ -139,6 +141,7 @@ export interface AppRecord {
   scopes: string[];
   emailAccess: boolean;
   accountId: string;
+  kind: AppKind;
 }
 
 /** The app as the admin API shows it: no secret, not even encrypted. */
@@ -152,6 +155,7 @@ function toAppRecord(row: Omit<AppRow, 'site_id' | 'shared_secret' | 'created_at
     scopes: JSON.parse(row.scopes) as string[],
     emailAccess: row.email_access === 1,
     accountId: row.account_id,
+    kind: row.kind,
   };
 }
 
@@ -164,6 +168,7 @@ const APP_COLUMNS = [
   'scopes',
   'email_access',
   'account_id',
+  'kind',
 ] as const;
 
 export async function findAppRecord(db: Db, siteId: number, key: string): Promise<AppRecord | undefined> {

@@ -20,6 +20,7 @@ import { spacesContentWatches } from './migrations/2026-11-24-0003-spaces-conten
 import { firstStartMark } from './migrations/2026-12-01-0001-first-start-mark.ts';
 import { sites } from './migrations/2026-12-01-0002-sites.ts';
 import { siteSeeds } from './migrations/2026-12-01-0003-site-seeds.ts';
+import { appKind } from './migrations/2026-12-01-0004-app-kind.ts';
 import { type ConnectionErrorListener, connectPostgres, isPostgresUniqueViolation, type PoolUse } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { type BatchListener, isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
@@ -200,6 +201,7 @@ function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migrat
     '2026-12-01-0001-first-start-mark': firstStartMark(),
     '2026-12-01-0002-sites': sites(dialect),
     '2026-12-01-0003-site-seeds': siteSeeds(dialect),
+    '2026-12-01-0004-app-kind': appKind(),
   };
 }
 

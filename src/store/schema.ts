@@ -91,6 +91,8 @@ export interface AppTable {
   email_access: number;
   account_id: string;
   created_at: string;
+  /** docs/behaviour.md §13: `connect` or `forge`; `connect` for apps from before Forge. */
+  kind: Generated<'connect' | 'forge'>;
 }
 
 export interface PropertyTable {

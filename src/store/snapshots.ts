@@ -68,6 +68,7 @@ export const SNAPSHOT_TABLES: ReadonlyArray<{ name: SiteTableName; key: string[]
       'email_access',
       'account_id',
       'created_at',
+      'kind',
     ],
   ),
   table(

@@ -21,8 +21,11 @@ import { lockSite } from '../../store/site.ts';
 import { findUser, insertUser, renameUser } from '../../store/users.ts';
 import {
   type App,
+  type AppKind,
+  appKeyProblem,
   botAccountId,
   botUser,
+  forgeScopeProblem,
   MIN_SHARED_SECRET_LENGTH,
   sealApp,
   type TakenAppField,
@@ -34,16 +37,16 @@ import type { Secrets } from '../secrets.ts';
 import { checkAccountId } from '../users.ts';
 import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
 
-/** Atlassian's rule for a Connect descriptor's key. */
-const APP_KEY = /^[A-Za-z0-9._-]{1,64}$/;
 const SCOPE = /^\S{1,255}$/;
 export const DEFAULT_APP_SCOPES = ['READ'];
+/** A Forge app's manifest declares its scopes; none are assumed. */
+export const DEFAULT_FORGE_APP_SCOPES: string[] = [];
 
 const noSuchApp = (key: string) => notFound(`No app with key ${key}`);
 
-export function checkAppKey(key: string): void {
-  if (!APP_KEY.test(key))
-    throw badRequest(`key "${key}" is not a valid app key: use 1 to 64 letters, digits, '.', '_' or '-'`);
+export function checkAppKey(key: string, kind: AppKind = 'connect'): void {
+  const problem = appKeyProblem(kind, key);
+  if (problem) throw badRequest(problem);
 }
 
 function checkSharedSecret(secret: string | undefined): void {
@@ -52,12 +55,14 @@ function checkSharedSecret(secret: string | undefined): void {
   }
 }
 
-function checkScopes(scopes: readonly string[] | undefined): string[] | undefined {
+function checkScopes(scopes: readonly string[] | undefined, kind: AppKind): string[] | undefined {
   if (scopes === undefined) return undefined;
   for (const [i, scope] of scopes.entries()) {
     if (!SCOPE.test(scope))
       throw badRequest(`scopes[${i}]: "${scope}" is not a scope: no white space, at most 255 characters`);
   }
+  const forgeProblem = kind === 'forge' ? forgeScopeProblem(scopes) : undefined;
+  if (forgeProblem) throw badRequest(forgeProblem);
   return [...new Set(scopes)];
 }
 
@@ -87,18 +92,23 @@ export class AppAdmin {
 
   async create(input: AdminAppCreate): Promise<AdminApp> {
     const { db, secrets } = this;
-    checkAppKey(input.key);
+    const kind = input.kind ?? 'connect';
+    checkAppKey(input.key, kind);
+    // A Forge app has no Connect installation: its clientKey is its key unless one is given.
+    const clientKey = input.clientKey ?? (kind === 'forge' ? input.key : undefined);
+    if (clientKey === undefined) throw badRequest('clientKey is missing: a Connect app needs its clientKey');
     checkSharedSecret(input.sharedSecret);
     if (input.accountId !== undefined) checkAccountId(input.accountId);
     const app: App = {
       key: input.key,
       name: input.name,
-      clientKey: input.clientKey,
+      clientKey,
       sharedSecret: input.sharedSecret,
       oauthClientId: input.oauthClientId ?? null,
-      scopes: checkScopes(input.scopes) ?? DEFAULT_APP_SCOPES,
+      scopes: checkScopes(input.scopes, kind) ?? (kind === 'forge' ? DEFAULT_FORGE_APP_SCOPES : DEFAULT_APP_SCOPES),
       emailAccess: input.emailAccess ?? false,
       accountId: input.accountId ?? botAccountId(input.key),
+      kind,
     };
     const check = async (trx: Db) => {
       if (await findAppRecord(trx, this.siteId, app.key)) throw conflict(`An app with key ${app.key} already exists`);
@@ -131,13 +141,13 @@ export class AppAdmin {
   async update(key: string, patch: AdminAppPatch): Promise<AdminApp> {
     const { db, secrets } = this;
     checkSharedSecret(patch.sharedSecret);
-    const scopes = checkScopes(patch.scopes);
     let next: Pick<App, 'key' | 'clientKey' | 'oauthClientId' | 'accountId'> | undefined;
     try {
       await db.transaction().execute(async (trx) => {
         await lockSite(trx, this.siteId);
         const current = await findAppRecord(trx, this.siteId, key);
         if (!current) throw noSuchApp(key);
+        const scopes = checkScopes(patch.scopes, current.kind);
         next = {
           key,
           clientKey: patch.clientKey ?? current.clientKey,

@@ -9,7 +9,7 @@ import { APPS, basic, type Fixture, startFixture, USERS } from '../../helpers/fi
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { DEFAULT_SITE, STORE_KINDS } from '../../helpers/stores.ts';
 
-const APP_KEYS = ['accountId', 'clientKey', 'emailAccess', 'hasClientSecret', 'key', 'name', 'oauthClientId', 'scopes'];
+const APP_KEYS = ['accountId', 'clientKey', 'emailAccess', 'hasClientSecret', 'key', 'kind', 'name', 'oauthClientId', 'scopes'];
 const SECRET = 'a-brand-new-shared-secret-of-32-chars-or-more';
 const MIA = USERS.mia.accountId;
 
@@ -56,6 +56,7 @@ for (const kind of STORE_KINDS) {
         scopes: ['READ', 'WRITE', 'DELETE', 'ACT_AS_USER'],
         emailAccess: false,
         accountId: '557058:notes-bot',
+        kind: 'connect',
       });
       assertConfluenceError(
         await call('GET', '/apps/com.example.nothing'),
@@ -89,6 +90,7 @@ for (const kind of STORE_KINDS) {
         scopes: ['READ', 'WRITE'],
         emailAccess: true,
         accountId: botAccountId(key),
+        kind: 'connect',
       });
       assert.ok(!response.body.includes(SECRET) && !response.body.includes('client-secret-value'));
 
@@ -207,6 +209,7 @@ for (const kind of STORE_KINDS) {
         scopes: ['READ', 'WRITE'],
         emailAccess: false,
         accountId: botAccountId(key),
+        kind: 'connect',
       });
       assert.ok(!response.body.includes(rotated));
       assert.equal((await call('GET', `/users/${botAccountId(key)}`)).json().displayName, 'Renamed');
