@@ -12,7 +12,6 @@ import type { User } from './users.ts';
 
 /** docs/behaviour.md §13: a Connect app, or a Forge app keyed by its app id (an ARI). */
 export type AppKind = 'connect' | 'forge';
-export const APP_KINDS: readonly AppKind[] = ['connect', 'forge'];
 
 export interface App {
   /** A Connect app's descriptor key, or a Forge app's id: `ari:cloud:ecosystem::app/<uuid>`. */
@@ -37,6 +36,11 @@ const CONNECT_APP_KEY = /^[A-Za-z0-9._-]{1,64}$/;
 const FORGE_APP_ID = /^ari:cloud:ecosystem::app\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Connect's scope names, which a Forge app cannot hold: its manifest declares OAuth scope strings. */
 const CONNECT_SCOPES = new Set(['READ', 'WRITE', 'DELETE', 'ADMIN', 'ACCESS_EMAIL_ADDRESSES', 'ACT_AS_USER']);
+
+/** Whether a key is in a Forge app id's form, which only a Forge app's key may have. */
+export function isForgeAppId(key: string): boolean {
+  return key.startsWith('ari:');
+}
 
 /** Why a key is not one for an app of this kind, or undefined when it is (docs/behaviour.md §2, §13). */
 export function appKeyProblem(kind: AppKind, key: string): string | undefined {

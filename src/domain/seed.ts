@@ -20,7 +20,16 @@ import type { Database } from '../store/schema.ts';
 import { ensureDefaultSite, findDefaultSite, findSiteById, updateSite } from '../store/site.ts';
 import { ensureApiTokens } from '../store/tokens.ts';
 import { findUser, findUserByEmail, takenUserField, upsertUser } from '../store/users.ts';
-import { type App, appKeyProblem, botAccountId, botUser, forgeScopeProblem, sealApp, whyTaken } from './apps.ts';
+import {
+  type App,
+  appKeyProblem,
+  botAccountId,
+  botUser,
+  forgeScopeProblem,
+  isForgeAppId,
+  sealApp,
+  whyTaken,
+} from './apps.ts';
 import { ApiError } from './errors.ts';
 import { endTokensOnRotation } from './oauth.ts';
 import { checkPropertyAllowance, checkPropertyKey, serializePropertyValue } from './property-rules.ts';
@@ -201,6 +210,7 @@ export async function loadSeedInto(
       const clientKey = app.clientKey ?? (kind === 'forge' ? app.key : undefined);
       const invalid = [
         kind === 'forge' ? appKeyProblem(kind, app.key) : undefined,
+        kind === 'connect' && isForgeAppId(app.key) ? `key "${app.key}" is an app id: give it kind forge` : undefined,
         clientKey === undefined ? 'clientKey: a Connect app needs its clientKey' : undefined,
         kind === 'forge' ? forgeScopeProblem(app.scopes ?? []) : undefined,
       ].filter((problem) => problem !== undefined);

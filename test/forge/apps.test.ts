@@ -160,6 +160,7 @@ for (const kind of STORE_KINDS) {
               { key: 'com.example.not-an-ari', kind: 'forge', name: 'Bad', sharedSecret: SECRET },
               { key: fresh(), kind: 'forge', name: 'Bad scopes', sharedSecret: SECRET, scopes: ['WRITE'] },
               { key: 'com.example.no-client-key', name: 'No clientKey', sharedSecret: SECRET },
+              { key: fresh(), name: 'Connect with an app id', clientKey: 'ari-connect', sharedSecret: SECRET },
             ],
           }),
         ),
@@ -167,6 +168,10 @@ for (const kind of STORE_KINDS) {
           assert.match(error.message, /apps\[0\]\.key "com\.example\.not-an-ari" is not a Forge app id/);
           assert.match(error.message, /apps\[1\]\.scopes\[0\]: "WRITE" is a Connect scope/);
           assert.match(error.message, /apps\[2\]\.clientKey: a Connect app needs its clientKey/);
+          assert.match(
+            error.message,
+            /apps\[3\]\.key "ari:cloud:ecosystem::app\/[0-9a-f-]+" is an app id: give it kind forge/,
+          );
           return true;
         },
       );

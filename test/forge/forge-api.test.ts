@@ -47,6 +47,11 @@ for (const kind of STORE_KINDS) {
       assert.equal(user.accountType, 'atlassian');
       assert.equal(user.displayName, 'mia');
       assert.equal(whoAmI(), FORGE_APPS.notes.key);
+      const context = getAppContext();
+      assert.equal(context.appAri.appId, FORGE_APPS.notes.key.slice('ari:cloud:ecosystem::app/'.length));
+      assert.equal(String(context.installation?.contexts[0]), `ari:cloud:confluence::site/${up.site.cloudId}`);
+      assert.deepEqual(context.permissions?.scopes, [...FORGE_APPS.notes.scopes]);
+      assert.ok(context.invocationRemainingTimeInMillis() > 0);
     });
 
     test('forge.as switches the invoking user; as(undefined) leaves none, and asUser() throws NeedsAuthenticationError', async () => {
@@ -90,6 +95,13 @@ for (const kind of STORE_KINDS) {
       assert.equal((await bot.json()).accountId, FORGE_APPS.notes.accountId);
       const bulk = await api.asApp().requestConfluence(route`/wiki/rest/api/user/bulk?accountId=${MIA}`);
       assert.equal(bulk.status, 403);
+      // withContext names no remote: the product is the path's.
+      const inContext = await api
+        .asApp()
+        .withContext(`ari:cloud:confluence::site/${up.site.cloudId}`)
+        .requestConfluence(route`/wiki/rest/api/user?accountId=${MIA}`);
+      assert.equal(inContext.status, 200);
+      assert.equal((await inContext.json()).accountId, MIA);
     });
 
     test("Confluence properties: the Forge app's own namespace, asApp for anyone, asUser for the user's own", async () => {
