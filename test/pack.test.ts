@@ -6,7 +6,9 @@
  * through it with the site admin's ready Authorization header, writes and
  * reads a user property with confluence.js (installed alongside, at the
  * version of our devDependencies), resets the site and sees the property
- * gone, and closes; the
+ * gone, and closes; a Forge app's resolver, plain JavaScript written against
+ * `@forge/api` (installed alongside, in the same install), is tested with
+ * `node --test` through `userplane/forge` (docs/forge.md); the
  * `userplane` bin runs the compiled code; and the type declarations stand
  * alone, checked by the compiler in a consumer with strict settings.
  *
@@ -18,7 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -88,6 +90,91 @@ console.log(JSON.stringify({
 }));
 `;
 
+/** A Forge app's resolver, exactly as it would be deployed: plain JavaScript against @forge/api. */
+const FORGE_RESOLVER = `
+import api, { route } from '@forge/api';
+
+/** The invoking user, as Confluence sees them. */
+export async function currentUser() {
+  const response = await api.asUser().requestConfluence(route\`/wiki/rest/api/user/current\`);
+  if (!response.ok) throw new Error(\`user/current answered \${response.status}\`);
+  return response.json();
+}
+`;
+
+/**
+ * Its test, for \`node --test\`: a site with a Forge app and two users, the
+ * Forge runtime of 'userplane/forge' with an invoking user, the resolver's
+ * answer for that user and, after \`forge.as\`, for the other; then the
+ * runtime is uninstalled and userplane closed.
+ */
+const FORGE_TEST = `
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startUserplane } from 'userplane';
+import { forgeRuntime } from 'userplane/forge';
+import { currentUser } from '../src/resolvers.js';
+
+const APP = {
+  key: 'ari:cloud:ecosystem::app/3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f',
+  kind: 'forge',
+  name: 'Packed Forge App',
+  sharedSecret: 'packed-forge-app-shared-secret-of-32-chars',
+  oauthClientId: 'packed-forge-client-id',
+  clientSecret: 'packed-forge-client-secret',
+  scopes: ['read:confluence-user'],
+};
+const MIA = '712020:mia';
+const NOAH = '712020:noah';
+
+let up;
+let forge;
+before(async () => {
+  up = await startUserplane();
+  const site = await up.createSite({
+    name: 'acme',
+    seed: {
+      groups: ['confluence-users'],
+      users: [
+        { accountId: MIA, email: 'mia@example.com', displayName: 'Mia', groups: ['confluence-users'] },
+        { accountId: NOAH, email: 'noah@example.com', displayName: 'Noah', groups: ['confluence-users'] },
+      ],
+      apps: [APP],
+    },
+  });
+  forge = await forgeRuntime({
+    baseUrl: site.baseUrl,
+    appId: APP.key,
+    clientId: APP.oauthClientId,
+    clientSecret: APP.clientSecret,
+    sharedSecret: APP.sharedSecret,
+    accountId: MIA,
+  });
+});
+after(async () => {
+  forge?.uninstall();
+  await up?.close();
+});
+
+test('the resolver answers the invoking user', async () => {
+  const user = await currentUser();
+  assert.equal(user.accountId, MIA);
+  assert.equal(user.displayName, 'Mia');
+});
+
+test('forge.as makes another user the invoking one', async () => {
+  forge.as(NOAH);
+  assert.equal(forge.accountId, NOAH);
+  assert.equal((await currentUser()).accountId, NOAH);
+});
+
+test('uninstall takes the Forge runtime out of the process', () => {
+  forge.uninstall();
+  assert.equal(globalThis.__forge_fetch__, undefined);
+  assert.equal(globalThis.__forge_runtime__, undefined);
+});
+`;
+
 /** The same, typed: the declarations must carry the API, not \`any\`. */
 const CONSUMER_TYPES = `
 import { type JournalEntry, type SiteHandle, startUserplane, type Userplane } from 'userplane';
@@ -145,7 +232,15 @@ test('npm pack makes a package a fresh project installs and runs without TypeScr
   }>;
   const { filename, files } = report[0]!;
   const paths = new Set(files.map((f) => f.path));
-  for (const path of ['package.json', 'bin/userplane.js', 'dist/cli.js', 'dist/testing.js', 'dist/testing.d.ts'])
+  for (const path of [
+    'package.json',
+    'bin/userplane.js',
+    'dist/cli.js',
+    'dist/testing.js',
+    'dist/testing.d.ts',
+    'dist/forge.js',
+    'dist/forge.d.ts',
+  ])
     assert.ok(paths.has(path), `the package holds ${path}`);
   const tarball = join(root, filename);
 
@@ -161,12 +256,16 @@ test('npm pack makes a package a fresh project installs and runs without TypeScr
       allowScripts: { 'better-sqlite3': true },
     }),
   );
-  // confluence.js at the version the compat suites use (package.json's devDependencies), in the same install.
-  const confluenceRange = (
-    JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
-  ).devDependencies['confluence.js'];
+  // confluence.js and @forge/api at the versions the tests use (package.json's devDependencies), in the same install.
+  const { devDependencies } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  const confluenceRange = devDependencies['confluence.js'];
+  const forgeRange = devDependencies['@forge/api'];
   assert.ok(confluenceRange, "package.json's devDependencies hold confluence.js");
-  await run('npm', ['install', '--no-audit', '--no-fund', tarball, `confluence.js@${confluenceRange}`], {
+  assert.ok(forgeRange, "package.json's devDependencies hold @forge/api");
+  const dependencies = [tarball, `confluence.js@${confluenceRange}`, `@forge/api@${forgeRange}`];
+  await run('npm', ['install', '--no-audit', '--no-fund', ...dependencies], {
     cwd: project,
     env,
     timeout: INSTALL_TIMEOUT_MS,
@@ -184,6 +283,7 @@ test('npm pack makes a package a fresh project installs and runs without TypeScr
     exports: Record<string, unknown>;
   };
   assert.deepEqual(manifest.exports['.'], { types: './dist/testing.d.ts', default: './dist/testing.js' });
+  assert.deepEqual(manifest.exports['./forge'], { types: './dist/forge.d.ts', default: './dist/forge.js' });
 
   // A plain .mjs script: import, start, make a site, read through it, write and read with confluence.js, reset, close, exit.
   writeFileSync(join(project, 'check.mjs'), CONSUMER_SCRIPT);
@@ -204,6 +304,24 @@ test('npm pack makes a package a fresh project installs and runs without TypeScr
   assert.equal(result.created, 'theme', 'confluence.js created the property');
   assert.deepEqual(result.read, { dark: true }, 'confluence.js read it back');
   assert.equal(result.afterReset, 404, 'after the reset the property is gone');
+
+  // A Forge app's resolver and its node:test file, plain JavaScript: `node --test` runs them against the package.
+  mkdirSync(join(project, 'src'));
+  mkdirSync(join(project, 'test'));
+  writeFileSync(join(project, 'src', 'resolvers.js'), FORGE_RESOLVER);
+  writeFileSync(join(project, 'test', 'resolvers.test.js'), FORGE_TEST);
+  const forgeTest = await run(process.execPath, ['--test', '--test-reporter=tap', join('test', 'resolvers.test.js')], {
+    cwd: project,
+    env,
+    timeout: RUN_TIMEOUT_MS,
+  }).catch((error: { code?: number; stdout?: string; stderr?: string }) =>
+    assert.fail(`node --test exited ${error.code}:\n${error.stdout ?? ''}${error.stderr ?? ''}`),
+  );
+  assert.match(forgeTest.stdout, /^ok \d+ - the resolver answers the invoking user$/m, forgeTest.stdout);
+  assert.match(forgeTest.stdout, /^ok \d+ - forge\.as makes another user the invoking one$/m, forgeTest.stdout);
+  assert.match(forgeTest.stdout, /^ok \d+ - uninstall takes the Forge runtime out of the process$/m, forgeTest.stdout);
+  assert.match(forgeTest.stdout, /^# pass 3$/m, forgeTest.stdout);
+  assert.match(forgeTest.stdout, /^# fail 0$/m, forgeTest.stdout);
 
   // The bin runs the compiled CLI.
   const help = await run('npx', ['--no-install', 'userplane', '--help'], {

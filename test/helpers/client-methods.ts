@@ -7,9 +7,17 @@
  * name; the live server, in the same process, looks the name up by the
  * ports of the connection a request arrived on (test/helpers/response-check.ts).
  *
- * Node's http client only: axios (confluence.js, jira.js) and request
- * (atlassian-oauth2) use it. A header cannot be added instead: Node
- * publishes the request after its headers are written.
+ * Two HTTP clients are seen: Node's http client, which axios (confluence.js,
+ * jira.js) and request (atlassian-oauth2) use, through its
+ * 'http.client.request.start' channel; and Node's global fetch (undici),
+ * which the Forge runtime (src/forge.ts) uses, through undici's own
+ * channels: 'undici:request:create' is published synchronously inside the
+ * caller's fetch, so the method's name is taken there, and
+ * 'undici:client:sendHeaders' names the socket the request goes out on
+ * (a request queued for a kept-alive connection is sent later, outside the
+ * caller's context). A header cannot be added instead: Node publishes the
+ * request after its headers are written. `forgeTraced` names `@forge/api`'s
+ * calls.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
@@ -20,6 +28,8 @@ interface ClientMethodState {
   current: AsyncLocalStorage<string>;
   /** `clientPort>serverPort` → the method whose request the connection carries now. */
   byConnection: Map<string, string>;
+  /** undici's request → the method that created it. */
+  byUndiciRequest: WeakMap<object, string>;
 }
 
 // One per process, whichever URL this module was loaded under (the runner's --import and a test's import).
@@ -28,21 +38,34 @@ const state: ClientMethodState =
   ((globalThis as Record<symbol, unknown>)[STATE_KEY] as ClientMethodState | undefined) ?? install();
 
 function install(): ClientMethodState {
-  const created: ClientMethodState = { current: new AsyncLocalStorage(), byConnection: new Map() };
+  const created: ClientMethodState = {
+    current: new AsyncLocalStorage(),
+    byConnection: new Map(),
+    byUndiciRequest: new WeakMap(),
+  };
   (globalThis as Record<symbol, unknown>)[STATE_KEY] = created;
-  diagnostics.subscribe('http.client.request.start', (message) => {
-    const { request } = message as { request: ClientRequest };
-    const method = created.current.getStore();
-    const socket = request.socket;
-    if (!socket) return;
-    // A kept-alive connection carries one request at a time: the latest start names it.
-    const note = () => {
+  // A kept-alive connection carries one request at a time: the latest start names it.
+  const note = (socket: Socket, method: string | undefined) => {
+    const set = () => {
       const key = `${socket.localPort}>${socket.remotePort}`;
       if (method) created.byConnection.set(key, method);
       else created.byConnection.delete(key);
     };
-    if (socket.localPort !== undefined && socket.remotePort !== undefined) note();
-    else socket.once('connect', note);
+    if (socket.localPort !== undefined && socket.remotePort !== undefined) set();
+    else socket.once('connect', set);
+  };
+  diagnostics.subscribe('http.client.request.start', (message) => {
+    const { request } = message as { request: ClientRequest };
+    if (request.socket) note(request.socket, created.current.getStore());
+  });
+  diagnostics.subscribe('undici:request:create', (message) => {
+    const { request } = message as { request: object };
+    const method = created.current.getStore();
+    if (method) created.byUndiciRequest.set(request, method);
+  });
+  diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+    const { request, socket } = message as { request: object; socket: Socket };
+    note(socket, created.byUndiciRequest.get(request));
   });
   return created;
 }
@@ -90,6 +113,39 @@ export function tracedClass<C extends new (...args: never[]) => object>(Class: C
   return new Proxy(Class, {
     construct(target, args, newTarget) {
       return traced(Reflect.construct(target, args, newTarget === Class ? target : newTarget) as object, label);
+    },
+  });
+}
+
+/** `@forge/api`'s default export, as far as `forgeTraced` reads it: functions and what they return. */
+type ForgeApiLike = object;
+
+/**
+ * `@forge/api`'s `api`, unchanged, except that its product calls are named
+ * by how they were made, while they run: `api.asApp().requestConfluence(…)`
+ * is `<label> asApp requestConfluence`, `api.asUser(…).requestJira(…)`
+ * `<label> asUser requestJira`, the bare `api.requestConfluence(…)`
+ * `<label> requestConfluence`. A call's arguments are not in its name (the
+ * route is the table's row), so names stay few and stable. What a call
+ * returns that is not a promise (the requesters of asApp(), asUser(),
+ * withContext()) is wrapped the same way, its calls named after it.
+ */
+export function forgeTraced<T extends ForgeApiLike>(api: T, label: string): T {
+  const cache = new Map<PropertyKey, unknown>();
+  return new Proxy(api, {
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof property !== 'string' || typeof value !== 'function' || property === 'constructor') return value;
+      if (cache.has(property)) return cache.get(property);
+      const fn = value as (...args: unknown[]) => unknown;
+      const name = `${label} ${property}`;
+      const wrapped = (...args: unknown[]) => {
+        const result = state.current.run(name, () => fn.apply(object, args));
+        const thenable = typeof (result as { then?: unknown } | null)?.then === 'function';
+        return result !== null && typeof result === 'object' && !thenable ? forgeTraced(result, name) : result;
+      };
+      cache.set(property, wrapped);
+      return wrapped;
     },
   });
 }
