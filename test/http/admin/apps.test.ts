@@ -9,7 +9,17 @@ import { APPS, basic, type Fixture, startFixture, USERS } from '../../helpers/fi
 import { assertConfluenceError } from '../../helpers/security.ts';
 import { DEFAULT_SITE, STORE_KINDS } from '../../helpers/stores.ts';
 
-const APP_KEYS = ['accountId', 'clientKey', 'emailAccess', 'hasClientSecret', 'key', 'kind', 'name', 'oauthClientId', 'scopes'];
+const APP_KEYS = [
+  'accountId',
+  'clientKey',
+  'emailAccess',
+  'hasClientSecret',
+  'key',
+  'kind',
+  'name',
+  'oauthClientId',
+  'scopes',
+];
 const SECRET = 'a-brand-new-shared-secret-of-32-chars-or-more';
 const MIA = USERS.mia.accountId;
 
