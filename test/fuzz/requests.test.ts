@@ -5,8 +5,9 @@
  * wrong-typed, over 1 MiB, deeply nested, invalid UTF-8, NUL bytes) — sent
  * through `app.inject` to the real app on each store. Every answer must be
  * below 500, in the envelope its path promises (or a success), and free of
- * stack traces; the event loop must never stall for more than 100 ms; and the
- * data written before the run must read back exactly as it was.
+ * stack traces; and the data written before the run must read back exactly
+ * as it was. The longest the event loop was held, and by which request, is
+ * reported but not asserted (tests assert no timings).
  *
  * `USERPLANE_FUZZ_SEED` replays another seed, `USERPLANE_FUZZ_RUNS` changes
  * the count per store. A failure names the seed and the request.
@@ -904,7 +905,7 @@ for (const kind of STORE_KINDS) {
     });
     after(() => fx?.close());
 
-    test(`${RUNS} generated requests: no 5xx, envelopes, no stack traces, no stall, nothing lost (seed ${SEED})`, async () => {
+    test(`${RUNS} generated requests: no 5xx, envelopes, no stack traces, nothing lost (seed ${SEED})`, async () => {
       const delay = monitorEventLoopDelay({ resolution: 1 });
       const statuses = new Map<number, number>();
       const started = performance.now();
@@ -945,12 +946,12 @@ for (const kind of STORE_KINDS) {
         .map(([s, n]) => `${s}×${n}`)
         .join(' ');
       process.stdout.write(`# fuzz ${kind}: ${RUNS} requests in ${seconds} s, seed ${SEED}: ${counts}\n`);
-      // At most 100 ms: either no timer was ever later than that, or in
-      // every longer gap the process was not running (another process had the CPU).
+      // Reported, not asserted: a timing depends on the machine and on what
+      // else it runs (docs/architecture.md, "Tests"). The line names the
+      // request that held the event loop longest, for a look when it grows.
       const maxMs = delay.max / 1e6;
       const stalls = `event loop delay max ${maxMs.toFixed(1)} ms; longest gap ${watch.worst.wallMs.toFixed(1)} ms with ${watch.worst.cpuMs.toFixed(1)} ms of CPU; most CPU in one gap ${watch.maxBusyMs.toFixed(1)} ms, during ${watch.busiest}`;
       process.stdout.write(`# fuzz ${kind}: ${stalls}\n`);
-      assert.ok(maxMs <= 100 || watch.maxBusyMs <= 100, `the event loop was blocked for over 100 ms: ${stalls}`);
       assert.deepEqual(await readKeptData(fx), kept, 'the data written before the run changed');
     });
   });

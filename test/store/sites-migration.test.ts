@@ -171,6 +171,9 @@ for (const kind of STORE_KINDS) {
       for (const store of stores) await store.close();
     });
 
+    /** Columns that migrations after the sites migration add, with the value an old row gets. */
+    const LATER_COLUMNS: Record<string, Record<string, unknown>> = { apps: { kind: 'connect' } };
+
     test('every row of the release before lands in the default site, with its ids, versions and dates', async () => {
       const store = await openStore(await oldDatabase(kind));
       stores.push(store);
@@ -200,7 +203,7 @@ for (const kind of STORE_KINDS) {
               typeof v === 'string' && /^\d+$/.test(v) && typeof row[k] === 'number' ? Number(v) : v,
             ]),
           );
-          assert.deepEqual(normalized, row, `${table}: unchanged`);
+          assert.deepEqual(normalized, { ...row, ...LATER_COLUMNS[table] }, `${table}: unchanged`);
         }
       }
       // Generated ids go on after the moved rows.
