@@ -12,7 +12,7 @@ import { bootstrap, type FirstStart } from './domain/bootstrap.ts';
 import { ensureOperatorToken } from './domain/operator.ts';
 import { loadSeed, readSeedFile } from './domain/seed.ts';
 import { Drain } from './http/draining.ts';
-import { DEFAULT_LOAD_SHEDDING, type LoadSheddingOptions } from './http/load-shedding.ts';
+import type { LoadSheddingOptions } from './http/load-shedding.ts';
 import { prepareOpenApi } from './http/openapi.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import type { StoreOptions } from './store/database.ts';
@@ -39,12 +39,13 @@ export interface StartOptions {
   /** Told, once, that the database is not answering yet and start-up is waiting for it. */
   waiting?(message: string): void;
   /**
-   * Load shedding's thresholds (http/load-shedding.ts), DEFAULT_LOAD_SHEDDING
-   * when absent; false turns it off, as startUserplane does: in a test
-   * process the event loop is the tests' own, and their stretches of
-   * synchronous work are not overload.
+   * Load shedding's thresholds (http/load-shedding.ts); off when absent.
+   * `userplane serve` passes DEFAULT_LOAD_SHEDDING. An embedding process
+   * (startUserplane, a test suite) is left without it: its event loop is
+   * its own code's too, and a test process starved of CPU on a busy machine
+   * is not an overloaded server.
    */
-  loadShedding?: LoadSheddingOptions | false;
+  loadShedding?: LoadSheddingOptions;
 }
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -80,7 +81,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logRequests: config.logRequests,
       corsOrigin: config.corsOrigin,
       trustProxy: trustedProxies(config.trustProxy),
-      loadShedding: options.loadShedding === false ? undefined : (options.loadShedding ?? DEFAULT_LOAD_SHEDDING),
+      loadShedding: options.loadShedding,
       requestTimeoutMs: requestTimeout * 1000,
       drain,
       tracing: tracing?.plugin,

@@ -149,7 +149,7 @@ export async function startUserplane(options: UserplaneOptions = {}): Promise<Us
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     // An empty environment: a library reads no process settings (PORT, DATABASE_URL) behind its caller's back.
-    server = await startServer(loadConfig(given, {}), { loadShedding: false });
+    server = await startServer(loadConfig(given, {}));
   } catch (error) {
     removeSeed();
     throw error;

@@ -23,6 +23,7 @@ import { ApiError } from '../domain/errors.ts';
 import { rotateOperatorToken } from '../domain/operator.ts';
 import { loadSeed, readSeedFile, SeedError } from '../domain/seed.ts';
 import { SiteService } from '../domain/site.ts';
+import { DEFAULT_LOAD_SHEDDING } from '../http/load-shedding.ts';
 import { openRuntime } from '../runtime.ts';
 import { firstStartBanner, operatorTokenBanner, type RunningServer, startServer } from '../server.ts';
 import { ensureDefaultSite } from '../store/site.ts';
@@ -212,6 +213,7 @@ async function run(argv: string[], io: CliOptions): Promise<number> {
     case 'serve': {
       const server = await startServer(loadConfig(options, io.env), {
         waiting: (message) => io.stderr.write(`userplane: ${message}\n`),
+        loadShedding: DEFAULT_LOAD_SHEDDING,
       });
       if (server.firstStart) io.stdout.write(firstStartBanner(server.firstStart, server.url));
       if (server.operatorToken) io.stdout.write(operatorTokenBanner(server.operatorToken, server.url));

@@ -55,7 +55,7 @@ export class Authenticator {
   readonly #bearer: TtlCache<string, Outcome<BearerGrant>>;
   readonly #apps: TtlCache<string, App | undefined>;
   /** What an unknown issuer's JWT is verified with, so it costs what a known one's does, and fails the same way. */
-  readonly #noSuchAppKey = new Uint8Array(randomBytes(32));
+  readonly #noSuchAppKey = importHmacKey(new Uint8Array(randomBytes(32)));
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -155,15 +155,11 @@ export class Authenticator {
     // fails at the signature, with the same answer as a wrong signature.
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(
-        token,
-        app ? new TextEncoder().encode(app.sharedSecret) : this.#noSuchAppKey,
-        {
-          algorithms: ['HS256'],
-          clockTolerance: JWT_CLOCK_TOLERANCE_S,
-          requiredClaims: ['iat', 'exp', 'qsh'],
-        },
-      ));
+      ({ payload: claims } = await jwtVerify(token, await (app ? hmacKeyOf(app) : this.#noSuchAppKey), {
+        algorithms: ['HS256'],
+        clockTolerance: JWT_CLOCK_TOLERANCE_S,
+        requiredClaims: ['iat', 'exp', 'qsh'],
+      }));
     } catch (error) {
       if (error instanceof joseErrors.JWSSignatureVerificationFailed) throw unauthenticated(JWT_NOT_VERIFIED);
       throw unauthenticated(`JWT rejected: ${describeJoseError(error)}`);
@@ -180,10 +176,7 @@ export class Authenticator {
     if (aud !== undefined && !(Array.isArray(aud) ? aud : [aud]).includes(app.clientKey)) {
       throw unauthenticated('JWT rejected: aud does not name this installation');
     }
-    if (
-      typeof claims.qsh !== 'string' ||
-      !qshCandidates(method, pathAndQuery, sitePrefix).some((qsh) => safeEqual(qsh, claims.qsh as string))
-    ) {
+    if (typeof claims.qsh !== 'string' || !qshMatches(claims.qsh, method, pathAndQuery, sitePrefix)) {
       throw unauthenticated('JWT rejected: the qsh claim does not match this request');
     }
     return { kind: 'app', app, scopes: app.scopes, via: 'jwt' };
@@ -265,14 +258,34 @@ function basicPrincipal(outcome: Outcome<Principal>): Principal {
  * (§10) with or without the `/sites/{name}` prefix, for the same reason.
  * The canonical form drops the `jwt` parameter itself.
  */
-function qshCandidates(method: string, pathAndQuery: string, sitePrefix: string | undefined): string[] {
-  const hash = (target: string) => createQueryStringHash(fromMethodAndUrl(method, target));
+function qshMatches(qsh: string, method: string, pathAndQuery: string, sitePrefix: string | undefined): boolean {
   const other = pathAndQuery.startsWith(`${WIKI_CONTEXT}/`)
     ? pathAndQuery.slice(WIKI_CONTEXT.length)
     : `${WIKI_CONTEXT}${pathAndQuery}`;
   const targets = [pathAndQuery, other];
   if (sitePrefix !== undefined) targets.push(`${sitePrefix}${pathAndQuery}`, `${sitePrefix}${other}`);
-  return targets.map(hash);
+  // Hashed one at a time: a client's own form is nearly always the first.
+  return targets.some((target) => safeEqual(createQueryStringHash(fromMethodAndUrl(method, target)), qsh));
+}
+
+/**
+ * An app's shared secret as the HMAC key jose verifies with, imported once
+ * per cached app (the app cache keeps an entry a second, docs/behaviour.md §7)
+ * rather than once per request: importing costs more than verifying.
+ */
+const hmacKeys = new WeakMap<App, Promise<CryptoKey>>();
+
+function hmacKeyOf(app: App): Promise<CryptoKey> {
+  let key = hmacKeys.get(app);
+  if (key === undefined) {
+    key = importHmacKey(new TextEncoder().encode(app.sharedSecret));
+    hmacKeys.set(app, key);
+  }
+  return key;
+}
+
+function importHmacKey(raw: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 }
 
 /** A jose failure other than the signature's (which callers word themselves, to name no app). */

@@ -11,6 +11,7 @@ import { setImmediate as nextTurn, setTimeout as timersPhase } from 'node:timers
 import { loadConfig } from '../../src/config.ts';
 import { DEFAULT_LOAD_SHEDDING } from '../../src/http/load-shedding.ts';
 import { startServer } from '../../src/server.ts';
+import { serveInProcess } from '../helpers/cli.ts';
 import { basic } from '../helpers/fixture.ts';
 import { assertConfluenceError, assertJiraError } from '../helpers/security.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
@@ -82,14 +83,21 @@ for (const kind of STORE_KINDS) {
   });
 }
 
-test('`userplane serve` sheds load with the documented defaults; an app built without them does not', async () => {
-  const server = await startServer(loadConfig({ database: 'sqlite::memory:', port: '0', logLevel: 'silent' }, {}));
+test('`userplane serve` sheds load with the documented defaults; a server embedded or built without them does not', async () => {
+  const served = await serveInProcess(['--database', 'sqlite::memory:']);
   try {
-    assert.ok(server.app.hasDecorator('isUnderPressure'));
+    assert.equal(served.code, 0, served.stderr);
+    assert.ok(served.server?.app.hasDecorator('isUnderPressure'));
   } finally {
-    await server.close();
+    await served.server?.close();
   }
   assert.deepEqual(DEFAULT_LOAD_SHEDDING, { maxEventLoopDelay: 500, sampleInterval: 1000, windows: 3 });
+  const embedded = await startServer(loadConfig({ database: 'sqlite::memory:', port: '0', logLevel: 'silent' }, {}));
+  try {
+    assert.ok(!embedded.app.hasDecorator('isUnderPressure'));
+  } finally {
+    await embedded.close();
+  }
   const plain = await startOperationsFixture(STORE_KINDS[0]!, {});
   try {
     assert.ok(!plain.app.hasDecorator('isUnderPressure'));
