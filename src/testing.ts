@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type ConfigOptions, loadConfig } from './config.ts';
 import { newOperatorToken } from './domain/operator.ts';
 import { readSeedFile } from './domain/seed.ts';
@@ -252,6 +253,9 @@ function siteHandle(api: AdminApi, site: SiteSummary, prefix: string, admin: Sit
   };
 }
 
+/** How long the administration client keeps asking again while the server answers 503. */
+const BUSY_RETRY_MS = 60_000;
+
 /** The server's administration API, called with the operator token. */
 class AdminApi {
   constructor(
@@ -259,16 +263,29 @@ class AdminApi {
     private readonly operatorToken: string,
   ) {}
 
-  /** Calls `method path`; any status but `expected` throws an Error naming the call, the status and the server's message. */
+  /**
+   * Calls `method path`; any status but `expected` throws an Error naming the
+   * call, the status and the server's message. A 503 (the database busy:
+   * many tests creating sites at once on a loaded machine) is asked again
+   * after its `Retry-After`, for up to BUSY_RETRY_MS: a 503 changed nothing.
+   */
   async call<T = unknown>(method: string, path: string, expected: number, body?: unknown): Promise<T> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.operatorToken}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
+    const giveUpAt = Date.now() + BUSY_RETRY_MS;
+    let response: Response;
+    for (;;) {
+      response = await fetch(`${this.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.operatorToken}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      const waitMs = Number(response.headers.get('retry-after') ?? 1) * 1000;
+      if (response.status !== 503 || expected === 503 || Date.now() + waitMs > giveUpAt) break;
+      await response.arrayBuffer();
+      await sleep(waitMs);
+    }
     const text = await response.text();
     if (response.status !== expected) {
       let message = text;
