@@ -33,9 +33,17 @@
  *   and property GETs on site #1 against site #N. It replaces the throughput
  *   scenarios.
  *
+ * `--scale N` (bench/scale.ts): N properties over N/10 users (and, past a few
+ * million, over several sites) loaded straight into the store's tables, then
+ * property GET, PUT and list on random users of the default site, with the
+ * load time, the database's size on disk and the server's memory. It
+ * replaces the throughput scenarios; with DATABASE_URL, give it an empty
+ * database.
+ *
  *   npm run bench [-- --duration SECONDS --connections N --site-samples N]
  *   npm run bench -- --store postgres [--outage] [--metrics]
  *   npm run bench -- --sites 10000 [--store postgres]
+ *   npm run bench -- --scale 1000000 [--store postgres]   N properties loaded, then GET, PUT and list (bench/scale.ts)
  *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
  *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
  *   npm run bench -- --journal-size 0   the default site's journalSize (docs/behaviour.md §11) for the scenarios above; 0 turns its journal off
@@ -59,6 +67,7 @@ import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embe
 import { freePort } from '../test/helpers/net.ts';
 import { controlPlaneBench } from './control-plane.ts';
 import { journalCost } from './journal.ts';
+import { scaleBench } from './scale.ts';
 import { manySites, siteCost } from './sites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -108,10 +117,13 @@ const { values: args } = parseArgs({
     'control-plane': { type: 'boolean', default: false },
     'journal-size': { type: 'string' },
     'rate-limits': { type: 'string' },
+    scale: { type: 'string' },
   },
 });
 
 const children: ChildProcess[] = [];
+/** Children stopped on purpose before the end (`--scale` restarts its server). */
+const stopped = new WeakSet<ChildProcess>();
 let tmpDir: string | undefined;
 let embedded: EmbeddedPostgresServer | undefined;
 
@@ -134,7 +146,12 @@ async function main(): Promise<number> {
   const siteSamples = positiveInteger(args['site-samples'], '--site-samples');
   const siteCount = args.sites === undefined ? undefined : positiveInteger(args.sites, '--sites');
   if (siteCount !== undefined && args.outage) throw new Error('--sites and --outage are separate runs');
+  const scale = args.scale === undefined ? undefined : positiveInteger(args.scale, '--scale');
+  if (scale !== undefined && (args.url !== undefined || args.outage || siteCount !== undefined)) {
+    throw new Error("--scale needs the bench's own server, and is a run of its own (no --url, --outage or --sites)");
+  }
   const databaseUrl = postgres ? await postgresUrl() : undefined;
+  if (scale !== undefined) return scaleRun(scale, databaseUrl, { connections, duration });
 
   const yardstickPort = await freePort();
   const yardstick = startChild([
@@ -294,6 +311,53 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
   return { url, child };
 }
 
+/**
+ * `--scale N` (bench/scale.ts): the server is started twice on one database,
+ * first with the given seed, then on the loaded data.
+ */
+async function scaleRun(
+  count: number,
+  databaseUrl: string | undefined,
+  load: { connections: number; duration: number },
+): Promise<number> {
+  tmpDir = mkdtempSync(join(tmpdir(), 'userplane-bench-'));
+  const sqlitePath = join(tmpDir, 'scale.db');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  build();
+  return scaleBench({
+    count,
+    databaseUrl,
+    sqlitePath,
+    secretKey: BENCH_SECRET_KEY,
+    operatorToken: BENCH_OPERATOR_TOKEN,
+    ...load,
+    async serve(seed) {
+      const seedFile = join(tmpDir!, 'scale-seed.json');
+      if (seed)
+        writeFileSync(
+          seedFile,
+          JSON.stringify({ ...seed, site: { baseUrl: url, ...(seed as { site?: object }).site } }),
+        );
+      const child = startChild([
+        'dist/cli.js',
+        'serve',
+        ...['--port', String(port), '--host', '127.0.0.1', '--base-url', url, '--log-level', 'warn'],
+        ...['--database', databaseUrl ?? `sqlite:${sqlitePath}`, '--secret-key', BENCH_SECRET_KEY],
+        ...['--operator-token', BENCH_OPERATOR_TOKEN],
+        ...(seed ? ['--seed', seedFile] : []),
+      ]);
+      await waitUntilReady(`${url}/readyz`, child);
+      return { url, child };
+    },
+    async stop(child) {
+      stopped.add(child);
+      await stopChild(child);
+      children.splice(children.indexOf(child), 1);
+    },
+  });
+}
+
 /** Compiles src/ to dist/, so the figures are those of the JavaScript production runs. */
 function build(): void {
   process.stderr.write('bench: npm run build…\n');
@@ -320,7 +384,8 @@ function startChild(args: string[]): ChildProcess {
   const script = args.find((arg) => arg.endsWith('.js') || arg.endsWith('.ts'));
   child.once('exit', (code, signal) => {
     if (logLines > ECHOED_LOG_LINES) process.stderr.write(`bench: ${logLines} log lines in all from ${script}\n`);
-    if (!cleaning) process.stderr.write(`bench: ${script} exited while in use (${signal ?? `code ${code}`})\n`);
+    if (!cleaning && !stopped.has(child))
+      process.stderr.write(`bench: ${script} exited while in use (${signal ?? `code ${code}`})\n`);
   });
   children.push(child);
   return child;
