@@ -146,7 +146,7 @@ async function main(): Promise<number> {
   const siteSamples = positiveInteger(args['site-samples'], '--site-samples');
   const siteCount = args.sites === undefined ? undefined : positiveInteger(args.sites, '--sites');
   if (siteCount !== undefined && args.outage) throw new Error('--sites and --outage are separate runs');
-  const scale = args.scale === undefined ? undefined : positiveInteger(args.scale, '--scale');
+  const scale = args.scale?.split(',').map((size) => positiveInteger(size.trim(), '--scale'));
   if (scale !== undefined && (args.url !== undefined || args.outage || siteCount !== undefined)) {
     throw new Error("--scale needs the bench's own server, and is a run of its own (no --url, --outage or --sites)");
   }
@@ -312,28 +312,29 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
 }
 
 /**
- * `--scale N` (bench/scale.ts): the server is started twice on one database,
- * first with the given seed, then on the loaded data.
+ * `--scale N[,M…]` (bench/scale.ts): one database per size (SQLite files in
+ * the bench's folder; databases made on the PostgreSQL server), each served
+ * by a server of its own, started first with the given seed, then on the
+ * loaded data.
  */
 async function scaleRun(
-  count: number,
+  counts: number[],
   databaseUrl: string | undefined,
   load: { connections: number; duration: number },
 ): Promise<number> {
-  tmpDir = mkdtempSync(join(tmpdir(), 'userplane-bench-'));
-  const sqlitePath = join(tmpDir, 'scale.db');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const folder = mkdtempSync(join(tmpdir(), 'userplane-bench-'));
+  tmpDir = folder;
   build();
   return scaleBench({
-    count,
+    counts,
     databaseUrl,
-    sqlitePath,
+    folder,
     secretKey: BENCH_SECRET_KEY,
     operatorToken: BENCH_OPERATOR_TOKEN,
     ...load,
-    async serve(seed) {
-      const seedFile = join(tmpDir!, 'scale-seed.json');
+    async serve(database, port, seed) {
+      const url = `http://127.0.0.1:${port}`;
+      const seedFile = join(folder, `seed-${port}.json`);
       if (seed)
         writeFileSync(
           seedFile,
@@ -343,7 +344,7 @@ async function scaleRun(
         'dist/cli.js',
         'serve',
         ...['--port', String(port), '--host', '127.0.0.1', '--base-url', url, '--log-level', 'warn'],
-        ...['--database', databaseUrl ?? `sqlite:${sqlitePath}`, '--secret-key', BENCH_SECRET_KEY],
+        ...['--database', database, '--secret-key', BENCH_SECRET_KEY],
         ...['--operator-token', BENCH_OPERATOR_TOKEN],
         ...(seed ? ['--seed', seedFile] : []),
       ]);

@@ -29,11 +29,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Secrets } from '../src/domain/secrets.ts';
 import { basicAuth } from '../test/helpers/credentials.ts';
+import { freePort } from '../test/helpers/net.ts';
 import { createSite } from './sites.ts';
 
 /** Properties per user: N/10 users. */
@@ -47,6 +49,8 @@ const SITE_SHARE = 2_500_000;
 /** Users whose properties the load reads and writes: the same number at every N. */
 const SAMPLE_USERS = 1000;
 const LIST_LIMIT = 25;
+/** Alternating rounds per scenario when several sizes are measured. */
+const ROUNDS = 3;
 const WARM_UP_SECONDS = 1;
 const GROUP = 'confluence-users';
 
@@ -56,16 +60,17 @@ export interface ScaleServer {
 }
 
 export interface ScaleOptions {
-  count: number;
-  /** The PostgreSQL URL, or undefined for SQLite at `sqlitePath`. */
+  /** The sizes, each in a database of its own; with several, the first is the baseline the others are read against. */
+  counts: number[];
+  /** PostgreSQL: the server's URL, each size getting a database of its own on it; undefined for SQLite files in `folder`. */
   databaseUrl: string | undefined;
-  sqlitePath: string;
+  folder: string;
   secretKey: string;
   operatorToken: string;
   connections: number;
   duration: number;
-  /** Starts `userplane serve` on the bench's database, with the seed file when given, and waits until ready. */
-  serve(seed: object | undefined): Promise<ScaleServer>;
+  /** Starts `userplane serve` on `database` at `port`, with the seed when given, and waits until it is ready. */
+  serve(database: string, port: number, seed: object | undefined): Promise<ScaleServer>;
   stop(child: ChildProcess): Promise<void>;
 }
 
@@ -74,31 +79,168 @@ interface Site {
   groupId: string;
 }
 
+/** One size: its database, its server and its figures. */
+interface Size {
+  count: number;
+  users: number;
+  siteCount: number;
+  /** `--database` for the server. */
+  database: string;
+  /** The database's own URL (PostgreSQL) or file (SQLite). */
+  location: string;
+  port: number;
+  loadSeconds: number;
+  bytes: number;
+  server?: ScaleServer;
+  rss: number[];
+  results: Map<string, autocannon.Result[]>;
+}
+
 /** The n-th loaded user (0-based): ids zero-padded, so insertion order is index order. */
 const accountId = (n: number) => `712020:scale-${String(n).padStart(9, '0')}`;
 const email = (n: number) => `scale-${n}@example.com`;
 const token = (n: number) => `scale-token-${n}-0123456789`;
 const propertyKey = (k: number) => `key-${k}`;
 const propertyValue = (n: number, k: number) => `{"theme":"dark","n":${n},"k":${k},"tags":["a","b"]}`;
+const SCENARIOS = ['property GET', 'property PUT', 'list'] as const;
+/** How far each route may slow down from the first size to the last (issue 18): p50 and p99. */
+const TARGETS: Record<(typeof SCENARIOS)[number], number> = { 'property GET': 1.3, 'property PUT': 1.3, list: 1.5 };
 
 export async function scaleBench(options: ScaleOptions): Promise<number> {
-  const { count } = options;
-  if (count % PER_USER !== 0) throw new Error(`--scale must be a multiple of ${PER_USER}`);
+  const postgres = options.databaseUrl !== undefined;
+  const stamp = Date.now().toString(36);
+  const sizes: Size[] = [];
+  for (const count of options.counts) sizes.push(await loadSize(options, count, stamp));
+
+  for (const size of sizes) {
+    size.server = await options.serve(size.database, size.port, undefined);
+    size.rss.push(rss(size.server.child));
+  }
+  // With several sizes, each scenario runs in alternating rounds over them, so
+  // other work on the machine falls on every size alike; the figures are each round's median.
+  const rounds = sizes.length > 1 ? ROUNDS : 1;
+  for (const scenario of SCENARIOS) {
+    for (let round = 0; round < rounds; round++) {
+      for (const size of sizes) {
+        process.stderr.write(
+          `bench: scale: ${scenario}, ${size.count} properties${rounds > 1 ? ` (round ${round + 1} of ${rounds})` : ''}…\n`,
+        );
+        const run = {
+          url: size.server!.url,
+          connections: options.connections,
+          requests: [scenarioRequest(scenario, sampleOf(size))],
+        };
+        await autocannon({ ...run, duration: WARM_UP_SECONDS });
+        const result = await autocannon({ ...run, duration: options.duration });
+        size.results.set(scenario, [...(size.results.get(scenario) ?? []), result]);
+      }
+    }
+  }
+  for (const size of sizes) size.rss.push(rss(size.server!.child));
+
+  const table = [
+    ['properties', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors/non-2xx'],
+    ...sizes.flatMap((size) =>
+      SCENARIOS.map((scenario) => {
+        const results = size.results.get(scenario)!;
+        return [
+          String(size.count),
+          scenario,
+          median(results.map((r) => r.requests.average)).toFixed(0),
+          String(median(results.map((r) => r.latency.p50))),
+          String(median(results.map((r) => r.latency.p99))),
+          `${sum(results.map((r) => r.errors))}/${sum(results.map((r) => r.non2xx))}`,
+        ];
+      }),
+    ),
+  ];
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
+  const [first, last] = [sizes[0]!, sizes.at(-1)!];
+  const figure = (size: Size, scenario: string, pick: (r: autocannon.Result) => number) =>
+    median(size.results.get(scenario)!.map(pick));
+  const judged =
+    sizes.length > 1
+      ? [
+          `${last.count} against ${first.count} (median of ${rounds} alternating rounds; targets: GET and PUT p50 and p99 within 1.3×, list within 1.5×):`,
+          ...SCENARIOS.map((scenario) => {
+            const ratio = (pick: (r: autocannon.Result) => number) =>
+              figure(last, scenario, pick) / Math.max(figure(first, scenario, pick), 1);
+            const p50 = ratio((r) => r.latency.p50);
+            const p99 = ratio((r) => r.latency.p99);
+            const met = p50 <= TARGETS[scenario] && p99 <= TARGETS[scenario];
+            return `  ${scenario}: p50 ${p50.toFixed(2)}×, p99 ${p99.toFixed(2)}×, req/s ${ratio((r) => r.requests.average).toFixed(2)}× ${met ? 'met' : 'MISSED'}`;
+          }),
+        ]
+      : [];
+  process.stdout.write(
+    [
+      '',
+      `machine: ${cpus().length} cores, node ${process.version}; store: ${postgres ? 'PostgreSQL' : 'SQLite'}; ` +
+        `${options.connections} connections, ${options.duration} s per run`,
+      ...sizes.map(
+        (size) =>
+          `${size.count} properties: ${size.users} users, ${size.siteCount} site(s); ` +
+          `load ${size.loadSeconds.toFixed(1)} s (${Math.round(size.count / size.loadSeconds)} properties/s, users and tokens included); ` +
+          `on disk ${mebibytes(size.bytes)}; server VmRSS ${mebibytes(size.rss[0]!)} after start, ${mebibytes(size.rss[1]!)} after the runs`,
+      ),
+      `requests spread over ${SAMPLE_USERS} users of the default site (all of them when it has fewer)`,
+      '',
+      ...table.map(line),
+      '',
+      ...judged,
+      ...(judged.length > 0 ? [''] : []),
+    ].join('\n'),
+  );
+  for (const size of sizes) await options.stop(size.server!.child);
+  if (postgres) await dropDatabases(options.databaseUrl!, sizes);
+  const failed = sizes.flatMap((size) =>
+    [...size.results]
+      .filter(([, results]) => results.some((r) => r.errors + r.non2xx > 0))
+      .map(([name]) => `${name} at ${size.count}`),
+  );
+  for (const name of failed) process.stderr.write(`bench: WARNING ${name} had errors or non-2xx responses\n`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** Makes the size's database, its sites, and loads it; the server is stopped again afterwards. */
+async function loadSize(options: ScaleOptions, count: number, stamp: string): Promise<Size> {
+  if (count % PER_USER !== 0) throw new Error(`--scale: ${count} is not a multiple of ${PER_USER}`);
   const users = count / PER_USER;
   const siteCount = Math.max(1, Math.ceil(count / SITE_SHARE));
   const postgres = options.databaseUrl !== undefined;
+  const location = postgres
+    ? await createDatabase(options.databaseUrl!, `userplane_scale_${count}_${stamp}`)
+    : join(options.folder, `scale-${count}.db`);
+  const size: Size = {
+    count,
+    users,
+    siteCount,
+    database: postgres ? location : `sqlite:${location}`,
+    location,
+    port: await freePort(),
+    loadSeconds: 0,
+    bytes: 0,
+    rss: [],
+    results: new Map(),
+  };
 
-  process.stderr.write('bench: scale: preparing the sites…\n');
-  let server = await options.serve({ site: { maxPropertiesPerUser: 1000 }, groups: [GROUP, 'confluence-admins'] });
+  process.stderr.write(`bench: scale: ${count}: preparing the sites…\n`);
+  const server = await options.serve(size.database, size.port, {
+    site: { maxPropertiesPerUser: 1000 },
+    groups: [GROUP, 'confluence-admins'],
+  });
   const operator = { url: server.url, token: options.operatorToken };
-  const run = Date.now().toString(36);
-  const siteNames = Array.from({ length: siteCount - 1 }, (_, i) => `scale-${run}-${i + 1}`);
+  const siteNames = Array.from({ length: siteCount - 1 }, (_, i) => `scale-${stamp}-${i + 1}`);
   for (const name of siteNames) await createSite(operator, name, { groups: [GROUP] });
   await options.stop(server.child);
 
   const secrets = new Secrets(options.secretKey);
   const started = performance.now();
-  const loader = postgres ? await postgresLoader(options.databaseUrl!) : sqliteLoader(options.sqlitePath);
+  const loader = postgres ? await postgresLoader(location) : sqliteLoader(location);
   try {
     const sites = await loader.sites(siteNames);
     process.stderr.write(`bench: scale: loading ${count} properties for ${users} users over ${siteCount} site(s)…\n`);
@@ -107,6 +249,8 @@ export async function scaleBench(options: ScaleOptions): Promise<number> {
       const last = Math.min(users, first + BATCH);
       await loader.users(first, last, sites, secrets);
       await loader.properties(first, last, sites);
+      // A turn of the event loop per batch, so a Ctrl-C is heard during a long load.
+      await new Promise((resolve) => setImmediate(resolve));
       if (performance.now() - lastReport > 10_000) {
         lastReport = performance.now();
         process.stderr.write(
@@ -118,96 +262,64 @@ export async function scaleBench(options: ScaleOptions): Promise<number> {
   } finally {
     await loader.close();
   }
-  const loadSeconds = (performance.now() - started) / 1000;
-  const size = postgres ? await postgresSize(options.databaseUrl!) : sqliteSize(options.sqlitePath);
+  size.loadSeconds = (performance.now() - started) / 1000;
+  size.bytes = postgres ? await postgresSize(location) : sqliteSize(location);
+  return size;
+}
 
-  server = await options.serve(undefined);
-  const rssAtStart = rss(server.child);
-  // The sample: users of the default site (index ≡ 0 mod siteCount), spread over the whole range.
-  const onDefault = Math.ceil(users / siteCount);
-  const sample = Array.from({ length: Math.min(SAMPLE_USERS, onDefault) }, (_, i) => {
-    const n = Math.floor((i * onDefault) / Math.min(SAMPLE_USERS, onDefault)) * siteCount;
+/** The users requests go to: up to SAMPLE_USERS of the default site's (index ≡ 0 mod siteCount), spread over its whole range. */
+function sampleOf(size: Size): Array<{ id: string; auth: string }> {
+  const onDefault = Math.ceil(size.users / size.siteCount);
+  const length = Math.min(SAMPLE_USERS, onDefault);
+  return Array.from({ length }, (_, i) => {
+    const n = Math.floor((i * onDefault) / length) * size.siteCount;
     return { id: accountId(n), auth: basicAuth(email(n), token(n)).authorization! };
   });
-  const pick = () => sample[Math.floor(Math.random() * sample.length)]!;
-  const property = (request: autocannon.Request, body?: string) => {
-    const user = pick();
-    return {
-      ...request,
-      path: `/wiki/rest/api/user/${user.id}/property/${propertyKey(Math.floor(Math.random() * PER_USER))}`,
-      headers: { ...request.headers, authorization: user.auth },
-      ...(body !== undefined && { body }),
-    };
-  };
-  const putBody = JSON.stringify({ value: { theme: 'light', n: 1, tags: ['c'] } });
-  const scenarios: Array<{ name: string; request: autocannon.Request }> = [
-    { name: 'property GET', request: { method: 'GET', setupRequest: (request) => property(request) } },
-    {
-      name: 'property PUT',
-      request: {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => property(request, putBody),
-      },
-    },
-    {
-      name: 'list',
-      request: {
-        method: 'GET',
-        setupRequest: (request) => {
-          const user = pick();
-          return {
-            ...request,
-            path: `/wiki/rest/api/user/${user.id}/property?limit=${LIST_LIMIT}`,
-            headers: { ...request.headers, authorization: user.auth },
-          };
-        },
-      },
-    },
-  ];
-  const results: Array<{ name: string; result: autocannon.Result }> = [];
-  for (const { name, request } of scenarios) {
-    process.stderr.write(`bench: scale: ${name}…\n`);
-    const run = { url: server.url, connections: options.connections, requests: [request] };
-    await autocannon({ ...run, duration: WARM_UP_SECONDS });
-    results.push({ name, result: await autocannon({ ...run, duration: options.duration }) });
-  }
-  const rssAfter = rss(server.child);
+}
 
-  const rows = [
-    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors/non-2xx'],
-    ...results.map(({ name, result }) => [
-      name,
-      result.requests.average.toFixed(0),
-      String(result.latency.p50),
-      String(result.latency.p99),
-      `${result.errors}/${result.non2xx}`,
-    ]),
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-      .join('  ');
-  process.stdout.write(
-    [
-      '',
-      `machine: ${cpus().length} cores, node ${process.version}; store: ${postgres ? 'PostgreSQL' : 'SQLite'}; ` +
-        `${options.connections} connections, ${options.duration} s per run`,
-      `scale: ${count} properties, ${users} users, ${siteCount} site(s); requests spread over ${sample.length} users of the default site`,
-      `load: ${loadSeconds.toFixed(1)} s (${Math.round(count / loadSeconds)} properties/s, users and tokens included)`,
-      `database on disk: ${mebibytes(size)}`,
-      `server memory (VmRSS): ${mebibytes(rssAtStart)} after start, ${mebibytes(rssAfter)} after the runs`,
-      '',
-      ...rows.map(line),
-      '',
-    ].join('\n'),
-  );
-  const failed = results.filter(({ result }) => result.errors + result.non2xx > 0);
-  for (const { name, result } of failed) {
-    process.stderr.write(`bench: WARNING ${name} had ${result.errors} errors and ${result.non2xx} non-2xx responses\n`);
+const PUT_BODY = JSON.stringify({ value: { theme: 'light', n: 1, tags: ['c'] } });
+
+/** One scenario's request, each for a random user of the sample (and a random one of their keys), with their credential. */
+function scenarioRequest(
+  scenario: (typeof SCENARIOS)[number],
+  sample: Array<{ id: string; auth: string }>,
+): autocannon.Request {
+  const pick = () => sample[Math.floor(Math.random() * sample.length)]!;
+  const to = (request: autocannon.Request, path: string, auth: string) => ({
+    ...request,
+    path,
+    headers: { ...request.headers, authorization: auth },
+  });
+  const property = (request: autocannon.Request) => {
+    const user = pick();
+    const key = propertyKey(Math.floor(Math.random() * PER_USER));
+    return to(request, `/wiki/rest/api/user/${user.id}/property/${key}`, user.auth);
+  };
+  if (scenario === 'property GET') return { method: 'GET', setupRequest: property };
+  if (scenario === 'property PUT') {
+    return {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: PUT_BODY,
+      setupRequest: property,
+    };
   }
-  return failed.length > 0 ? 1 : 0;
+  return {
+    method: 'GET',
+    setupRequest: (request) => {
+      const user = pick();
+      return to(request, `/wiki/rest/api/user/${user.id}/property?limit=${LIST_LIMIT}`, user.auth);
+    },
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 interface Loader {
@@ -401,6 +513,31 @@ async function sitesOf(
     sites.push({ id, groupId: String(group.id) });
   }
   return sites;
+}
+
+/** A new database on the server of `url`, answered as its own URL. */
+async function createDatabase(url: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url, application_name: 'userplane-bench' });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  return own.toString();
+}
+
+/** The sizes' databases, once their servers have stopped: the server is left as it was found. */
+async function dropDatabases(url: string, sizes: Size[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'userplane-bench' });
+  await client.connect();
+  try {
+    for (const size of sizes) await client.query(`DROP DATABASE IF EXISTS ${new URL(size.location).pathname.slice(1)}`);
+  } finally {
+    await client.end();
+  }
 }
 
 function sqliteSize(path: string): number {
