@@ -33,17 +33,19 @@
  *   and property GETs on site #1 against site #N. It replaces the throughput
  *   scenarios.
  *
- * `--scale N` (bench/scale.ts): N properties over N/10 users (and, past a few
- * million, over several sites) loaded straight into the store's tables, then
- * property GET, PUT and list on random users of the default site, with the
- * load time, the database's size on disk and the server's memory. It
- * replaces the throughput scenarios; with DATABASE_URL, give it an empty
- * database.
+ * `--scale N[,M…]` (bench/scale.ts): N properties over N/10 users (and,
+ * past a few million, over several sites) loaded straight into the store's
+ * tables, then property GET, PUT and list on random users of the default
+ * site, with the load time, the database's size on disk and the server's
+ * memory. Several sizes are each loaded into a database of their own and
+ * measured in alternating rounds, the last read against the first. It
+ * replaces the throughput scenarios; on PostgreSQL it makes (and drops) a
+ * database per size on the server, so DATABASE_URL must allow CREATE DATABASE.
  *
  *   npm run bench [-- --duration SECONDS --connections N --site-samples N]
  *   npm run bench -- --store postgres [--outage] [--metrics]
  *   npm run bench -- --sites 10000 [--store postgres]
- *   npm run bench -- --scale 1000000 [--store postgres]   N properties loaded, then GET, PUT and list (bench/scale.ts)
+ *   npm run bench -- --scale 10000,10000000 [--store postgres]   each size loaded, then GET, PUT and list (bench/scale.ts)
  *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
  *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
  *   npm run bench -- --journal-size 0   the default site's journalSize (docs/behaviour.md §11) for the scenarios above; 0 turns its journal off

@@ -1,30 +1,38 @@
 /**
- * `npm run bench -- --scale N [--store postgres]`: the hot property routes
- * with N properties in the store (docs/operations.md, "Scale").
+ * `npm run bench -- --scale N[,M…] [--store postgres]`: the hot property
+ * routes with N properties in the store (docs/operations.md, "Scale").
+ * Several sizes, such as `--scale 10000,10000000`, are each loaded into a
+ * database of their own and served by a server of their own, and every
+ * scenario then runs in alternating rounds over them, so other work on the
+ * machine falls on every size alike; the last size is read against the first.
  *
- * 1. The bench's server starts once on an empty database with the bench's
- *    seed (the default site, its groups), and the operator makes the other
- *    sites (one per SITE_SHARE properties, at least one: the default site is
- *    always among them and is the one measured); then it stops.
- * 2. The load goes straight into the store's own tables, streamed in batches
- *    and never held in memory: N/10 users spread round-robin over the sites,
- *    each in confluence-users with one API token, stored as the product
- *    stores it (the HMAC digest of domain/secrets.ts, under the key the
- *    server is given), and 10 properties each. SQLite: prepared inserts
- *    through better-sqlite3, one transaction per batch, with the server
- *    stopped (it holds the file under an exclusive lock). PostgreSQL: one
- *    INSERT … SELECT FROM unnest(…) per table and batch, each column one
- *    array parameter (pg-copy-streams, for COPY, is not a dependency).
+ * For each size:
+ * 1. A server starts on an empty database with the bench's seed (the default
+ *    site, its groups), and the operator makes the other sites (one per
+ *    SITE_SHARE properties, at least one: the default site is always among
+ *    them and is the one measured); then it stops.
+ * 2. The load goes straight into the store's own tables, generated a batch at
+ *    a time and never held whole in memory: N/10 users spread round-robin
+ *    over the sites, each in confluence-users with one API token, stored as
+ *    the product stores it (the HMAC digest of domain/secrets.ts, under the
+ *    key the server is given), and 10 properties each. SQLite: prepared
+ *    inserts through better-sqlite3, one transaction per 100 batches, with
+ *    the server stopped (it holds the file under an exclusive lock).
+ *    PostgreSQL (a database per size, made on the server and dropped at the
+ *    end): one INSERT … SELECT FROM unnest(…) per table and batch, each column
+ *    one array parameter (pg-copy-streams, for COPY, is not a dependency).
  * 3. The server starts again on the loaded database, and autocannon measures
  *    property GET, PUT and list (`?limit=25`), each request for a random
  *    property of a random user out of a sample of SAMPLE_USERS users of the
  *    default site, with that user's own Basic credential. The sample is the
  *    same size at every N, so the one-second credential cache sees the same
- *    hit rate and only the size of the data differs between runs.
+ *    hit rate and only the size of the data differs.
  *
  * Reported: load time, database size on disk (the SQLite file and its WAL;
  * PostgreSQL's pg_database_size), the server's resident memory (VmRSS) after
- * start and after the runs, and each route's req/s, p50 and p99.
+ * start and after the runs, and each route's req/s, p50 and p99 (with
+ * several sizes, the median of the rounds), and the last size against the
+ * first with the targets of issue 18.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
