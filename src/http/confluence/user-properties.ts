@@ -215,13 +215,26 @@ function sendKeys(
   const { userId } = request.params as { userId: string };
   const { start, limit } = page;
   const links = pageLinks(request, request.site, `${USER_PATH}${segment(userId)}/property`, { start, limit, more });
-  let results = '';
-  for (let i = 0; i < keys.length; i++) results += `${i === 0 ? '' : ','}{"key":${JSON.stringify(keys[i])}}`;
   reply
     .type(JSON_CONTENT_TYPE)
     .send(
-      `{"results":[${results}],"start":${start},"limit":${limit},"size":${keys.length},"_links":${JSON.stringify(links)}}`,
+      `{"results":[${resultsJson(keys)}],"start":${start},"limit":${limit},"size":${keys.length},"_links":${JSON.stringify(links)}}`,
     );
+}
+
+/** Text JSON.stringify writes as it is, between quotes: ASCII letters, digits, `_`, `-` and `.`. */
+const PLAIN = /^[\w.-]*$/;
+
+/**
+ * `{"key":…}` for each key, comma-separated. Keys are nearly always plain
+ * (docs/behaviour.md §5: letters, digits, `-` and `_` by default), so one
+ * join and one test over all of them replace a JSON.stringify per key; a
+ * page with any other character in a key goes the long way.
+ */
+function resultsJson(keys: readonly string[]): string {
+  if (keys.length === 0) return '';
+  if (PLAIN.test(keys.join(''))) return `{"key":"${keys.join('"},{"key":"')}"}`;
+  return keys.map((key) => `{"key":${JSON.stringify(key)}}`).join(',');
 }
 
 /**
