@@ -36,9 +36,19 @@
  *   and property GETs on site #1 against site #N. It replaces the throughput
  *   scenarios.
  *
+ * `--scale N[,M…]` (bench/scale.ts): N properties over N/10 users (and,
+ * past a few million, over several sites) loaded straight into the store's
+ * tables, then property GET, PUT and list on random users of the default
+ * site, with the load time, the database's size on disk and the server's
+ * memory. Several sizes are each loaded into a database of their own and
+ * measured in alternating rounds, the last read against the first. It
+ * replaces the throughput scenarios; on PostgreSQL it makes (and drops) a
+ * database per size on the server, so DATABASE_URL must allow CREATE DATABASE.
+ *
  *   npm run bench [-- --duration SECONDS --connections N --site-samples N]
  *   npm run bench -- --store postgres [--outage] [--metrics]
  *   npm run bench -- --sites 10000 [--store postgres]
+ *   npm run bench -- --scale 10000,10000000 [--store postgres]   each size loaded, then GET, PUT and list (bench/scale.ts)
  *   npm run bench -- --url URL [--email E --token T --account-id ID --operator-token T]   bench a running server
  *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
  *   npm run bench -- --journal-size 0   the default site's journalSize (docs/behaviour.md §11) for the scenarios above; 0 turns its journal off
@@ -63,6 +73,7 @@ import { freePort } from '../test/helpers/net.ts';
 import { controlPlaneBench } from './control-plane.ts';
 import { journalCost } from './journal.ts';
 import { rateLimitCost } from './rate-limits.ts';
+import { scaleBench } from './scale.ts';
 import { manySites, siteCost } from './sites.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -112,10 +123,13 @@ const { values: args } = parseArgs({
     'control-plane': { type: 'boolean', default: false },
     'journal-size': { type: 'string' },
     'rate-limits': { type: 'string' },
+    scale: { type: 'string' },
   },
 });
 
 const children: ChildProcess[] = [];
+/** Children stopped on purpose before the end (`--scale` restarts its server). */
+const stopped = new WeakSet<ChildProcess>();
 let tmpDir: string | undefined;
 let embedded: EmbeddedPostgresServer | undefined;
 
@@ -138,7 +152,12 @@ async function main(): Promise<number> {
   const siteSamples = positiveInteger(args['site-samples'], '--site-samples');
   const siteCount = args.sites === undefined ? undefined : positiveInteger(args.sites, '--sites');
   if (siteCount !== undefined && args.outage) throw new Error('--sites and --outage are separate runs');
+  const scale = args.scale?.split(',').map((size) => positiveInteger(size.trim(), '--scale'));
+  if (scale !== undefined && (args.url !== undefined || args.outage || siteCount !== undefined)) {
+    throw new Error("--scale needs the bench's own server, and is a run of its own (no --url, --outage or --sites)");
+  }
   const databaseUrl = postgres ? await postgresUrl() : undefined;
+  if (scale !== undefined) return scaleRun(scale, databaseUrl, { connections, duration });
 
   const yardstickPort = await freePort();
   const yardstick = startChild([
@@ -301,6 +320,54 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
   return { url, child };
 }
 
+/**
+ * `--scale N[,M…]` (bench/scale.ts): one database per size (SQLite files in
+ * the bench's folder; databases made on the PostgreSQL server), each served
+ * by a server of its own, started first with the given seed, then on the
+ * loaded data.
+ */
+async function scaleRun(
+  counts: number[],
+  databaseUrl: string | undefined,
+  load: { connections: number; duration: number },
+): Promise<number> {
+  const folder = mkdtempSync(join(tmpdir(), 'userplane-bench-'));
+  tmpDir = folder;
+  build();
+  return scaleBench({
+    counts,
+    databaseUrl,
+    folder,
+    secretKey: BENCH_SECRET_KEY,
+    operatorToken: BENCH_OPERATOR_TOKEN,
+    ...load,
+    async serve(database, port, seed) {
+      const url = `http://127.0.0.1:${port}`;
+      const seedFile = join(folder, `seed-${port}.json`);
+      if (seed)
+        writeFileSync(
+          seedFile,
+          JSON.stringify({ ...seed, site: { baseUrl: url, ...(seed as { site?: object }).site } }),
+        );
+      const child = startChild([
+        'dist/cli.js',
+        'serve',
+        ...['--port', String(port), '--host', '127.0.0.1', '--base-url', url, '--log-level', 'warn'],
+        ...['--database', database, '--secret-key', BENCH_SECRET_KEY],
+        ...['--operator-token', BENCH_OPERATOR_TOKEN],
+        ...(seed ? ['--seed', seedFile] : []),
+      ]);
+      await waitUntilReady(`${url}/readyz`, child);
+      return { url, child };
+    },
+    async stop(child) {
+      stopped.add(child);
+      await stopChild(child);
+      children.splice(children.indexOf(child), 1);
+    },
+  });
+}
+
 /** Compiles src/ to dist/, so the figures are those of the JavaScript production runs. */
 function build(): void {
   process.stderr.write('bench: npm run build…\n');
@@ -327,7 +394,8 @@ function startChild(args: string[]): ChildProcess {
   const script = args.find((arg) => arg.endsWith('.js') || arg.endsWith('.ts'));
   child.once('exit', (code, signal) => {
     if (logLines > ECHOED_LOG_LINES) process.stderr.write(`bench: ${logLines} log lines in all from ${script}\n`);
-    if (!cleaning) process.stderr.write(`bench: ${script} exited while in use (${signal ?? `code ${code}`})\n`);
+    if (!cleaning && !stopped.has(child))
+      process.stderr.write(`bench: ${script} exited while in use (${signal ?? `code ${code}`})\n`);
   });
   children.push(child);
   return child;

@@ -11,6 +11,7 @@ import {
   deleteProperty,
   findProperty,
   insertProperty,
+  type KeyPage,
   listPropertyKeys,
   type PropertyAddress,
   propertyExists,
@@ -53,6 +54,14 @@ function authorizedAddress(principal: Principal, site: Site, userId: string, key
   };
 }
 
+/** An empty page, when the user exists. */
+const emptyOrMissing =
+  (page: KeyPage, at: PropertyAddress) =>
+  (exists: boolean): KeyPage => {
+    if (!exists) throw noSuchUser(at.accountId);
+    return page;
+  };
+
 const noSuchProperty = (at: PropertyAddress) =>
   notFound(`Property "${at.key}" does not exist for user ${at.accountId}`);
 const preconditionFailed = (at: PropertyAddress) =>
@@ -67,16 +76,19 @@ const duplicate = (at: PropertyAddress) => conflict(`Property "${at.key}" alread
 export class ConfluencePropertyService {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async listKeys(
-    principal: Principal,
-    site: Site,
-    userId: string,
-    page: Page,
-  ): Promise<{ keys: string[]; more: boolean }> {
+  /**
+   * Without a promise when the store answered at once, like `get`. A page
+   * with keys needs no lookup of the user: a property goes with its user
+   * (the foreign key cascades), so keys prove the user exists. Only an empty
+   * page asks whether the user is there (404) or merely has none here.
+   */
+  listKeys(principal: Principal, site: Site, userId: string, page: Page): MaybePromise<KeyPage> {
     const at = authorizedAddress(principal, site, userId, undefined);
-    if (!(await userExists(this.db, site.id, userId))) throw noSuchUser(userId);
-    return listPropertyKeys(this.db, at, page);
+    return andThen(listPropertyKeys(this.db, at, page), this.#keysOrMissing, at);
   }
+
+  readonly #keysOrMissing = (found: KeyPage, at: PropertyAddress): MaybePromise<KeyPage> =>
+    found.keys.length > 0 ? found : andThen(userExists(this.db, at.siteId, at.accountId), emptyOrMissing(found, at));
 
   /**
    * Without a promise when the store answered at once: the hottest route

@@ -105,10 +105,36 @@ const selectKeys = preparedQuery<Owner & { limit: number; offset: number }, { ke
     .offset(param('offset')),
 );
 
-/** Keys in code-point order, one page; fetches one extra row to tell whether more exist. */
-export async function listPropertyKeys(db: Db, owner: Owner, page: Page): Promise<{ keys: string[]; more: boolean }> {
-  const { rows } = await selectKeys(db, { ...owner, limit: page.limit + 1, offset: page.start });
-  return { keys: rows.slice(0, page.limit).map((r) => r.key), more: rows.length > page.limit };
+export interface KeyPage {
+  keys: string[];
+  more: boolean;
+}
+
+/**
+ * Keys in code-point order, one page; fetches one extra row to tell whether
+ * more exist. Without a promise when the store answered at once (store/prepared.ts):
+ * the list route is hot too (docs/architecture.md "Hot routes").
+ */
+export function listPropertyKeys(db: Db, owner: Owner, page: Page): MaybePromise<KeyPage> {
+  return andThen(
+    selectKeys(db, {
+      siteId: owner.siteId,
+      product: owner.product,
+      namespace: owner.namespace,
+      accountId: owner.accountId,
+      limit: page.limit + 1,
+      offset: page.start,
+    }),
+    keyPage,
+    page.limit,
+  );
+}
+
+function keyPage({ rows }: QueryResult<{ key: string }>, limit: number): KeyPage {
+  const count = Math.min(rows.length, limit);
+  const keys = new Array<string>(count);
+  for (let i = 0; i < count; i++) keys[i] = rows[i]!.key;
+  return { keys, more: rows.length > limit };
 }
 
 const selectAllKeys = preparedQuery<Owner, { key: string }>((db, param) =>

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Compile } from 'typebox/compile';
 import { BODY_LIMIT_BYTES } from '../../../src/http/json-body.ts';
-import { UserPropertySchema } from '../../../src/schemas/user-properties.ts';
+import { UserPropertyKeyArraySchema, UserPropertySchema } from '../../../src/schemas/user-properties.ts';
 import { connectJwt } from '../../helpers/credentials.ts';
 import { APPS, basic, type Fixture, startFixture } from '../../helpers/fixture.ts';
 import { STORE_KINDS } from '../../helpers/stores.ts';
@@ -170,6 +170,32 @@ for (const kind of STORE_KINDS) {
       assertConfluenceError(await get(`${path(user)}?start=-1`, basic('noah')), 400, /start/);
       assertConfluenceError(await get(`${path(user)}?limit=abc`, basic('noah')), 400, /limit/);
       assertConfluenceError(await get(`${path(user)}?limit=1.5`, basic('noah')), 400, /limit/);
+    });
+
+    test('a list body is compact JSON in the order of UserPropertyKeyArraySchema, with or without a next page', async () => {
+      const user = '712020:noah';
+      for (const key of ['list-order-a', 'list-order-b', 'list-order-c'])
+        assert.equal((await send('POST', path(user, key), { value: {} }, basic('noah'))).statusCode, 201);
+      for (const query of ['?limit=1&start=1', '?limit=25', '?start=1000']) {
+        const response = await get(`${path(user)}${query}`, basic('noah'));
+        assert.equal(response.statusCode, 200);
+        assert.equal(response.headers['content-type'], 'application/json; charset=utf-8');
+        const body: Record<string, unknown> = response.json();
+        assert.equal(Compile(UserPropertyKeyArraySchema).Check(body), true);
+        // The body as the schema's serializer writes it: the schema's field order, links base, context, self, next.
+        const links = body._links as Record<string, unknown>;
+        const expected = {
+          ...Object.fromEntries(
+            Object.keys(UserPropertyKeyArraySchema.properties).map((field) => [field, body[field]]),
+          ),
+          _links: Object.fromEntries(
+            ['base', 'context', 'self', 'next'].filter((name) => name in links).map((name) => [name, links[name]]),
+          ),
+        };
+        assert.equal(response.body, JSON.stringify(expected));
+      }
+      const paged = (await get(`${path(user)}?limit=1&start=1`, basic('noah'))).json();
+      assert.equal(paged._links.next, '/rest/api/user/712020%3Anoah/property?limit=1&start=2');
     });
 
     test('a user with no properties has an empty list; an unknown user is 404 for admins', async () => {
