@@ -127,7 +127,8 @@ export async function openStore(location: DatabaseLocation, options: StoreOption
     db = new StoreDb({ dialect: sqlite.dialect, log }, runDirect, undefined, { watchBatches: sqlite.watchBatches });
   } else {
     const postgres = connectPostgres(location.url, options.onConnectionError);
-    db = new StoreDb({ dialect: postgres.dialect, log }, undefined, postgres.ping, { poolUse: postgres.poolUse });
+    const runDirect = observe ? observed(location.dialect, postgres.runPrepared, observe) : postgres.runPrepared;
+    db = new StoreDb({ dialect: postgres.dialect, log }, runDirect, postgres.ping, { poolUse: postgres.poolUse });
   }
   try {
     if (location.dialect === 'sqlite') await migrate(db, location.dialect);

@@ -1,6 +1,6 @@
 /** The shared store: PostgreSQL through `pg`. PostgreSQL-specific code lives here only. */
 
-import { PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import { PostgresDialect, type PostgresPool, type PostgresPoolClient, type QueryResult } from 'kysely';
 import pg from 'pg';
 
 /** Connections per instance. */
@@ -61,6 +61,12 @@ export interface PostgresConnection {
   poolUse(): PoolUse;
   /** A round trip on a connection of its own, outside the pool's queue, failing within `PING_TIMEOUT_MS`. */
   ping(): Promise<void>;
+  /**
+   * Runs one compiled statement on a pooled connection as a named prepared
+   * statement, answering what Kysely's driver would (store/prepared.ts). See
+   * `preparedRunner`.
+   */
+  runPrepared(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>>;
 }
 
 /**
@@ -110,11 +116,56 @@ export function connectPostgres(
   };
   return {
     dialect: new PostgresDialect({ pool: bounded }),
+    runPrepared: preparedRunner(pool),
     poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_SIZE }),
     // A closed store is not ready, however well the server answers.
     ping: () => (closed ? Promise.reject(new Error('the store is closed')) : pingOnce(connectionString)),
   };
 }
+
+/**
+ * The hot queries' way past Kysely (store/prepared.ts: `StoreDb.runDirect`):
+ * each statement text gets a name once per process, and `pg` prepares it
+ * once per connection (Parse), then only binds and executes it. PostgreSQL
+ * so neither parses nor plans the statement again on that connection (after
+ * five runs it keeps a generic plan), which halved its CPU per property GET;
+ * skipping Kysely's connection provider saves a few promises per query too
+ * (docs/decisions.md, "PostgreSQL at the speed of raw pg"). The pool's
+ * bounds hold as for every other query: the same waiting limit, the same
+ * errors. The number of names is bounded by the prepared queries in the
+ * code, each compiled once per database.
+ */
+function preparedRunner(pool: pg.Pool): (sql: string, parameters: readonly unknown[]) => Promise<QueryResult<unknown>> {
+  const names = new Map<string, string>();
+  return async (sql, parameters) => {
+    let name = names.get(sql);
+    if (name === undefined) {
+      name = `userplane_${names.size + 1}`;
+      names.set(sql, name);
+    }
+    if (pool.waitingCount >= POOL_MAX_WAITING) throw new DatabaseBusyError();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw named(error);
+    }
+    try {
+      const { command, rowCount, rows } = await client.query({ name, text: sql, values: parameters as unknown[] });
+      return {
+        // As Kysely's PostgreSQL driver counts them.
+        numAffectedRows: WRITE_COMMANDS.has(command) ? BigInt(rowCount ?? 0) : undefined,
+        rows: rows ?? [],
+      };
+    } catch (error) {
+      throw named(error);
+    } finally {
+      client.release();
+    }
+  };
+}
+
+const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
 /**
  * Opens a connection of its own, runs `select 1` and closes it. A hung
