@@ -52,7 +52,8 @@ export interface StoreObservations {
 
 /**
  * The database handle `openStore` hands out: Kysely, plus the store's
- * direct runner where the dialect has one (SQLite; PostgreSQL has none).
+ * direct runner (SQLite's outside its connection queue, store/sqlite.ts;
+ * PostgreSQL's as named prepared statements on the pool, store/postgres.ts).
  * Prepared queries (store/prepared.ts) run through `runDirect` when they are
  * given this handle. Its transactions are plain Kysely `Transaction`s and
  * carry no runner, so statements inside one run in order through Kysely, on

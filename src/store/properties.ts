@@ -35,6 +35,8 @@ function toStoredProperty(
 }
 
 const COLUMNS = ['id', 'key', 'value', 'version', 'created_at', 'updated_at'] as const;
+/** What an update returns: not the value, which the caller just wrote and still holds (a value may be 32 KiB). */
+const UPDATED_COLUMNS = ['id', 'key', 'version', 'created_at', 'updated_at'] as const;
 
 type Owner = Omit<PropertyAddress, 'key'>;
 
@@ -186,13 +188,13 @@ export async function insertProperties(
 
 const replaceValue = preparedQuery<
   PropertyAddress & { value: string; now: string },
-  Pick<PropertyRow, (typeof COLUMNS)[number]>
+  Pick<PropertyRow, (typeof UPDATED_COLUMNS)[number]>
 >((db, param) =>
   db
     .updateTable('properties')
     .set((eb) => ({ value: param('value'), version: eb('version', '+', 1), updated_at: param('now') }))
     .where(at(addressParam(param)))
-    .returning(COLUMNS),
+    .returning(UPDATED_COLUMNS),
 );
 
 /**
@@ -213,10 +215,10 @@ export async function replacePropertyValue(
         .set((eb) => ({ value, version: eb('version', '+', 1), updated_at: now }))
         .where(at(address))
         .where(atVersion(versions))
-        .returning(COLUMNS)
+        .returning(UPDATED_COLUMNS)
         .execute()
     : (await replaceValue(db, { ...address, value, now })).rows;
-  return row && toStoredProperty(row);
+  return row && toStoredProperty({ ...row, value });
 }
 
 const removeProperty = preparedQuery<PropertyAddress, never>((db, param) =>
