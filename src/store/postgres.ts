@@ -137,32 +137,43 @@ export function connectPostgres(
  */
 function preparedRunner(pool: pg.Pool): (sql: string, parameters: readonly unknown[]) => Promise<QueryResult<unknown>> {
   const names = new Map<string, string>();
-  return async (sql, parameters) => {
-    let name = names.get(sql);
-    if (name === undefined) {
-      name = `userplane_${names.size + 1}`;
-      names.set(sql, name);
-    }
-    if (pool.waitingCount >= POOL_MAX_WAITING) throw new DatabaseBusyError();
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw named(error);
-    }
-    try {
-      const { command, rowCount, rows } = await client.query({ name, text: sql, values: parameters as unknown[] });
-      return {
-        // As Kysely's PostgreSQL driver counts them.
-        numAffectedRows: WRITE_COMMANDS.has(command) ? BigInt(rowCount ?? 0) : undefined,
-        rows: rows ?? [],
-      };
-    } catch (error) {
-      throw named(error);
-    } finally {
-      client.release();
-    }
-  };
+  // Callbacks rather than pg's and pg-pool's promises: one promise per statement instead of four.
+  return (sql, parameters) =>
+    new Promise((resolve, reject) => {
+      let name = names.get(sql);
+      if (name === undefined) {
+        name = `userplane_${names.size + 1}`;
+        names.set(sql, name);
+      }
+      if (pool.waitingCount >= POOL_MAX_WAITING) {
+        reject(new DatabaseBusyError());
+        return;
+      }
+      const config = { name, text: sql, values: parameters as unknown[] };
+      pool.connect((connectError, client, release) => {
+        if (connectError || client === undefined) {
+          reject(named(connectError));
+          return;
+        }
+        const answer = (error: Error | null, result: pg.QueryResult) => {
+          release();
+          if (error) reject(named(error));
+          else
+            resolve({
+              // As Kysely's PostgreSQL driver counts them.
+              numAffectedRows: WRITE_COMMANDS.has(result.command) ? BigInt(result.rowCount ?? 0) : undefined,
+              rows: result.rows ?? [],
+            });
+        };
+        try {
+          client.query(config, answer);
+        } catch (error) {
+          // Thrown here, it would escape as an uncaught exception.
+          release();
+          reject(named(error));
+        }
+      });
+    });
 }
 
 const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
