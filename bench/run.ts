@@ -142,6 +142,7 @@ async function main(): Promise<number> {
   const instanceCount = args.instances === undefined ? undefined : positiveInteger(args.instances, '--instances');
   if (instanceCount !== undefined && (!postgres || args.url !== undefined || args.outage || siteCount !== undefined))
     throw new Error("--instances needs --store postgres and the bench's own servers (no --url, --outage or --sites)");
+  if (instanceCount === 1) throw new Error('--instances: give 2 or more (one instance is measured beside them)');
   const databaseUrl = postgres ? await postgresUrl() : undefined;
 
   const yardstickPort = await freePort();
