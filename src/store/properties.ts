@@ -34,6 +34,21 @@ function toStoredProperty(
   };
 }
 
+/** An updated row, with the value the update wrote (no spread: a row from `pg` is a dictionary-mode object). */
+function toUpdatedProperty(
+  row: Pick<PropertyRow, (typeof UPDATED_COLUMNS)[number]>,
+  value: string,
+): PropertyWithJsonValue {
+  return {
+    id: String(row.id),
+    key: row.key,
+    valueJson: value,
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
 const COLUMNS = ['id', 'key', 'value', 'version', 'created_at', 'updated_at'] as const;
 /** What an update returns: not the value, which the caller just wrote and still holds (a value may be 32 KiB). */
 const UPDATED_COLUMNS = ['id', 'key', 'version', 'created_at', 'updated_at'] as const;
@@ -218,7 +233,7 @@ export async function replacePropertyValue(
         .returning(UPDATED_COLUMNS)
         .execute()
     : (await replaceValue(db, { ...address, value, now })).rows;
-  return row && toStoredProperty({ ...row, value });
+  return row && toUpdatedProperty(row, value);
 }
 
 const removeProperty = preparedQuery<PropertyAddress, never>((db, param) =>
