@@ -149,7 +149,7 @@ function preparedRunner(pool: pg.Pool): (sql: string, parameters: readonly unkno
         reject(new DatabaseBusyError());
         return;
       }
-      const config = { name, text: sql, values: parameters as unknown[] };
+      const statement = name;
       pool.connect((connectError, client, release) => {
         if (connectError || client === undefined) {
           reject(named(connectError));
@@ -166,7 +166,7 @@ function preparedRunner(pool: pg.Pool): (sql: string, parameters: readonly unkno
             });
         };
         try {
-          client.query(config, answer);
+          client.query(new PreparedQuery(statement, sql, parameters as unknown[], answer));
         } catch (error) {
           // Thrown here, it would escape as an uncaught exception.
           release();
@@ -177,6 +177,111 @@ function preparedRunner(pool: pg.Pool): (sql: string, parameters: readonly unkno
 }
 
 const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+
+/** What `PreparedQuery` reaches of `pg`'s `Query` and `Result` beyond their typings (pg 8). */
+interface QueryInternals {
+  name: string;
+  values: unknown[];
+  callback: (error: Error | null, result: pg.QueryResult) => void;
+  _result: ResultInternals;
+  _results: unknown;
+  _canceledDueToError: Error | false;
+  _checkForMultirow(): void;
+  handleError(error: Error, connection: unknown): void;
+}
+interface ResultInternals {
+  fields: FieldDescription[];
+  _parsers: Array<(raw: unknown) => unknown> | undefined;
+  _prebuiltEmptyResultObject: Record<string, null> | null;
+  parseRow(raw: unknown[]): unknown;
+  addFields(fields: FieldDescription[]): void;
+  rows: unknown[];
+}
+interface FieldDescription {
+  name: string;
+  dataTypeID: number;
+  format: string;
+}
+type RowShape = Pick<ResultInternals, 'fields' | '_parsers' | '_prebuiltEmptyResultObject'>;
+
+/** Each prepared statement's row shape, as `pg` last described it, by statement name. */
+const rowShapes = new Map<string, RowShape>();
+
+/**
+ * `pg`'s `Query` for one run of a named prepared statement, which does per
+ * run what `pg` repeats for every query without need (docs/decisions.md,
+ * "PostgreSQL at the speed of raw pg"): it is made from the statement's text
+ * (a config object would be copied property by property, descriptors and
+ * all), its row description is mapped to type parsers and an empty row once
+ * per statement and shape rather than once per run (`pg` builds the empty row
+ * as a dictionary object and copies it), and with no listener to hear them it
+ * emits no `row` and `end` events. Errors, a parser's failure included, take
+ * `pg`'s own way.
+ */
+class PreparedQuery extends pg.Query {
+  constructor(name: string, text: string, values: unknown[], callback: QueryInternals['callback']) {
+    super(text);
+    const self = this as unknown as QueryInternals;
+    self.name = name;
+    self.values = values;
+    self.callback = callback;
+  }
+
+  handleRowDescription(message: { fields: FieldDescription[] }): void {
+    const self = this as unknown as QueryInternals;
+    self._checkForMultirow();
+    const result = self._result;
+    const { fields } = message;
+    const known = rowShapes.get(self.name);
+    if (known !== undefined && sameFields(known.fields, fields)) {
+      result.fields = known.fields;
+      result._parsers = known._parsers;
+      result._prebuiltEmptyResultObject = known._prebuiltEmptyResultObject;
+      return;
+    }
+    result.addFields(fields);
+    rowShapes.set(self.name, {
+      fields,
+      _parsers: result._parsers,
+      _prebuiltEmptyResultObject: result._prebuiltEmptyResultObject,
+    });
+  }
+
+  handleDataRow(message: { fields: unknown[] }): void {
+    const self = this as unknown as QueryInternals;
+    if (self._canceledDueToError) return;
+    try {
+      self._result.rows.push(self._result.parseRow(message.fields));
+    } catch (error) {
+      self._canceledDueToError = error as Error;
+    }
+  }
+
+  handleReadyForQuery(connection: unknown): void {
+    const self = this as unknown as QueryInternals;
+    if (self._canceledDueToError) {
+      self.handleError(self._canceledDueToError, connection);
+      return;
+    }
+    try {
+      self.callback(null, self._results as pg.QueryResult);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function sameFields(a: FieldDescription[], b: FieldDescription[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.dataTypeID !== y.dataTypeID || x.format !== y.format) return false;
+  }
+  return true;
+}
 
 /**
  * Opens a connection of its own, runs `select 1` and closes it. A hung
