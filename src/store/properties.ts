@@ -232,8 +232,25 @@ export async function replacePropertyValue(
         .where(atVersion(versions))
         .returning(UPDATED_COLUMNS)
         .execute()
-    : (await replaceValue(db, { ...address, value, now })).rows;
+    : (await replaceValue(db, updateParams(address, value, now))).rows;
   return row && toUpdatedProperty(row, value);
+}
+
+/** The update's params, written out: spreading the address with two more fields cost more than the rest of the call. */
+function updateParams(
+  address: PropertyAddress,
+  value: string,
+  now: string,
+): PropertyAddress & { value: string; now: string } {
+  return {
+    siteId: address.siteId,
+    product: address.product,
+    namespace: address.namespace,
+    accountId: address.accountId,
+    key: address.key,
+    value,
+    now,
+  };
 }
 
 const removeProperty = preparedQuery<PropertyAddress, never>((db, param) =>
