@@ -53,6 +53,7 @@
  *   npm run bench -- --control-plane [--store postgres]   reset and restore (bench/control-plane.ts)
  *   npm run bench -- --journal-size 0   the default site's journalSize (docs/behaviour.md §11) for the scenarios above; 0 turns its journal off
  *   npm run bench -- --rate-limits '{"burst": false}'   the default site's rateLimits (docs/behaviour.md §12): a word or a JSON object
+ *   npm run bench -- --store postgres --instances 2   N servers on one PostgreSQL, connections alternating (bench/instances.ts)
  */
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -71,8 +72,10 @@ import { basicAuth, connectJwt } from '../test/helpers/credentials.ts';
 import { type EmbeddedPostgresServer, startPostgres } from '../test/helpers/embedded-postgres.ts';
 import { freePort } from '../test/helpers/net.ts';
 import { controlPlaneBench } from './control-plane.ts';
+import { severalInstances } from './instances.ts';
 import { journalCost } from './journal.ts';
 import { rateLimitCost } from './rate-limits.ts';
+import { POSTGRES_TARGETS, rawPairs } from './raw-pairs.ts';
 import { scaleBench } from './scale.ts';
 import { manySites, siteCost } from './sites.ts';
 
@@ -124,6 +127,7 @@ const { values: args } = parseArgs({
     'journal-size': { type: 'string' },
     'rate-limits': { type: 'string' },
     scale: { type: 'string' },
+    instances: { type: 'string' },
   },
 });
 
@@ -156,6 +160,10 @@ async function main(): Promise<number> {
   if (scale !== undefined && (args.url !== undefined || args.outage || siteCount !== undefined)) {
     throw new Error("--scale needs the bench's own server, and is a run of its own (no --url, --outage or --sites)");
   }
+  const instanceCount = args.instances === undefined ? undefined : positiveInteger(args.instances, '--instances');
+  if (instanceCount !== undefined && (!postgres || args.url !== undefined || args.outage || siteCount !== undefined))
+    throw new Error("--instances needs --store postgres and the bench's own servers (no --url, --outage or --sites)");
+  if (instanceCount === 1) throw new Error('--instances: give 2 or more (one instance is measured beside them)');
   const databaseUrl = postgres ? await postgresUrl() : undefined;
   if (scale !== undefined) return scaleRun(scale, databaseUrl, { connections, duration });
 
@@ -192,7 +200,22 @@ async function main(): Promise<number> {
 
   const putBody = JSON.stringify({ value: { dark: false, size: 13 } });
   let code = 0;
-  if (siteCount !== undefined) {
+  if (instanceCount !== undefined) {
+    // The first server seeded the database; the others serve it as it is.
+    const others = [];
+    for (let i = 1; i < instanceCount; i++) others.push(await startUserplane(databaseUrl, { seeded: false }));
+    for (const other of others) await waitUntilReady(`${other.url}/readyz`, other.child);
+    const lines = await severalInstances({
+      instances: [userplane!, ...others].map(({ url, child }) => ({ url, pid: child.pid! })),
+      databaseUrl: databaseUrl!,
+      propertyPath: `/wiki/rest/api/user/${args['account-id']}/property/bench-key`,
+      auth,
+      putBody,
+      connections,
+      duration,
+    });
+    process.stdout.write(lines.join('\n'));
+  } else if (siteCount !== undefined) {
     process.stderr.write(`bench: sites: making ${siteCount} sites…\n`);
     const { lines, met } = await manySites({ url, token: operatorToken! }, siteCount, { connections, duration });
     process.stdout.write(
@@ -240,6 +263,26 @@ async function main(): Promise<number> {
     }
 
     report(runs, connections, postgres);
+    if (postgres) {
+      // The targets, on rounds that alternate with the raw routes (bench/raw-pairs.ts).
+      const pairs = await rawPairs(
+        [
+          { name: 'property GET', rawName: RAW.read, target: POSTGRES_TARGETS.getRatio },
+          { name: 'property PUT', rawName: RAW.upsert, target: POSTGRES_TARGETS.putRatio },
+          { name: 'list', rawName: RAW.read },
+        ].map((pair) => ({
+          ...pair,
+          options: scenarios.find(({ name }) => name === pair.name)!.options,
+          rawOptions: scenarios.find(({ name }) => name === pair.rawName)!.options,
+        })),
+        connections,
+      );
+      process.stdout.write([...pairs.lines, ''].join('\n'));
+      if (pairs.failed) {
+        process.stderr.write('bench: WARNING the alternating rounds had errors or non-2xx responses\n');
+        code = 1;
+      }
+    }
     const failed = runs.filter(({ result }) => result.errors + result.non2xx > 0);
     for (const { name, result } of failed) {
       process.stderr.write(
@@ -280,8 +323,11 @@ async function postgresUrl(): Promise<string> {
  * Writes the seed into a temporary directory and starts `userplane serve` on
  * it, with a SQLite file there unless `databaseUrl` names PostgreSQL.
  */
-async function startUserplane(databaseUrl: string | undefined): Promise<{ url: string; child: ChildProcess }> {
-  tmpDir = mkdtempSync(join(tmpdir(), 'userplane-bench-'));
+async function startUserplane(
+  databaseUrl: string | undefined,
+  { seeded = true } = {},
+): Promise<{ url: string; child: ChildProcess }> {
+  tmpDir ??= mkdtempSync(join(tmpdir(), 'userplane-bench-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const seed = join(tmpDir, 'seed.json');
@@ -307,12 +353,12 @@ async function startUserplane(databaseUrl: string | undefined): Promise<{ url: s
       apps: [BENCH_APP],
     }),
   );
-  build();
+  if (seeded) build();
   const child = startChild([
     'dist/cli.js',
     'serve',
     ...['--port', String(port), '--host', '127.0.0.1', '--base-url', url, '--log-level', 'warn'],
-    ...['--database', databaseUrl ?? `sqlite:${join(tmpDir, 'bench.db')}`, '--seed', seed],
+    ...['--database', databaseUrl ?? `sqlite:${join(tmpDir, 'bench.db')}`, ...(seeded ? ['--seed', seed] : [])],
     ...(databaseUrl ? ['--secret-key', BENCH_SECRET_KEY] : []),
     ...['--operator-token', BENCH_OPERATOR_TOKEN],
     ...(args.metrics ? ['--metrics'] : []),
@@ -462,12 +508,14 @@ function report(runs: Run[], connections: number, postgres: boolean): void {
   const mark = (met: boolean) => (met ? 'met' : 'MISSED');
   const figures = (result: autocannon.Result) =>
     `${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`;
+  const p99Ratio = (name: string) => find(name)!.latency.p99 / Math.max(1, find(rawOf[name]!)!.latency.p99);
   const judged = postgres
     ? [
         `against raw pg (the same statement's work without userplane; both pools ${POOL_SIZE} connections):`,
         ...Object.entries(rawOf).map(
           ([name, raw]) =>
-            `  ${name}: ${figures(find(name)!)}; ${rawRatio(name)!.toFixed(2)}× ${raw} (${figures(find(raw)!)})`,
+            `  ${name}: ${figures(find(name)!)}; ${rawRatio(name)!.toFixed(2)}× ${raw} (${figures(find(raw)!)}); ` +
+            `p99 ${p99Ratio(name).toFixed(2)}× raw`,
         ),
       ]
     : [

@@ -8,7 +8,7 @@ import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
-import { type Clock, systemClock, TtlCache } from '../lib/ttl-cache.ts';
+import { type Clock, REFRESH_AHEAD_MS, systemClock, TtlCache } from '../lib/ttl-cache.ts';
 import { groupNamesOf } from '../store/groups.ts';
 import { findOAuthTokenByDigest, siteOfOAuthToken } from '../store/oauth-tokens.ts';
 import type { Database } from '../store/schema.ts';
@@ -64,9 +64,10 @@ export class Authenticator {
     /** The caches' clock; a token's own expiry is always checked against real time. */
     clock: Clock = systemClock,
   ) {
-    this.#basic = new TtlCache(clock, { isFailure: failed });
-    this.#bearer = new TtlCache(clock, { isFailure: failed });
-    this.#apps = new TtlCache(clock, { isFailure: (app) => app === undefined });
+    // Refreshed ahead: a credential in steady use never waits for its lookup (lib/ttl-cache.ts).
+    this.#basic = new TtlCache(clock, { isFailure: failed, refreshAheadMs: REFRESH_AHEAD_MS });
+    this.#bearer = new TtlCache(clock, { isFailure: failed, refreshAheadMs: REFRESH_AHEAD_MS });
+    this.#apps = new TtlCache(clock, { isFailure: (app) => app === undefined, refreshAheadMs: REFRESH_AHEAD_MS });
   }
 
   /**

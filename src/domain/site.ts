@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
-import { type Clock, systemClock, TtlCache } from '../lib/ttl-cache.ts';
+import { type Clock, REFRESH_AHEAD_MS, systemClock, TtlCache } from '../lib/ttl-cache.ts';
 import type { SiteSettings } from '../schemas/site.ts';
 import type { Database } from '../store/schema.ts';
 import {
@@ -60,11 +60,12 @@ export class SiteService {
     private readonly listeningUrl: () => string,
     clock: Clock = systemClock,
   ) {
-    const missing = { isFailure: (site: Site | undefined) => site === undefined };
+    // Refreshed ahead: a site in steady use never waits for its lookup (lib/ttl-cache.ts).
+    const missing = { isFailure: (site: Site | undefined) => site === undefined, refreshAheadMs: REFRESH_AHEAD_MS };
     this.#byName = new TtlCache(clock, missing);
     this.#byCloudId = new TtlCache(clock, missing);
     this.#byHost = new TtlCache(clock, missing);
-    this.#default = new TtlCache(clock, { maxEntries: 1 });
+    this.#default = new TtlCache(clock, { maxEntries: 1, refreshAheadMs: REFRESH_AHEAD_MS });
   }
 
   /** The server base URL (docs/behaviour.md §10), no trailing slash. */

@@ -53,7 +53,8 @@ export interface StoreObservations {
 
 /**
  * The database handle `openStore` hands out: Kysely, plus the store's
- * direct runner where the dialect has one (SQLite; PostgreSQL has none).
+ * direct runner (SQLite's outside its connection queue, store/sqlite.ts;
+ * PostgreSQL's as named prepared statements on the pool, store/postgres.ts).
  * Prepared queries (store/prepared.ts) run through `runDirect` when they are
  * given this handle. Its transactions are plain Kysely `Transaction`s and
  * carry no runner, so statements inside one run in order through Kysely, on
@@ -128,7 +129,8 @@ export async function openStore(location: DatabaseLocation, options: StoreOption
     db = new StoreDb({ dialect: sqlite.dialect, log }, runDirect, undefined, { watchBatches: sqlite.watchBatches });
   } else {
     const postgres = connectPostgres(location.url, options.onConnectionError);
-    db = new StoreDb({ dialect: postgres.dialect, log }, undefined, postgres.ping, { poolUse: postgres.poolUse });
+    const runDirect = observe ? observed(location.dialect, postgres.runPrepared, observe) : postgres.runPrepared;
+    db = new StoreDb({ dialect: postgres.dialect, log }, runDirect, postgres.ping, { poolUse: postgres.poolUse });
   }
   try {
     if (location.dialect === 'sqlite') await migrate(db, location.dialect);

@@ -1,6 +1,6 @@
 /** The shared store: PostgreSQL through `pg`. PostgreSQL-specific code lives here only. */
 
-import { PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import { PostgresDialect, type PostgresPool, type PostgresPoolClient, type QueryResult } from 'kysely';
 import pg from 'pg';
 
 /** Connections per instance. */
@@ -61,6 +61,12 @@ export interface PostgresConnection {
   poolUse(): PoolUse;
   /** A round trip on a connection of its own, outside the pool's queue, failing within `PING_TIMEOUT_MS`. */
   ping(): Promise<void>;
+  /**
+   * Runs one compiled statement on a pooled connection as a named prepared
+   * statement, answering what Kysely's driver would (store/prepared.ts). See
+   * `preparedRunner`.
+   */
+  runPrepared(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>>;
 }
 
 /**
@@ -110,10 +116,171 @@ export function connectPostgres(
   };
   return {
     dialect: new PostgresDialect({ pool: bounded }),
+    runPrepared: preparedRunner(pool),
     poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_SIZE }),
     // A closed store is not ready, however well the server answers.
     ping: () => (closed ? Promise.reject(new Error('the store is closed')) : pingOnce(connectionString)),
   };
+}
+
+/**
+ * The hot queries' way past Kysely (store/prepared.ts: `StoreDb.runDirect`):
+ * each statement text gets a name once per process, and `pg` prepares it
+ * once per connection (Parse), then only binds and executes it. PostgreSQL
+ * so neither parses nor plans the statement again on that connection (after
+ * five runs it keeps a generic plan), which halved its CPU per property GET;
+ * skipping Kysely's connection provider saves a few promises per query too
+ * (docs/decisions.md, "PostgreSQL at the speed of raw pg"). The pool's
+ * bounds hold as for every other query: the same waiting limit, the same
+ * errors. The number of names is bounded by the prepared queries in the
+ * code, each compiled once per database.
+ */
+function preparedRunner(pool: pg.Pool): (sql: string, parameters: readonly unknown[]) => Promise<QueryResult<unknown>> {
+  const names = new Map<string, string>();
+  // Callbacks rather than pg's and pg-pool's promises: one promise per statement instead of four.
+  return (sql, parameters) =>
+    new Promise((resolve, reject) => {
+      let name = names.get(sql);
+      if (name === undefined) {
+        name = `userplane_${names.size + 1}`;
+        names.set(sql, name);
+      }
+      if (pool.waitingCount >= POOL_MAX_WAITING) {
+        reject(new DatabaseBusyError());
+        return;
+      }
+      const statement = name;
+      pool.connect((connectError, client, release) => {
+        if (connectError || client === undefined) {
+          reject(named(connectError));
+          return;
+        }
+        const answer = (error: Error | null, result: pg.QueryResult) => {
+          release();
+          if (error) reject(named(error));
+          else
+            resolve({
+              // As Kysely's PostgreSQL driver counts them.
+              numAffectedRows: WRITE_COMMANDS.has(result.command) ? BigInt(result.rowCount ?? 0) : undefined,
+              rows: result.rows ?? [],
+            });
+        };
+        try {
+          client.query(new PreparedQuery(statement, sql, parameters as unknown[], answer));
+        } catch (error) {
+          // Thrown here, it would escape as an uncaught exception.
+          release();
+          reject(named(error));
+        }
+      });
+    });
+}
+
+const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+
+/** What `PreparedQuery` reaches of `pg`'s `Query` and `Result` beyond their typings (pg 8). */
+interface QueryInternals {
+  name: string;
+  values: unknown[];
+  callback: (error: Error | null, result: pg.QueryResult) => void;
+  _result: ResultInternals;
+  _results: unknown;
+  _canceledDueToError: Error | false;
+  _checkForMultirow(): void;
+  handleError(error: Error, connection: unknown): void;
+}
+interface ResultInternals {
+  fields: FieldDescription[];
+  _parsers: Array<(raw: unknown) => unknown> | undefined;
+  _prebuiltEmptyResultObject: Record<string, null> | null;
+  parseRow(raw: unknown[]): unknown;
+  addFields(fields: FieldDescription[]): void;
+  rows: unknown[];
+}
+interface FieldDescription {
+  name: string;
+  dataTypeID: number;
+  format: string;
+}
+type RowShape = Pick<ResultInternals, 'fields' | '_parsers' | '_prebuiltEmptyResultObject'>;
+
+/** Each prepared statement's row shape, as `pg` last described it, by statement name. */
+const rowShapes = new Map<string, RowShape>();
+
+/**
+ * `pg`'s `Query` for one run of a named prepared statement, which does per
+ * run what `pg` repeats for every query without need (docs/decisions.md,
+ * "PostgreSQL at the speed of raw pg"): it is made from the statement's text
+ * (a config object would be copied property by property, descriptors and
+ * all), its row description is mapped to type parsers and an empty row once
+ * per statement and shape rather than once per run (`pg` builds the empty row
+ * as a dictionary object and copies it), and with no listener to hear them it
+ * emits no `row` and `end` events. Errors, a parser's failure included, take
+ * `pg`'s own way.
+ */
+class PreparedQuery extends pg.Query {
+  constructor(name: string, text: string, values: unknown[], callback: QueryInternals['callback']) {
+    super(text);
+    const self = this as unknown as QueryInternals;
+    self.name = name;
+    self.values = values;
+    self.callback = callback;
+  }
+
+  handleRowDescription(message: { fields: FieldDescription[] }): void {
+    const self = this as unknown as QueryInternals;
+    self._checkForMultirow();
+    const result = self._result;
+    const { fields } = message;
+    const known = rowShapes.get(self.name);
+    if (known !== undefined && sameFields(known.fields, fields)) {
+      result.fields = known.fields;
+      result._parsers = known._parsers;
+      result._prebuiltEmptyResultObject = known._prebuiltEmptyResultObject;
+      return;
+    }
+    result.addFields(fields);
+    rowShapes.set(self.name, {
+      fields,
+      _parsers: result._parsers,
+      _prebuiltEmptyResultObject: result._prebuiltEmptyResultObject,
+    });
+  }
+
+  handleDataRow(message: { fields: unknown[] }): void {
+    const self = this as unknown as QueryInternals;
+    if (self._canceledDueToError) return;
+    try {
+      self._result.rows.push(self._result.parseRow(message.fields));
+    } catch (error) {
+      self._canceledDueToError = error as Error;
+    }
+  }
+
+  handleReadyForQuery(connection: unknown): void {
+    const self = this as unknown as QueryInternals;
+    if (self._canceledDueToError) {
+      self.handleError(self._canceledDueToError, connection);
+      return;
+    }
+    try {
+      self.callback(null, self._results as pg.QueryResult);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function sameFields(a: FieldDescription[], b: FieldDescription[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.dataTypeID !== y.dataTypeID || x.format !== y.format) return false;
+  }
+  return true;
 }
 
 /**

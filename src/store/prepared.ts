@@ -9,10 +9,12 @@
  * other value is fixed at compile time. Only scalar values can be params (a
  * list for `in` compiles to one placeholder per item).
  *
- * Where the store has a direct runner (SQLite: `StoreDb.runDirect`, from
+ * Where the store has a direct runner (`StoreDb.runDirect`, from
  * `openStore`), a prepared query given the store's own handle runs through
- * it, skipping Kysely's one-query-at-a-time connection queue: each prepared
- * query is one statement, atomic on its own. A read the store ran at once (a
+ * it: on SQLite skipping Kysely's one-query-at-a-time connection queue, on
+ * PostgreSQL as a named prepared statement on a pooled connection, parsed
+ * and planned once per connection. Each prepared query is one statement,
+ * atomic on its own. A read the store ran at once (a
  * SQLite read outside a transaction) is answered without a promise, so a hot
  * read can reach the response in the same turn; `await` takes either answer.
  * Given a transaction, or when the runner declines (a transaction holds the

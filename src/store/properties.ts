@@ -34,7 +34,24 @@ function toStoredProperty(
   };
 }
 
+/** An updated row, with the value the update wrote (no spread: a row from `pg` is a dictionary-mode object). */
+function toUpdatedProperty(
+  row: Pick<PropertyRow, (typeof UPDATED_COLUMNS)[number]>,
+  value: string,
+): PropertyWithJsonValue {
+  return {
+    id: String(row.id),
+    key: row.key,
+    valueJson: value,
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
 const COLUMNS = ['id', 'key', 'value', 'version', 'created_at', 'updated_at'] as const;
+/** What an update returns: not the value, which the caller just wrote and still holds (a value may be 32 KiB). */
+const UPDATED_COLUMNS = ['id', 'key', 'version', 'created_at', 'updated_at'] as const;
 
 type Owner = Omit<PropertyAddress, 'key'>;
 
@@ -212,13 +229,13 @@ export async function insertProperties(
 
 const replaceValue = preparedQuery<
   PropertyAddress & { value: string; now: string },
-  Pick<PropertyRow, (typeof COLUMNS)[number]>
+  Pick<PropertyRow, (typeof UPDATED_COLUMNS)[number]>
 >((db, param) =>
   db
     .updateTable('properties')
     .set((eb) => ({ value: param('value'), version: eb('version', '+', 1), updated_at: param('now') }))
     .where(at(addressParam(param)))
-    .returning(COLUMNS),
+    .returning(UPDATED_COLUMNS),
 );
 
 /**
@@ -239,10 +256,27 @@ export async function replacePropertyValue(
         .set((eb) => ({ value, version: eb('version', '+', 1), updated_at: now }))
         .where(at(address))
         .where(atVersion(versions))
-        .returning(COLUMNS)
+        .returning(UPDATED_COLUMNS)
         .execute()
-    : (await replaceValue(db, { ...address, value, now })).rows;
-  return row && toStoredProperty(row);
+    : (await replaceValue(db, updateParams(address, value, now))).rows;
+  return row && toUpdatedProperty(row, value);
+}
+
+/** The update's params, written out: spreading the address with two more fields cost more than the rest of the call. */
+function updateParams(
+  address: PropertyAddress,
+  value: string,
+  now: string,
+): PropertyAddress & { value: string; now: string } {
+  return {
+    siteId: address.siteId,
+    product: address.product,
+    namespace: address.namespace,
+    accountId: address.accountId,
+    key: address.key,
+    value,
+    now,
+  };
 }
 
 const removeProperty = preparedQuery<PropertyAddress, never>((db, param) =>

@@ -152,3 +152,43 @@ test('a load begun before clear() keeps nothing, and a miss after clear() does n
     'the stale value did not replace the fresh one',
   );
 });
+
+test('refresh ahead: a hit near its end is answered at once and loads the next value, which lives from its own read', async () => {
+  const clock = new TestClock();
+  const cache = new TtlCache<string, number>(clock, { refreshAheadMs: 200 });
+  const source = counter();
+  assert.equal(await cache.get('k', source.load), 1);
+  clock.advance(MAX_CACHE_AGE_MS - 201);
+  assert.equal(cache.get('k', source.load), 1);
+  assert.equal(source.loads, 1, 'no load before the last 200 ms');
+  clock.advance(1);
+  assert.equal(cache.get('k', source.load), 1, 'the old value is still the answer, without a promise');
+  assert.equal(cache.get('k', source.load), 1);
+  assert.equal(source.loads, 2, 'one load started, however many hits');
+  await Promise.resolve();
+  assert.equal(cache.get('k', source.load), 2, 'the new value replaced the old one once loaded');
+  // The new value was read at the start of the refresh: it lives a lifetime from then, no longer.
+  clock.advance(MAX_CACHE_AGE_MS - 1);
+  assert.equal(cache.get('k', source.load), 2);
+  clock.advance(1);
+  assert.ok(cache.get('k', source.load) instanceof Promise, 'past its lifetime it is a miss like any other');
+});
+
+test('refresh ahead: a failed refresh is not retried per hit; the miss after expiry loads, and hears a failure', async () => {
+  const clock = new TestClock();
+  const cache = new TtlCache<string, number>(clock, { refreshAheadMs: 200 });
+  assert.equal(await cache.get('k', async () => 1), 1);
+  clock.advance(MAX_CACHE_AGE_MS - 100);
+  let attempts = 0;
+  const failing = async (): Promise<number> => {
+    attempts++;
+    throw new Error('the database is down');
+  };
+  assert.equal(cache.get('k', failing), 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(cache.get('k', failing), 1, 'the cached value lives out its lifetime');
+  assert.equal(attempts, 1, 'one refresh per value');
+  clock.advance(100);
+  await assert.rejects(Promise.resolve(cache.get('k', failing)), /the database is down/);
+  assert.equal(attempts, 2);
+});

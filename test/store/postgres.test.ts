@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { openStore, ping, type Store } from '../../src/store/database.ts';
+import { isUniqueViolation, openStore, ping, type Store } from '../../src/store/database.ts';
 import {
   connectPostgres,
   DatabaseBusyError,
@@ -170,6 +170,64 @@ if (STORE_KINDS.includes('postgres')) {
       await Promise.all(holders);
       assert.equal((await Promise.all(waiting)).length, POOL_MAX_WAITING, 'the queued requests are served');
       await sql`select 1`.execute(store.db);
+    });
+
+    test('the direct runner prepares a statement once per connection by name, and answers as Kysely does', async () => {
+      const store = await openStore(await freshLocation('postgres'));
+      stores.push(store);
+      const run = async (text: string, parameters: unknown[] = []) => (await store.db.runDirect!(text, parameters))!;
+      // One at a time, so the pool opens one connection and every statement below runs on it.
+      const first = 'select min(name) as name from kysely_migration';
+      const read = 'select name from kysely_migration where name = $1';
+      const write = "update kysely_migration set timestamp = timestamp where name like '2026-%'";
+      const listed = "select statement from pg_prepared_statements where name like 'userplane_%' order by name";
+      const [{ name }] = (await run(first)).rows as [{ name: string }];
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(await run(read, [name]), { numAffectedRows: undefined, rows: [{ name }] });
+      }
+      const updated = await run(write);
+      assert.ok((updated.numAffectedRows ?? 0n) > 0n, 'a write counts its rows, as a bigint');
+      assert.deepEqual(updated.rows, []);
+      const { rows } = await run(listed);
+      assert.deepEqual(
+        (rows as Array<{ statement: string }>).map((row) => row.statement),
+        [first, read, write, listed],
+        'each text prepared once, under a name of its own',
+      );
+    });
+
+    test("the direct runner's errors are PostgreSQL's own, or the store's for a busy pool", async () => {
+      const store = await openStore(await freshLocation('postgres'));
+      stores.push(store);
+      const run = store.db.runDirect!;
+      await assert.rejects(
+        Promise.resolve(run('insert into kysely_migration (name, timestamp) values ($1, $2)', ['dup', 'x'])).then(() =>
+          run('insert into kysely_migration (name, timestamp) values ($1, $2)', ['dup', 'x']),
+        ),
+        (error) => isUniqueViolation(error) && error instanceof pg.DatabaseError,
+      );
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let started = 0;
+      let allStarted!: () => void;
+      const busy = new Promise<void>((resolve) => {
+        allStarted = resolve;
+      });
+      const holders = Array.from({ length: POOL_SIZE }, () =>
+        store.db.transaction().execute(async (trx) => {
+          await sql`select 1`.execute(trx);
+          if (++started === POOL_SIZE) allStarted();
+          await released;
+        }),
+      );
+      await busy;
+      const waiting = Array.from({ length: POOL_MAX_WAITING }, () => run('select 1', []));
+      await assert.rejects(Promise.resolve(run('select 1', [])), DatabaseBusyError);
+      release();
+      await Promise.all(holders);
+      assert.equal((await Promise.all(waiting)).length, POOL_MAX_WAITING, 'the queued statements are served');
     });
 
     test('the ping fails, rather than hangs, when the server accepts connections but never answers', async () => {

@@ -4,9 +4,9 @@ import type { FastifyReply } from 'fastify';
 import Type from 'typebox';
 import { type Page, requestedPage } from '../../domain/paging.ts';
 import type { PropertyWithJsonValue } from '../../domain/properties.ts';
+import type { Site } from '../../domain/site.ts';
 import { type ConfluencePropertyService, PROPERTY_PAGE } from '../../domain/user-properties.ts';
 import { andThen } from '../../lib/maybe-promise.ts';
-import type { Links } from '../../schemas/common.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
   PropertyListQuerySchema,
@@ -180,8 +180,26 @@ const propertyPath = (userId: string, key: string) => `${USER_PATH}${segment(use
 function sendProperty(property: PropertyWithJsonValue, reply: FastifyReply): void {
   const { request } = reply;
   const { userId } = request.params as { userId: string };
-  const links = confluenceLinks(request.site, propertyPath(userId, property.key));
+  const links = linksJson(request.site, propertyPath(userId, property.key));
   reply.header('etag', etag(property)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
+}
+
+/** A site's `_links` up to `self`, as JSON text, and the base `self` starts with; made once per site object. */
+const linksHeads = new WeakMap<Site, { baseUrl: string; head: string; base: string }>();
+
+/** `confluenceLinks(site, path)` as JSON text, the same bytes JSON.stringify writes. */
+function linksJson(site: Site, path: string): string {
+  let known = linksHeads.get(site);
+  if (known === undefined || known.baseUrl !== site.baseUrl) {
+    const { base, context } = confluenceLinks(site, '');
+    known = {
+      baseUrl: site.baseUrl,
+      head: `{"base":${JSON.stringify(base)},"context":${JSON.stringify(context)},"self":`,
+      base,
+    };
+    linksHeads.set(site, known);
+  }
+  return `${known.head}${JSON.stringify(`${known.base}${path}`)}}`;
 }
 
 /**
@@ -192,11 +210,11 @@ function sendProperty(property: PropertyWithJsonValue, reply: FastifyReply): voi
  * parsing and serializing it again would, for much less work on the hottest
  * route. The schema still documents the body, and tests hold the two equal.
  */
-function propertyJson(property: PropertyWithJsonValue, links: Links): string {
+function propertyJson(property: PropertyWithJsonValue, linksJson: string): string {
   return (
     `{"key":${JSON.stringify(property.key)},"value":${property.valueJson},"id":${JSON.stringify(property.id)},` +
     `"createdDate":${JSON.stringify(property.createdAt)},"lastModifiedDate":${JSON.stringify(property.updatedAt)},` +
-    `"_links":${JSON.stringify(links)}}`
+    `"_links":${linksJson}}`
   );
 }
 
