@@ -14,6 +14,7 @@ import {
   connectPostgres,
   DatabaseBusyError,
   IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  PG_INTERNALS_AS_EXPECTED,
   POOL_MAX_WAITING,
   POOL_SIZE,
   STATEMENT_TIMEOUT_MS,
@@ -178,6 +179,11 @@ if (STORE_KINDS.includes('postgres')) {
       await release();
       assert.equal((await Promise.all(waiting)).length, POOL_MAX_WAITING, 'the queued requests are served');
       await sql`select 1`.execute(store.db);
+    });
+
+    test("the installed pg has the internals the direct runner's PreparedQuery reaches", () => {
+      // False after a pg upgrade: the runner falls back to plain named queries; look at PreparedQuery again.
+      assert.equal(PG_INTERNALS_AS_EXPECTED, true);
     });
 
     test('the direct runner prepares a statement once per connection by name, and answers as Kysely does', async () => {
