@@ -195,7 +195,8 @@ function observed(dialect: DatabaseLocation['dialect'], run: DirectRunner, obser
   };
 }
 
-function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migration> {
+/** Every migration, by name; names sort in the order they run. */
+export function migrations(dialect: DatabaseLocation['dialect']): Record<string, Migration> {
   return {
     '2026-11-24-0001-initial': initial(dialect),
     '2026-11-24-0002-oauth-tokens': oauthTokens(),

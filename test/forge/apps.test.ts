@@ -11,24 +11,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Kysely, Migrator } from 'kysely';
 import { botAccountId } from '../../src/domain/apps.ts';
 import { checkSeed, loadSeed } from '../../src/domain/seed.ts';
 import { openStore } from '../../src/store/database.ts';
-import { initial } from '../../src/store/migrations/2026-11-24-0001-initial.ts';
-import { oauthTokens } from '../../src/store/migrations/2026-11-24-0002-oauth-tokens.ts';
-import { spacesContentWatches } from '../../src/store/migrations/2026-11-24-0003-spaces-content-watches.ts';
-import { firstStartMark } from '../../src/store/migrations/2026-12-01-0001-first-start-mark.ts';
-import { sites } from '../../src/store/migrations/2026-12-01-0002-sites.ts';
-import { siteSeeds } from '../../src/store/migrations/2026-12-01-0003-site-seeds.ts';
-import { connectPostgres } from '../../src/store/postgres.ts';
-import { openSqlite } from '../../src/store/sqlite.ts';
 import { adminCaller } from '../helpers/admin.ts';
 import { cli } from '../helpers/cli.ts';
 import { connectJwt } from '../helpers/credentials.ts';
 import { type Fixture, impersonationAssertion, startFixture, USERS } from '../helpers/fixture.ts';
+import { databaseAsOf } from '../helpers/old-database.ts';
 import { failed, ok } from '../helpers/process.ts';
-import { freshLocation, STORE_KINDS } from '../helpers/stores.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const SECRET = 'a-forge-app-shared-secret-of-32-chars-or-more';
 const forgeId = (n: number) => `ari:cloud:ecosystem::app/8a1f3c52-0b7e-4d2a-9c61-${String(n).padStart(12, '0')}`;
@@ -272,24 +264,7 @@ describe('userplane apps add --kind forge', () => {
 
 for (const kind of STORE_KINDS) {
   test(`the app-kind migration on ${kind}: apps from before it are Connect apps`, async () => {
-    const location = await freshLocation(kind);
-    const dialect =
-      location.dialect === 'sqlite' ? openSqlite(location.path).dialect : connectPostgres(location.url).dialect;
-    const db = new Kysely<any>({ dialect });
-    try {
-      const migrations = {
-        '2026-11-24-0001-initial': initial(location.dialect),
-        '2026-11-24-0002-oauth-tokens': oauthTokens(),
-        '2026-11-24-0003-spaces-content-watches': spacesContentWatches(location.dialect),
-        '2026-12-01-0001-first-start-mark': firstStartMark(),
-        '2026-12-01-0002-sites': sites(location.dialect),
-        '2026-12-01-0003-site-seeds': siteSeeds(location.dialect),
-      };
-      const { error } = await new Migrator({
-        db,
-        provider: { getMigrations: async () => migrations },
-      }).migrateToLatest();
-      if (error) throw error;
+    const location = await databaseAsOf(kind, '2026-12-01-0003-site-seeds', async (db) => {
       const now = '2026-11-30T12:00:00.000Z';
       const { id } = await db
         .insertInto('sites')
@@ -327,9 +302,7 @@ for (const kind of STORE_KINDS) {
           created_at: now,
         })
         .execute();
-    } finally {
-      await db.destroy();
-    }
+    });
     const store = await openStore(location);
     try {
       const row = await store.db.selectFrom('apps').select(['key', 'kind']).executeTakeFirstOrThrow();

@@ -7,20 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { Kysely, Migrator } from 'kysely';
 import { buildApp } from '../../src/app.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
-import { initial } from '../../src/store/migrations/2026-11-24-0001-initial.ts';
-import { oauthTokens } from '../../src/store/migrations/2026-11-24-0002-oauth-tokens.ts';
-import { spacesContentWatches } from '../../src/store/migrations/2026-11-24-0003-spaces-content-watches.ts';
-import { firstStartMark } from '../../src/store/migrations/2026-12-01-0001-first-start-mark.ts';
-import { sites } from '../../src/store/migrations/2026-12-01-0002-sites.ts';
-import { connectPostgres } from '../../src/store/postgres.ts';
-import { openSqlite } from '../../src/store/sqlite.ts';
 import { basicAuth } from '../helpers/credentials.ts';
 import { SECRET_KEY } from '../helpers/fixture.ts';
-import { freshLocation, STORE_KINDS } from '../helpers/stores.ts';
+import { databaseAsOf } from '../helpers/old-database.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets(SECRET_KEY);
 const NOW = '2026-11-30T12:00:00.000Z';
@@ -29,20 +22,7 @@ const MIA = '712020:mia';
 
 /** A database as the release before reset left it: one site, first started, with its admin and a user. */
 async function databaseBeforeReset(kind: 'sqlite' | 'postgres') {
-  const location = await freshLocation(kind);
-  const dialect =
-    location.dialect === 'sqlite' ? openSqlite(location.path).dialect : connectPostgres(location.url).dialect;
-  const db = new Kysely<any>({ dialect });
-  try {
-    const migrations = {
-      '2026-11-24-0001-initial': initial(location.dialect),
-      '2026-11-24-0002-oauth-tokens': oauthTokens(),
-      '2026-11-24-0003-spaces-content-watches': spacesContentWatches(location.dialect),
-      '2026-12-01-0001-first-start-mark': firstStartMark(),
-      '2026-12-01-0002-sites': sites(location.dialect),
-    };
-    const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
-    if (error) throw error;
+  return databaseAsOf(kind, '2026-12-01-0002-sites', async (db) => {
     const settings = JSON.stringify({ canUseGroups: ['confluence-users'], adminGroups: ['confluence-admins'] });
     const { id } = await db
       .insertInto('sites')
@@ -102,10 +82,7 @@ async function databaseBeforeReset(kind: 'sqlite' | 'postgres') {
         expires_at: null,
       })
       .execute();
-  } finally {
-    await db.destroy();
-  }
-  return location;
+  });
 }
 
 for (const kind of STORE_KINDS) {

@@ -6,18 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { Kysely, Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { buildApp } from '../../src/app.ts';
 import { Secrets } from '../../src/domain/secrets.ts';
 import { openStore, type Store } from '../../src/store/database.ts';
-import { initial } from '../../src/store/migrations/2026-11-24-0001-initial.ts';
-import { oauthTokens } from '../../src/store/migrations/2026-11-24-0002-oauth-tokens.ts';
-import { spacesContentWatches } from '../../src/store/migrations/2026-11-24-0003-spaces-content-watches.ts';
-import { firstStartMark } from '../../src/store/migrations/2026-12-01-0001-first-start-mark.ts';
-import { connectPostgres } from '../../src/store/postgres.ts';
-import { openSqlite } from '../../src/store/sqlite.ts';
 import { basicAuth } from '../helpers/credentials.ts';
-import { freshLocation, STORE_KINDS } from '../helpers/stores.ts';
+import { databaseAsOf } from '../helpers/old-database.ts';
+import { STORE_KINDS } from '../helpers/stores.ts';
 
 const secrets = new Secrets('migration-test-secret-key-of-32-chars');
 const CLOUD_ID = '8c5d3a0e-2b1f-4f5e-9a7b-1c2d3e4f5a6b';
@@ -144,24 +139,9 @@ const OLD_ROWS: Record<string, Array<Record<string, unknown>>> = {
 
 /** A database as the release before sites left it. */
 async function oldDatabase(kind: 'sqlite' | 'postgres') {
-  const location = await freshLocation(kind);
-  const dialect =
-    location.dialect === 'sqlite' ? openSqlite(location.path).dialect : connectPostgres(location.url).dialect;
-  const db = new Kysely<any>({ dialect });
-  try {
-    const migrations = {
-      '2026-11-24-0001-initial': initial(location.dialect),
-      '2026-11-24-0002-oauth-tokens': oauthTokens(),
-      '2026-11-24-0003-spaces-content-watches': spacesContentWatches(location.dialect),
-      '2026-12-01-0001-first-start-mark': firstStartMark(),
-    };
-    const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
-    if (error) throw error;
+  return databaseAsOf(kind, '2026-12-01-0001-first-start-mark', async (db) => {
     for (const [table, rows] of Object.entries(OLD_ROWS)) await db.insertInto(table).values(rows).execute();
-  } finally {
-    await db.destroy();
-  }
-  return location;
+  });
 }
 
 for (const kind of STORE_KINDS) {
