@@ -40,8 +40,8 @@ import { doNotRecord } from '../helpers/response-check.ts';
 import { DEFAULT_SITE, STORE_KINDS } from '../helpers/stores.ts';
 
 const SEED = Number(process.env.USERPLANE_FUZZ_SEED ?? 20261201);
-// 30,000 keeps `npm test` within its time on a two-core CI machine; a longer run: USERPLANE_FUZZ_RUNS=200000.
-const RUNS = Number(process.env.USERPLANE_FUZZ_RUNS ?? 30_000);
+// 15,000 keeps `npm test` within its time on a two-core CI machine; a longer run: USERPLANE_FUZZ_RUNS=200000.
+const RUNS = Number(process.env.USERPLANE_FUZZ_RUNS ?? 15_000);
 const MIB = 1024 * 1024;
 
 // ------------------------------------------------------------ the kept data
