@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL targets of `npm run bench -- --store postgres` (issue 18),
+ * The PostgreSQL targets of `npm run bench -- --store postgres` (docs/decisions.md),
  * judged on rounds that alternate: each property route and its raw-pg
  * counterpart (bench/yardstick.ts) run in turn, the order swapped every
  * round, so a change in what else the machine does falls on both alike. In
@@ -76,6 +76,6 @@ export async function rawPairs(pairs: Pair[], connections: number): Promise<{ li
           : `not judged (ran at ${connections})`),
     );
   }
-  lines.push('  (issue 18 judges by the median of three runs of the bench)');
+  lines.push('  (a target is judged by the median of three runs of the bench)');
   return { lines, failed };
 }

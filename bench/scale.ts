@@ -32,7 +32,7 @@
  * PostgreSQL's pg_database_size), the server's resident memory (VmRSS) after
  * start and after the runs, and each route's req/s, p50 and p99 (with
  * several sizes, the median of the rounds), and the last size against the
- * first with the targets of issue 18.
+ * first with the scale targets (docs/operations.md, "Scale").
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -111,7 +111,7 @@ const token = (n: number) => `scale-token-${n}-0123456789`;
 const propertyKey = (k: number) => `key-${k}`;
 const propertyValue = (n: number, k: number) => `{"theme":"dark","n":${n},"k":${k},"tags":["a","b"]}`;
 const SCENARIOS = ['property GET', 'property PUT', 'list'] as const;
-/** How far each route may slow down from the first size to the last (issue 18): p50 and p99. */
+/** How far each route may slow down from the first size to the last (docs/operations.md, "Scale"): p50 and p99. */
 const TARGETS: Record<(typeof SCENARIOS)[number], number> = { 'property GET': 1.3, 'property PUT': 1.3, list: 1.5 };
 
 export async function scaleBench(options: ScaleOptions): Promise<number> {
