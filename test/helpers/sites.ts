@@ -9,6 +9,7 @@ import { Secrets } from '../../src/domain/secrets.ts';
 import { loadSeed } from '../../src/domain/seed.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import type { Store } from '../../src/store/database.ts';
+import type { Headers } from './credentials.ts';
 import { BASE_URL, fixtureSeed, oauthSeed, SECRET_KEY, UNTHROTTLED } from './fixture.ts';
 import { freshStore, type StoreKind } from './stores.ts';
 
@@ -60,4 +61,19 @@ export async function startSitesFixture(kind: StoreKind): Promise<SitesFixture> 
       await store.close();
     },
   };
+}
+
+/**
+ * `call(method, url, headers?, payload?)` on the app `app()` answers when
+ * called (tests build it in `before`): a payload goes as JSON (a string as
+ * it is), with `content-type: application/json` unless `headers` name one.
+ */
+export function jsonCaller(app: () => FastifyInstance) {
+  return (method: string, url: string, headers: Headers = {}, payload?: unknown) =>
+    app().inject({
+      method: method as 'GET',
+      url,
+      headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+    });
 }

@@ -12,11 +12,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { basicAuth, bearer, connectJwt, type Headers } from '../helpers/credentials.ts';
 import { APPS, basic, USERS } from '../helpers/fixture.ts';
-import { OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
+import { jsonCaller, OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
 const OPERATOR = bearer(OPERATOR_TOKEN);
-const JSON_BODY = { 'content-type': 'application/json' };
 const ONE = '/sites/one';
 const TWO = '/sites/two';
 const MIA = USERS.mia.accountId;
@@ -37,13 +36,7 @@ for (const kind of STORE_KINDS) {
     let fx: SitesFixture;
     let app: FastifyInstance;
 
-    const call = (method: string, url: string, headers: Headers = {}, payload?: unknown) =>
-      app.inject({
-        method: method as 'GET',
-        url,
-        headers: payload === undefined ? headers : { ...JSON_BODY, ...headers },
-        ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-      });
+    const call = jsonCaller(() => app);
     const addRule = async (body: Record<string, unknown>, prefix = ONE): Promise<Rule> => {
       const response = await call('POST', `${prefix}/admin/api/faults`, OPERATOR, body);
       assert.equal(response.statusCode, 201, response.body);

@@ -9,13 +9,12 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { basicAuth, bearer, connectJwt, connectJwtToken, type Headers } from '../helpers/credentials.ts';
+import { basicAuth, bearer, connectJwt, connectJwtToken } from '../helpers/credentials.ts';
 import { APPS, basic, impersonationAssertion, OAUTH_APPS, USERS } from '../helpers/fixture.ts';
-import { OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
+import { jsonCaller, OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
 const OPERATOR = bearer(OPERATOR_TOKEN);
-const JSON_BODY = { 'content-type': 'application/json' };
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 /** The site most tests use, served under its prefix. */
 const ONE = '/sites/one';
@@ -55,13 +54,7 @@ for (const kind of STORE_KINDS) {
     let fx: SitesFixture;
     let app: FastifyInstance;
 
-    const call = (method: string, url: string, headers: Headers = {}, payload?: unknown) =>
-      app.inject({
-        method: method as 'GET',
-        url,
-        headers: payload === undefined ? headers : { ...JSON_BODY, ...headers },
-        ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
-      });
+    const call = jsonCaller(() => app);
     const journal = async (prefix = ONE, query = ''): Promise<Entry[]> => {
       const response = await call('GET', `${prefix}/admin/api/journal${query}`, OPERATOR);
       assert.equal(response.statusCode, 200, response.body);

@@ -17,7 +17,7 @@ import { loadSeed } from '../../src/domain/seed.ts';
 import type { SeedFile } from '../../src/schemas/seed.ts';
 import type { Store } from '../../src/store/database.ts';
 import { TestClock } from '../helpers/clock.ts';
-import { bearer, connectJwt, type Headers } from '../helpers/credentials.ts';
+import { bearer, connectJwt } from '../helpers/credentials.ts';
 import {
   APPS,
   BASE_URL,
@@ -29,11 +29,10 @@ import {
   SECRET_KEY,
   USERS,
 } from '../helpers/fixture.ts';
-import { OPERATOR_TOKEN, siteSeed } from '../helpers/sites.ts';
+import { jsonCaller, OPERATOR_TOKEN, siteSeed } from '../helpers/sites.ts';
 import { freshStore, STORE_KINDS } from '../helpers/stores.ts';
 
 const OPERATOR = bearer(OPERATOR_TOKEN);
-const JSON_BODY = { 'content-type': 'application/json' };
 const MIA = USERS.mia.accountId;
 const ONE = '/sites/one';
 const TWO = '/sites/two';
@@ -55,13 +54,7 @@ for (const kind of STORE_KINDS) {
     let store: Store;
     let app: FastifyInstance;
 
-    const call = (method: string, url: string, headers: Headers = {}, payload?: unknown) =>
-      app.inject({
-        method: method as 'GET',
-        url,
-        headers: payload === undefined ? headers : { ...JSON_BODY, ...headers },
-        ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-      });
+    const call = jsonCaller(() => app);
     const ok = async (response: Promise<LightMyRequestResponse>, status = 200) => {
       const answered = await response;
       assert.equal(answered.statusCode, status, answered.body);

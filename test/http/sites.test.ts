@@ -8,13 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../src/store/database.ts';
-import { basicAuth, bearer, connectJwt, type Headers, queryStringHash } from '../helpers/credentials.ts';
+import { basicAuth, bearer, connectJwt, queryStringHash } from '../helpers/credentials.ts';
 import { APPS, BASE_URL, basic, impersonationAssertion, OAUTH_APPS, USERS } from '../helpers/fixture.ts';
-import { OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
+import { jsonCaller, OPERATOR_TOKEN, type SitesFixture, siteSeed, startSitesFixture } from '../helpers/sites.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
 
 const OPERATOR = bearer(OPERATOR_TOKEN);
-const JSON_BODY = { 'content-type': 'application/json' };
 
 interface CreatedSite {
   name: string;
@@ -29,13 +28,7 @@ for (const kind of STORE_KINDS) {
     let store: Store;
     let app: FastifyInstance;
 
-    const call = (method: string, url: string, headers: Headers = {}, payload?: unknown) =>
-      app.inject({
-        method: method as 'GET',
-        url,
-        headers: payload === undefined ? headers : { ...headers, ...JSON_BODY },
-        ...(payload !== undefined && { payload: JSON.stringify(payload) }),
-      });
+    const call = jsonCaller(() => app);
     const createSite = async (body: Record<string, unknown>): Promise<CreatedSite> => {
       const response = await call('POST', '/admin/api/sites', OPERATOR, body);
       assert.equal(response.statusCode, 201, response.body);
