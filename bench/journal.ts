@@ -8,6 +8,7 @@
  * `1 − on/off` of the mean req/s, against the budget of 5 %.
  */
 import autocannon from 'autocannon';
+import { alternatingRounds, describeRounds, throughput } from './rounds.ts';
 import { createSite, deleteSite, type Operator } from './sites.ts';
 
 const BUDGET = 0.05;
@@ -56,23 +57,12 @@ export async function journalCost(operator: Operator, connections: number): Prom
       connections,
     });
     for (const side of ['on', 'off'] as const) await autocannon({ ...options(side), duration: WARM_UP_SECONDS });
-    const runs: Record<Side, autocannon.Result[]> = { on: [], off: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      const order: Side[] = round % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
-      for (const side of order) {
-        process.stderr.write(`bench: journal cost: property GET, journal ${side} (round ${round + 1} of ${ROUNDS})…\n`);
-        const result = await autocannon({ ...options(side), duration: ROUND_SECONDS });
-        if (result.errors + result.non2xx > 0)
-          throw new Error(`property GET, journal ${side}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-        runs[side].push(result);
-      }
-    }
-    const mean = (side: Side, pick: (r: autocannon.Result) => number) =>
-      runs[side].reduce((sum, r) => sum + pick(r), 0) / runs[side].length;
-    const throughput = (side: Side) => mean(side, (r) => r.requests.average);
-    const describe = (side: Side) =>
-      `${throughput(side).toFixed(0)} req/s (rounds: ${runs[side].map((r) => r.requests.average.toFixed(0)).join(', ')}), p50 ${mean(side, (r) => r.latency.p50).toFixed(1)} ms, p99 ${mean(side, (r) => r.latency.p99).toFixed(1)} ms`;
-    const ratio = throughput('on') / throughput('off');
+    const runs = await alternatingRounds(['on', 'off'] as const, ROUNDS, (side, round) => {
+      process.stderr.write(`bench: journal cost: property GET, journal ${side} (round ${round + 1} of ${ROUNDS})…\n`);
+      return autocannon({ ...options(side), duration: ROUND_SECONDS });
+    });
+    const describe = (side: Side) => describeRounds(runs[side]);
+    const ratio = throughput(runs.on) / throughput(runs.off);
     const cost = 1 - ratio;
     const met = cost <= BUDGET;
     const percent = (value: number) => `${(value * 100).toFixed(1)} %`;

@@ -30,6 +30,7 @@
  */
 import autocannon from 'autocannon';
 import { connectJwt } from '../test/helpers/credentials.ts';
+import { alternatingRounds, describeRounds, throughput } from './rounds.ts';
 import { cpuMs, createSite, deleteSite, type Operator } from './sites.ts';
 
 const TARGET = 0.9;
@@ -89,29 +90,19 @@ export async function rateLimitCost(
     const headers = connectJwt(APP, 'GET', path, { exp: Math.floor(Date.now() / 1000) + 900 });
     const options = (side: Side) => ({ url: `${operator.url}/sites/${sites[side]}${path}`, headers, connections });
     for (const side of ['atlassian', 'off'] as const) await autocannon({ ...options(side), duration: WARM_UP_SECONDS });
-    const runs: Record<Side, autocannon.Result[]> = { atlassian: [], off: [] };
     const cpu: Record<Side, number> = { atlassian: 0, off: 0 };
-    for (let round = 0; round < ROUNDS; round++) {
-      const order: Side[] = round % 2 === 0 ? ['atlassian', 'off'] : ['off', 'atlassian'];
-      for (const side of order) {
-        process.stderr.write(
-          `bench: rate-limit cost: app property GET, rateLimits ${side} (round ${round + 1} of ${ROUNDS})…\n`,
-        );
-        const before = cpuMs(serverPid);
-        const result = await autocannon({ ...options(side), duration: ROUND_SECONDS });
-        const after = cpuMs(serverPid);
-        if (before !== undefined && after !== undefined) cpu[side] += after - before;
-        if (result.errors + result.non2xx > 0)
-          throw new Error(`app property GET, rateLimits ${side}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-        runs[side].push(result);
-      }
-    }
-    const mean = (side: Side, pick: (r: autocannon.Result) => number) =>
-      runs[side].reduce((sum, r) => sum + pick(r), 0) / runs[side].length;
-    const throughput = (side: Side) => mean(side, (r) => r.requests.average);
-    const describe = (side: Side) =>
-      `${throughput(side).toFixed(0)} req/s (rounds: ${runs[side].map((r) => r.requests.average.toFixed(0)).join(', ')}), p50 ${mean(side, (r) => r.latency.p50).toFixed(1)} ms, p99 ${mean(side, (r) => r.latency.p99).toFixed(1)} ms`;
-    const ratio = throughput('atlassian') / throughput('off');
+    const runs = await alternatingRounds(['atlassian', 'off'] as const, ROUNDS, async (side, round) => {
+      process.stderr.write(
+        `bench: rate-limit cost: app property GET, rateLimits ${side} (round ${round + 1} of ${ROUNDS})…\n`,
+      );
+      const before = cpuMs(serverPid);
+      const result = await autocannon({ ...options(side), duration: ROUND_SECONDS });
+      const after = cpuMs(serverPid);
+      if (before !== undefined && after !== undefined) cpu[side] += after - before;
+      return result;
+    });
+    const describe = (side: Side) => describeRounds(runs[side]);
+    const ratio = throughput(runs.atlassian) / throughput(runs.off);
     const answered = (side: Side) => runs[side].reduce((sum, r) => sum + r.requests.total, 0);
     const cpuPerRequest = (side: Side) => (cpu[side] * 1000) / answered(side);
     const cpuLine =
