@@ -11,12 +11,9 @@
  * The journal shows one request per call: no retry was sent.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpException } from 'jira.js';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import { startUserplane, type Userplane } from '../../src/testing.ts';
 import { ConfluenceClient, Version3Client } from '../helpers/clients.ts';
 import { bearer } from '../helpers/credentials.ts';
 import { fixtureSeed, SECRET_KEY, USERS } from '../helpers/fixture.ts';
@@ -28,7 +25,7 @@ const OPERATOR = { ...bearer(OPERATOR_TOKEN), 'content-type': 'application/json'
 
 for (const kind of STORE_KINDS) {
   describe(`real clients against an injected 429 on ${kind}`, () => {
-    let server: RunningServer;
+    let server: Userplane;
 
     const admin = (method: string, path: string, body?: unknown) =>
       fetch(`${server.url}/admin/api${path}`, {
@@ -48,16 +45,11 @@ for (const kind of STORE_KINDS) {
     };
 
     before(async () => {
-      const file = join(tmpdir(), `userplane-faults-clients-${process.pid}-${kind}.json`);
-      writeFileSync(file, JSON.stringify(fixtureSeed()));
-      server = await startServer({
-        port: 0,
-        host: '127.0.0.1',
+      server = await startUserplane({
         database: databaseUrl(await freshLocation(kind)),
-        seed: file,
+        seed: fixtureSeed(),
         secretKey: SECRET_KEY,
         operatorToken: OPERATOR_TOKEN,
-        logLevel: 'silent',
       });
     });
     after(() => server.close());

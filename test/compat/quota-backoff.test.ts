@@ -9,12 +9,9 @@
  * confluence.js's keeps only the envelope, whose message names the reason.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpException } from 'jira.js';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import { startUserplane, type Userplane } from '../../src/testing.ts';
 import { ConfluenceClient, Version3Client } from '../helpers/clients.ts';
 import { bearer } from '../helpers/credentials.ts';
 import { OAUTH_APPS, SECRET_KEY, USERS } from '../helpers/fixture.ts';
@@ -29,7 +26,7 @@ const app = OAUTH_APPS.oauth;
 
 for (const kind of STORE_KINDS) {
   describe(`an app backing off under a tight quota on ${kind}`, () => {
-    let server: RunningServer;
+    let server: Userplane;
     let siteUrl: string;
     const operator = { ...bearer(OPERATOR_TOKEN), 'content-type': 'application/json' };
 
@@ -59,16 +56,11 @@ for (const kind of STORE_KINDS) {
     };
 
     before(async () => {
-      const file = join(tmpdir(), `userplane-quota-backoff-${process.pid}-${kind}.json`);
-      writeFileSync(file, JSON.stringify({}));
-      server = await startServer({
-        port: 0,
-        host: '127.0.0.1',
+      server = await startUserplane({
         database: databaseUrl(await freshLocation(kind)),
-        seed: file,
+        seed: {},
         secretKey: SECRET_KEY,
         operatorToken: OPERATOR_TOKEN,
-        logLevel: 'silent',
       });
       const seed = siteSeed();
       seed.site = {
