@@ -21,6 +21,7 @@ import { firstStartMark } from './migrations/2026-12-01-0001-first-start-mark.ts
 import { sites } from './migrations/2026-12-01-0002-sites.ts';
 import { siteSeeds } from './migrations/2026-12-01-0003-site-seeds.ts';
 import { appKind } from './migrations/2026-12-01-0004-app-kind.ts';
+import { propertyIdentityByUser } from './migrations/2026-12-01-0005-property-identity-by-user.ts';
 import { type ConnectionErrorListener, connectPostgres, isPostgresUniqueViolation, type PoolUse } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { type BatchListener, isSqliteUniqueViolation, openSqlite } from './sqlite.ts';
@@ -205,6 +206,7 @@ export function migrations(dialect: DatabaseLocation['dialect']): Record<string,
     '2026-12-01-0002-sites': sites(dialect),
     '2026-12-01-0003-site-seeds': siteSeeds(dialect),
     '2026-12-01-0004-app-kind': appKind(),
+    '2026-12-01-0005-property-identity-by-user': propertyIdentityByUser(dialect),
   };
 }
 
