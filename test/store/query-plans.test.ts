@@ -107,6 +107,15 @@ for (const kind of STORE_KINDS) {
       for (const plan of plans) assertOneProbe(plan);
     });
 
+    if (kind === 'postgres') {
+      test('pages of properties leave room for an update to stay on its page (fillfactor 90)', async () => {
+        const { rows } = await store.db.executeQuery<{ reloptions: string[] | null }>(
+          CompiledQuery.raw(`select reloptions from pg_class where relname = 'properties'`),
+        );
+        assert.deepEqual(rows[0]?.reloptions, ['fillfactor=90']);
+      });
+    }
+
     test("a page of keys is read in the key's order, without a sort", async () => {
       const [plan, ...more] = await plansOf(async () => {
         const owner = { siteId: DEFAULT_SITE, product: 'confluence' as const, namespace: '', accountId: USER };
