@@ -142,11 +142,11 @@ export class ConfluencePropertyService {
     key: string,
     body: unknown,
     ifMatch: readonly number[] | undefined,
-  ): Promise<PropertyWithJsonValue> {
+  ): Promise<number> {
     const value = serializeValue(body, site.settings);
     const at = authorizedAddress(principal, site, userId, key);
-    const updated = await replacePropertyValue(this.db, at, value, ifMatch);
-    if (updated) return updated;
+    const version = await replacePropertyValue(this.db, at, value, ifMatch);
+    if (version !== undefined) return version;
     throw await this.#explainMiss(at);
   }
 

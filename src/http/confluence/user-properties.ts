@@ -129,7 +129,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     },
     async (request, reply) => {
       const { userId, key } = request.params;
-      const property = await properties.update(
+      const version = await properties.update(
         request.principal,
         request.site,
         userId,
@@ -137,7 +137,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
         request.body,
         parseIfMatch(request.headers['if-match']),
       );
-      return reply.code(204).header('etag', etag(property)).send();
+      return reply.code(204).header('etag', etag(version)).send();
     },
   );
 
@@ -181,7 +181,7 @@ function sendProperty(property: PropertyWithJsonValue, reply: FastifyReply): voi
   const { request } = reply;
   const { userId } = request.params as { userId: string };
   const links = linksJson(request.site, propertyPath(userId, property.key));
-  reply.header('etag', etag(property)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
+  reply.header('etag', etag(property.version)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
 }
 
 /** A site's `_links` up to `self`, as JSON text, and the base `self` starts with; made once per site object. */
@@ -271,7 +271,7 @@ export function parseIfMatch(header: string | undefined): number[] | undefined {
 }
 
 /** userplane's own addition (docs/behaviour.md §5): the version as a strong ETag. */
-const etag = (property: { version: number }) => `"${property.version}"`;
+const etag = (version: number) => `"${version}"`;
 
 const ETAG = {
   ETag: { description: 'The property\'s version, `"<n>"`: send it back as `If-Match`.', schema: Type.String() },
