@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { User } from '../../src/domain/users.ts';
 import { type DatabaseLocation, openStore, type Store } from '../../src/store/database.ts';
+import type { PropertyAddress } from '../../src/store/properties.ts';
 import { ensureDefaultSite } from '../../src/store/site.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -70,6 +71,11 @@ export async function freshStore(kind: StoreKind): Promise<Store> {
 
 export function databaseUrl(location: DatabaseLocation): string {
   return location.dialect === 'sqlite' ? `sqlite:${location.path}` : location.url;
+}
+
+/** Addresses of one user's Confluence properties (their own namespace) on the default site, by key. */
+export function confluencePropertiesOf(accountId: string): (key: string) => PropertyAddress {
+  return (key) => ({ siteId: DEFAULT_SITE, product: 'confluence', namespace: '', accountId, key });
 }
 
 /** A plain active user, for store tests that need one row to hang properties on. */

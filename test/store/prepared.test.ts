@@ -6,24 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Store } from '../../src/store/database.ts';
 import { preparedQuery } from '../../src/store/prepared.ts';
-import {
-  deleteProperty,
-  findProperty,
-  insertProperty,
-  type PropertyAddress,
-  replacePropertyValue,
-} from '../../src/store/properties.ts';
+import { deleteProperty, findProperty, insertProperty, replacePropertyValue } from '../../src/store/properties.ts';
 import { upsertUser } from '../../src/store/users.ts';
-import { DEFAULT_SITE, freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
+import { confluencePropertiesOf, DEFAULT_SITE, freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
 const USER = '712020:prepared';
-const at = (key: string): PropertyAddress => ({
-  siteId: DEFAULT_SITE,
-  product: 'confluence',
-  namespace: '',
-  accountId: USER,
-  key,
-});
+const at = confluencePropertiesOf(USER);
 
 const insertRaw = preparedQuery<{ key: string; now: string }, never>((db, param) =>
   db.insertInto('properties').values({

@@ -16,21 +16,14 @@ import {
   findProperty,
   insertProperty,
   listPropertyKeys,
-  type PropertyAddress,
   replacePropertyValue,
 } from '../../src/store/properties.ts';
 import { ensureDefaultSite } from '../../src/store/site.ts';
 import { upsertUser } from '../../src/store/users.ts';
-import { DEFAULT_SITE, freshLocation, plainUser, STORE_KINDS } from '../helpers/stores.ts';
+import { confluencePropertiesOf, DEFAULT_SITE, freshLocation, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
 const USER = '712020:plans';
-const at = (key: string): PropertyAddress => ({
-  siteId: DEFAULT_SITE,
-  product: 'confluence',
-  namespace: '',
-  accountId: USER,
-  key,
-});
+const at = confluencePropertiesOf(USER);
 
 /** The identity key's columns as SQLite names them in a plan, in the order the key lists them. */
 const SQLITE_ADDRESS = 'site_id=? AND product=? AND namespace=? AND account_id=?';

@@ -12,18 +12,12 @@ import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import type { Store } from '../../src/store/database.ts';
 import { preparedQuery } from '../../src/store/prepared.ts';
-import {
-  deleteProperty,
-  findProperty,
-  insertProperty,
-  type PropertyAddress,
-  replacePropertyValue,
-} from '../../src/store/properties.ts';
+import { deleteProperty, findProperty, insertProperty, replacePropertyValue } from '../../src/store/properties.ts';
 import { type RawRows, ReadMemo } from '../../src/store/read-memo.ts';
 import { connectSqlite } from '../../src/store/sqlite.ts';
 import { deleteUser, upsertUser, userExists } from '../../src/store/users.ts';
 import { basic, type Fixture, startFixture } from '../helpers/fixture.ts';
-import { DEFAULT_SITE, freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
+import { confluencePropertiesOf, DEFAULT_SITE, freshStore, plainUser, STORE_KINDS } from '../helpers/stores.ts';
 
 /** A query that answers `rows` and counts how often it ran. */
 function counting(rows: RawRows) {
@@ -140,13 +134,7 @@ describe('the read memo starts only on a connection that holds the file exclusiv
 });
 
 const USER = '712020:memo';
-const at = (key: string): PropertyAddress => ({
-  siteId: DEFAULT_SITE,
-  product: 'confluence',
-  namespace: '',
-  accountId: USER,
-  key,
-});
+const at = confluencePropertiesOf(USER);
 const user = plainUser(USER, 'Memo');
 
 const selectValue = preparedQuery<{ key: string }, { value: string }>((db, param) =>
