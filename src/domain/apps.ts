@@ -62,6 +62,20 @@ export function forgeScopeProblem(scopes: readonly string[]): string | undefined
 }
 
 /**
+ * The clientKey an app is stored with: the one given, else, for a Forge app
+ * (which has no Connect installation), its key; undefined for a Connect app
+ * without one, which is refused.
+ */
+export function clientKeyOf(kind: AppKind, key: string, given: string | undefined): string | undefined {
+  return given ?? (kind === 'forge' ? key : undefined);
+}
+
+/** The scopes of an app created without any: Connect's READ; none for a Forge app, whose manifest declares its own. */
+export function defaultScopes(kind: AppKind): string[] {
+  return kind === 'forge' ? [] : ['READ'];
+}
+
+/**
  * Whether acting for a user needs the ACT_AS_USER scope: for a Connect app
  * it does (docs/behaviour.md §3); a Forge app acts for its invoking user
  * with no such scope, as Forge manifests have none (§13).

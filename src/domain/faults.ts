@@ -7,6 +7,7 @@
  * has no rules, and nothing else runs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Listeners } from '../lib/listeners.ts';
 import { mulberry32 } from '../lib/prng.ts';
 import type { FaultAction, FaultMatch, FaultRuleCreate, FaultRuleView } from '../schemas/faults.ts';
 import { ApiError, atStep, type ErrorCode, notFound } from './errors.ts';
@@ -121,15 +122,11 @@ export type FaultListener = (action: FaultActionKind) => void;
 export class FaultInjector {
   readonly #sites = new Map<number, FaultRule[]>();
   /** Who is told of applied faults; empty unless `/metrics` watches. */
-  readonly #listeners: FaultListener[] = [];
+  readonly #applied = new Listeners<Parameters<FaultListener>>();
 
   /** Tells `listener` of every fault applied until the returned function is called. */
   watch(listener: FaultListener): () => void {
-    this.#listeners.push(listener);
-    return () => {
-      const at = this.#listeners.indexOf(listener);
-      if (at !== -1) this.#listeners.splice(at, 1);
-    };
+    return this.#applied.watch(listener);
   }
 
   add(siteId: number, create: FaultRuleCreate): FaultRule {
@@ -171,10 +168,7 @@ export class FaultInjector {
       if (!rule.matches(request) || !rule.fires()) continue;
       rule.applied++;
       if (rule.timesLeft !== null && --rule.timesLeft === 0) this.#drop(siteId, rules as FaultRule[], i);
-      if (this.#listeners.length > 0) {
-        const kind = actionKind(rule.action);
-        for (const listener of this.#listeners) listener(kind);
-      }
+      if (this.#applied.size > 0) this.#applied.tell(actionKind(rule.action));
       return rule;
     }
     return undefined;

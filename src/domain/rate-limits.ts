@@ -8,6 +8,7 @@
  * off` it is one comparison and allocates nothing (docs/architecture.md "Hot
  * routes"). Points are charged by `charge`, after the answer.
  */
+import { Listeners } from '../lib/listeners.ts';
 import type { Clock } from '../lib/ttl-cache.ts';
 import type { RateLimitOverrides, RateLimitsSetting } from '../schemas/site.ts';
 import { ApiError, atStep } from './errors.ts';
@@ -138,17 +139,13 @@ export class RateLimiter {
   /** Per app key: points spent across all sites, in the hour of the site that spent last. */
   private readonly global = new Map<string, Ledger>();
   /** Who is told of refusals; empty unless `/metrics` watches. */
-  private readonly listeners: RefusalListener[] = [];
+  private readonly refusals = new Listeners<Parameters<RefusalListener>>();
 
   constructor(private readonly clock: Clock) {}
 
   /** Tells `listener` of every refusal until the returned function is called. Refusals only: an admitted request pays nothing. */
   watch(listener: RefusalListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const at = this.listeners.indexOf(listener);
-      if (at !== -1) this.listeners.splice(at, 1);
-    };
+    return this.refusals.watch(listener);
   }
 
   /**
@@ -289,16 +286,11 @@ export class RateLimiter {
   }
 
   /** The 429 of a refusal, once the listeners were told of it. */
-  private refuse(
-    product: RateLimitProduct,
-    kind: RateLimitKind,
-    limit: number,
-    retryAfterSeconds: number,
-    resetAt: number,
-  ): ApiError {
+  private refuse(...refusal: Parameters<typeof tooMany>): ApiError {
+    const [product, kind] = refusal;
     const reason: RateLimitReason = `${product}-${kind}`;
-    for (const listener of this.listeners) listener(reason, kind === 'burst-based' ? 'burst' : 'quota');
-    return tooMany(product, kind, limit, retryAfterSeconds, resetAt);
+    this.refusals.tell(reason, kind === 'burst-based' ? 'burst' : 'quota');
+    return tooMany(...refusal);
   }
 }
 

@@ -25,6 +25,8 @@ import {
   appKeyProblem,
   botAccountId,
   botUser,
+  clientKeyOf,
+  defaultScopes,
   forgeScopeProblem,
   isForgeAppId,
   sealApp,
@@ -207,7 +209,7 @@ export async function loadSeedInto(
       // docs/behaviour.md §11: an app without its secrets (as an export writes it) keeps the
       // stored ones; a new one gets a shared secret nobody knows until an admin sets one.
       const kind = app.kind ?? 'connect';
-      const clientKey = app.clientKey ?? (kind === 'forge' ? app.key : undefined);
+      const clientKey = clientKeyOf(kind, app.key, app.clientKey);
       const invalid = [
         kind === 'forge' ? appKeyProblem(kind, app.key) : undefined,
         kind === 'connect' && isForgeAppId(app.key) ? `key "${app.key}" is an app id: give it kind forge` : undefined,
@@ -228,7 +230,7 @@ export async function loadSeedInto(
         clientKey: clientKey!,
         sharedSecret,
         oauthClientId: app.oauthClientId ?? null,
-        scopes: app.scopes ?? (kind === 'forge' ? [] : ['READ']),
+        scopes: app.scopes ?? defaultScopes(kind),
         emailAccess: app.emailAccess ?? false,
         accountId: app.accountId ?? botAccountId(app.key),
         kind,

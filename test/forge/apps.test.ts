@@ -17,7 +17,7 @@ import { openStore } from '../../src/store/database.ts';
 import { adminCaller } from '../helpers/admin.ts';
 import { cli } from '../helpers/cli.ts';
 import { connectJwt } from '../helpers/credentials.ts';
-import { type Fixture, impersonationAssertion, startFixture, USERS } from '../helpers/fixture.ts';
+import { bearerToken, type Fixture, startFixture, USERS } from '../helpers/fixture.ts';
 import { databaseAsOf } from '../helpers/old-database.ts';
 import { failed, ok } from '../helpers/process.ts';
 import { STORE_KINDS } from '../helpers/stores.ts';
@@ -171,7 +171,11 @@ for (const kind of STORE_KINDS) {
 
     test('asUser with no ACT_AS_USER for a Forge app (a Connect app still needs it); no Connect JWT from a Forge app', async () => {
       const key = fresh();
-      const app = { oauthClientId: `forge-client-${counter}`, sharedSecret: SECRET };
+      const app = {
+        oauthClientId: `forge-client-${counter}`,
+        clientSecret: 'forge-client-secret',
+        sharedSecret: SECRET,
+      };
       assert.equal(
         (
           await call('POST', '/apps', {
@@ -180,26 +184,18 @@ for (const kind of STORE_KINDS) {
             name: 'Forge asUser',
             sharedSecret: SECRET,
             oauthClientId: app.oauthClientId,
-            clientSecret: 'forge-client-secret',
+            clientSecret: app.clientSecret,
             scopes: ['read:confluence-user'],
           })
         ).statusCode,
         201,
       );
-      const token = await fx.app.inject({
-        method: 'POST',
-        url: '/oauth2/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({
-          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-          assertion: impersonationAssertion(app, USERS.mia.accountId),
-        }).toString(),
-      });
-      assert.equal(token.statusCode, 200, token.body);
+      // Throws unless the token endpoint answers 200.
+      const token = await bearerToken(fx, app, { asUser: USERS.mia.accountId });
       const current = await fx.app.inject({
         method: 'GET',
         url: '/wiki/rest/api/user/current',
-        headers: { authorization: `Bearer ${token.json().access_token}` },
+        headers: { authorization: `Bearer ${token}` },
       });
       assert.equal(current.statusCode, 200, current.body);
       assert.equal(current.json().accountId, USERS.mia.accountId);

@@ -291,19 +291,19 @@ export function impersonationAssertion(
   return encodeSymmetric(payload, secret ?? app.sharedSecret);
 }
 
-/** A bearer token from the fixture's token endpoint: asApp (client_credentials) or, with `asUser`, for that user. */
+/**
+ * A bearer token from the fixture's token endpoint: asApp (client_credentials) or, with `asUser`, for that user.
+ * `appOrName`: a fixture app, or any app with OAuth credentials (its client secret for asApp, its shared secret for asUser).
+ */
 export async function bearerToken(
   fx: Fixture,
-  app: OAuthAppName,
+  appOrName: OAuthAppName | { oauthClientId: string; clientSecret: string; sharedSecret: string },
   options: { asUser?: string; scope?: string } = {},
 ): Promise<string> {
+  const app = typeof appOrName === 'string' ? OAUTH_APPS[appOrName] : appOrName;
   const params = new URLSearchParams(
     options.asUser === undefined
-      ? {
-          grant_type: 'client_credentials',
-          client_id: OAUTH_APPS[app].oauthClientId,
-          client_secret: OAUTH_APPS[app].clientSecret,
-        }
+      ? { grant_type: 'client_credentials', client_id: app.oauthClientId, client_secret: app.clientSecret }
       : {
           grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
           assertion: impersonationAssertion(app, options.asUser),

@@ -25,6 +25,8 @@ import {
   appKeyProblem,
   botAccountId,
   botUser,
+  clientKeyOf,
+  defaultScopes,
   forgeScopeProblem,
   MIN_SHARED_SECRET_LENGTH,
   sealApp,
@@ -38,9 +40,6 @@ import { checkAccountId } from '../users.ts';
 import { type AdminList, listOf, type PageRequest, pageOf } from './common.ts';
 
 const SCOPE = /^\S{1,255}$/;
-export const DEFAULT_APP_SCOPES = ['READ'];
-/** A Forge app's manifest declares its scopes; none are assumed. */
-export const DEFAULT_FORGE_APP_SCOPES: string[] = [];
 
 const noSuchApp = (key: string) => notFound(`No app with key ${key}`);
 
@@ -94,8 +93,7 @@ export class AppAdmin {
     const { db, secrets } = this;
     const kind = input.kind ?? 'connect';
     checkAppKey(input.key, kind);
-    // A Forge app has no Connect installation: its clientKey is its key unless one is given.
-    const clientKey = input.clientKey ?? (kind === 'forge' ? input.key : undefined);
+    const clientKey = clientKeyOf(kind, input.key, input.clientKey);
     if (clientKey === undefined) throw badRequest('clientKey is missing: a Connect app needs its clientKey');
     checkSharedSecret(input.sharedSecret);
     if (input.accountId !== undefined) checkAccountId(input.accountId);
@@ -105,7 +103,7 @@ export class AppAdmin {
       clientKey,
       sharedSecret: input.sharedSecret,
       oauthClientId: input.oauthClientId ?? null,
-      scopes: checkScopes(input.scopes, kind) ?? (kind === 'forge' ? DEFAULT_FORGE_APP_SCOPES : DEFAULT_APP_SCOPES),
+      scopes: checkScopes(input.scopes, kind) ?? defaultScopes(kind),
       emailAccess: input.emailAccess ?? false,
       accountId: input.accountId ?? botAccountId(input.key),
       kind,
