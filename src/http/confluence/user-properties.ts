@@ -220,24 +220,71 @@ function propertyJson(property: PropertyWithJsonValue, linksJson: string): strin
 
 /**
  * Answers with a UserPropertyKeyArraySchema body as JSON text, fields in the
- * schema's order, for the reason propertyJson gives: the list route is hot,
- * and a page of keys is a short string to build. Each key and link goes
- * through JSON.stringify, as the schema's serializer would write them; tests
- * hold the body to the schema.
+ * schema's order, for the reason propertyJson gives: the list route is hot.
+ * Each key and link goes through JSON.stringify, as the schema's serializer
+ * would write them; tests hold the body to the schema.
+ *
+ * A page's body is made once and kept (keyPageBodies): it is determined by
+ * the site's base URL, the request URL (user, paging and the rest of the
+ * query, which `next` repeats) and the page's keys, and a page that has not
+ * changed is answered with the same bytes. Building the links and the text
+ * cost more than the rest of the route (docs/decisions.md, "The list's
+ * answers").
  */
 function sendKeys(
   { keys, more }: { keys: readonly string[]; more: boolean },
   { reply, page }: { reply: FastifyReply; page: Page },
 ): void {
   const { request } = reply;
+  const { site, url } = request;
+  const known = keyPageBodies.get(site)?.get(url);
+  if (known !== undefined && known.more === more && sameKeys(known.keys, keys)) {
+    reply.type(JSON_CONTENT_TYPE).send(known.body);
+    return;
+  }
   const { userId } = request.params as { userId: string };
   const { start, limit } = page;
-  const links = pageLinks(request, request.site, `${USER_PATH}${segment(userId)}/property`, { start, limit, more });
-  reply
-    .type(JSON_CONTENT_TYPE)
-    .send(
-      `{"results":[${resultsJson(keys)}],"start":${start},"limit":${limit},"size":${keys.length},"_links":${JSON.stringify(links)}}`,
-    );
+  const links = pageLinks(request, site, `${USER_PATH}${segment(userId)}/property`, { start, limit, more });
+  const body = Buffer.from(
+    `{"results":[${resultsJson(keys)}],"start":${start},"limit":${limit},"size":${keys.length},"_links":${JSON.stringify(links)}}`,
+  );
+  // A Connect JWT in the query is new on every request: its URL is never asked again.
+  if ((request.query as { jwt?: unknown }).jwt === undefined) keepKeyPageBody(site, url, { keys, more, body });
+  reply.type(JSON_CONTENT_TYPE).send(body);
+}
+
+interface KeyPageBody {
+  keys: readonly string[];
+  more: boolean;
+  /** Sent as it is to every request that finds it: never changed. */
+  body: Buffer;
+}
+
+/**
+ * The list's bodies last made, per site object and request URL. The site
+ * cache replaces a site's object at least every second (domain/site.ts), so
+ * a base URL changed since is never answered from here, and each map lives
+ * about a second; within it, at most KEY_PAGE_BODIES_PER_SITE URLs, after
+ * which it starts over empty.
+ */
+const keyPageBodies = new WeakMap<Site, Map<string, KeyPageBody>>();
+const KEY_PAGE_BODIES_PER_SITE = 1000;
+
+function keepKeyPageBody(site: Site, url: string, made: KeyPageBody): void {
+  const bodies = keyPageBodies.get(site);
+  if (bodies === undefined) {
+    keyPageBodies.set(site, new Map([[url, made]]));
+    return;
+  }
+  if (bodies.size >= KEY_PAGE_BODIES_PER_SITE) bodies.clear();
+  bodies.set(url, made);
+}
+
+/** The same keys in the same order; a page read from SQLite's memo holds the very same strings, compared at once. */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Text JSON.stringify writes as it is, between quotes: ASCII letters, digits, `_`, `-` and `.`. */

@@ -198,6 +198,59 @@ for (const kind of STORE_KINDS) {
       assert.equal(paged._links.next, '/rest/api/user/712020%3Anoah/property?limit=1&start=2');
     });
 
+    test('a list asked again by the same URL follows every change: keys, another caller, the base URL', async () => {
+      // An admin may write any user's properties: a user no other test lists.
+      const user = '712020:gone';
+      const url = `${path(user)}?limit=2`;
+      const keysOf = async (headers = basic('admin')) => {
+        const response = await get(url, headers);
+        assert.equal(response.statusCode, 200);
+        const body = response.json();
+        return {
+          keys: body.results.map((r: { key: string }) => r.key),
+          next: body._links.next,
+          self: body._links.self,
+        };
+      };
+      assert.deepEqual((await keysOf()).keys, []);
+      assert.equal((await send('POST', path(user, 'b'), { value: {} }, basic('admin'))).statusCode, 201);
+      assert.deepEqual(await keysOf().then((p) => [p.keys, p.next]), [['b'], undefined]);
+      assert.equal((await send('POST', path(user, 'a'), { value: {} }, basic('admin'))).statusCode, 201);
+      assert.deepEqual((await keysOf()).keys, ['a', 'b']);
+      assert.equal((await send('POST', path(user, 'c'), { value: {} }, basic('admin'))).statusCode, 201);
+      const full = await keysOf();
+      assert.deepEqual([full.keys, full.next], [['a', 'b'], '/rest/api/user/712020%3Agone/property?limit=2&start=2']);
+      assert.equal((await send('DELETE', path(user, 'a'), undefined, basic('admin'))).statusCode, 204);
+      assert.deepEqual(await keysOf().then((p) => [p.keys, p.next]), [['b', 'c'], undefined]);
+
+      // The same URL from an app lists the app's own namespace; and again from the user, the user's.
+      const asNotes = () => connectJwt(APPS.notes, 'GET', url);
+      assert.deepEqual((await keysOf(asNotes())).keys, []);
+      const notesKey = path(user, 'n');
+      assert.equal(
+        (await send('POST', notesKey, { value: {} }, connectJwt(APPS.notes, 'POST', notesKey))).statusCode,
+        201,
+      );
+      assert.deepEqual((await keysOf(asNotes())).keys, ['n']);
+      assert.deepEqual((await keysOf()).keys, ['b', 'c']);
+
+      // A new base URL is in the very next answer's links.
+      const admin = { ...basic('admin'), 'content-type': 'application/json' };
+      const patch = (baseUrl: string) =>
+        fx.app.inject({
+          method: 'PATCH',
+          url: '/admin/api/site',
+          headers: admin,
+          payload: JSON.stringify({ baseUrl }),
+        });
+      const before = (await keysOf()).self;
+      assert.equal((await patch('http://moved.example')).statusCode, 200);
+      assert.equal((await keysOf()).self, 'http://moved.example/wiki/rest/api/user/712020%3Agone/property');
+      assert.notEqual(before, 'http://moved.example/wiki/rest/api/user/712020%3Agone/property');
+      assert.equal((await patch(new URL(before).origin)).statusCode, 200);
+      assert.equal((await keysOf()).self, before);
+    });
+
     test('a user with no properties has an empty list; an unknown user is 404 for admins', async () => {
       const list = await get(path('712020:outsider'), basic('admin'));
       assert.equal(list.statusCode, 200);
