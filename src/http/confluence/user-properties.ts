@@ -228,8 +228,8 @@ function propertyJson(property: PropertyWithJsonValue, linksJson: string): strin
  * the site's base URL, the request URL (user, paging and the rest of the
  * query, which `next` repeats) and the page's keys, and a page that has not
  * changed is answered with the same bytes. Building the links and the text
- * cost more than the rest of the route (docs/decisions.md, "The list's
- * answers").
+ * cost more than the rest of the route (docs/decisions.md, "Performance on
+ * the hot paths").
  */
 function sendKeys(
   { keys, more }: { keys: readonly string[]; more: boolean },
