@@ -37,6 +37,13 @@ export type Db = Kysely<Database> | Transaction<Database>;
 export type DirectRunner = (
   sql: string,
   parameters: readonly unknown[],
+  /**
+   * Given for a write of one row, the row's place in the lock order: such
+   * writes may share a round trip and a commit with others (PostgreSQL's
+   * write pipeline, store/postgres.ts). SQLite's group commit shares commits
+   * without it.
+   */
+  lockOrder?: string,
 ) => MaybePromise<QueryResult<unknown>> | undefined;
 
 /**
@@ -169,11 +176,11 @@ function kyselyLogTo(dialect: DatabaseLocation['dialect'], observe: StatementObs
 
 /** The direct runner, telling `observe` of each statement it ran (not of those it handed back to Kysely). */
 function observed(dialect: DatabaseLocation['dialect'], run: DirectRunner, observe: StatementObserver): DirectRunner {
-  return (sql, parameters) => {
+  return (sql, parameters, lockOrder) => {
     const startTime = performance.now();
     let result: ReturnType<DirectRunner>;
     try {
-      result = run(sql, parameters);
+      result = run(sql, parameters, lockOrder);
     } catch (error) {
       observe({ dialect, sql, startTime, endTime: performance.now(), error });
       throw error;

@@ -66,7 +66,7 @@ export interface PostgresConnection {
    * statement, answering what Kysely's driver would (store/prepared.ts). See
    * `preparedRunner`.
    */
-  runPrepared(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>>;
+  runPrepared(sql: string, parameters: readonly unknown[], lockOrder?: string): Promise<QueryResult<unknown>>;
 }
 
 /**
@@ -135,47 +135,179 @@ export function connectPostgres(
  * errors. The number of names is bounded by the prepared queries in the
  * code, each compiled once per database.
  */
-function preparedRunner(pool: pg.Pool): (sql: string, parameters: readonly unknown[]) => Promise<QueryResult<unknown>> {
+function preparedRunner(
+  pool: pg.Pool,
+): (sql: string, parameters: readonly unknown[], lockOrder?: string) => Promise<QueryResult<unknown>> {
   const names = new Map<string, string>();
+  const nameOf = (sql: string) => {
+    let name = names.get(sql);
+    if (name === undefined) {
+      name = `userplane_${names.size + 1}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
+  const pipeline = writePipeline(pool);
   // Callbacks rather than pg's and pg-pool's promises: one promise per statement instead of four.
-  return (sql, parameters) =>
+  return (sql, parameters, lockOrder) =>
     new Promise((resolve, reject) => {
-      let name = names.get(sql);
-      if (name === undefined) {
-        name = `userplane_${names.size + 1}`;
-        names.set(sql, name);
+      const statement = nameOf(sql);
+      if (lockOrder !== undefined) {
+        pipeline({ statement, sql, parameters, lockOrder, resolve, reject });
+        return;
       }
       if (pool.waitingCount >= POOL_MAX_WAITING) {
         reject(new DatabaseBusyError());
         return;
       }
-      const statement = name;
       pool.connect((connectError, client, release) => {
         if (connectError || client === undefined) {
           reject(named(connectError));
           return;
         }
-        const answer = (error: Error | null, result: pg.QueryResult) => {
-          release();
-          if (error) reject(named(error));
-          else
-            resolve({
-              // As Kysely's PostgreSQL driver counts them.
-              numAffectedRows: WRITE_COMMANDS.has(result.command) ? BigInt(result.rowCount ?? 0) : undefined,
-              rows: result.rows ?? [],
-            });
-        };
-        try {
-          if (PG_INTERNALS_AS_EXPECTED)
-            client.query(new PreparedQuery(statement, sql, parameters as unknown[], answer));
-          else client.query({ name: statement, text: sql, values: parameters as unknown[] }, answer);
-        } catch (error) {
-          // Thrown here, it would escape as an uncaught exception.
-          release();
-          reject(named(error));
-        }
+        runOn(client, { statement, sql, parameters, resolve, reject }, release);
       });
     });
+}
+
+/** One run of a named prepared statement, and who waits for its answer. */
+interface Run {
+  statement: string;
+  sql: string;
+  parameters: readonly unknown[];
+  resolve(result: QueryResult<unknown>): void;
+  reject(error: unknown): void;
+}
+
+/** Runs one statement on a pooled client, then calls `done` (the client's release). */
+function runOn(client: pg.PoolClient, run: Run, done: () => void): void {
+  const answer = (error: Error | null, result: pg.QueryResult) => {
+    done();
+    if (error) run.reject(named(error));
+    else run.resolve(queryResult(result));
+  };
+  try {
+    if (PG_INTERNALS_AS_EXPECTED)
+      client.query(new PreparedQuery(run.statement, run.sql, run.parameters as unknown[], answer));
+    else client.query({ name: run.statement, text: run.sql, values: run.parameters as unknown[] }, answer);
+  } catch (error) {
+    // Thrown here, it would escape as an uncaught exception.
+    done();
+    run.reject(named(error));
+  }
+}
+
+/** As Kysely's PostgreSQL driver answers a statement. */
+function queryResult(result: pg.QueryResult): QueryResult<unknown> {
+  return {
+    // As Kysely's PostgreSQL driver counts them.
+    numAffectedRows: WRITE_COMMANDS.has(result.command) ? BigInt(result.rowCount ?? 0) : undefined,
+    rows: result.rows ?? [],
+  };
+}
+
+/** The most writes one pipeline carries. */
+const PIPELINE_MAX = 64;
+
+interface PipelinedWrite extends Run {
+  lockOrder: string;
+}
+
+/**
+ * Single-row writes share round trips and commits (docs/decisions.md,
+ * "PostgreSQL at the speed of raw pg"), as SQLite's group commit shares
+ * commits. A write waits for a connection as any statement does; the
+ * connection that comes free takes every write then waiting and sends them
+ * as one pipeline: a Bind and an Execute each, then a single Sync. PostgreSQL
+ * runs them in order in one implicit transaction and commits once, and each
+ * caller is answered after that commit, as durable as alone. With the pool
+ * idle a write goes at once, alone.
+ *
+ * - **Lock order.** A pipeline's writes go in their rows' lock order, so two
+ *   pipelines (of this instance or another) never wait for each other in a
+ *   cycle; writes to one row keep the order they came in.
+ * - **One answer each.** Any error rolls the whole pipeline back; its writes
+ *   are then run again one at a time on the same connection, each with its
+ *   own answer (a lost connection fails each of them with its error).
+ * - **Prepared first.** A pipeline sends no Parse: a statement not yet
+ *   prepared on the connection runs alone first, so an error can never leave
+ *   the connection unsure which names exist.
+ */
+function writePipeline(pool: pg.Pool): (write: PipelinedWrite) => void {
+  const waiting: PipelinedWrite[] = [];
+  // Connections asked of the pool for waiting writes and not yet given.
+  let asked = 0;
+  const ask = () => {
+    asked++;
+    pool.connect((connectError, client, release) => {
+      asked--;
+      const writes = waiting.splice(0, PIPELINE_MAX);
+      // More than one pipeline's worth was waiting.
+      if (waiting.length > 0 && asked === 0) ask();
+      if (connectError || client === undefined) {
+        for (const write of writes) write.reject(named(connectError));
+        return;
+      }
+      if (writes.length === 0) {
+        release();
+        return;
+      }
+      runPipeline(client, writes, release);
+    });
+  };
+  return (write) => {
+    if (waiting.length >= POOL_MAX_WAITING) {
+      write.reject(new DatabaseBusyError());
+      return;
+    }
+    waiting.push(write);
+    if (asked < waiting.length && asked < POOL_SIZE) ask();
+  };
+}
+
+/** Sends the writes as one pipeline, or one at a time when they cannot go as one. */
+function runPipeline(client: pg.PoolClient, writes: PipelinedWrite[], release: () => void): void {
+  if (writes.length === 1 || !PG_INTERNALS_AS_EXPECTED || !writes.every((w) => isPrepared(client, w.statement))) {
+    oneAtATime(client, writes, release);
+    return;
+  }
+  // A stable sort: writes to one row keep their order.
+  writes.sort((a, b) => (a.lockOrder < b.lockOrder ? -1 : a.lockOrder > b.lockOrder ? 1 : 0));
+  try {
+    client.query(
+      new PipelineQuery(writes, (error, results) => {
+        if (error) {
+          oneAtATime(client, writes, release);
+          return;
+        }
+        release();
+        if (!Array.isArray(results) || results.length !== writes.length) {
+          // Committed, but not answered write by write: never run again.
+          const unread = new Error(`PostgreSQL answered a pipeline of ${writes.length} writes unreadably`);
+          for (const write of writes) write.reject(unread);
+          return;
+        }
+        for (let i = 0; i < writes.length; i++) writes[i]!.resolve(queryResult(results[i] as pg.QueryResult));
+      }),
+    );
+  } catch {
+    oneAtATime(client, writes, release);
+  }
+}
+
+/** Runs each write alone, in order, on the client (pg queues them), then releases it. */
+function oneAtATime(client: pg.PoolClient, writes: readonly Run[], release: () => void): void {
+  let left = writes.length;
+  const done = () => {
+    if (--left === 0) release();
+  };
+  for (const write of writes) runOn(client, write, done);
+}
+
+/** Whether the client's connection has the statement prepared (pg's own bookkeeping). */
+function isPrepared(client: pg.PoolClient, statement: string): boolean {
+  const connection = (client as unknown as { connection?: ConnectionInternals }).connection;
+  return connection?.parsedStatements?.[statement] !== undefined;
 }
 
 const WRITE_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
@@ -293,6 +425,56 @@ class PreparedQuery extends pg.Query {
       });
     }
   }
+}
+
+/** What `PipelineQuery` reaches of `pg`'s `Connection` (pg 8). */
+interface ConnectionInternals {
+  parsedStatements?: Record<string, string>;
+  stream: { cork?(): void; uncork?(): void };
+  bind(message: {
+    portal: string;
+    statement: string;
+    values: readonly unknown[];
+    valueMapper(value: unknown): string | null;
+  }): void;
+  describe(message: { type: 'P'; name: string }): void;
+  execute(message: { portal: string; rows: undefined }): void;
+  sync(): void;
+}
+
+/** A pipelined write's parameters as text: the property writes bind strings and numbers only. */
+const asText = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+/**
+ * Several runs of prepared statements as one pipeline (`writePipeline`): a
+ * Bind, Describe and Execute for each, then one Sync. `pg` reads the answers
+ * as a multi-statement query's: one result per statement, in order, and the
+ * callback after ReadyForQuery, that is after the commit.
+ */
+class PipelineQuery extends pg.Query {
+  readonly #writes: readonly Run[];
+
+  constructor(writes: readonly Run[], callback: (error: Error | null, results: unknown) => void) {
+    super(writes[0]!.sql);
+    this.#writes = writes;
+    (this as unknown as QueryInternals).callback = callback;
+  }
+
+  override submit = (pgConnection: unknown): null => {
+    const connection = pgConnection as ConnectionInternals;
+    connection.stream.cork?.();
+    try {
+      for (const write of this.#writes) {
+        connection.bind({ portal: '', statement: write.statement, values: write.parameters, valueMapper: asText });
+        connection.describe({ type: 'P', name: '' });
+        connection.execute({ portal: '', rows: undefined });
+      }
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+    return null;
+  };
 }
 
 function sameFields(a: FieldDescription[], b: FieldDescription[]): boolean {

@@ -36,6 +36,8 @@ type Slot = { param: string } | { value: unknown };
 
 export function preparedQuery<P extends object, R>(
   build: (db: Kysely<Database>, param: <K extends keyof P & string>(name: K) => P[K]) => Compilable<R>,
+  /** For a write of one row: the row's place in the lock order (`DirectRunner`'s `lockOrder`). */
+  lockOrder?: (params: P) => string,
 ): (db: Db, params: P) => MaybePromise<QueryResult<R>> {
   // Keyed by the dialect's adapter, which a database and its transactions share.
   const plans = new WeakMap<object, { sql: string; slots: Slot[] }>();
@@ -57,7 +59,7 @@ export function preparedQuery<P extends object, R>(
       plans.set(adapter, plan);
     }
     const values = plan.slots.map((slot) => ('param' in slot ? params[slot.param as keyof P] : slot.value));
-    const result = db instanceof StoreDb ? db.runDirect?.(plan.sql, values) : undefined;
+    const result = db instanceof StoreDb ? db.runDirect?.(plan.sql, values, lockOrder?.(params)) : undefined;
     if (result) return result as MaybePromise<QueryResult<R>>;
     return db.executeQuery<R>(CompiledQuery.raw(plan.sql, values));
   };

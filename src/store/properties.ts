@@ -210,6 +210,10 @@ export async function insertProperties(
  * fixed number of placeholders.
  */
 
+/** A property's place in the lock order of single-row writes: its identity key's order on PostgreSQL. */
+const lockOrder = (address: PropertyAddress) =>
+  `properties\u0000${address.siteId}\u0000${address.accountId}\u0000${address.product}\u0000${address.namespace}\u0000${address.key}`;
+
 const replaceValue = preparedQuery<PropertyAddress & { value: string; now: string }, Pick<PropertyRow, 'version'>>(
   (db, param) =>
     db
@@ -217,6 +221,7 @@ const replaceValue = preparedQuery<PropertyAddress & { value: string; now: strin
       .set((eb) => ({ value: param('value'), version: eb('version', '+', 1), updated_at: param('now') }))
       .where(at(addressParam(param)))
       .returning('version'),
+  lockOrder,
 );
 
 /**
@@ -264,8 +269,9 @@ function updateParams(
   };
 }
 
-const removeProperty = preparedQuery<PropertyAddress, never>((db, param) =>
-  db.deleteFrom('properties').where(at(addressParam(param))),
+const removeProperty = preparedQuery<PropertyAddress, never>(
+  (db, param) => db.deleteFrom('properties').where(at(addressParam(param))),
+  lockOrder,
 );
 
 /** Deletes the property (only at one of `versions`, when given: If-Match). Returns whether a row went. */
