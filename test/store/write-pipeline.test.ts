@@ -8,7 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { connectPostgres, POOL_SIZE, type PostgresConnection } from '../../src/store/postgres.ts';
+import {
+  connectPostgres,
+  DatabaseBusyError,
+  POOL_MAX_WAITING,
+  POOL_SIZE,
+  type PostgresConnection,
+} from '../../src/store/postgres.ts';
 import { freshLocation, STORE_KINDS } from '../helpers/stores.ts';
 
 const BUMP = 'update counters set n = n + 1 where k = $1 returning n, txid_current()::text as tx';
@@ -103,6 +109,17 @@ if (STORE_KINDS.includes('postgres')) {
         { k: 'bad', n: 0 },
         { k: 'ok', n: 4 },
       ]);
+    });
+
+    test('with the pool busy and as many writes waiting as it allows, one more is refused at once', async () => {
+      await reset(['q']);
+      const sleeping = busyPool();
+      const queued = Array.from({ length: POOL_MAX_WAITING }, () => bump('q'));
+      await assert.rejects(bump('q'), DatabaseBusyError);
+      await Promise.all(queued);
+      await sleeping;
+      const { rows } = await admin.query("select n from counters where k = 'q'");
+      assert.deepEqual(rows, [{ n: POOL_MAX_WAITING }], 'every write that waited was applied, once');
     });
   });
 }

@@ -1,6 +1,6 @@
 /** `/user/{userId}/property…` (docs/behaviour.md §5): parse → domain → shape. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { type Page, requestedPage } from '../../domain/paging.ts';
 import type { PropertyWithJsonValue } from '../../domain/properties.ts';
@@ -16,6 +16,7 @@ import {
   UserPropertyKeyArraySchema,
   UserPropertySchema,
 } from '../../schemas/user-properties.ts';
+import { KeptBodies } from '../kept-bodies.ts';
 import { confluenceLinks, pageLinks, segment } from '../links.ts';
 import { CONFLUENCE_REST } from '../paths.ts';
 
@@ -74,7 +75,7 @@ export const userPropertyRoutes: FastifyPluginAsyncTypebox<UserPropertyRoutesOpt
     // Not async: when the store answers at once, so does the route (ConfluencePropertyService.get).
     (request, reply) => {
       const { userId, key } = request.params;
-      return andThen(properties.get(request.principal, request.site, userId, key), sendProperty, reply);
+      return andThen(properties.get(request.principal, request.site, userId, key), sendReadProperty, reply);
     },
   );
 
@@ -178,10 +179,29 @@ const propertyPath = (userId: string, key: string) => `${USER_PATH}${segment(use
  * propertyJson). The reply's request names the property's user: its `userId`.
  */
 function sendProperty(property: PropertyWithJsonValue, reply: FastifyReply): void {
-  const { request } = reply;
+  reply.header('etag', etag(property.version)).type(JSON_CONTENT_TYPE).send(propertyText(property, reply.request));
+}
+
+/** The GET's answer: sendProperty's, with an unchanged property answered by the bytes made for it (http/kept-bodies.ts). */
+function sendReadProperty(property: PropertyWithJsonValue, reply: FastifyReply): void {
+  const body = propertyBodies.body(reply.request, property, () => propertyText(property, reply.request));
+  reply.header('etag', etag(property.version)).type(JSON_CONTENT_TYPE).send(body);
+}
+
+const propertyBodies = new KeptBodies<PropertyWithJsonValue>(
+  (a, b) =>
+    a.version === b.version &&
+    a.id === b.id &&
+    a.key === b.key &&
+    a.valueJson === b.valueJson &&
+    a.createdAt === b.createdAt &&
+    a.updatedAt === b.updatedAt,
+);
+
+/** The property as JSON text; the request names its user (`userId`). */
+function propertyText(property: PropertyWithJsonValue, request: FastifyRequest): string {
   const { userId } = request.params as { userId: string };
-  const links = linksJson(request.site, propertyPath(userId, property.key));
-  reply.header('etag', etag(property.version)).type(JSON_CONTENT_TYPE).send(propertyJson(property, links));
+  return propertyJson(property, linksJson(request.site, propertyPath(userId, property.key)));
 }
 
 /** A site's `_links` up to `self`, as JSON text, and the base `self` starts with; made once per site object. */
@@ -222,70 +242,28 @@ function propertyJson(property: PropertyWithJsonValue, linksJson: string): strin
  * Answers with a UserPropertyKeyArraySchema body as JSON text, fields in the
  * schema's order, for the reason propertyJson gives: the list route is hot.
  * Each key and link goes through JSON.stringify, as the schema's serializer
- * would write them; tests hold the body to the schema.
- *
- * A page's body is made once and kept (keyPageBodies): it is determined by
- * the site's base URL, the request URL (user, paging and the rest of the
- * query, which `next` repeats) and the page's keys, and a page that has not
- * changed is answered with the same bytes. Building the links and the text
- * cost more than the rest of the route (docs/decisions.md, "Performance on
- * the hot paths").
+ * would write them; tests hold the body to the schema. An unchanged page is
+ * answered with the bytes made for it (http/kept-bodies.ts).
  */
-function sendKeys(
-  { keys, more }: { keys: readonly string[]; more: boolean },
-  { reply, page }: { reply: FastifyReply; page: Page },
-): void {
+function sendKeys(page: KeyPage, { reply, page: { start, limit } }: { reply: FastifyReply; page: Page }): void {
   const { request } = reply;
-  const { site, url } = request;
-  const known = keyPageBodies.get(site)?.get(url);
-  if (known !== undefined && known.more === more && sameKeys(known.keys, keys)) {
-    reply.type(JSON_CONTENT_TYPE).send(known.body);
-    return;
-  }
-  const { userId } = request.params as { userId: string };
-  const { start, limit } = page;
-  const links = pageLinks(request, site, `${USER_PATH}${segment(userId)}/property`, { start, limit, more });
-  const body = Buffer.from(
-    `{"results":[${resultsJson(keys)}],"start":${start},"limit":${limit},"size":${keys.length},"_links":${JSON.stringify(links)}}`,
-  );
-  // A Connect JWT in the query is new on every request: its URL is never asked again.
-  if ((request.query as { jwt?: unknown }).jwt === undefined) keepKeyPageBody(site, url, { keys, more, body });
+  const body = keyPageBodies.body(request, page, () => {
+    const { userId } = request.params as { userId: string };
+    const { keys, more } = page;
+    const links = pageLinks(request, request.site, `${USER_PATH}${segment(userId)}/property`, { start, limit, more });
+    return `{"results":[${resultsJson(keys)}],"start":${start},"limit":${limit},"size":${keys.length},"_links":${JSON.stringify(links)}}`;
+  });
   reply.type(JSON_CONTENT_TYPE).send(body);
 }
 
-interface KeyPageBody {
-  keys: readonly string[];
-  more: boolean;
-  /** Sent as it is to every request that finds it: never changed. */
-  body: Buffer;
-}
-
-/**
- * The list's bodies last made, per site object and request URL. The site
- * cache replaces a site's object at least every second (domain/site.ts), so
- * a base URL changed since is never answered from here, and each map lives
- * about a second; within it, at most KEY_PAGE_BODIES_PER_SITE URLs, after
- * which it starts over empty.
- */
-const keyPageBodies = new WeakMap<Site, Map<string, KeyPageBody>>();
-const KEY_PAGE_BODIES_PER_SITE = 1000;
-
-function keepKeyPageBody(site: Site, url: string, made: KeyPageBody): void {
-  const bodies = keyPageBodies.get(site);
-  if (bodies === undefined) {
-    keyPageBodies.set(site, new Map([[url, made]]));
-    return;
-  }
-  if (bodies.size >= KEY_PAGE_BODIES_PER_SITE) bodies.clear();
-  bodies.set(url, made);
-}
+type KeyPage = { keys: readonly string[]; more: boolean };
 
 /** The same keys in the same order; a page read from SQLite's memo holds the very same strings, compared at once. */
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+const keyPageBodies = new KeptBodies<KeyPage>((a, b) => {
+  if (a.more !== b.more || a.keys.length !== b.keys.length) return false;
+  for (let i = 0; i < a.keys.length; i++) if (a.keys[i] !== b.keys[i]) return false;
   return true;
-}
+});
 
 /** Text JSON.stringify writes as it is, between quotes: ASCII letters, digits, `_`, `-` and `.`. */
 const PLAIN = /^[\w.-]*$/;

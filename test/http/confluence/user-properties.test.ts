@@ -198,7 +198,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(paged._links.next, '/rest/api/user/712020%3Anoah/property?limit=1&start=2');
     });
 
-    test('a list asked again by the same URL follows every change: keys, another caller, the base URL', async () => {
+    test('a list or a property asked again by the same URL follows every change: keys, values, another caller, the base URL', async () => {
       // An admin may write any user's properties: a user no other test lists.
       const user = '712020:gone';
       const url = `${path(user)}?limit=2`;
@@ -234,6 +234,44 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual((await keysOf(asNotes())).keys, ['n']);
       assert.deepEqual((await keysOf()).keys, ['b', 'c']);
 
+      // One property read again: each change of its value, and the app's own property under the same URL.
+      const one = path(user, 'b');
+      const read = async (headers = basic('admin')) => {
+        const response = await get(one, headers);
+        return response.statusCode === 200
+          ? {
+              status: 200,
+              value: response.json().value,
+              etag: response.headers.etag,
+              self: response.json()._links.self,
+              id: response.json().id,
+              modified: response.json().lastModifiedDate,
+            }
+          : { status: response.statusCode };
+      };
+      const first = await read();
+      assert.deepEqual([first.value, first.etag], [{}, '"1"']);
+      assert.deepEqual(await read(), first);
+      assert.equal((await send('PUT', one, { value: { v: 2 } }, basic('admin'))).statusCode, 204);
+      assert.deepEqual(await read().then((r) => [r.value, r.etag]), [{ v: 2 }, '"2"']);
+      // A later millisecond than the first write's, so its lastModifiedDate differs.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      assert.equal((await send('PUT', one, { value: {} }, basic('admin'))).statusCode, 204);
+      const again = await read();
+      assert.deepEqual([again.value, again.etag], [{}, '"3"'], 'a value seen before, a new version');
+      assert.notEqual(again.modified, first.modified);
+      const asNotesOne = (method: string) => connectJwt(APPS.notes, method, one);
+      assert.equal((await read(asNotesOne('GET'))).status, 404, "the app's namespace has no b");
+      assert.equal((await send('POST', one, { value: { by: 'notes' } }, asNotesOne('POST'))).statusCode, 201);
+      assert.deepEqual((await read(asNotesOne('GET'))).value, { by: 'notes' });
+      assert.deepEqual((await read()).value, {});
+      assert.equal((await send('DELETE', one, undefined, basic('admin'))).statusCode, 204);
+      assert.equal((await read()).status, 404);
+      assert.equal((await send('POST', one, { value: {} }, basic('admin'))).statusCode, 201);
+      const remade = await read();
+      assert.deepEqual([remade.value, remade.etag], [{}, '"1"'], 'made again: version 1');
+      assert.notEqual(remade.id, first.id);
+
       // A new base URL is in the very next answer's links.
       const admin = { ...basic('admin'), 'content-type': 'application/json' };
       const patch = (baseUrl: string) =>
@@ -246,9 +284,11 @@ for (const kind of STORE_KINDS) {
       const before = (await keysOf()).self;
       assert.equal((await patch('http://moved.example')).statusCode, 200);
       assert.equal((await keysOf()).self, 'http://moved.example/wiki/rest/api/user/712020%3Agone/property');
+      assert.equal((await read()).self, 'http://moved.example/wiki/rest/api/user/712020%3Agone/property/b');
       assert.notEqual(before, 'http://moved.example/wiki/rest/api/user/712020%3Agone/property');
       assert.equal((await patch(new URL(before).origin)).statusCode, 200);
       assert.equal((await keysOf()).self, before);
+      assert.equal((await read()).self, `${before}/b`);
     });
 
     test('a user with no properties has an empty list; an unknown user is 404 for admins', async () => {
