@@ -229,9 +229,10 @@ interface PipelinedWrite extends Run {
  * - **One answer each.** Any error rolls the whole pipeline back; its writes
  *   are then run again one at a time on the same connection, each with its
  *   own answer (a lost connection fails each of them with its error).
- * - **Prepared first.** A pipeline sends no Parse: a statement not yet
- *   prepared on the connection runs alone first, so an error can never leave
- *   the connection unsure which names exist.
+ * - **Prepared first.** A pipeline sends no Parse: a batch with a
+ *   statement not yet prepared on its connection runs one write at a time,
+ *   which prepares it, so an error can never leave the connection unsure
+ *   which names exist.
  */
 function writePipeline(pool: pg.Pool): (write: PipelinedWrite) => void {
   const waiting: PipelinedWrite[] = [];
@@ -339,9 +340,9 @@ interface FieldDescription {
 type RowShape = Pick<ResultInternals, 'fields' | '_parsers' | '_prebuiltEmptyResultObject'>;
 
 /**
- * Whether this `pg` has the internals `PreparedQuery` reaches (those of pg
- * 8.23, checked once on a probe); a `pg` without them gets plain named
- * queries, slower by a few microseconds, rather than a broken runner.
+ * Whether this `pg` has the internals `PreparedQuery` and `PipelineQuery`
+ * reach (those of pg 8.23, checked once on a probe); a `pg` without them
+ * gets plain named queries, one at a time, slower but not broken.
  */
 export const PG_INTERNALS_AS_EXPECTED = ((): boolean => {
   const probe = new pg.Query('select 1') as unknown as Partial<QueryInternals>;
@@ -354,9 +355,23 @@ export const PG_INTERNALS_AS_EXPECTED = ((): boolean => {
     typeof result.addFields === 'function' &&
     Array.isArray(result.rows) &&
     '_parsers' in result &&
-    '_prebuiltEmptyResultObject' in result
+    '_prebuiltEmptyResultObject' in result &&
+    pipelineReady()
   );
 })();
+
+/** Whether `pg`'s Connection has what `PipelineQuery` writes with and `isPrepared` reads. */
+function pipelineReady(): boolean {
+  const connection = new pg.Connection() as unknown as Partial<ConnectionInternals>;
+  return (
+    typeof connection.parsedStatements === 'object' &&
+    typeof connection.stream?.cork === 'function' &&
+    typeof connection.bind === 'function' &&
+    typeof connection.describe === 'function' &&
+    typeof connection.execute === 'function' &&
+    typeof connection.sync === 'function'
+  );
+}
 
 /** Each prepared statement's row shape, as `pg` last described it, by statement name. */
 const rowShapes = new Map<string, RowShape>();
