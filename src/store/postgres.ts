@@ -296,13 +296,14 @@ function runPipeline(client: pg.PoolClient, writes: PipelinedWrite[], release: (
   }
 }
 
-/** Runs each write alone, in order, on the client (pg queues them), then releases it. */
+/** Runs each write alone, in order, on the client, each once the one before is answered, then releases it. */
 function oneAtATime(client: pg.PoolClient, writes: readonly Run[], release: () => void): void {
-  let left = writes.length;
-  const done = () => {
-    if (--left === 0) release();
+  let next = 0;
+  const step = () => {
+    if (next === writes.length) release();
+    else runOn(client, writes[next++]!, step);
   };
-  for (const write of writes) runOn(client, write, done);
+  step();
 }
 
 /** Whether the client's connection has the statement prepared (pg's own bookkeeping). */
