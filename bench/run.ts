@@ -263,6 +263,29 @@ async function main(): Promise<number> {
     }
 
     report(runs, connections, postgres);
+    if (!postgres) {
+      // SQLite's targets, on rounds that alternate with the yardstick, as PostgreSQL's do with raw pg.
+      const yardstickOptions = scenarios[0]!.options;
+      const pairs = await rawPairs(
+        [
+          { name: 'property GET', target: TARGETS.getRatio },
+          { name: 'property PUT', target: TARGETS.putRatio },
+          { name: 'list', target: TARGETS.listRatio },
+        ].map((pair) => ({
+          ...pair,
+          rawName: 'yardstick',
+          options: scenarios.find(({ name }) => name === pair.name)!.options,
+          rawOptions: yardstickOptions,
+        })),
+        connections,
+        { name: 'the yardstick', judgeP99: false },
+      );
+      process.stdout.write([...pairs.lines, ''].join('\n'));
+      if (pairs.failed) {
+        process.stderr.write('bench: WARNING the alternating rounds had errors or non-2xx responses\n');
+        code = 1;
+      }
+    }
     if (postgres) {
       // The targets, on rounds that alternate with the raw routes (bench/raw-pairs.ts).
       const pairs = await rawPairs(
@@ -479,7 +502,6 @@ async function measure(options: autocannon.Options): Promise<autocannon.Result> 
 function report(runs: Run[], connections: number, postgres: boolean): void {
   const yardstick = runs[0]!.result.requests.average;
   const find = (name: string) => runs.find((run) => run.name === name)?.result;
-  const ratio = (name: string) => (find(name)?.requests.average ?? 0) / yardstick;
   // On PostgreSQL each property route is also read against raw pg doing its one statement.
   const rawOf: Record<string, string> = { 'property GET': RAW.read, 'property PUT': RAW.upsert, list: RAW.read };
   const rawRatio = (name: string) => {
@@ -520,9 +542,7 @@ function report(runs: Run[], connections: number, postgres: boolean): void {
       ]
     : [
         'targets:',
-        `  property GET ≥ ${TARGETS.getRatio}× yardstick: ${ratio('property GET').toFixed(2)}× ${mark(ratio('property GET') >= TARGETS.getRatio)}`,
-        `  property PUT ≥ ${TARGETS.putRatio}× yardstick: ${ratio('property PUT').toFixed(2)}× ${mark(ratio('property PUT') >= TARGETS.putRatio)}`,
-        `  list ≥ ${TARGETS.listRatio}× yardstick: ${ratio('list').toFixed(2)}× ${mark(ratio('list') >= TARGETS.listRatio)}`,
+        `  (the ratios to the yardstick are judged on the alternating rounds below: GET ≥ ${TARGETS.getRatio}×, PUT ≥ ${TARGETS.putRatio}×, list ≥ ${TARGETS.listRatio}×)`,
         `  p99 ≤ ${TARGETS.p99Ms} ms at ${TARGETS.p99Connections} connections: worst of all scenarios ${worstP99} ms ` +
           (connections === TARGETS.p99Connections
             ? mark(worstP99 <= TARGETS.p99Ms)
