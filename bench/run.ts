@@ -263,48 +263,29 @@ async function main(): Promise<number> {
     }
 
     report(runs, connections, postgres);
-    if (!postgres) {
-      // SQLite's targets, on rounds that alternate with the yardstick, as PostgreSQL's do with raw pg.
-      const yardstickOptions = scenarios[0]!.options;
-      const pairs = await rawPairs(
-        [
-          { name: 'property GET', target: TARGETS.getRatio },
-          { name: 'property PUT', target: TARGETS.putRatio },
-          { name: 'list', target: TARGETS.listRatio },
-        ].map((pair) => ({
-          ...pair,
-          rawName: 'yardstick',
-          options: scenarios.find(({ name }) => name === pair.name)!.options,
-          rawOptions: yardstickOptions,
-        })),
-        connections,
-        { name: 'the yardstick', judgeP99: false },
-      );
-      process.stdout.write([...pairs.lines, ''].join('\n'));
-      if (pairs.failed) {
-        process.stderr.write('bench: WARNING the alternating rounds had errors or non-2xx responses\n');
-        code = 1;
-      }
-    }
-    if (postgres) {
-      // The targets, on rounds that alternate with the raw routes (bench/raw-pairs.ts).
-      const pairs = await rawPairs(
-        [
+    // The targets, on rounds that alternate with the counterpart (bench/raw-pairs.ts): on
+    // PostgreSQL the raw routes, on SQLite the yardstick.
+    const counterparts: Array<{ name: string; rawName: string; target?: number }> = postgres
+      ? [
           { name: 'property GET', rawName: RAW.read, target: POSTGRES_TARGETS.getRatio },
           { name: 'property PUT', rawName: RAW.upsert, target: POSTGRES_TARGETS.putRatio },
           { name: 'list', rawName: RAW.read },
-        ].map((pair) => ({
-          ...pair,
-          options: scenarios.find(({ name }) => name === pair.name)!.options,
-          rawOptions: scenarios.find(({ name }) => name === pair.rawName)!.options,
-        })),
-        connections,
-      );
-      process.stdout.write([...pairs.lines, ''].join('\n'));
-      if (pairs.failed) {
-        process.stderr.write('bench: WARNING the alternating rounds had errors or non-2xx responses\n');
-        code = 1;
-      }
+        ]
+      : [
+          { name: 'property GET', rawName: 'yardstick', target: TARGETS.getRatio },
+          { name: 'property PUT', rawName: 'yardstick', target: TARGETS.putRatio },
+          { name: 'list', rawName: 'yardstick', target: TARGETS.listRatio },
+        ];
+    const optionsOf = (name: string) => scenarios.find((scenario) => scenario.name === name)!.options;
+    const pairs = await rawPairs(
+      counterparts.map((pair) => ({ ...pair, options: optionsOf(pair.name), rawOptions: optionsOf(pair.rawName) })),
+      connections,
+      postgres ? undefined : { name: 'the yardstick', judgeP99: false },
+    );
+    process.stdout.write([...pairs.lines, ''].join('\n'));
+    if (pairs.failed) {
+      process.stderr.write('bench: WARNING the alternating rounds had errors or non-2xx responses\n');
+      code = 1;
     }
     const failed = runs.filter(({ result }) => result.errors + result.non2xx > 0);
     for (const { name, result } of failed) {
