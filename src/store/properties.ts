@@ -106,8 +106,8 @@ const selectKeys = preparedQuery<Owner & { limit: number; offset: number }, { ke
 );
 
 export interface KeyPage {
-  keys: string[];
-  more: boolean;
+  readonly keys: readonly string[];
+  readonly more: boolean;
 }
 
 /**
@@ -130,11 +130,29 @@ export function listPropertyKeys(db: Db, owner: Owner, page: Page): MaybePromise
   );
 }
 
+/**
+ * Pages made from shared results. SQLite's memo hands out one frozen result
+ * until the next write (store/sqlite.ts), so its page is made once, frozen
+ * too, and a repeated list is the very same page (which the list route's
+ * kept bodies then know at once). The rows' `limit` param is the page's
+ * limit plus one, so a result always makes the same page.
+ */
+const sharedPages = new WeakMap<readonly object[], KeyPage>();
+
 function keyPage({ rows }: QueryResult<{ key: string }>, limit: number): KeyPage {
+  const shared = Object.isFrozen(rows);
+  if (shared) {
+    const page = sharedPages.get(rows);
+    if (page !== undefined) return page;
+  }
   const count = Math.min(rows.length, limit);
   const keys = new Array<string>(count);
   for (let i = 0; i < count; i++) keys[i] = rows[i]!.key;
-  return { keys, more: rows.length > limit };
+  const page = { keys, more: rows.length > limit };
+  if (!shared) return page;
+  Object.freeze(keys);
+  sharedPages.set(rows, Object.freeze(page));
+  return page;
 }
 
 const selectAllKeys = preparedQuery<Owner, { key: string }>((db, param) =>

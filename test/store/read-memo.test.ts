@@ -201,12 +201,18 @@ describe('the SQLite read memo stays coherent with every write', () => {
     await upsertUser(store.db, DEFAULT_SITE, user);
   });
 
-  test('a caller changing the rows it got does not change the next answer', async () => {
+  test('the rows a read shares cannot be changed by a caller, so the next answer is the same', async () => {
     await insertProperty(store.db, at('shared'), '{"v":1}');
     const first = await selectValue(store.db, { key: 'shared' });
-    (first.rows[0] as { value: string }).value = 'changed';
-    first.rows.length = 0;
-    assert.deepEqual((await selectValue(store.db, { key: 'shared' })).rows, [{ value: '{"v":1}' }]);
+    assert.throws(() => {
+      (first.rows[0] as { value: string }).value = 'changed';
+    }, TypeError);
+    assert.throws(() => {
+      (first.rows as unknown[]).length = 0;
+    }, TypeError);
+    const again = await selectValue(store.db, { key: 'shared' });
+    assert.equal(again.rows, first.rows, 'the same rows, built once');
+    assert.deepEqual(again.rows, [{ value: '{"v":1}' }]);
   });
 });
 

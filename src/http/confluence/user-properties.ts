@@ -258,8 +258,9 @@ function sendKeys(page: KeyPage, { reply, page: { start, limit } }: { reply: Fas
 
 type KeyPage = { keys: readonly string[]; more: boolean };
 
-/** The same keys in the same order; a page read from SQLite's memo holds the very same strings, compared at once. */
+/** The same keys in the same order; a page SQLite's memo answered again is the very same page (store/properties.ts). */
 const keyPageBodies = new KeptBodies<KeyPage>((a, b) => {
+  if (a === b) return true;
   if (a.more !== b.more || a.keys.length !== b.keys.length) return false;
   for (let i = 0; i < a.keys.length; i++) if (a.keys[i] !== b.keys[i]) return false;
   return true;
