@@ -12,7 +12,13 @@ import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import type { Store } from '../../src/store/database.ts';
 import { preparedQuery } from '../../src/store/prepared.ts';
-import { deleteProperty, findProperty, insertProperty, replacePropertyValue } from '../../src/store/properties.ts';
+import {
+  deleteProperty,
+  findProperty,
+  insertProperty,
+  listPropertyKeys,
+  replacePropertyValue,
+} from '../../src/store/properties.ts';
 import { type RawRows, ReadMemo } from '../../src/store/read-memo.ts';
 import { connectSqlite } from '../../src/store/sqlite.ts';
 import { deleteUser, upsertUser, userExists } from '../../src/store/users.ts';
@@ -213,6 +219,20 @@ describe('the SQLite read memo stays coherent with every write', () => {
     const again = await selectValue(store.db, { key: 'shared' });
     assert.equal(again.rows, first.rows, 'the same rows, built once');
     assert.deepEqual(again.rows, [{ value: '{"v":1}' }]);
+  });
+
+  test('a page of keys read again is the same frozen page until a write, then a new one', async () => {
+    const pages = confluencePropertiesOf('712020:memo-pages');
+    await upsertUser(store.db, DEFAULT_SITE, plainUser('712020:memo-pages', 'Pages'));
+    await insertProperty(store.db, pages('b'), '{}');
+    await insertProperty(store.db, pages('c'), '{}');
+    const page = { start: 0, limit: 2 };
+    const first = await listPropertyKeys(store.db, pages(''), page);
+    assert.deepEqual(first, { keys: ['b', 'c'], more: false });
+    assert.equal(await listPropertyKeys(store.db, pages(''), page), first, 'made once from the kept result');
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.keys));
+    await insertProperty(store.db, pages('a'), '{}');
+    assert.deepEqual(await listPropertyKeys(store.db, pages(''), page), { keys: ['a', 'b'], more: true });
   });
 });
 
