@@ -5,7 +5,13 @@
  */
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import { createQueryStringHash, fromMethodAndUrl } from 'atlassian-jwt';
-import { decodeJwt, decodeProtectedHeader, type JWTPayload, errors as joseErrors } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  type JWTPayload,
+  errors as joseErrors,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import type { Kysely } from 'kysely';
 import { andThen, type MaybePromise } from '../lib/maybe-promise.ts';
 import { type Clock, REFRESH_AHEAD_MS, systemClock, TtlCache } from '../lib/ttl-cache.ts';
@@ -139,22 +145,25 @@ export class Authenticator {
     pathAndQuery: string,
     sitePrefix?: string,
   ): Promise<Principal> {
-    let issuer: unknown;
+    let header: ProtectedHeaderParameters;
+    let claims: JWTPayload;
     try {
-      if (decodeProtectedHeader(token).alg !== 'HS256') throw unauthenticated('JWT rejected: only HS256 is accepted');
-      issuer = decodeJwt(token).iss;
+      header = decodeProtectedHeader(token);
+      if (header.alg !== 'HS256') throw unauthenticated('JWT rejected: only HS256 is accepted');
+      claims = decodeJwt(token);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       throw unauthenticated('JWT rejected: the token is malformed');
     }
+    const issuer = claims.iss;
     if (typeof issuer !== 'string' || issuer === '') throw unauthenticated('JWT rejected: the iss claim is missing');
     const app = await this.#apps.get(`${siteId} ${issuer}`, () =>
-      findAppByIssuer(this.db, siteId, this.secrets, issuer as string),
+      findAppByIssuer(this.db, siteId, this.secrets, issuer),
     );
 
     // An unknown issuer's token is verified too, with a key nobody has: it
     // fails at the signature, with the same answer as a wrong signature.
-    const claims = verifyHs256(token, app ? app.sharedSecret : this.#noSuchAppSecret);
+    verifyHs256(token, app ? app.sharedSecret : this.#noSuchAppSecret, header, claims);
     if (!app) throw unauthenticated(JWT_NOT_VERIFIED);
     // docs/behaviour.md §13: a Forge app calls through its runtime, never with a Connect JWT.
     if (app.kind === 'forge') {
@@ -265,26 +274,17 @@ function qshMatches(qsh: string, method: string, pathAndQuery: string, sitePrefi
  * (docs/decisions.md, "Connect JWTs are verified with node:crypto"). jose 6
  * verifies through WebCrypto, whose HMAC cost 57 µs of CPU per token here
  * against node:crypto's 5 µs, and answers in a later turn: most of an app's
- * request. The header's `alg` is checked by the caller. The signature is
- * compared as text, in constant time, with the one the secret makes, so a
- * signature spelled differently (padding, stray characters) never verifies.
+ * request. The caller has decoded the token (so it has three parts) and
+ * checked its `alg`. The signature is compared as text, in constant time,
+ * with the one the secret makes, so a signature spelled differently
+ * (padding, stray characters) never verifies.
  */
-function verifyHs256(token: string, secret: string): JWTPayload {
-  const parts = token.split('.');
-  if (parts.length !== 3) throw unauthenticated('JWT rejected: the token is malformed');
-  const [header, payload, signature] = parts as [string, string, string];
-  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+function verifyHs256(token: string, secret: string, header: ProtectedHeaderParameters, claims: JWTPayload): void {
+  const [encodedHeader, payload, signature] = token.split('.') as [string, string, string];
+  const expected = createHmac('sha256', secret).update(`${encodedHeader}.${payload}`).digest('base64url');
   if (!safeEqual(expected, signature)) throw unauthenticated(JWT_NOT_VERIFIED);
-  let claims: JWTPayload;
-  let crit: unknown;
-  try {
-    crit = decodeProtectedHeader(token).crit;
-    claims = decodeJwt(token);
-  } catch {
-    throw unauthenticated('JWT rejected: the token is malformed');
-  }
   // No critical header extension is understood, so a token that names one is refused (RFC 7515 §4.1.11).
-  if (crit !== undefined) throw unauthenticated('JWT rejected: the token is malformed');
+  if (header.crit !== undefined) throw unauthenticated('JWT rejected: the token is malformed');
   const now = Date.now() / 1000;
   for (const claim of ['iat', 'exp', 'qsh'] as const) {
     if (!(claim in claims)) throw claimInvalid(claim);
@@ -296,7 +296,6 @@ function verifyHs256(token: string, secret: string): JWTPayload {
   if (claims.nbf !== undefined && claims.nbf > now + JWT_CLOCK_TOLERANCE_S) throw claimInvalid('nbf');
   if ((claims.exp as number) <= now - JWT_CLOCK_TOLERANCE_S)
     throw unauthenticated('JWT rejected: the token has expired');
-  return claims;
 }
 
 const claimInvalid = (claim: string) => unauthenticated(`JWT rejected: the ${claim} claim is missing or invalid`);

@@ -17,6 +17,9 @@ import {
   propertyExists,
   replacePropertyValue,
 } from '../store/properties.ts';
+
+export type { KeyPage };
+
 import type { Database } from '../store/schema.ts';
 import { userExists } from '../store/users.ts';
 import { assertMayReachUserData, confluenceNamespace } from './access.ts';

@@ -5,7 +5,7 @@ import Type from 'typebox';
 import { type Page, requestedPage } from '../../domain/paging.ts';
 import type { PropertyWithJsonValue } from '../../domain/properties.ts';
 import type { Site } from '../../domain/site.ts';
-import { type ConfluencePropertyService, PROPERTY_PAGE } from '../../domain/user-properties.ts';
+import { type ConfluencePropertyService, type KeyPage, PROPERTY_PAGE } from '../../domain/user-properties.ts';
 import { andThen } from '../../lib/maybe-promise.ts';
 import { errorResponses, NoContent } from '../../schemas/errors.ts';
 import {
@@ -255,8 +255,6 @@ function sendKeys(page: KeyPage, { reply, page: { start, limit } }: { reply: Fas
   });
   reply.type(JSON_CONTENT_TYPE).send(body);
 }
-
-type KeyPage = { keys: readonly string[]; more: boolean };
 
 /** The same keys in the same order; a page SQLite's memo answered again is the very same page (store/properties.ts). */
 const keyPageBodies = new KeptBodies<KeyPage>((a, b) => {
